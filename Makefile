@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# torch==2.13.0 is installed before the project because that exact CPU build is what
+# this machine (and CI) has on disk; anything looser pulls a multi-GB CUDA build.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+TORCH := torch==2.13.0
+
+# Everything stays inside the project folder and offline.
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test install clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[transformers,e5,test]'
+	touch $@
+
+demo: $(INSTALLED)
+	$(BIN)/qualflow run examples --data qualflow-data/demo
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .prefect .cache qualflow-data .pytest_cache

@@ -1,0 +1,162 @@
+"""`qualflow` on the command line. Errors a user can fix print as one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="qualflow",
+    help="Suggest themes in interview transcripts for a researcher to confirm.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
+]
+DEFAULT_DATA = Path("qualflow-data")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"qualflow: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _run_environment(data: Path, verbose: bool) -> None:
+    """Settings read at import by Prefect and numba; the user's own environment wins."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # UMAP's numba code compiles on first use (~20 s); a cache makes later runs start fast.
+    os.environ.setdefault("NUMBA_CACHE_DIR", str((data / "cache" / "numba").resolve()))
+
+
+def _open_store(data: Path):
+    from qualflow.models import Store, default_database_url
+    from qualflow.models.store import DATABASE_FILE
+
+    if not (data / DATABASE_FILE).is_file():
+        _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
+    return Store(default_database_url(data))
+
+
+@app.command()
+def run(
+    path: Annotated[Path, typer.Argument(help="A transcript file or a folder of them.")],
+    config: Annotated[Optional[str], typer.Option("--config", help="YAML config file or preset (zh, small-study).")] = None,
+    data: DataOption = DEFAULT_DATA,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
+) -> None:
+    """Ingest new interviews under PATH and suggest candidate themes."""
+    from qualflow.pipeline.config import load_config
+    from qualflow.pipeline.errors import QualflowError
+
+    if not path.exists():
+        _fail(f"no such file or folder: {path}")
+    try:
+        load_config(config)  # fail fast, before Prefect starts its server
+    except QualflowError as error:
+        _fail(str(error))
+    _run_environment(data, verbose)
+    from qualflow.flows.batch import code_interviews
+
+    try:
+        summary = code_interviews(str(path), str(data), config)
+    except QualflowError as error:
+        _fail(str(error))
+    if summary.files_seen == 1 and summary.failed:
+        _fail(summary.failed[0])
+    console.print(
+        f"{summary.files_seen} files: {summary.transcripts_added} new transcripts "
+        f"({summary.statements_added} statements), {len(summary.unchanged)} unchanged, {len(summary.failed)} failed; "
+        f"{summary.embedded} statements embedded."
+    )
+    for line in summary.failed:
+        console.print(f"[red]failed[/red] {line}", highlight=False)
+    if summary.files_seen == 0:
+        _fail(f"no transcript files (.txt, .md, .docx) under {path}")
+    store = _open_store(data)
+    with store.session() as session:
+        from qualflow.pipeline.report import theme_rows
+
+        _print_theme_table(theme_rows(session))
+    if summary.report:
+        console.print(f"Report: {summary.report}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _print_theme_table(rows: list[dict]) -> None:
+    table = Table(title="Candidate themes (suggestions to review)", show_lines=True)
+    for column in ("#", "label", "top keywords", "statements", "participants", "exemplar quote"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        exemplar = row["exemplars"][0] if row["exemplars"] else None
+        quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
+        table.add_row(str(row["theme"]), row["label"], ", ".join(row["keywords"][:5]), str(row["statements"]),
+                      row["participants_covered"], quote)
+    console.print(table)
+
+
+@app.command()
+def themes(
+    data: DataOption = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """List the current candidate themes."""
+    from qualflow.pipeline.report import theme_rows
+
+    with _open_store(data).session() as session:
+        rows = theme_rows(session)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        _print_theme_table(rows)
+
+
+@app.command()
+def show(
+    theme: Annotated[str, typer.Argument(help="Theme number as listed by `qualflow themes` (3 or T3).")],
+    data: DataOption = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Show one theme's statements, each with participant, transcript and character offsets."""
+    from qualflow.models.queries import theme_by_number
+    from qualflow.pipeline.report import statement_rows
+
+    number = theme.upper().removeprefix("T")
+    if not number.isdigit():
+        _fail(f"'{theme}' is not a theme number (see `qualflow themes`)")
+    with _open_store(data).session() as session:
+        found = theme_by_number(session, int(number))
+        if found is None:
+            _fail(f"no theme {theme} in the current themes (see `qualflow themes`)")
+        label, keywords = found.label, found.keywords
+        rows = statement_rows(session, found)
+    if as_json:
+        typer.echo(json.dumps({"theme": int(number), "label": label, "keywords": keywords, "statements": rows},
+                              ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Theme {number}: {label}", show_lines=False)
+    for column in ("participant", "transcript", "start–end", "sim", "statement"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        flag = " (outlier)" if row["outlier"] else ""
+        table.add_row(row["participant"] or "", row["transcript"], f"{row['start']}–{row['end']}",
+                      f"{row['similarity']:.2f}{flag}", row["text"])
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

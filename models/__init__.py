@@ -1,0 +1,26 @@
+"""Domain records and their storage. Depends on nothing else in qualflow."""
+
+from qualflow.models.records import (
+    Base,
+    Embedding,
+    Statement,
+    Suggestion,
+    Theme,
+    ThemeSet,
+    Transcript,
+    Turn,
+)
+from qualflow.models.store import Store, default_database_url
+
+__all__ = [
+    "Base",
+    "Embedding",
+    "Statement",
+    "Store",
+    "Suggestion",
+    "Theme",
+    "ThemeSet",
+    "Transcript",
+    "Turn",
+    "default_database_url",
+]

@@ -1,0 +1,170 @@
+"""SQLAlchemy records: what qualflow stores about a study.
+
+One database holds one study. Offsets are Unicode code points into `Transcript.text`,
+the stored, `\\n`-normalised, NFC text, so `text[start:end]` is always the statement.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Transcript(Base):
+    """One interview file, as normalised text. Identified by the hash of that text."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    source_name: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8))
+    participant: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    turns: Mapped[list[Turn]] = relationship(back_populates="transcript", order_by="Turn.index")
+    statements: Mapped[list[Statement]] = relationship(
+        back_populates="transcript", order_by="Statement.index"
+    )
+
+
+class Turn(Base):
+    """A speaker's turn; (start, end) spans its words, without the speaker label."""
+
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("transcript_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # interviewer | participant | other
+    speaker_label: Mapped[str | None] = mapped_column(String(100))
+    participant: Mapped[str | None] = mapped_column(String(100))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="turns")
+
+
+class Statement(Base):
+    """A sentence-level unit inside one turn.
+
+    `significant` says whether it is clustered; when it is not, `excluded_reason` says why,
+    so nothing is dropped silently.
+    """
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("transcript_id", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"), index=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    tokens: Mapped[list] = mapped_column(JSON, default=list)
+    participant: Mapped[str | None] = mapped_column(String(100))
+    significant: Mapped[bool] = mapped_column(Boolean)
+    excluded_reason: Mapped[str | None] = mapped_column(String(200))
+
+    transcript: Mapped[Transcript] = relationship(back_populates="statements")
+    turn: Mapped[Turn] = relationship()
+
+
+class Embedding(Base):
+    """Cache of sentence vectors, keyed by encoder id and text hash: nothing is embedded twice."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (UniqueConstraint("encoder_id", "text_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encoder_id: Mapped[str] = mapped_column(String(200))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+
+
+class ThemeSet(Base):
+    """One clustering of the study's significant statements.
+
+    `fingerprint` hashes the clustered statements and the settings that shaped the result;
+    a run whose fingerprint equals the newest set's changes nothing. The newest set is current;
+    older sets are kept as history.
+    """
+
+    __tablename__ = "theme_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    encoder_id: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    n_statements: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    themes: Mapped[list[Theme]] = relationship(back_populates="theme_set", order_by="Theme.number")
+
+
+class Theme(Base):
+    """A candidate theme: a cluster of statements with its description."""
+
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("theme_set_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_set_id: Mapped[int] = mapped_column(ForeignKey("theme_sets.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1..n within its set, largest first
+    status: Mapped[str] = mapped_column(String(16), default="candidate")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id"))
+    label: Mapped[str] = mapped_column(String(300))
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    exemplar_statement_ids: Mapped[list] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer)
+    participants: Mapped[list] = mapped_column(JSON, default=list)
+    cohesion: Mapped[float] = mapped_column(Float)
+
+    theme_set: Mapped[ThemeSet] = relationship(back_populates="themes")
+    suggestions: Mapped[list[Suggestion]] = relationship(back_populates="theme")
+
+
+class Suggestion(Base):
+    """qualflow's suggestion that a statement belongs to a theme; a reviewer confirms or not."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (UniqueConstraint("theme_id", "statement_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    # True when the statement lay outside every dense cluster and was placed by nearest centre.
+    outlier: Mapped[bool] = mapped_column(Boolean, default=False)
+    weak_fit: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    theme: Mapped[Theme] = relationship(back_populates="suggestions")
+    statement: Mapped[Statement] = relationship()

@@ -1,0 +1,132 @@
+"""Grouping statement vectors into candidate themes with HDBSCAN.
+
+Interview studies are small, so the smallest theme grows with the number of statements
+instead of being one fixed number, and no statement is dropped: one that lies outside
+every dense cluster is placed in its nearest theme, flagged as an outlier, with its
+similarity, and as a weak fit when that similarity is low.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def auto_min_cluster_size(n_statements: int) -> int:
+    """About half the square root of n, at least 3: 25 statements -> 3, 500 -> 11, 20,000 -> 71."""
+    return max(3, int(round(0.5 * math.sqrt(max(n_statements, 1)))))
+
+
+class ThemeClusterer:
+    """Parameters in __init__, work in fit, results in attributes ending in `_` (scikit-learn style).
+
+    Order-invariant: rows are put into a canonical order defined by their values before
+    fitting, so the same statements in any order give the same themes.
+    """
+
+    def __init__(self, min_cluster_size: int | str = "auto", reducer: str = "umap", n_components: int = 5,
+                 weak_fit_threshold: float = 0.35, random_state: int = 0):
+        self.min_cluster_size = min_cluster_size
+        self.reducer = reducer
+        self.n_components = n_components
+        self.weak_fit_threshold = weak_fit_threshold
+        self.random_state = random_state
+
+    def fit(self, vectors: np.ndarray) -> ThemeClusterer:
+        vectors = _unit_rows(np.asarray(vectors, dtype=np.float64))
+        n, dim = vectors.shape if vectors.ndim == 2 else (0, 0)
+        # Work in a canonical order defined by the values, so input order cannot matter,
+        # then put the results back in the caller's order.
+        order = np.lexsort(vectors.T[::-1]) if n else np.arange(0)
+        canonical = vectors[order]
+        dense = self._dense_labels(canonical)
+        assigned, similarity = _assign_to_nearest_centre(canonical, dense)
+        # Theme 0 is the largest after placement; ties go to the earlier canonical row.
+        mapping = _rank_by_size(assigned)
+        dense = np.array([mapping.get(k, -1) for k in dense], dtype=int)
+        assigned = np.array([mapping.get(k, -1) for k in assigned], dtype=int)
+
+        self.labels_ = np.empty(n, dtype=int)
+        self.labels_[order] = dense  # -1 where HDBSCAN called the statement an outlier
+        self.assigned_ = np.empty(n, dtype=int)
+        self.assigned_[order] = assigned
+        self.similarity_ = np.empty(n)
+        self.similarity_[order] = similarity
+        self.outlier_ = self.labels_ < 0
+        self.n_themes_ = len(mapping)
+        self.centroids_ = np.vstack([_unit(vectors[self.labels_ == k].mean(axis=0)) for k in range(self.n_themes_)]) \
+            if self.n_themes_ else np.zeros((0, dim))
+        self.weak_fit_ = self.similarity_ < self.weak_fit_threshold
+        return self
+
+    def _dense_labels(self, vectors: np.ndarray) -> np.ndarray:
+        n = len(vectors)
+        if n < 4:
+            return np.zeros(n, dtype=int) if n else np.zeros(0, dtype=int)
+        reduced = self._reduce(vectors)
+        size = auto_min_cluster_size(n) if self.min_cluster_size == "auto" else int(self.min_cluster_size)
+        size = max(2, min(size, n // 2))
+        import hdbscan
+
+        labels = hdbscan.HDBSCAN(
+            min_cluster_size=size,
+            min_samples=max(1, size // 2),
+            metric="euclidean",
+            cluster_selection_method="leaf" if n < 2000 else "eom",
+        ).fit_predict(reduced)
+        if labels.max() < 1:
+            # Fewer than two dense groups (common under ~40 statements): fall back to
+            # agglomerative clustering, which always gives themes and is deterministic.
+            labels = self._agglomerative(reduced)
+        return labels
+
+    def _reduce(self, vectors: np.ndarray) -> np.ndarray:
+        """Density is hard to find in 300-700 dimensions; a few dimensions make clusters visible."""
+        n = len(vectors)
+        if self.reducer == "none" or self.n_components >= min(vectors.shape) or n <= self.n_components + 2:
+            return _unit_rows(vectors)
+        if self.reducer == "pca":
+            from sklearn.decomposition import PCA
+
+            return _unit_rows(PCA(n_components=self.n_components, random_state=self.random_state).fit_transform(vectors))
+        from umap import UMAP
+
+        # A fixed random_state makes UMAP single-threaded and repeatable; min_dist=0 packs
+        # clusters tightly, which is what density clustering wants (as BERTopic does).
+        return UMAP(
+            n_neighbors=min(15, n - 1), n_components=self.n_components, min_dist=0.0, metric="cosine",
+            random_state=self.random_state, n_jobs=1, init="spectral" if n > 40 else "random",
+        ).fit_transform(vectors)
+
+    def _agglomerative(self, vectors: np.ndarray) -> np.ndarray:
+        from sklearn.cluster import AgglomerativeClustering
+
+        n_clusters = max(2, min(len(vectors) // 3, int(round(math.sqrt(len(vectors) / 2)))))
+        return AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average").fit_predict(vectors)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(np.linalg.norm(vector), 1e-12)
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _assign_to_nearest_centre(vectors: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's theme (its dense cluster, or the nearest centre for outliers) and its
+    cosine similarity to that theme's centre of dense members."""
+    n_themes = int(dense.max() + 1) if len(dense) else 0
+    if n_themes == 0:
+        return np.full(len(dense), -1, dtype=int), np.zeros(len(dense))
+    centroids = np.vstack([_unit(vectors[dense == k].mean(axis=0)) for k in range(n_themes)])
+    similarities = vectors @ centroids.T
+    assigned = np.where(dense >= 0, dense, similarities.argmax(axis=1))
+    return assigned, similarities[np.arange(len(dense)), assigned]
+
+
+def _rank_by_size(labels: np.ndarray) -> dict[int, int]:
+    kept = [int(k) for k in np.unique(labels) if k >= 0]
+    ranked = sorted(kept, key=lambda k: (-int((labels == k).sum()), int(np.argmax(labels == k))))
+    return {old: new for new, old in enumerate(ranked)}

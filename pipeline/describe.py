@@ -1,0 +1,97 @@
+"""Describing each theme: keywords, a short label, exemplar quotes, coverage, cohesion.
+
+Keywords are class-based TF-IDF (as in BERTopic): all statements of a theme form one
+document, and a word scores high when it is frequent in this theme and rare across themes.
+Tokens are jieba words for Chinese and spaCy words for English, without stop words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from qualflow.pipeline.language import content_tokens
+
+
+@dataclass(frozen=True)
+class ThemeDescription:
+    label: str
+    keywords: list[str]
+    exemplars: list[int]  # indices into the statements given, best first
+    participants: list[str]
+    cohesion: float  # mean cosine similarity of members to the theme centre
+
+
+def class_tfidf(token_lists_per_theme: list[list[str]]) -> list[dict[str, float]]:
+    """c-TF-IDF: tf normalised within each theme, idf = log(1 + mean theme length / term frequency)."""
+    counts = [Counter(tokens) for tokens in token_lists_per_theme]
+    total = Counter()
+    for counter in counts:
+        total.update(counter)
+    if not total:
+        return [{} for _ in counts]
+    mean_length = sum(total.values()) / max(len(counts), 1)
+    scores = []
+    for counter in counts:
+        size = sum(counter.values()) or 1
+        scores.append({w: (c / size) * np.log(1 + mean_length / total[w]) for w, c in counter.items()})
+    return scores
+
+
+def _pick_exemplars(member_indices: np.ndarray, similarity: np.ndarray, participants: list[str | None],
+                    n: int) -> list[int]:
+    """Closest to the centre first, one per participant while others remain."""
+    ranked = [int(i) for i in member_indices[np.argsort(-similarity[member_indices], kind="stable")]]
+    chosen, seen = [], set()
+    for i in ranked:
+        if participants[i] not in seen:
+            chosen.append(i)
+            seen.add(participants[i])
+        if len(chosen) == n:
+            return chosen
+    return chosen + [i for i in ranked if i not in chosen][: n - len(chosen)]
+
+
+def describe_themes(
+    assigned: np.ndarray,
+    outlier: np.ndarray,
+    similarity: np.ndarray,
+    tokens: list[list[str]],
+    participants: list[str | None],
+    n_keywords: int = 8,
+    n_exemplars: int = 3,
+    label_keywords: int = 3,
+) -> list[ThemeDescription]:
+    """One description per theme number in `assigned` (0..k-1).
+
+    Keywords and exemplars come from each theme's dense core (not from outliers placed
+    by nearest centre), so a theme is described by what defines it.
+    """
+    n_themes = int(assigned.max() + 1) if len(assigned) else 0
+    core = [np.flatnonzero((assigned == k) & ~outlier) for k in range(n_themes)]
+    core = [c if len(c) else np.flatnonzero(assigned == k) for k, c in enumerate(core)]
+    scores = class_tfidf([[w for i in members for w in content_tokens(tokens[i])] for members in core])
+    descriptions = []
+    for k in range(n_themes):
+        members = np.flatnonzero(assigned == k)
+        ranked = sorted(scores[k].items(), key=lambda item: (-item[1], item[0]))
+        keywords = [word for word, _ in ranked[:n_keywords]]
+        label = " · ".join(keywords[:label_keywords]) or f"theme {k + 1}"
+        covered = sorted({p for p in (participants[i] for i in members) if p}, key=_participant_sort_key)
+        descriptions.append(
+            ThemeDescription(
+                label=label,
+                keywords=keywords,
+                exemplars=_pick_exemplars(core[k], similarity, participants, n_exemplars),
+                participants=covered,
+                cohesion=float(similarity[members].mean()) if len(members) else 0.0,
+            )
+        )
+    return descriptions
+
+
+def _participant_sort_key(participant: str) -> tuple:
+    digits = "".join(ch for ch in participant if ch.isdigit())
+    return (0, int(digits), participant) if digits else (1, 0, participant)

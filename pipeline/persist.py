@@ -1,0 +1,130 @@
+"""Writing pipeline results into the store, and reading back what the next step needs.
+
+Writes are idempotent: a transcript is stored once per content hash, a theme set once per
+fingerprint, so running the same folder twice stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualflow.models import Statement, Suggestion, Theme, ThemeSet, Transcript, Turn
+from qualflow.pipeline.describe import ThemeDescription
+from qualflow.pipeline.ingest import Document
+from qualflow.pipeline.segment import StatementSpan
+from qualflow.pipeline.turns import ParsedTurns
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_stored(session: Session, content_hash: str) -> bool:
+    return session.scalar(select(Transcript.id).where(Transcript.content_hash == content_hash)) is not None
+
+
+def store_transcript(
+    session: Session,
+    document: Document,
+    parsed: ParsedTurns,
+    language: str,
+    statements: list[StatementSpan],
+    exclusions: list[str | None],
+) -> Transcript | None:
+    """Store one transcript with its turns and statements; None if it was stored before."""
+    if is_stored(session, document.content_hash):
+        return None
+    participants = sorted({t.participant for t in parsed.turns if t.participant})
+    transcript = Transcript(
+        content_hash=document.content_hash,
+        source_name=document.source_name,
+        language=language,
+        participant=participants[0] if len(participants) == 1 else parsed.header.get("participant"),
+        text=document.text,
+        meta=dict(parsed.header),
+    )
+    session.add(transcript)
+    session.flush()
+    turns = []
+    for span in parsed.turns:
+        turn = Turn(
+            transcript_id=transcript.id, index=span.index, role=span.role, speaker_label=span.speaker_label,
+            participant=span.participant, start=span.start, end=span.end,
+        )
+        session.add(turn)
+        turns.append(turn)
+    session.flush()
+    for index, (span, reason) in enumerate(zip(statements, exclusions)):
+        session.add(
+            Statement(
+                transcript_id=transcript.id, turn_id=turns[span.turn_index].id, index=index,
+                start=span.start, end=span.end, text=span.text, text_hash=text_hash(span.text),
+                language=span.language, tokens=span.tokens, participant=turns[span.turn_index].participant,
+                significant=reason is None, excluded_reason=reason,
+            )
+        )
+    session.flush()
+    return transcript
+
+
+def significant_statements(session: Session) -> list[Statement]:
+    return list(
+        session.scalars(select(Statement).where(Statement.significant.is_(True)).order_by(Statement.id))
+    )
+
+
+def clustering_fingerprint(statements: list[Statement], encoder_id: str, settings: dict) -> str:
+    payload = json.dumps(
+        {"statements": sorted(s.text_hash + str(s.id) for s in statements), "encoder": encoder_id, "settings": settings},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    theme_number: int  # 0-based
+    similarity: float
+    outlier: bool
+    weak_fit: bool
+
+
+def store_theme_set(
+    session: Session,
+    fingerprint: str,
+    encoder_id: str,
+    settings: dict,
+    statements: list[Statement],
+    assignments: list[Assignment],
+    descriptions: list[ThemeDescription],
+) -> ThemeSet:
+    theme_set = ThemeSet(fingerprint=fingerprint, encoder_id=encoder_id, settings=settings,
+                         n_statements=len(statements))
+    session.add(theme_set)
+    session.flush()
+    themes = []
+    for number, description in enumerate(descriptions):
+        size = sum(1 for a in assignments if a.theme_number == number)
+        theme = Theme(
+            theme_set_id=theme_set.id, number=number + 1, label=description.label, keywords=description.keywords,
+            exemplar_statement_ids=[statements[i].id for i in description.exemplars], size=size,
+            participants=description.participants, cohesion=round(description.cohesion, 4),
+        )
+        session.add(theme)
+        themes.append(theme)
+    session.flush()
+    for statement, assignment in zip(statements, assignments):
+        session.add(
+            Suggestion(
+                theme_id=themes[assignment.theme_number].id, statement_id=statement.id,
+                similarity=round(float(assignment.similarity), 4), outlier=assignment.outlier,
+                weak_fit=assignment.weak_fit,
+            )
+        )
+    session.flush()
+    return theme_set

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from qualflow.pipeline.cluster import ThemeClusterer, auto_min_cluster_size
+
+
+def blobs(n_per: int, n_blobs: int, dim: int = 32, spread: float = 0.15, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_blobs, dim))
+    points = np.vstack([c + spread * rng.normal(size=(n_per, dim)) for c in centres])
+    truth = np.repeat(np.arange(n_blobs), n_per)
+    return points / np.linalg.norm(points, axis=1, keepdims=True), truth
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(a, b) == 1.0
+
+
+def test_min_cluster_size_grows_with_the_study():
+    assert auto_min_cluster_size(25) == 3
+    assert auto_min_cluster_size(500) == 11
+    assert auto_min_cluster_size(20000) == 71
+
+
+@pytest.mark.parametrize("reducer", ["umap", "pca", "none"])
+def test_never_mixes_separated_groups_and_assigns_everything(reducer):
+    from sklearn.metrics import homogeneity_score
+
+    vectors, truth = blobs(40, 4)
+    model = ThemeClusterer(reducer=reducer).fit(vectors)
+    assert (model.assigned_ >= 0).all()
+    assert homogeneity_score(truth, model.assigned_) == pytest.approx(1.0)
+    sizes = np.bincount(model.assigned_)
+    assert np.all(sizes[:-1] >= sizes[1:])  # largest first
+    # Leaf-level HDBSCAN may cut a round blob into a few pieces (finer themes, to be grouped
+    # by issue 4's second level), but never into crumbs.
+    assert 4 <= model.n_themes_ <= 12
+
+
+def test_same_statements_in_any_order_give_the_same_themes():
+    vectors, _ = blobs(30, 3, spread=0.35, seed=1)
+    first = ThemeClusterer().fit(vectors)
+    order = np.random.default_rng(7).permutation(len(vectors))
+    shuffled = ThemeClusterer().fit(vectors[order])
+    assert np.array_equal(first.assigned_[order], shuffled.assigned_)
+    assert np.allclose(first.similarity_[order], shuffled.similarity_)
+
+
+def test_outliers_get_their_nearest_theme_and_a_flag():
+    vectors, _ = blobs(30, 3, seed=2)
+    stray = np.random.default_rng(3).normal(size=(1, vectors.shape[1]))
+    data = np.vstack([vectors, stray / np.linalg.norm(stray)])
+    model = ThemeClusterer(reducer="none").fit(data)
+    assert model.outlier_[-1]
+    assert model.assigned_[-1] >= 0
+    assert model.weak_fit_[-1]  # a random direction is far from every theme
+    assert not model.weak_fit_[:-1].any()
+
+
+def test_a_tiny_study_still_gets_themes():
+    vectors, truth = blobs(8, 3, spread=0.2, seed=4)  # 24 quotes
+    model = ThemeClusterer().fit(vectors)
+    assert model.n_themes_ >= 2
+    assert (model.assigned_ >= 0).all()
+
+
+def test_empty_input():
+    model = ThemeClusterer().fit(np.zeros((0, 8)))
+    assert model.n_themes_ == 0 and len(model.assigned_) == 0

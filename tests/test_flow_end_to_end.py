@@ -1,0 +1,174 @@
+"""The real Prefect flow on a small study: offsets, jieba tokens, idempotence, the CLI."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from qualflow.flows.batch import code_interviews
+from qualflow.flows.cli import app
+from qualflow.models import Embedding, Statement, Store, Suggestion, Theme, ThemeSet, Transcript, Turn
+from qualflow.models import default_database_url
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+RECORDS = (Transcript, Turn, Statement, Embedding, ThemeSet, Theme, Suggestion)
+
+
+def counts(store: Store) -> dict:
+    return {record.__name__: store.count(record) for record in RECORDS}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """One real flow run shared by the read-only tests below."""
+    root = tmp_path_factory.mktemp("study")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "zh_p5_社区医生.txt", "zh_p6_精防专干.txt"):
+        shutil.copy(EXAMPLES / name, inbox / name)
+    data = root / "data"
+    summary = code_interviews(str(inbox), str(data))
+    return inbox, data, summary
+
+
+def test_flow_stores_transcripts_statements_and_themes(study):
+    inbox, data, summary = study
+    assert summary.transcripts_added == 4 and not summary.failed
+    store = Store(default_database_url(data))
+    found = counts(store)
+    assert found["Transcript"] == 4 and found["Statement"] > 100
+    assert found["Theme"] >= 2
+    with store.session() as session:
+        significant = session.scalar(select(ThemeSet)).n_statements
+        # Every significant statement has exactly one suggestion: nothing silently dropped.
+        assert found["Suggestion"] == significant
+        assert found["Embedding"] <= significant
+    assert (data / "report.md").read_text("utf-8").startswith("# qualflow: candidate themes")
+
+
+def test_every_statement_slices_back_to_its_text(study):
+    _, data, _ = study
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        statements = session.scalars(select(Statement)).all()
+        for statement in statements:
+            assert statement.transcript.text[statement.start : statement.end] == statement.text
+            turn = statement.turn
+            assert turn.start <= statement.start < statement.end <= turn.end
+
+
+def test_chinese_statements_are_tokenised_by_jieba(study):
+    _, data, _ = study
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        chinese = session.scalars(select(Statement).where(Statement.language == "zh")).all()
+    assert len(chinese) > 50
+    multi_character = sum(any(len(t) >= 2 for t in s.tokens) for s in chinese)
+    assert multi_character / len(chinese) > 0.9
+    assert all("".join(s.tokens) == "".join(s.text.split()) for s in chinese)
+
+
+def test_interviewer_turns_are_stored_but_not_clustered(study):
+    _, data, _ = study
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        rows = session.scalars(select(Statement).join(Turn).where(Turn.role == "interviewer")).all()
+        assert rows and all(not s.significant and s.excluded_reason.startswith("interviewer") for s in rows)
+        clustered = session.scalars(select(Suggestion.statement_id)).all()
+        assert not set(clustered) & {s.id for s in rows}
+
+
+def test_second_run_adds_no_rows(study):
+    inbox, data, _ = study
+    store = Store(default_database_url(data))
+    before = counts(store)
+    summary = code_interviews(str(inbox), str(data))
+    assert counts(store) == before
+    assert summary.transcripts_added == 0 and len(summary.unchanged) == 4
+    assert summary.embedded == 0 and not summary.reclustered
+
+
+def test_a_broken_file_is_reported_and_the_rest_is_kept(study, tmp_path):
+    inbox, data, _ = study
+    extra = tmp_path / "more"
+    shutil.copytree(inbox, extra)
+    (extra / "broken.docx").write_bytes(b"PK\x03\x04 not a document")
+    store = Store(default_database_url(data))
+    before = counts(store)
+    summary = code_interviews(str(extra), str(data))
+    assert len(summary.failed) == 1 and "broken.docx" in summary.failed[0]
+    assert counts(store) == before  # the four good files were already stored; nothing changed
+    assert (extra / "broken.docx").exists()  # the user's file is left alone
+
+
+runner = CliRunner()
+
+
+def test_cli_themes_and_show_as_json(study):
+    _, data, _ = study
+    result = runner.invoke(app, ["themes", "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    themes = json.loads(result.output)
+    assert themes and {"label", "keywords", "statements", "participants_covered", "exemplars"} <= set(themes[0])
+    assert themes[0]["participants_covered"].endswith("of 4")
+    result = runner.invoke(app, ["show", "T1", "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert len(shown["statements"]) == themes[0]["statements"]
+    first = shown["statements"][0]
+    assert {"participant", "transcript", "start", "end", "text"} <= set(first)
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        transcript = session.get(Transcript, first["transcript_id"])
+        assert transcript.text[first["start"] : first["end"]] == first["text"]
+
+
+def test_cli_human_readable_tables(study):
+    _, data, _ = study
+    result = runner.invoke(app, ["themes", "--data", str(data)])
+    assert result.exit_code == 0 and "Candidate themes" in result.output
+    result = runner.invoke(app, ["show", "1", "--data", str(data)])
+    assert result.exit_code == 0 and "Theme 1" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "no/such/folder"], "no such file or folder"),
+        (["show", "99"], "no theme 99"),
+        (["show", "abc"], "is not a theme number"),
+    ],
+)
+def test_cli_errors_are_one_line(study, args, message):
+    _, data, _ = study
+    result = runner.invoke(app, args + ["--data", str(data)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_unknown_config_key(tmp_path, small_study):
+    config = tmp_path / "bad.yaml"
+    config.write_text("embed:\n  modle: x\n")
+    result = runner.invoke(app, ["run", str(small_study), "--config", str(config), "--data", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert "unknown config key 'embed.modle'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_unreadable_single_file(tmp_path):
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"\x00\x01 not a docx")
+    result = runner.invoke(app, ["run", str(broken), "--data", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert "broken.docx" in result.output and "Traceback" not in result.output
+
+
+def test_cli_no_study_yet(tmp_path):
+    result = runner.invoke(app, ["themes", "--data", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no qualflow study" in result.output
