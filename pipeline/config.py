@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from qualflow.pipeline.errors import ConfigError
 
 

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-
 from qualflow.pipeline.language import content_tokens
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
-
 from qualflow.pipeline.errors import UnreadableFile
 
 

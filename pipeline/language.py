@@ -14,10 +14,7 @@ _HAS_WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
 # Spoken-language fillers and hedges. spaCy's stop lists are written for edited text, so
 # interview talk needs these too, or "yeah · honestly" ends up labelling a theme.
 SPOKEN_FILLERS = frozenset(
-    "yeah yes yep okay ok um uh hmm mm honestly actually really basically literally like just "
-    "kind sort lot lots thing things stuff know think mean guess maybe pretty bit quite "
-    "就是 然后 其实 那个 这个 觉得 感觉 有时候 时候 反正 可能 还是 一些 一下 真的 比较 现在 因为 所以 "
-    "我们 他们 你们 自己 东西 事情 一个 这种 那种 什么 怎么 这样 那样 已经 没有 不是 还有 知道 特别 挺".split()
+    ["yeah", "yes", "yep", "okay", "ok", "um", "uh", "hmm", "mm", "honestly", "actually", "really", "basically", "literally", "like", "just", "kind", "sort", "lot", "lots", "thing", "things", "stuff", "know", "think", "mean", "guess", "maybe", "pretty", "bit", "quite", "就是", "然后", "其实", "那个", "这个", "觉得", "感觉", "有时候", "时候", "反正", "可能", "还是", "一些", "一下", "真的", "比较", "现在", "因为", "所以", "我们", "他们", "你们", "自己", "东西", "事情", "一个", "这种", "那种", "什么", "怎么", "这样", "那样", "已经", "没有", "不是", "还有", "知道", "特别", "挺"]
 )
 
 

@@ -10,14 +10,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from qualflow.models import Statement, Suggestion, Theme, ThemeSet, Transcript, Turn
 from qualflow.pipeline.describe import ThemeDescription
 from qualflow.pipeline.ingest import Document
 from qualflow.pipeline.segment import StatementSpan
 from qualflow.pipeline.turns import ParsedTurns
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 
 def text_hash(text: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from sqlalchemy.orm import Session
+from datetime import UTC, datetime
 
 from qualflow.models import Statement, Theme
 from qualflow.models.queries import current_theme_set, current_themes, study_participants, theme_suggestions
+from sqlalchemy.orm import Session
 
 
 def _quote(text: str, limit: int = 160) -> str:
@@ -62,7 +61,7 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
     theme_set = current_theme_set(session)
     rows = theme_rows(session)
     n_participants = len(study_participants(session))
-    created = theme_set.created_at if theme_set else datetime.now(timezone.utc)
+    created = theme_set.created_at if theme_set else datetime.now(UTC)
     lines = [
         f"# {title}",
         "",

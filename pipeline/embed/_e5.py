@@ -5,9 +5,8 @@ from __future__ import annotations
 from importlib.metadata import version
 
 import numpy as np
-
-from qualflow.pipeline.errors import ConfigError
 from qualflow.pipeline.embed._base import BaseEncoder
+from qualflow.pipeline.errors import ConfigError
 
 
 class E5Encoder(BaseEncoder):

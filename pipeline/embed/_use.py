@@ -5,7 +5,6 @@ from __future__ import annotations
 from importlib.metadata import version
 
 import numpy as np
-
 from qualflow.pipeline.embed._base import BaseEncoder
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from qualflow.models import Embedding
 from qualflow.pipeline.embed._base import BaseEncoder
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 
 def embed_with_cache(
