@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-
 from qualflow.models import Store, default_database_url
 from qualflow.models.queries import current_theme_set
 from qualflow.pipeline.cluster import ThemeClusterer

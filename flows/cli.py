@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -54,7 +53,7 @@ def _open_store(data: Path):
 @app.command()
 def run(
     path: Annotated[Path, typer.Argument(help="A transcript file or a folder of them.")],
-    config: Annotated[Optional[str], typer.Option("--config", help="YAML config file or preset (zh, small-study).")] = None,
+    config: Annotated[str | None, typer.Option("--config", help="YAML config file or preset (zh, small-study).")] = None,
     data: DataOption = DEFAULT_DATA,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
 ) -> None:
@@ -156,7 +155,3 @@ def show(
         table.add_row(row["participant"] or "", row["transcript"], f"{row['start']}–{row['end']}",
                       f"{row['similarity']:.2f}{flag}", row["text"])
     console.print(table)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())
