@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from qualflow.pipeline.cluster import ThemeClusterer, auto_min_cluster_size
 
 

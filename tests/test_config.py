@@ -2,7 +2,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from qualflow.pipeline.config import PRESETS, Config, load_config
 from qualflow.pipeline.errors import ConfigError
 

@@ -1,5 +1,4 @@
 import numpy as np
-
 from qualflow.pipeline.describe import class_tfidf, describe_themes
 
 

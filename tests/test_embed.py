@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from qualflow.models import Embedding, Store
 from qualflow.pipeline.config import EmbedConfig
 from qualflow.pipeline.embed import select_backend

@@ -5,13 +5,21 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from typer.testing import CliRunner
-
 from qualflow.flows.batch import code_interviews
 from qualflow.flows.cli import app
-from qualflow.models import Embedding, Statement, Store, Suggestion, Theme, ThemeSet, Transcript, Turn
-from qualflow.models import default_database_url
+from qualflow.models import (
+    Embedding,
+    Statement,
+    Store,
+    Suggestion,
+    Theme,
+    ThemeSet,
+    Transcript,
+    Turn,
+    default_database_url,
+)
+from sqlalchemy import select
+from typer.testing import CliRunner
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -1,5 +1,4 @@
 import pytest
-
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import content_hash, discover, normalise_text, read_document
 

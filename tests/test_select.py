@@ -1,5 +1,4 @@
 import pytest
-
 from qualflow.pipeline.select import BACKCHANNEL, INTERVIEWER_TURN, NOT_A_SPEAKER_TURN, StatementSelector
 
 selector = StatementSelector()
