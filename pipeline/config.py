@@ -6,12 +6,13 @@ Defaults live here, in the models; `configs/default.yaml` is the same values wri
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from qualflow.pipeline.errors import ConfigError
 
 
@@ -20,14 +21,54 @@ class _Section(BaseModel):
 
 
 class IngestConfig(_Section):
-    extensions: list[str] = Field(default=[".txt", ".md", ".docx"])
+    extensions: list[str] = Field(
+        default=[".txt", ".md", ".docx", ".odt", ".rtf", ".vtt", ".srt", ".csv", ".xlsx"]
+    )
     max_file_mb: float = Field(default=20.0, gt=0)
+    # .docx/.odt/.xlsx are zip archives: refuse one whose contents would unpack past this.
+    max_unpacked_mb: float = Field(default=200.0, gt=0)
+
+
+class TurnsConfig(_Section):
+    # Extra speaker-label patterns, matched at the start of a line; each needs a (?P<label>...) group.
+    label_patterns: list[str] = Field(default=[])
+    # Speaker names (as written in labels) that are the interviewer, e.g. "Dr Lee".
+    interviewer_names: list[str] = Field(default=[])
+
+    @field_validator("label_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({error})") from None
+            if "label" not in compiled.groupindex:
+                raise ValueError(f"{pattern!r} needs a named group (?P<label>...)")
+        return patterns
 
 
 class SegmentConfig(_Section):
     # Terminators for Chinese sentences, on top of spaCy's defaults; closing quotes that
     # follow them stay with the sentence because spaCy treats them as punctuation.
     zh_sentence_ends: list[str] = Field(default=["。", "！", "？", "；", "…", "……", "!", "?"])
+    # A sentence with fewer content words than this is merged into a neighbour in its turn.
+    min_content_words: int = Field(default=3, ge=0)
+    # Longer sentences are split at clause boundaries (；; first, then ，, only if still too long).
+    max_chars_en: int = Field(default=300, ge=40)
+    max_chars_zh: int = Field(default=120, ge=20)
+    # Domain terms jieba should keep whole (e.g. 精防专干, 长效针剂).
+    user_dictionary: list[str] = Field(default=[])
+
+
+class DeidentifyConfig(_Section):
+    enabled: bool = True
+    # Extra names to replace, on top of what the models and rules find.
+    names: list[str] = Field(default=[])
+    places: list[str] = Field(default=[])
+    organisations: list[str] = Field(default=[])
+    # Words never replaced (a product or tool the study is about, a common word mis-tagged as a name).
+    keep: list[str] = Field(default=[])
 
 
 class SelectConfig(_Section):
@@ -67,6 +108,8 @@ class DescribeConfig(_Section):
 
 class Config(_Section):
     ingest: IngestConfig = IngestConfig()
+    turns: TurnsConfig = TurnsConfig()
+    deidentify: DeidentifyConfig = DeidentifyConfig()
     segment: SegmentConfig = SegmentConfig()
     select: SelectConfig = SelectConfig()
     embed: EmbedConfig = EmbedConfig()
