@@ -3,24 +3,72 @@
 Stored text is NFC-normalised with `\\n` line endings; every offset qualflow keeps counts
 Unicode code points in that text. A file is identified by the SHA-256 of it, so the
 same interview under two names, or read twice, is one transcript.
+
+Prose formats (.txt, .md, .docx, .odt, .rtf) become text with one paragraph per line; their
+turns are found later from speaker labels. Formats that say who speaks (.vtt, .srt, .csv,
+.xlsx) also keep those turns as `Document.source_turns`, and their text is written as one
+`Speaker: words` line per turn so label-based parsing reads them the same way.
+The per-format readers live in `qualflow.pipeline.readers`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-from qualflow.pipeline.errors import UnreadableFile
+from qualflow.pipeline.readers import (
+    RawTurn,
+    check_archive,
+    decode_bytes,
+    read_csv,
+    read_docx,
+    read_odt,
+    read_rtf,
+    read_srt,
+    read_vtt,
+    read_xlsx,
+    unreadable,
+)
+
+__all__ = ["Document", "SourceTurn", "content_hash", "decode_bytes", "discover", "normalise_text", "read_document"]
+
+
+@dataclass(frozen=True)
+class SourceTurn:
+    speaker: str | None  # as written in the source ("Interviewer", "P3", "Mary Smith"); None if it has none
+    start: int  # code-point offsets of the turn's WORDS in Document.text (speaker label not included)
+    end: int
+    # e.g. {"start_time": "00:01:02.000", "end_time": "00:01:05.500"}. Left out of the hash
+    # (a dict is unhashable) so turns and documents stay hashable like other frozen records.
+    meta: dict = field(hash=False)
 
 
 @dataclass(frozen=True)
 class Document:
     source_name: str
-    text: str
-    content_hash: str
+    text: str  # NFC, "\n" line ends, no BOM
+    content_hash: str  # sha256 of text (utf-8)
+    format: str  # "txt" | "md" | "docx" | "odt" | "rtf" | "vtt" | "srt" | "csv" | "xlsx"
+    source_turns: tuple[SourceTurn, ...] | None = None  # only for vtt, srt, csv, xlsx
+
+
+# extension -> (format, reader). Prose readers return str, turn readers list[RawTurn].
+_PROSE = {
+    ".txt": ("txt", decode_bytes),
+    ".md": ("md", decode_bytes),
+    ".docx": ("docx", read_docx),
+    ".odt": ("odt", read_odt),
+    ".rtf": ("rtf", read_rtf),
+}
+_TURNS = {
+    ".vtt": ("vtt", read_vtt),
+    ".srt": ("srt", read_srt),
+    ".csv": ("csv", read_csv),
+    ".xlsx": ("xlsx", read_xlsx),
+}
+_ZIP_BASED = {".docx", ".odt", ".xlsx"}
 
 
 def normalise_text(raw: str) -> str:
@@ -32,51 +80,66 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def decode_bytes(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM) first, because it is by far the commonest; then detection."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    if b"\x00" in data:
-        raise UnreadableFile(f"{name}: looks like a binary file, not text")
-    best = from_bytes(data).best()
-    if best is None:
-        raise UnreadableFile(f"{name}: cannot tell which text encoding this file uses")
-    return str(best)
-
-
-def _read_docx(path: Path) -> str:
-    import docx  # python-docx; imported here because plain-text runs never need it
-
-    try:
-        document = docx.Document(str(path))
-    except Exception as error:  # python-docx raises zip, XML and package errors alike for a bad file
-        raise UnreadableFile(f"{path.name}: not a readable .docx file ({type(error).__name__})") from None
-    # One paragraph per line, so speaker labels at a paragraph's start are found as in .txt.
-    return "\n".join(paragraph.text for paragraph in document.paragraphs)
-
-
-def read_document(path: Path, max_file_mb: float = 20.0) -> Document:
+def read_document(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float = 200.0) -> Document:
     """Read one transcript file. Raises UnreadableFile with a one-line reason."""
     path = Path(path)
+    name = path.name
+    limit = max_file_mb * 1024 * 1024
     try:
         size = path.stat().st_size
+        if size > limit:
+            raise _too_big(name, size, max_file_mb)
+        data = path.read_bytes()
     except OSError as error:
-        raise UnreadableFile(f"{path.name}: cannot read ({error.strerror})") from None
-    if size > max_file_mb * 1024 * 1024:
-        raise UnreadableFile(f"{path.name}: {size / 1e6:.1f} MB is over the {max_file_mb} MB limit (ingest.max_file_mb)")
+        raise unreadable(name, f"cannot read ({error.strerror or type(error).__name__})") from None
+    if len(data) > limit:  # the file grew between stat and read
+        raise _too_big(name, len(data), max_file_mb)
+    if not data.strip():
+        raise unreadable(name, "the file is empty")
+
     suffix = path.suffix.lower()
-    try:
-        raw = _read_docx(path) if suffix == ".docx" else decode_bytes(path.read_bytes(), path.name)
-    except OSError as error:
-        raise UnreadableFile(f"{path.name}: cannot read ({error.strerror})") from None
-    text = normalise_text(raw)
+    if suffix in _ZIP_BASED:
+        check_archive(data, name, suffix[1:], max_unpacked_mb)
+    if suffix in _TURNS:
+        format_name, read_turns = _TURNS[suffix]
+        text, turns = _join_turns(read_turns(data, name))
+    else:
+        # Unknown extensions are read as plain text, as before; binary ones fail in decoding.
+        format_name, read_prose = _PROSE.get(suffix, ("txt", decode_bytes))
+        text, turns = normalise_text(read_prose(data, name)), None
     if not text.strip():
-        raise UnreadableFile(f"{path.name}: the file is empty")
-    return Document(source_name=path.name, text=text, content_hash=content_hash(text))
+        raise unreadable(name, "the file is empty")
+    return Document(source_name=name, text=text, content_hash=content_hash(text), format=format_name,
+                    source_turns=turns)
+
+
+def _join_turns(raw_turns: list[RawTurn]) -> tuple[str, tuple[SourceTurn, ...]]:
+    """Write turns as `Speaker: words` lines, recording where each turn's words are.
+
+    Each piece is normalised BEFORE its offsets are taken, so text[start:end] == words holds
+    exactly. Joining NFC pieces with ": " and "\\n" keeps the whole NFC, because NFC never
+    combines across a space or a line break.
+    """
+    lines: list[str] = []
+    turns: list[SourceTurn] = []
+    position = 0
+    for raw in raw_turns:
+        words = normalise_text(raw.words).strip()
+        if not words:
+            continue
+        speaker = " ".join(normalise_text(raw.speaker).split()) if raw.speaker else ""
+        prefix = f"{speaker}: " if speaker else ""
+        if lines:
+            position += 1  # the "\n" before this line
+        start = position + len(prefix)
+        position = start + len(words)
+        lines.append(prefix + words)
+        turns.append(SourceTurn(speaker=speaker or None, start=start, end=position, meta=dict(raw.meta)))
+    return "\n".join(lines), tuple(turns)
+
+
+def _too_big(name: str, size: int, max_file_mb: float):
+    return unreadable(name, f"{size / 1e6:.1f} MB is over the {max_file_mb} MB limit (ingest.max_file_mb)")
 
 
 def discover(source: Path, extensions: list[str]) -> list[Path]:
