@@ -1,0 +1,156 @@
+"""Chinese: places (jieba ns, place suffixes, building numbers) and organisations (nt, name + suffix).
+
+`chinese_findings` runs these and the name rules (`chinese_names`) over the given regions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualflow.pipeline.deid.chinese_names import person_findings, title_findings
+from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
+from qualflow.pipeline.deid.chinese_tokens import Index, Token, tokenize
+from qualflow.pipeline.deid.chinese_tokens import freq as _freq
+from qualflow.pipeline.deid.findings import Finding, make
+from qualflow.pipeline.deid.lexicon import (
+    COMPOUND_SURNAMES,
+    FUNCTION_TAGS,
+    ZH_ADMIN_SUFFIXES,
+    ZH_ESTATE_SUFFIXES,
+    ZH_GENERIC_ORGS,
+    ZH_ORG_DESCRIPTORS,
+    ZH_ORG_SUFFIXES,
+    ZH_PLACE_SUFFIXES,
+    ZH_STOP_WORDS,
+)
+
+_SPECIFIC_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nz", "nt", "j"})
+_NUM = "0-9一二三四五六七八九十〇零两百"
+_BUILDING = re.compile(
+    rf"[{_NUM}]+(?:号楼|栋|幢|座)(?:[{_NUM}]+单元)?(?:[{_NUM}]+(?:室|户|号))?|[{_NUM}]+单元[{_NUM}]+(?:室|户|号)?"
+    rf"|(?<=[路街巷弄道])[{_NUM}]+号(?:院|楼)?"
+)
+_NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?(?:医院|中学|小学|幼儿园)")
+
+
+def place_findings(text: str, index: Index) -> list[Finding]:
+    found = []
+    tokens = index.tokens
+    for i, token in enumerate(tokens):
+        word = token.word
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        suffix = nxt is not None and nxt.start == token.end and nxt.word in ZH_PLACE_SUFFIXES
+        if token.tag == "ns" and len(word) >= 2 and word not in ZH_STOP_WORDS and word not in COMPOUND_SURNAMES:
+            found.append(make(text, token.start, nxt.end if suffix else token.end, "PLACE", "jieba"))
+        elif (
+            suffix
+            and token.tag in _SPECIFIC_TAGS
+            and len(word) >= 2
+            and word not in ZH_STOP_WORDS
+            and _CJK.match(word)
+            and not word.endswith(ZH_ORG_SUFFIXES)
+        ):
+            found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 翠苑/小区, 望京/街道
+    for m in _BUILDING.finditer(text):
+        start = _estate_start(m.start(), index)
+        found.append(make(text, start, m.end(), "PLACE", "pattern"))
+    return found
+
+
+def _estate_start(start: int, index: Index) -> int:
+    """Extend a building number left over the estate it is in: 钢铁厂家属院5号楼."""
+    i = index.ends.get(start)
+    if i is None:
+        return start
+    token = index.tokens[i]
+    if not token.word.endswith(ZH_ESTATE_SUFFIXES):
+        return start
+    begin = token.start
+    if token.word in ZH_ESTATE_SUFFIXES and i >= 1:
+        before = index.tokens[i - 1]
+        if (
+            before.end == token.start
+            and _CJK.match(before.word)
+            and before.tag not in FUNCTION_TAGS
+            and before.tag not in {"v", "vn", "x"}
+            and not before.word.endswith(ZH_ADMIN_SUFFIXES)
+        ):
+            begin = before.start
+    return begin
+
+
+def org_findings(text: str, index: Index) -> list[Finding]:
+    found = []
+    tokens = index.tokens
+    for i, token in enumerate(tokens):
+        word = token.word
+        if token.tag == "nt" and len(word) >= 2 and word not in ZH_GENERIC_ORGS:
+            start = _extend_org_left(i, index)
+            found.append(make(text, start, token.end, "ORG", "jieba"))
+        elif word.endswith(ZH_ORG_SUFFIXES) and _CJK.match(word):
+            # A name before the suffix (深圳康宁医院) or jieba's own word for a named body (nz);
+            # never a kind of institution alone (人民医院, 卫生院).
+            start = _extend_org_left(i, index)
+            named = token.tag in {"nz", "nt"} or (start < token.start and _has_specific(index, start, i))
+            if named and text[start : token.end] not in ZH_GENERIC_ORGS:
+                found.append(make(text, start, token.end, "ORG", "jieba"))
+    for m in _NUMBERED_ORG.finditer(text):
+        start = _extend_org_left_at(m.start(), index)
+        found.append(make(text, start, m.end(), "ORG", "pattern"))
+    return found
+
+
+def _org_part(token: Token) -> bool:
+    word = token.word
+    if token.tag in FUNCTION_TAGS - {"m"} or token.tag in {"x", "v", "uj"} or word in ZH_STOP_WORDS:
+        return word in ZH_ORG_DESCRIPTORS
+    if not (_CJK.match(word) or word.isdigit()):
+        return False
+    return (
+        token.tag in _SPECIFIC_TAGS
+        or word in ZH_ORG_DESCRIPTORS
+        or word in ZH_PLACE_SUFFIXES
+        or word.endswith(ZH_ADMIN_SUFFIXES) and token.tag in {"ns", "nz", "n"}
+        or token.tag == "m"
+        or _freq(word) == 0
+    )
+
+
+def _extend_org_left(i: int, index: Index) -> int:
+    tokens = index.tokens
+    start = tokens[i].start
+    j = i - 1
+    while j >= 0 and tokens[j].end == start and _org_part(tokens[j]) and tokens[i].end - tokens[j].start <= 16:
+        start = tokens[j].start
+        j -= 1
+    # Leading words that only describe (人民, 社区) stay in; a leading bare place suffix (区) does not.
+    while start < tokens[i].start and index.token_at(start).word in ZH_PLACE_SUFFIXES:
+        start = index.token_at(start).end
+    return start
+
+
+def _extend_org_left_at(start: int, index: Index) -> int:
+    i = index.ends.get(start)
+    if i is None or not (index.tokens[i].tag in _SPECIFIC_TAGS and _CJK.match(index.tokens[i].word)):
+        return start
+    return index.tokens[i].start
+
+
+def _has_specific(index: Index, start: int, i: int) -> bool:
+    for token in index.tokens[index.starts[start] : i]:
+        if token.word in ZH_ORG_DESCRIPTORS or token.word in ZH_STOP_WORDS:
+            continue
+        if token.tag in _SPECIFIC_TAGS or token.tag == "m" or _freq(token.word) == 0:
+            return True
+    return False
+
+
+def chinese_findings(text: str, regions: list[tuple[int, int]]) -> tuple[list[Finding], set[int]]:
+    """Findings in the regions, and the token boundaries (for checking propagated matches)."""
+    tokens = tokenize(text, regions)
+    index = Index(tokens)
+    found = person_findings(text, index) + place_findings(text, index) + org_findings(text, index)
+    for lo, hi in regions:
+        found += title_findings(text, index, lo, hi)
+    boundaries = set(index.starts) | set(index.ends)
+    return found, boundaries

@@ -1,0 +1,171 @@
+"""Chinese personal names: jieba's nr tags filtered for precision, and the title rules.
+
+Titles are kept and only the surname is replaced: 王医生 -> [PERSON_1]医生, 小林 -> 小[PERSON_1],
+老张 -> 老[PERSON_1], 姓贺 -> 姓[PERSON_1]. Full names (郑丽萍, 林浩然) are replaced whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
+from qualflow.pipeline.deid.chinese_tokens import NR_TAGS as _NR
+from qualflow.pipeline.deid.chinese_tokens import Index, Token
+from qualflow.pipeline.deid.chinese_tokens import freq as _freq
+from qualflow.pipeline.deid.findings import Finding, make
+from qualflow.pipeline.deid.lexicon import (
+    COMMON_SURNAMES,
+    COMPOUND_SURNAMES,
+    FUNCTION_TAGS,
+    SURNAMES,
+    TRANSLITERATION_CHARS,
+    ZH_NOT_NAME_CHARS,
+    ZH_STOP_WORDS,
+    ZH_TITLE_SET,
+    ZH_TITLES,
+)
+
+_GIVEN_NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nz", "z", "ng", "zg", "a", "n", "j"})
+_NAMEISH_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nz", "z"})
+_COMMON_FREQ = 500  # a dictionary word this common is a word first, a name second (明白, 康复, 孙子)
+_RARE_GIVEN_FREQ = 100
+_SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(SURNAMES))
+_COMMON_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(COMMON_SURNAMES))
+_TITLE_RULE = re.compile(rf"(?P<s>{_COMMON_ALT})(?P<t>{'|'.join(ZH_TITLES)})")
+_XIAO_LAO = re.compile(rf"(?<=[小老])(?P<s>{_COMMON_ALT})")
+_XING = re.compile(rf"(?<![百贵同异改本])姓(?P<s>{_SURNAME_ALT})(?![名氏])")
+_CALLED = re.compile(r"(?:叫做|名叫|名字叫|名字是|叫)(?=[\u4e00-\u9fff])")
+_DOT = re.compile(r"[·•・‧]")
+
+
+def plausible_name(word: str, tag: str | None = None) -> bool:
+    """A full personal name: surname + given name, or a transliterated foreign name."""
+    if word in ZH_STOP_WORDS or not _CJK.match(word) or any(ch in ZH_NOT_NAME_CHARS for ch in word):
+        return False
+    if any(word.endswith(title) for title in ZH_TITLE_SET) and len(word) <= 4:
+        return False  # 张老师, 刘大夫: the title rules take the surname
+    if word[:2] in COMPOUND_SURNAMES and 3 <= len(word) <= 4:
+        return True
+    if word[0] in SURNAMES and 2 <= len(word) <= 3 and _freq(word) < _COMMON_FREQ:
+        # A rarer surname that is also a common verb or noun (查, 包) needs a given name that is
+        # not itself a common word: 包桂兰 yes, 包饺子 and 查药 no.
+        return word[0] in COMMON_SURNAMES or _freq(word[1:]) < _RARE_GIVEN_FREQ
+    if tag is not None and len(word) == 2 and tag != "nr":
+        return False  # jieba's nrt holds many two-character words (科里, 令人, 保姆)
+    return len(word) >= 2 and all(ch in TRANSLITERATION_CHARS for ch in word) and _freq(word) < 2000
+
+
+def _given_name(token: Token, surname: Token) -> bool:
+    word = token.word
+    if not _CJK.match(word) or word in ZH_STOP_WORDS or word in ZH_TITLE_SET or token.tag not in _GIVEN_NAME_TAGS:
+        return False
+    if surname.tag not in _NR | {"ng", "nz", "ns"} and token.tag not in _NAMEISH_TAGS:
+        return False  # 包/v 饺子/n is a verb and its object; 包/v 桂兰/ns is a name
+    if any(ch in ZH_NOT_NAME_CHARS for ch in word):
+        return False
+    if len(word) == 1:
+        return token.tag in {"nr", "nrfg", "ng"}
+    return len(word) == 2 and _freq(word) < _COMMON_FREQ
+
+
+def _is_surname_token(token: Token) -> bool:
+    return (token.word in SURNAMES or token.word in COMPOUND_SURNAMES) and token.tag not in FUNCTION_TAGS
+
+
+def person_findings(text: str, index: Index) -> list[Finding]:
+    found = []
+    tokens = index.tokens
+    for i, token in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if (
+            _is_surname_token(token)
+            and nxt is not None
+            and nxt.start == token.end
+            and _given_name(nxt, token)
+            and len(token.word) + len(nxt.word) <= 4
+        ):  # 林/浩然, 司马/晓峰, 包/桂兰
+            found.append(make(text, token.start, nxt.end, "PERSON", "jieba"))
+            continue
+        if token.tag in _NR and plausible_name(token.word, token.tag):
+            found.append(make(text, token.start, token.end, "PERSON", "jieba"))
+    # Foreign names joined by a middle dot: 艾米丽·沃森.
+    for dot in _DOT.finditer(text):
+        left = index.tokens[index.ends[dot.start()]] if dot.start() in index.ends else None
+        right = index.token_at(dot.end())
+        if left and right and _foreign_part(left) and _foreign_part(right):
+            end = right.end
+            j = index.starts[right.start] + 1
+            while j + 1 < len(tokens) and _DOT.fullmatch(tokens[j].word) and _foreign_part(tokens[j + 1]):
+                end = tokens[j + 1].end
+                j += 2
+            found.append(make(text, left.start, end, "PERSON", "jieba"))
+    return found
+
+
+def _foreign_part(token: Token) -> bool:
+    word = token.word
+    return bool(_CJK.match(word)) and (token.tag in _NR or all(ch in TRANSLITERATION_CHARS for ch in word))
+
+
+def title_findings(text: str, index: Index, lo: int, hi: int) -> list[Finding]:
+    """王医生, 小林, 老张, 姓贺, 叫林浩然: the surname (or name) only, as PERSON."""
+    found = []
+    for m in _TITLE_RULE.finditer(text, lo, hi):
+        start, end = m.start("s"), m.end("t")
+        token = index.token_at(start)
+        if token is None or (end not in index.ends and not _title_then_word(text, m, index)):
+            continue
+        if token.end == m.end("s") and token.tag in FUNCTION_TAGS:
+            continue  # 向老师请教: a preposition, not a surname
+        if token.end not in (m.end("s"), end):
+            continue  # the surname is the start of another word
+        found.append(make(text, start, m.end("s"), "PERSON", "title-rule"))
+    for m in _XIAO_LAO.finditer(text, lo, hi):
+        start, end = m.start() - 1, m.end()
+        if start not in index.starts or end not in index.ends:
+            continue
+        token = index.token_at(start)
+        if token.end == end:  # one token: 小林, 老王 (but not 小于, 小康, 老是)
+            if text[start:end] in ZH_STOP_WORDS or token.tag not in _NR | {"n", "ng", "nz"}:
+                continue
+        else:
+            surname = index.token_at(m.start())
+            if surname is None or surname.end != end or surname.tag in FUNCTION_TAGS:
+                continue
+        found.append(make(text, m.start(), end, "PERSON", "title-rule"))
+    for m in _XING.finditer(text, lo, hi):
+        found.append(make(text, m.start("s"), m.end("s"), "PERSON", "title-rule"))
+    for m in _CALLED.finditer(text, lo, hi):
+        name = _called_name(text, m.end(), index)
+        if name:
+            found.append(make(text, m.end(), name, "PERSON", "title-rule"))
+    return found
+
+
+def _title_then_word(text: str, m: re.Match, index: Index) -> bool:
+    """王医生们 / 李主任他们: the title ends inside a token only because jieba joined what follows."""
+    token = index.token_at(m.start("t"))
+    return token is not None and token.word.startswith(m.group("t")) and token.word[len(m.group("t")) :] in {"们", "说", "家"}
+
+
+def _called_name(text: str, start: int, index: Index) -> int | None:
+    """叫郑丽萍 -> end of 郑丽萍: a surname and one or two more characters, ending at a word boundary."""
+    surname_len = 2 if text[start : start + 2] in COMPOUND_SURNAMES else 1
+    if surname_len == 1 and text[start : start + 1] not in SURNAMES:
+        return None
+    if start not in index.starts:
+        return None
+    for length in (2, 1):
+        end = start + surname_len + length
+        word = text[start:end]
+        if end not in index.ends or not _CJK.match(word) or any(ch in ZH_NOT_NAME_CHARS for ch in word):
+            continue
+        if word in ZH_STOP_WORDS or any(word.endswith(t) for t in ZH_TITLE_SET) or word[surname_len:] in ZH_TITLE_SET:
+            continue
+        first = index.token_at(start)
+        if first.end == end:  # one word: a name only if jieba says so or does not know it (叫安全员: no)
+            if first.tag in _NR or _freq(word) == 0:
+                return end
+        elif first.end == start + surname_len and _freq(word[surname_len:]) < _COMMON_FREQ:
+            return end  # 林/浩然
+    return None

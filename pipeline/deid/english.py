@@ -1,0 +1,145 @@
+"""English: spaCy's small English NER, plus title and naming-cue rules.
+
+Titles are kept: "Dr Anil Mehra" gives PERSON "Anil Mehra", so the text reads "Dr [PERSON_1]".
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualflow.pipeline.deid.findings import Finding, make
+from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EN_PERSON_NOUNS, EN_TITLES
+
+_LABEL_KINDS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
+_NAME_WORD = r"[A-Z][a-z\u00e0-\u00ff]*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*"
+_TITLE = re.compile(
+    r"\b(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?[ \t]+"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
+)
+_CUE = re.compile(
+    r"\b(?P<noun>[A-Za-z]+)[ \t]+(?:called|named|known[ \t]+as)[ \t]+"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WHO = re.compile(r",?\s+who\b")
+_SPEAKER_CODE = re.compile(r"^(?:P|R|I|Q|A|S|IV|INT|PT)\d{0,3}$", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:the|The|THE|a|an)\s+")
+_TITLE_PREFIX = re.compile(r"^(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?\s+")
+_WORDS_AFTER_TITLE_NOT_NAMES = frozenset(
+    "I The A An And Or But So Then If When Who What Which That This These Those He She They We You It My "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+# "Nurse Practitioner", "Officer Training": a role or a unit after a title, not a name.
+_ROLE_WORDS = frozenset(
+    "practitioner consultant specialist lead manager training associate prescriber practice assistant educator "
+    "director general registrar nurse doctor team unit ward service services council office health care station "
+    "in of on at for and".split()
+)
+_LATIN_RUN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f0-9'’.\- ]*[A-Za-z\u00c0-\u024f0-9]")
+
+
+def _name_end(text: str, start: int, end: int) -> int:
+    """Where the name words after a title end: before the first word that cannot be a name."""
+    cursor = start
+    for word in re.finditer(r"\S+", text[start:end]):
+        if word.group() in _WORDS_AFTER_TITLE_NOT_NAMES or word.group().casefold() in EN_NOT_NAMES:
+            break
+        cursor = start + word.end()
+    return cursor
+
+
+def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Finding]:
+    """'Mr Osei', 'Dr. Ruth Bellamy', 'a guy called Imran' -> the name words, as PERSON."""
+    hi = len(text) if hi is None else hi
+    found = []
+    matches = list(_TITLE.finditer(text, lo, hi))
+    matches += [m for m in _CUE.finditer(text, lo, hi) if m.group("noun").casefold() in EN_PERSON_NOUNS]
+    for m in matches:
+        if m.group("name").split()[0].casefold() in _ROLE_WORDS:
+            continue
+        end = _name_end(text, m.start("name"), m.end("name"))
+        if end > m.start("name"):
+            found.append(make(text, m.start("name"), end, "PERSON", "title-rule"))
+    return found
+
+
+def _trim(text: str, start: int, end: int, kind: str) -> tuple[int, int]:
+    while start < end and not text[start].isalnum():
+        start += 1
+    span = text[start:end]
+    lead = _LEADING.match(span)
+    if lead:
+        start += lead.end()
+    if kind == "PERSON":
+        title = _TITLE_PREFIX.match(text[start:end])
+        if title:
+            start += title.end()
+    for suffix in ("'s", "’s", "'", "’"):
+        if text[start:end].endswith(suffix) and end - len(suffix) > start:
+            end -= len(suffix)
+            break
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    while start < end and not text[start].isalnum():
+        start += 1
+    return start, end
+
+
+def _latin_part(text: str, start: int, end: int) -> tuple[int, int]:
+    """In mixed text the English model's entities can take in Chinese: keep the longest Latin part."""
+    if not _CJK.search(text, start, end):
+        return start, end
+    runs = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+", text[start:end])]
+    return max(runs, key=lambda r: r[1] - r[0], default=(start, start))
+
+
+def _keep_entity(span: str, kind: str) -> bool:
+    words = span.split()
+    if not words or not any(ch.isalpha() for ch in span):
+        return False
+    if span.casefold() in EN_NOT_NAMES or all(w.casefold() in EN_NOT_NAMES for w in words):
+        return False
+    if len(words) == 1 and _SPEAKER_CODE.match(span):
+        return False
+    # A one-word all-capitals PERSON is an acronym (CV, CPN), not a name.
+    return not (kind == "PERSON" and (len(span) < 2 or (len(words) == 1 and span.isupper() and len(span) <= 4)))
+
+
+def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding]:
+    """spaCy entities in each line of each region, mapped to our kinds and cleaned."""
+    chunks = []
+    for lo, hi in regions:
+        for line in re.finditer(r"[^\n]+", text[lo:hi]):
+            if any(ch.isalpha() for ch in line.group()):
+                chunks.append((lo + line.start(), line.group()))
+    found = []
+    for (offset, chunk), doc in zip(chunks, nlp.pipe([c for _, c in chunks], batch_size=64)):
+        for ent in doc.ents:
+            kind = _LABEL_KINDS.get(ent.label_)
+            if kind is None:
+                continue
+            pieces = [(ent.start_char, ent.end_char)]
+            # spaCy's small model often runs "the X Team in Leeds" into one ORG: split off the place.
+            if kind == "ORG":
+                split = re.search(r"\s+in\s+(?=[A-Z])", ent.text)
+                if split:
+                    pieces = [(ent.start_char, ent.start_char + split.start()), (ent.start_char + split.end(), ent.end_char)]
+            # "Bethany, who went ...": a one-word entity followed by "who" is a person.
+            if kind != "PERSON" and len(ent) == 1 and _WHO.match(chunk, ent.end_char):
+                kind = "PERSON"
+            for n, (s, e) in enumerate(pieces):
+                piece_kind = kind if n == 0 else "PLACE"
+                s, e = _latin_part(chunk, s, e)
+                s, e = _trim(chunk, s, e, piece_kind)
+                if e > s and _keep_entity(chunk[s:e], piece_kind):
+                    found.append(make(text, offset + s, offset + e, piece_kind, "ner"))
+    return found
+
+
+def latin_regions(text: str) -> list[tuple[int, int]]:
+    """Runs of Latin script in Chinese text worth running English NER over (two capitalised words)."""
+    regions = []
+    for m in _LATIN_RUN.finditer(text):
+        if len(re.findall(r"\b[A-Z][a-z]+", m.group())) >= 2:
+            regions.append((m.start(), m.end()))
+    return regions

@@ -1,0 +1,120 @@
+"""Word lists for de-identification: surnames, titles, and words that look like names but are not.
+
+The stop-lists are small and general (common words jieba's dictionary tags as names or places,
+speaker-label words, pronouns); a study adds its own with `deidentify.keep`.
+"""
+
+from __future__ import annotations
+
+# The ~100 most common Chinese surnames: enough for the title rules (王医生, 小林, 老张).
+COMMON_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+    "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+# Less common surnames: used only where a given name follows (包桂兰) or 姓 names the surname.
+MORE_SURNAMES = frozenset(
+    "常乔赖康牛洪施左葛樊包季齐易殷庞翟倪温祝柳鲁单关詹岳邢童裴尚欧苗凌柯涂焦申聂费耿房滕阮冉纪宁曲牟骆甘"
+    "蓝谷符俞伍舒晏柴宫芦穆阎鲍饶巫卜艾隋仇闵褚佟鞠庄梅蒲霍辛管盛储解成文安华明路景车查练屈喻芮臧褚窦"
+)
+SURNAMES = COMMON_SURNAMES | MORE_SURNAMES
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 司徒 端木 独孤 南宫 西门 申屠 轩辕 "
+    "澹台 呼延 万俟 闻人 赫连 钟离 太史 司空".split()
+)
+# Surnames that are also prepositions or particles; never taken as a surname before a title
+# when jieba tags them as a function word (向老师请教, 于医生而言).
+FUNCTION_TAGS = frozenset("p c d r u ul uj uz uv ud ug m q f y e o zg".split())
+
+# Titles kept in the text: "王医生" becomes "[PERSON_1]医生". Longest first matters for 护士长.
+ZH_TITLES = (
+    "护士长 医生 大夫 主任 老师 护士 院长 书记 科长 所长 局长 处长 校长 站长 队长 主席 经理 教授 博士 警官 律师 "
+    "社工 专干 干事 阿姨 叔叔 大爷 大妈 大娘 大叔 大姐 大哥 奶奶 爷爷 阿婆 婆婆 伯伯 先生 女士 小姐 师傅 同学 "
+    "姐 哥 总"
+).split()
+ZH_TITLES = tuple(sorted(set(ZH_TITLES), key=len, reverse=True))
+ZH_TITLE_SET = frozenset(ZH_TITLES)
+
+# Characters that never occur in a personal name (particles, pronouns, common verbs).
+ZH_NOT_NAME_CHARS = frozenset("的了是在我你他她它您们吗呢吧啊么这那些个都也就还很说着过没不有和与跟被把给让对从到去来要会能想看做")
+
+# Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk.
+ZH_STOP_WORDS = frozenset(
+    """
+    明白 高兴 阿姨 老公 老婆 康复 孙子 孙女 师傅 小姐 师兄 师哥 师姐 老太太 老头 家里人 干女儿 干儿子 博士后
+    明文 谢谢 谢谢您 多谢 二人 令人 托人 恩人 换人 保姆 老板 老乡 老师 老人 王朝 王国 王府 王爷 文明 武功 道德 阳光
+    荣誉 光荣 光辉 明星 智慧 顾客 顾问 胡同 胡子 胡说 高峰 高潮 高高的 公正 安静 保健 友谊 英勇 冷笑 权威 言语 古老
+    段时间 常见病 成正比 门儿清 寻思 勒索 拜托 默契 休克 科普 约莫 多达 新奇 宜人 称王 彼岸 崇高 崇拜 崇尚 登基
+    东西 城市 上门 加密 哥哥 英雄 美丽 建国 上市 爱国 长大 长度 深度 治安 新鲜 莫非 回国 大国 江湖 开国 庆典 大街
+    山区 城镇 平原 山脉 湖泊 海洋 太阳 高原 大桥 南北 东南 西南 西北 东北 外国 中原 华夏 共和国 古城 河口 冰川 山水
+    海峡 阿哥 京城 南路 国外 国内 外地 本地 当地 老家 家乡 全国 各地 内地 市区 郊区 农村 城里 乡下 小康 老江湖 小白
+    小马 老马 小于 老于 小时 老是 小程 大爷 大妈 奶奶 爷爷 叔叔 婆婆 伯伯 同事 同学 朋友 病人 患者 家属
+    """.split()
+)
+# Organisations and bodies too general to identify anyone (national bodies, kinds of institution).
+ZH_GENERIC_ORGS = frozenset(
+    """
+    卫生院 医院 中心 居委会 村委会 街道办 派出所 公安局 法院 人民法院 人民政府 政府 国务院 人民代表大会 全国人大
+    共产党 中国共产党 国民党 解放军 人民解放军 联合国 党中央 中共中央 卫生部 卫健委 民政局 残联 妇联 联席会
+    社区卫生服务中心 疾控中心 精神专科医院 专科医院 人民医院 中医院 妇幼保健院 卫生服务中心 服务中心 养老院 敬老院
+    福利院 学校 中学 小学 大学 幼儿园 公司 有限公司 集团 银行 协会 基金会 研究所 研究院 委员会 党支部 支部
+    """.split()
+)
+# Suffixes that make a run of words an organisation name, longest first.
+ZH_ORG_SUFFIXES = tuple(
+    sorted(
+        """
+        医院 卫生院 中心 大学 学院 中学 小学 幼儿园 公司 集团 银行 协会 基金会 研究所 研究院 委员会 诊所 卫生室
+        服务站 疾控中心 派出所 保健院 养老院 敬老院 福利院 事务所 工作室 社工站
+        """.split(),
+        key=len,
+        reverse=True,
+    )
+)
+# Words inside an organisation name that say what kind it is but identify nothing on their own.
+ZH_ORG_DESCRIPTORS = frozenset(
+    """
+    人民 精神 卫生 精神卫生 社区 服务 社区卫生 卫生服务 社会 工作 社会工作 社工 服务中心 科技 有限 有限公司 心理 咨询
+    心理咨询 疾控 疾病 预防 控制 妇幼 妇幼保健 保健 中医 中西医 结合 儿童 肿瘤 康复 专科 综合 第一 第二 第三 第四
+    第五 第六 第七 第八 第九 附属 医科 医学 师范 理工 财经 科学 技术 信息 网络 发展 管理 咨询服务 公益 慈善 志愿
+    """.split()
+)
+# Suffixes that make a word a place (the word before must be a name, not a common noun).
+ZH_PLACE_SUFFIXES = tuple(
+    sorted("省 市 区 县 镇 乡 村 街道 路 街 大街 巷 胡同 弄 小区 新村 花园 公寓 家园 大院 家属院 宿舍 社区 开发区 新区".split(), key=len, reverse=True)
+)
+ZH_ESTATE_SUFFIXES = ("家属院", "小区", "新村", "花园", "公寓", "家园", "大院", "宿舍")
+ZH_ADMIN_SUFFIXES = ("开发区", "街道", "新区", "省", "市", "区", "县", "镇", "乡", "村", "路", "街")
+
+# Characters used to transliterate foreign names (艾米丽, 史密斯, 约翰).
+TRANSLITERATION_CHARS = frozenset(
+    "阿埃艾爱安奥巴芭拜班邦鲍贝本比彼毕宾波伯博布查达黛丹德迪蒂丁东杜顿多厄恩尔法菲费芬弗福盖甘冈戈格古哈海汉赫亨"
+    "华霍基吉加贾杰金卡凯坎康柯科克肯库拉莱兰朗劳勒雷蕾里莉丽利莲林琳柳卢鲁路伦罗洛马玛迈麦曼梅蒙米敏莫姆穆纳娜南"
+    "内尼妮努诺欧帕佩彭皮珀普奇琪乔切琼丘萨塞桑瑟森沙莎珊尚舍圣施史斯松苏索塔泰汤唐特提汀图托瓦万威韦维温沃乌西希"
+    "席夏谢辛休雅亚扬伊因英尤约詹珍朱祖佐娅黛茜蒂妮丝"
+)
+
+# English titles: the name after them is a PERSON; the title itself is kept.
+EN_TITLES = (
+    "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Doctor", "Prof", "Professor", "Sister", "Nurse", "Father",
+    "Rev", "Revd", "Sir", "Dame", "Lady", "Lord", "Aunty", "Auntie", "Aunt", "Uncle", "Cllr", "Councillor",
+    "Sgt", "Sergeant", "Inspector", "Officer", "PC", "DC",
+)
+# Nouns for people: "a support worker called X", "my neighbour named X".
+EN_PERSON_NOUNS = frozenset(
+    """
+    guy man woman lady girl boy bloke chap fella fellow gentleman person someone somebody one friend colleague
+    patient client service user worker nurse doctor consultant psychiatrist psychologist therapist officer teacher
+    manager supervisor student neighbour neighbor son daughter husband wife partner mum mom mother dad father
+    brother sister aunt uncle cousin grandson granddaughter nephew niece carer caregiver volunteer coordinator
+    receptionist pharmacist gp social kid child baby lad lass boss
+    """.split()
+)
+# Words that label speakers in transcripts, pronouns, and role acronyms: never a name.
+EN_NOT_NAMES = frozenset(
+    """
+    interviewer interviewee participant respondent researcher facilitator moderator speaker int resp iv
+    i me my mine he him his she her hers they them their theirs we us our ours you your yours it its
+    gp gps a&e icu cpn cmht crisis pc ot hca nhs mp mum dad mom mummy daddy nan nana gran granny grandma grandad
+    god lord jesus christ ok okay yeah mm hmm um uh
+    """.split()
+)

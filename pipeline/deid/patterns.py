@@ -1,0 +1,166 @@
+"""Identifiers found by their shape, in any language: e-mail, phone, ID numbers, dates of birth."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from qualflow.pipeline.deid.findings import Finding, make
+
+_NOT_BEFORE = r"(?<![0-9A-Za-z+])"  # CJK may touch a number: 电话13812345678就行
+_NOT_AFTER = r"(?![0-9A-Za-z])"
+
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![A-Za-z0-9])"
+)
+_SEP = r"[ \-\u2010-\u2015－]"
+PHONES = [
+    # Chinese mobile, optional +86: 13812345678, +86 139-1024-7788, 139 1024 7788
+    re.compile(_NOT_BEFORE + rf"(?:(?:\+|00)?86{_SEP}?)?1[3-9]\d(?:{_SEP}?\d{{4}}){{2}}" + _NOT_AFTER),
+    # Chinese landline with a separator: 010-62345678, (0755)12345678, 021 6234 5678, ext. -801
+    re.compile(_NOT_BEFORE + rf"(?:\(0\d{{2,3}}\)|（0\d{{2,3}}）|0\d{{2,3}}{_SEP})\s?\d{{3,4}}{_SEP}?\d{{4}}(?:{_SEP}\d{{1,5}})?" + _NOT_AFTER),
+    # International: +44 20 7946 0958, +1 (503) 555 0147, +44 (0)113 496 0731
+    re.compile(r"(?<![0-9A-Za-z])(?:\+|00)[1-9]\d{0,2}[ \-.]?(?:\(0\)[ ]?)?\(?\d{1,5}\)?(?:[ \-.]?\d{2,5}){1,4}" + _NOT_AFTER),
+    # UK national: 0113 496 0731, (0113) 496 0815, 07700 900461, 020 7946 0958
+    re.compile(_NOT_BEFORE + r"(?:\(0\d{2,4}\)|0\d{2,4})[ \-]?\d{3,4}[ \-]?\d{3,4}" + _NOT_AFTER),
+    # North American: (503) 555-0147, 503-555-0147, 503.555.0147
+    re.compile(_NOT_BEFORE + r"(?:\(\d{3}\)\s?|\d{3}[ \-.])\d{3}[ \-.]\d{4}" + _NOT_AFTER),
+]
+_PHONE_DIGITS = (8, 15)
+# Digits alone make a phone number only when a word says so: "电话 01062345678", "call 01134960731".
+_PHONE_CUE = re.compile(r"(?:电话|手机|座机|号码|联系方式|phone|mobile|tel|call|ring|text|number)[^\n。.!?]{0,12}$", re.IGNORECASE)
+_BARE_DIGITS = re.compile(_NOT_BEFORE + r"0\d{9,11}" + _NOT_AFTER)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[0-9Xx](?![0-9A-Za-z])")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}\d{2}[01]\d[0-3]\d\d{3}(?![0-9A-Za-z])")
+# IDs that a word announces: NHS number, hospital number, 病历号, 微信号, QQ, passport ...
+_ID_CUE = re.compile(
+    r"(?:NHS\s+(?:number|no\.?)|hospital\s+number|MRN|patient\s+(?:ID|number)|case\s+number|passport\s+(?:number|no\.?)"
+    r"|national\s+insurance\s+(?:number|no\.?)|NI\s+number|WeChat(?:\s+ID)?|QQ(?:号)?|微信号?|身份证号?(?:码)?|护照号?(?:码)?"
+    r"|病历号|住院号|门诊号|社保卡号|医保卡号|工号|学号)"
+    r"[\s,:：]*(?:is|was|是|为)?[\s,:：]*",
+    re.IGNORECASE,
+)
+_ID_VALUE = re.compile(r"\d{3} \d{3} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_MONTH = r"(?:" + "|".join(m.capitalize() + r"|" + m for m in sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d{2}"
+_CN_NUM = "〇零一二三四五六七八九十"
+DATE = re.compile(
+    "|".join(
+        [
+            rf"{_DAY}(?:\s+of)?\s+{_MONTH},?\s+{_YEAR}",  # 3 May 1984, 3rd of May, 1984
+            rf"{_MONTH}\s+{_DAY},?\s+{_YEAR}",  # May 3, 1984
+            r"(?<!\d)(?:0?[1-9]|[12]\d|3[01])[/.\-](?:0?[1-9]|1[0-2])[/.\-](?:(?:19|20)\d{2}|\d{2})(?!\d)",  # 03/05/1984
+            r"(?<!\d)(?:19|20)\d{2}[/.\-](?:0?[1-9]|1[0-2])[/.\-](?:0?[1-9]|[12]\d|3[01])(?!\d)",  # 1984-05-03
+            r"(?<!\d)(?:19|20)\d{2}\s*年\s*(?:0?[1-9]|1[0-2])\s*月(?:\s*(?:0?[1-9]|[12]\d|3[01])\s*[日号])?",  # 1984年5月3日
+            rf"[{_CN_NUM}]{{4}}年[{_CN_NUM}]{{1,2}}月(?:[{_CN_NUM}]{{1,3}}[日号])?",  # 一九八四年五月三日
+            r"(?<!\d)(?:0?[1-9]|1[0-2])\s*月\s*(?:0?[1-9]|[12]\d|3[01])\s*[日号]",  # 5月3日 (a birthday)
+            rf"[{_CN_NUM}]{{1,2}}月[{_CN_NUM}]{{1,3}}[日号]",
+            rf"{_DAY}(?:\s+of)?\s+{_MONTH}(?![a-z])",  # 3 May (a birthday)
+            rf"{_MONTH}\s+{_DAY}(?![0-9a-z])",  # May 3rd
+            rf"{_MONTH}\s+{_YEAR}",  # May 1984
+        ]
+    )
+)
+# What announces a date of birth; the date must follow within the same sentence, soon.
+_DOB_CUE = re.compile(
+    r"(?:\bborn\b(?:\s+(?:on|in))?|\bdate\s+of\s+birth\b|\bD\.?O\.?B\b\.?|\bbirth\s*date\b|\bbirthday\b"
+    r"|出生(?:日期|年月日|年月|于|在|时间)?|生日|生于|诞生于)",
+    re.IGNORECASE,
+)
+_DOB_WINDOW = 45
+_SENTENCE_END = re.compile(r"[.!?。！？\n](?!\d)")
+
+
+def _digits(s: str) -> int:
+    return sum(ch.isdigit() for ch in s)
+
+
+def id_checksum_ok(number: str) -> bool:
+    """The check character of an 18-character Chinese resident ID (GB 11643)."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    return "10X98765432"[total % 11] == number[17].upper()
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def nhs_number_ok(number: str) -> bool:
+    digits = [int(c) for c in number if c.isdigit()]
+    if len(digits) != 10:
+        return False
+    remainder = 11 - sum(d * (10 - i) for i, d in enumerate(digits[:9])) % 11
+    check = 0 if remainder == 11 else remainder
+    return check != 10 and check == digits[9]
+
+
+def find_emails(text: str) -> list[Finding]:
+    return [make(text, m.start(), m.end(), "EMAIL", "pattern") for m in EMAIL.finditer(text)]
+
+
+def find_phones(text: str) -> list[Finding]:
+    found = []
+    for pattern in PHONES:
+        for m in pattern.finditer(text):
+            lo, hi = _PHONE_DIGITS
+            if lo <= _digits(m.group()) <= hi:
+                found.append(make(text, m.start(), m.end(), "PHONE", "pattern"))
+    for m in _BARE_DIGITS.finditer(text):
+        if _PHONE_CUE.search(text[max(0, m.start() - 30) : m.start()]):
+            found.append(make(text, m.start(), m.end(), "PHONE", "pattern"))
+    return found
+
+
+def find_ids(text: str) -> list[Finding]:
+    found = []
+    for m in _ID18.finditer(text):
+        number = m.group()
+        if id_checksum_ok(number) and _valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14])):
+            found.append(make(text, m.start(), m.end(), "ID", "pattern"))
+    for m in _ID15.finditer(text):
+        number = m.group()
+        if _valid_date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12])):
+            found.append(make(text, m.start(), m.end(), "ID", "pattern"))
+    for cue in _ID_CUE.finditer(text):
+        value = _ID_VALUE.match(text, cue.end())
+        if not value:
+            continue
+        number = value.group()
+        if _digits(number) < 3 and "_" not in number:
+            continue
+        if cue.group().upper().startswith("NHS") and not nhs_number_ok(number):
+            continue
+        found.append(make(text, value.start(), value.end(), "ID", "pattern"))
+    return found
+
+
+def find_dates_of_birth(text: str) -> list[Finding]:
+    found = []
+    for cue in _DOB_CUE.finditer(text):
+        window = text[cue.end() : cue.end() + _DOB_WINDOW]
+        stop = _SENTENCE_END.search(window)
+        if stop:
+            window = window[: stop.start()]
+        m = DATE.search(window)
+        if m:
+            found.append(make(text, cue.end() + m.start(), cue.end() + m.end(), "DOB", "pattern"))
+    return found
+
+
+def find_patterns(text: str) -> list[Finding]:
+    return find_emails(text) + find_phones(text) + find_ids(text) + find_dates_of_birth(text)

@@ -1,0 +1,52 @@
+"""Consistent placeholders per study: the same real string and kind always get the same one."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from qualflow.pipeline.deid.findings import KINDS
+
+_PLACEHOLDER = re.compile(r"^\[([A-Z]+)_(\d+)\]$")
+
+
+def normalise(real: str) -> str:
+    """NFKC, case-folded, whitespace collapsed: "Dr  ANIL Mehra" and "dr anil mehra" are one key."""
+    return " ".join(unicodedata.normalize("NFKC", real).casefold().split())
+
+
+class Pseudonymiser:
+    """Placeholders like [PERSON_1], [PLACE_2], numbered per kind, continuing an existing key map.
+
+    `existing` maps (kind, normalised real string) to a placeholder, as stored for the study;
+    `new_entries` holds what this instance added, for the caller to store.
+    """
+
+    def __init__(self, existing: dict[tuple[str, str], str] | None = None):
+        self._map: dict[tuple[str, str], str] = {}
+        self._next: dict[str, int] = {kind: 1 for kind in KINDS}
+        self._new: dict[tuple[str, str], str] = {}
+        for (kind, real), placeholder in (existing or {}).items():
+            self._map[(kind, normalise(real))] = placeholder
+            match = _PLACEHOLDER.match(placeholder)
+            if match and match.group(1) in self._next:
+                number_kind = match.group(1)
+                self._next[number_kind] = max(self._next[number_kind], int(match.group(2)) + 1)
+
+    def placeholder(self, kind: str, real: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        key = (kind, normalise(real))
+        if not key[1]:
+            raise ValueError("nothing to pseudonymise: the real string is empty")
+        found = self._map.get(key)
+        if found is None:
+            found = f"[{kind}_{self._next[kind]}]"
+            self._next[kind] += 1
+            self._map[key] = found
+            self._new[key] = found
+        return found
+
+    @property
+    def new_entries(self) -> dict[tuple[str, str], str]:
+        return dict(self._new)
