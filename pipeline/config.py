@@ -53,7 +53,7 @@ class SegmentConfig(_Section):
     # follow them stay with the sentence because spaCy treats them as punctuation.
     zh_sentence_ends: list[str] = Field(default=["。", "！", "？", "；", "…", "……", "!", "?"])
     # A sentence with fewer content words than this is merged into a neighbour in its turn.
-    min_content_words: int = Field(default=3, ge=0)
+    min_content_words: int = Field(default=2, ge=0)
     # Longer sentences are split at clause boundaries (；; first, then ，, only if still too long).
     max_chars_en: int = Field(default=300, ge=40)
     max_chars_zh: int = Field(default=120, ge=20)

@@ -2,23 +2,28 @@
 
 English uses spaCy's rule-based sentencizer over its English tokenizer; Chinese uses
 `spacy.blank("zh")` with the jieba segmenter and a sentencizer that knows Chinese sentence
-ends. Each statement keeps (start, end) code-point offsets into the transcript text.
+ends. Each statement keeps (start, end) code-point offsets into the transcript text and
+never crosses a turn or a timestamp. Fragments with too few content words are merged
+into a neighbour; run-on sentences are cut at clause boundaries.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from qualflow.pipeline.config import SegmentConfig
-from qualflow.pipeline.language import detect_language
+from qualflow.pipeline.language import content_tokens, detect_language
 from qualflow.pipeline.turns import TurnSpan
 
 # Opening quotes and brackets belong to the sentence they open; spaCy's sentencizer
 # attaches any punctuation after a full stop to the sentence before it.
 # ASCII quotes are left alone: they open and close alike.
 _OPENERS = set("“‘「『（(《〈[【")
+_STRONG_CLAUSE_END = re.compile(r"[；;]")
+_WEAK_CLAUSE_END = re.compile(r"[，,、]")
 
 
 @dataclass(frozen=True)
@@ -31,14 +36,17 @@ class StatementSpan:
     tokens: list[str]
 
 
-def configure_jieba(cache_dir: Path | None) -> None:
-    """Point jieba's dictionary cache at a writable folder and quieten its start-up chatter."""
+def configure_jieba(cache_dir: Path | None, user_words: list[str] | tuple[str, ...] = ()) -> None:
+    """Point jieba's dictionary cache at a writable folder, quieten it, add domain terms."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         jieba.dt.tmp_dir = str(cache_dir)
+    for word in user_words:
+        if word.strip():
+            jieba.add_word(word.strip())
 
 
 class Segmenter:
@@ -65,7 +73,7 @@ class Segmenter:
             import spacy
             from spacy.pipeline.sentencizer import Sentencizer
 
-            configure_jieba(self.cache_dir)
+            configure_jieba(self.cache_dir, self.config.user_dictionary)
             nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
             ends = sorted(set(Sentencizer.default_punct_chars) | set(self.config.zh_sentence_ends))
             nlp.add_pipe("sentencizer", config={"punct_chars": ends})
@@ -73,48 +81,110 @@ class Segmenter:
         return self._chinese
 
     def segment_turn(self, text: str, turn: TurnSpan) -> list[StatementSpan]:
-        turn_text = text[turn.start : turn.end]
-        nlp = self.english if detect_language(turn_text) == "en" else self.chinese
-        doc = nlp(turn_text)
-        if doc.text != turn_text:  # spaCy promises this; offsets depend on it
-            raise RuntimeError("tokenizer changed the text; offsets would be wrong")
-        spans = _sentence_spans(doc)
         statements = []
-        for start, end in spans:
-            tokens = [t.text for t in doc.char_span(start, end, alignment_mode="expand") if not t.is_space]
-            sentence = turn_text[start:end]
-            statements.append(
-                StatementSpan(
-                    turn_index=turn.index,
-                    start=turn.start + start,
-                    end=turn.start + end,
-                    text=sentence,
-                    language=detect_language(sentence),
-                    tokens=tokens,
-                )
-            )
+        for piece_start, piece_end in _pieces_between_timestamps(turn):
+            statements += self._segment_piece(text, turn.index, piece_start, piece_end)
         return statements
 
     def segment(self, text: str, turns: list[TurnSpan]) -> list[StatementSpan]:
         return [statement for turn in turns for statement in self.segment_turn(text, turn)]
+
+    def _segment_piece(self, text: str, turn_index: int, start: int, end: int) -> list[StatementSpan]:
+        piece = text[start:end]
+        if not piece.strip():
+            return []
+        is_english = detect_language(piece) == "en"
+        doc = (self.english if is_english else self.chinese)(piece)
+        if doc.text != piece:  # spaCy promises this; offsets depend on it
+            raise RuntimeError("tokenizer changed the text; offsets would be wrong")
+        limit = self.config.max_chars_en if is_english else self.config.max_chars_zh
+        spans = [part for span in _sentence_spans(doc) for part in _split_long(piece, span, limit)]
+        groups = _merge_short(doc, spans, self.config.min_content_words)
+        statements = []
+        for span_start, span_end in groups:
+            tokens = [t.text for t in doc.char_span(span_start, span_end, alignment_mode="expand") if not t.is_space]
+            sentence = piece[span_start:span_end]
+            statements.append(
+                StatementSpan(turn_index, start + span_start, start + span_end, sentence,
+                              detect_language(sentence), tokens)
+            )
+        return statements
+
+
+def _pieces_between_timestamps(turn: TurnSpan) -> list[tuple[int, int]]:
+    pieces, cursor = [], turn.start
+    for stamp_start, stamp_end, _ in turn.meta.get("timestamps", []):
+        pieces.append((cursor, stamp_start))
+        cursor = stamp_end
+    pieces.append((cursor, turn.end))
+    return [(a, b) for a, b in pieces if b > a]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def _sentence_spans(doc) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets in the doc's text, trimmed, with openers moved forward."""
     text = doc.text
     bounds = [sent.start_char for sent in doc.sents] + [len(text)]
-    # Move trailing opening quotes/brackets (and spaces) to the start of the next sentence.
     for i in range(1, len(bounds) - 1):
         cut = bounds[i]
         while cut > bounds[i - 1] and (text[cut - 1] in _OPENERS or text[cut - 1].isspace()):
             cut -= 1
         bounds[i] = cut
-    spans = []
-    for start, end in zip(bounds, bounds[1:]):
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end:
-            spans.append((start, end))
-    return spans
+    spans = [_trim(text, start, end) for start, end in zip(bounds, bounds[1:])]
+    return [(start, end) for start, end in spans if start < end]
+
+
+def _split_long(text: str, span: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+    """Cut a run-on sentence at ；/; and, only if a part is still too long, at ，/,.
+    Clauses are packed greedily so no part is needlessly short."""
+    start, end = span
+    if end - start <= limit:
+        return [span]
+    parts = _pack(text, start, end, _STRONG_CLAUSE_END, limit)
+    return [p for part in parts for p in (_pack(text, *part, _WEAK_CLAUSE_END, limit) if part[1] - part[0] > limit else [part])]
+
+
+def _pack(text: str, start: int, end: int, boundary: re.Pattern, limit: int) -> list[tuple[int, int]]:
+    cuts = [m.end() for m in boundary.finditer(text, start, end) if m.end() < end]
+    parts, part_start, last_cut = [], start, None
+    for cut in cuts + [end]:
+        if cut - part_start > limit and last_cut is not None:
+            parts.append((part_start, last_cut))
+            part_start = last_cut
+        last_cut = cut
+    parts.append((part_start, end))
+    trimmed = [_trim(text, a, b) for a, b in parts]
+    return [(a, b) for a, b in trimmed if a < b]
+
+
+def _merge_short(doc, spans: list[tuple[int, int]], min_words: int) -> list[tuple[int, int]]:
+    """Join a fragment with fewer than `min_words` content words to the next sentence
+    (or, at the end of a piece, to the previous one). A lone fragment stays alone."""
+    if min_words <= 0 or len(spans) < 2:
+        return spans
+
+    def words(span):
+        return len(content_tokens([t.text for t in doc.char_span(span[0], span[1], alignment_mode="expand")]))
+
+    merged: list[list[int]] = []
+    pending: list[int] | None = None
+    for span in spans:
+        current = [pending[0], span[1]] if pending else [span[0], span[1]]
+        if words(current) < min_words:
+            pending = current
+            continue
+        merged.append(current)
+        pending = None
+    if pending:
+        if merged:
+            merged[-1][1] = pending[1]
+        else:
+            merged.append(pending)
+    return [(a, b) for a, b in merged]

@@ -1,32 +1,45 @@
 """Splitting a transcript into speaker turns.
 
-A turn starts at a line that begins with a speaker label (`Interviewer:`, `P3:`, `受访者：`…)
-and runs until the next labelled line. Its span covers the words only, not the label.
+A turn starts at a line that begins with a speaker label and runs until the next labelled
+line. Its span covers the words only, not the label. Recognised out of the box:
+role labels (`Interviewer:`, `I:`/`R:`, `Q:`/`A:`, `P3:`, `访谈者：`, `受访者：`, `问：`/`答：`…),
+named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`) when the same name opens
+at least two lines, and any pattern from `turns.label_patterns`. ASCII or full-width colons.
 Lines starting with `#` before the first turn are a header (`# participant: P4`).
-A transcript with no labels at all is one participant's monologue, a turn per paragraph.
+A transcript with no labels is one participant's monologue, a turn per paragraph.
+Timestamps like `[00:12:31]` inside a turn are kept as metadata and never enter a statement.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
+from qualflow.pipeline.config import TurnsConfig
+
 INTERVIEWER_LABELS = {
-    "interviewer", "moderator", "facilitator", "researcher", "i", "q",
-    "访谈者", "研究者", "采访者", "主持人", "问",
+    "interviewer", "moderator", "facilitator", "researcher", "i", "q", "int", "iv",
+    "访谈者", "研究者", "采访者", "主持人", "访问者", "问",
 }
 PARTICIPANT_LABELS = {
-    "participant", "interviewee", "respondent", "r", "a",
-    "受访者", "被访者", "参与者", "答",
+    "participant", "interviewee", "respondent", "r", "a", "resp",
+    "受访者", "被访者", "参与者", "答", "访谈对象",
 }
+_ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS), key=len, reverse=True))
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_COLON = r"[ \t]*[:：][ \t]*"
+# Named speakers: 1-3 capitalised words (with an optional title), or 2-4 Chinese characters.
+_NAME = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \t]+)?[A-Z][\w'’-]{0,20}(?:[ \t]+[A-Z][\w'’-]{0,20}){0,2}|[\u4e00-\u9fff]{2,4}"
 
-_LABEL = re.compile(
-    r"^[ \t]*(?P<label>P\d{1,4}|[A-Za-z]{1,20}|受访者|被访者|参与者|访谈者|研究者|采访者|主持人|问|答)"
-    r"[ \t]*[:：][ \t]*",
-    re.IGNORECASE,
+_ROLE_LABEL = re.compile(rf"^[ \t]*(?P<label>P\d{{1,4}}|{_ROLE_WORDS}){_COLON}", re.IGNORECASE)
+_NAMED_LABEL = re.compile(
+    rf"^[ \t]*(?:\[(?P<bracketed>{_NAME})\][ \t]*[:：]?|(?P<label>{_NAME})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON})[ \t]*"
 )
+TIMESTAMP = re.compile(rf"[\[(（]\s*{_TIME}\s*[\])）]|(?<![\d:]){_TIME}(?![\d:])")
 _HEADER = re.compile(r"^#\s*(?P<key>[\w -]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
 _PARTICIPANT_ID = re.compile(r"^P\d{1,4}$", re.IGNORECASE)
+_FILE_PARTICIPANT = re.compile(r"(?:^|[^A-Za-z0-9])P(\d{1,4})(?![0-9])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,9 @@ class TurnSpan:
     participant: str | None
     start: int
     end: int
+    meta: dict = field(default_factory=dict)  # {"time": "00:01:02", "timestamps": [[start, end, "00:12:31"], ...]}
+    label_start: int | None = None  # where the label's name sits in the text (for de-identification)
+    label_end: int | None = None
 
 
 @dataclass
@@ -45,63 +61,187 @@ class ParsedTurns:
     header: dict[str, str] = field(default_factory=dict)
 
 
-def _role_of(label: str) -> str | None:
-    lowered = label.lower()
-    if lowered in INTERVIEWER_LABELS:
-        return "interviewer"
-    if lowered in PARTICIPANT_LABELS or _PARTICIPANT_ID.match(label):
-        return "participant"
-    return None  # a word followed by a colon that is not a known label: ordinary text
-
-
-def _lines_with_offsets(text: str):
-    offset = 0
+def read_header(text: str) -> dict[str, str]:
+    """The `# key: value` lines before the first non-header line."""
+    header = {}
     for line in text.split("\n"):
-        yield offset, line
-        offset += len(line) + 1
-
-
-def parse_turns(text: str, default_participant: str | None = None) -> ParsedTurns:
-    header: dict[str, str] = {}
-    # Each open turn: [role, label, start, end]; end grows as continuation lines arrive.
-    open_turns: list[list] = []
-    seen_label = False
-    for offset, line in _lines_with_offsets(text):
         stripped = line.strip()
         if not stripped:
             continue
-        match = _LABEL.match(line)
-        role = _role_of(match.group("label")) if match else None
-        if role is not None:
-            seen_label = True
-            content_start = offset + match.end()
-            open_turns.append([role, match.group("label"), content_start, offset + len(line.rstrip())])
-            continue
-        if not seen_label and stripped.startswith("#"):
-            header_match = _HEADER.match(stripped)
-            if header_match:
-                header[header_match.group("key").strip().lower()] = header_match.group("value")
-            continue
-        line_start = offset + (len(line) - len(line.lstrip()))
-        line_end = offset + len(line.rstrip())
-        if open_turns and seen_label:
-            open_turns[-1][3] = line_end
-        else:
-            # Text before any label: a paragraph of a monologue (role decided below).
-            open_turns.append([None, None, line_start, line_end])
+        if not stripped.startswith("#"):
+            break
+        match = _HEADER.match(stripped)
+        if match:
+            header[match.group("key").strip().lower()] = match.group("value")
+    return header
 
-    participant = header.get("participant") or default_participant
-    turns = []
-    for role, label, start, end in open_turns:
-        # Skip whitespace between a label and words that begin on the next line.
-        while start < end and text[start].isspace():
-            start += 1
-        if start >= end:
-            continue  # a label with nothing said
-        if role is None:
-            role = "other" if seen_label else "participant"
-        turn_participant = None
-        if role == "participant":
-            turn_participant = label.upper() if label and _PARTICIPANT_ID.match(label) else participant
-        turns.append(TurnSpan(len(turns), role, label, turn_participant, start, end))
-    return ParsedTurns(turns=turns, header=header)
+
+def participant_from_file_name(stem: str) -> str | None:
+    """"P2_GMT20211119" or "interview_p07" give P2 / P7."""
+    match = _FILE_PARTICIPANT.search(stem)
+    return f"P{int(match.group(1))}" if match else None
+
+
+def role_of(label: str, config: TurnsConfig | None = None) -> str | None:
+    """The role a label names, or None when it names a person rather than a role."""
+    lowered = label.strip().lower()
+    if config and lowered in {n.strip().lower() for n in config.interviewer_names}:
+        return "interviewer"
+    if lowered in INTERVIEWER_LABELS:
+        return "interviewer"
+    if lowered in PARTICIPANT_LABELS or _PARTICIPANT_ID.match(label.strip()):
+        return "participant"
+    return None
+
+
+class TurnParser:
+    def __init__(self, config: TurnsConfig | None = None):
+        self.config = config or TurnsConfig()
+        self._extra = [re.compile(p) for p in self.config.label_patterns]
+
+    def _match_label(self, line: str, named_ok: set[str]):
+        """(label, time, label_start, content_start) for a labelled line, else None."""
+        for pattern in self._extra:
+            match = pattern.match(line)
+            if match:
+                return match.group("label"), None, match.start("label"), match.end()
+        match = _ROLE_LABEL.match(line)
+        if match:
+            return match.group("label"), None, match.start("label"), match.end()
+        match = _NAMED_LABEL.match(line)
+        if match:
+            group = "bracketed" if match.group("bracketed") else "label"
+            name = match.group(group)
+            if name in named_ok or match.group("time") or group == "bracketed":
+                return name, match.group("time"), match.start(group), match.end()
+        return None
+
+    def _recurring_names(self, text: str) -> set[str]:
+        """Named labels count only when the same name opens two or more lines, so a
+        sentence like "Note: ..." or "Example: ..." is not taken for a speaker."""
+        counts = Counter(m.group("label") for line in text.split("\n") if (m := _NAMED_LABEL.match(line)) and m.group("label"))
+        return {name for name, n in counts.items() if n >= 2}
+
+    def parse(self, text: str, default_participant: str | None = None) -> ParsedTurns:
+        header: dict[str, str] = {}
+        named_ok = self._recurring_names(text)
+        raw: list[list] = []  # [label, time, label_start, start, end]
+        seen_label = False
+        offset = 0
+        for line in text.split("\n"):
+            line_offset, offset = offset, offset + len(line) + 1
+            stripped = line.strip()
+            if not stripped:
+                continue
+            found = self._match_label(line, named_ok)
+            if found:
+                label, time, label_start, content_start = found
+                seen_label = True
+                raw.append([label, time, line_offset + label_start, line_offset + content_start,
+                            line_offset + len(line.rstrip())])
+                continue
+            if not seen_label and stripped.startswith("#"):
+                header_match = _HEADER.match(stripped)
+                if header_match:
+                    header[header_match.group("key").strip().lower()] = header_match.group("value")
+                continue
+            line_end = line_offset + len(line.rstrip())
+            if raw and seen_label:
+                raw[-1][4] = line_end
+            else:
+                raw.append([None, None, None, line_offset + len(line) - len(line.lstrip()), line_end])
+        return self._build(text, raw, header, default_participant, seen_label)
+
+    def from_source_turns(self, text: str, source_turns, default_participant: str | None = None) -> ParsedTurns:
+        """Turns given by the file format itself (subtitle cues, table rows)."""
+        raw = [[t.speaker, t.meta.get("start_time"), None, t.start, t.end] for t in source_turns]
+        turns = self._build(text, raw, {}, default_participant, any(t.speaker for t in source_turns))
+        # The label offsets of structured sources sit just before the words: "Name: words".
+        fixed = []
+        for turn in turns.turns:
+            if turn.label_start is not None:
+                label_start = turn.start - len(": ") - len(turn.speaker_label)
+                ok = text[label_start : label_start + len(turn.speaker_label)] == turn.speaker_label
+                turn = TurnSpan(turn.index, turn.role, turn.speaker_label, turn.participant, turn.start, turn.end,
+                                turn.meta, label_start if ok else None,
+                                label_start + len(turn.speaker_label) if ok else None)
+            fixed.append(turn)
+        return ParsedTurns(turns=fixed, header={})
+
+    def _build(self, text, raw, header, default_participant, seen_label) -> ParsedTurns:
+        roles = self._roles([r[0] for r in raw], text, raw, seen_label)
+        base = header.get("participant") or default_participant
+        named_participants: dict[str, str] = {}
+        turns = []
+        for (label, time, label_start, start, end), role in zip(raw, roles):
+            while start < end and text[start].isspace():
+                start += 1
+            if start >= end:
+                continue  # a label with nothing said
+            participant = None
+            if role == "participant":
+                if label and _PARTICIPANT_ID.match(label):
+                    participant = label.upper()
+                elif label and role_of(label, self.config) is None:
+                    # A named participant: the file's participant id, numbered on if a file has several.
+                    if label not in named_participants:
+                        n = len(named_participants)
+                        named_participants[label] = base if n == 0 and base else f"{base or 'S'}-{n + 1}"
+                    participant = named_participants[label]
+                else:
+                    participant = base
+            meta: dict = {}
+            if time:
+                meta["time"] = time
+            stamps = [[m.start(), m.end(), m.group().strip("[]()（） ")]
+                      for m in TIMESTAMP.finditer(text, start, end)]
+            if stamps:
+                meta["timestamps"] = stamps
+            is_name = label is not None and role_of(label, self.config) is None and not _PARTICIPANT_ID.match(label)
+            name_at = label_start if is_name and label_start is not None else None
+            turns.append(TurnSpan(len(turns), role, label, participant, start, end, meta,
+                                  name_at, name_at + len(label) if name_at is not None else None))
+        return ParsedTurns(turns=turns, header=header)
+
+    def _roles(self, labels: list[str | None], text: str, raw: list[list], seen_label: bool) -> list[str]:
+        roles = []
+        for label in labels:
+            if label is None:
+                roles.append("other" if seen_label else "participant")
+            else:
+                roles.append(role_of(label, self.config) or "?")
+        if "?" in roles:
+            questioner = self._questioner(labels, roles, text, raw)
+            roles = [("interviewer" if label == questioner else "participant") if role == "?" else role
+                     for label, role in zip(labels, roles)]
+        return roles
+
+    @staticmethod
+    def _questioner(labels, roles, text, raw) -> str | None:
+        """Among named speakers, the interviewer is the one whose turns are mostly questions,
+        unless a role label already names the interviewer."""
+        if "interviewer" in roles:
+            return None
+        asked, spoke = Counter(), Counter()
+        for label, role, (_, _, _, start, end) in zip(labels, roles, raw):
+            if role == "?":
+                spoke[label] += 1
+                asked[label] += text[start:end].rstrip().endswith(("?", "？"))
+        if len(spoke) < 2:
+            return None
+        share = {name: asked[name] / spoke[name] for name in spoke}
+        best = max(share, key=lambda name: (share[name], -spoke[name]))
+        return best if share[best] >= 0.4 else None
+
+
+def parse_turns(text: str, default_participant: str | None = None, config: TurnsConfig | None = None) -> ParsedTurns:
+    return TurnParser(config).parse(text, default_participant)
+
+
+def turns_of_document(document, default_participant: str | None = None,
+                      config: TurnsConfig | None = None) -> ParsedTurns:
+    """Turns from the format when it has them (subtitles, tables), else from speaker labels."""
+    parser = TurnParser(config)
+    if getattr(document, "source_turns", None):
+        return parser.from_source_turns(document.text, document.source_turns, default_participant)
+    return parser.parse(document.text, default_participant)

@@ -59,3 +59,68 @@ def test_label_with_words_on_the_next_line():
     text = "P1:\n  The words come here."
     parsed = parse_turns(text)
     assert spans(text, parsed) == [("participant", "P1", "The words come here.")]
+
+
+def test_named_speakers_recurring_and_the_questioner_is_the_interviewer():
+    text = (
+        "Anna Lee: How do you plan visits?\n"
+        "Tom: We plan them on Mondays.\n"
+        "Anna Lee: And when it goes wrong?\n"
+        "Tom: Then we call the duty team.\n"
+    )
+    parsed = parse_turns(text, default_participant="P5")
+    assert [(t.role, t.speaker_label, t.participant) for t in parsed.turns] == [
+        ("interviewer", "Anna Lee", None),
+        ("participant", "Tom", "P5"),
+        ("interviewer", "Anna Lee", None),
+        ("participant", "Tom", "P5"),
+    ]
+    # The name's own offsets are kept so de-identification can replace it.
+    first = parsed.turns[0]
+    assert text[first.label_start : first.label_end] == "Anna Lee"
+
+
+def test_bracketed_and_timestamped_labels_keep_the_time():
+    text = "[Interviewer] What happened next?\nMary (00:01:02): We waited for the police.\n"
+    parsed = parse_turns(text, default_participant="P1")
+    assert [(t.role, text[t.start : t.end]) for t in parsed.turns] == [
+        ("interviewer", "What happened next?"),
+        ("participant", "We waited for the police."),
+    ]
+    assert parsed.turns[1].meta["time"] == "00:01:02"
+
+
+def test_chinese_named_speakers_and_roles():
+    text = "研究者：您怎么看培训？\n王芳：培训太少了。\n研究者：还有呢？\n王芳：还有就是材料多。\n"
+    parsed = parse_turns(text, default_participant="P2")
+    assert [(t.role, t.participant) for t in parsed.turns] == [
+        ("interviewer", None), ("participant", "P2"), ("interviewer", None), ("participant", "P2"),
+    ]
+
+
+def test_inline_timestamps_are_metadata():
+    text = "P1: [00:12:31] We went twice. [00:12:40] Nobody answered."
+    (turn,) = parse_turns(text).turns
+    assert [stamp[2] for stamp in turn.meta["timestamps"]] == ["00:12:31", "00:12:40"]
+    start, end, _ = turn.meta["timestamps"][0]
+    assert text[start:end] == "[00:12:31]"
+
+
+def test_labels_from_the_config():
+    from qualflow.pipeline.config import TurnsConfig
+
+    config = TurnsConfig(label_patterns=[r"^(?P<label>Speaker \d+) - "], interviewer_names=["Speaker 1"])
+    text = "Speaker 1 - How long have you worked here?\nSpeaker 2 - Six years."
+    parsed = parse_turns(text, default_participant="P8", config=config)
+    assert [(t.role, t.participant, text[t.start : t.end]) for t in parsed.turns] == [
+        ("interviewer", None, "How long have you worked here?"),
+        ("participant", "P8", "Six years."),
+    ]
+
+
+def test_participant_from_file_name():
+    from qualflow.pipeline.turns import participant_from_file_name
+
+    assert participant_from_file_name("P2_GMT20211119") == "P2"
+    assert participant_from_file_name("interview_p07") == "P7"
+    assert participant_from_file_name("SP500_notes") is None
