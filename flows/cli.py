@@ -78,13 +78,16 @@ def run(
         _fail(summary.failed[0])
     console.print(
         f"{summary.files_seen} files: {summary.transcripts_added} new transcripts "
-        f"({summary.statements_added} statements), {len(summary.unchanged)} unchanged, {len(summary.failed)} failed; "
-        f"{summary.embedded} statements embedded."
+        f"({summary.statements_added} statements), {len(summary.unchanged)} unchanged, "
+        f"{len(summary.duplicates)} duplicates, {len(summary.failed)} failed; "
+        f"{summary.embedded} statements embedded.", highlight=False,
     )
+    for line in summary.duplicates:
+        console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
     for line in summary.failed:
-        console.print(f"[red]failed[/red] {line}", highlight=False)
+        console.print(f"[red]failed[/red] {line} (see {data / 'quarantine'})", highlight=False)
     if summary.files_seen == 0:
-        _fail(f"no transcript files (.txt, .md, .docx) under {path}")
+        _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}")
     store = _open_store(data)
     with store.session() as session:
         from qualflow.pipeline.report import theme_rows
@@ -154,4 +157,50 @@ def show(
         flag = " (outlier)" if row["outlier"] else ""
         table.add_row(row["participant"] or "", row["transcript"], f"{row['start']}–{row['end']}",
                       f"{row['similarity']:.2f}{flag}", row["text"])
+    console.print(table)
+
+
+@app.command()
+def statements(
+    excluded: Annotated[bool, typer.Option("--excluded", help="List the statements not clustered, with why.")] = False,
+    data: DataOption = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """List statements (significant ones by default; --excluded for the rest, with reasons)."""
+    from qualflow.pipeline.report import statement_list
+
+    with _open_store(data).session() as session:
+        rows = statement_list(session, significant=not excluded)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{'Excluded' if excluded else 'Significant'} statements ({len(rows)})")
+    columns = ["participant", "transcript", "start–end"] + (["reason"] if excluded else []) + ["statement"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        cells = [row["participant"] or "", row["transcript"], f"{row['start']}–{row['end']}"]
+        table.add_row(*cells, *([row["reason"]] if excluded else []), row["text"])
+    console.print(table)
+
+
+@app.command("deid-report")
+def deid_report(
+    data: DataOption = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """What de-identification replaced, for a human check. Shows real names: keep it on this machine."""
+    from qualflow.pipeline.report import deidentification_rows
+
+    with _open_store(data).session() as session:
+        rows = deidentification_rows(session)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"De-identification: {len(rows)} identifiers replaced (private: contains real names)")
+    for column in ("placeholder", "kind", "original", "found by", "times", "transcripts"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["placeholder"], row["kind"], row["original"], ", ".join(row["found_by"]),
+                      str(row["occurrences"]), ", ".join(row["transcripts"]))
     console.print(table)

@@ -3,6 +3,8 @@
 from qualflow.models.records import (
     Base,
     Embedding,
+    Pseudonym,
+    Replacement,
     Statement,
     Suggestion,
     Theme,
@@ -15,6 +17,8 @@ from qualflow.models.store import Store, default_database_url
 __all__ = [
     "Base",
     "Embedding",
+    "Pseudonym",
+    "Replacement",
     "Statement",
     "Store",
     "Suggestion",

@@ -32,13 +32,15 @@ class Base(DeclarativeBase):
 
 
 class Transcript(Base):
-    """One interview file, as normalised text. Identified by the hash of that text."""
+    """One interview file, as normalised, de-identified text. Identified by the hash of the text as read."""
 
     __tablename__ = "transcripts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Hash of the normalised text as read, before de-identification: how a file is recognised.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     source_name: Mapped[str] = mapped_column(String(500))
+    source_format: Mapped[str] = mapped_column(String(16), default="txt")
     language: Mapped[str] = mapped_column(String(8))
     participant: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
@@ -65,6 +67,7 @@ class Turn(Base):
     participant: Mapped[str | None] = mapped_column(String(100))
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)  # times and inline timestamps
 
     transcript: Mapped[Transcript] = relationship(back_populates="turns")
 
@@ -168,3 +171,33 @@ class Suggestion(Base):
 
     theme: Mapped[Theme] = relationship(back_populates="suggestions")
     statement: Mapped[Statement] = relationship()
+
+
+class Pseudonym(Base):
+    """The key map: a real identifier and the placeholder that replaces it, one per study.
+
+    The only place real names are kept. Never exported; `qualflow deid-report` shows it to
+    the researcher for a human check.
+    """
+
+    __tablename__ = "pseudonyms"
+    __table_args__ = (UniqueConstraint("kind", "real"), UniqueConstraint("placeholder"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    real: Mapped[str] = mapped_column(String(500))
+    placeholder: Mapped[str] = mapped_column(String(40))
+
+
+class Replacement(Base):
+    """Where a placeholder was put into a stored transcript, and what found the original."""
+
+    __tablename__ = "replacements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"), index=True)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    placeholder: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    found_by: Mapped[str] = mapped_column(String(32))

@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from qualflow.models import Statement, Suggestion, Theme, ThemeSet, Transcript, Turn
+from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, ThemeSet, Transcript, Turn
 from qualflow.pipeline.describe import ThemeDescription
 from qualflow.pipeline.ingest import Document
 from qualflow.pipeline.segment import StatementSpan
@@ -23,37 +23,62 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def is_stored(session: Session, content_hash: str) -> bool:
-    return session.scalar(select(Transcript.id).where(Transcript.content_hash == content_hash)) is not None
+def stored_name(session: Session, content_hash: str) -> str | None:
+    """The source name under which this content is already stored, or None."""
+    return session.scalar(select(Transcript.source_name).where(Transcript.content_hash == content_hash))
+
+
+def load_key_map(session: Session) -> dict[tuple[str, str], str]:
+    return {(p.kind, p.real): p.placeholder for p in session.scalars(select(Pseudonym))}
+
+
+@dataclass(frozen=True)
+class ReplacementRecord:
+    start: int
+    end: int
+    placeholder: str
+    kind: str
+    found_by: str
 
 
 def store_transcript(
     session: Session,
     document: Document,
+    text: str,
     parsed: ParsedTurns,
     language: str,
     statements: list[StatementSpan],
     exclusions: list[str | None],
+    replacements: list[ReplacementRecord] = (),
+    new_pseudonyms: dict[tuple[str, str], str] | None = None,
 ) -> Transcript | None:
-    """Store one transcript with its turns and statements; None if it was stored before."""
-    if is_stored(session, document.content_hash):
+    """Store one transcript (its de-identified `text`) with turns, statements and key-map
+    entries, in the caller's transaction; None if this content was stored before."""
+    if stored_name(session, document.content_hash) is not None:
         return None
+    for (kind, real), placeholder in (new_pseudonyms or {}).items():
+        session.add(Pseudonym(kind=kind, real=real, placeholder=placeholder))
     participants = sorted({t.participant for t in parsed.turns if t.participant})
     transcript = Transcript(
         content_hash=document.content_hash,
         source_name=document.source_name,
+        source_format=getattr(document, "format", "txt"),
         language=language,
         participant=participants[0] if len(participants) == 1 else parsed.header.get("participant"),
-        text=document.text,
+        text=text,
         meta=dict(parsed.header),
     )
     session.add(transcript)
     session.flush()
+    for replacement in replacements:
+        session.add(Replacement(transcript_id=transcript.id, start=replacement.start, end=replacement.end,
+                                placeholder=replacement.placeholder, kind=replacement.kind,
+                                found_by=replacement.found_by))
     turns = []
     for span in parsed.turns:
         turn = Turn(
             transcript_id=transcript.id, index=span.index, role=span.role, speaker_label=span.speaker_label,
-            participant=span.participant, start=span.start, end=span.end,
+            participant=span.participant, start=span.start, end=span.end, meta=dict(span.meta),
         )
         session.add(turn)
         turns.append(turn)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from qualflow.models import Statement, Theme
+from qualflow.models import Pseudonym, Replacement, Statement, Theme, Transcript
 from qualflow.models.queries import current_theme_set, current_themes, study_participants, theme_suggestions
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 
 def _quote(text: str, limit: int = 160) -> str:
@@ -55,6 +56,48 @@ def statement_rows(session: Session, theme: Theme) -> list[dict]:
         }
         for suggestion in theme_suggestions(session, theme)
     ]
+
+
+def statement_list(session: Session, significant: bool) -> list[dict]:
+    """Statements with their place in the transcripts; excluded ones carry the reason."""
+    rows = session.scalars(
+        select(Statement).where(Statement.significant.is_(significant))
+        .options(selectinload(Statement.transcript)).order_by(Statement.transcript_id, Statement.index)
+    )
+    return [
+        {
+            "statement_id": s.id, "participant": s.participant, "transcript": s.transcript.source_name,
+            "transcript_id": s.transcript_id, "start": s.start, "end": s.end, "reason": s.excluded_reason,
+            "text": s.text,
+        }
+        for s in rows
+    ]
+
+
+def deidentification_rows(session: Session) -> list[dict]:
+    """Each placeholder with the original it replaced, how it was found, and where."""
+    originals = {p.placeholder: (p.kind, p.real) for p in session.scalars(select(Pseudonym))}
+    grouped: dict[str, dict] = {}
+    rows = session.execute(
+        select(Replacement.placeholder, Replacement.found_by, Transcript.source_name)
+        .join(Transcript, Transcript.id == Replacement.transcript_id)
+        .order_by(Replacement.id)
+    )
+    for placeholder, found_by, source_name in rows:
+        kind, real = originals.get(placeholder, ("?", "?"))
+        entry = grouped.setdefault(placeholder, {"placeholder": placeholder, "kind": kind, "original": real,
+                                                 "found_by": [], "occurrences": 0, "transcripts": []})
+        entry["occurrences"] += 1
+        if found_by not in entry["found_by"]:
+            entry["found_by"].append(found_by)
+        if source_name not in entry["transcripts"]:
+            entry["transcripts"].append(source_name)
+    return sorted(grouped.values(), key=lambda e: (e["kind"], _placeholder_number(e["placeholder"])))
+
+
+def _placeholder_number(placeholder: str) -> int:
+    digits = "".join(ch for ch in placeholder if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def markdown_report(session: Session, title: str = "qualflow: candidate themes") -> str:

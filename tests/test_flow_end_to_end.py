@@ -9,6 +9,8 @@ from qualflow.flows.batch import code_interviews
 from qualflow.flows.cli import app
 from qualflow.models import (
     Embedding,
+    Pseudonym,
+    Replacement,
     Statement,
     Store,
     Suggestion,
@@ -23,7 +25,7 @@ from typer.testing import CliRunner
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-RECORDS = (Transcript, Turn, Statement, Embedding, ThemeSet, Theme, Suggestion)
+RECORDS = (Transcript, Turn, Statement, Embedding, ThemeSet, Theme, Suggestion, Pseudonym, Replacement)
 
 
 def counts(store: Store) -> dict:

@@ -1,0 +1,139 @@
+"""Prefect tasks: each wraps one plain pipeline step.
+
+Tasks hold non-hashable helpers (spaCy pipelines, the encoder) and their work is cheap to
+redo or cached in the store, so Prefect's input-hash caching is switched off. Task runs
+are named by file; logs carry counts and file names, never statement text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from qualflow.models import Store
+from qualflow.pipeline.cluster import ThemeClusterer
+from qualflow.pipeline.config import Config
+from qualflow.pipeline.describe import ThemeDescription, describe_themes
+from qualflow.pipeline.embed import BaseEncoder
+from qualflow.pipeline.embed.cache import embed_with_cache
+from qualflow.pipeline.errors import UnreadableFile
+from qualflow.pipeline.ingest import Document, read_document
+from qualflow.pipeline.language import detect_language
+from qualflow.pipeline.persist import Assignment, significant_statements, store_theme_set, store_transcript
+from qualflow.pipeline.redact import Redacted, redact
+from qualflow.pipeline.report import markdown_report
+from qualflow.pipeline.segment import Segmenter, StatementSpan
+from qualflow.pipeline.select import StatementSelector
+from qualflow.pipeline.turns import ParsedTurns, TurnParser, turns_of_document
+
+REPORT_FILE = "report.md"
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    document: Document | None
+    error: str | None
+
+
+@task(cache_policy=NO_CACHE, task_run_name="ingest {path.name}")
+def ingest(path: Path, max_file_mb: float, max_unpacked_mb: float) -> ReadResult:
+    try:
+        return ReadResult(read_document(path, max_file_mb=max_file_mb, max_unpacked_mb=max_unpacked_mb), None)
+    except UnreadableFile as error:
+        return ReadResult(None, str(error))
+
+
+@task(cache_policy=NO_CACHE, task_run_name="speaker turns {document.source_name}")
+def speaker_turns(document: Document, default_participant: str | None, parser: TurnParser) -> ParsedTurns:
+    return turns_of_document(document, default_participant, parser.config)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="de-identify {document.source_name}")
+def deidentify(document: Document, parsed: ParsedTurns, deidentifier, pseudonymiser) -> Redacted:
+    if deidentifier is None:
+        return Redacted(document.text, parsed, [])
+    participant_text = " ".join(document.text[t.start:t.end] for t in parsed.turns)
+    findings = deidentifier.find(document.text, detect_language(participant_text))
+    return redact(document.text, parsed, findings, pseudonymiser)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="statements {document.source_name}")
+def statements(document: Document, redacted: Redacted, segmenter: Segmenter) -> list[StatementSpan]:
+    return segmenter.segment(redacted.text, redacted.parsed.turns)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="select {document.source_name}")
+def select_significant(document: Document, parsed: ParsedTurns, spans: list[StatementSpan],
+                       selector: StatementSelector) -> list[str | None]:
+    return [selector.exclusion_reason(s.text, s.tokens, parsed.turns[s.turn_index].role) for s in spans]
+
+
+@task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}")
+def store(db: Store, document: Document, redacted: Redacted, spans: list[StatementSpan],
+          exclusions: list[str | None], new_pseudonyms: dict) -> int:
+    participant_text = " ".join(redacted.text[t.start:t.end] for t in redacted.parsed.turns if t.role == "participant")
+    with db.session() as session:
+        transcript = store_transcript(session, document, redacted.text, redacted.parsed,
+                                      detect_language(participant_text), spans, exclusions,
+                                      redacted.replacements, new_pseudonyms)
+        return 0 if transcript is None else len(spans)
+
+
+@task(cache_policy=NO_CACHE)
+def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> tuple[list[int], np.ndarray, int]:
+    with db.session() as session:
+        rows = significant_statements(session)
+        vectors, computed = embed_with_cache(
+            session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size
+        )
+        return [s.id for s in rows], vectors, computed
+
+
+@task(cache_policy=NO_CACHE)
+def cluster(vectors: np.ndarray, config: Config) -> ThemeClusterer:
+    return ThemeClusterer(
+        min_cluster_size=config.cluster.min_cluster_size,
+        reducer=config.cluster.reducer,
+        n_components=config.cluster.n_components,
+        weak_fit_threshold=config.cluster.weak_fit_threshold,
+    ).fit(vectors)
+
+
+@task(cache_policy=NO_CACHE)
+def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer, config: Config) -> list[ThemeDescription]:
+    with db.session() as session:
+        by_id = {s.id: s for s in significant_statements(session)}
+        ordered = [by_id[i] for i in statement_ids]
+        return describe_themes(
+            clustering.assigned_, clustering.outlier_, clustering.similarity_,
+            [s.tokens for s in ordered], [s.participant for s in ordered],
+            n_keywords=config.describe.n_keywords, n_exemplars=config.describe.n_exemplars,
+            label_keywords=config.describe.label_keywords,
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, statement_ids: list[int],
+                      clustering: ThemeClusterer, descriptions: list[ThemeDescription]) -> int:
+    with db.session() as session:
+        by_id = {s.id: s for s in significant_statements(session)}
+        assignments = [
+            Assignment(int(k), float(sim), bool(out), bool(weak))
+            for k, sim, out, weak in zip(clustering.assigned_, clustering.similarity_, clustering.outlier_,
+                                         clustering.weak_fit_)
+        ]
+        store_theme_set(session, fingerprint, encoder_id, settings, [by_id[i] for i in statement_ids],
+                        assignments, descriptions)
+        return len(descriptions)
+
+
+@task(cache_policy=NO_CACHE)
+def write_report(db: Store, data_dir: Path) -> Path:
+    with db.session() as session:
+        text = markdown_report(session)
+    path = data_dir / REPORT_FILE
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,45 @@
+"""A record of the files a run could not use, inside the data folder.
+
+The user's own file is never moved, changed or deleted: quarantine holds a copy (when the
+file is small enough to copy) and a reason file. Re-running with the same broken file
+overwrites its entry instead of piling up copies.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+QUARANTINE_DIR = "quarantine"
+
+
+def _entry_name(path: Path, source_root: Path) -> str:
+    try:
+        relative = path.resolve().relative_to(source_root.resolve())
+    except ValueError:
+        relative = Path(path.name)
+    return "__".join(relative.parts)
+
+
+def quarantine(path: Path, source_root: Path, data_dir: Path, reason: str, copy_limit_mb: float) -> Path:
+    """Record `path` as unusable; return the reason file's path."""
+    folder = data_dir / QUARANTINE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _entry_name(path, source_root if source_root.is_dir() else path.parent)
+    reason_file = folder / f"{name}.reason.txt"
+    copied = False
+    try:
+        if path.is_file() and path.stat().st_size <= copy_limit_mb * 1024 * 1024:
+            shutil.copyfile(path, folder / name)
+            copied = True
+    except OSError:
+        pass  # the reason file below still records the failure
+    reason_file.write_text(
+        f"file: {path}\n"
+        f"when: {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n"
+        f"reason: {reason}\n"
+        f"copy: {'yes' if copied else 'no (too large or unreadable)'}\n",
+        encoding="utf-8",
+    )
+    return reason_file

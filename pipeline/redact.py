@@ -1,0 +1,63 @@
+"""Putting pseudonyms into a transcript before anything is segmented, embedded or stored.
+
+The de-identifier finds identifiers; this module replaces them with the study's consistent
+placeholders ([PERSON_1]…) and moves every turn offset onto the new text, so statements
+are cut from, and point into, de-identified text only. Speaker labels that are names are
+replaced too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
+from qualflow.pipeline.persist import ReplacementRecord
+from qualflow.pipeline.turns import ParsedTurns, TurnSpan, read_header
+
+
+@dataclass(frozen=True)
+class Redacted:
+    text: str
+    parsed: ParsedTurns
+    replacements: list[ReplacementRecord]
+
+
+def _non_overlapping(spans):
+    """Longest first on overlap, then left to right."""
+    chosen: list = []
+    for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
+        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
+            chosen.append(span)
+    return sorted(chosen)
+
+
+def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser) -> Redacted:
+    """Replace `findings` (objects with start, end, kind, text, source) and named speaker
+    labels with placeholders from `pseudonymiser`; remap turns onto the new text."""
+    spans = [(f.start, f.end, f.kind, text[f.start:f.end], f.source) for f in findings if "\n" not in text[f.start:f.end]]
+    for turn in parsed.turns:
+        if turn.label_start is not None:
+            spans.append((turn.label_start, turn.label_end, "PERSON", turn.speaker_label, "speaker-label"))
+    spans = _non_overlapping(spans)
+    placeholders = [pseudonymiser.placeholder(kind, real) for _, _, kind, real, _ in spans]
+    new_text, offsets = apply_replacements(text, [(s[0], s[1], p) for s, p in zip(spans, placeholders)])
+    records = [
+        ReplacementRecord(offsets.start(start), offsets.start(start) + len(placeholder), placeholder, kind, found_by)
+        for (start, _, kind, _, found_by), placeholder in zip(spans, placeholders)
+    ]
+    labels = {(start, end): placeholder for (start, end, *_), placeholder in zip(spans, placeholders)}
+    turns = [_remap_turn(turn, offsets, labels) for turn in parsed.turns]
+    # The header is read again from the new text, so a name in "# interviewer: …" is replaced there too.
+    header = read_header(new_text) if parsed.header else {}
+    return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)
+
+
+def _remap_turn(turn: TurnSpan, offsets: OffsetMap, labels: dict) -> TurnSpan:
+    meta = dict(turn.meta)
+    if "timestamps" in meta:
+        meta["timestamps"] = [[offsets.start(s), offsets.end(e), t] for s, e, t in meta["timestamps"]]
+    label = turn.speaker_label
+    if turn.label_start is not None:
+        label = labels.get((turn.label_start, turn.label_end), label)
+    return replace(turn, start=offsets.start(turn.start), end=offsets.end(turn.end), meta=meta,
+                   speaker_label=label, label_start=None, label_end=None)
