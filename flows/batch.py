@@ -109,7 +109,9 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None) 
             outcome, message, added = _ingest_file(path, db, helpers, key_map)
         except Exception as error:  # one bad file must not stop the batch; the store is untouched
             outcome, message, added = "failed", f"{path.name}: could not be processed ({type(error).__name__})", 0
-            logger.exception("unexpected error on %s", path.name)
+            # The type only at WARNING: an exception's message may quote the transcript.
+            logger.warning("unexpected %s on %s", type(error).__name__, path.name)
+            logger.debug("details", exc_info=True)
         if outcome == "failed":
             summary.failed.append(message)
             quarantine(path, source_path, data, message, config.ingest.max_file_mb)

@@ -37,6 +37,7 @@ _NAMED_LABEL = re.compile(
     rf"^[ \t]*(?:\[(?P<bracketed>{_NAME})\][ \t]*[:：]?|(?P<label>{_NAME})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON})[ \t]*"
 )
 TIMESTAMP = re.compile(rf"[\[(（]\s*{_TIME}\s*[\])）]|(?<![\d:]){_TIME}(?![\d:])")
+_ANNOTATION = re.compile(r"^[(\[（【][^()\[\]（）【】]*[)\]）】]$")  # a whole line in brackets
 _HEADER = re.compile(r"^#\s*(?P<key>[\w -]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
 _PARTICIPANT_ID = re.compile(r"^P\d{1,4}$", re.IGNORECASE)
 _FILE_PARTICIPANT = re.compile(r"(?:^|[^A-Za-z0-9])P(\d{1,4})(?![0-9])", re.IGNORECASE)
@@ -125,36 +126,46 @@ class TurnParser:
     def parse(self, text: str, default_participant: str | None = None) -> ParsedTurns:
         header: dict[str, str] = {}
         named_ok = self._recurring_names(text)
-        raw: list[list] = []  # [label, time, label_start, start, end]
+        raw: list[list] = []  # [label, time, label_start, start, end, role for an unlabelled line]
+        lines = text.split("\n")
+        found_labels = [self._match_label(line, named_ok) for line in lines]
+        labels = [found[0] for found in found_labels if found]
+        # Think-aloud and field notes often label only the interviewer ("MODERATOR: …"):
+        # then every unlabelled paragraph is the participant speaking, not a continuation.
+        interviewer_only = bool(labels) and all(role_of(label, self.config) == "interviewer" for label in labels)
         seen_label = False
         offset = 0
-        for line in text.split("\n"):
+        for line, found in zip(lines, found_labels):
             line_offset, offset = offset, offset + len(line) + 1
             stripped = line.strip()
             if not stripped:
                 continue
-            found = self._match_label(line, named_ok)
             if found:
                 label, time, label_start, content_start = found
                 seen_label = True
                 raw.append([label, time, line_offset + label_start, line_offset + content_start,
-                            line_offset + len(line.rstrip())])
+                            line_offset + len(line.rstrip()), None])
                 continue
             if not seen_label and stripped.startswith("#"):
                 header_match = _HEADER.match(stripped)
                 if header_match:
                     header[header_match.group("key").strip().lower()] = header_match.group("value")
                 continue
-            line_end = line_offset + len(line.rstrip())
-            if raw and seen_label:
+            line_start, line_end = line_offset + len(line) - len(line.lstrip()), line_offset + len(line.rstrip())
+            if _ANNOTATION.match(stripped):
+                raw.append([None, None, None, line_start, line_end, "other"])  # "(laughs)", "[inaudible]"
+            elif interviewer_only:
+                raw.append([None, None, None, line_start, line_end, "participant"])
+            elif raw and seen_label and raw[-1][5] != "other":
                 raw[-1][4] = line_end
             else:
-                raw.append([None, None, None, line_offset + len(line) - len(line.lstrip()), line_end])
+                # Before the first label: "other" if labels follow, a monologue if none ever do.
+                raw.append([None, None, None, line_start, line_end, None])
         return self._build(text, raw, header, default_participant, seen_label)
 
     def from_source_turns(self, text: str, source_turns, default_participant: str | None = None) -> ParsedTurns:
         """Turns given by the file format itself (subtitle cues, table rows)."""
-        raw = [[t.speaker, t.meta.get("start_time"), None, t.start, t.end] for t in source_turns]
+        raw = [[t.speaker, t.meta.get("start_time"), None, t.start, t.end, None] for t in source_turns]
         turns = self._build(text, raw, {}, default_participant, any(t.speaker for t in source_turns))
         # The label offsets of structured sources sit just before the words: "Name: words".
         fixed = []
@@ -169,11 +180,11 @@ class TurnParser:
         return ParsedTurns(turns=fixed, header={})
 
     def _build(self, text, raw, header, default_participant, seen_label) -> ParsedTurns:
-        roles = self._roles([r[0] for r in raw], text, raw, seen_label)
+        roles = self._roles(text, raw, seen_label)
         base = header.get("participant") or default_participant
         named_participants: dict[str, str] = {}
         turns = []
-        for (label, time, label_start, start, end), role in zip(raw, roles):
+        for (label, time, label_start, start, end, _), role in zip(raw, roles):
             while start < end and text[start].isspace():
                 start += 1
             if start >= end:
@@ -203,11 +214,12 @@ class TurnParser:
                                   name_at, name_at + len(label) if name_at is not None else None))
         return ParsedTurns(turns=turns, header=header)
 
-    def _roles(self, labels: list[str | None], text: str, raw: list[list], seen_label: bool) -> list[str]:
+    def _roles(self, text: str, raw: list[list], seen_label: bool) -> list[str]:
+        labels = [entry[0] for entry in raw]
         roles = []
-        for label in labels:
+        for label, *_, hint in raw:
             if label is None:
-                roles.append("other" if seen_label else "participant")
+                roles.append(hint or ("other" if seen_label else "participant"))
             else:
                 roles.append(role_of(label, self.config) or "?")
         if "?" in roles:
@@ -223,7 +235,7 @@ class TurnParser:
         if "interviewer" in roles:
             return None
         asked, spoke = Counter(), Counter()
-        for label, role, (_, _, _, start, end) in zip(labels, roles, raw):
+        for label, role, (_, _, _, start, end, _) in zip(labels, roles, raw):
             if role == "?":
                 spoke[label] += 1
                 asked[label] += text[start:end].rstrip().endswith(("?", "？"))

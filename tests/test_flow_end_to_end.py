@@ -182,3 +182,32 @@ def test_cli_unreadable_single_file(tmp_path):
 def test_cli_no_study_yet(tmp_path):
     result = runner.invoke(app, ["themes", "--data", str(tmp_path / "empty")])
     assert result.exit_code == 2 and "no qualflow study" in result.output
+
+
+def test_cli_lists_excluded_statements_with_reasons(study):
+    _, data, _ = study
+    result = runner.invoke(app, ["statements", "--excluded", "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    excluded = json.loads(result.output)
+    reasons = {row["reason"] for row in excluded}
+    assert any(r.startswith("interviewer turn") for r in reasons)
+    assert all(row["reason"] for row in excluded)
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        not_significant = session.scalars(select(Statement).where(Statement.significant.is_(False))).all()
+    assert len(excluded) == len(not_significant)
+
+
+def test_names_are_replaced_before_storage_and_listed_for_review(study):
+    _, data, _ = study
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        texts = [t.text for t in session.scalars(select(Transcript))]
+        statements = [s.text for s in session.scalars(select(Statement))]
+    # en_p2_social_worker.txt names an (invented) "Ms. Hart"; she must not survive into storage.
+    assert not any("Hart" in text for text in texts + statements)
+    assert any("[PERSON_" in text for text in texts)
+    result = runner.invoke(app, ["deid-report", "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert any(row["original"] == "hart" and row["placeholder"].startswith("[PERSON_") for row in report)

@@ -124,3 +124,24 @@ def test_participant_from_file_name():
     assert participant_from_file_name("P2_GMT20211119") == "P2"
     assert participant_from_file_name("interview_p07") == "P7"
     assert participant_from_file_name("SP500_notes") is None
+
+
+def test_only_the_interviewer_labelled_means_the_rest_is_the_participant():
+    text = (
+        "1 Read the home tab.\n"
+        "\tOkay, I read this and the text is clear.\n"
+        "\t(The participant scrolls down)\n"
+        "\tMODERATOR: Do you want to try the search box?\n"
+        "\tOh, you told me that.\n"
+        "\tI am using it now.\n"
+    )
+    parsed = parse_turns(text, default_participant="P2")
+    assert [(t.role, text[t.start : t.end]) for t in parsed.turns] == [
+        ("participant", "1 Read the home tab."),
+        ("participant", "Okay, I read this and the text is clear."),
+        ("other", "(The participant scrolls down)"),
+        ("interviewer", "Do you want to try the search box?"),
+        ("participant", "Oh, you told me that."),
+        ("participant", "I am using it now."),
+    ]
+    assert {t.participant for t in parsed.turns if t.role == "participant"} == {"P2"}

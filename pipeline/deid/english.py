@@ -105,6 +105,14 @@ def _keep_entity(span: str, kind: str) -> bool:
     return not (kind == "PERSON" and (len(span) < 2 or (len(words) == 1 and span.isupper() and len(span) <= 4)))
 
 
+def _is_proper_name(doc, start: int, end: int) -> bool:
+    """At least one capitalised proper noun inside: the small model also tags common nouns
+    ("data", "box plot", "metadata") as names, and one such slip is then copied to every
+    other occurrence, so an entity with no capitalised PROPN is not taken."""
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span is not None and any(t.pos_ == "PROPN" and t.text[:1].isupper() for t in span)
+
+
 def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding]:
     """spaCy entities in each line of each region, mapped to our kinds and cleaned."""
     chunks = []
@@ -131,7 +139,7 @@ def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding
                 piece_kind = kind if n == 0 else "PLACE"
                 s, e = _latin_part(chunk, s, e)
                 s, e = _trim(chunk, s, e, piece_kind)
-                if e > s and _keep_entity(chunk[s:e], piece_kind):
+                if e > s and _keep_entity(chunk[s:e], piece_kind) and _is_proper_name(doc, s, e):
                     found.append(make(text, offset + s, offset + e, piece_kind, "ner"))
     return found
 
