@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 DataOption = Annotated[
     Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
@@ -100,14 +103,17 @@ def run(
 
 
 def _print_theme_table(rows: list[dict]) -> None:
-    table = Table(title="Candidate themes (suggestions to review)", show_lines=True)
-    for column in ("#", "label", "top keywords", "statements", "participants", "exemplar quote"):
+    table = Table(title="Candidate themes and subcategories (suggestions to review)", show_lines=True)
+    for column in ("code", "label", "top keywords", "statements", "participants", "exemplar quote"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        exemplar = row["exemplars"][0] if row["exemplars"] else None
-        quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
-        table.add_row(str(row["theme"]), row["label"], ", ".join(row["keywords"][:5]), str(row["statements"]),
-                      row["participants_covered"], quote)
+        for item in [row] + row["subcategories"]:
+            exemplar = item["exemplars"][0] if item["exemplars"] else None
+            quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
+            is_theme = item["level"] == "theme"
+            table.add_row(item["code"], f"[bold]{item['label']}[/bold]" if is_theme else f"  {item['label']}",
+                          ", ".join(item["keywords"][:5]), str(item["statements"]), item["participants_covered"],
+                          quote, style=None if is_theme else "dim")
     console.print(table)
 
 
@@ -129,28 +135,28 @@ def themes(
 
 @app.command()
 def show(
-    theme: Annotated[str, typer.Argument(help="Theme number as listed by `qualflow themes` (3 or T3).")],
+    theme: Annotated[str, typer.Argument(help="A theme (T2, or 2) or subcategory (T2.3) from `qualflow themes`.")],
     data: DataOption = DEFAULT_DATA,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Show one theme's statements, each with participant, transcript and character offsets."""
-    from qualflow.models.queries import theme_by_number
+    """Show a theme's or subcategory's statements, each with participant, transcript and character offsets."""
+    from qualflow.models.queries import theme_by_code
     from qualflow.pipeline.report import statement_rows
 
-    number = theme.upper().removeprefix("T")
-    if not number.isdigit():
-        _fail(f"'{theme}' is not a theme number (see `qualflow themes`)")
+    code = "T" + theme.strip().upper().removeprefix("T")
+    if not re.fullmatch(r"T\d+(?:\.\d+)?", code):
+        _fail(f"'{theme}' is not a theme code like T2 or T2.3 (see `qualflow themes`)")
     with _open_store(data).session() as session:
-        found = theme_by_number(session, int(number))
+        found = theme_by_code(session, code)
         if found is None:
-            _fail(f"no theme {theme} in the current themes (see `qualflow themes`)")
-        label, keywords = found.label, found.keywords
+            _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
+        label, keywords, level = found.label, found.keywords, found.level
         rows = statement_rows(session, found)
     if as_json:
-        typer.echo(json.dumps({"theme": int(number), "label": label, "keywords": keywords, "statements": rows},
-                              ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({"code": code, "level": level, "label": label, "keywords": keywords,
+                               "statements": rows}, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Theme {number}: {label}", show_lines=False)
+    table = Table(title=f"{code}: {label}", show_lines=False)
     for column in ("participant", "transcript", "start–end", "sim", "statement"):
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -204,3 +210,34 @@ def deid_report(
         table.add_row(row["placeholder"], row["kind"], row["original"], ", ".join(row["found_by"]),
                       str(row["occurrences"]), ", ".join(row["transcripts"]))
     console.print(table)
+
+
+@export_app.command("assignments")
+def export_assignments(
+    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    data: DataOption = DEFAULT_DATA,
+) -> None:
+    """One row per statement: document, participant, offsets, text, subcategory and theme, similarity, status."""
+    import csv
+    import io
+
+    from qualflow.pipeline.report import ASSIGNMENT_COLUMNS, assignment_rows
+
+    if output_format not in ("csv", "json"):
+        _fail(f"--format must be csv or json, not '{output_format}'")
+    with _open_store(data).session() as session:
+        rows = assignment_rows(session)
+    if output_format == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=ASSIGNMENT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"{len(rows)} statements written to {output}")

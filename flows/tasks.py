@@ -103,21 +103,26 @@ def cluster(vectors: np.ndarray, config: Config) -> ThemeClusterer:
 
 
 @task(cache_policy=NO_CACHE)
-def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer, config: Config) -> list[ThemeDescription]:
+def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer,
+             config: Config) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
+    """Descriptions of the subcategories and of the themes."""
     with db.session() as session:
         by_id = {s.id: s for s in significant_statements(session)}
         ordered = [by_id[i] for i in statement_ids]
-        return describe_themes(
-            clustering.assigned_, clustering.outlier_, clustering.similarity_,
-            [s.tokens for s in ordered], [s.participant for s in ordered],
-            n_keywords=config.describe.n_keywords, n_exemplars=config.describe.n_exemplars,
-            label_keywords=config.describe.label_keywords,
-        )
+    tokens, participants = [s.tokens for s in ordered], [s.participant for s in ordered]
+    options = {"n_keywords": config.describe.n_keywords, "n_exemplars": config.describe.n_exemplars,
+               "label_keywords": config.describe.label_keywords}
+    subcategories = describe_themes(clustering.assigned_, clustering.outlier_, clustering.similarity_,
+                                    tokens, participants, **options)
+    themes = describe_themes(clustering.themes_, clustering.outlier_, clustering.theme_similarity_,
+                             tokens, participants, **options)
+    return subcategories, themes
 
 
 @task(cache_policy=NO_CACHE)
 def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, statement_ids: list[int],
-                      clustering: ThemeClusterer, descriptions: list[ThemeDescription]) -> int:
+                      clustering: ThemeClusterer, descriptions: tuple[list[ThemeDescription], list[ThemeDescription]]) -> int:
+    subcategories, themes = descriptions
     with db.session() as session:
         by_id = {s.id: s for s in significant_statements(session)}
         assignments = [
@@ -126,8 +131,8 @@ def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: di
                                          clustering.weak_fit_)
         ]
         store_theme_set(session, fingerprint, encoder_id, settings, [by_id[i] for i in statement_ids],
-                        assignments, descriptions)
-        return len(descriptions)
+                        assignments, subcategories, themes, [int(p) for p in clustering.parents_])
+        return len(themes)
 
 
 @task(cache_policy=NO_CACHE)

@@ -134,14 +134,21 @@ class ThemeSet(Base):
 
 
 class Theme(Base):
-    """A candidate theme: a cluster of statements with its description."""
+    """A candidate theme or subcategory with its description.
+
+    Two levels, as in published analyses: statements are suggested into subcategories,
+    which sit under themes (`parent_id`). `code` names it for people: "T2" is a theme,
+    "T2.3" its third subcategory, largest first.
+    """
 
     __tablename__ = "themes"
-    __table_args__ = (UniqueConstraint("theme_set_id", "number"),)
+    __table_args__ = (UniqueConstraint("theme_set_id", "number"), UniqueConstraint("theme_set_id", "code"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_set_id: Mapped[int] = mapped_column(ForeignKey("theme_sets.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)  # 1..n within its set, largest first
+    number: Mapped[int] = mapped_column(Integer)  # 1..n within its set: themes first, then subcategories
+    code: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(16), default="theme")  # theme | subcategory
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id"))
     label: Mapped[str] = mapped_column(String(300))

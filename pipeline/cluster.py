@@ -21,8 +21,10 @@ def auto_min_cluster_size(n_statements: int) -> int:
 class ThemeClusterer:
     """Parameters in __init__, work in fit, results in attributes ending in `_` (scikit-learn style).
 
-    Order-invariant: rows are put into a canonical order defined by their values before
-    fitting, so the same statements in any order give the same themes.
+    Two levels: dense HDBSCAN leaf clusters are subcategories (`assigned_`, 0 = largest),
+    grouped into themes (`parents_` per subcategory, `themes_` per statement). Order-invariant:
+    rows are put into a canonical order defined by their values before fitting, so the same
+    statements in any order give the same themes.
     """
 
     def __init__(self, min_cluster_size: int | str = "auto", reducer: str = "umap", n_components: int = 5,
@@ -54,10 +56,25 @@ class ThemeClusterer:
         self.similarity_ = np.empty(n)
         self.similarity_[order] = similarity
         self.outlier_ = self.labels_ < 0
-        self.n_themes_ = len(mapping)
-        self.centroids_ = np.vstack([_unit(vectors[self.labels_ == k].mean(axis=0)) for k in range(self.n_themes_)]) \
-            if self.n_themes_ else np.zeros((0, dim))
+        self.n_subcategories_ = len(mapping)
+        self.centroids_ = np.vstack([_unit(vectors[self.labels_ == k].mean(axis=0))
+                                     for k in range(self.n_subcategories_)]) if self.n_subcategories_ else np.zeros((0, dim))
         self.weak_fit_ = self.similarity_ < self.weak_fit_threshold
+        # Second level: subcategories grouped into themes, numbered largest first.
+        parents = _group_subcategories(self.centroids_)
+        theme_sizes = np.bincount(parents[self.assigned_], minlength=parents.max() + 1) if n else np.zeros(0, int)
+        theme_rank = {old: new for new, old in enumerate(sorted(range(len(theme_sizes)),
+                                                                key=lambda t: (-theme_sizes[t], t)))}
+        self.parents_ = np.array([theme_rank[p] for p in parents], dtype=int)
+        self.n_themes_ = len(theme_rank)
+        self.themes_ = self.parents_[self.assigned_] if n else np.zeros(0, dtype=int)
+        # Each statement's similarity to its theme's centre (of the theme's dense members).
+        self.theme_similarity_ = np.zeros(n)
+        for t in range(self.n_themes_):
+            members = self.themes_ == t
+            dense_members = members & ~self.outlier_
+            centre = _unit(vectors[dense_members if dense_members.any() else members].mean(axis=0))
+            self.theme_similarity_[members] = vectors[members] @ centre
         return self
 
     def _dense_labels(self, vectors: np.ndarray) -> np.ndarray:
@@ -112,6 +129,26 @@ def _unit(vector: np.ndarray) -> np.ndarray:
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _group_subcategories(centroids: np.ndarray) -> np.ndarray:
+    """The theme of each subcategory: average-linkage clustering of their centres (cosine),
+    with the number of themes that gives the best silhouette between 2 and half the number
+    of subcategories (so a theme holds two subcategories on average or more). Fewer than
+    four subcategories are themes of their own."""
+    n = len(centroids)
+    if n < 4:
+        return np.arange(n, dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics import silhouette_score
+
+    best, best_score = None, -2.0
+    for k in range(2, max(2, n // 2) + 1):
+        labels = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(centroids)
+        score = silhouette_score(centroids, labels, metric="cosine")
+        if score > best_score + 1e-9:  # ties keep the smaller number of themes
+            best, best_score = labels, score
+    return best
 
 
 def _assign_to_nearest_centre(vectors: np.ndarray, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

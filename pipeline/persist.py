@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, ThemeSet, Transcript, Turn
@@ -125,27 +126,42 @@ def store_theme_set(
     settings: dict,
     statements: list[Statement],
     assignments: list[Assignment],
-    descriptions: list[ThemeDescription],
+    subcategories: list[ThemeDescription],
+    themes: list[ThemeDescription],
+    parents: list[int],
 ) -> ThemeSet:
+    """Store themes, their subcategories (`parents[k]` is subcategory k's theme) and one
+    suggestion per statement, into its subcategory."""
     theme_set = ThemeSet(fingerprint=fingerprint, encoder_id=encoder_id, settings=settings,
                          n_statements=len(statements))
     session.add(theme_set)
     session.flush()
-    themes = []
-    for number, description in enumerate(descriptions):
-        size = sum(1 for a in assignments if a.theme_number == number)
+    sizes = Counter(a.theme_number for a in assignments)
+
+    def record(description: ThemeDescription, number: int, code: str, level: str, size: int, parent=None) -> Theme:
         theme = Theme(
-            theme_set_id=theme_set.id, number=number + 1, label=description.label, keywords=description.keywords,
+            theme_set_id=theme_set.id, number=number, code=code, level=level, parent_id=parent,
+            label=description.label, keywords=description.keywords,
             exemplar_statement_ids=[statements[i].id for i in description.exemplars], size=size,
             participants=description.participants, cohesion=round(description.cohesion, 4),
         )
         session.add(theme)
-        themes.append(theme)
+        return theme
+
+    top = [record(d, t + 1, f"T{t + 1}", "theme", sum(sizes[k] for k, p in enumerate(parents) if p == t))
+           for t, d in enumerate(themes)]
+    session.flush()
+    below: dict[int, int] = Counter()
+    subs = []
+    for k, description in enumerate(subcategories):  # largest first, so T1.1 is T1's largest
+        below[parents[k]] += 1
+        subs.append(record(description, len(themes) + k + 1, f"T{parents[k] + 1}.{below[parents[k]]}",
+                           "subcategory", sizes[k], top[parents[k]].id))
     session.flush()
     for statement, assignment in zip(statements, assignments):
         session.add(
             Suggestion(
-                theme_id=themes[assignment.theme_number].id, statement_id=statement.id,
+                theme_id=subs[assignment.theme_number].id, statement_id=statement.id,
                 similarity=round(float(assignment.similarity), 4), outlier=assignment.outlier,
                 weak_fit=assignment.weak_fit,
             )

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from qualflow.models import Pseudonym, Replacement, Statement, Theme, Transcript
-from qualflow.models.queries import current_theme_set, current_themes, study_participants, theme_suggestions
+from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, Transcript
+from qualflow.models.queries import (
+    current_theme_set,
+    current_themes,
+    study_participants,
+    subcategories_of,
+    theme_suggestions,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -15,27 +21,32 @@ def _quote(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
+    exemplars = [session.get(Statement, i) for i in theme.exemplar_statement_ids]
+    return {
+        "code": theme.code,
+        "level": theme.level,
+        "label": theme.label,
+        "status": theme.status,
+        "keywords": theme.keywords,
+        "statements": theme.size,
+        "participants": theme.participants,
+        "participants_covered": f"{len(theme.participants)} of {n_participants}",
+        "cohesion": theme.cohesion,
+        "exemplars": [{"statement_id": s.id, "participant": s.participant, "text": s.text} for s in exemplars if s],
+    }
+
+
 def theme_rows(session: Session) -> list[dict]:
-    """One plain dict per current theme, largest first: what `qualflow themes --json` prints."""
+    """The current themes, largest first, each with its subcategories: what `qualflow themes --json` prints."""
     n_participants = len(study_participants(session))
     rows = []
     for theme in current_themes(session):
-        exemplars = [session.get(Statement, i) for i in theme.exemplar_statement_ids]
-        rows.append(
-            {
-                "theme": theme.number,
-                "label": theme.label,
-                "status": theme.status,
-                "keywords": theme.keywords,
-                "statements": theme.size,
-                "participants": theme.participants,
-                "participants_covered": f"{len(theme.participants)} of {n_participants}",
-                "cohesion": theme.cohesion,
-                "exemplars": [
-                    {"statement_id": s.id, "participant": s.participant, "text": s.text} for s in exemplars if s
-                ],
-            }
-        )
+        if theme.level != "theme":
+            continue
+        row = _theme_row(session, theme, n_participants)
+        row["subcategories"] = [_theme_row(session, sub, n_participants) for sub in subcategories_of(session, theme)]
+        rows.append(row)
     return rows
 
 
@@ -56,6 +67,35 @@ def statement_rows(session: Session, theme: Theme) -> list[dict]:
         }
         for suggestion in theme_suggestions(session, theme)
     ]
+
+
+ASSIGNMENT_COLUMNS = [
+    "statement_id", "document", "participant", "start", "end", "text", "theme_id", "theme_label",
+    "parent_theme_id", "parent_theme_label", "similarity", "status", "weak_fit", "outlier",
+]
+
+
+def assignment_rows(session: Session) -> list[dict]:
+    """One row per clustered statement in the current theme set: where it is, what it says
+    (de-identified), its subcategory and theme, and how well it fits."""
+    rows = []
+    for theme in current_themes(session):
+        if theme.level != "subcategory":
+            continue
+        parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
+        for suggestion in session.scalars(select(Suggestion).where(Suggestion.theme_id == theme.id)
+                                          .options(selectinload(Suggestion.statement)
+                                                   .selectinload(Statement.transcript))):
+            statement = suggestion.statement
+            rows.append({
+                "statement_id": statement.id, "document": statement.transcript.source_name,
+                "participant": statement.participant, "start": statement.start, "end": statement.end,
+                "text": statement.text, "theme_id": theme.code, "theme_label": theme.label,
+                "parent_theme_id": parent.code if parent else None, "parent_theme_label": parent.label if parent else None,
+                "similarity": suggestion.similarity, "status": theme.status, "weak_fit": suggestion.weak_fit,
+                "outlier": suggestion.outlier,
+            })
+    return sorted(rows, key=lambda r: r["statement_id"])
 
 
 def statement_list(session: Session, significant: bool) -> list[dict]:
@@ -104,31 +144,33 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
     theme_set = current_theme_set(session)
     rows = theme_rows(session)
     n_participants = len(study_participants(session))
-    created = theme_set.created_at if theme_set else datetime.now(UTC)
+    created = theme_set.created_at if theme_set else datetime.now(timezone.utc)
     lines = [
         f"# {title}",
         "",
-        f"Suggestions for a researcher to review, not findings. Made {created:%Y-%m-%d %H:%M} UTC "
-        f"with encoder `{theme_set.encoder_id if theme_set else '-'}` from "
-        f"{theme_set.n_statements if theme_set else 0} significant statements by {n_participants} participants.",
+        (f"Suggestions for a researcher to review, not findings. Made {created:%Y-%m-%d %H:%M} UTC "
+         f"with encoder `{theme_set.encoder_id if theme_set else '-'}` from "
+         f"{theme_set.n_statements if theme_set else 0} significant statements by {n_participants} participants: "
+         f"{len(rows)} themes, {sum(len(r['subcategories']) for r in rows)} subcategories."),
         "",
-        "| # | label | keywords | statements | participants | cohesion |",
+        "| code | theme / subcategory | keywords | statements | participants | cohesion |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append(
-            f"| {row['theme']} | {_md(row['label'])} | {_md(', '.join(row['keywords'][:6]))} | {row['statements']} "
-            f"| {row['participants_covered']} | {row['cohesion']:.2f} |"
-        )
+        for item in [row] + row["subcategories"]:
+            name = f"**{_md(item['label'])}**" if item["level"] == "theme" else f"↳ {_md(item['label'])}"
+            lines.append(f"| {item['code']} | {name} | {_md(', '.join(item['keywords'][:6]))} | {item['statements']} "
+                         f"| {item['participants_covered']} | {item['cohesion']:.2f} |")
     for row in rows:
-        lines += ["", f"## Theme {row['theme']}: {_md(row['label'])}", ""]
-        lines.append(f"Keywords: {_md(', '.join(row['keywords']))}. "
-                     f"{row['statements']} statements from {row['participants_covered']} participants "
-                     f"({', '.join(row['participants'])}).")
-        lines.append("")
-        for exemplar in row["exemplars"]:
-            lines.append(f"> {_md(_quote(exemplar['text'], 400))} ({exemplar['participant'] or 'unknown'})")
-            lines.append("")
+        lines += ["", f"## {row['code']}: {_md(row['label'])}", ""]
+        lines.append(f"Keywords: {_md(', '.join(row['keywords']))}. {row['statements']} statements from "
+                     f"{row['participants_covered']} participants ({', '.join(row['participants'])}).")
+        for sub in row["subcategories"]:
+            lines += ["", f"### {sub['code']}: {_md(sub['label'])}", "",
+                      f"{sub['statements']} statements, {sub['participants_covered']} participants.", ""]
+            for exemplar in sub["exemplars"]:
+                lines.append(f"> {_md(_quote(exemplar['text'], 400))} ({exemplar['participant'] or 'unknown'})")
+                lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -35,7 +35,7 @@ def test_never_mixes_separated_groups_and_assigns_everything(reducer):
     assert np.all(sizes[:-1] >= sizes[1:])  # largest first
     # Leaf-level HDBSCAN may cut a round blob into a few pieces (finer themes, to be grouped
     # by issue 4's second level), but never into crumbs.
-    assert 4 <= model.n_themes_ <= 12
+    assert 4 <= model.n_subcategories_ <= 12
 
 
 def test_same_statements_in_any_order_give_the_same_themes():
@@ -44,6 +44,7 @@ def test_same_statements_in_any_order_give_the_same_themes():
     order = np.random.default_rng(7).permutation(len(vectors))
     shuffled = ThemeClusterer().fit(vectors[order])
     assert np.array_equal(first.assigned_[order], shuffled.assigned_)
+    assert np.array_equal(first.themes_[order], shuffled.themes_)
     assert np.allclose(first.similarity_[order], shuffled.similarity_)
 
 
@@ -61,10 +62,29 @@ def test_outliers_get_their_nearest_theme_and_a_flag():
 def test_a_tiny_study_still_gets_themes():
     vectors, truth = blobs(8, 3, spread=0.2, seed=4)  # 24 quotes
     model = ThemeClusterer().fit(vectors)
-    assert model.n_themes_ >= 2
+    assert model.n_subcategories_ >= 2
     assert (model.assigned_ >= 0).all()
 
 
 def test_empty_input():
     model = ThemeClusterer().fit(np.zeros((0, 8)))
     assert model.n_themes_ == 0 and len(model.assigned_) == 0
+
+
+def test_subcategories_are_grouped_into_themes():
+    # Three well-separated families of two close groups each: six subcategories, three themes.
+    rng = np.random.default_rng(5)
+    families = rng.normal(size=(3, 32)) * 3
+    centres = np.vstack([f + rng.normal(size=(2, 32)) * 0.8 for f in families])
+    vectors = np.vstack([c + 0.1 * rng.normal(size=(30, 32)) for c in centres])
+    family = np.repeat(np.arange(3), 60)
+    model = ThemeClusterer(reducer="none").fit(vectors)
+    assert model.n_subcategories_ >= 4
+    assert model.n_themes_ < model.n_subcategories_
+    assert np.array_equal(model.themes_, model.parents_[model.assigned_])
+    from sklearn.metrics import homogeneity_score
+
+    # A theme never mixes families, and every subcategory sits under exactly one theme.
+    assert homogeneity_score(family, model.themes_) == pytest.approx(1.0)
+    sizes = np.bincount(model.themes_)
+    assert np.all(sizes[:-1] >= sizes[1:])

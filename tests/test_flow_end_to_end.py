@@ -123,12 +123,20 @@ def test_cli_themes_and_show_as_json(study):
     result = runner.invoke(app, ["themes", "--data", str(data), "--json"])
     assert result.exit_code == 0, result.output
     themes = json.loads(result.output)
-    assert themes and {"label", "keywords", "statements", "participants_covered", "exemplars"} <= set(themes[0])
+    assert themes and {"code", "label", "keywords", "statements", "participants_covered", "exemplars",
+                       "subcategories"} <= set(themes[0])
     assert themes[0]["participants_covered"].endswith("of 4")
+    # Two levels: each theme's size is the sum of its subcategories'.
+    for theme in themes:
+        assert theme["subcategories"] and theme["statements"] == sum(s["statements"] for s in theme["subcategories"])
+        assert all(s["code"].startswith(theme["code"] + ".") for s in theme["subcategories"])
     result = runner.invoke(app, ["show", "T1", "--data", str(data), "--json"])
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)
     assert len(shown["statements"]) == themes[0]["statements"]
+    sub = themes[0]["subcategories"][0]
+    result = runner.invoke(app, ["show", sub["code"], "--data", str(data), "--json"])
+    assert len(json.loads(result.output)["statements"]) == sub["statements"]
     first = shown["statements"][0]
     assert {"participant", "transcript", "start", "end", "text"} <= set(first)
     store = Store(default_database_url(data))
@@ -142,15 +150,15 @@ def test_cli_human_readable_tables(study):
     result = runner.invoke(app, ["themes", "--data", str(data)])
     assert result.exit_code == 0 and "Candidate themes" in result.output
     result = runner.invoke(app, ["show", "1", "--data", str(data)])
-    assert result.exit_code == 0 and "Theme 1" in result.output
+    assert result.exit_code == 0 and "T1:" in result.output
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["run", "no/such/folder"], "no such file or folder"),
-        (["show", "99"], "no theme 99"),
-        (["show", "abc"], "is not a theme number"),
+        (["show", "99"], "no theme T99"),
+        (["show", "abc"], "is not a theme code"),
     ],
 )
 def test_cli_errors_are_one_line(study, args, message):
@@ -211,3 +219,26 @@ def test_names_are_replaced_before_storage_and_listed_for_review(study):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert any(row["original"] == "hart" and row["placeholder"].startswith("[PERSON_") for row in report)
+
+
+@pytest.mark.parametrize("output_format", ["csv", "json"])
+def test_export_assignments(study, tmp_path, output_format):
+    import csv
+
+    _, data, _ = study
+    target = tmp_path / f"assignments.{output_format}"
+    result = runner.invoke(app, ["export", "assignments", "--format", output_format, "-o", str(target),
+                                 "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    if output_format == "csv":
+        rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    else:
+        rows = json.loads(target.read_text("utf-8"))
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        assert len(rows) == session.scalar(select(ThemeSet)).n_statements
+        for row in rows[:50]:
+            statement = session.get(Statement, int(row["statement_id"]))
+            assert statement.text == row["text"]
+            assert statement.transcript.text[int(row["start"]) : int(row["end"])] == row["text"]
+            assert row["theme_id"].startswith(row["parent_theme_id"] + ".")

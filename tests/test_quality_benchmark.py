@@ -1,0 +1,193 @@
+"""The quality benchmark's own helpers (benchmarks/quality.py, benchmarks/_eval_data.py) on tiny
+synthetic data: no BERTopic, no encoder, no evaluation data."""
+
+import csv
+import importlib.util
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _load_quality():
+    spec = importlib.util.spec_from_file_location("bench_quality", ROOT / "benchmarks" / "quality.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+quality = _load_quality()
+import _eval_data as eval_data  # the same modules quality.py imports, via sys.path
+import _report as report
+
+
+def _write_units(folder: Path, rows: list[tuple[str, str]]) -> Path:
+    folder.mkdir(parents=True)
+    path = folder / "units.csv"
+    # With a BOM, as some upstream exports have: the loader must still find the "unit_id" column.
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unit_id", "document", "speaker", "text", "codes", "codes_fine", "coder"])
+        for i, (text, codes) in enumerate(rows):
+            writer.writerow([f"u{i}", "doc", "P1", text, codes, codes, "x"])
+    return path
+
+
+def test_loader_keeps_single_code_units_and_counts_the_rest(tmp_path):
+    path = _write_units(tmp_path / "serdif_taguette_usability", [
+        ("The export was simple.", "Simple export"),
+        ("Where is the button?", "Navigation complex"),
+        ("Both at once.", "Simple export;Navigation complex"),
+        ("Try the other tab.", "Moderator assist"),
+        ("Try it, and it was confusing.", "Moderator assist;Navigation complex"),  # interviewer, not multi-code
+        ("No code here.", ""),
+        ("  ", "Simple export"),
+        ("Same code twice.", "Simple export; Simple export"),  # one distinct code
+    ])
+    data = eval_data.read_units(path)
+    assert data.name == "serdif_taguette_usability"
+    assert data.texts == ["The export was simple.", "Where is the button?", "Same code twice."]
+    assert data.codes == ["Simple export", "Navigation complex", "Simple export"]
+    assert (data.n_rows, data.n_multi_code, data.n_interviewer, data.n_uncoded) == (8, 1, 2, 2)
+    assert data.n_codes == 2
+    assert data.code_ids.tolist() == [1, 0, 1]  # sorted code names
+    assert data.language == "en"
+
+
+def test_moderator_assist_is_only_dropped_in_serdif(tmp_path):
+    path = _write_units(tmp_path / "other", [("Try the other tab.", "Moderator assist"), ("我很焦虑。", "Emotion")])
+    data = eval_data.read_units(path)
+    assert data.codes == ["Moderator assist", "Emotion"] and data.n_interviewer == 0
+
+
+def test_language_detection():
+    assert eval_data.detect_language(["最近工作压力很大，总感觉做不好。", "I feel ok"]) == "zh"
+    assert eval_data.detect_language(["I used the 数据 tab to export the whole table"]) == "en"
+
+
+def test_find_datasets_lists_folders_with_units_and_rejects_unknown_names(tmp_path):
+    _write_units(tmp_path / "b", [("x", "c")])
+    _write_units(tmp_path / "a", [("x", "c")])
+    (tmp_path / "no_units").mkdir()
+    assert [p.parent.name for p in eval_data.find_datasets(tmp_path)] == ["a", "b"]
+    assert [p.parent.name for p in eval_data.find_datasets(tmp_path, ["b"])] == ["b"]
+    with pytest.raises(SystemExit, match="no_units"):
+        eval_data.find_datasets(tmp_path, ["no_units"])
+
+
+def test_embedding_cache_encodes_once_and_is_keyed_by_the_texts(tmp_path):
+    calls = []
+
+    class FakeEncoder:
+        def embed(self, texts):
+            calls.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    data = eval_data.Dataset("d", "en", ["a", "bb", "ccc"], ["x", "y", "x"], 3, 0, 0, 0)
+    first, _, cached = eval_data.cached_embeddings(data, "fake", tmp_path, FakeEncoder, batch_size=2)
+    assert not cached and first[:, 0].tolist() == [1, 2, 3] and len(calls) == 2  # two batches
+    again, _, cached = eval_data.cached_embeddings(data, "fake", tmp_path, FakeEncoder)
+    assert cached and np.array_equal(first, again) and len(calls) == 2
+    data.texts[0] = "changed"
+    _, _, cached = eval_data.cached_embeddings(data, "fake", tmp_path, FakeEncoder)
+    assert not cached
+
+
+def test_scores_ignore_label_names_and_treat_outliers_as_one_group():
+    true = np.array([0, 0, 1, 1, 2, 2])
+    assert quality.score(true, np.array([5, 5, 9, 9, 7, 7])) == pytest.approx({"ari": 1.0, "ami": 1.0, "nmi": 1.0})
+    # Outliers (-1) spread over two codes form one wrong group, so they cost.
+    outliers = quality.score(true, np.array([0, 0, 1, 1, -1, -1]))
+    assert outliers["ari"] == pytest.approx(1.0)  # -1 is a label like any other here
+    mixed = quality.score(true, np.array([0, -1, 1, -1, 2, -1]))
+    assert mixed["ari"] < 0.5
+    assert quality.n_groups(np.array([-1, -1, 0, 3, 3])) == 2
+
+
+def test_level_choice_and_fallback_without_themes():
+    fine = np.repeat(np.arange(12), 3)
+    coarse = fine // 4  # 3 groups
+    two_levels = quality.qualflow_levels(SimpleNamespace(themes_=coarse, assigned_=fine))
+    assert list(two_levels) == ["themes_", "assigned_"]
+    assert quality.choose_level(two_levels, 4) == "themes_"
+    assert quality.choose_level(two_levels, 10) == "assigned_"
+    assert quality.choose_level(two_levels, 7) == "themes_"  # |3-7| = 4 beats |12-7| = 5
+    one_level = quality.qualflow_levels(SimpleNamespace(assigned_=fine))
+    assert list(one_level) == ["assigned_"] and quality.choose_level(one_level, 3) == "assigned_"
+
+
+def test_level_choice_prefers_the_coarser_level_on_a_tie():
+    levels = {"themes_": np.repeat(np.arange(4), 2), "assigned_": np.arange(8)}  # 4 and 8 groups
+    assert quality.choose_level(levels, 6) == "themes_"
+
+
+def test_unshuffle_maps_a_shuffled_run_back_to_the_original_order():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, size=30)
+    permutation = rng.permutation(30)
+    back = quality.unshuffle(labels[permutation], permutation)
+    assert np.array_equal(back, labels)
+
+
+def _run(name, q, b, k, n_codes=6, weak=0.05, groups=6, shuffle=1.0):
+    data = eval_data.Dataset(name, "en", ["t"] * n_codes, [str(i) for i in range(n_codes)], n_codes, 0, 0, 0)
+    qualflow = report.Scores("qualflow", q, q, q, groups, weak, 1.0, extra={"shuffle_ari": shuffle, "level": "themes_"})
+    return report.DatasetRun(data, qualflow, report.Scores("BERTopic default", b, b, b, 3, 0.2, 1.0),
+                              report.Scores("k-means", k, k, k, n_codes, 0.0, 1.0))
+
+
+def test_targets_pass_when_clearly_ahead():
+    lines = report.check_targets([_run("a", 0.30, 0.10, 0.20), _run("b", 0.40, 0.20, 0.30)])
+    assert all(passed for passed, _ in lines), lines
+    assert len(lines) == 11
+
+
+def test_targets_fail_for_the_right_reasons():
+    runs = [
+        _run("a", 0.30, 0.10, 0.20),
+        _run("b", 0.19, 0.20, 0.10, weak=0.15, groups=1),  # below BERTopic, too many weak fits, too few groups
+        _run("c", 0.33, 0.30, 0.10, shuffle=0.98),  # ahead, but by less than 0.05; order-dependent
+    ]
+    failed = {text.split(" (")[0] for passed, text in report.check_targets(runs) if not passed}
+    assert "ARI >= BERTopic-default's on every dataset" in failed
+    assert "AMI >= BERTopic-default's + 0.05 on more than half of the datasets" in failed  # 1 of 3
+    assert "mean ARI >= 1.5 x BERTopic-default's mean" in failed  # 0.273 < 0.3
+    assert "mean AMI >= k-means reference's mean" not in failed  # 0.273 >= 0.133
+    assert "unassigned = weak-fit share <= 10% on every dataset" in failed
+    assert "number of groups at the compared level between 1/3 and 3 x the number of codes on every dataset" in failed
+    assert "ARI 1.0 between a run and a run on the same units shuffled, on every dataset" in failed
+
+
+def test_group_count_bounds_are_inclusive():
+    # 6 codes: 2 and 18 groups are allowed, 1 and 19 are not.
+    for groups, expected in ((2, True), (18, True), (1, False), (19, False)):
+        lines = report.check_targets([_run("a", .5, .1, .1, groups=groups)])
+        assert [p for p, t in lines if "number of groups" in t] == [expected], groups
+
+
+def test_markdown_table_has_one_row_per_method_and_dataset():
+    table = report.markdown_table([_run("a", 0.3, 0.1, 0.2), _run("b", 0.4, 0.2, 0.3)])
+    rows = table.splitlines()
+    assert len(rows) == 2 + 6
+    assert all(row.startswith("|") and row.count("|") == 10 for row in rows)
+
+
+def test_half_of_the_datasets_is_not_most_of_them():
+    results = report.check_targets([_run("a", 0.30, 0.10, 0.1), _run("b", 0.21, 0.20, 0.1)])
+    lines = {text.split(" (")[0]: passed for passed, text in results}
+    assert lines["ARI >= BERTopic-default's + 0.05 on more than half of the datasets"] is False  # 1 of 2
+    assert lines["ARI >= BERTopic-default's on every dataset"] is True
+
+
+def test_fragile_means_names_the_dataset_that_carries_a_mean():
+    carried = [_run("tiny", 0.75, 0.0, 0.6), _run("b", 0.10, 0.09, 0.12), _run("c", 0.10, 0.09, 0.12)]
+    notes = report.fragile_means(carried)
+    assert "mean ARI >= 1.5 x BERTopic-default's mean fails without tiny" in notes
+    assert "mean ARI >= k-means's mean fails without tiny" in notes
+    assert report.fragile_means([_run("a", 0.30, 0.10, 0.2), _run("b", 0.40, 0.20, 0.3)]) == []
