@@ -40,6 +40,8 @@ def _run_environment(data: Path, verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # A first start in a new PREFECT_HOME migrates a database; allow a slow machine time for it.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     # UMAP's numba code compiles on first use (~20 s); a cache makes later runs start fast.
     os.environ.setdefault("NUMBA_CACHE_DIR", str((data / "cache" / "numba").resolve()))
 

@@ -16,6 +16,9 @@ _LOCAL.mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("PREFECT_HOME", str(_LOCAL / "prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# The first start in a fresh PREFECT_HOME migrates its database; on a busy 2-core machine
+# that can take longer than Prefect's default 20 s wait.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
