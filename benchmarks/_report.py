@@ -50,8 +50,8 @@ def check_targets(runs: list[DatasetRun]) -> list[tuple[bool, str]]:
         lines.append((ahead > len(runs) / 2,
                       f"{M} >= BERTopic-default's + 0.05 on more than half of the datasets ({ahead} of {len(runs)})"))
         lines.append((q.mean() >= 1.5 * b.mean(),
-                      f"mean {M} >= 1.5 x BERTopic-default's mean ({q.mean():.3f} vs 1.5 x {b.mean():.3f} = {1.5 * b.mean():.3f})"))
-        lines.append((q.mean() >= k.mean(), f"mean {M} >= k-means reference's mean ({q.mean():.3f} vs {k.mean():.3f})"))
+                      f"mean {M} >= 1.5 x BERTopic-default's mean ({q.mean():.4f} vs 1.5 x {b.mean():.4f} = {1.5 * b.mean():.4f})"))
+        lines.append((q.mean() >= k.mean(), f"mean {M} >= k-means reference's mean ({q.mean():.4f} vs {k.mean():.4f})"))
     weak = [f"{r.dataset.name} {r.qualflow.unassigned:.0%}" for r in runs if r.qualflow.unassigned > MAX_UNASSIGNED]
     lines.append((not weak, f"unassigned = weak-fit share <= {MAX_UNASSIGNED:.0%} on every dataset"
                   + (f" (over on: {', '.join(weak)})" if weak else "")))

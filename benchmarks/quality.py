@@ -242,9 +242,10 @@ def main(argv: list[str] | None = None) -> int:
     names = [n.strip() for n in args.datasets.split(",") if n.strip()] if args.datasets else None
     say(f"encoder {args.encoder}; eval data {args.eval.resolve()}; {args.seeds} seeds for BERTopic and k-means\n")
 
+    paths = find_datasets(args.eval, names)  # unknown names fail here, before any slow work
     say(f"warm-up (numba compilation, not counted in any method's time): {warm_up():.1f} s\n")
     runs, embed_seconds = [], 0.0
-    for path in find_datasets(args.eval, names):
+    for path in paths:
         dataset = read_units(path)
         if args.encoder in ENGLISH_ONLY and dataset.language != "en":
             say(f"== {dataset.name}: skipped ({dataset.language}; encoder {args.encoder} is English only)\n")

@@ -21,7 +21,8 @@ from qualflow.pipeline.persist import clustering_fingerprint, load_key_map, sign
 from qualflow.pipeline.quarantine import quarantine
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
-from qualflow.pipeline.turns import TurnParser, participant_from_file_name
+from qualflow.pipeline.errors import UnreadableFile
+from qualflow.pipeline.turns import ParsedTurns, TurnParser, TurnSpan, participant_from_file_name
 
 
 @dataclass
@@ -60,6 +61,34 @@ def _make_helpers(config: Config, data: Path) -> _Helpers:
                     StatementSelector(config.select), deidentifier)
 
 
+def _ingest_units(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> list[tuple[str, str | None, int]]:
+    """A table of pre-cut units: each document a transcript, each unit one statement."""
+    from qualflow.pipeline.deidentify import Pseudonymiser
+    from qualflow.pipeline.units import read_units, units_as_documents
+
+    try:
+        units = read_units(path)
+    except UnreadableFile as error:
+        return [("failed", str(error), 0)]
+    outcomes = []
+    for document, members in units_as_documents(units, path.name):
+        with db.session() as session:
+            if stored_name(session, document.content_hash) is not None:
+                outcomes.append(("unchanged", None, 0))
+                continue
+        parsed = ParsedTurns(turns=[
+            TurnSpan(i, "participant", None, unit.participant, turn.start, turn.end, dict(turn.meta))
+            for i, (unit, turn) in enumerate(zip(members, document.source_turns))
+        ])
+        pseudonymiser = Pseudonymiser(existing=key_map)
+        redacted = tasks.deidentify(document, parsed, helpers.deidentifier, pseudonymiser)
+        spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
+        added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)
+        key_map.update(pseudonymiser.new_entries)
+        outcomes.append(("added", None, added))
+    return outcomes
+
+
 def _ingest_file(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> tuple[str, str | None, int]:
     """('added'|'unchanged'|'duplicate'|'failed', message, statements added)."""
     from qualflow.pipeline.deidentify import Pseudonymiser
@@ -89,9 +118,26 @@ def _ingest_file(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> tup
     return "added", None, added
 
 
+def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
+    """Survey units with a question column are clustered per question; everything else together."""
+    from sqlalchemy import select
+
+    from qualflow.models import Statement, Turn
+
+    with db.session() as session:
+        rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)
+                               .where(Statement.significant.is_(True)))
+        question_of = {statement_id: (meta or {}).get("question") for statement_id, meta in rows}
+    groups: dict[str | None, list[int]] = {}
+    for index, statement_id in enumerate(statement_ids):
+        groups.setdefault(question_of.get(statement_id), []).append(index)
+    return sorted(groups.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+
+
 @flow(name="qualflow-batch")
-def code_interviews(source: str, data_dir: str, config_file: str | None = None) -> RunSummary:
-    """Ingest new interviews under `source`, then (re)suggest themes over all significant statements."""
+def code_interviews(source: str, data_dir: str, config_file: str | None = None, units: bool = False) -> RunSummary:
+    """Ingest new interviews under `source` (or, with `units`, tables of pre-cut units), then
+    (re)suggest themes over all significant statements."""
     logger = get_run_logger()
     config = load_config(config_file)
     data = Path(data_dir)
@@ -103,26 +149,27 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None) 
         key_map = load_key_map(session)
 
     source_path = Path(source)
-    for path in discover(source_path, config.ingest.extensions):
+    for path in discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions):
         summary.files_seen += 1
         try:
-            outcome, message, added = _ingest_file(path, db, helpers, key_map)
+            outcomes = _ingest_units(path, db, helpers, key_map) if units else [_ingest_file(path, db, helpers, key_map)]
         except Exception as error:  # one bad file must not stop the batch; the store is untouched
-            outcome, message, added = "failed", f"{path.name}: could not be processed ({type(error).__name__})", 0
+            outcomes = [("failed", f"{path.name}: could not be processed ({type(error).__name__})", 0)]
             # The type only at WARNING: an exception's message may quote the transcript.
             logger.warning("unexpected %s on %s", type(error).__name__, path.name)
             logger.debug("details", exc_info=True)
-        if outcome == "failed":
-            summary.failed.append(message)
-            quarantine(path, source_path, data, message, config.ingest.max_file_mb)
-            logger.warning("quarantined %s", path.name)
-        elif outcome == "duplicate":
-            summary.duplicates.append(message)
-        elif outcome == "unchanged":
-            summary.unchanged.append(path.name)
-        else:
-            summary.transcripts_added += 1
-            summary.statements_added += added
+        for outcome, message, added in outcomes:
+            if outcome == "failed":
+                summary.failed.append(message)
+                quarantine(path, source_path, data, message, config.ingest.max_file_mb)
+                logger.warning("quarantined %s", path.name)
+            elif outcome == "duplicate":
+                summary.duplicates.append(message)
+            elif outcome == "unchanged":
+                summary.unchanged.append(path.name)
+            else:
+                summary.transcripts_added += 1
+                summary.statements_added += added
     logger.info("%d files: %d new, %d unchanged, %d duplicates, %d failed", summary.files_seen,
                 summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
 
@@ -134,10 +181,12 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None) 
         current = current_theme_set(session)
         unchanged = current is not None and current.fingerprint == fingerprint
     if statement_ids and not unchanged:
-        clustering = tasks.cluster(vectors, config)
-        descriptions = tasks.describe(db, statement_ids, clustering, config)
-        summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, statement_ids, clustering,
-                                                 descriptions)
+        found = []
+        for question, indices in _groups_by_question(db, statement_ids):
+            ids = [statement_ids[i] for i in indices]
+            clustering = tasks.cluster(db, ids, vectors[indices], config)
+            found.append((question, ids, clustering, tasks.describe(db, ids, clustering, config, encoder)))
+        summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, found)
         summary.reclustered = True
         logger.info("%d statements clustered into %d candidate themes", len(statement_ids), summary.themes)
     if statement_ids:

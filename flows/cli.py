@@ -60,6 +60,8 @@ def run(
     path: Annotated[Path, typer.Argument(help="A transcript file or a folder of them.")],
     config: Annotated[str | None, typer.Option("--config", help="YAML config file or preset (zh, small-study).")] = None,
     data: DataOption = DEFAULT_DATA,
+    units: Annotated[bool, typer.Option("--units", help="PATH is a CSV/XLSX of pre-cut units (id, text, "
+                                        "participant, document, question): no segmentation.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
 ) -> None:
     """Ingest new interviews under PATH and suggest candidate themes."""
@@ -76,7 +78,7 @@ def run(
     from qualflow.flows.batch import code_interviews
 
     try:
-        summary = code_interviews(str(path), str(data), config)
+        summary = code_interviews(str(path), str(data), config, units)
     except QualflowError as error:
         _fail(str(error))
     if summary.files_seen == 1 and summary.failed:
@@ -145,8 +147,9 @@ def show(
     from qualflow.models.queries import theme_by_code
     from qualflow.pipeline.report import statement_rows
 
-    code = "T" + theme.strip().upper().removeprefix("T")
-    if not re.fullmatch(r"T\d+(?:\.\d+)?", code):
+    code = theme.strip().upper()
+    code = code if code.startswith(("T", "Q")) else "T" + code
+    if not re.fullmatch(r"(?:Q\d+-)?T\d+(?:\.\d+)?", code):
         _fail(f"'{theme}' is not a theme code like T2 or T2.3 (see `qualflow themes`)")
     with _open_store(data).session() as session:
         found = theme_by_code(session, code)

@@ -14,7 +14,7 @@ import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from qualflow.models import Store
-from qualflow.pipeline.cluster import ThemeClusterer
+from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.describe import ThemeDescription, describe_themes
 from qualflow.pipeline.embed import BaseEncoder
@@ -22,7 +22,14 @@ from qualflow.pipeline.embed.cache import embed_with_cache
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import Document, read_document
 from qualflow.pipeline.language import detect_language
-from qualflow.pipeline.persist import Assignment, significant_statements, store_theme_set, store_transcript
+from qualflow.pipeline.persist import (
+    Assignment,
+    ClusteredGroup,
+    significant_statements,
+    store_theme_set,
+    store_transcript,
+    text_hash,
+)
 from qualflow.pipeline.redact import Redacted, redact
 from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
@@ -93,7 +100,10 @@ def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> tuple[list[int], 
 
 
 @task(cache_policy=NO_CACHE)
-def cluster(vectors: np.ndarray, config: Config) -> ThemeClusterer:
+def cluster(db: Store, statement_ids: list[int], vectors: np.ndarray, config: Config) -> ThemeClusterer:
+    with db.session() as session:
+        language = {s.id: s.language for s in significant_statements(session)}
+    vectors = centre_per_language(vectors, [language[i] for i in statement_ids])
     return ThemeClusterer(
         min_cluster_size=config.cluster.min_cluster_size,
         reducer=config.cluster.reducer,
@@ -103,15 +113,22 @@ def cluster(vectors: np.ndarray, config: Config) -> ThemeClusterer:
 
 
 @task(cache_policy=NO_CACHE)
-def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer,
-             config: Config) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
+def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer, config: Config,
+             encoder: BaseEncoder) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
     """Descriptions of the subcategories and of the themes."""
     with db.session() as session:
         by_id = {s.id: s for s in significant_statements(session)}
         ordered = [by_id[i] for i in statement_ids]
     tokens, participants = [s.tokens for s in ordered], [s.participant for s in ordered]
+
+    def embed_words(words: list[str]) -> np.ndarray:
+        # Candidate keywords come from de-identified statements; cached like statements.
+        with db.session() as session:
+            vectors, _ = embed_with_cache(session, encoder, words, [text_hash(w) for w in words])
+        return vectors
+
     options = {"n_keywords": config.describe.n_keywords, "n_exemplars": config.describe.n_exemplars,
-               "label_keywords": config.describe.label_keywords}
+               "label_keywords": config.describe.label_keywords, "embed_words": embed_words}
     subcategories = describe_themes(clustering.assigned_, clustering.outlier_, clustering.similarity_,
                                     tokens, participants, **options)
     themes = describe_themes(clustering.themes_, clustering.outlier_, clustering.theme_similarity_,
@@ -120,19 +137,21 @@ def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer,
 
 
 @task(cache_policy=NO_CACHE)
-def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, statement_ids: list[int],
-                      clustering: ThemeClusterer, descriptions: tuple[list[ThemeDescription], list[ThemeDescription]]) -> int:
-    subcategories, themes = descriptions
+def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, found: list[tuple]) -> int:
+    """`found`: (question, statement ids, clustering, (subcategory, theme descriptions)) per group."""
     with db.session() as session:
         by_id = {s.id: s for s in significant_statements(session)}
-        assignments = [
-            Assignment(int(k), float(sim), bool(out), bool(weak))
-            for k, sim, out, weak in zip(clustering.assigned_, clustering.similarity_, clustering.outlier_,
-                                         clustering.weak_fit_)
-        ]
-        store_theme_set(session, fingerprint, encoder_id, settings, [by_id[i] for i in statement_ids],
-                        assignments, subcategories, themes, [int(p) for p in clustering.parents_])
-        return len(themes)
+        groups = []
+        for question, statement_ids, clustering, (subcategories, themes) in found:
+            assignments = [
+                Assignment(int(k), float(sim), bool(out), bool(weak))
+                for k, sim, out, weak in zip(clustering.assigned_, clustering.similarity_, clustering.outlier_,
+                                             clustering.weak_fit_)
+            ]
+            groups.append(ClusteredGroup(question, [by_id[i] for i in statement_ids], assignments, subcategories,
+                                         themes, [int(p) for p in clustering.parents_]))
+        store_theme_set(session, fingerprint, encoder_id, settings, groups)
+        return sum(len(g.themes) for g in groups)
 
 
 @task(cache_policy=NO_CACHE)

@@ -149,6 +149,7 @@ class Theme(Base):
     number: Mapped[int] = mapped_column(Integer)  # 1..n within its set: themes first, then subcategories
     code: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(16), default="theme")  # theme | subcategory
+    question: Mapped[str | None] = mapped_column(Text)  # survey units: themes are found per question
     status: Mapped[str] = mapped_column(String(16), default="candidate")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id"))
     label: Mapped[str] = mapped_column(String(300))

@@ -97,7 +97,9 @@ class ClusterConfig(_Section):
     # "pca" (no numba compile on first use), or "none".
     reducer: Literal["umap", "pca", "none"] = "umap"
     n_components: int = Field(default=5, ge=2, le=100)
-    weak_fit_threshold: float = Field(default=0.35, ge=-1, le=1)
+    # A statement placed in a theme with a cosine similarity below this is a "weak fit".
+    # "auto": below what 95% of the theme's dense members reach (adapts to the encoder).
+    weak_fit_threshold: float | Literal["auto"] = "auto"
 
 
 class DescribeConfig(_Section):

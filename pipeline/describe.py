@@ -39,6 +39,29 @@ def class_tfidf(token_lists_per_theme: list[list[str]]) -> list[dict[str, float]
     return scores
 
 
+def diverse_keywords(candidates: list[str], relevance: list[float], vectors: np.ndarray | None, n: int,
+                     diversity: float = 0.5) -> list[str]:
+    """Maximal marginal relevance: each next keyword is relevant (c-TF-IDF) and unlike the ones
+    already chosen, so a label is not "visit · visits · visiting". Similarity between words is
+    the cosine of their vectors, or a shared start of four letters when no vectors are given."""
+    if not candidates:
+        return []
+    rel = np.asarray(relevance, dtype=float)
+    rel = rel / rel.max() if rel.max() > 0 else rel
+    if vectors is not None:
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        similar = unit @ unit.T
+    else:
+        similar = np.array([[float(a == b or (min(len(a), len(b)) >= 4 and a[:4] == b[:4])) for b in candidates]
+                            for a in candidates])
+    chosen = [0]
+    while len(chosen) < min(n, len(candidates)):
+        rest = [i for i in range(len(candidates)) if i not in chosen]
+        score = [(1 - diversity) * rel[i] - diversity * similar[i, chosen].max() for i in rest]
+        chosen.append(rest[int(np.argmax(score))])
+    return [candidates[i] for i in chosen]
+
+
 def _pick_exemplars(member_indices: np.ndarray, similarity: np.ndarray, participants: list[str | None],
                     n: int) -> list[int]:
     """Closest to the centre first, one per participant while others remain."""
@@ -62,11 +85,13 @@ def describe_themes(
     n_keywords: int = 8,
     n_exemplars: int = 3,
     label_keywords: int = 3,
+    embed_words=None,
 ) -> list[ThemeDescription]:
     """One description per theme number in `assigned` (0..k-1).
 
     Keywords and exemplars come from each theme's dense core (not from outliers placed
-    by nearest centre), so a theme is described by what defines it.
+    by nearest centre), so a theme is described by what defines it. `embed_words` (words ->
+    vectors) makes the keyword diversity step semantic; without it, it is lexical.
     """
     n_themes = int(assigned.max() + 1) if len(assigned) else 0
     core = [np.flatnonzero((assigned == k) & ~outlier) for k in range(n_themes)]
@@ -75,8 +100,10 @@ def describe_themes(
     descriptions = []
     for k in range(n_themes):
         members = np.flatnonzero(assigned == k)
-        ranked = sorted(scores[k].items(), key=lambda item: (-item[1], item[0]))
-        keywords = [word for word, _ in ranked[:n_keywords]]
+        ranked = sorted(scores[k].items(), key=lambda item: (-item[1], item[0]))[: 2 * n_keywords]
+        words = [word for word, _ in ranked]
+        vectors = embed_words(words) if embed_words is not None and words else None
+        keywords = diverse_keywords(words, [score for _, score in ranked], vectors, n_keywords)
         label = " · ".join(keywords[:label_keywords]) or f"theme {k + 1}"
         covered = sorted({p for p in (participants[i] for i in members) if p}, key=_participant_sort_key)
         descriptions.append(

@@ -119,52 +119,56 @@ class Assignment:
     weak_fit: bool
 
 
-def store_theme_set(
-    session: Session,
-    fingerprint: str,
-    encoder_id: str,
-    settings: dict,
-    statements: list[Statement],
-    assignments: list[Assignment],
-    subcategories: list[ThemeDescription],
-    themes: list[ThemeDescription],
-    parents: list[int],
-) -> ThemeSet:
-    """Store themes, their subcategories (`parents[k]` is subcategory k's theme) and one
-    suggestion per statement, into its subcategory."""
+@dataclass(frozen=True)
+class ClusteredGroup:
+    """The themes found in one group of statements: the whole study, or one survey question."""
+
+    question: str | None
+    statements: list[Statement]
+    assignments: list[Assignment]
+    subcategories: list[ThemeDescription]
+    themes: list[ThemeDescription]
+    parents: list[int]  # parents[k]: the theme of subcategory k
+
+
+def store_theme_set(session: Session, fingerprint: str, encoder_id: str, settings: dict,
+                    groups: list[ClusteredGroup]) -> ThemeSet:
+    """Store each group's themes and subcategories, and one suggestion per statement, into its
+    subcategory. With questions, codes carry the question's number: "Q2-T1.3"."""
     theme_set = ThemeSet(fingerprint=fingerprint, encoder_id=encoder_id, settings=settings,
-                         n_statements=len(statements))
+                         n_statements=sum(len(g.statements) for g in groups))
     session.add(theme_set)
     session.flush()
-    sizes = Counter(a.theme_number for a in assignments)
+    number = 0
+    for q, group in enumerate(groups, start=1):
+        prefix = f"Q{q}-" if group.question is not None else ""
+        sizes = Counter(a.theme_number for a in group.assignments)
 
-    def record(description: ThemeDescription, number: int, code: str, level: str, size: int, parent=None) -> Theme:
-        theme = Theme(
-            theme_set_id=theme_set.id, number=number, code=code, level=level, parent_id=parent,
-            label=description.label, keywords=description.keywords,
-            exemplar_statement_ids=[statements[i].id for i in description.exemplars], size=size,
-            participants=description.participants, cohesion=round(description.cohesion, 4),
-        )
-        session.add(theme)
-        return theme
-
-    top = [record(d, t + 1, f"T{t + 1}", "theme", sum(sizes[k] for k, p in enumerate(parents) if p == t))
-           for t, d in enumerate(themes)]
-    session.flush()
-    below: dict[int, int] = Counter()
-    subs = []
-    for k, description in enumerate(subcategories):  # largest first, so T1.1 is T1's largest
-        below[parents[k]] += 1
-        subs.append(record(description, len(themes) + k + 1, f"T{parents[k] + 1}.{below[parents[k]]}",
-                           "subcategory", sizes[k], top[parents[k]].id))
-    session.flush()
-    for statement, assignment in zip(statements, assignments):
-        session.add(
-            Suggestion(
-                theme_id=subs[assignment.theme_number].id, statement_id=statement.id,
-                similarity=round(float(assignment.similarity), 4), outlier=assignment.outlier,
-                weak_fit=assignment.weak_fit,
+        def record(description: ThemeDescription, code: str, level: str, size: int, parent=None) -> Theme:
+            nonlocal number
+            number += 1
+            theme = Theme(
+                theme_set_id=theme_set.id, number=number, code=prefix + code, level=level, parent_id=parent,
+                question=group.question, label=description.label, keywords=description.keywords,
+                exemplar_statement_ids=[group.statements[i].id for i in description.exemplars], size=size,
+                participants=description.participants, cohesion=round(description.cohesion, 4),
             )
-        )
-    session.flush()
+            session.add(theme)
+            return theme
+
+        top = [record(d, f"T{t + 1}", "theme", sum(sizes[k] for k, p in enumerate(group.parents) if p == t))
+               for t, d in enumerate(group.themes)]
+        session.flush()
+        below: Counter = Counter()
+        subs = []
+        for k, description in enumerate(group.subcategories):  # largest first: T1.1 is T1's largest
+            parent = group.parents[k]
+            below[parent] += 1
+            subs.append(record(description, f"T{parent + 1}.{below[parent]}", "subcategory", sizes[k], top[parent].id))
+        session.flush()
+        for statement, assignment in zip(group.statements, group.assignments):
+            session.add(Suggestion(theme_id=subs[assignment.theme_number].id, statement_id=statement.id,
+                                   similarity=round(float(assignment.similarity), 4), outlier=assignment.outlier,
+                                   weak_fit=assignment.weak_fit))
+        session.flush()
     return theme_set

@@ -26,6 +26,7 @@ def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
     return {
         "code": theme.code,
         "level": theme.level,
+        "question": theme.question,
         "label": theme.label,
         "status": theme.status,
         "keywords": theme.keywords,
@@ -162,7 +163,8 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
             lines.append(f"| {item['code']} | {name} | {_md(', '.join(item['keywords'][:6]))} | {item['statements']} "
                          f"| {item['participants_covered']} | {item['cohesion']:.2f} |")
     for row in rows:
-        lines += ["", f"## {row['code']}: {_md(row['label'])}", ""]
+        asked = f" (question: {_md(row['question'])})" if row["question"] else ""
+        lines += ["", f"## {row['code']}: {_md(row['label'])}{asked}", ""]
         lines.append(f"Keywords: {_md(', '.join(row['keywords']))}. {row['statements']} statements from "
                      f"{row['participants_covered']} participants ({', '.join(row['participants'])}).")
         for sub in row["subcategories"]:

@@ -86,6 +86,14 @@ class Segmenter:
             statements += self._segment_piece(text, turn.index, piece_start, piece_end)
         return statements
 
+    def whole_turn(self, text: str, turn: TurnSpan) -> StatementSpan:
+        """A turn as one statement, tokenised but not cut: for units someone already cut."""
+        start, end = _trim(text, turn.start, turn.end)
+        piece = text[start:end]
+        doc = (self.english if detect_language(piece) == "en" else self.chinese)(piece)
+        return StatementSpan(turn.index, start, end, piece, detect_language(piece),
+                             [t.text for t in doc if not t.is_space])
+
     def segment(self, text: str, turns: list[TurnSpan]) -> list[StatementSpan]:
         return [statement for turn in turns for statement in self.segment_turn(text, turn)]
 

@@ -88,3 +88,29 @@ def test_subcategories_are_grouped_into_themes():
     assert homogeneity_score(family, model.themes_) == pytest.approx(1.0)
     sizes = np.bincount(model.themes_)
     assert np.all(sizes[:-1] >= sizes[1:])
+
+
+def test_language_offsets_are_removed_before_clustering():
+    from qualflow.pipeline.cluster import centre_per_language
+
+    rng = np.random.default_rng(9)
+    topics = rng.normal(size=(2, 16))
+    offset = rng.normal(size=16) * 3  # what a multilingual encoder adds for "zh"
+    english = np.vstack([t + 0.2 * rng.normal(size=(25, 16)) for t in topics])
+    chinese = np.vstack([t + offset + 0.2 * rng.normal(size=(25, 16)) for t in topics])
+    vectors = np.vstack([english, chinese])
+    languages = ["en"] * 50 + ["zh"] * 50
+    topic = np.tile(np.repeat([0, 1], 25), 2)
+    centred = centre_per_language(vectors, languages)
+    model = ThemeClusterer(reducer="none").fit(centred)
+    from sklearn.metrics import homogeneity_score
+
+    # Themes follow topics, not languages: none mixes topics, each holds both languages.
+    assert homogeneity_score(topic, model.themes_) == pytest.approx(1.0)
+    for theme in np.unique(model.themes_):
+        assert {languages[i] for i in np.flatnonzero(model.themes_ == theme)} == {"en", "zh"}
+    uncentred = ThemeClusterer(reducer="none").fit(vectors)
+    assert any(len({languages[i] for i in np.flatnonzero(uncentred.themes_ == t)}) == 1
+               for t in np.unique(uncentred.themes_))
+    # A language with too few statements for a stable mean is left alone.
+    assert np.array_equal(centre_per_language(vectors, ["en"] * 95 + ["zh"] * 5), vectors)

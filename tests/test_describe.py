@@ -28,3 +28,15 @@ def test_descriptions_keywords_coverage_and_exemplars():
     assert 5 not in second.exemplars  # outliers do not speak for a theme
     assert second.participants == ["P1", "P2", "P3"]
     assert abs(first.cohesion - 0.8) < 1e-9
+
+
+def test_keyword_diversity_avoids_near_duplicates():
+    from qualflow.pipeline.describe import diverse_keywords
+
+    words = ["visits", "visit", "visiting", "police", "family"]
+    relevance = [1.0, 0.95, 0.9, 0.6, 0.5]
+    assert diverse_keywords(words, relevance, None, 3) == ["visits", "police", "family"]
+    # With vectors, similarity is semantic: "police" is a near-copy of "officer" here.
+    vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0.99, 0.1], [0, 0, 1]], dtype=float)
+    assert diverse_keywords(["visits", "police", "officer", "family"], [1, 0.9, 0.85, 0.5], vectors, 3) == [
+        "visits", "police", "family"]

@@ -56,7 +56,10 @@ def test_flow_stores_transcripts_statements_and_themes(study):
         significant = session.scalar(select(ThemeSet)).n_statements
         # Every significant statement has exactly one suggestion: nothing silently dropped.
         assert found["Suggestion"] == significant
-        assert found["Embedding"] <= significant
+        # Each distinct statement text is embedded exactly once (keyword vectors are cached too).
+        hashes = set(session.scalars(select(Statement.text_hash).where(Statement.significant.is_(True))))
+        cached = session.scalars(select(Embedding.text_hash).where(Embedding.text_hash.in_(hashes))).all()
+        assert sorted(cached) == sorted(hashes) and len(hashes) <= significant
     assert (data / "report.md").read_text("utf-8").startswith("# qualflow: candidate themes")
 
 

@@ -1,0 +1,66 @@
+"""Pre-segmented units (`qualflow run FILE --units`): no segmentation, themes per question."""
+
+import csv
+import json
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from qualflow.flows.cli import app
+from qualflow.models import Statement, Store, Theme, default_database_url
+from qualflow.pipeline.units import read_units
+
+VISITS = ["Home visits take most of my week", "Driving between home visits eats the day",
+          "I visit patients at home twice a month", "The home visit schedule is too full"]
+SAFETY = ["I do not feel safe visiting alone at night", "We go in pairs because of safety worries",
+          "A patient once threatened me with a knife", "Personal alarms make us feel a bit safer"]
+TRAINING = ["The training course was far too short", "I never had training in crisis work",
+            "New staff need more supervision and teaching", "Training days are always cancelled"]
+PAY = ["The pay is low for this kind of work", "My salary has not risen in five years",
+       "Better pay would keep people in the job", "We earn less than hospital nurses"]
+
+
+def write_survey(path):
+    rows = []
+    for n in range(3):  # three respondents' variations of each answer
+        for i, text in enumerate(VISITS + SAFETY):
+            rows.append({"id": f"a{n}-{i}", "participant": f"R{n * 8 + i % 8 + 1}", "question": "What takes your time?",
+                         "answer": f"{text}{'.' if n == 0 else ', honestly.' if n == 1 else ', really.'}"})
+        for i, text in enumerate(TRAINING + PAY):
+            rows.append({"id": f"b{n}-{i}", "participant": f"R{n * 8 + i % 8 + 1}",
+                         "question": "What would help you?", "answer": f"{text}{'.' if n == 0 else ' too.' if n == 1 else '!'}"})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "participant", "question", "answer"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def test_read_units_finds_columns_by_name(tmp_path):
+    rows = write_survey(tmp_path / "survey.csv")
+    units = read_units(tmp_path / "survey.csv")
+    assert len(units) == len(rows)
+    assert units[0].unit_id == "a0-0" and units[0].question == "What takes your time?"
+    assert units[0].text == rows[0]["answer"] and units[0].participant == "R1"
+
+
+def test_units_run_as_whole_statements_with_themes_per_question(tmp_path):
+    rows = write_survey(tmp_path / "survey.csv")
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "survey.csv"), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        statements = session.scalars(select(Statement)).all()
+        # One statement per unit, never cut, pointing at its exact words.
+        assert sorted(s.text for s in statements) == sorted(r["answer"] for r in rows)
+        assert all(s.transcript.text[s.start : s.end] == s.text and s.significant for s in statements)
+        themes = session.scalars(select(Theme)).all()
+        assert {t.question for t in themes} == {"What takes your time?", "What would help you?"}
+        assert all(t.code.startswith(("Q1-T", "Q2-T")) for t in themes)
+    listed = json.loads(CliRunner().invoke(app, ["themes", "--json", "--data", str(data)]).output)
+    for theme in listed:
+        shown = json.loads(CliRunner().invoke(app, ["show", theme["code"], "--json", "--data", str(data)]).output)
+        questions = {r["text"] in {row["answer"] for row in rows if row["question"] == theme["question"]}
+                     for r in shown["statements"]}
+        assert questions == {True}  # a theme only holds answers to its own question
