@@ -110,11 +110,12 @@ def unshuffle(shuffled_labels: np.ndarray, permutation: np.ndarray) -> np.ndarra
     return labels
 
 
-def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_seed: int = 0) -> Scores:
+def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_seed: int = 0,
+                 reducer: str = "umap") -> Scores:
     from qualflow.pipeline.cluster import ThemeClusterer
 
     started = time.perf_counter()
-    model = ThemeClusterer().fit(vectors)
+    model = ThemeClusterer(reducer=reducer).fit(vectors)
     seconds = time.perf_counter() - started
     levels = qualflow_levels(model)
     level = choose_level(levels, n_codes)
@@ -122,7 +123,7 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
 
     # Order invariance: the same units in another order must give the same grouping.
     permutation = np.random.default_rng(shuffle_seed).permutation(len(vectors))
-    shuffled = qualflow_levels(ThemeClusterer().fit(vectors[permutation]))[level]
+    shuffled = qualflow_levels(ThemeClusterer(reducer=reducer).fit(vectors[permutation]))[level]
     shuffle_ari = score(labels, unshuffle(shuffled, permutation))["ari"]
 
     return Scores(
@@ -212,11 +213,11 @@ def warm_up() -> float:
     return time.perf_counter() - started
 
 
-def evaluate(dataset: Dataset, vectors: np.ndarray, seeds: int) -> DatasetRun:
+def evaluate(dataset: Dataset, vectors: np.ndarray, seeds: int, reducer: str = "umap") -> DatasetRun:
     true = dataset.code_ids
     return DatasetRun(
         dataset,
-        run_qualflow(vectors, true, dataset.n_codes),
+        run_qualflow(vectors, true, dataset.n_codes, reducer=reducer),
         run_bertopic(dataset.texts, vectors, true, dataset.language, seeds),
         run_kmeans(vectors, true, dataset.n_codes, seeds),
     )
@@ -229,6 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--datasets", help="comma-separated folder names (default: all with a units.csv)")
     parser.add_argument("--seeds", type=int, default=5, help="seeds for BERTopic and k-means (default 5)")
     parser.add_argument("--markdown", action="store_true", help="print only the Markdown table")
+    parser.add_argument("--reducer", choices=["umap", "pca", "none"], default="umap",
+                        help="qualflow's dimension reduction, to compare them (default: umap, qualflow's default)")
     return parser.parse_args(argv)
 
 
@@ -255,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         vectors, seconds, cached = cached_embeddings(dataset, args.encoder, CACHE_DIR, lambda: _make_encoder(args.encoder))
         embed_seconds += seconds
-        run = evaluate(dataset, vectors, args.seeds)
+        run = evaluate(dataset, vectors, args.seeds, args.reducer)
         runs.append(run)
         say(text_table(run) + f"\n   vectors: {'cache' if cached else f'encoded in {seconds:.1f} s'}\n")
 

@@ -97,9 +97,12 @@ def run(
         _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}")
     store = _open_store(data)
     with store.session() as session:
-        from qualflow.pipeline.report import theme_rows
+        from qualflow.pipeline.report import fit_summary, theme_rows
 
         _print_theme_table(theme_rows(session))
+        fit = fit_summary(session)
+    console.print(f"{fit['statements']} statements in themes; {fit['placed_by_nearest_theme']} placed by nearest "
+                  f"theme, {fit['weak_fits']} of them weak fits ({fit['weak_fit_share']:.0%}).", highlight=False)
     if summary.report:
         console.print(f"Report: {summary.report}")
     if summary.failed:

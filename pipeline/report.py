@@ -141,10 +141,23 @@ def _placeholder_number(placeholder: str) -> int:
     return int(digits) if digits else 0
 
 
+def fit_summary(session: Session) -> dict:
+    """How many clustered statements lay outside every dense cluster, and how many of those fit weakly."""
+    theme_set = current_theme_set(session)
+    if theme_set is None:
+        return {"statements": 0, "placed_by_nearest_theme": 0, "weak_fits": 0, "weak_fit_share": 0.0}
+    ids = [t.id for t in theme_set.themes]
+    rows = session.execute(select(Suggestion.outlier, Suggestion.weak_fit).where(Suggestion.theme_id.in_(ids))).all()
+    weak = sum(1 for _, w in rows if w)
+    return {"statements": len(rows), "placed_by_nearest_theme": sum(1 for o, _ in rows if o), "weak_fits": weak,
+            "weak_fit_share": round(weak / len(rows), 4) if rows else 0.0}
+
+
 def markdown_report(session: Session, title: str = "qualflow: candidate themes") -> str:
     theme_set = current_theme_set(session)
     rows = theme_rows(session)
     n_participants = len(study_participants(session))
+    fit = fit_summary(session)
     created = theme_set.created_at if theme_set else datetime.now(timezone.utc)
     lines = [
         f"# {title}",
@@ -152,7 +165,10 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
         (f"Suggestions for a researcher to review, not findings. Made {created:%Y-%m-%d %H:%M} UTC "
          f"with encoder `{theme_set.encoder_id if theme_set else '-'}` from "
          f"{theme_set.n_statements if theme_set else 0} significant statements by {n_participants} participants: "
-         f"{len(rows)} themes, {sum(len(r['subcategories']) for r in rows)} subcategories."),
+         f"{len(rows)} themes, {sum(len(r['subcategories']) for r in rows)} subcategories. "
+         f"{fit['placed_by_nearest_theme']} statements lay outside every dense cluster and were placed in the "
+         f"nearest subcategory; {fit['weak_fits']} of them ({fit['weak_fit_share']:.0%}) fit weakly "
+         f"(`qualflow export assignments` lists them)."),
         "",
         "| code | theme / subcategory | keywords | statements | participants | cohesion |",
         "|---|---|---|---|---|---|",

@@ -20,7 +20,7 @@ from qualflow.models import (
     Turn,
     default_database_url,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -60,7 +60,11 @@ def test_flow_stores_transcripts_statements_and_themes(study):
         hashes = set(session.scalars(select(Statement.text_hash).where(Statement.significant.is_(True))))
         cached = session.scalars(select(Embedding.text_hash).where(Embedding.text_hash.in_(hashes))).all()
         assert sorted(cached) == sorted(hashes) and len(hashes) <= significant
-    assert (data / "report.md").read_text("utf-8").startswith("# qualflow: candidate themes")
+    report = (data / "report.md").read_text("utf-8")
+    assert report.startswith("# qualflow: candidate themes")
+    with store.session() as session:
+        weak = session.scalar(select(func.count()).select_from(Suggestion).where(Suggestion.weak_fit.is_(True)))
+    assert f"{weak} of them" in report  # the unassigned share is reported, not hidden
 
 
 def test_every_statement_slices_back_to_its_text(study):
