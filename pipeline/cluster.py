@@ -79,9 +79,8 @@ class ThemeClusterer:
         self.n_subcategories_ = len(mapping)
         self.centroids_ = np.vstack([_unit(vectors[self.labels_ == k].mean(axis=0))
                                      for k in range(self.n_subcategories_)]) if self.n_subcategories_ else np.zeros((0, dim))
-        self.weak_fit_threshold_ = self._weak_fit_threshold()
         # Only statements placed by nearest centre can fit weakly: dense members define their theme.
-        self.weak_fit_ = self.outlier_ & (self.similarity_ < self.weak_fit_threshold_)
+        self.weak_fit_ = self.outlier_ & (self.similarity_ < self._weak_fit_threshold())
         # Second level: subcategories grouped into themes, numbered largest first.
         parents = _group_subcategories(self.centroids_)
         theme_sizes = np.bincount(parents[self.assigned_], minlength=parents.max() + 1) if n else np.zeros(0, int)
@@ -99,14 +98,20 @@ class ThemeClusterer:
             self.theme_similarity_[members] = vectors[members] @ centre
         return self
 
-    def _weak_fit_threshold(self) -> float:
-        """"auto": the similarity below which only 5% of dense members fall. Encoders differ
-        widely (unrelated sentences score ~0.1 with USE and ~0.8 with e5), so a fixed cosine
-        would flag everything with one encoder and nothing with another."""
+    def _weak_fit_threshold(self) -> np.ndarray:
+        """Per statement, the similarity below which its placement is a weak fit.
+
+        "auto": below every dense member of the subcategory it was placed in, i.e. further
+        from the centre than anything HDBSCAN itself put there. Encoders differ widely
+        (unrelated sentences score ~0.1 with USE and ~0.8 with e5), so a fixed cosine would
+        flag everything with one encoder and nothing with another."""
         if self.weak_fit_threshold != "auto":
-            return float(self.weak_fit_threshold)
-        dense = self.similarity_[~self.outlier_]
-        return float(np.percentile(dense, 5)) if len(dense) else 0.0
+            return np.full(len(self.assigned_), float(self.weak_fit_threshold))
+        floor = np.zeros(self.n_subcategories_)
+        for k in range(self.n_subcategories_):
+            dense = self.similarity_[(self.assigned_ == k) & ~self.outlier_]
+            floor[k] = dense.min() if len(dense) else 0.0
+        return floor[self.assigned_] if len(self.assigned_) else np.zeros(0)
 
     def _dense_labels(self, vectors: np.ndarray) -> np.ndarray:
         n = len(vectors)

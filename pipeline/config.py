@@ -98,7 +98,7 @@ class ClusterConfig(_Section):
     reducer: Literal["umap", "pca", "none"] = "umap"
     n_components: int = Field(default=5, ge=2, le=100)
     # A statement placed in a theme with a cosine similarity below this is a "weak fit".
-    # "auto": below what 95% of the theme's dense members reach (adapts to the encoder).
+    # "auto": below every dense member of its subcategory (adapts to the encoder).
     weak_fit_threshold: float | Literal["auto"] = "auto"
 
 
