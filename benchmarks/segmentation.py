@@ -18,7 +18,6 @@ import argparse
 import csv
 import glob
 import json
-import re
 import time
 from pathlib import Path
 

@@ -158,7 +158,7 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
     rows = theme_rows(session)
     n_participants = len(study_participants(session))
     fit = fit_summary(session)
-    created = theme_set.created_at if theme_set else datetime.now(timezone.utc)
+    created = theme_set.created_at if theme_set else datetime.now(UTC)
     lines = [
         f"# {title}",
         "",
