@@ -1,8 +1,8 @@
 """Pre-segmented input: a CSV/XLSX with one unit per row (open survey answers, or statements
 someone already cut). Units skip segmentation; each becomes one statement.
 
-Columns are found by header name, case-insensitively: text (required), and optional id,
-participant, document and question. Units of one document are stored as one transcript
+Columns are found by header name, case-insensitively (with the same table reader as turn
+tables): text (required), and optional id, participant, document and question. Units of one document are stored as one transcript
 whose text is the units separated by blank lines, so offsets still point at exact words.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import Document, SourceTurn, content_hash, normalise_text
+from qualflow.pipeline.readers._tables import cell, find_column, read_table
 
 TEXT = ("text", "answer", "response", "statement", "content", "内容", "文本", "回答")
 ID = ("id", "unit_id", "编号")
@@ -30,59 +31,24 @@ class Unit:
     question: str | None
 
 
-def _rows(path: Path) -> list[list[str]]:
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl
-
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # zip, XML and value errors alike for a broken workbook
-            raise UnreadableFile(f"{path.name}: not a readable .xlsx file ({type(error).__name__})") from None
-        try:
-            sheet = workbook.worksheets[0]
-            return [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    import csv
-    import io
-
-    from qualflow.pipeline.ingest import decode_bytes
-
-    text = decode_bytes(path.read_bytes(), path.name)
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    return list(csv.reader(io.StringIO(text, newline=""), dialect))
-
-
-def _column(header: list[str], names: tuple[str, ...]) -> int | None:
-    lowered = [cell.strip().casefold() for cell in header]
-    return next((lowered.index(name) for name in names if name in lowered), None)
-
-
 def read_units(path: Path) -> list[Unit]:
     path = Path(path)
     try:
-        rows = [row for row in _rows(path) if any(cell.strip() for cell in row)]
+        data = path.read_bytes()
     except OSError as error:
         raise UnreadableFile(f"{path.name}: cannot read ({error.strerror})") from None
-    if not rows:
+    header, rows = read_table(data, path.name, path.suffix.lower(), TEXT)
+    if header is None:
         raise UnreadableFile(f"{path.name}: the file is empty")
-    header, body = rows[0], rows[1:]
-    at = {name: _column(header, names) for name, names in
+    at = {name: find_column(header, names) for name, names in
           (("text", TEXT), ("id", ID), ("participant", PARTICIPANT), ("document", DOCUMENT), ("question", QUESTION))}
-    if at["text"] is None:
-        raise UnreadableFile(f"{path.name}: no text column (columns: {', '.join(header)}; expected one of: "
-                             f"{', '.join(TEXT)})")
-
-    def cell(row, name):
-        index = at[name]
-        return row[index].strip() if index is not None and index < len(row) else ""
-
     units = []
-    for number, row in enumerate(body, start=1):
-        text = " ".join(normalise_text(cell(row, "text")).split())
+    for number, row in enumerate(rows, start=1):
+        text = " ".join(normalise_text(cell(row, at["text"])).split())
         if text:
-            units.append(Unit(cell(row, "id") or str(number), text, cell(row, "participant") or None,
-                              cell(row, "document") or path.stem, cell(row, "question") or None))
+            units.append(Unit(cell(row, at["id"]).strip() or str(number), text,
+                              cell(row, at["participant"]).strip() or None,
+                              cell(row, at["document"]).strip() or path.stem, cell(row, at["question"]).strip() or None))
     if not units:
         raise UnreadableFile(f"{path.name}: no units with text")
     return units

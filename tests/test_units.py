@@ -64,3 +64,22 @@ def test_units_run_as_whole_statements_with_themes_per_question(tmp_path):
         questions = {r["text"] in {row["answer"] for row in rows if row["question"] == theme["question"]}
                      for r in shown["statements"]}
         assert questions == {True}  # a theme only holds answers to its own question
+
+
+def test_unit_tables_without_text_or_rows_say_why(tmp_path):
+    import pytest
+
+    from qualflow.pipeline.errors import UnreadableFile
+
+    no_text = tmp_path / "no_text.csv"
+    no_text.write_text("id,score\n1,5\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match=r"no_text.csv: no text column found \(columns: 'id', 'score'"):
+        read_units(no_text)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="empty.csv: the file is empty"):
+        read_units(empty)
+    blank_answers = tmp_path / "blank.csv"
+    blank_answers.write_text("id,answer\n1,\n2,  \n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="no units with text"):
+        read_units(blank_answers)

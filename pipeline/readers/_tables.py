@@ -23,7 +23,11 @@ TIME_COLUMNS = ("time", "timestamp", "start", "时间")
 _DELIMITERS = (",", "\t", ";")
 
 
-def read_csv(data: bytes, name: str) -> list[RawTurn]:
+def read_table(data: bytes, name: str, suffix: str, text_columns: tuple[str, ...]) -> tuple[list | None, list]:
+    """The header (the first non-empty row with one of `text_columns`) and the rows after it;
+    (None, []) for a table with nothing in it. Shared by turn tables and pre-cut units."""
+    if suffix == ".xlsx":
+        return _xlsx_table(data, name, text_columns)
     text = decode_bytes(data, name)
     try:
         first_header = None
@@ -31,19 +35,18 @@ def read_csv(data: bytes, name: str) -> list[RawTurn]:
             rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
             header = next((row for row in rows if _filled(row)), None)
             if header is None:
-                return []  # nothing but blank lines: ingest reports an empty file
-            if _find(header, TEXT_COLUMNS) is not None:
-                # `rows` continues after the header line.
-                return _turns(header, rows)
+                return None, []  # nothing but blank lines: ingest reports an empty file
+            if find_column(header, text_columns) is not None:
+                return header, list(rows)  # `rows` continues after the header line
             # For the error, the split that found the most columns is the likeliest one.
             if first_header is None or len(header) > len(first_header):
                 first_header = header
-        raise _no_text_column(name, first_header)
+        raise _no_text_column(name, first_header, text_columns)
     except csv.Error as error:
         raise unreadable(name, f"not a readable .csv file ({error})") from None
 
 
-def read_xlsx(data: bytes, name: str) -> list[RawTurn]:
+def _xlsx_table(data: bytes, name: str, text_columns: tuple[str, ...]) -> tuple[list | None, list]:
     import openpyxl
 
     try:
@@ -57,11 +60,11 @@ def read_xlsx(data: bytes, name: str) -> list[RawTurn]:
                 if header is None:
                     continue
                 first_header = first_header or header
-                if _find(header, TEXT_COLUMNS) is not None:
-                    return _turns(header, rows)
+                if find_column(header, text_columns) is not None:
+                    return header, list(rows)
             if first_header is None:
-                return []
-            raise _no_text_column(name, first_header)
+                return None, []
+            raise _no_text_column(name, first_header, text_columns)
         finally:
             workbook.close()
     except UnreadableFile:
@@ -70,23 +73,33 @@ def read_xlsx(data: bytes, name: str) -> list[RawTurn]:
         raise unreadable(name, f"not a readable .xlsx file ({type(error).__name__})") from None
 
 
+def read_csv(data: bytes, name: str) -> list[RawTurn]:
+    header, rows = read_table(data, name, ".csv", TEXT_COLUMNS)
+    return _turns(header, rows) if header is not None else []
+
+
+def read_xlsx(data: bytes, name: str) -> list[RawTurn]:
+    header, rows = read_table(data, name, ".xlsx", TEXT_COLUMNS)
+    return _turns(header, rows) if header is not None else []
+
+
 def _turns(header, rows) -> list[RawTurn]:
-    text_at = _find(header, TEXT_COLUMNS)
-    speaker_at = _find(header, SPEAKER_COLUMNS)
-    time_at = _find(header, TIME_COLUMNS)
+    text_at = find_column(header, TEXT_COLUMNS)
+    speaker_at = find_column(header, SPEAKER_COLUMNS)
+    time_at = find_column(header, TIME_COLUMNS)
     turns = []
     for row in rows:
-        words = _cell(row, text_at)
+        words = cell(row, text_at)
         if not words.strip():
             continue  # empty rows, and rows with a speaker but nothing said
         # One line, so the speaker label stays at the start of its line in the text.
-        speaker = " ".join(_cell(row, speaker_at).split()) or None
-        time = _cell(row, time_at).strip()
+        speaker = " ".join(cell(row, speaker_at).split()) or None
+        time = cell(row, time_at).strip()
         turns.append(RawTurn(speaker, words, {"start_time": time} if time else {}))
     return turns
 
 
-def _find(header, names: tuple[str, ...]) -> int | None:
+def find_column(header, names: tuple[str, ...]) -> int | None:
     labels = [_cell_text(cell).strip().casefold() for cell in header]
     for index, label in enumerate(labels):
         if label in names:
@@ -94,17 +107,17 @@ def _find(header, names: tuple[str, ...]) -> int | None:
     return None
 
 
-def _no_text_column(name: str, header) -> UnreadableFile:
+def _no_text_column(name: str, header, text_columns: tuple[str, ...]) -> UnreadableFile:
     found = ", ".join(repr(_cell_text(cell).strip()) for cell in header if _cell_text(cell).strip())
     return unreadable(name, f"no text column found (columns: {found}; expected one of: "
-                            f"{', '.join(TEXT_COLUMNS)})")
+                            f"{', '.join(text_columns)})")
 
 
 def _filled(row) -> bool:
     return any(_cell_text(cell).strip() for cell in row)
 
 
-def _cell(row, index: int | None) -> str:
+def cell(row, index: int | None) -> str:
     if index is None or index >= len(row):
         return ""
     return _cell_text(row[index])
