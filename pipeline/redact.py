@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.persist import ReplacementRecord
 from qualflow.pipeline.turns import ParsedTurns, TurnSpan, read_header
@@ -22,23 +23,13 @@ class Redacted:
     replacements: list[ReplacementRecord]
 
 
-def _non_overlapping(spans):
-    """Longest first on overlap, then left to right."""
-    chosen: list = []
-    for span in sorted(spans, key=lambda s: (-(s[1] - s[0]), s[0])):
-        if all(span[1] <= c[0] or span[0] >= c[1] for c in chosen):
-            chosen.append(span)
-    return sorted(chosen)
-
-
 def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser) -> Redacted:
     """Replace `findings` (objects with start, end, kind, text, source) and named speaker
     labels with placeholders from `pseudonymiser`; remap turns onto the new text."""
-    spans = [(f.start, f.end, f.kind, text[f.start:f.end], f.source) for f in findings if "\n" not in text[f.start:f.end]]
-    for turn in parsed.turns:
-        if turn.label_start is not None:
-            spans.append((turn.label_start, turn.label_end, "PERSON", turn.speaker_label, "speaker-label"))
-    spans = _non_overlapping(spans)
+    candidates = [f for f in findings if "\n" not in f.text]
+    candidates += [make(text, turn.label_start, turn.label_end, "PERSON", "speaker-label")
+                   for turn in parsed.turns if turn.label_start is not None]
+    spans = [(f.start, f.end, f.kind, f.text, f.source) for f in resolve_overlaps(candidates)]
     placeholders = [pseudonymiser.placeholder(kind, real) for _, _, kind, real, _ in spans]
     new_text, offsets = apply_replacements(text, [(s[0], s[1], p) for s, p in zip(spans, placeholders)])
     records = [

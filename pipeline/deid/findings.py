@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = ("PERSON", "PLACE", "ORG", "PHONE", "EMAIL", "ID", "DOB")
-SOURCES = ("ner", "jieba", "title-rule", "pattern", "user-list")
+# "speaker-label": a name used as a speaker label ("Mary Smith: …"), added by pipeline.redact.
+SOURCES = ("ner", "jieba", "title-rule", "pattern", "user-list", "speaker-label")
 
 # On equal length, the more specific evidence wins.
-_SOURCE_RANK = {"user-list": 0, "pattern": 1, "title-rule": 2, "ner": 3, "jieba": 4}
+_SOURCE_RANK = {"speaker-label": 0, "user-list": 1, "pattern": 2, "title-rule": 3, "ner": 4, "jieba": 5}
 _KIND_RANK = {"ID": 0, "EMAIL": 1, "DOB": 2, "PHONE": 3, "PERSON": 4, "ORG": 5, "PLACE": 6}
 
 
