@@ -16,12 +16,12 @@ from qualflow.models import Store, default_database_url
 from qualflow.models.queries import current_theme_set
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.embed import select_backend
+from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import discover
-from qualflow.pipeline.persist import clustering_fingerprint, load_key_map, significant_statements, stored_name
+from qualflow.pipeline.persist import clustering_fingerprint, load_key_map, stored_name
 from qualflow.pipeline.quarantine import quarantine
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
-from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.turns import ParsedTurns, TurnParser, TurnSpan, participant_from_file_name
 
 
@@ -120,9 +120,8 @@ def _ingest_file(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> tup
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
     """Survey units with a question column are clustered per question; everything else together."""
-    from sqlalchemy import select
-
     from qualflow.models import Statement, Turn
+    from sqlalchemy import select
 
     with db.session() as session:
         rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)
@@ -174,18 +173,19 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
                 summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
 
     encoder = select_backend(config.embed)
-    statement_ids, vectors, summary.embedded = tasks.embed(db, encoder, config.embed.batch_size)
+    embedded = tasks.embed(db, encoder, config.embed.batch_size)
+    statement_ids, summary.embedded = embedded.ids, embedded.computed
     settings = config.model_dump(mode="json", include={"cluster", "describe"})
+    fingerprint = clustering_fingerprint(embedded.ids, embedded.text_hashes, encoder.id, settings)
     with db.session() as session:
-        fingerprint = clustering_fingerprint(significant_statements(session), encoder.id, settings)
         current = current_theme_set(session)
         unchanged = current is not None and current.fingerprint == fingerprint
     if statement_ids and not unchanged:
         found = []
         for question, indices in _groups_by_question(db, statement_ids):
-            ids = [statement_ids[i] for i in indices]
-            clustering = tasks.cluster(db, ids, vectors[indices], config)
-            found.append((question, ids, clustering, tasks.describe(db, ids, clustering, config, encoder)))
+            group = embedded.subset(indices)
+            clustering = tasks.cluster(group, config)
+            found.append((question, group.ids, clustering, tasks.describe(db, group, clustering, config, encoder)))
         summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, found)
         summary.reclustered = True
         logger.info("%d statements clustered into %d candidate themes", len(statement_ids), summary.themes)

@@ -89,37 +89,49 @@ def store(db: Store, document: Document, redacted: Redacted, spans: list[Stateme
         return 0 if transcript is None else len(spans)
 
 
+@dataclass(frozen=True)
+class Embedded:
+    """The significant statements, read once, with what clustering and describing need."""
+
+    ids: list[int]
+    text_hashes: list[str]
+    languages: list[str]
+    tokens: list[list[str]]
+    participants: list[str | None]
+    vectors: np.ndarray
+    computed: int  # how many vectors were not in the cache
+
+    def subset(self, indices: list[int]) -> Embedded:
+        return Embedded([self.ids[i] for i in indices], [self.text_hashes[i] for i in indices],
+                        [self.languages[i] for i in indices], [self.tokens[i] for i in indices],
+                        [self.participants[i] for i in indices], self.vectors[indices], 0)
+
+
 @task(cache_policy=NO_CACHE)
-def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> tuple[list[int], np.ndarray, int]:
+def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> Embedded:
     with db.session() as session:
         rows = significant_statements(session)
         vectors, computed = embed_with_cache(
             session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size
         )
-        return [s.id for s in rows], vectors, computed
+        return Embedded([s.id for s in rows], [s.text_hash for s in rows], [s.language for s in rows],
+                        [s.tokens for s in rows], [s.participant for s in rows], vectors, computed)
 
 
 @task(cache_policy=NO_CACHE)
-def cluster(db: Store, statement_ids: list[int], vectors: np.ndarray, config: Config) -> ThemeClusterer:
-    with db.session() as session:
-        language = {s.id: s.language for s in significant_statements(session)}
-    vectors = centre_per_language(vectors, [language[i] for i in statement_ids])
+def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
     return ThemeClusterer(
         min_cluster_size=config.cluster.min_cluster_size,
         reducer=config.cluster.reducer,
         n_components=config.cluster.n_components,
         weak_fit_threshold=config.cluster.weak_fit_threshold,
-    ).fit(vectors)
+    ).fit(centre_per_language(statements.vectors, statements.languages))
 
 
 @task(cache_policy=NO_CACHE)
-def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer, config: Config,
+def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config: Config,
              encoder: BaseEncoder) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
     """Descriptions of the subcategories and of the themes."""
-    with db.session() as session:
-        by_id = {s.id: s for s in significant_statements(session)}
-        ordered = [by_id[i] for i in statement_ids]
-    tokens, participants = [s.tokens for s in ordered], [s.participant for s in ordered]
 
     def embed_words(words: list[str]) -> np.ndarray:
         # Candidate keywords come from de-identified statements; cached like statements.
@@ -130,9 +142,9 @@ def describe(db: Store, statement_ids: list[int], clustering: ThemeClusterer, co
     options = {"n_keywords": config.describe.n_keywords, "n_exemplars": config.describe.n_exemplars,
                "label_keywords": config.describe.label_keywords, "embed_words": embed_words}
     subcategories = describe_themes(clustering.assigned_, clustering.outlier_, clustering.similarity_,
-                                    tokens, participants, **options)
+                                    statements.tokens, statements.participants, **options)
     themes = describe_themes(clustering.themes_, clustering.outlier_, clustering.theme_similarity_,
-                             tokens, participants, **options)
+                             statements.tokens, statements.participants, **options)
     return subcategories, themes
 
 

@@ -103,9 +103,10 @@ def significant_statements(session: Session) -> list[Statement]:
     )
 
 
-def clustering_fingerprint(statements: list[Statement], encoder_id: str, settings: dict) -> str:
+def clustering_fingerprint(ids: list[int], text_hashes: list[str], encoder_id: str, settings: dict) -> str:
     payload = json.dumps(
-        {"statements": sorted(s.text_hash + str(s.id) for s in statements), "encoder": encoder_id, "settings": settings},
+        {"statements": sorted(h + str(i) for i, h in zip(ids, text_hashes)), "encoder": encoder_id,
+         "settings": settings},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
