@@ -12,7 +12,7 @@ import csv
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,10 @@ class Dataset:
     n_multi_code: int  # excluded: more than one code
     n_interviewer: int  # excluded: interviewer turns (serdif's "Moderator assist")
     n_uncoded: int  # excluded: no code or no text
+    # Each kept unit's document and row number in units.csv: qualflow reads a unit next to its
+    # neighbours (pipeline.context), as it reads a statement next to its neighbours in an interview.
+    documents: list[str] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
 
     @property
     def n_codes(self) -> int:
@@ -58,7 +62,7 @@ def read_units(path: Path, name: str | None = None) -> Dataset:
     """One dataset from a units.csv (the file's folder name is the dataset name)."""
     name = name or path.parent.name
     dropped_codes = INTERVIEWER_CODES.get(name, set())
-    texts, codes = [], []
+    texts, codes, documents, positions = [], [], [], []
     n_rows = n_multi = n_interviewer = n_uncoded = 0
     # utf-8-sig: some upstream files carry a BOM, which would otherwise stick to the first header.
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -75,7 +79,10 @@ def read_units(path: Path, name: str | None = None) -> Dataset:
             else:
                 texts.append(text)
                 codes.append(row_codes[0])
-    return Dataset(name, detect_language(texts), texts, codes, n_rows, n_multi, n_interviewer, n_uncoded)
+                documents.append(row.get("document") or "")
+                positions.append(n_rows)
+    return Dataset(name, detect_language(texts), texts, codes, n_rows, n_multi, n_interviewer, n_uncoded,
+                   documents, positions)
 
 
 def find_datasets(eval_dir: Path, names: list[str] | None = None) -> list[Path]:

@@ -111,7 +111,8 @@ def text_table(run: DatasetRun) -> str:
     levels = ", ".join(f"{name} {count}" for name, count in q.extra["levels"].items())
     lines = [
         f"== {d.name} ({d.language}): {len(d.texts)} units with one code, {d.n_codes} codes; {excluded}",
-        f"   qualflow compared at {q.extra['level']} (groups per level: {levels})",
+        f"   qualflow compared at {q.extra['level']} (groups per level: {levels}); context from neighbours: "
+        f"{'on' if q.extra.get('context') else 'off'}",
         f"   {'method':<18} {'ARI':>13} {'AMI':>13} {'NMI':>7} {'groups':>7}  {'time/run':>9}  unassigned",
     ]
     for s in (run.qualflow, run.bertopic, run.kmeans):
@@ -137,8 +138,9 @@ def markdown_table(runs: list[DatasetRun]) -> str:
 
 
 NOTES = """Notes: scored on units with exactly one human code (multi-code units excluded, counts above);
-  qualflow: ThemeClusterer() defaults, one deterministic run, level = the one with the number of groups
-  closest to the number of codes; unassigned = weak-fit share. BERTopic: its defaults on the same vectors,
+  qualflow: the flow's defaults (context from same-document neighbours when the coherence test passes,
+  then ThemeClusterer()), one deterministic run, level = the one with the number of groups closest to
+  the number of codes; unassigned = weak-fit share. BERTopic and k-means get the encoder's own vectors. BERTopic: its defaults on the same vectors,
   mean over {seeds} seeds (UMAP random_state 0..{last}), outliers scored as one extra group, groups = topics
   without it. k-means: k = number of codes, default n_init (one k-means++ start), mean over {seeds} seeds.
 """

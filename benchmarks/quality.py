@@ -110,12 +110,27 @@ def unshuffle(shuffled_labels: np.ndarray, permutation: np.ndarray) -> np.ndarra
     return labels
 
 
+def qualflow_vectors(vectors: np.ndarray, documents: list[str] | None, positions: list[int] | None):
+    """What the flow clusters: the encoder's vectors with context from same-document neighbours
+    when the sequential-coherence test says there is any (pipeline.context, default settings)."""
+    from qualflow.pipeline.config import ClusterConfig
+    from qualflow.pipeline.context import with_context
+
+    if not documents:
+        return np.asarray(vectors, dtype=np.float64), False
+    settings = ClusterConfig()
+    return with_context(vectors, documents, positions, settings.context, settings.context_window,
+                        settings.context_weight)
+
+
 def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_seed: int = 0,
-                 reducer: str = "umap") -> Scores:
+                 reducer: str = "umap", documents: list[str] | None = None,
+                 positions: list[int] | None = None) -> Scores:
     from qualflow.pipeline.cluster import ThemeClusterer
 
     started = time.perf_counter()
-    model = ThemeClusterer(reducer=reducer).fit(vectors)
+    clustered, context = qualflow_vectors(vectors, documents, positions)
+    model = ThemeClusterer(reducer=reducer).fit(clustered)
     seconds = time.perf_counter() - started
     levels = qualflow_levels(model)
     level = choose_level(levels, n_codes)
@@ -123,7 +138,9 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
 
     # Order invariance: the same units in another order must give the same grouping.
     permutation = np.random.default_rng(shuffle_seed).permutation(len(vectors))
-    shuffled = qualflow_levels(ThemeClusterer(reducer=reducer).fit(vectors[permutation]))[level]
+    shuffled_input, _ = qualflow_vectors(vectors[permutation], [documents[i] for i in permutation] if documents else None,
+                                         [positions[i] for i in permutation] if documents else None)
+    shuffled = qualflow_levels(ThemeClusterer(reducer=reducer).fit(shuffled_input))[level]
     shuffle_ari = score(labels, unshuffle(shuffled, permutation))["ari"]
 
     return Scores(
@@ -131,6 +148,7 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
         seconds=seconds,
         extra={
             "level": level,
+            "context": context,
             "levels": {name: n_groups(values) for name, values in levels.items()},
             "hdbscan_outliers": float(np.mean(np.asarray(model.labels_) < 0)),
             "shuffle_ari": shuffle_ari,
@@ -217,7 +235,8 @@ def evaluate(dataset: Dataset, vectors: np.ndarray, seeds: int, reducer: str = "
     true = dataset.code_ids
     return DatasetRun(
         dataset,
-        run_qualflow(vectors, true, dataset.n_codes, reducer=reducer),
+        run_qualflow(vectors, true, dataset.n_codes, reducer=reducer, documents=dataset.documents,
+                     positions=dataset.positions),
         run_bertopic(dataset.texts, vectors, true, dataset.language, seeds),
         run_kmeans(vectors, true, dataset.n_codes, seeds),
     )

@@ -7,7 +7,7 @@ are named by file; logs carry counts and file names, never statement text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from qualflow.models import Store
 from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
 from qualflow.pipeline.config import Config
+from qualflow.pipeline.context import with_context
 from qualflow.pipeline.describe import ThemeDescription, describe_themes
 from qualflow.pipeline.embed import BaseEncoder
 from qualflow.pipeline.embed.cache import embed_with_cache
@@ -100,11 +101,15 @@ class Embedded:
     participants: list[str | None]
     vectors: np.ndarray
     computed: int  # how many vectors were not in the cache
+    # Where each statement sits (transcript id, index in it): its neighbours give it context.
+    documents: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
 
     def subset(self, indices: list[int]) -> Embedded:
         return Embedded([self.ids[i] for i in indices], [self.text_hashes[i] for i in indices],
                         [self.languages[i] for i in indices], [self.tokens[i] for i in indices],
-                        [self.participants[i] for i in indices], self.vectors[indices], 0)
+                        [self.participants[i] for i in indices], self.vectors[indices], 0,
+                        [self.documents[i] for i in indices], [self.positions[i] for i in indices])
 
 
 @task(cache_policy=NO_CACHE)
@@ -115,17 +120,22 @@ def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> Embedded:
             session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size
         )
         return Embedded([s.id for s in rows], [s.text_hash for s in rows], [s.language for s in rows],
-                        [s.tokens for s in rows], [s.participant for s in rows], vectors, computed)
+                        [s.tokens for s in rows], [s.participant for s in rows], vectors, computed,
+                        [s.transcript_id for s in rows], [s.index for s in rows])
 
 
 @task(cache_policy=NO_CACHE)
 def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
+    settings = config.cluster
+    vectors = centre_per_language(statements.vectors, statements.languages)
+    vectors, _ = with_context(vectors, statements.documents, statements.positions, settings.context,
+                              settings.context_window, settings.context_weight)
     return ThemeClusterer(
-        min_cluster_size=config.cluster.min_cluster_size,
-        reducer=config.cluster.reducer,
-        n_components=config.cluster.n_components,
-        weak_fit_threshold=config.cluster.weak_fit_threshold,
-    ).fit(centre_per_language(statements.vectors, statements.languages))
+        min_cluster_size=settings.min_cluster_size,
+        reducer=settings.reducer,
+        n_components=settings.n_components,
+        weak_fit_threshold=settings.weak_fit_threshold,
+    ).fit(vectors)
 
 
 @task(cache_policy=NO_CACHE)

@@ -80,7 +80,7 @@ class ThemeClusterer:
         self.centroids_ = np.vstack([_unit(vectors[self.labels_ == k].mean(axis=0))
                                      for k in range(self.n_subcategories_)]) if self.n_subcategories_ else np.zeros((0, dim))
         # Only statements placed by nearest centre can fit weakly: dense members define their theme.
-        self.weak_fit_ = self.outlier_ & (self.similarity_ < self._weak_fit_threshold())
+        self.weak_fit_ = self.outlier_ & (self.similarity_ < self._weak_fit_threshold(vectors))
         # Second level: subcategories grouped into themes, numbered largest first.
         parents = _group_subcategories(self.centroids_)
         theme_sizes = np.bincount(parents[self.assigned_], minlength=parents.max() + 1) if n else np.zeros(0, int)
@@ -98,19 +98,26 @@ class ThemeClusterer:
             self.theme_similarity_[members] = vectors[members] @ centre
         return self
 
-    def _weak_fit_threshold(self) -> np.ndarray:
+    def _weak_fit_threshold(self, vectors: np.ndarray) -> np.ndarray:
         """Per statement, the similarity below which its placement is a weak fit.
 
         "auto": below every dense member of the subcategory it was placed in, i.e. further
-        from the centre than anything HDBSCAN itself put there. Encoders differ widely
-        (unrelated sentences score ~0.1 with USE and ~0.8 with e5), so a fixed cosine would
-        flag everything with one encoder and nothing with another."""
+        from the centre than anything HDBSCAN itself put there. A member is measured against
+        the centre of the *other* members (leave one out): counted in its own centre, each of
+        a small subcategory's few members looks closer than it is, and the outliers, which are
+        never part of the centre, would be judged against an inflated bar. Encoders differ
+        widely (unrelated sentences score ~0.1 with USE and ~0.8 with e5), so a fixed cosine
+        would flag everything with one encoder and nothing with another."""
         if self.weak_fit_threshold != "auto":
             return np.full(len(self.assigned_), float(self.weak_fit_threshold))
         floor = np.zeros(self.n_subcategories_)
         for k in range(self.n_subcategories_):
-            dense = self.similarity_[(self.assigned_ == k) & ~self.outlier_]
-            floor[k] = dense.min() if len(dense) else 0.0
+            members = vectors[(self.assigned_ == k) & ~self.outlier_]
+            if len(members) < 2:
+                continue
+            others = members.sum(axis=0) - members  # row i: the sum of every member but i
+            loo = np.einsum("ij,ij->i", members, others) / np.maximum(np.linalg.norm(others, axis=1), 1e-12)
+            floor[k] = loo.min()
         return floor[self.assigned_] if len(self.assigned_) else np.zeros(0)
 
     def _dense_labels(self, vectors: np.ndarray) -> np.ndarray:

@@ -100,6 +100,12 @@ class ClusterConfig(_Section):
     # A statement placed in a theme with a cosine similarity below this is a "weak fit".
     # "auto": below every dense member of its subcategory (adapts to the encoder).
     weak_fit_threshold: float | Literal["auto"] = "auto"
+    # Blend each statement with its neighbours in the same interview before clustering
+    # (see pipeline.context): "auto" does it only when neighbouring statements are measurably
+    # about the same thing; "on" always; "off" never.
+    context: Literal["auto", "on", "off"] = "auto"
+    context_window: int = Field(default=2, ge=0, le=10)
+    context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
 
 
 class DescribeConfig(_Section):

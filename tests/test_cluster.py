@@ -114,3 +114,20 @@ def test_language_offsets_are_removed_before_clustering():
                for t in np.unique(uncentred.themes_))
     # A language with too few statements for a stable mean is left alone.
     assert np.array_equal(centre_per_language(vectors, ["en"] * 95 + ["zh"] * 5), vectors)
+
+
+def test_weak_fit_bar_is_each_member_against_the_other_members():
+    """A member counted in its own centre looks closer than it is; the bar leaves it out."""
+    rng = np.random.default_rng(3)
+    members = rng.normal(size=(3, 8)) + 3.0
+    members /= np.linalg.norm(members, axis=1, keepdims=True)
+    model = ThemeClusterer()
+    model.assigned_ = np.array([0, 0, 0])
+    model.outlier_ = np.zeros(3, dtype=bool)
+    model.n_subcategories_ = 1
+    floor = model._weak_fit_threshold(members)
+    by_hand = min(members[i] @ (members.sum(axis=0) - members[i]) / np.linalg.norm(members.sum(axis=0) - members[i])
+                  for i in range(3))
+    with_itself = min(members @ (members.mean(axis=0) / np.linalg.norm(members.mean(axis=0))))
+    assert np.allclose(floor, by_hand)
+    assert by_hand < with_itself
