@@ -101,6 +101,28 @@ def _unassigned(s: Scores) -> str:
     return f"{s.unassigned:6.1%}" + (" outliers" if s.method.startswith("BERTopic") else "")
 
 
+def difference_intervals(true: np.ndarray, ours: list[np.ndarray], theirs: list[np.ndarray],
+                         resamples: int = 500, seed: int = 0) -> dict[str, tuple[float, float, float]]:
+    """qualflow's score minus the baseline's (mean over its seeds), and a 95% percentile interval
+    from resampling the units with replacement: how much of a difference the data can show."""
+    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+
+    metrics = {"ari": adjusted_rand_score, "ami": adjusted_mutual_info_score}
+    rng = np.random.default_rng(seed)
+
+    def difference(metric, rows) -> float:
+        mine = np.mean([metric(true[rows], labels[rows]) for labels in ours])
+        return mine - np.mean([metric(true[rows], labels[rows]) for labels in theirs])
+
+    every = np.arange(len(true))
+    samples = [rng.integers(0, len(true), len(true)) for _ in range(resamples)]
+    out = {}
+    for name, metric in metrics.items():
+        spread = [difference(metric, rows) for rows in samples]
+        out[name] = (difference(metric, every), float(np.percentile(spread, 2.5)), float(np.percentile(spread, 97.5)))
+    return out
+
+
 def text_table(run: DatasetRun) -> str:
     d, q = run.dataset, run.qualflow
     excluded = f"excluded: {d.n_multi_code} multi-code"
@@ -120,6 +142,10 @@ def text_table(run: DatasetRun) -> str:
         lines.append(f"   {s.method:<18} {_metric(s.ari, s.ari_sd, seeded):>13} {_metric(s.ami, s.ami_sd, seeded):>13} "
                      f"{s.nmi:7.3f} {s.n_groups:7.1f}  {s.seconds:8.2f}s  {_unassigned(s)}")
     lines.append(f"   qualflow vs shuffled order: ARI {q.extra['shuffle_ari']:.3f}")
+    if "labels" in q.extra and "labels" in run.bertopic.extra:
+        intervals = difference_intervals(d.code_ids, q.extra["labels"], run.bertopic.extra["labels"])
+        lines.append("   qualflow - BERTopic, 95% bootstrap interval over units: "
+                     + ", ".join(f"{m.upper()} {v:+.3f} [{lo:+.3f}, {hi:+.3f}]" for m, (v, lo, hi) in intervals.items()))
     return "\n".join(lines)
 
 

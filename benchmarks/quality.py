@@ -153,6 +153,7 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
             "hdbscan_outliers": float(np.mean(np.asarray(model.labels_) < 0)),
             "shuffle_ari": shuffle_ari,
             "level_has_minus_one": bool(np.any(labels < 0)),
+            "labels": [labels],
         },
     )
 
@@ -182,7 +183,7 @@ def run_bertopic(texts: list[str], vectors: np.ndarray, true: np.ndarray, langua
     from hdbscan import HDBSCAN
     from umap import UMAP
 
-    runs = []
+    runs, labellings = [], []
     for seed in range(seeds):
         model = BERTopic(
             umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", low_memory=False,
@@ -193,9 +194,12 @@ def run_bertopic(texts: list[str], vectors: np.ndarray, true: np.ndarray, langua
         )
         started = time.perf_counter()
         topics = np.asarray(model.fit_transform(texts, vectors)[0])
+        labellings.append(topics)
         runs.append({**score(true, topics), "n_groups": n_groups(topics), "unassigned": float(np.mean(topics < 0)),
                      "seconds": time.perf_counter() - started})
-    return mean_of_runs("BERTopic default", runs)
+    scores = mean_of_runs("BERTopic default", runs)
+    scores.extra["labels"] = labellings
+    return scores
 
 
 def run_kmeans(vectors: np.ndarray, true: np.ndarray, k: int, seeds: int) -> Scores:

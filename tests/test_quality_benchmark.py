@@ -191,3 +191,14 @@ def test_fragile_means_names_the_dataset_that_carries_a_mean():
     assert "mean ARI >= 1.5 x BERTopic-default's mean fails without tiny" in notes
     assert "mean ARI >= k-means's mean fails without tiny" in notes
     assert report.fragile_means([_run("a", 0.30, 0.10, 0.2), _run("b", 0.40, 0.20, 0.3)]) == []
+
+
+def test_difference_intervals_show_what_the_data_can_tell_apart():
+    rng = np.random.default_rng(0)
+    true = np.repeat(np.arange(4), 30)
+    perfect, noise = true.copy(), rng.integers(0, 4, len(true))
+    same = report.difference_intervals(true, [noise], [noise], resamples=50)
+    assert all(value == lo == hi == 0 for value, lo, hi in same.values())
+    better = report.difference_intervals(true, [perfect], [noise, rng.integers(0, 4, len(true))], resamples=50)
+    for value, lo, hi in better.values():
+        assert value > 0.5 and 0 < lo <= hi
