@@ -1,7 +1,9 @@
-"""Opening the study database: a SQLite file in the data folder by default, any SQLAlchemy URL otherwise."""
+"""Opening the study database: a SQLite file in the data folder by default, PostgreSQL (or any
+SQLAlchemy URL) when given one."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,22 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{(Path(data_dir) / DATABASE_FILE).resolve()}"
 
 
+def normalise_url(url: str) -> str:
+    """`postgresql://…` (what people copy from their server's docs) uses psycopg 3, which
+    qualflow installs; SQLAlchemy would otherwise look for psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages and reports."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets a reader (the CLI) look while a run writes.
     cursor = dbapi_connection.cursor()
@@ -30,8 +48,9 @@ class Store:
     """The study database. Creates its tables on first open."""
 
     def __init__(self, url: str):
-        self.url = url
-        self.engine: Engine = create_engine(url)
+        self.url = normalise_url(url)
+        # pre_ping: a nightly job outlives server restarts and idle-connection timeouts.
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
@@ -49,6 +68,39 @@ class Store:
             raise
         finally:
             session.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock named `name` across processes: two flow runs at once take turns at the
+        steps that must not interleave (storing a file, re-clustering). PostgreSQL: a session
+        advisory lock; a SQLite file: an flock on a file beside it; an in-memory database has
+        one process and needs none."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        if self.dialect == "postgresql":
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                    connection.commit()
+            return
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with open(f"{database}.{key & 0xFFFFFFFF:08x}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def count(self, record: type[Base]) -> int:
         with self.session() as session:

@@ -55,3 +55,6 @@ def small_study(tmp_path) -> Path:
     for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "zh_p5_社区医生.txt", "zh_p6_精防专干.txt"):
         shutil.copy(EXAMPLES / name, folder / name)
     return folder
+
+
+from _postgres import postgres_server, postgres_url  # noqa: E402,F401  (fixtures)
