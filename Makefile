@@ -16,7 +16,7 @@ export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install clean
+.PHONY: demo test install system clean
 
 install: $(INSTALLED)
 
@@ -29,8 +29,22 @@ $(INSTALLED): pyproject.toml
 demo: $(INSTALLED)
 	$(BIN)/qualflow run examples --data qualflow-data/demo
 
-test: $(INSTALLED)
+test: $(INSTALLED) system
 	$(BIN)/python -m pytest
+
+# The tests drive a real PostgreSQL server and a real browser (Debian's chromium). As root, missing
+# packages are installed; otherwise say how, and those tests skip with the same message.
+SYSTEM_PACKAGES := postgresql chromium
+system:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "note: missing Debian packages:$$missing (sudo apt-get install$$missing); their tests will be skipped"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .prefect .cache qualflow-data .pytest_cache
