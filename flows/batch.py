@@ -13,6 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from qualflow.flows import tasks
 from qualflow.models import Store, default_database_url
+from qualflow.models.store import display_url
 from qualflow.models.queries import current_theme_set
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.embed import select_backend
@@ -134,15 +135,16 @@ def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str |
 
 
 @flow(name="qualflow-batch")
-def code_interviews(source: str, data_dir: str, config_file: str | None = None, units: bool = False) -> RunSummary:
+def code_interviews(source: str, data_dir: str, config_file: str | None = None, units: bool = False,
+                    database_url: str | None = None) -> RunSummary:
     """Ingest new interviews under `source` (or, with `units`, tables of pre-cut units), then
     (re)suggest themes over all significant statements."""
     logger = get_run_logger()
     config = load_config(config_file)
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    db = Store(default_database_url(data))
-    summary = RunSummary(database=db.url)
+    db = Store(database_url or default_database_url(data))
+    summary = RunSummary(database=display_url(db.url))
     helpers = _make_helpers(config, data)
     with db.session() as session:
         key_map = load_key_map(session)

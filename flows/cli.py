@@ -27,6 +27,11 @@ DataOption = Annotated[
     Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
 ]
 DEFAULT_DATA = Path("qualflow-data")
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="QUALFLOW_DB", help="Database URL (e.g. postgresql://user@host/study) instead of "
+                 "the SQLite file in the data folder."),
+]
 
 
 def _fail(message: str) -> None:
@@ -46,10 +51,19 @@ def _run_environment(data: Path, verbose: bool) -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str((data / "cache" / "numba").resolve()))
 
 
-def _open_store(data: Path):
+def _open_store(data: Path, db: str | None = None):
+    """The study: the database at `db` (or $QUALFLOW_DB) when given, else the SQLite file in `data`."""
     from qualflow.models import Store, default_database_url
     from qualflow.models.store import DATABASE_FILE
 
+    url = db or os.environ.get("QUALFLOW_DB")
+    if url:
+        try:
+            return Store(url)
+        except Exception as error:  # a wrong URL or an unreachable server: one line, no traceback
+            from qualflow.models.store import display_url
+
+            _fail(f"cannot open the database {display_url(url)}: {type(error).__name__}: {str(error).splitlines()[0]}")
     if not (data / DATABASE_FILE).is_file():
         _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
     return Store(default_database_url(data))
@@ -63,6 +77,7 @@ def run(
     units: Annotated[bool, typer.Option("--units", help="PATH is a CSV/XLSX of pre-cut units (id, text, "
                                         "participant, document, question): no segmentation.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
+    db: DbOption = None,
 ) -> None:
     """Ingest new interviews under PATH and suggest candidate themes."""
     from qualflow.pipeline.config import load_config
@@ -78,7 +93,7 @@ def run(
     from qualflow.flows.batch import code_interviews
 
     try:
-        summary = code_interviews(str(path), str(data), config, units)
+        summary = code_interviews(str(path), str(data), config, units, database_url=db)
     except QualflowError as error:
         _fail(str(error))
     if summary.files_seen == 1 and summary.failed:
@@ -95,7 +110,7 @@ def run(
         console.print(f"[red]failed[/red] {line} (see {data / 'quarantine'})", highlight=False)
     if summary.files_seen == 0:
         _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}")
-    store = _open_store(data)
+    store = _open_store(data, db)
     with store.session() as session:
         from qualflow.pipeline.report import fit_summary, theme_rows
 
@@ -107,6 +122,49 @@ def run(
         console.print(f"Report: {summary.report}")
     if summary.failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option("--inbox", help="Folder that new interviews are dropped into.")],
+    cron: Annotated[str | None, typer.Option("--cron", help='Schedule as a cron expression, e.g. "0 2 * * *".')] = None,
+    interval: Annotated[int | None, typer.Option("--interval", min=60, help="Schedule: seconds between runs.")] = None,
+    config: Annotated[str | None, typer.Option("--config", help="YAML config file or preset.")] = None,
+    data: DataOption = DEFAULT_DATA,
+    db: DbOption = None,
+    name: Annotated[str, typer.Option("--name", help="Deployment name in Prefect.")] = "qualflow-inbox",
+) -> None:
+    """Serve the batch flow as a Prefect deployment that codes what is new in INBOX on a schedule.
+
+    Needs a Prefect server (`prefect server start`) named by PREFECT_API_URL; its UI shows the runs."""
+    from qualflow.pipeline.config import load_config
+    from qualflow.pipeline.errors import QualflowError
+
+    if (cron is None) == (interval is None):
+        _fail("give exactly one schedule: --cron EXPR or --interval SECONDS")
+    if not inbox.is_dir():
+        _fail(f"no such folder: {inbox}")
+    try:
+        load_config(config)
+    except QualflowError as error:
+        _fail(str(error))
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
+        _fail("a schedule needs a Prefect server: start one with `prefect server start` and set "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    _run_environment(data, verbose=True)
+    if cron is not None:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        try:
+            CronSchedule(cron=cron)
+        except ValueError:
+            _fail(f"--cron: not a valid cron expression: {cron!r}")
+    from qualflow.flows.serve import serve_inbox
+
+    data.mkdir(parents=True, exist_ok=True)
+    serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db)
 
 
 def _print_theme_table(rows: list[dict]) -> None:

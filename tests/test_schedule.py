@@ -1,0 +1,116 @@
+"""The nightly job for real: a Prefect server on 127.0.0.1, `qualflow serve` registering the
+deployment, a transcript dropped into the inbox, a run triggered through the server's API."""
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+EXAMPLES = ROOT / "examples"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(check, timeout: float, what: str, process: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{what}: the process exited with {process.returncode}")
+        result = check()
+        if result:
+            return result
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _get(url: str):
+    try:
+        return httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        return None
+
+
+@pytest.fixture
+def prefect_server(tmp_path):
+    """A real `prefect server start` on a free loopback port, with its own PREFECT_HOME."""
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    log = open(tmp_path / "server.log", "w")
+    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(lambda: (r := _get(f"http://127.0.0.1:{port}/api/health")) is not None and r.status_code == 200,
+                  180, "the Prefect server", server)
+        yield env
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_served_deployment_codes_a_transcript_dropped_into_the_inbox(prefect_server, tmp_path):
+    env, api = prefect_server, prefect_server["PREFECT_API_URL"]
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    log = open(tmp_path / "serve.log", "w")
+    served = subprocess.Popen([str(BIN / "qualflow"), "serve", "--inbox", str(inbox), "--interval", "86400",
+                               "--data", str(data), "--config", "small-study"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        deployment = _wait_for(
+            lambda: (r := _get(f"{api}/deployments/name/qualflow-batch/qualflow-inbox")) is not None
+            and r.status_code == 200 and r.json(), 180, "the deployment", served)
+        assert deployment["parameters"]["source"] == str(inbox.resolve())
+        assert deployment["schedules"], "the interval schedule is registered"
+
+        shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox)
+        flow_run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10).json()
+
+        def finished():
+            state = httpx.get(f"{api}/flow_runs/{flow_run['id']}", timeout=10).json()["state"]
+            return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+        state = _wait_for(finished, 600, "the flow run", served)
+        assert state["type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+    finally:
+        served.terminate()
+        served.wait(timeout=60)
+        log.close()
+
+    with sqlite3.connect(data / "qualflow.sqlite") as db:
+        assert db.execute("SELECT source_name FROM transcripts").fetchall() == [("en_p1_nurse.txt",)]
+        assert db.execute("SELECT count(*) FROM statements WHERE significant").fetchone()[0] > 10
+    # The run is on the server, where the UI lists it.
+    runs = httpx.post(f"{api}/flow_runs/filter", json={"deployments": {"id": {"any_": [deployment["id"]]}}},
+                      timeout=10).json()
+    assert [run["id"] for run in runs] == [flow_run["id"]]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--cron", "0 2 * * *", "--interval", "3600"], "exactly one schedule"),
+    ([], "exactly one schedule"),
+    (["--cron", "every night"], "not a valid cron expression"),
+])
+def test_serve_refuses_unclear_schedules_in_one_line(tmp_path, arguments, message):
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["serve", "--inbox", str(tmp_path), *arguments],
+                                env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
