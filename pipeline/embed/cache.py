@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from qualflow.models import Embedding
 from qualflow.pipeline.embed._base import BaseEncoder
@@ -10,20 +12,15 @@ from sqlalchemy.orm import Session
 
 
 def embed_with_cache(
-    session: Session, encoder: BaseEncoder, texts: list[str], text_hashes: list[str], batch_size: int = 64
+    session: Session, encoder: BaseEncoder, texts: list[str], text_hashes: list[str], batch_size: int = 64,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Vectors for `texts` in order, and how many had to be computed (the rest came from the cache)."""
-    wanted = sorted(set(text_hashes))
-    cached: dict[str, np.ndarray] = {}
-    for chunk_start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
-        chunk = wanted[chunk_start : chunk_start + 500]
-        rows = session.execute(
-            select(Embedding.text_hash, Embedding.vector).where(
-                Embedding.encoder_id == encoder.id, Embedding.text_hash.in_(chunk)
-            )
-        )
-        for text_hash, blob in rows:
-            cached[text_hash] = np.frombuffer(blob, dtype="<f4")
+    """Vectors for `texts` in order, and how many had to be computed (the rest came from the cache).
+
+    Each batch is committed as soon as it is computed: a run that is killed keeps the batches it
+    finished, and the next run computes only the rest. A vector that another run stored meanwhile
+    is not stored twice. `progress(n)` is told of each batch of n computed vectors."""
+    cached = _cached_vectors(session, encoder.id, sorted(set(text_hashes)))
     missing = {}
     for text, text_hash in zip(texts, text_hashes):
         if text_hash not in cached:
@@ -32,17 +29,44 @@ def embed_with_cache(
     for batch_start in range(0, len(missing_hashes), batch_size):
         batch = missing_hashes[batch_start : batch_start + batch_size]
         vectors = encoder.embed([missing[h] for h in batch])
+        rows = []
         for text_hash, vector in zip(batch, vectors):
             cached[text_hash] = vector
-            session.add(
-                Embedding(
-                    encoder_id=encoder.id,
-                    text_hash=text_hash,
-                    dim=int(vector.shape[0]),
-                    vector=vector.astype("<f4").tobytes(),
-                )
-            )
-        session.flush()
+            rows.append({"encoder_id": encoder.id, "text_hash": text_hash, "dim": int(vector.shape[0]),
+                         "vector": np.asarray(vector).astype("<f4").tobytes()})
+        _insert_new(session, rows)
+        session.commit()
+        if progress is not None:
+            progress(len(batch))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.vstack([cached[h] for h in text_hashes]).astype(np.float32), len(missing_hashes)
+
+
+def _cached_vectors(session: Session, encoder_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
+    cached: dict[str, np.ndarray] = {}
+    for chunk_start in range(0, len(hashes), 500):  # stay under SQLite's bound-parameter limit
+        chunk = hashes[chunk_start : chunk_start + 500]
+        rows = session.execute(
+            select(Embedding.text_hash, Embedding.vector).where(
+                Embedding.encoder_id == encoder_id, Embedding.text_hash.in_(chunk)
+            )
+        )
+        for text_hash, blob in rows:
+            cached[text_hash] = np.frombuffer(blob, dtype="<f4")
+    return cached
+
+
+def _insert_new(session: Session, rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two runs at once may embed the same text."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # other databases: plain inserts (one run at a time)
+        session.add_all(Embedding(**row) for row in rows)
+        return
+    session.execute(insert(Embedding).values(rows).on_conflict_do_nothing(index_elements=["encoder_id", "text_hash"]))
