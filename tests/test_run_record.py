@@ -1,0 +1,33 @@
+"""The run's Markdown artifact and the retry rule (flows/run_record.py)."""
+
+import sqlite3
+
+from qualflow.flows.batch import RunSummary
+from qualflow.flows.run_record import is_transient, run_markdown
+from sqlalchemy.exc import OperationalError
+
+
+def test_only_database_and_connection_trouble_is_retried():
+    busy = OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+    assert is_transient(busy)
+    try:
+        try:
+            raise ConnectionError("server closed the connection")
+        except ConnectionError as error:
+            raise RuntimeError("storing failed") from error
+    except RuntimeError as chained:
+        assert is_transient(chained)
+    assert not is_transient(ValueError("not a transcript"))
+    assert not is_transient(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))
+
+
+def test_markdown_lists_counts_and_files_by_name():
+    summary = RunSummary(files_seen=4, transcripts_added=2, statements_added=57, unchanged=["p1.txt"],
+                         duplicates=["p3.txt: same content as p2.txt, already stored; skipped"],
+                         failed=["broken.docx: not a Word file | zip"], embedded=57, themes=5, reclustered=True,
+                         database="sqlite:///study.sqlite")
+    text = run_markdown(summary)
+    assert "| new transcripts | 2 (57 statements) |" in text
+    assert "- p1.txt" in text and "p3.txt: same content as p2.txt" in text
+    assert "broken.docx: not a Word file \\| zip" in text  # a pipe cannot break the table
+    assert "| themes re-suggested | yes |" in text
