@@ -31,3 +31,17 @@ def test_markdown_lists_counts_and_files_by_name():
     assert "- p1.txt" in text and "p3.txt: same content as p2.txt" in text
     assert "broken.docx: not a Word file \\| zip" in text  # a pipe cannot break the table
     assert "| themes re-suggested | yes |" in text
+
+
+def test_progress_is_silent_without_a_terminal_and_counts_with_one(capsys):
+    from qualflow.flows.progress import progress_bar
+
+    with progress_bar("files", 3) as advance:  # pytest's stderr is not a terminal
+        for _ in range(3):
+            advance(1)
+    assert capsys.readouterr().err == ""
+    with progress_bar("embedding", 10, enabled=True) as advance:
+        advance(4)
+        advance(6)
+    shown = capsys.readouterr().err
+    assert "embedding" in shown and "10/10" in shown
