@@ -110,27 +110,24 @@ def unshuffle(shuffled_labels: np.ndarray, permutation: np.ndarray) -> np.ndarra
     return labels
 
 
-def qualflow_vectors(vectors: np.ndarray, documents: list[str] | None, positions: list[int] | None):
-    """What the flow clusters: the encoder's vectors with context from same-document neighbours
-    when the sequential-coherence test says there is any (pipeline.context, default settings)."""
+def fit_qualflow(vectors: np.ndarray, documents: list[str] | None, positions: list[int] | None, reducer: str):
+    """What the flow does (flows/tasks.py `cluster`): context from same-document neighbours when
+    the coherence test says there is any and it does not collapse the clustering, then ThemeClusterer()."""
+    from qualflow.pipeline.cluster import ThemeClusterer
     from qualflow.pipeline.config import ClusterConfig
-    from qualflow.pipeline.context import with_context
+    from qualflow.pipeline.context import fit_in_context
 
-    if not documents:
-        return np.asarray(vectors, dtype=np.float64), False
     settings = ClusterConfig()
-    return with_context(vectors, documents, positions, settings.context, settings.context_window,
-                        settings.context_weight)
+    return fit_in_context(lambda: ThemeClusterer(reducer=reducer), vectors, documents or [""] * len(vectors),
+                          positions or list(range(len(vectors))), settings.context if documents else "off",
+                          settings.context_window, settings.context_weight)
 
 
 def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_seed: int = 0,
                  reducer: str = "umap", documents: list[str] | None = None,
                  positions: list[int] | None = None) -> Scores:
-    from qualflow.pipeline.cluster import ThemeClusterer
-
     started = time.perf_counter()
-    clustered, context = qualflow_vectors(vectors, documents, positions)
-    model = ThemeClusterer(reducer=reducer).fit(clustered)
+    model = fit_qualflow(vectors, documents, positions, reducer)
     seconds = time.perf_counter() - started
     levels = qualflow_levels(model)
     level = choose_level(levels, n_codes)
@@ -138,9 +135,8 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
 
     # Order invariance: the same units in another order must give the same grouping.
     permutation = np.random.default_rng(shuffle_seed).permutation(len(vectors))
-    shuffled_input, _ = qualflow_vectors(vectors[permutation], [documents[i] for i in permutation] if documents else None,
-                                         [positions[i] for i in permutation] if documents else None)
-    shuffled = qualflow_levels(ThemeClusterer(reducer=reducer).fit(shuffled_input))[level]
+    shuffled = qualflow_levels(fit_qualflow(vectors[permutation], [documents[i] for i in permutation] if documents else None,
+                                            [positions[i] for i in permutation] if documents else None, reducer))[level]
     shuffle_ari = score(labels, unshuffle(shuffled, permutation))["ari"]
 
     return Scores(
@@ -148,7 +144,7 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
         seconds=seconds,
         extra={
             "level": level,
-            "context": context,
+            "context": model.context_,
             "levels": {name: n_groups(values) for name, values in levels.items()},
             "hdbscan_outliers": float(np.mean(np.asarray(model.labels_) < 0)),
             "shuffle_ari": shuffle_ari,

@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from qualflow.models import Store
 from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
 from qualflow.pipeline.config import Config
-from qualflow.pipeline.context import with_context
+from qualflow.pipeline.context import fit_in_context
 from qualflow.pipeline.describe import ThemeDescription, describe_themes
 from qualflow.pipeline.embed import BaseEncoder
 from qualflow.pipeline.embed.cache import embed_with_cache
@@ -128,14 +128,17 @@ def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> Embedded:
 def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
     settings = config.cluster
     vectors = centre_per_language(statements.vectors, statements.languages)
-    vectors, _ = with_context(vectors, statements.documents, statements.positions, settings.context,
-                              settings.context_window, settings.context_weight)
-    return ThemeClusterer(
-        min_cluster_size=settings.min_cluster_size,
-        reducer=settings.reducer,
-        n_components=settings.n_components,
-        weak_fit_threshold=settings.weak_fit_threshold,
-    ).fit(vectors)
+
+    def make_clusterer() -> ThemeClusterer:
+        return ThemeClusterer(
+            min_cluster_size=settings.min_cluster_size,
+            reducer=settings.reducer,
+            n_components=settings.n_components,
+            weak_fit_threshold=settings.weak_fit_threshold,
+        )
+
+    return fit_in_context(make_clusterer, vectors, statements.documents, statements.positions, settings.context,
+                          settings.context_window, settings.context_weight)
 
 
 @task(cache_policy=NO_CACHE)

@@ -85,3 +85,28 @@ def with_context(vectors: np.ndarray, documents: Sequence, positions: Sequence[i
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float64)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+# A clustering whose largest subcategory holds more than this share of the statements has
+# collapsed: with strong context, each statement's nearest neighbours become the statements
+# next to it in its interview, and density clustering then sees one long connected blob.
+MAX_LARGEST_SHARE = 0.5
+
+
+def collapsed(model) -> bool:
+    sizes = np.bincount(np.asarray(model.assigned_)) if len(model.assigned_) else np.zeros(1, dtype=int)
+    return len(model.assigned_) >= 50 and sizes.max() > MAX_LARGEST_SHARE * len(model.assigned_)
+
+
+def fit_in_context(make_clusterer, vectors: np.ndarray, documents: Sequence, positions: Sequence[int],
+                   mode: str = "auto", window: int = 2, weight: float = 0.5):
+    """A fitted clusterer from `make_clusterer()`, on the vectors with context when it applies;
+    when context makes the clustering collapse into one giant group, the fit without it.
+    `model.context_` says which was kept."""
+    blended, added = with_context(vectors, documents, positions, mode, window, weight)
+    model = make_clusterer().fit(blended)
+    if added and collapsed(model):
+        model = make_clusterer().fit(np.asarray(vectors, dtype=np.float64))
+        added = False
+    model.context_ = added
+    return model

@@ -67,3 +67,25 @@ def test_context_helps_find_topics_that_single_statements_hide():
     assert added
     with_neighbours = ThemeClusterer(reducer="pca").fit(blended).assigned_
     assert adjusted_rand_score(truth, with_neighbours) > adjusted_rand_score(truth, plain)
+
+
+def test_a_clustering_that_context_collapses_falls_back_to_the_statements_alone():
+    """Seen on a real think-aloud study (serdif, 3,599 statements): with context, one subcategory
+    held 85% of the statements. Here a clusterer that collapses whenever it is given blended
+    vectors stands in for that, so the fallback itself is what is tested."""
+    from qualflow.pipeline.context import collapsed, fit_in_context
+
+    vectors, documents, positions = interviews(n_documents=6, per_document=20)
+    raw = vectors.copy()
+
+    class CollapsesOnContext(ThemeClusterer):
+        def fit(self, given):
+            super().fit(given)
+            if not np.allclose(given, raw):
+                self.assigned_ = np.zeros(len(given), dtype=int)
+            return self
+
+    model = fit_in_context(lambda: CollapsesOnContext(reducer="pca"), vectors, documents, positions, mode="on")
+    assert not model.context_ and not collapsed(model) and len(set(model.assigned_)) > 1
+    kept = fit_in_context(lambda: ThemeClusterer(reducer="pca"), vectors, documents, positions, mode="on")
+    assert kept.context_ and not collapsed(kept)
