@@ -188,9 +188,10 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
             group = embedded.subset(indices)
             clustering = tasks.cluster(group, config)
             found.append((question, group.ids, clustering, tasks.describe(db, group, clustering, config, encoder)))
-        summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, found)
+        summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, found, embedded)
         summary.reclustered = True
-        logger.info("%d statements clustered into %d candidate themes", len(statement_ids), summary.themes)
+        logger.info("%d statements clustered; %d themes after reconciling with reviews", len(statement_ids),
+                    summary.themes)
     if statement_ids:
         summary.report = str(tasks.write_report(db, data))
     db.dispose()

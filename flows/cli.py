@@ -22,6 +22,11 @@ app = typer.Typer(
 console = Console()
 export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+# `qualflow review …` and `qualflow audit` live in their own module.
+from qualflow.flows.cli_review import audit, review_app
+
+app.add_typer(review_app, name="review")
+app.command()(audit)
 
 DataOption = Annotated[
     Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
@@ -148,12 +153,6 @@ def serve(
         load_config(config)
     except QualflowError as error:
         _fail(str(error))
-    from prefect.settings import PREFECT_API_URL
-
-    if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
-        _fail("a schedule needs a Prefect server: start one with `prefect server start` and set "
-              "PREFECT_API_URL=http://127.0.0.1:4200/api")
-    _run_environment(data, verbose=True)
     if cron is not None:
         from prefect.client.schemas.schedules import CronSchedule
 
@@ -161,6 +160,12 @@ def serve(
             CronSchedule(cron=cron)
         except ValueError:
             _fail(f"--cron: not a valid cron expression: {cron!r}")
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
+        _fail("a schedule needs a Prefect server: start one with `prefect server start` and set "
+              "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    _run_environment(data, verbose=True)
     from qualflow.flows.serve import serve_inbox
 
     data.mkdir(parents=True, exist_ok=True)
@@ -307,3 +312,4 @@ def export_assignments(
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"{len(rows)} statements written to {output}")
+

@@ -14,6 +14,7 @@ import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from qualflow.models import Store
+from qualflow.models.queries import current_themes
 from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.context import fit_in_context
@@ -162,8 +163,11 @@ def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config
 
 
 @task(cache_policy=NO_CACHE)
-def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, found: list[tuple]) -> int:
-    """`found`: (question, statement ids, clustering, (subcategory, theme descriptions)) per group."""
+def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, found: list[tuple],
+                      statements: Embedded) -> int:
+    """`found`: (question, statement ids, clustering, (subcategory, theme descriptions)) per group.
+    Reviewers' decisions carry over (pipeline/reconcile.py); new statements are placed by
+    similarity in the space the clusterer saw (each language's mean removed)."""
     with db.session() as session:
         by_id = {s.id: s for s in significant_statements(session)}
         groups = []
@@ -175,8 +179,9 @@ def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: di
             ]
             groups.append(ClusteredGroup(question, [by_id[i] for i in statement_ids], assignments, subcategories,
                                          themes, [int(p) for p in clustering.parents_]))
-        store_theme_set(session, fingerprint, encoder_id, settings, groups)
-        return sum(len(g.themes) for g in groups)
+        vectors = centre_per_language(statements.vectors, statements.languages)
+        store_theme_set(session, fingerprint, encoder_id, settings, groups, statements.ids, vectors)
+        return sum(1 for t in current_themes(session) if t.level == "theme")
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,10 +1,16 @@
 """Domain records and their storage. Depends on nothing else in qualflow."""
 
 from qualflow.models.records import (
+    ASSIGNMENT_STATUSES,
+    THEME_STATUSES,
+    AppendOnlyError,
     Base,
+    Decision,
     Embedding,
+    Memo,
     Pseudonym,
     Replacement,
+    Reviewer,
     Statement,
     Suggestion,
     Theme,
@@ -15,10 +21,16 @@ from qualflow.models.records import (
 from qualflow.models.store import Store, default_database_url
 
 __all__ = [
+    "ASSIGNMENT_STATUSES",
+    "THEME_STATUSES",
+    "AppendOnlyError",
     "Base",
+    "Decision",
     "Embedding",
+    "Memo",
     "Pseudonym",
     "Replacement",
+    "Reviewer",
     "Statement",
     "Store",
     "Suggestion",

@@ -1,49 +1,70 @@
-"""Read-side questions the CLI and the reports ask of the store."""
+"""Read-side questions the CLI, the reports and the review app ask of the store."""
 
 from __future__ import annotations
 
-from qualflow.models.records import Statement, Suggestion, Theme, ThemeSet
+from qualflow.models.records import (
+    Decision,
+    Memo,
+    Statement,
+    Suggestion,
+    Theme,
+    ThemeSet,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+
+# The working codebook: what reports show and statements are suggested into.
+LIVE_STATUSES = ("candidate", "confirmed")
+# An assignment that places a statement; "rejected" rows are kept only as a record.
+ACTIVE_ASSIGNMENT = ("suggested", "confirmed")
 
 
 def current_theme_set(session: Session) -> ThemeSet | None:
     return session.scalar(select(ThemeSet).order_by(ThemeSet.id.desc()).limit(1))
 
 
-def current_themes(session: Session) -> list[Theme]:
+def current_themes(session: Session, statuses: tuple[str, ...] = LIVE_STATUSES) -> list[Theme]:
+    """The themes of the newest run with one of `statuses` (live ones by default), in code order."""
     theme_set = current_theme_set(session)
     if theme_set is None:
         return []
-    return list(
-        session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id).order_by(Theme.number))
-    )
+    return list(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id, Theme.status.in_(statuses))
+                                .order_by(Theme.number)))
 
 
 def theme_by_code(session: Session, code: str) -> Theme | None:
-    """A current theme ("T2") or subcategory ("T2.3") by its code."""
+    """A current theme ("T2") or subcategory ("T2.3") by its code, whatever its status."""
     theme_set = current_theme_set(session)
     if theme_set is None:
         return None
     return session.scalar(select(Theme).where(Theme.theme_set_id == theme_set.id, Theme.code == code))
 
 
-def subcategories_of(session: Session, theme: Theme) -> list[Theme]:
-    return list(session.scalars(select(Theme).where(Theme.parent_id == theme.id).order_by(Theme.number)))
+def subcategories_of(session: Session, theme: Theme, statuses: tuple[str, ...] = LIVE_STATUSES) -> list[Theme]:
+    # A retired subcategory (left in an older set) may still name a live parent.
+    return list(session.scalars(select(Theme).where(Theme.parent_id == theme.id, Theme.status.in_(statuses),
+                                                    Theme.theme_set_id == theme.theme_set_id)
+                                .order_by(Theme.number)))
 
 
 def theme_suggestions(session: Session, theme: Theme) -> list[Suggestion]:
-    """The statements of a subcategory, or of all a theme's subcategories: dense members
-    first, each by decreasing similarity."""
+    """The statements placed in a subcategory, or in a theme and all its subcategories: dense
+    members first, each by decreasing similarity. Rejected assignments are not members."""
     ids = [theme.id] + [child.id for child in subcategories_of(session, theme)]
     return list(
         session.scalars(
             select(Suggestion)
-            .where(Suggestion.theme_id.in_(ids))
+            .where(Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))
             .options(selectinload(Suggestion.statement).selectinload(Statement.transcript))
             .order_by(Suggestion.outlier, Suggestion.similarity.desc(), Suggestion.statement_id)
         )
     )
+
+
+def active_assignment(session: Session, statement_id: int) -> Suggestion | None:
+    """Where a statement is placed now (suggested or confirmed), if anywhere."""
+    return session.scalar(select(Suggestion).where(Suggestion.statement_id == statement_id,
+                                                   Suggestion.status.in_(ACTIVE_ASSIGNMENT)))
 
 
 def study_participants(session: Session) -> list[str]:
@@ -52,3 +73,18 @@ def study_participants(session: Session) -> list[str]:
         select(Statement.participant).where(Statement.significant.is_(True)).distinct()
     )
     return sorted((p for p in rows if p), key=lambda p: (len(p), p))
+
+
+def theme_decisions(session: Session, theme_id: int) -> list[Decision]:
+    """Every decision that touched a theme, oldest first (the log is small: filtered here, not in SQL JSON)."""
+    return [d for d in session.scalars(select(Decision).order_by(Decision.id)) if theme_id in (d.theme_ids or [])]
+
+
+def memos_on(session: Session, theme_id: int | None = None, statement_ids: list[int] | None = None) -> list[Memo]:
+    query = select(Memo).where(Memo.withdrawn.is_(False)).order_by(Memo.id)
+    if theme_id is not None:
+        query = query.where(Memo.theme_id == theme_id)
+    if statement_ids is not None:
+        query = query.where(Memo.statement_id.in_(statement_ids))
+    return list(session.scalars(query))
+

@@ -7,8 +7,10 @@ the stored, `\\n`-normalised, NFC text, so `text[start:end]` is always the state
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     DateTime,
@@ -19,6 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -133,12 +137,24 @@ class ThemeSet(Base):
     themes: Mapped[list[Theme]] = relationship(back_populates="theme_set", order_by="Theme.number")
 
 
+THEME_STATUSES = ("candidate", "confirmed", "rejected", "merged", "withdrawn")
+ASSIGNMENT_STATUSES = ("suggested", "confirmed", "rejected")
+
+
 class Theme(Base):
-    """A candidate theme or subcategory with its description.
+    """A theme or subcategory with its description; its id is stable for the life of the study.
 
     Two levels, as in published analyses: statements are suggested into subcategories,
     which sit under themes (`parent_id`). `code` names it for people: "T2" is a theme,
-    "T2.3" its third subcategory, largest first.
+    "T2.3" one of its subcategories; a code is given once and never reused.
+
+    A theme outlives theme sets: `theme_set_id` is the newest run it belongs to, so the themes
+    of the current set are the live codebook, and a run carries confirmed, rejected, merged and
+    reviewer-touched themes forward (see pipeline/reconcile.py). `status` is candidate,
+    confirmed, rejected, merged (into `merged_into_id`) or withdrawn (made by a decision that
+    was undone). `reviewer_fields` lists the fields a reviewer set (label, description,
+    parent_id), which no run overwrites. `version` is bumped on every change: a reviewer's
+    form carries the version it showed, and a stale one is a conflict, not a lost update.
     """
 
     __tablename__ = "themes"
@@ -158,13 +174,25 @@ class Theme(Base):
     size: Mapped[int] = mapped_column(Integer)
     participants: Mapped[list] = mapped_column(JSON, default=list)
     cohesion: Mapped[float] = mapped_column(Float)
+    description: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id"))
+    reviewer_fields: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[str | None] = mapped_column(String(100))  # a reviewer, for themes made by a split
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     theme_set: Mapped[ThemeSet] = relationship(back_populates="themes")
     suggestions: Mapped[list[Suggestion]] = relationship(back_populates="theme")
 
+    # SQLAlchemy adds "AND version = :seen" to every UPDATE: two writers cannot both win.
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
+
 
 class Suggestion(Base):
-    """qualflow's suggestion that a statement belongs to a theme; a reviewer confirms or not."""
+    """An assignment of a statement to a theme: suggested by qualflow (with its similarity),
+    confirmed by a reviewer, or rejected by one (kept, so it is never suggested again).
+
+    A statement has at most one suggested-or-confirmed row: its place in the codebook.
+    """
 
     __tablename__ = "suggestions"
     __table_args__ = (UniqueConstraint("theme_id", "statement_id"),)
@@ -176,6 +204,7 @@ class Suggestion(Base):
     # True when the statement lay outside every dense cluster and was placed by nearest centre.
     outlier: Mapped[bool] = mapped_column(Boolean, default=False)
     weak_fit: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="suggested", index=True)
 
     theme: Mapped[Theme] = relationship(back_populates="suggestions")
     statement: Mapped[Statement] = relationship()
@@ -209,3 +238,90 @@ class Replacement(Base):
     placeholder: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))
     found_by: Mapped[str] = mapped_column(String(32))
+
+
+class Reviewer(Base):
+    """A person who may sign in to the review app; only an argon2 hash of the password is kept."""
+
+    __tablename__ = "reviewers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Decision(Base):
+    """One reviewer action, appended to the study's decision log and never changed.
+
+    `before` and `after` are snapshots of everything the action touched (themes, statements
+    with their assignments, memos), so the log alone tells the story and an undo restores
+    `before` exactly. An undo is itself a decision (`undoes_id`), so nothing is rewritten.
+    Updates and deletes are refused by the ORM and, in SQLite, by triggers.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    theme_ids: Mapped[list] = mapped_column(JSON, default=list)
+    statement_ids: Mapped[list] = mapped_column(JSON, default=list)
+    before: Mapped[dict] = mapped_column(JSON, default=dict)
+    after: Mapped[dict] = mapped_column(JSON, default=dict)
+    undoes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+
+
+class Memo(Base):
+    """A reviewer's note on a theme or a statement. Withdrawn (not deleted) when its decision is undone."""
+
+    __tablename__ = "memos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id"), index=True)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(Decision, "before_update")
+@event.listens_for(Decision, "before_delete")
+def _refuse_changing_the_log(_mapper, _connection, target: Decision) -> None:
+    raise AppendOnlyError(f"decision {target.id} is in the append-only log and cannot be changed")
+
+
+# The ORM guard does not stop raw SQL; in SQLite the database itself refuses too.
+for _verb in ("UPDATE", "DELETE"):
+    event.listen(Decision.__table__, "after_create", DDL(
+        f"CREATE TRIGGER IF NOT EXISTS decisions_no_{_verb.lower()} BEFORE {_verb} ON decisions "
+        "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END"
+    ).execute_if(dialect="sqlite"))
+
+
+# Studies created before reviewing existed gain its columns when opened: additive only, nothing
+# is dropped or rewritten. (A change that is not purely additive would deserve Alembic.)
+_REVIEW_COLUMNS = {
+    "themes": {"description": "TEXT", "merged_into_id": "INTEGER REFERENCES themes(id)",
+               "reviewer_fields": "JSON DEFAULT '[]'", "created_by": "VARCHAR(100)",
+               "version": "INTEGER NOT NULL DEFAULT 1"},
+    "suggestions": {"status": "VARCHAR(16) NOT NULL DEFAULT 'suggested'"},
+}
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _add_review_columns(_metadata, connection, **_) -> None:
+    inspector = inspect(connection)
+    for table, columns in _REVIEW_COLUMNS.items():
+        present = {column["name"] for column in inspector.get_columns(table)}
+        for name, definition in columns.items():
+            if name not in present:
+                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+    connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_suggestions_status ON suggestions (status)")

@@ -1,19 +1,39 @@
 """Writing pipeline results into the store, and reading back what the next step needs.
 
 Writes are idempotent: a transcript is stored once per content hash, a theme set once per
-fingerprint, so running the same folder twice stores nothing twice.
+fingerprint, so running the same folder twice stores nothing twice. A new theme set carries
+the reviewed codebook forward rather than replacing it (pipeline/reconcile.py says how).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from dataclasses import dataclass
 
-from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, ThemeSet, Transcript, Turn
+import numpy as np
+from qualflow.models import (
+    Decision,
+    Memo,
+    Pseudonym,
+    Replacement,
+    Statement,
+    Suggestion,
+    Theme,
+    ThemeSet,
+    Transcript,
+    Turn,
+)
+from qualflow.models.codebook import code_order, next_theme_code, refresh_counts
+from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES, current_theme_set
 from qualflow.pipeline.describe import ThemeDescription
 from qualflow.pipeline.ingest import Document
+from qualflow.pipeline.reconcile import (
+    CandidateTheme,
+    ConfirmedTheme,
+    NewGroup,
+    reconcile,
+)
 from qualflow.pipeline.segment import StatementSpan
 from qualflow.pipeline.turns import ParsedTurns
 from sqlalchemy import select
@@ -132,44 +152,137 @@ class ClusteredGroup:
     parents: list[int]  # parents[k]: the theme of subcategory k
 
 
+def _reviewed_theme_ids(session: Session) -> set[int]:
+    """Themes a reviewer has engaged with: any status but candidate, named in a decision, made
+    by a split, or written about. Their membership is the reviewer's, not the clusterer's."""
+    reviewed = set(session.scalars(select(Theme.id).where(Theme.status != "candidate")))
+    reviewed |= set(session.scalars(select(Theme.id).where(Theme.created_by.is_not(None))))
+    reviewed |= {m for m in session.scalars(select(Memo.theme_id).where(Memo.withdrawn.is_(False))) if m}
+    for theme_ids in session.scalars(select(Decision.theme_ids)):
+        reviewed |= set(theme_ids or [])
+    return reviewed
+
+
+def _codebook(session: Session, statement_ids: list[int]):
+    """What the previous run and the reviewers left: pinned statements, confirmed themes that
+    receive statements, candidates to match, rejected pairs, themes to carry forward."""
+    current = current_theme_set(session)
+    themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == current.id))) if current else []
+    by_id = {t.id: t for t in themes}
+    reviewed = _reviewed_theme_ids(session)
+    confirmed_ids = {t.id for t in themes if t.status == "confirmed"
+                     or (t.status in LIVE_STATUSES and t.parent_id and by_id[t.parent_id].status == "confirmed")}
+    clustered = set(statement_ids)  # filtered here: an IN list of every statement could pass SQLite's limit
+    rows = [r for r in session.scalars(select(Suggestion)) if r.statement_id in clustered]
+    active = [r for r in rows if r.status in ACTIVE_ASSIGNMENT]
+    pinned = {r.statement_id for r in active
+              if r.status == "confirmed" or r.theme_id in confirmed_ids or r.theme_id in reviewed}
+    members: dict[int, set[int]] = {}  # a theme's statements, its subcategories' included
+    direct: dict[int, set[int]] = {}
+    for r in active:
+        members.setdefault(r.theme_id, set()).add(r.statement_id)
+        direct.setdefault(r.theme_id, set()).add(r.statement_id)
+        parent = by_id[r.theme_id].parent_id if r.theme_id in by_id else None
+        if parent:
+            members.setdefault(parent, set()).add(r.statement_id)
+    # Reviewed candidates receive new statements too (a reviewer shaped them: they should grow rather
+    # than see a twin appear beside them), always at the lowest level: a theme with subcategories
+    # receives none itself.
+    parents = {t.parent_id for t in themes if t.status in LIVE_STATUSES and t.parent_id}
+    confirmed = [ConfirmedTheme(t.id, t.question, sorted(m for m in direct.get(t.id, ()) if m in pinned))
+                 for t in themes if t.status in LIVE_STATUSES and (t.id in confirmed_ids or t.id in reviewed)
+                 and t.id not in parents]
+    # A reviewed subcategory keeps its members as they are; a reviewed top-level candidate is
+    # still matched, so that its unreviewed subcategories stay under it.
+    candidates = [CandidateTheme(t.id, t.level, t.question, frozenset(members.get(t.id, set()) - pinned))
+                  for t in themes if t.status == "candidate" and t.id not in confirmed_ids
+                  and (t.level == "theme" or t.id not in reviewed)]
+    carried = [t for t in themes if t.id in reviewed or t.id in confirmed_ids]
+    rejected = {(r.theme_id, r.statement_id) for r in rows if r.status == "rejected"}
+    return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}
+
+
 def store_theme_set(session: Session, fingerprint: str, encoder_id: str, settings: dict,
-                    groups: list[ClusteredGroup]) -> ThemeSet:
-    """Store each group's themes and subcategories, and one suggestion per statement, into its
-    subcategory. With questions, codes carry the question's number: "Q2-T1.3"."""
+                    groups: list[ClusteredGroup], ids: list[int], vectors: np.ndarray) -> ThemeSet:
+    """Record this run's themes, carrying the reviewed codebook forward (see pipeline/reconcile.py).
+    With questions, codes carry the question's number: "Q2-T1.3". `vectors` (rows for `ids`, in
+    the clusterer's space) place new statements by similarity."""
+    statement_ids = [s.id for g in groups for s in g.statements]
+    by_id, pinned, confirmed, candidates, carried, rejected, known = _codebook(session, statement_ids)
+    new_groups = [NewGroup(g.question, [s.id for s in g.statements], [a.theme_number for a in g.assignments],
+                           [a.similarity for a in g.assignments], [a.outlier for a in g.assignments],
+                           [a.weak_fit for a in g.assignments], g.parents) for g in groups]
+    plan = reconcile(ids, vectors, new_groups, pinned, confirmed, candidates, rejected, known)
     theme_set = ThemeSet(fingerprint=fingerprint, encoder_id=encoder_id, settings=settings,
-                         n_statements=sum(len(g.statements) for g in groups))
+                         n_statements=len(statement_ids))
     session.add(theme_set)
     session.flush()
-    number = 0
-    for q, group in enumerate(groups, start=1):
+    order = iter(range(1_000_000, 2_000_000))  # provisional numbers, unique until the final numbering
+
+    def into_this_set(theme: Theme) -> None:
+        theme.theme_set_id, theme.number = theme_set.id, next(order)
+
+    for theme in carried:
+        into_this_set(theme)
+    # Free statements lose their old suggestion first: deletes flush before the new rows go in.
+    placed = set(plan.into_confirmed) | {s for p in plan.groups for s in p.placed} | set(plan.unplaced)
+    for row in session.scalars(select(Suggestion).where(Suggestion.status == "suggested")):
+        if row.statement_id in placed:
+            session.delete(row)
+    session.flush()
+    for statement_id, (theme_id, similarity) in plan.into_confirmed.items():
+        session.add(Suggestion(theme_id=theme_id, statement_id=statement_id, similarity=similarity))
+    for q, (group, group_plan) in enumerate(zip(groups, plan.groups), start=1):
         prefix = f"Q{q}-" if group.question is not None else ""
-        sizes = Counter(a.theme_number for a in group.assignments)
-
-        def record(description: ThemeDescription, code: str, level: str, size: int, parent=None) -> Theme:
-            nonlocal number
-            number += 1
-            theme = Theme(
-                theme_set_id=theme_set.id, number=number, code=prefix + code, level=level, parent_id=parent,
-                question=group.question, label=description.label, keywords=description.keywords,
-                exemplar_statement_ids=[group.statements[i].id for i in description.exemplars], size=size,
-                participants=description.participants, cohesion=round(description.cohesion, 4),
-            )
-            session.add(theme)
-            return theme
-
-        top = [record(d, f"T{t + 1}", "theme", sum(sizes[k] for k, p in enumerate(group.parents) if p == t))
-               for t, d in enumerate(group.themes)]
+        used = {k for k, *_ in group_plan.placed.values()}
+        tops: dict[int, Theme] = {}
+        for t, description in enumerate(group.themes):
+            if not any(group.parents[k] == t for k in used):
+                continue
+            theme = _describe(session, group, description, by_id.get(group_plan.theme_theme[t]),
+                              lambda prefix=prefix: next_theme_code(session, prefix=prefix), "theme", None)
+            into_this_set(theme)
+            tops[t] = theme
         session.flush()
-        below: Counter = Counter()
-        subs = []
+        subs: dict[int, Theme] = {}
         for k, description in enumerate(group.subcategories):  # largest first: T1.1 is T1's largest
-            parent = group.parents[k]
-            below[parent] += 1
-            subs.append(record(description, f"T{parent + 1}.{below[parent]}", "subcategory", sizes[k], top[parent].id))
-        session.flush()
-        for statement, assignment in zip(group.statements, group.assignments):
-            session.add(Suggestion(theme_id=subs[assignment.theme_number].id, statement_id=statement.id,
-                                   similarity=round(float(assignment.similarity), 4), outlier=assignment.outlier,
-                                   weak_fit=assignment.weak_fit))
-        session.flush()
+            if k not in used:
+                continue
+            parent = tops[group.parents[k]]
+            theme = _describe(session, group, description, by_id.get(group_plan.subcategory_theme[k]),
+                              lambda parent=parent: next_theme_code(session, parent.code), "subcategory", parent.id)
+            into_this_set(theme)
+            subs[k] = theme
+            session.flush()
+        for statement_id, (k, similarity, outlier, weak_fit) in group_plan.placed.items():
+            session.add(Suggestion(theme_id=subs[k].id, statement_id=statement_id, similarity=round(float(similarity), 4),
+                                   outlier=bool(outlier), weak_fit=bool(weak_fit)))
+    session.flush()
+    final = sorted(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id)),
+                   key=lambda t: (t.level != "theme", code_order(t.code)))
+    for number, theme in enumerate(final, start=1):
+        theme.number = number
+    refresh_counts(session, [t.id for t in final])
     return theme_set
+
+
+def _describe(session: Session, group: ClusteredGroup, description: ThemeDescription, previous: Theme | None,
+              new_code, level: str, parent_id: int | None) -> Theme:
+    """The previous theme this cluster continues, freshly described (reviewer-set fields kept), or a new one."""
+    exemplars = [group.statements[i].id for i in description.exemplars]
+    if previous is None:
+        theme = Theme(theme_set_id=None, number=0, code=new_code(), level=level, parent_id=parent_id,
+                      question=group.question, label=description.label, keywords=description.keywords,
+                      exemplar_statement_ids=exemplars, size=0, participants=[],
+                      cohesion=round(description.cohesion, 4))
+        session.add(theme)
+        return theme
+    kept = set(previous.reviewer_fields or [])
+    if "label" not in kept:
+        previous.label = description.label
+    if "parent_id" not in kept and level == "subcategory" and previous.parent_id != parent_id:
+        previous.parent_id = parent_id
+        previous.code = new_code()  # "T3.2" under T3: a code always names its parent
+    previous.keywords, previous.exemplar_statement_ids = description.keywords, exemplars
+    previous.cohesion = round(description.cohesion, 4)
+    return previous

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, Transcript
 from qualflow.models.queries import (
+    ACTIVE_ASSIGNMENT,
     current_theme_set,
     current_themes,
     study_participants,
@@ -64,6 +65,7 @@ def statement_rows(session: Session, theme: Theme) -> list[dict]:
             "similarity": suggestion.similarity,
             "outlier": suggestion.outlier,
             "weak_fit": suggestion.weak_fit,
+            "assignment": suggestion.status,
             "text": suggestion.statement.text,
         }
         for suggestion in theme_suggestions(session, theme)
@@ -81,10 +83,10 @@ def assignment_rows(session: Session) -> list[dict]:
     (de-identified), its subcategory and theme, and how well it fits."""
     rows = []
     for theme in current_themes(session):
-        if theme.level != "subcategory":
-            continue
+        # A reviewer's split can place statements straight into a top-level theme.
         parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
-        for suggestion in session.scalars(select(Suggestion).where(Suggestion.theme_id == theme.id)
+        for suggestion in session.scalars(select(Suggestion).where(Suggestion.theme_id == theme.id,
+                                                                   Suggestion.status.in_(ACTIVE_ASSIGNMENT))
                                           .options(selectinload(Suggestion.statement)
                                                    .selectinload(Statement.transcript))):
             statement = suggestion.statement
@@ -147,7 +149,8 @@ def fit_summary(session: Session) -> dict:
     if theme_set is None:
         return {"statements": 0, "placed_by_nearest_theme": 0, "weak_fits": 0, "weak_fit_share": 0.0}
     ids = [t.id for t in theme_set.themes]
-    rows = session.execute(select(Suggestion.outlier, Suggestion.weak_fit).where(Suggestion.theme_id.in_(ids))).all()
+    rows = session.execute(select(Suggestion.outlier, Suggestion.weak_fit).where(
+        Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))).all()
     weak = sum(1 for _, w in rows if w)
     return {"statements": len(rows), "placed_by_nearest_theme": sum(1 for o, _ in rows if o), "weak_fits": weak,
             "weak_fit_share": round(weak / len(rows), 4) if rows else 0.0}
@@ -176,6 +179,7 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
     for row in rows:
         for item in [row] + row["subcategories"]:
             name = f"**{_md(item['label'])}**" if item["level"] == "theme" else f"↳ {_md(item['label'])}"
+            name += " (confirmed)" if item["status"] == "confirmed" else ""
             lines.append(f"| {item['code']} | {name} | {_md(', '.join(item['keywords'][:6]))} | {item['statements']} "
                          f"| {item['participants_covered']} | {item['cohesion']:.2f} |")
     for row in rows:

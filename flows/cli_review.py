@@ -1,0 +1,286 @@
+"""`qualflow review …` and `qualflow audit THEME`: scripted review, accounts, and the web app.
+
+Each command is one reviewer action from qualflow.review.actions, attributed to `--as NAME`
+(default: $QUALFLOW_REVIEWER or your login name) and appended to the decision log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+review_app = typer.Typer(help="Review suggested themes: every action is logged and respected by later runs.",
+                         no_args_is_help=True)
+console = Console()
+
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
+]
+DEFAULT_DATA = Path("qualflow-data")
+ReviewerOption = Annotated[str | None, typer.Option("--as", help="Reviewer name for the log "
+                                                    "(default: $QUALFLOW_REVIEWER or your login name).")]
+ThemeArgument = Annotated[str, typer.Argument(help="A theme code (T2, T2.3, Q1-T2) from `qualflow themes`.")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"qualflow: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _reviewer(name: str | None) -> str:
+    return name or os.environ.get("QUALFLOW_REVIEWER") or getpass.getuser()
+
+
+def _store(data: Path):
+    from qualflow.models import Store, default_database_url
+    from qualflow.models.store import DATABASE_FILE
+
+    if not (data / DATABASE_FILE).is_file():
+        _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
+    return Store(default_database_url(data))
+
+
+@contextmanager
+def _deciding(data: Path):
+    """A session whose ReviewErrors print as one line (exit 2); the decision is echoed on success."""
+    from qualflow.review.actions import ReviewError
+
+    try:
+        with _store(data).session() as session:
+            yield session
+    except ReviewError as error:
+        _fail(str(error))
+
+
+def _theme_id(session, code: str) -> int:
+    from qualflow.models.queries import theme_by_code
+
+    code = code.strip().upper()
+    code = code if code.startswith(("T", "Q")) else "T" + code
+    if not re.fullmatch(r"(?:Q\d+-)?T\d+(?:\.\d+)?", code):
+        _fail(f"'{code}' is not a theme code like T2 or T2.3 (see `qualflow themes`)")
+    theme = theme_by_code(session, code)
+    if theme is None:
+        _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
+    return theme.id
+
+
+def _done(decision) -> None:
+    console.print(f"decision #{decision.id} by {decision.reviewer}: {decision.summary}", highlight=False)
+
+
+@review_app.command()
+def accept(theme: ThemeArgument, data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Confirm a theme: later runs keep its id, name and members and suggest new statements into it."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.accept(session, _reviewer(reviewer), _theme_id(session, theme)))
+
+
+@review_app.command()
+def reject(theme: ThemeArgument, data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Reject a theme (and its subcategories); its statements go elsewhere in the next run."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.reject(session, _reviewer(reviewer), _theme_id(session, theme)))
+
+
+@review_app.command()
+def rename(theme: ThemeArgument, label: Annotated[str, typer.Argument(help="The new name.")],
+           description: Annotated[str | None, typer.Option("--description", help="A description.")] = None,
+           data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Rename a theme (and optionally describe it); later runs keep the name."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.rename(session, _reviewer(reviewer), _theme_id(session, theme), label, description))
+
+
+@review_app.command()
+def merge(themes: Annotated[list[str], typer.Argument(help="Themes to merge (same level).")],
+          into: Annotated[str, typer.Option("--into", help="The theme they merge into.")],
+          data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Merge themes into another; they stay merged in later runs."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.merge(session, _reviewer(reviewer), [_theme_id(session, t) for t in themes],
+                            _theme_id(session, into)))
+
+
+@review_app.command()
+def split(theme: ThemeArgument,
+          statements: Annotated[str | None, typer.Option("--statements", help="Statement ids to move out: 12,15,40.")] = None,
+          label: Annotated[str | None, typer.Option("--label", help="The new theme's name.")] = None,
+          suggest: Annotated[bool, typer.Option("--suggest", help="Only print a two-way sub-clustering.")] = False,
+          data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Split statements off into a new theme, or (--suggest) print a suggested split."""
+    from qualflow.review import actions
+    from qualflow.review.split_suggestion import suggest_split
+
+    with _deciding(data) as session:
+        theme_id = _theme_id(session, theme)
+        if suggest:
+            for n, group in enumerate(suggest_split(session, theme_id), start=1):
+                console.print(f"group {n} ({len(group)}): {','.join(map(str, group))}", highlight=False)
+            return
+        if not statements or not label:
+            _fail("give --statements ID,ID… and --label NAME (or --suggest)")
+        ids = [int(i) for i in re.findall(r"\d+", statements)]
+        _done(actions.split(session, _reviewer(reviewer), theme_id, ids, label))
+
+
+@review_app.command()
+def move(statement: Annotated[int, typer.Argument(help="Statement id (see `qualflow show`).")],
+         theme: ThemeArgument, data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Move a statement into another theme (confirmed there)."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.move(session, _reviewer(reviewer), statement, _theme_id(session, theme)))
+
+
+@review_app.command()
+def confirm(statement: Annotated[int, typer.Argument(help="Statement id.")], data: DataOption = DEFAULT_DATA,
+            reviewer: ReviewerOption = None) -> None:
+    """Confirm a statement's suggested theme."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.confirm_assignment(session, _reviewer(reviewer), statement))
+
+
+@review_app.command("take-out")
+def take_out(statement: Annotated[int, typer.Argument(help="Statement id.")], data: DataOption = DEFAULT_DATA,
+             reviewer: ReviewerOption = None) -> None:
+    """Reject a statement's assignment: it is never suggested into that theme again."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.reject_assignment(session, _reviewer(reviewer), statement))
+
+
+@review_app.command("not-significant")
+def not_significant(statement: Annotated[int, typer.Argument(help="Statement id.")], data: DataOption = DEFAULT_DATA,
+                    reviewer: ReviewerOption = None) -> None:
+    """Mark a statement as not significant: it leaves every theme and is not clustered again."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.mark_not_significant(session, _reviewer(reviewer), statement))
+
+
+@review_app.command()
+def parent(theme: ThemeArgument,
+           under: Annotated[str | None, typer.Argument(help="The parent theme; leave out for top level.")] = None,
+           data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Put a theme under a parent theme, or (no parent) make it a top-level theme."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.set_parent(session, _reviewer(reviewer), _theme_id(session, theme),
+                                 _theme_id(session, under) if under else None))
+
+
+@review_app.command()
+def memo(text: Annotated[str, typer.Argument(help="The memo.")],
+         theme: Annotated[str | None, typer.Option("--theme", help="A theme code.")] = None,
+         statement: Annotated[int | None, typer.Option("--statement", help="A statement id.")] = None,
+         data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Write a memo on a theme or a statement."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.write_memo(session, _reviewer(reviewer), text,
+                                 theme_id=_theme_id(session, theme) if theme else None, statement_id=statement))
+
+
+@review_app.command()
+def undo(data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+    """Undo the last decision (itself logged as a decision)."""
+    from qualflow.review.undo import undo as undo_last
+
+    with _deciding(data) as session:
+        _done(undo_last(session, _reviewer(reviewer)))
+
+
+@review_app.command("add-reviewer")
+def add_reviewer(name: Annotated[str, typer.Argument(help="The reviewer's sign-in name.")],
+                 password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                              help="Read the password from standard input.")] = False,
+                 data: DataOption = DEFAULT_DATA) -> None:
+    """Add a reviewer account for the web app (the password is stored as an argon2 hash)."""
+    from qualflow.review.accounts import add_reviewer as add
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _deciding(data) as session:
+        add(session, name, password)
+    console.print(f"reviewer {name} added", highlight=False)
+
+
+@review_app.command()
+def serve(data: DataOption = DEFAULT_DATA,
+          host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port")] = 8765,
+          no_login: Annotated[bool, typer.Option("--no-login", help="No sign-in (only on 127.0.0.1); decisions "
+                                                 "are attributed to your login name.")] = False) -> None:
+    """Start the review web app (http://127.0.0.1:8765 by default)."""
+    from qualflow.review.actions import ReviewError
+    from qualflow.review.server import UnsafeBind, check_bind
+    from qualflow.review.server import serve as run_server
+
+    _store(data).dispose()
+    try:
+        check_bind(host, not no_login)
+        console.print(f"qualflow review on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+        run_server(data, host, port, login=not no_login)
+    except (UnsafeBind, ReviewError) as error:
+        _fail(str(error))
+
+
+def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False) -> None:
+    """A theme's full decision history, and its statements with transcript and offsets."""
+    from qualflow.models import Theme
+    from qualflow.models.queries import theme_decisions
+    from qualflow.pipeline.report import statement_rows
+
+    with _store(data).session() as session:
+        theme_row = session.get(Theme, _theme_id(session, theme))
+        history = [{"id": d.id, "at": d.at.isoformat(), "reviewer": d.reviewer, "action": d.action,
+                    "summary": d.summary, "undoes": d.undoes_id, "before": d.before, "after": d.after}
+                   for d in theme_decisions(session, theme_row.id)]
+        rows = statement_rows(session, theme_row)
+        head = {"id": theme_row.id, "code": theme_row.code, "label": theme_row.label, "status": theme_row.status}
+    if as_json:
+        typer.echo(json.dumps({**head, "decisions": history, "statements": rows}, ensure_ascii=False, indent=2))
+        return
+    console.print(f"{head['code']} “{head['label']}” ({head['status']}, id {head['id']})", highlight=False)
+    table = Table(title="Decisions")
+    for column in ("#", "when (UTC)", "who", "what"):
+        table.add_column(column, overflow="fold")
+    for d in history:
+        table.add_row(str(d["id"]), d["at"][:19].replace("T", " "), d["reviewer"], d["summary"])
+    console.print(table)
+    table = Table(title=f"Statements ({len(rows)})")
+    for column in ("id", "participant", "transcript", "start–end", "statement"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["statement_id"]), row["participant"] or "", row["transcript"],
+                      f"{row['start']}–{row['end']}", row["text"])
+    console.print(table)

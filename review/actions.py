@@ -1,0 +1,324 @@
+"""Reviewer actions. Each one changes the codebook and appends one Decision to the log.
+
+Every action goes through `_decide`: it checks the theme versions the reviewer saw, snapshots
+what it will touch, makes the change, snapshots again and writes the decision. The web app
+and the CLI call these functions and nothing else, so both leave the same trail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from qualflow.models import Decision, Memo, Statement, Suggestion, Theme
+from qualflow.models.codebook import next_theme_code, next_theme_number, refresh_counts
+from qualflow.models.queries import (
+    ACTIVE_ASSIGNMENT,
+    LIVE_STATUSES,
+    active_assignment,
+    theme_decisions,
+)
+from qualflow.review.state import capture
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+NOT_SIGNIFICANT = "reviewer: not significant"
+
+
+class ReviewError(Exception):
+    """A request that cannot be done as asked; the message is shown to the reviewer as is."""
+
+
+class ConflictError(ReviewError):
+    """Someone else changed a theme after this reviewer looked at it."""
+
+
+def _conflict_message(session: Session, theme: Theme) -> str:
+    last = (theme_decisions(session, theme.id) or [None])[-1]
+    latest = f" Latest decision on it: {last.reviewer}, {last.summary} ({last.at:%Y-%m-%d %H:%M} UTC)." if last else ""
+    return (f"Conflict: {theme.code} “{theme.label}” was changed after you opened it, by another reviewer "
+            f"or a batch run.{latest} "
+            "Nothing was saved; reload the page to see the change, then decide again.")
+
+
+def _check_versions(session: Session, expected: dict[int, int] | None) -> None:
+    for theme_id, version in (expected or {}).items():
+        theme = _theme(session, theme_id)
+        if version is not None and theme.version != int(version):
+            raise ConflictError(_conflict_message(session, theme))
+
+
+def _theme(session: Session, theme_id: int, live: bool = False) -> Theme:
+    theme = session.get(Theme, int(theme_id))
+    if theme is None:
+        raise ReviewError(f"no theme with id {theme_id}")
+    if live and theme.status not in LIVE_STATUSES:
+        raise ReviewError(f"{theme.code} is {theme.status}; only candidate or confirmed themes can be changed")
+    return theme
+
+
+def _assignment(session: Session, statement_id: int) -> Suggestion:
+    if session.get(Statement, int(statement_id)) is None:
+        raise ReviewError(f"no statement with id {statement_id}")
+    row = active_assignment(session, int(statement_id))
+    if row is None:
+        raise ReviewError(f"statement {statement_id} is not in any theme")
+    return row
+
+
+def _decide(session: Session, reviewer: str, action: str, summary: str, change: Callable[[], dict | None], *,
+            themes=(), statements=(), expected: dict[int, int] | None = None) -> Decision:
+    """Run `change` and log it. `change` may return {"themes": [...], "memos": [...], "summary": str}
+    naming what it created; created things are recorded as absent (withdrawn) before."""
+    if not reviewer:
+        raise ReviewError("a decision needs a reviewer name")
+    try:
+        _check_versions(session, expected)
+        before = capture(session, themes, statements)
+        created = change() or {}
+        touched = set(themes) | set(created.get("themes", []))
+        parents = {session.get(Theme, i).parent_id for i in touched}
+        refresh_counts(session, touched | {p for p in parents if p})
+        after = capture(session, touched | {p for p in parents if p}, statements, created.get("memos", []))
+        for theme_id in created.get("themes", []):
+            before["themes"][str(theme_id)] = {**after["themes"][str(theme_id)], "status": "withdrawn"}
+        for memo_id in created.get("memos", []):
+            before["memos"][str(memo_id)] = {"withdrawn": True}
+        for theme_id in set(after["themes"]) - set(before["themes"]):  # parents touched by counts only
+            before["themes"][theme_id] = after["themes"][theme_id]
+        decision = Decision(reviewer=reviewer, action=action, summary=created.get("summary", summary),
+                            theme_ids=sorted(int(i) for i in after["themes"]), statement_ids=sorted(set(statements)),
+                            before=before, after=after)
+        session.add(decision)
+        session.flush()
+    except StaleDataError as error:  # another writer committed between our read and our write
+        raise ConflictError("Conflict: a theme you changed was changed by someone else at the same moment. "
+                            "Nothing was saved; reload and decide again.") from error
+    return decision
+
+
+def accept(session: Session, reviewer: str, theme_id: int, expected=None) -> Decision:
+    theme = _theme(session, theme_id)
+    if theme.status not in ("candidate", "rejected"):
+        raise ReviewError(f"{theme.code} is {theme.status}; only a candidate or rejected theme can be accepted")
+
+    def change():
+        theme.status = "confirmed"
+
+    return _decide(session, reviewer, "accept", f"accepted {theme.code} “{theme.label}”", change,
+                   themes=[theme.id], expected=expected)
+
+
+def reject(session: Session, reviewer: str, theme_id: int, expected=None) -> Decision:
+    """The theme and its subcategories are not themes: their statements are released (each
+    assignment rejected, so no later run puts them back) and suggested elsewhere by the next run."""
+    theme = _theme(session, theme_id, live=True)
+    family = [theme] + list(session.scalars(select(Theme).where(Theme.parent_id == theme.id,
+                                                                 Theme.status.in_(LIVE_STATUSES))))
+    rows = list(session.scalars(select(Suggestion).where(Suggestion.theme_id.in_([t.id for t in family]),
+                                                         Suggestion.status.in_(ACTIVE_ASSIGNMENT))))
+
+    def change():
+        for member in family:
+            member.status = "rejected"
+        for row in rows:
+            row.status = "rejected"
+
+    return _decide(session, reviewer, "reject", f"rejected {theme.code} “{theme.label}”", change,
+                   themes=[t.id for t in family], statements=[r.statement_id for r in rows], expected=expected)
+
+
+def rename(session: Session, reviewer: str, theme_id: int, label: str, description: str | None = None,
+           expected=None) -> Decision:
+    theme = _theme(session, theme_id)
+    label = " ".join((label or "").split())
+    if not label or len(label) > 300:
+        raise ReviewError("a theme's name must have 1 to 300 characters")
+    old = theme.label
+
+    def change():
+        theme.label = label
+        fields = set(theme.reviewer_fields or []) | {"label"}
+        if description is not None:
+            theme.description = description.strip() or None
+            fields.add("description")
+        theme.reviewer_fields = sorted(fields)
+
+    return _decide(session, reviewer, "rename", f"renamed {theme.code} “{old}” to “{label}”", change,
+                   themes=[theme.id], expected=expected)
+
+
+def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int, expected=None) -> Decision:
+    """Merge the sources into the target: their statements and subcategories move to it, and they
+    stay merged (`merged_into_id`) in every later run."""
+    target = _theme(session, target_id, live=True)
+    sources = [_theme(session, i, live=True) for i in dict.fromkeys(int(i) for i in source_ids)]
+    if not sources or target.id in {s.id for s in sources}:
+        raise ReviewError("pick one or more themes to merge into a different theme")
+    if any(s.level != target.level for s in sources):
+        raise ReviewError("only themes of the same level can be merged (a theme with a theme, "
+                          "a subcategory with a subcategory)")
+    source_ids = [s.id for s in sources]
+    rows = list(session.scalars(select(Suggestion).where(Suggestion.theme_id.in_(source_ids),
+                                                         Suggestion.status.in_(ACTIVE_ASSIGNMENT))))
+    children = list(session.scalars(select(Theme).where(Theme.parent_id.in_(source_ids))))
+    barred = set(session.scalars(select(Suggestion.statement_id).where(Suggestion.theme_id == target.id)))
+
+    def change():
+        for row in rows:
+            # A statement once rejected from the target stays out of it: that decision stands.
+            if row.statement_id in barred:
+                row.status = "rejected"
+            else:
+                row.theme_id = target.id
+        for child in children:
+            child.parent_id = target.id
+        for source in sources:
+            source.status, source.merged_into_id = "merged", target.id
+
+    names = ", ".join(s.code for s in sources)
+    return _decide(session, reviewer, "merge", f"merged {names} into {target.code} “{target.label}”", change,
+                   themes=source_ids + [target.id] + [c.id for c in children],
+                   statements=[r.statement_id for r in rows], expected=expected)
+
+
+def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[int], label: str,
+          expected=None) -> Decision:
+    """Move the picked statements out into a new theme beside this one (same level and parent).
+    A reviewer made it, so it is confirmed and its statements are confirmed members."""
+    theme = _theme(session, theme_id, live=True)
+    label = " ".join((label or "").split())
+    if not label:
+        raise ReviewError("give the new theme a name")
+    family = {theme.id} | set(session.scalars(select(Theme.id).where(Theme.parent_id == theme.id)))
+    rows = [_assignment(session, i) for i in dict.fromkeys(int(i) for i in statement_ids)]
+    if not rows or any(row.theme_id not in family for row in rows):
+        raise ReviewError(f"pick statements that are in {theme.code} to split off")
+    if len(rows) == theme.size:
+        raise ReviewError("a split must leave some statements behind (rename the theme instead)")
+
+    def change():
+        parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
+        prefix = re.match(r"(Q\d+-)?", theme.code).group(0)
+        new = Theme(theme_set_id=theme.theme_set_id, number=next_theme_number(session, theme.theme_set_id),
+                    code=next_theme_code(session, parent.code if parent else None, prefix), level=theme.level,
+                    question=theme.question, status="confirmed", parent_id=theme.parent_id, label=label,
+                    keywords=[], exemplar_statement_ids=[], size=0, participants=[], cohesion=0.0,
+                    reviewer_fields=["label"], created_by=reviewer)
+        session.add(new)
+        session.flush()
+        for row in rows:
+            row.status = "rejected"
+            session.add(Suggestion(theme_id=new.id, statement_id=row.statement_id, similarity=row.similarity,
+                                   outlier=row.outlier, weak_fit=row.weak_fit, status="confirmed"))
+        return {"themes": [new.id], "summary": f"split {len(rows)} statements of {theme.code} into {new.code} “{label}”"}
+
+    return _decide(session, reviewer, "split", "", change, themes=list(family),
+                   statements=[r.statement_id for r in rows], expected=expected)
+
+
+def move(session: Session, reviewer: str, statement_id: int, target_id: int, expected=None) -> Decision:
+    """Place a statement in another theme, confirmed; its old assignment is rejected for good."""
+    target = _theme(session, target_id, live=True)
+    row = _assignment(session, statement_id)
+    if row.theme_id == target.id:
+        raise ReviewError(f"statement {statement_id} is already in {target.code}")
+    source = session.get(Theme, row.theme_id)
+    existing = session.scalar(select(Suggestion).where(Suggestion.theme_id == target.id,
+                                                       Suggestion.statement_id == row.statement_id))
+
+    def change():
+        row.status = "rejected"
+        if existing is not None:  # once rejected from the target; a reviewer's move overrides that
+            existing.status = "confirmed"
+        else:
+            session.add(Suggestion(theme_id=target.id, statement_id=row.statement_id, similarity=row.similarity,
+                                   outlier=False, weak_fit=False, status="confirmed"))
+
+    return _decide(session, reviewer, "move", f"moved statement {statement_id} from {source.code} to {target.code}",
+                   change, themes=[source.id, target.id], statements=[row.statement_id], expected=expected)
+
+
+def confirm_assignment(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
+    row = _assignment(session, statement_id)
+    if row.status == "confirmed":
+        raise ReviewError(f"statement {statement_id} is already confirmed")
+    theme = session.get(Theme, row.theme_id)
+
+    def change():
+        row.status = "confirmed"
+
+    return _decide(session, reviewer, "confirm", f"confirmed statement {statement_id} in {theme.code}", change,
+                   themes=[theme.id], statements=[row.statement_id], expected=expected)
+
+
+def reject_assignment(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
+    row = _assignment(session, statement_id)
+    theme = session.get(Theme, row.theme_id)
+
+    def change():
+        row.status = "rejected"
+
+    return _decide(session, reviewer, "reject-assignment", f"took statement {statement_id} out of {theme.code}",
+                   change, themes=[theme.id], statements=[row.statement_id], expected=expected)
+
+
+def mark_not_significant(session: Session, reviewer: str, statement_id: int) -> Decision:
+    statement = session.get(Statement, int(statement_id))
+    if statement is None or not statement.significant:
+        raise ReviewError(f"statement {statement_id} is not a significant statement")
+    rows = list(session.scalars(select(Suggestion).where(Suggestion.statement_id == statement.id,
+                                                         Suggestion.status.in_(ACTIVE_ASSIGNMENT))))
+
+    def change():
+        statement.significant, statement.excluded_reason = False, NOT_SIGNIFICANT
+        for row in rows:
+            session.delete(row)
+
+    return _decide(session, reviewer, "not-significant", f"marked statement {statement_id} not significant",
+                   change, themes=[r.theme_id for r in rows], statements=[statement.id])
+
+
+def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | None, expected=None) -> Decision:
+    """Put a theme under another (it becomes a subcategory) or, with None, at the top level."""
+    theme = _theme(session, theme_id, live=True)
+    parent = _theme(session, parent_id, live=True) if parent_id else None
+    if parent is not None and (parent.id == theme.id or parent.level != "theme" or parent.parent_id):
+        raise ReviewError("the parent must be another top-level theme")
+    if parent is not None and session.scalar(select(Theme.id).where(Theme.parent_id == theme.id,
+                                                                    Theme.status.in_(LIVE_STATUSES))):
+        raise ReviewError(f"{theme.code} has subcategories of its own; only two levels are kept")
+    old_parent = theme.parent_id
+
+    def change():
+        prefix = re.match(r"(Q\d+-)?", theme.code).group(0)
+        theme.code = next_theme_code(session, parent.code if parent else None, prefix)
+        theme.parent_id, theme.level = (parent.id, "subcategory") if parent else (None, "theme")
+        theme.reviewer_fields = sorted(set(theme.reviewer_fields or []) | {"parent_id"})
+        return {"summary": f"put {theme.code} under {parent.code}" if parent else f"made {theme.code} a top-level theme"}
+
+    return _decide(session, reviewer, "set-parent", "", change,
+                   themes=[t for t in (theme.id, old_parent, parent_id) if t], expected=expected)
+
+
+def write_memo(session: Session, reviewer: str, text: str, theme_id: int | None = None,
+               statement_id: int | None = None) -> Decision:
+    text = (text or "").strip()
+    if not text or (theme_id is None) == (statement_id is None):
+        raise ReviewError("a memo needs text and either a theme or a statement")
+    if theme_id is not None:
+        where = _theme(session, theme_id).code
+    elif session.get(Statement, int(statement_id)) is None:
+        raise ReviewError(f"no statement with id {statement_id}")
+    else:
+        where = f"statement {statement_id}"
+
+    def change():
+        memo = Memo(theme_id=theme_id, statement_id=statement_id, reviewer=reviewer, text=text)
+        session.add(memo)
+        session.flush()
+        return {"memos": [memo.id]}
+
+    return _decide(session, reviewer, "memo", f"wrote a memo on {where}", change,
+                   themes=[theme_id] if theme_id else [], statements=[statement_id] if statement_id else [])

@@ -1,0 +1,282 @@
+"""The review web app: FastAPI routes over review/actions.py, Jinja2 templates (autoescaped).
+
+Safety: reviewers sign in (argon2 hashes) unless the server only listens on this machine and
+login is turned off; every form carries a per-session CSRF token; every page is served with a
+strict Content-Security-Policy (no inline script); transcripts are read by id from the study
+database, and no endpoint takes a file path.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hmac
+import ipaddress
+import secrets
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from qualflow.models import Store, Theme, Transcript, default_database_url
+from qualflow.models.queries import memos_on, theme_decisions
+from qualflow.review import actions
+from qualflow.review.accounts import check_password, has_reviewers
+from qualflow.review.actions import ConflictError, ReviewError
+from qualflow.review.pages import (
+    PAGE_SIZE,
+    Filters,
+    choices,
+    search_statements,
+    theme_list,
+    theme_statements,
+    transcript_turns,
+)
+from qualflow.review.split_suggestion import suggest_split
+from qualflow.review.undo import last_undoable, undo
+from sqlalchemy.exc import OperationalError
+from starlette.middleware.sessions import SessionMiddleware
+
+HERE = Path(__file__).resolve().parent
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+class UnsafeBind(ValueError):
+    pass
+
+
+def check_bind(host: str, login: bool) -> None:
+    """Without login, only this machine may connect: refuse any address but loopback."""
+    if login:
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise UnsafeBind(f"refusing to listen on {host} without login: anyone who can reach it could change the "
+                         "codebook. Add reviewers (`qualflow review add-reviewer NAME`) and serve with login, "
+                         "or listen on 127.0.0.1")
+
+
+def create_app(data_dir: Path, login: bool = True) -> FastAPI:
+    store = Store(default_database_url(Path(data_dir)))
+    if login:
+        with store.session() as session:
+            if not has_reviewers(session):
+                raise ReviewError("no reviewer accounts yet: add one with `qualflow review add-reviewer NAME`")
+    app = FastAPI(title="qualflow review", docs_url=None, redoc_url=None, openapi_url=None)
+    # A new secret each start: sessions end when the server stops, and nothing secret is stored.
+    app.add_middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), session_cookie="qualflow_review",
+                       same_site="strict", max_age=12 * 3600)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")  # .html templates are autoescaped
+    local_name = f"{getpass.getuser()} (local)"
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def who(request: Request) -> str | None:
+        return request.session.get("reviewer") if login else local_name
+
+    def csrf_token(request: Request) -> str:
+        if "csrf" not in request.session:
+            request.session["csrf"] = secrets.token_urlsafe(32)
+        return request.session["csrf"]
+
+    async def form_of(request: Request) -> dict:
+        form = await request.form()
+        sent, kept = str(form.get("csrf", "")), request.session.get("csrf", "")
+        if not kept or not hmac.compare_digest(sent, kept):
+            raise HTTPException(403, "This form has expired or did not come from this site (CSRF check). Reload the page.")
+        return {key: form.getlist(key) if key in ("statement", "source") else form.get(key) for key in form}
+
+    def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        with store.session() as session:
+            last = last_undoable(session)
+            undoable = f"#{last.id} {last.reviewer}: {last.summary}" if last else None
+        context.update(reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
+                       flash=request.session.pop("flash", None))
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def back(request: Request, url: str, message: str, kind: str = "ok") -> RedirectResponse:
+        request.session["flash"] = {"kind": kind, "text": message}
+        return RedirectResponse(url, status_code=303)
+
+    def signed_in(request: Request) -> str:
+        name = who(request)
+        if name is None:
+            raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": request.url.path})})
+        return name
+
+    def filters_from(request: Request) -> Filters:
+        q = request.query_params
+        transcript = q.get("transcript", "")
+        return Filters(q=q.get("q", "").strip(), participant=q.get("participant", ""),
+                       transcript=int(transcript) if transcript.isdigit() else None, status=q.get("status", "live")
+                       if q.get("status") in ("live", "all", "candidate", "confirmed", "rejected", "merged") else "live")
+
+    def page_number(request: Request) -> int:
+        value = request.query_params.get("page", "1")
+        return max(1, int(value)) if value.isdigit() else 1
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request):
+        return page(request, "login.html", next=_local_path(request.query_params.get("next", "/")))
+
+    @app.post("/login")
+    async def login_submit(request: Request):
+        form = await form_of(request)
+        with store.session() as session:
+            name = check_password(session, str(form.get("name", "")), str(form.get("password", "")))
+        if name is None:
+            return page(request, "login.html", status_code=401, error="Wrong name or password.",
+                        next=_local_path(str(form.get("next", "/"))))
+        request.session.clear()  # a fresh session (and CSRF token) after signing in
+        request.session["reviewer"] = name
+        return RedirectResponse(_local_path(str(form.get("next", "/"))), status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request):
+        await form_of(request)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", response_class=HTMLResponse)
+    def themes(request: Request):
+        signed_in(request)
+        filters = filters_from(request)
+        with store.session() as session:
+            rows = theme_list(session, filters)
+            return page(request, "themes.html", rows=rows, filters=filters, **choices(session))
+
+    @app.get("/themes/{theme_id}", response_class=HTMLResponse)
+    def theme_page(request: Request, theme_id: int):
+        signed_in(request)
+        filters, number = filters_from(request), page_number(request)
+        with store.session() as session:
+            theme = session.get(Theme, theme_id)
+            if theme is None:
+                raise HTTPException(404, "No such theme.")
+            statements, total = theme_statements(session, theme, filters, number)
+            suggested_split, split_error = [], None
+            if request.query_params.get("suggest") == "split":
+                try:
+                    suggested_split = suggest_split(session, theme.id)
+                except ReviewError as error:
+                    split_error = str(error)
+            parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
+            return page(request, "theme.html", theme=theme, parent=parent, statements=statements, total=total,
+                        page=number, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
+                        memos=memos_on(session, theme_id=theme.id), split_group=set(suggested_split[1])
+                        if len(suggested_split) > 1 else set(), split_error=split_error, **choices(session))
+
+    @app.get("/themes/{theme_id}/audit", response_class=HTMLResponse)
+    def audit_page(request: Request, theme_id: int):
+        signed_in(request)
+        with store.session() as session:
+            theme = session.get(Theme, theme_id)
+            if theme is None:
+                raise HTTPException(404, "No such theme.")
+            return page(request, "audit.html", theme=theme, decisions=theme_decisions(session, theme.id))
+
+    @app.get("/transcripts/{transcript_id}", response_class=HTMLResponse)
+    def transcript_page(request: Request, transcript_id: int):
+        signed_in(request)
+        highlight = request.query_params.get("statement", "")
+        with store.session() as session:
+            transcript = session.get(Transcript, transcript_id)
+            if transcript is None:
+                raise HTTPException(404, "No such transcript.")
+            turns = transcript_turns(session, transcript, int(highlight) if highlight.isdigit() else None)
+            return page(request, "transcript.html", transcript=transcript, turns=turns)
+
+    @app.get("/search", response_class=HTMLResponse)
+    def search_page(request: Request):
+        signed_in(request)
+        filters, number = filters_from(request), page_number(request)
+        with store.session() as session:
+            rows, total = search_statements(session, filters, number) if (
+                filters.q or filters.participant or filters.transcript) else ([], 0)
+            return page(request, "search.html", rows=rows, total=total, filters=filters, page=number,
+                        pages=max(1, -(-total // PAGE_SIZE)), **choices(session))
+
+    @app.post("/decide/{action}")
+    async def decide(request: Request, action: str):
+        reviewer = signed_in(request)
+        form = await form_of(request)
+        theme_id = _int(form.get("theme"))
+        version = _int(form.get("version"))
+        expected = {theme_id: version} if theme_id and version else None
+        statement = _int(form.get("statement_id"))
+        back_to = _local_path(str(form.get("back") or (f"/themes/{theme_id}" if theme_id else "/")))
+        try:
+            with store.session() as session:
+                if action == "accept":
+                    done = actions.accept(session, reviewer, theme_id, expected)
+                elif action == "reject":
+                    done = actions.reject(session, reviewer, theme_id, expected)
+                elif action == "rename":
+                    done = actions.rename(session, reviewer, theme_id, str(form.get("label", "")),
+                                          str(form.get("description", "")), expected)
+                elif action == "merge":
+                    done = actions.merge(session, reviewer, [theme_id], _int(form.get("target")), expected)
+                    back_to = f"/themes/{_int(form.get('target'))}"
+                elif action == "split":
+                    done = actions.split(session, reviewer, theme_id, [_int(s) for s in form.get("statement", [])],
+                                         str(form.get("label", "")), expected)
+                elif action == "parent":
+                    done = actions.set_parent(session, reviewer, theme_id, _int(form.get("parent")), expected)
+                elif action == "move":
+                    done = actions.move(session, reviewer, statement, _int(form.get("target")), expected)
+                elif action == "confirm":
+                    done = actions.confirm_assignment(session, reviewer, statement, expected)
+                elif action == "take-out":
+                    done = actions.reject_assignment(session, reviewer, statement, expected)
+                elif action == "not-significant":
+                    done = actions.mark_not_significant(session, reviewer, statement)
+                elif action == "memo":
+                    done = actions.write_memo(session, reviewer, str(form.get("text", "")),
+                                              theme_id=None if statement else theme_id, statement_id=statement)
+                elif action == "undo":
+                    done = undo(session, reviewer)
+                else:
+                    raise HTTPException(404, "No such action.")
+                message = f"Saved: {done.summary}."
+        except ConflictError as error:
+            return page(request, "conflict.html", status_code=409, message=str(error), back=back_to)
+        except ReviewError as error:
+            return back(request, back_to, str(error), "error")
+        except OperationalError:  # SQLite's lock: a batch run is writing its themes
+            return back(request, back_to, "The study database is busy (a batch run may be storing its results). "
+                        "Nothing was saved; try again in a moment.", "error")
+        return back(request, back_to, message)
+
+    return app
+
+
+def _int(value) -> int | None:
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _local_path(url: str) -> str:
+    """Only redirect within this site: an absolute or protocol-relative URL becomes '/'."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
+def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool = True) -> None:
+    import uvicorn
+
+    check_bind(host, login)
+    uvicorn.run(create_app(data_dir, login), host=host, port=port, log_level="warning", access_log=False)

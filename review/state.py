@@ -1,0 +1,56 @@
+"""Snapshots of what a decision touches, so the log holds before/after and an undo restores before.
+
+A snapshot is plain JSON: {"themes": {id: fields}, "statements": {id: fields + assignments},
+"memos": {id: fields}}. Sizes and participant lists are derived, not snapshotted: they are
+recomputed after every change (`refresh_counts`).
+"""
+
+from __future__ import annotations
+
+from qualflow.models import Memo, Statement, Suggestion, Theme
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+# Not theme_set_id or number: a run between a decision and its undo may have carried the theme forward.
+THEME_FIELDS = ("status", "label", "description", "reviewer_fields", "parent_id", "merged_into_id", "code", "level")
+ASSIGNMENT_FIELDS = ("theme_id", "status", "similarity", "outlier", "weak_fit")
+
+
+def theme_state(theme: Theme) -> dict:
+    return {field: getattr(theme, field) for field in THEME_FIELDS}
+
+
+def statement_state(session: Session, statement: Statement) -> dict:
+    rows = session.scalars(select(Suggestion).where(Suggestion.statement_id == statement.id)
+                           .order_by(Suggestion.theme_id))
+    return {"significant": statement.significant, "excluded_reason": statement.excluded_reason,
+            "assignments": [{field: getattr(row, field) for field in ASSIGNMENT_FIELDS} for row in rows]}
+
+
+def capture(session: Session, themes=(), statements=(), memos=()) -> dict:
+    session.flush()
+    return {
+        "themes": {str(i): theme_state(session.get(Theme, i)) for i in sorted(set(themes))},
+        "statements": {str(i): statement_state(session, session.get(Statement, i)) for i in sorted(set(statements))},
+        "memos": {str(i): {"withdrawn": session.get(Memo, i).withdrawn} for i in sorted(set(memos))},
+    }
+
+
+def restore(session: Session, snapshot: dict) -> None:
+    """Put every entity in `snapshot` back as it was recorded."""
+    for theme_id, fields in snapshot.get("themes", {}).items():
+        theme = session.get(Theme, int(theme_id))
+        for field, value in fields.items():
+            setattr(theme, field, value)
+    for statement_id, fields in snapshot.get("statements", {}).items():
+        statement = session.get(Statement, int(statement_id))
+        statement.significant, statement.excluded_reason = fields["significant"], fields["excluded_reason"]
+        for row in session.scalars(select(Suggestion).where(Suggestion.statement_id == statement.id)):
+            session.delete(row)
+        session.flush()
+        for row in fields["assignments"]:
+            session.add(Suggestion(statement_id=statement.id, **row))
+    for memo_id, fields in snapshot.get("memos", {}).items():
+        session.get(Memo, int(memo_id)).withdrawn = fields["withdrawn"]
+    session.flush()
+

@@ -1,0 +1,123 @@
+"""`qualflow review …` and `qualflow audit` on a real store."""
+
+import json
+
+import pytest
+from fixtures.review.study import build
+from qualflow.flows.cli import app
+from qualflow.models import (
+    Memo,
+    Reviewer,
+    Store,
+    Suggestion,
+    default_database_url,
+)
+from qualflow.models.queries import active_assignment, theme_by_code
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data(tmp_path):
+    store = Store(default_database_url(tmp_path))
+    build(store)
+    store.dispose()
+    return tmp_path
+
+
+def qualflow(data, *args, input=None):
+    return runner.invoke(app, [*args, "--data", str(data)], input=input)
+
+
+def session_of(data):
+    return Store(default_database_url(data)).session()
+
+
+def test_scripted_review_then_audit(data):
+    assert qualflow(data, "review", "accept", "T1", "--as", "alice").exit_code == 0
+    result = qualflow(data, "review", "rename", "T2.1", "家属信任 Family trust", "--description", "Trust.", "--as", "bob")
+    assert result.exit_code == 0 and "decision #2 by bob: renamed T2.1" in result.output
+    assert qualflow(data, "review", "merge", "T1.2", "--into", "T1.1").exit_code == 0
+    with session_of(data) as session:
+        statement = min(session.scalars(select(Suggestion.statement_id).where(
+            Suggestion.theme_id == theme_by_code(session, "T1.1").id)))
+        picked = sorted(session.scalars(select(Suggestion.statement_id).where(
+            Suggestion.theme_id == theme_by_code(session, "T1.1").id)))[-2:]
+    assert qualflow(data, "review", "move", str(statement), "T2.1").exit_code == 0
+    result = qualflow(data, "review", "split", "T1.1", "--statements", ",".join(map(str, picked)), "--label", "Nights")
+    assert result.exit_code == 0 and "into T1.3" in result.output
+    assert qualflow(data, "review", "memo", "Ask P1 about this", "--theme", "T2.1").exit_code == 0
+    assert qualflow(data, "review", "memo", "<b>key</b> quote", "--statement", str(statement)).exit_code == 0
+    with session_of(data) as session:
+        assert theme_by_code(session, "T1").status == "confirmed"
+        assert theme_by_code(session, "T1.2").status == "merged"
+        assert active_assignment(session, statement).theme_id == theme_by_code(session, "T2.1").id
+        assert len(session.scalars(select(Memo)).all()) == 2
+
+    result = qualflow(data, "audit", "T2.1", "--json")
+    assert result.exit_code == 0, result.output
+    audit = json.loads(result.output)
+    assert [d["action"] for d in audit["decisions"]] == ["rename", "move", "memo"]
+    assert audit["decisions"][0]["reviewer"] == "bob" and audit["label"] == "家属信任 Family trust"
+    assert audit["decisions"][0]["before"]["themes"][str(audit["id"])]["label"] == "families"
+    moved = [row for row in audit["statements"] if row["statement_id"] == statement]
+    assert moved and {"transcript", "start", "end", "text"} <= set(moved[0])
+    assert "Decisions" in qualflow(data, "audit", "T2.1").output
+
+
+def test_undo_from_the_command_line(data):
+    qualflow(data, "review", "rename", "T1", "Working conditions")
+    result = qualflow(data, "review", "undo", "--as", "carol")
+    assert result.exit_code == 0 and "undid #1" in result.output
+    with session_of(data) as session:
+        assert theme_by_code(session, "T1").label == "theme 0"
+    result = qualflow(data, "review", "undo")
+    assert result.exit_code == 2 and "no decision to undo" in result.output
+
+
+def test_review_errors_are_one_line(data):
+    for args, message in [
+        (["review", "accept", "T9"], "no theme T9"),
+        (["review", "merge", "T1", "--into", "T1.1"], "same level"),
+        (["review", "split", "T1.1"], "--statements"),
+        (["review", "take-out", "99999"], "no statement with id 99999"),
+    ]:
+        result = qualflow(data, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_reject_confirm_take_out_and_not_significant(data):
+    with session_of(data) as session:
+        ids = sorted(session.scalars(select(Suggestion.statement_id).where(
+            Suggestion.theme_id == theme_by_code(session, "T1.1").id)))
+    assert qualflow(data, "review", "confirm", str(ids[0])).exit_code == 0
+    assert qualflow(data, "review", "take-out", str(ids[1])).exit_code == 0
+    assert qualflow(data, "review", "not-significant", str(ids[2])).exit_code == 0
+    assert qualflow(data, "review", "reject", "T2").exit_code == 0
+    assert qualflow(data, "review", "parent", "T1.1", "T2").exit_code == 2  # T2 is rejected now
+    with session_of(data) as session:
+        assert active_assignment(session, ids[0]).status == "confirmed"
+        assert active_assignment(session, ids[1]) is None
+        assert active_assignment(session, ids[2]) is None
+        assert theme_by_code(session, "T2").status == "rejected"
+
+
+def test_add_reviewer_stores_only_a_hash(data):
+    result = qualflow(data, "review", "add-reviewer", "alice", "--password-stdin", input="s3cret-enough\n")
+    assert result.exit_code == 0, result.output
+    with session_of(data) as session:
+        reviewer = session.scalar(select(Reviewer))
+        assert reviewer.name == "alice" and "s3cret" not in reviewer.password_hash
+        assert reviewer.password_hash.startswith("$argon2id$")
+    result = qualflow(data, "review", "add-reviewer", "bob", "--password-stdin", input="short\n")
+    assert result.exit_code == 2 and "at least 8 characters" in result.output
+
+
+def test_serve_refuses_other_hosts_without_login(data):
+    result = qualflow(data, "review", "serve", "--host", "0.0.0.0", "--no-login")
+    assert result.exit_code == 2 and "refusing to listen on 0.0.0.0 without login" in result.output
+    result = qualflow(data, "review", "serve")
+    assert result.exit_code == 2 and "no reviewer accounts yet" in result.output

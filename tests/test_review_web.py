@@ -1,0 +1,194 @@
+"""The review app over HTTP (FastAPI's TestClient): sign-in, CSRF, escaping, conflicts, paging, binding."""
+
+import re
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from fixtures.review.study import add_transcript, build, run_clustering
+from qualflow.models import Decision, Store, Theme, default_database_url
+from qualflow.models.queries import theme_by_code
+from qualflow.review.accounts import add_reviewer
+from qualflow.review.server import UnsafeBind, check_bind, create_app
+
+
+@pytest.fixture
+def data(tmp_path):
+    store = Store(default_database_url(tmp_path))
+    with store.session() as session:
+        add_reviewer(session, "alice", "correct horse")
+        add_reviewer(session, "bob", "battery staple")
+        statements = add_transcript(session, "evil.txt", "P9", [0, 2], script=' <script>alert("x")</script>')
+    store.topic_of = build(store)
+    store.topic_of.update({statements[0].id: 0, statements[1].id: 2})
+    with store.session() as session:
+        run_clustering(session, store.topic_of, "with-evil")
+    store.dispose()
+    return tmp_path
+
+
+def client_for(data, name=None, password=None) -> TestClient:
+    client = TestClient(create_app(data), follow_redirects=False)
+    if name:
+        csrf = token(client.get("/login").text)
+        response = client.post("/login", data={"name": name, "password": password, "csrf": csrf, "next": "/"})
+        assert response.status_code == 303, response.text
+    return client
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def theme_id(data, code):
+    with Store(default_database_url(data)).session() as session:
+        theme = theme_by_code(session, code)
+        return theme.id, theme.version
+
+
+def test_pages_need_sign_in_and_a_wrong_password_is_refused(data):
+    client = client_for(data)
+    assert client.get("/").status_code == 303
+    assert client.get("/").headers["location"].startswith("/login")
+    csrf = token(client.get("/login").text)
+    response = client.post("/login", data={"name": "alice", "password": "wrong!!!", "csrf": csrf})
+    assert response.status_code == 401 and "Wrong name or password" in response.text
+    assert client.get("/").status_code == 303
+
+
+def test_theme_list_shows_sizes_coverage_status_and_keywords(data):
+    client = client_for(data, "alice", "correct horse")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "T1.1" in page.text and "workload" in page.text and "candidate" in page.text
+    assert re.search(r">\s*4 of 4\s*<", page.text)  # participants covered
+    filtered = client.get("/", params={"participant": "P9"}).text
+    assert "T1.1" in filtered and "overtime" not in filtered
+
+
+def test_forms_without_the_csrf_token_are_refused(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T1")
+    response = client.post("/decide/accept", data={"theme": theme, "version": version})
+    assert response.status_code == 403
+    response = client.post("/decide/accept", data={"theme": theme, "version": version, "csrf": "forged"})
+    assert response.status_code == 403
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, theme).status == "candidate"
+
+
+def test_a_decision_is_attributed_to_the_signed_in_reviewer(data):
+    client = client_for(data, "bob", "battery staple")
+    theme, version = theme_id(data, "T2")
+    csrf = token(client.get(f"/themes/{theme}").text)
+    response = client.post("/decide/accept", data={"theme": theme, "version": version, "csrf": csrf})
+    assert response.status_code == 303
+    with Store(default_database_url(data)).session() as session:
+        decision = session.query(Decision).one()
+        assert decision.reviewer == "bob" and decision.action == "accept"
+    assert "Saved: accepted T2" in client.get(response.headers["location"]).text
+
+
+def test_transcript_text_is_escaped(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, _ = theme_id(data, "T1.1")
+    page = client.get(f"/themes/{theme}", params={"participant": "P9"}).text
+    assert '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;' in page and "<script>alert" not in page
+    transcript = re.search(r'href="/transcripts/(\d+)\?statement=(\d+)', page)
+    shown = client.get(f"/transcripts/{transcript.group(1)}", params={"statement": transcript.group(2)})
+    assert "&lt;script&gt;" in shown.text and "<script>alert" not in shown.text
+    assert f'<mark id="s{transcript.group(2)}" class="highlight">' in shown.text
+    assert "script-src 'self'" in shown.headers["content-security-policy"]
+
+
+def test_two_reviewers_on_one_theme_get_a_conflict_not_a_lost_update(data):
+    alice, bob = client_for(data, "alice", "correct horse"), client_for(data, "bob", "battery staple")
+    theme, version = theme_id(data, "T1.1")
+    alice_csrf, bob_csrf = token(alice.get(f"/themes/{theme}").text), token(bob.get(f"/themes/{theme}").text)
+    first = alice.post("/decide/rename", data={"theme": theme, "version": version, "csrf": alice_csrf,
+                                               "label": "Staffing", "description": ""})
+    assert first.status_code == 303
+    second = bob.post("/decide/rename", data={"theme": theme, "version": version, "csrf": bob_csrf,
+                                              "label": "Workload", "description": ""})
+    assert second.status_code == 409
+    assert "changed after you opened it" in second.text and "alice" in second.text
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, theme).label == "Staffing"
+
+
+def test_chinese_text_is_served_as_utf8(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, _ = theme_id(data, "T1.1")
+    response = client.get(f"/themes/{theme}")
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "夜班太多，人手不够。" in response.text
+    assert "家属很信任我们" in client.get("/search", params={"q": "家属"}).text
+
+
+def test_open_redirects_are_refused(data):
+    client = client_for(data)
+    csrf = token(client.get("/login").text)
+    response = client.post("/login", data={"name": "alice", "password": "correct horse", "csrf": csrf,
+                                            "next": "//evil.example/"})
+    assert response.headers["location"] == "/"
+
+
+def test_binding_beyond_this_machine_needs_login():
+    check_bind("127.0.0.1", login=False)
+    check_bind("0.0.0.0", login=True)
+    with pytest.raises(UnsafeBind):
+        check_bind("0.0.0.0", login=False)
+    with pytest.raises(UnsafeBind):
+        check_bind("192.168.1.5", login=False)
+
+
+def test_a_theme_of_5000_statements_pages_fast(tmp_path):
+    store = Store(default_database_url(tmp_path))
+    with store.session() as session:
+        add_reviewer(session, "alice", "correct horse")
+        topic_of = {}
+        for n in range(50):
+            for statement in add_transcript(session, f"t{n}.txt", f"P{n}", [0] * 100):
+                topic_of[statement.id] = 0
+        run_clustering(session, topic_of, "big")
+        theme = theme_by_code(session, "T1.1")
+        assert theme.size == 5000
+        theme_id = theme.id
+    client = client_for(tmp_path, "alice", "correct horse")
+    client.get(f"/themes/{theme_id}")  # warm the template cache
+    for page in (1, 50, 100):
+        started = time.perf_counter()
+        response = client.get(f"/themes/{theme_id}", params={"page": page})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200 and f"page {page} of 100" in response.text
+        assert response.text.count('class="statement ') == 50
+        assert elapsed < 1.5, f"page {page} took {elapsed:.2f}s"
+
+
+def test_memo_and_undo_over_http(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T2.1")
+    csrf = token(client.get(f"/themes/{theme}").text)
+    client.post("/decide/memo", data={"theme": theme, "version": version, "csrf": csrf, "text": "<i>check</i> 核对"})
+    page = client.get(f"/themes/{theme}").text
+    assert "&lt;i&gt;check&lt;/i&gt; 核对" in page and "Undo last decision" in page
+    response = client.post("/decide/undo", data={"csrf": csrf, "back": f"/themes/{theme}"})
+    assert response.status_code == 303
+    assert "核对" not in client.get(f"/themes/{theme}").text
+
+
+def test_no_endpoint_takes_a_path(data):
+    from starlette.convertors import PathConvertor
+    from starlette.routing import Mount
+
+    app = create_app(data)
+    for route in app.routes:
+        if isinstance(route, Mount):
+            assert route.path == "/static"  # the package's own folder; StaticFiles refuses "../"
+            continue
+        assert not any(isinstance(c, PathConvertor) for c in route.param_convertors.values()), route.path
+    client = client_for(data, "alice", "correct horse")
+    for probe in ("/static/../server.py", "/static/..%2Fserver.py", "/transcripts/..%2Fqualflow.sqlite"):
+        response = client.get(probe)
+        assert response.status_code == 404, probe
+        assert b"SQLite format" not in response.content and b"def create_app" not in response.content
