@@ -313,3 +313,5 @@ def export_assignments(
         output.write_text(text, encoding="utf-8")
         console.print(f"{len(rows)} statements written to {output}")
 
+# import-coding, compare and export qdpx|qdc|codings|codebook live in their own module.
+from qualflow.flows import cli_coding  # noqa: F401

@@ -1,5 +1,6 @@
 """Domain records and their storage. Depends on nothing else in qualflow."""
 
+from qualflow.models.coding import ManualCode, ManualCoding, ManualCodingImport  # noqa: F401
 from qualflow.models.records import (
     ASSIGNMENT_STATUSES,
     THEME_STATUSES,

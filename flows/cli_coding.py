@@ -1,0 +1,184 @@
+"""`qualflow import-coding`, `qualflow compare` and `qualflow export qdpx|qdc|codings|codebook`.
+
+Registered on the main app by importing this module at the end of flows/cli.py. Every
+export carries de-identified stored text only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from qualflow.flows.cli import DEFAULT_DATA, DataOption, _fail, _open_store, app, console, export_app
+
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+
+
+@app.command("import-coding")
+def import_coding_command(
+    file: Annotated[Path, typer.Argument(help="Manual coding: .csv/.xlsx, REFI-QDA .qdpx/.qde, Taguette .sqlite3.")],
+    data: DataOption = DEFAULT_DATA,
+    coder: Annotated[str, typer.Option("--coder", help="Coder name when the file names none.")] = "coder",
+    offsets: Annotated[str, typer.Option("--offsets", help="auto, chars or bytes: what the file's offsets "
+                                          "count (auto decides from the text).")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the alignment figures as JSON.")] = False,
+) -> None:
+    """Import a team's manual coding and align it with the stored transcripts."""
+    from qualflow.pipeline.coding.importer import import_coding
+    from qualflow.pipeline.errors import QualflowError
+
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    if offsets not in ("auto", "chars", "bytes"):
+        _fail(f"--offsets must be auto, chars or bytes, not '{offsets}'")
+    store = _open_store(data)
+    try:
+        stats = import_coding(store, file, default_coder=coder, offset_unit=None if offsets == "auto" else offsets)
+    except QualflowError as error:
+        _fail(str(error))
+    if as_json:
+        typer.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+        return
+    console.print(
+        f"{stats['file']}: {stats['spans']} coded spans by {', '.join(stats['coders']) or 'nobody'} in "
+        f"{stats['documents']} documents ({stats['documents_matched']} matched to transcripts), "
+        f"{stats['codes']} codes. Aligned {stats['aligned']} of {stats['spans']} spans, {stats['well_aligned']} "
+        f"with ≥90% of their characters found; mean {stats['mean_quality_of_aligned']:.0%} of characters found.",
+        highlight=False)
+    for name in stats["unmatched_documents"]:
+        console.print(f"[yellow]no transcript matches[/yellow] {name} (run `qualflow run` on it first)",
+                      highlight=False)
+    if stats["replaced_previous_import"]:
+        console.print("This file was imported before: its earlier import was replaced.")
+
+
+@app.command()
+def compare(
+    data: DataOption = DEFAULT_DATA,
+    level: Annotated[str, typer.Option("--level", help="qualflow level: auto, theme or subcategory.")] = "auto",
+    depth: Annotated[int | None, typer.Option("--code-depth", help="Compare codes at this depth of their "
+                                              "hierarchy (1 = top level); default: as coded.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the HTML report here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json-out", help="Write the figures as JSON here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Agreement between qualflow's themes and the imported manual coding (and between human coders)."""
+    from qualflow.pipeline.coding.compare import LEVELS, compare_study
+    from qualflow.pipeline.coding.report_html import html_report
+
+    if level not in LEVELS:
+        _fail(f"--level must be one of {', '.join(LEVELS)}, not '{level}'")
+    if depth is not None and depth < 1:
+        _fail("--code-depth must be 1 or more")
+    with _open_store(data).session() as session:
+        result = compare_study(session, level, depth)
+    if not result["comparisons"]:
+        _fail("no aligned manual coding in this study (import one with `qualflow import-coding FILE`)")
+    text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    if json_out is not None:
+        json_out.write_text(text, encoding="utf-8")
+    if html is not None:
+        html.write_text(html_report(result), encoding="utf-8")
+    if as_json:
+        typer.echo(text, nl=False)
+    else:
+        _print_summary(result, html, json_out)
+
+
+def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> None:
+    rows = list(result["comparisons"]) + ([result["human_ceiling"]] if result["human_ceiling"] else [])
+    for figures in rows:
+        one, clustering = figures["one_to_one"], figures["clustering"]
+        console.print(
+            f"{figures['candidate']} vs {figures['reference']} ({figures['statements']} statements, "
+            f"{figures['codes']} codes, {figures['labels']} labels at level {result['level']}): "
+            f"F1 {one['f1']:.3f} (P {one['precision']:.3f}, R {one['recall']:.3f}), many-to-one F1 "
+            f"{figures['many_to_one']['f1']:.3f}, kappa {_num(figures['kappa'])}, alpha {_num(figures['alpha'])}, "
+            f"char kappa {_num(figures['char_kappa_mean'])}, ARI {_num(clustering['ari'])}, NMI "
+            f"{_num(clustering['nmi'])}, coverage {_num(figures['coverage'])}, uncoded "
+            f"{_num(figures['uncoded_share'])}.", highlight=False)
+    for path, what in ((html, "HTML report"), (json_file, "JSON")):
+        if path is not None:
+            console.print(f"{what}: {path}")
+
+
+def _num(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _write(output: Path, payload: bytes, what: str) -> None:
+    output.write_bytes(payload)
+    console.print(f"{what} written to {output}")
+
+
+def _themes_or_fail(session) -> None:
+    from qualflow.models.queries import current_themes
+
+    if not current_themes(session):
+        _fail("no themes to export (run `qualflow run PATH` first)")
+
+
+@export_app.command("qdpx")
+def export_qdpx(output: OutputOption, data: DataOption = DEFAULT_DATA,
+                include_manual: Annotated[bool, typer.Option("--with-manual", help="Add the imported manual "
+                                                             "codings, each under its coder.")] = False) -> None:
+    """A REFI-QDA project: de-identified sources, themes as codes, qualflow as its own user."""
+    from qualflow.pipeline.coding.export_refi import qdpx_bytes
+
+    with _open_store(data).session() as session:
+        _themes_or_fail(session)
+        payload = qdpx_bytes(session, include_manual)
+    _write(output, payload, "REFI-QDA project")
+
+
+@export_app.command("qdc")
+def export_qdc(output: OutputOption, data: DataOption = DEFAULT_DATA) -> None:
+    """A REFI-QDA codebook (.qdc): themes and their subcategories."""
+    from qualflow.pipeline.coding.export_refi import qdc_bytes
+
+    with _open_store(data).session() as session:
+        _themes_or_fail(session)
+        payload = qdc_bytes(session)
+    _write(output, payload, "REFI-QDA codebook")
+
+
+def _table_export(output: Path, rows_of, columns: list[str], sheet: str, data: Path, what: str) -> None:
+    from qualflow.pipeline.coding.export_tables import to_csv, to_xlsx
+
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        _fail(f"--output must end in .csv or .xlsx, not '{output.name}'")
+    with _open_store(data).session() as session:
+        _themes_or_fail(session)
+        rows = rows_of(session)
+    _write(output, to_xlsx(rows, columns, sheet) if suffix == ".xlsx" else to_csv(rows, columns), f"{len(rows)} {what}")
+
+
+@export_app.command("codings")
+def export_codings(output: OutputOption, data: DataOption = DEFAULT_DATA) -> None:
+    """qualflow's codings (.csv or .xlsx by the file's extension), importable with `import-coding`."""
+    from qualflow.pipeline.coding.export_tables import CODING_COLUMNS, coding_rows
+
+    _table_export(output, coding_rows, CODING_COLUMNS, "codings", data, "codings")
+
+
+@export_app.command("codebook")
+def export_codebook(
+    output: OutputOption, data: DataOption = DEFAULT_DATA,
+    taguette: Annotated[bool, typer.Option("--taguette", help="Columns Taguette's codebook import reads "
+                                           "(tag, description, parent).")] = False,
+) -> None:
+    """The codebook: themes and subcategories (.csv or .xlsx)."""
+    from qualflow.pipeline.coding.export_tables import (
+        CODEBOOK_COLUMNS,
+        TAGUETTE_COLUMNS,
+        codebook_rows,
+        taguette_codebook_rows,
+    )
+
+    if taguette:
+        _table_export(output, taguette_codebook_rows, TAGUETTE_COLUMNS, "codebook", data, "codes")
+    else:
+        _table_export(output, codebook_rows, CODEBOOK_COLUMNS, "codebook", data, "codes")

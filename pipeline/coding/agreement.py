@@ -1,0 +1,207 @@
+"""Agreement between two codings of the same transcripts, in the terms qualitative research uses.
+
+Both sides are `Labelling`s over the same units (statements): qualflow's themes against a
+human's codes, or one human coder against another (the human ceiling). The figures:
+
+- precision/recall/F1 per code after the best one-to-one matching of candidate labels to
+  reference codes (Hungarian, scipy's linear_sum_assignment on F1), and the many-to-one
+  view (each candidate label goes to the code it overlaps most; several may share a code);
+- Cohen's kappa and Krippendorff's alpha on statements (per code: in the matched label or
+  not; overall: one label per statement), and on characters as NVivo's coding comparison
+  computes them (per code, every character of the source coded or not; NVivo reports
+  kappa 1 where neither side coded anything, and so do we);
+- ARI, NMI, V-measure on statements with exactly one label on each side;
+- coverage: the share of reference-coded characters inside any candidate label, and the
+  share of candidate-labelled statements the reference left uncoded.
+
+All library formulas (scikit-learn, scipy, krippendorff); nothing here is hand-derived.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import krippendorff
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import (
+    adjusted_rand_score,
+    cohen_kappa_score,
+    homogeneity_completeness_v_measure,
+    normalized_mutual_info_score,
+)
+
+NONE = "(none)"
+
+
+@dataclass
+class Labelling:
+    name: str
+    units: list[set[str]]  # one set of labels per unit (statement), same order on both sides
+    # label -> [(transcript id, start, end)] in stored-text characters
+    spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted({label for unit in self.units for label in unit} | set(self.spans))
+
+
+def _round(value) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 4)
+
+
+def kappa(a: np.ndarray, b: np.ndarray) -> float:
+    both = np.concatenate([a, b])
+    single_value = (both.all() or not both.any()) if both.dtype == bool else len(set(both.tolist())) <= 1
+    if single_value:
+        return 1.0  # both sides gave every unit the same single value: full agreement
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(cohen_kappa_score(a, b))
+
+
+def alpha(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Nominal Krippendorff's alpha of two coders; None when it is undefined (one value only)."""
+    if a.dtype == bool and b.dtype == bool:  # characters and per-code units: already two values
+        both = np.concatenate([a, b])
+        if both.all() or not both.any():
+            return None
+        data = np.vstack([a, b]).astype(float)
+        return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+    values = {v: i for i, v in enumerate(sorted(set(a.tolist()) | set(b.tolist()), key=str))}
+    if len(values) <= 1:
+        return None
+    data = np.array([[values[v] for v in a.tolist()], [values[v] for v in b.tolist()]], dtype=float)
+    return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+
+
+def _prf(tp: int, predicted: int, actual: int) -> dict:
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def _char_masks(spans: list[tuple[int, int, int]], lengths: dict[int, int], offsets: dict[int, int], total: int):
+    mask = np.zeros(total, dtype=bool)
+    for transcript_id, start, end in spans:
+        if transcript_id in offsets:
+            base = offsets[transcript_id]
+            mask[base + max(0, start) : base + min(end, lengths[transcript_id])] = True
+    return mask
+
+
+def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int]) -> dict:
+    """All figures of `candidate` against `reference`. `lengths`: transcript id -> stored length."""
+    codes, themes = reference.labels, candidate.labels
+    n = len(reference.units)
+    ref_matrix = np.array([[c in unit for c in codes] for unit in reference.units], dtype=bool).reshape(n, len(codes))
+    cand_matrix = np.array([[t in unit for t in themes] for unit in candidate.units],
+                           dtype=bool).reshape(n, len(themes))
+    counts = cand_matrix.T.astype(int) @ ref_matrix.astype(int)  # themes x codes
+    theme_sizes, code_sizes = cand_matrix.sum(0), ref_matrix.sum(0)
+    f1 = 2 * counts / np.maximum(theme_sizes[:, None] + code_sizes[None, :], 1)
+    rows, cols = linear_sum_assignment(-f1) if f1.size else (np.array([], int), np.array([], int))
+    match = {codes[c]: themes[t] for t, c in zip(rows, cols, strict=True) if counts[t, c] > 0}
+    best_code = {themes[t]: codes[int(counts[t].argmax())] for t in range(len(themes)) if counts[t].max() > 0}
+
+    order = {name: i for i, name in enumerate(sorted(reference.labels))}
+    offsets, total = {}, 0
+    for transcript_id in sorted(lengths):
+        offsets[transcript_id], total = total, total + lengths[transcript_id]
+    cand_chars = {t: _char_masks(candidate.spans.get(t, []), lengths, offsets, total) for t in themes}
+    any_cand = np.logical_or.reduce(list(cand_chars.values())) if cand_chars else np.zeros(total, bool)
+    any_ref = np.zeros(total, bool)
+
+    per_code, micro = [], {"tp": 0, "pred": 0, "m2o_tp": 0, "m2o_pred": 0}
+    for c, code in enumerate(codes):
+        theme = match.get(code)
+        t = themes.index(theme) if theme else None
+        tp = int(counts[t, c]) if t is not None else 0
+        predicted = int(theme_sizes[t]) if t is not None else 0
+        ref_bin = ref_matrix[:, c]
+        cand_bin = cand_matrix[:, t] if t is not None else np.zeros(n, dtype=bool)
+        mapped = [name for name, target in best_code.items() if target == code]
+        in_mapped = cand_matrix[:, [themes.index(m) for m in mapped]].any(1) if mapped else np.zeros(n, bool)
+        m2o_tp, m2o_pred = int((in_mapped & ref_bin).sum()), int(in_mapped.sum())
+        micro["tp"] += tp
+        micro["pred"] += predicted
+        micro["m2o_tp"] += m2o_tp
+        micro["m2o_pred"] += m2o_pred
+        ref_chars = _char_masks(reference.spans.get(code, []), lengths, offsets, total)
+        any_ref |= ref_chars
+        theme_chars = cand_chars[theme] if theme else np.zeros(total, bool)
+        per_code.append({
+            "code": code, "statements": int(code_sizes[c]), "matched_label": theme, **_prf(tp, predicted,
+                                                                                          int(code_sizes[c])),
+            "many_to_one": {"labels": mapped, **_prf(m2o_tp, m2o_pred, int(code_sizes[c]))},
+            "kappa": _round(kappa(ref_bin, cand_bin)), "alpha": _round(alpha(ref_bin, cand_bin)),
+            "characters": int(ref_chars.sum()),
+            "char_agreement": _round((ref_chars == theme_chars).mean()) if total else None,
+            "char_kappa": _round(kappa(ref_chars, theme_chars)) if total else None,
+            "char_alpha": _round(alpha(ref_chars, theme_chars)) if total else None,
+            "char_kappa_by_source": _by_source(ref_chars, theme_chars, offsets, lengths),
+            "coverage": _round((ref_chars & any_cand).sum() / ref_chars.sum()) if ref_chars.any() else None,
+        })
+
+    # One label per statement for the overall kappa/alpha: the candidate's label becomes the
+    # code it was matched to; a statement with several codes counts as agreeing when that
+    # code is among them (the usual reading for multi-coded passages).
+    theme_to_code = {theme: code for code, theme in match.items()}
+    ref_single, cand_single = [], []
+    for ref_unit, cand_unit in zip(reference.units, candidate.units, strict=True):
+        said = sorted((theme_to_code.get(t, f"unmatched:{t}") for t in cand_unit), key=str)
+        cand_label = said[0] if said else NONE
+        ref_label = cand_label if cand_label in ref_unit else (min(ref_unit, key=order.get) if ref_unit else NONE)
+        ref_single.append(ref_label)
+        cand_single.append(cand_label)
+    ref_single, cand_single = np.array(ref_single, dtype=object), np.array(cand_single, dtype=object)
+
+    single = [i for i in range(n) if len(reference.units[i]) == 1 and len(candidate.units[i]) == 1]
+    truth = [next(iter(reference.units[i])) for i in single]
+    found = [next(iter(candidate.units[i])) for i in single]
+    if single:
+        homogeneity, completeness, v_measure = homogeneity_completeness_v_measure(truth, found)
+    labelled = cand_matrix.any(1)
+    coded = ref_matrix.any(1)
+    code_rows = [row for row in per_code if row["char_kappa"] is not None]
+    return {
+        "reference": reference.name, "candidate": candidate.name,
+        "statements": n, "statements_coded": int(coded.sum()), "statements_labelled": int(labelled.sum()),
+        "codes": len(codes), "labels": len(themes),
+        "one_to_one": {**_prf(micro["tp"], micro["pred"], int(code_sizes.sum())),
+                       "macro_f1": _round(np.mean([r["f1"] for r in per_code])) if per_code else None},
+        "many_to_one": _prf(micro["m2o_tp"], micro["m2o_pred"], int(code_sizes.sum())),
+        "kappa": _round(kappa(ref_single, cand_single)) if n else None,
+        "alpha": _round(alpha(ref_single, cand_single)) if n else None,
+        "char_kappa_mean": _round(np.mean([r["char_kappa"] for r in code_rows])) if code_rows else None,
+        "char_alpha_mean": _round(np.mean([r["char_alpha"] for r in code_rows if r["char_alpha"] is not None]))
+        if any(r["char_alpha"] is not None for r in code_rows) else None,
+        "char_agreement_mean": _round(np.mean([r["char_agreement"] for r in code_rows])) if code_rows else None,
+        "clustering": {
+            "statements": len(single),
+            "ari": _round(adjusted_rand_score(truth, found)) if single else None,
+            "nmi": _round(normalized_mutual_info_score(truth, found)) if single else None,
+            "v_measure": _round(v_measure) if single else None,
+            "homogeneity": _round(homogeneity) if single else None,
+            "completeness": _round(completeness) if single else None,
+        },
+        "coverage": _round((any_ref & any_cand).sum() / any_ref.sum()) if any_ref.any() else None,
+        "uncoded_share": _round((labelled & ~coded).sum() / labelled.sum()) if labelled.any() else None,
+        "per_code": per_code,
+        "contingency": {"labels": themes, "codes": codes, "counts": counts.tolist()},
+    }
+
+
+def _by_source(ref: np.ndarray, cand: np.ndarray, offsets: dict[int, int], lengths: dict[int, int]) -> float | None:
+    """NVivo's average over sources: kappa per source, weighted by the source's length."""
+    if not offsets:
+        return None
+    values, weights = [], []
+    for transcript_id, base in offsets.items():
+        size = lengths[transcript_id]
+        if size:
+            values.append(kappa(ref[base : base + size], cand[base : base + size]))
+            weights.append(size)
+    return _round(np.average(values, weights=weights)) if values else None

@@ -1,0 +1,124 @@
+"""From the tool's copy of a document to qualflow's stored transcript.
+
+The human coded the original; qualflow stores it NFC-normalised, with `\\n` line ends and
+with names replaced by placeholders ([PERSON_1]), so offsets shift wherever the two differ.
+`char_alignment` pairs every character of the original with its place in the stored text
+(difflib, first line by line, then word by word, then character by character inside the
+blocks that differ, which keeps it near-linear on long, nearly identical texts), and
+`map_span` carries a span across, stretching over placeholders at its edges.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+import numpy as np
+
+_SMALL = 3000  # blocks up to this many characters (both sides) are aligned character by character
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+_WORD = re.compile(r"\S+")
+
+
+def char_alignment(original: str, stored: str) -> np.ndarray:
+    """For each character of `original`, its index in `stored`, or -1 where it has none."""
+    mapping = np.full(len(original), -1, dtype=np.int64)
+    _align(original, 0, len(original), stored, 0, len(stored), mapping, level=0)
+    return mapping
+
+
+def _units(text: str, start: int, end: int, level: int) -> list[tuple[int, int]]:
+    pattern = _LINE if level == 0 else _WORD
+    return [(start + m.start(), start + m.end()) for m in pattern.finditer(text[start:end])]
+
+
+def _align(a: str, a0: int, a1: int, b: str, b0: int, b1: int, mapping: np.ndarray, level: int) -> None:
+    if a0 >= a1 or b0 >= b1:
+        return
+    if a[a0:a1] == b[b0:b1]:
+        mapping[a0:a1] = np.arange(b0, b1)
+        return
+    if level >= 2 or (a1 - a0) + (b1 - b0) <= _SMALL:
+        matcher = SequenceMatcher(None, a[a0:a1], b[b0:b1], autojunk=False)
+        for i, j, n in matcher.get_matching_blocks():
+            mapping[a0 + i : a0 + i + n] = np.arange(b0 + j, b0 + j + n)
+        return
+    a_units, b_units = _units(a, a0, a1, level), _units(b, b0, b1, level)
+    # Lines and words are compared with their whitespace squeezed, so indentation and
+    # spacing differences do not hide an otherwise equal unit.
+    a_keys = [" ".join(a[s:e].split()) for s, e in a_units]
+    b_keys = [" ".join(b[s:e].split()) for s, e in b_units]
+    matcher = SequenceMatcher(None, a_keys, b_keys, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for (sa, ea), (sb, eb) in zip(a_units[i1:i2], b_units[j1:j2], strict=True):
+                _align(a, sa, ea, b, sb, eb, mapping, level + 1)
+        elif tag == "replace":
+            _align(a, a_units[i1][0], a_units[i2 - 1][1], b, b_units[j1][0], b_units[j2 - 1][1], mapping,
+                   level + 1)
+
+
+def map_span(mapping: np.ndarray, start: int, end: int, stored: str) -> tuple[int, int, float] | None:
+    """(stored start, stored end, share of the span's characters found), or None if none were.
+
+    An edge that falls on changed text (a name that became [PERSON_1]) is carried to the
+    neighbouring matched character, so the placeholder is inside the mapped span.
+    """
+    start, end = max(0, start), min(len(mapping), end)
+    if end <= start:
+        return None
+    inside = mapping[start:end]
+    found = np.flatnonzero(inside >= 0)
+    if found.size == 0:
+        return None
+    first, last = int(inside[found[0]]), int(inside[found[-1]]) + 1
+    lead, trail = int(found[0]), (end - start) - 1 - int(found[-1])
+    new_start, new_end = first, last
+    if lead:
+        before = np.flatnonzero(mapping[:start] >= 0)
+        floor = int(mapping[before[-1]]) + 1 if before.size else 0
+        # Take in the changed text before the first match, but never more than twice as much
+        # as the original had there (a deleted paragraph before the span stays out).
+        new_start = max(floor, first - 2 * lead - 16)
+    if trail:
+        after = np.flatnonzero(mapping[end:] >= 0)
+        ceiling = int(mapping[end + after[0]]) if after.size else len(stored)
+        new_end = min(ceiling, last + 2 * trail + 16)
+    while new_start < new_end and stored[new_start].isspace():
+        new_start += 1
+    while new_end > new_start and stored[new_end - 1].isspace():
+        new_end -= 1
+    if new_end <= new_start:
+        return None
+    return new_start, new_end, float(found.size) / (end - start)
+
+
+def locate_quote(quote: str, text: str, hint: int = 0) -> tuple[int, int] | None:
+    """Where a quoted passage sits in `text`: exactly (first occurrence from `hint`, then
+    anywhere), then with whitespace squeezed, then also ignoring case (the key map keeps
+    names in lower case, so a rebuilt original may differ from the quote in case only).
+    None if it is not there."""
+    quote = quote.strip()
+    if not quote:
+        return None
+    at = text.find(quote, hint)
+    if at < 0:
+        at = text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    # Whitespace-insensitive: search a squeezed copy, then map back.
+    positions, squeezed = [], []
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if squeezed and squeezed[-1] == " ":
+                continue
+            ch = " "
+        squeezed.append(ch)
+        positions.append(i)
+    flat, wanted = "".join(squeezed), " ".join(quote.split())
+    found = flat.find(wanted)
+    if found < 0 and len(flat.lower()) == len(flat):  # lower() keeps positions for these texts
+        found = flat.lower().find(wanted.lower())
+    if found < 0:
+        return None
+    return positions[found], positions[found + len(wanted) - 1] + 1

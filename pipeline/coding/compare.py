@@ -1,0 +1,123 @@
+"""`qualflow compare`: qualflow's current themes against the imported manual coding.
+
+The common unit is the stored statement. A human code is on a statement when its coded span
+and the statement overlap by at least half of the shorter of the two (a highlight inside a
+long statement counts, a word grazing a neighbour does not). qualflow's label is the
+statement's subcategory or theme (`level`), read through pipeline.report's assignment rows.
+Only transcripts the human coded take part. With two or more coders, each is compared with
+qualflow, and the first two with each other: the human ceiling.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from qualflow.models import Statement, Transcript
+from qualflow.models.coding import ManualCode, ManualCoding
+from qualflow.pipeline.coding.agreement import Labelling, compare
+from qualflow.pipeline.coding.export_refi import HIDDEN_STATUSES
+from qualflow.pipeline.report import assignment_rows
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+MIN_OVERLAP = 0.5
+LEVELS = ("auto", "theme", "subcategory")
+
+
+def _code_names(session: Session, depth: int | None) -> dict[int, str]:
+    """code id -> the name compared: its full path, or its ancestor at `depth` (1 = top)."""
+    names = {}
+    for code in session.scalars(select(ManualCode)):
+        parts = code.path.split(" / ")
+        names[code.id] = " / ".join(parts[:depth]) if depth else code.path
+    return names
+
+
+def study_labellings(session: Session, level: str = "auto", depth: int | None = None) -> dict:
+    """The statements compared, qualflow's labelling and one labelling per human coder."""
+    codings = list(session.scalars(select(ManualCoding).where(ManualCoding.start.is_not(None))))
+    names = _code_names(session, depth)
+    transcript_ids = sorted({c.transcript_id for c in codings})
+    statements = list(session.scalars(select(Statement).where(Statement.transcript_id.in_(transcript_ids))
+                                      .order_by(Statement.transcript_id, Statement.index)))
+    lengths = {t.id: len(t.text) for t in session.scalars(select(Transcript).where(Transcript.id.in_(transcript_ids)))}
+    by_transcript = defaultdict(list)
+    for position, statement in enumerate(statements):
+        by_transcript[statement.transcript_id].append((statement.start, statement.end, position))
+
+    coders: dict[str, Labelling] = {}
+    for coding in codings:
+        if coding.coder not in coders:
+            coders[coding.coder] = Labelling(coding.coder, [set() for _ in statements])
+        coder = coders[coding.coder]
+        code = names[coding.code_id]
+        coder.spans.setdefault(code, []).append((coding.transcript_id, coding.start, coding.end))
+        for start, end, position in by_transcript[coding.transcript_id]:
+            overlap = min(end, coding.end) - max(start, coding.start)
+            if overlap > 0 and overlap >= MIN_OVERLAP * min(end - start, coding.end - coding.start):
+                coder.units[position].add(code)
+
+    position_of = {s.id: i for i, s in enumerate(statements)}
+    rows = [r for r in assignment_rows(session)
+            if r["statement_id"] in position_of and r["status"] not in HIDDEN_STATUSES]
+    n_codes = len({names[c.code_id] for c in codings})
+
+    def group(row: dict, at: str) -> tuple[str, str]:
+        # A reviewer's split can place a statement straight into a theme: it has no parent.
+        if at == "theme" and row["parent_theme_id"]:
+            return row["parent_theme_id"], row["parent_theme_label"]
+        return row["theme_id"], row["theme_label"]
+
+    if level == "auto":  # the level whose number of groups is closest to the number of codes
+        count = {at: len({group(r, at) for r in rows}) for at in ("theme", "subcategory")}
+        level = min(("theme", "subcategory"), key=lambda at: (abs(count[at] - n_codes), at))
+    qualflow = Labelling("qualflow", [set() for _ in statements])
+    for row in rows:
+        label = " ".join(group(row, level))
+        statement = statements[position_of[row["statement_id"]]]
+        qualflow.units[position_of[row["statement_id"]]].add(label)
+        qualflow.spans.setdefault(label, []).append((statement.transcript_id, statement.start, statement.end))
+    return {"statements": statements, "lengths": lengths, "qualflow": qualflow, "level": level,
+            "coders": [coders[name] for name in sorted(coders, key=lambda n: (-_coded(coders[n]), n))]}
+
+
+def _coded(labelling: Labelling) -> int:
+    return sum(1 for unit in labelling.units if unit)
+
+
+def compare_study(session: Session, level: str = "auto", depth: int | None = None) -> dict:
+    """Every comparison as one JSON-ready dict, with disagreement examples for the report."""
+    data = study_labellings(session, level, depth)
+    result = {"level": data["level"], "code_depth": f"depth {depth}" if depth else "as coded", "comparisons": [],
+              "human_ceiling": None}
+    if not data["coders"]:
+        return result
+    for coder in data["coders"]:
+        figures = compare(coder, data["qualflow"], data["lengths"])
+        figures["examples"] = _examples(figures, coder, data["qualflow"], data["statements"])
+        result["comparisons"].append(figures)
+    if len(data["coders"]) >= 2:
+        ceiling = compare(data["coders"][0], data["coders"][1], data["lengths"])
+        ceiling["examples"] = []
+        result["human_ceiling"] = ceiling
+    return result
+
+
+def _examples(figures: dict, reference: Labelling, candidate: Labelling, statements: list, per_code: int = 2) -> list:
+    """Statements the two sides disagree on, per code: coded but put elsewhere (missed) and
+    put in the matched label but not coded (extra). Text is the stored, de-identified text."""
+    examples = []
+    for row in figures["per_code"]:
+        code, label = row["code"], row["matched_label"]
+        missed = [i for i, unit in enumerate(reference.units) if code in unit and label not in candidate.units[i]]
+        extra = [i for i, unit in enumerate(candidate.units) if label and label in unit
+                 and code not in reference.units[i]]
+        for kind, chosen in (("coded, not in the matched theme", missed), ("in the matched theme, not coded", extra)):
+            for i in chosen[:per_code]:
+                statement = statements[i]
+                examples.append({"code": code, "matched_label": label, "kind": kind,
+                                 "statement_id": statement.id, "participant": statement.participant,
+                                 "qualflow_label": ", ".join(sorted(candidate.units[i])) or None,
+                                 "human_codes": ", ".join(sorted(reference.units[i])) or None,
+                                 "text": statement.text})
+    return examples

@@ -1,0 +1,74 @@
+"""Manual coding as a table (.csv, .tsv, .xlsx): one row per coded passage.
+
+Columns are found by header name (English or Chinese, any case): a code column is required;
+a document column, and start/end offsets or the quoted text (or both) place the passage.
+Optional: parent code, coder, description. Offsets in columns named `*_byte`/`*_bytes` are
+UTF-8 bytes; others are characters. Taguette's highlight export (id, document, tag, content)
+is such a table. A `codes`/`tags` column may hold several codes separated by `;`.
+"""
+
+from __future__ import annotations
+
+from qualflow.pipeline.coding.records import PATH_SEPARATOR, CodedSpan, ImportedCoding, SourceDocument
+from qualflow.pipeline.readers import unreadable
+from qualflow.pipeline.readers._tables import cell, find_column, read_table
+
+CODE_COLUMNS = ("code", "codes", "tag", "tags", "code name", "编码", "代码", "标签")
+MULTI_CODE_COLUMNS = ("codes", "tags")
+DOCUMENT_COLUMNS = ("document", "doc", "file", "filename", "file name", "source", "transcript", "document name",
+                    "文档", "文件", "访谈")
+START_COLUMNS = ("start", "start_char", "start char", "startposition", "start position", "begin", "起始", "开始")
+END_COLUMNS = ("end", "end_char", "end char", "endposition", "end position", "stop", "结束")
+START_BYTE_COLUMNS = ("start_byte", "start_bytes", "start byte")
+END_BYTE_COLUMNS = ("end_byte", "end_bytes", "end byte")
+QUOTE_COLUMNS = ("text", "quote", "quotation", "content", "segment", "excerpt", "coded text", "coded segment",
+                 "snippet", "highlight", "引文", "文本", "内容", "原文")
+PARENT_COLUMNS = ("parent", "parent code", "parent_code", "category", "theme", "父编码", "类属", "主题")
+CODER_COLUMNS = ("coder", "user", "annotator", "creator", "owner", "编码者", "编码员")
+DESCRIPTION_COLUMNS = ("description", "definition", "memo", "说明", "定义")
+
+
+def _offset(value: str, name: str, row_number: int) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        raise unreadable(name, f"row {row_number}: offset {value!r} is not a number") from None
+
+
+def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -> ImportedCoding:
+    header, rows = read_table(data, name, suffix, CODE_COLUMNS)
+    if header is None:
+        raise unreadable(name, "the table is empty")
+    at = {key: find_column(header, names) for key, names in (
+        ("code", CODE_COLUMNS), ("document", DOCUMENT_COLUMNS), ("start", START_COLUMNS), ("end", END_COLUMNS),
+        ("start_byte", START_BYTE_COLUMNS), ("end_byte", END_BYTE_COLUMNS), ("quote", QUOTE_COLUMNS),
+        ("parent", PARENT_COLUMNS), ("coder", CODER_COLUMNS), ("description", DESCRIPTION_COLUMNS))}
+    in_bytes = at["start"] is None and at["start_byte"] is not None
+    start_at, end_at = (at["start_byte"], at["end_byte"]) if in_bytes else (at["start"], at["end"])
+    if at["quote"] is None and (start_at is None or end_at is None):
+        raise unreadable(name, "needs start and end offsets or a column with the coded text "
+                               f"(one of: {', '.join(QUOTE_COLUMNS[:6])})")
+    code_label = str(header[at["code"]]).strip().casefold()
+    imported = ImportedCoding(file_format=suffix.lstrip("."), offset_unit="bytes" if in_bytes else "auto")
+    for row_number, row in enumerate(rows, start=2):
+        raw_codes = cell(row, at["code"]).strip()
+        if not raw_codes:
+            continue
+        codes = [c.strip() for c in raw_codes.split(";")] if code_label in MULTI_CODE_COLUMNS else [raw_codes]
+        document = cell(row, at["document"]).strip() or "(document)"
+        parent = cell(row, at["parent"]).strip()
+        start, end = _offset(cell(row, start_at), name, row_number), _offset(cell(row, end_at), name, row_number)
+        quote = cell(row, at["quote"]) or None
+        if quote is None and (start is None or end is None):
+            continue  # a codebook row (code and description only)
+        imported.documents.setdefault(document, SourceDocument(document))  # a table ships no full text
+        for code in filter(None, codes):
+            path = f"{parent}{PATH_SEPARATOR}{code}" if parent and not code.startswith(parent) else code
+            imported.add_code(path, cell(row, at["description"]).strip() or None)
+            imported.spans.append(CodedSpan(document, path, cell(row, at["coder"]).strip() or default_coder,
+                                            start, end, quote))
+    return imported
+

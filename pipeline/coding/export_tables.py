@@ -1,0 +1,80 @@
+"""qualflow's codings and codebook as tables (CSV or XLSX), and a codebook Taguette imports.
+
+The codings table uses the column names `qualflow import-coding` reads (document, start,
+end, text, code, parent_code, coder), so it goes back in unchanged. Taguette's codebook
+import wants a `tag` column and reads `description` and `parent` when present; themes are
+listed before their subcategories so a parent always exists first. Text is the stored,
+de-identified statement text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from qualflow.models.queries import current_themes
+from qualflow.pipeline.coding.export_refi import HIDDEN_STATUSES
+from qualflow.pipeline.report import assignment_rows
+from sqlalchemy.orm import Session
+
+CODING_COLUMNS = ["document", "participant", "start", "end", "text", "code", "parent_code", "coder", "similarity"]
+CODEBOOK_COLUMNS = ["code", "label", "level", "parent", "status", "statements", "keywords", "description"]
+TAGUETTE_COLUMNS = ["tag", "description", "parent"]
+
+
+def _name(theme) -> str:
+    return f"{theme.code} {theme.label}"
+
+
+def _visible_themes(session: Session) -> list:
+    return [t for t in current_themes(session) if t.status not in HIDDEN_STATUSES]
+
+
+def coding_rows(session: Session) -> list[dict]:
+    names = {t.code: _name(t) for t in _visible_themes(session)}
+    return [{"document": r["document"], "participant": r["participant"], "start": r["start"], "end": r["end"],
+             "text": r["text"], "code": names[r["theme_id"]],
+             "parent_code": names.get(r["parent_theme_id"], r["parent_theme_id"]), "coder": "qualflow",
+             "similarity": round(r["similarity"], 4) if r["similarity"] is not None else None}
+            for r in assignment_rows(session) if r["theme_id"] in names]
+
+
+def codebook_rows(session: Session) -> list[dict]:
+    themes = _visible_themes(session)
+    by_id = {t.id: t for t in themes}
+    ordered = [t for t in themes if t.level != "subcategory"]
+    ordered = [x for t in ordered for x in [t] + [s for s in themes if s.parent_id == t.id and s.level == "subcategory"]]
+    return [{"code": t.code, "label": t.label, "level": t.level,
+             "parent": by_id[t.parent_id].code if t.parent_id in by_id else None, "status": t.status,
+             "statements": t.size, "keywords": ", ".join(t.keywords or []),
+             "description": getattr(t, "description", None) or ""} for t in ordered]
+
+
+def taguette_codebook_rows(session: Session) -> list[dict]:
+    rows = codebook_rows(session)
+    names = {r["code"]: f"{r['code']} {r['label']}" for r in rows}
+    return [{"tag": names[r["code"]], "description": r["description"] or (f"Keywords: {r['keywords']}"
+                                                                            if r["keywords"] else ""),
+             "parent": names.get(r["parent"], "")} for r in rows]
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def to_xlsx(rows: list[dict], columns: list[str], sheet: str) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    worksheet = workbook.active
+    worksheet.title = sheet
+    worksheet.append(columns)
+    for row in rows:
+        worksheet.append([row.get(column) for column in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

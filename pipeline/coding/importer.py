@@ -1,0 +1,188 @@
+"""`qualflow import-coding FILE`: read a coding file, place its spans in the stored
+transcripts, and keep them in the study database.
+
+Importing the same file again (same bytes) replaces what it imported before, so a re-import
+after a new run re-aligns instead of doubling the codings. Logs carry counts and file names
+only; no coded text is logged or stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from qualflow.models import Pseudonym, Replacement, Store, Transcript
+from qualflow.models.coding import ManualCode, ManualCoding, ManualCodingImport
+from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_span
+from qualflow.pipeline.coding.csv_import import read_coding_table
+from qualflow.pipeline.coding.match import StoredTranscript, match_documents
+from qualflow.pipeline.coding.offsets import choose_convention, converter
+from qualflow.pipeline.coding.records import CodedSpan, ImportedCoding
+from qualflow.pipeline.coding.refi import read_project, read_qdpx
+from qualflow.pipeline.coding.safety import SafeArchive, parse_xml, read_limited
+from qualflow.pipeline.coding.taguette import SQLITE_MAGIC, read_taguette_database
+from qualflow.pipeline.readers import unreadable
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+GOOD_QUALITY = 0.9  # a span counts as well aligned when this share of its characters was found
+
+
+def read_coding_file(path: Path, default_coder: str = "coder") -> tuple[ImportedCoding, str]:
+    """The file's coding and the SHA-256 of its bytes."""
+    path = Path(path)
+    data = read_limited(path)
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = path.suffix.lower()
+    if data.startswith(SQLITE_MAGIC):
+        return read_taguette_database(path, default_coder), digest
+    if suffix == ".xlsx":  # a zip of XML like any .qdpx: the same bomb and DTD checks first
+        SafeArchive(data, path.name, "xlsx")
+    if suffix in (".csv", ".tsv", ".xlsx"):
+        return read_coding_table(data, path.name, ".xlsx" if suffix == ".xlsx" else ".csv", default_coder), digest
+    if suffix == ".qdc":
+        raise unreadable(path.name, "a .qdc file holds a codebook but no codings; import the project (.qdpx)")
+    if data.startswith(b"PK"):
+        return read_qdpx(data, path.name, default_coder), digest
+    if suffix in (".qde", ".xml"):
+        return read_project(parse_xml(data, path.name), path.name, default_coder), digest
+    raise unreadable(path.name, "not a coding file qualflow reads (.csv, .xlsx, .qdpx, .qde, a Taguette .sqlite3)")
+
+
+def original_text(session: Session, transcript: Transcript) -> str:
+    """The stored text with each placeholder put back to what it replaced: the closest we have
+    to the text a human coded when the coding file does not ship it. Kept in memory only."""
+    real = {p.placeholder: p.real for p in session.scalars(select(Pseudonym))}
+    pieces, position = [], 0
+    for replacement in session.scalars(select(Replacement).where(Replacement.transcript_id == transcript.id)
+                                       .order_by(Replacement.start)):
+        if replacement.start < position:
+            continue
+        pieces += [transcript.text[position:replacement.start],
+                   real.get(replacement.placeholder, replacement.placeholder)]
+        position = replacement.end
+    pieces.append(transcript.text[position:])
+    return "".join(pieces)
+
+
+def _reading(texts: list[str], spans: list[CodedSpan], unit: str) -> tuple[str, str]:
+    """Which text the spans were coded on, and in which offset convention.
+
+    A file that ships no text may have coded the original (names and all) or, like
+    qualflow's own exports, the stored de-identified text: the reading under which more
+    span ends fall right, or more quotes are found, wins (ties: the first, the original).
+    """
+    best = None
+    for order, text in enumerate(texts):
+        convention, score = choose_convention(text, spans, unit)
+        score += sum(2 for s in spans if s.start is None and s.quote and locate_quote(s.quote, text))
+        if best is None or score > best[0]:
+            best = (score, text, convention)
+    return best[1], best[2]
+
+
+def _place_spans(spans: list[CodedSpan], texts: list[str], stored: str, unit: str) -> list:
+    """Each span in the stored text: (start, end, quality), or None."""
+    text, convention = _reading(texts, spans, unit)
+    convert = converter(text, convention)
+    mapping = char_alignment(text, stored)
+    placed, cursor = [], 0
+    for span in spans:
+        start = convert(span.start) if span.start is not None else None
+        end = convert(span.end) if span.end is not None else None
+        if (start is None or end is None) and span.quote:
+            found = locate_quote(span.quote, text, cursor)
+            start, end = found if found else (None, None)
+        if start is None or end is None or end <= start:
+            placed.append(None)
+            continue
+        cursor = start
+        placed.append(map_span(mapping, start, end, stored))
+    return placed
+
+
+def import_coding(store: Store, path: Path, default_coder: str = "coder", offset_unit: str | None = None) -> dict:
+    """Import one coding file into the study; returns the alignment figures."""
+    path = Path(path)
+    imported, digest = read_coding_file(path, default_coder)
+    unit = offset_unit or imported.offset_unit
+    with store.session() as session:
+        transcripts = list(session.scalars(select(Transcript)))
+        if not transcripts:
+            raise unreadable(path.name, "the study has no transcripts yet; run `qualflow run` on the interviews first")
+        spans_by_document: dict[str, list[CodedSpan]] = defaultdict(list)
+        for span in imported.spans:
+            spans_by_document[span.document].append(span)
+        known_text = {name: doc.text or " ".join(s.quote or "" for s in spans_by_document[name])
+                      for name, doc in imported.documents.items()}
+        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text) for t in transcripts])
+        by_id = {t.id: t for t in transcripts}
+
+        previous = session.scalar(select(ManualCodingImport).where(ManualCodingImport.file_hash == digest))
+        if previous is not None:
+            _forget(session, previous.id)
+        record = ManualCodingImport(file_hash=digest, file_name=path.name, file_format=imported.file_format)
+        session.add(record)
+        session.flush()
+        code_ids = _store_codes(session, record, imported)
+
+        qualities, unmatched = [], []
+        for name, spans in spans_by_document.items():
+            transcript = by_id.get(matched[name][0]) if name in matched else None
+            if transcript is None:
+                unmatched.append(name)
+            document_text = imported.documents[name].text if name in imported.documents else None
+            if transcript is not None:
+                texts = [document_text] if document_text else [original_text(session, transcript), transcript.text]
+                placed = _place_spans(spans, texts, transcript.text, unit)
+            else:
+                placed = [None] * len(spans)
+            for span, where in zip(spans, placed, strict=True):
+                qualities.append(where[2] if where else 0.0)
+                session.add(ManualCoding(
+                    import_id=record.id, code_id=code_ids[span.code_path], coder=span.coder, document=name,
+                    source_start=span.start, source_end=span.end,
+                    transcript_id=transcript.id if transcript is not None else None,
+                    start=where[0] if where else None, end=where[1] if where else None,
+                    quality=where[2] if where else 0.0))
+        quality = np.array(qualities) if qualities else np.zeros(0)
+        record.stats = {
+            "spans": len(imported.spans), "aligned": int((quality > 0).sum()),
+            "well_aligned": int((quality >= GOOD_QUALITY).sum()),
+            "mean_quality_of_aligned": round(float(quality[quality > 0].mean()), 4) if (quality > 0).any() else 0.0,
+            "documents": len(spans_by_document), "documents_matched": len(spans_by_document) - len(unmatched),
+            "unmatched_documents": sorted(unmatched),
+            "matched_by": {name: how for name, (_, how) in sorted(matched.items())},
+            "codes": len(imported.codes), "coders": sorted({s.coder for s in imported.spans}),
+            "replaced_previous_import": previous is not None,
+        }
+        stats = dict(record.stats, file=path.name, format=imported.file_format)
+    log.info("imported %s: %d spans, %d aligned", path.name, stats["spans"], stats["aligned"])
+    return stats
+
+
+def _forget(session: Session, import_id: int) -> None:
+    """Remove an earlier import of the same file: codings, then codes (children unhooked
+    from their parents first), then the import itself."""
+    session.execute(delete(ManualCoding).where(ManualCoding.import_id == import_id))
+    session.execute(update(ManualCode).where(ManualCode.import_id == import_id).values(parent_id=None))
+    session.execute(delete(ManualCode).where(ManualCode.import_id == import_id))
+    session.execute(delete(ManualCodingImport).where(ManualCodingImport.id == import_id))
+    session.expire_all()
+
+
+def _store_codes(session: Session, record: ManualCodingImport, imported: ImportedCoding) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    # Parents first: their paths are prefixes, so sorting by depth suffices.
+    for info in sorted(imported.codes.values(), key=lambda c: (c.path.count(" / "), c.path)):
+        code = ManualCode(import_id=record.id, name=info.name, path=info.path,
+                          parent_id=ids.get(info.parent_path) if info.parent_path else None,
+                          description=info.description)
+        session.add(code)
+        session.flush()
+        ids[info.path] = code.id
+    return ids

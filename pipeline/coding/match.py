@@ -1,0 +1,67 @@
+"""Which stored transcript is the document a tool coded?
+
+By name first (exact, then the same file name without folder or extension, ignoring case:
+tools rename `P3.docx` to `P3.txt` or `sources/P3.txt`), then by text: the transcript
+whose word shingles the document's text (or its coded quotes) shares most. A transcript is
+matched to one document at most.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+_TOKEN = re.compile(r"[\u3400-\u9fff]|\w+", re.UNICODE)
+MIN_SIMILARITY = 0.3
+
+
+@dataclass(frozen=True)
+class StoredTranscript:
+    id: int
+    source_name: str
+    text: str
+
+
+def _stem(name: str) -> str:
+    name = name.replace("\\", "/").removeprefix("internal://")
+    return PurePosixPath(name).stem.casefold()
+
+
+def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
+    tokens = [t.casefold() for t in _TOKEN.findall(text)]
+    return {tuple(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
+
+
+def match_documents(documents: dict[str, str], transcripts: list[StoredTranscript]) -> dict[str, tuple[int, str]]:
+    """document name -> (transcript id, how it was matched: "name" | "file name" | "text 0.83").
+
+    `documents` maps each document name to the text known for it (its own text, or its
+    quotes joined), "" when none.
+    """
+    matched: dict[str, tuple[int, str]] = {}
+    taken: set[int] = set()
+    for how, key in (("name", lambda n: n.casefold()), ("file name", _stem)):
+        by_key: dict[str, list[StoredTranscript]] = {}
+        for transcript in transcripts:
+            by_key.setdefault(key(transcript.source_name), []).append(transcript)
+        for name in documents:
+            if name in matched:
+                continue
+            free = [t for t in by_key.get(key(name), []) if t.id not in taken]
+            if len(free) == 1:
+                matched[name] = (free[0].id, how)
+                taken.add(free[0].id)
+    remaining = [t for t in transcripts if t.id not in taken]
+    stored_shingles = {t.id: shingles(t.text) for t in remaining}
+    for name, text in documents.items():
+        if name in matched or not text.strip():
+            continue
+        own = shingles(text)
+        # Containment, not Jaccard: quotes cover only part of a transcript.
+        best = max(((len(own & stored_shingles[t.id]) / max(len(own), 1), t.id) for t in remaining
+                    if t.id not in taken), default=(0.0, None))
+        if best[1] is not None and best[0] >= MIN_SIMILARITY:
+            matched[name] = (best[1], f"text {best[0]:.2f}")
+            taken.add(best[1])
+    return matched

@@ -1,0 +1,111 @@
+"""The agreement report as one self-contained HTML page (no scripts, no external files).
+
+Everything shown is escaped; quotes are the stored, de-identified statement text only.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:75em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}
+th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.heat td{text-align:center;min-width:2.2em}.heat th.v{writing-mode:vertical-rl;transform:rotate(180deg)}
+blockquote{margin:.3em 0 .8em 1em;padding-left:.8em;border-left:3px solid #aaa}.muted{color:#666}
+"""
+
+_SUMMARY = [
+    ("statements compared", "statements"), ("statements the human coded", "statements_coded"),
+    ("statements in a qualflow label", "statements_labelled"), ("codes", "codes"), ("qualflow labels", "labels"),
+    ("precision (one-to-one)", ("one_to_one", "precision")), ("recall (one-to-one)", ("one_to_one", "recall")),
+    ("F1 (one-to-one, micro)", ("one_to_one", "f1")), ("F1 (one-to-one, mean over codes)", ("one_to_one", "macro_f1")),
+    ("F1 (many-to-one)", ("many_to_one", "f1")), ("Cohen's kappa (statements)", "kappa"),
+    ("Krippendorff's alpha (statements)", "alpha"), ("kappa (characters, mean over codes)", "char_kappa_mean"),
+    ("alpha (characters, mean over codes)", "char_alpha_mean"),
+    ("agreement % (characters, mean over codes)", "char_agreement_mean"),
+    ("ARI", ("clustering", "ari")), ("NMI", ("clustering", "nmi")), ("V-measure", ("clustering", "v_measure")),
+    ("coverage: coded text inside any qualflow label", "coverage"),
+    ("qualflow statements no human coded", "uncoded_share"),
+]
+
+
+def _get(figures: dict, key):
+    if isinstance(key, tuple):
+        return figures.get(key[0], {}).get(key[1])
+    return figures.get(key)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return escape(str(value))
+
+
+def _summary(columns: list[tuple[str, dict]]) -> str:
+    head = "".join(f"<th>{escape(title)}</th>" for title, _ in columns)
+    rows = "".join(f"<tr><th>{escape(label)}</th>" + "".join(f"<td class=n>{_fmt(_get(f, key))}</td>"
+                                                              for _, f in columns) + "</tr>"
+                   for label, key in _SUMMARY)
+    return f"<table><tr><th></th>{head}</tr>{rows}</table>"
+
+
+def _per_code(figures: dict) -> str:
+    head = ("<tr><th>code</th><th>statements</th><th>matched qualflow label</th><th>P</th><th>R</th><th>F1</th>"
+            "<th>F1 many-to-one</th><th>kappa</th><th>alpha</th><th>char agreement</th><th>char kappa</th>"
+            "<th>char kappa (NVivo, by source)</th><th>coverage</th></tr>")
+    rows = "".join(
+        f"<tr><td>{escape(r['code'])}</td><td class=n>{r['statements']}</td><td>{_fmt(r['matched_label'])}</td>"
+        + "".join(f"<td class=n>{_fmt(r[k])}</td>" for k in ("precision", "recall", "f1"))
+        + f"<td class=n>{_fmt(r['many_to_one']['f1'])}</td>"
+        + "".join(f"<td class=n>{_fmt(r[k])}</td>" for k in ("kappa", "alpha", "char_agreement", "char_kappa",
+                                                             "char_kappa_by_source", "coverage"))
+        + "</tr>" for r in figures["per_code"])
+    return f"<table>{head}{rows}</table>"
+
+
+def _heatmap(figures: dict) -> str:
+    """Labels x codes; a cell's colour is its share of the label's statements."""
+    table = figures["contingency"]
+    codes, labels, counts = table["codes"], table["labels"], table["counts"]
+    head = "".join(f"<th class=v>{escape(c)}</th>" for c in codes)
+    rows = []
+    for label, row in zip(labels, counts, strict=True):
+        total = max(sum(row), 1)
+        cells = "".join(f'<td style="background:rgba(200,60,40,{n / total:.2f})" title="{n} of {total}">'
+                        f"{n or ''}</td>" for n in row)
+        rows.append(f"<tr><th>{escape(label)}</th>{cells}</tr>")
+    return f"<table class=heat><tr><th>qualflow label \\ code</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _examples(examples: list[dict]) -> str:
+    parts = []
+    for e in examples:
+        parts.append(f"<p><b>{escape(e['code'])}</b> — {escape(e['kind'])} (qualflow: {_fmt(e['qualflow_label'])}; "
+                     f"human: {_fmt(e['human_codes'])}; {_fmt(e['participant'])})</p>"
+                     f"<blockquote>{escape(e['text'])}</blockquote>")
+    return "".join(parts) or "<p class=muted>No disagreements.</p>"
+
+
+def html_report(result: dict, title: str = "qualflow: agreement with manual coding") -> str:
+    comparisons = result["comparisons"]
+    columns = [(f"qualflow vs {c['reference']}", c) for c in comparisons]
+    if result.get("human_ceiling"):
+        ceiling = result["human_ceiling"]
+        columns.append((f"{ceiling['candidate']} vs {ceiling['reference']} (human ceiling)", ceiling))
+    body = [f"<h1>{escape(title)}</h1>",
+            (f"<p>qualflow level: <b>{escape(str(result['level']))}</b>; codes compared: "
+             f"{escape(str(result['code_depth']))}. Statements are the common unit; a code is on a statement when "
+             "they overlap by at least half of the shorter. Quotes are de-identified stored text.</p>")]
+    if not comparisons:
+        body.append("<p>No aligned manual coding: import one with <code>qualflow import-coding FILE</code>.</p>")
+    else:
+        body += ["<h2>Summary</h2>", _summary(columns)]
+        for figures in comparisons:
+            body += [f"<h2>Per code: qualflow vs {escape(figures['reference'])}</h2>", _per_code(figures),
+                     f"<h2>qualflow labels × codes of {escape(figures['reference'])}</h2>", _heatmap(figures),
+                     "<h2>Disagreements</h2>", _examples(figures.get("examples", []))]
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n")

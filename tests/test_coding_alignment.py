@@ -1,0 +1,109 @@
+"""Offset conventions, character alignment and document matching, on small invented texts."""
+
+import unicodedata
+
+import pytest
+from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_span
+from qualflow.pipeline.coding.match import StoredTranscript, match_documents
+from qualflow.pipeline.coding.offsets import choose_convention, converter
+from qualflow.pipeline.coding.records import CodedSpan
+
+LINES = ["Interviewer: How was the week?", "P1: Busy. Margaret Thompson called twice about the café rota.",
+         "Interviewer: And the families?", "P1: The families “carry” most of it, honestly.",
+         "P1: Supervision with Dr Okafor helps every fortnight."]
+PHRASES = ["Margaret Thompson called twice", "the café rota", "“carry” most of it", "Supervision with Dr Okafor"]
+
+
+def spans_in(text: str, count, phrases=PHRASES) -> list[CodedSpan]:
+    """Spans over `phrases`, with offsets counted by `count(prefix)`."""
+    spans = []
+    for phrase in phrases:
+        at = text.index(phrase)
+        spans.append(CodedSpan("doc", "code", "c", count(text[:at]), count(text[:at + len(phrase)])))
+    return spans
+
+
+@pytest.mark.parametrize("convention,count,newline", [
+    ("chars", len, "\r\n"),
+    ("chars_lf", lambda prefix: len(prefix.replace("\r\n", "\n")), "\r\n"),
+    ("bytes", lambda prefix: len(prefix.encode("utf-8")), "\n"),
+    ("bytes_lf", lambda prefix: len(prefix.replace("\r\n", "\n").encode("utf-8")), "\r\n"),
+])
+def test_the_offset_convention_is_recognised_and_undone(convention, count, newline):
+    text = newline.join(LINES) + newline
+    spans = spans_in(text, count)
+    chosen, _ = choose_convention(text, spans)
+    assert chosen == convention
+    convert = converter(text, chosen)
+    assert [text[convert(s.start):convert(s.end)] for s in spans] == PHRASES
+
+
+def test_a_tool_that_says_bytes_is_read_as_bytes():
+    text = "\n".join(LINES)
+    spans = spans_in(text, lambda prefix: len(prefix.encode("utf-8")))
+    assert choose_convention(text, spans, unit="bytes")[0] == "bytes"
+    assert choose_convention(text, spans, unit="chars")[0] == "chars"  # what the caller asked for
+
+
+def test_quotes_decide_when_they_are_given():
+    text = "\r\n".join(LINES)
+    spans = spans_in(text, lambda prefix: len(prefix.replace("\r\n", "\n")))
+    for span, phrase in zip(spans, PHRASES, strict=True):
+        span.quote = phrase
+    assert choose_convention(text, spans)[0] == "chars_lf"
+
+
+def deidentified(text: str) -> str:
+    """What qualflow stores: NFC, \\n line ends, names replaced by placeholders."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    return text.replace("Margaret Thompson", "[PERSON_1]").replace("Okafor", "[PERSON_2]")
+
+
+def test_spans_are_carried_onto_the_deidentified_text():
+    original = "\r\n".join(LINES * 40)  # long enough to take the line-by-line path
+    stored = deidentified(original)
+    mapping = char_alignment(original, stored)
+    at = original.index("Margaret Thompson called twice")
+    start, end, quality = map_span(mapping, at, at + len("Margaret Thompson called twice"), stored)
+    assert stored[start:end] == "[PERSON_1] called twice"
+    assert 0.3 < quality < 1.0  # the name itself was not found again
+    at = original.rindex("the café rota")
+    start, end, quality = map_span(mapping, at, at + len("the café rota"), stored)
+    assert stored[start:end] == "the café rota" and quality == 1.0
+    assert start == stored.rindex("the café rota")  # the last occurrence stays the last
+
+
+def test_combining_accents_and_reordered_lines_still_align():
+    original = "P1: The cafe\u0301 was closed.\nP1: Then we walked home.\n"
+    stored = unicodedata.normalize("NFC", original)
+    mapping = char_alignment(original, stored)
+    at = original.index("Then")
+    start, end, _ = map_span(mapping, at, len(original) - 1, stored)
+    assert stored[start:end] == "Then we walked home."
+
+
+def test_a_span_over_text_that_is_gone_does_not_align():
+    original, stored = "Alpha beta gamma.\nDelta epsilon.\n", "Alpha beta gamma.\n"
+    mapping = char_alignment(original, stored)
+    assert map_span(mapping, original.index("Delta"), len(original) - 1, stored) is None
+
+
+def test_quotes_are_found_exactly_or_with_other_whitespace():
+    text = "First line.\nThe families carry\n  most of it.\nThe families carry on."
+    assert locate_quote("The families carry on.", text) == (text.index("The families carry on."), len(text))
+    start, end = locate_quote("families carry most of it.", text)
+    assert text[start:end] == "families carry\n  most of it."
+    assert locate_quote("not in the text", text) is None
+
+
+def test_documents_match_by_name_then_file_name_then_text():
+    transcripts = [StoredTranscript(1, "P1_interview.odt", "alpha beta gamma delta epsilon zeta eta theta"),
+                   StoredTranscript(2, "P2.txt", "one two three four five six seven eight nine ten"),
+                   StoredTranscript(3, "P3.txt", "red orange yellow green blue indigo violet black white")]
+    found = match_documents({"P1_interview.odt": "", "sources/P2.docx": "",
+                             "renamed.txt": "orange yellow green blue indigo violet", "unknown.txt": "nothing alike"},
+                            transcripts)
+    assert found["P1_interview.odt"] == (1, "name")
+    assert found["sources/P2.docx"] == (2, "file name")
+    assert found["renamed.txt"][0] == 3 and found["renamed.txt"][1].startswith("text")
+    assert "unknown.txt" not in found

@@ -1,0 +1,334 @@
+"""Manual coding against a real study: the real flow, a real SQLite store, the CLI.
+
+One flow run (the example interviews plus two invented ones with names in them) is shared
+by the tests of this module. Coding files are the invented fixtures in
+tests/fixtures/coding/ or are made here from the fixture transcripts, in the formats and
+with the quirks real tools write (CRLF, a BOM, byte offsets, bare source paths).
+"""
+
+import csv
+import io
+import json
+import re
+import shutil
+import sqlite3
+import zipfile
+from html import escape
+from pathlib import Path
+
+import pytest
+import xmlschema
+from qualflow.flows.batch import code_interviews
+from qualflow.flows.cli import app
+from qualflow.models import Pseudonym, Store, Transcript, default_database_url
+from qualflow.models.coding import ManualCode, ManualCoding, ManualCodingImport
+from qualflow.pipeline.coding.importer import import_coding
+from qualflow.pipeline.report import assignment_rows
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "coding"
+SCHEMAS = ROOT / "pipeline" / "coding" / "schemas"
+EN, ZH = "en_p9_outreach.txt", "zh_p10_随访.txt"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("coding_study")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "zh_p5_社区医生.txt", "zh_p6_精防专干.txt"):
+        shutil.copy(ROOT / "examples" / name, inbox / name)
+    for name in (EN, ZH):
+        shutil.copy(FIXTURES / name, inbox / name)
+    data = root / "data"
+    summary = code_interviews(str(inbox), str(data))
+    assert summary.transcripts_added == 6 and not summary.failed
+    return data
+
+
+@pytest.fixture
+def store(study, tmp_path):
+    """A private copy of the study, so each test's imports start from none."""
+    copy = tmp_path / "data"
+    shutil.copytree(study, copy)
+    return Store(default_database_url(copy))
+
+
+def original(name: str) -> str:
+    return (FIXTURES / name).read_text("utf-8")
+
+
+def restored(session, coding: ManualCoding) -> str:
+    """The stored span with each placeholder put back: what the human coded, if aligned right
+    (in lower case: the key map keeps names lower-cased)."""
+    text = session.get(Transcript, coding.transcript_id).text[coding.start:coding.end]
+    for pseudonym in session.scalars(select(Pseudonym)):
+        text = text.replace(pseudonym.placeholder, pseudonym.real)
+    return text.lower()
+
+
+def mentions(text: str, name: str) -> bool:
+    """`name` as a word of `text`, in any case ("hart" is not in "charts")."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def codings_of(session, file_name: str) -> list[ManualCoding]:
+    record = session.scalar(select(ManualCodingImport).where(ManualCodingImport.file_name == file_name))
+    return list(session.scalars(select(ManualCoding).where(ManualCoding.import_id == record.id)
+                                .order_by(ManualCoding.id)))
+
+
+def test_taguette_highlights_align_onto_deidentified_text(store):
+    stats = import_coding(store, FIXTURES / "en_p9_highlights.csv")
+    rows = list(csv.DictReader((FIXTURES / "en_p9_highlights.csv").open(encoding="utf-8")))
+    assert stats["spans"] == len(rows) and stats["aligned"] == len(rows) and stats["unmatched_documents"] == []
+    with store.session() as session:
+        codings = codings_of(session, "en_p9_highlights.csv")
+        assert [restored(session, c) for c in codings] == [row["content"].lower() for row in rows]
+        names = [c.code.path for c in codings]
+        stored = [session.get(Transcript, c.transcript_id).text[c.start:c.end] for c in codings]
+    assert names == [row["tag"] for row in rows]
+    assert not any("Margaret Thompson" in text or "Okafor" in text for text in stored)  # de-identified
+    assert stats["well_aligned"] < stats["aligned"]  # names were replaced, so some characters differ
+
+
+def qdpx(sources: list[dict], codes: list[tuple[str, str, str | None]], users: dict[str, str], bom=True) -> bytes:
+    """A REFI-QDA project as tools write it. codes: (guid, name, parent guid)."""
+    children: dict = {}
+    for guid, name, parent in codes:
+        children.setdefault(parent, []).append((guid, name))
+
+    def code_xml(parent):
+        return "".join(f'<Code guid="{g}" name="{escape(n)}" isCodable="true">{code_xml(g)}</Code>'
+                       for g, n in children.get(parent, []))
+
+    source_xml = ""
+    for source in sources:
+        selections = "".join(
+            f'<PlainTextSelection guid="{guid}" startPosition="{s}" endPosition="{e}"><Coding '
+            f'guid="{guid[:-4]}cccc" creatingUser="{user}"><CodeRef targetGUID="{code}"/></Coding>'
+            f"</PlainTextSelection>" for guid, s, e, code, user in source["selections"])
+        source_xml += (f'<TextSource guid="{source["guid"]}" name="{escape(source["name"])}" '
+                       f'plainTextPath="{escape(source["path"])}">{selections}</TextSource>')
+    user_xml = "".join(f'<User guid="{g}" name="{n}"/>' for g, n in users.items())
+    xml = (f'<?xml version="1.0" encoding="utf-8"?>\r\n<Project xmlns="urn:QDA-XML:project:1.0" name="t" '
+           f'origin="test"><Users>{user_xml}</Users><CodeBook><Codes>{code_xml(None)}</Codes></CodeBook>'
+           f"<Sources>{source_xml}</Sources></Project>").encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("project.qde", (b"\xef\xbb\xbf" if bom else b"") + xml)
+        for source in sources:
+            archive.writestr(source["member"], source["bytes"])
+    return buffer.getvalue()
+
+
+def guid(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+EN_PHRASES = ["Margaret Thompson, my manager, goes through the waiting list",
+              "he hasn't left his room in four days", "Supervision with Dr Okafor every fortnight helps a lot."]
+ZH_PHRASES = ["王医生每周二会跟我们一起去", "家属特别关键。"]
+
+
+def test_qdpx_with_crlf_bom_and_both_kinds_of_source_path(store, tmp_path):
+    en = original(EN).replace("\n", "\r\n")  # a Windows copy; this tool counts CRLF as two characters
+    zh = "\ufeff" + original(ZH).replace("\n", "\r\n")  # BOM; this tool counts CRLF as one
+    zh_lf = zh.lstrip("\ufeff").replace("\r\n", "\n")
+    users = {guid(901): "anna", guid(902): "ben"}
+    codes = [(guid(1), "Care network", None), (guid(2), "Families", guid(1)), (guid(3), "Team", guid(1))]
+    en_selections = [(guid(100 + i), en.index(p), en.index(p) + len(p), guid(2 + (i == 0)), guid(901 + i % 2))
+                     for i, p in enumerate(EN_PHRASES)]
+    zh_selections = [(guid(200 + i), zh_lf.index(p), zh_lf.index(p) + len(p), guid(2), guid(901))
+                     for i, p in enumerate(ZH_PHRASES)]
+    sources = [
+        {"guid": guid(10), "name": EN, "path": EN, "member": f"sources/{EN}", "bytes": en.encode("utf-8"),
+         "selections": en_selections},  # a bare path, as qc writes it
+        {"guid": guid(11), "name": "interview 10", "path": f"internal://{guid(11)}.txt",
+         "member": f"sources/{guid(11)}.txt", "bytes": zh.encode("utf-8"), "selections": zh_selections},
+    ]
+    path = tmp_path / "team.qdpx"
+    path.write_bytes(qdpx(sources, codes, users))
+    stats = import_coding(store, path)
+    assert stats["aligned"] == stats["spans"] == 5 and stats["coders"] == ["anna", "ben"]
+    assert stats["matched_by"]["interview 10"].startswith("text")  # no name to go by
+    with store.session() as session:
+        codings = codings_of(session, "team.qdpx")
+        assert [restored(session, c) for c in codings] == [p.lower() for p in EN_PHRASES + ZH_PHRASES]
+        assert {c.code.path for c in codings} == {"Care network / Families", "Care network / Team"}
+        parents = {c.path: c.parent_id for c in session.scalars(select(ManualCode))}
+        assert parents["Care network"] is None and parents["Care network / Families"] is not None
+
+
+def taguette_database(path: Path, documents: dict[str, str], highlights: list[tuple[str, str, str]]) -> None:
+    """A Taguette project database: HTML contents, highlights at UTF-8 byte offsets of the text."""
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE project_members (project_id INTEGER, user_login VARCHAR, privileges VARCHAR);
+            CREATE TABLE documents (id INTEGER PRIMARY KEY, name VARCHAR, contents TEXT);
+            CREATE TABLE tags (id INTEGER PRIMARY KEY, project_id INTEGER, path VARCHAR, description TEXT);
+            CREATE TABLE highlights (id INTEGER PRIMARY KEY, document_id INTEGER, start_offset INTEGER,
+                                     end_offset INTEGER, snippet TEXT);
+            CREATE TABLE highlight_tags (highlight_id INTEGER, tag_id INTEGER);
+            INSERT INTO project_members VALUES (1, 'taguette_admin', 'ADMIN');
+        """)
+        tags = {}
+        for doc_id, (name, text) in enumerate(documents.items(), start=1):
+            html = "\n".join(f"<p>{escape(line)}</p>" for line in text.split("\n"))
+            db.execute("INSERT INTO documents VALUES (?, ?, ?)", (doc_id, name, html))
+            for number, (document, phrase, tag) in enumerate(highlights, start=1):
+                if document != name:
+                    continue
+                tag_id = tags.setdefault(tag, len(tags) + 1)
+                at = text.index(phrase)
+                start = len(text[:at].encode("utf-8"))
+                db.execute("INSERT INTO highlights VALUES (?, ?, ?, ?, '')",
+                           (number, doc_id, start, start + len(phrase.encode("utf-8"))))
+                db.execute("INSERT INTO highlight_tags VALUES (?, ?)", (number, tag_id))
+        db.executemany("INSERT INTO tags VALUES (?, 1, ?, '')", [(i, t) for t, i in tags.items()])
+
+
+def test_taguette_project_database_byte_offsets(store, tmp_path):
+    highlights = [(EN, "“he hasn't left his room in four days”", "Family"), (ZH, "最难的是人手不够。", "人手"),
+                  (ZH, "没有家属配合，很多复发的苗头我们根本看不到。", "Family"), (EN, "the café next to the clinic", "Team")]
+    path = tmp_path / "project.sqlite3"
+    taguette_database(path, {EN: original(EN), ZH: original(ZH)}, highlights)
+    stats = import_coding(store, path)
+    assert stats["aligned"] == stats["spans"] == 4 and stats["coders"] == ["taguette_admin"]
+    with store.session() as session:
+        codings = codings_of(session, "project.sqlite3")
+        assert sorted(restored(session, c) for c in codings) == sorted(h[1].lower() for h in highlights)
+
+
+def test_importing_the_same_file_again_replaces_it(store):
+    first = import_coding(store, FIXTURES / "two_coders.csv")
+    counts = (store.count(ManualCodingImport), store.count(ManualCode), store.count(ManualCoding))
+    again = import_coding(store, FIXTURES / "two_coders.csv")
+    assert (store.count(ManualCodingImport), store.count(ManualCode), store.count(ManualCoding)) == counts
+    assert again["replaced_previous_import"] and not first["replaced_previous_import"]
+    assert counts[2] == 10 and again["aligned"] == 10
+
+
+def test_compare_writes_html_and_json_with_the_human_ceiling(store, tmp_path):
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    result = runner.invoke(app, ["import-coding", str(FIXTURES / "two_coders.csv"), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "Aligned 10 of 10 spans" in result.output
+    html, figures = tmp_path / "agreement.html", tmp_path / "agreement.json"
+    result = runner.invoke(app, ["compare", "--data", str(data), "--html", str(html), "--json-out", str(figures)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(figures.read_text("utf-8"))
+    assert [c["reference"] for c in report["comparisons"]] == ["coder_a", "coder_b"]
+    ceiling = report["human_ceiling"]
+    assert ceiling["reference"] == "coder_a" and ceiling["candidate"] == "coder_b"
+    # The two coders differ on one of the five passages coded by both: not perfect, not nothing.
+    assert 0 < ceiling["one_to_one"]["f1"] < 1
+    page = html.read_text("utf-8")
+    for comparison in report["comparisons"]:
+        assert f"{comparison['one_to_one']['f1']:.3f}" in page
+        for row in comparison["per_code"]:
+            assert escape(row["code"]) in page
+    assert "<script" not in page and "rgba(" in page  # self-contained, coloured heatmap
+    with store.session() as session:
+        reals = [p.real for p in session.scalars(select(Pseudonym)) if len(p.real) >= 3]
+    assert reals and not any(mentions(page, real) for real in reals)
+
+
+def test_compare_without_manual_coding_says_what_to_do(store):
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    result = runner.invoke(app, ["compare", "--data", str(data)])
+    assert result.exit_code == 2 and "import-coding" in result.output
+
+
+def test_qdpx_export_validates_and_round_trips(store, tmp_path):
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    path = tmp_path / "qualflow.qdpx"
+    assert runner.invoke(app, ["export", "qdpx", "-o", str(path), "--data", str(data)]).exit_code == 0
+    with zipfile.ZipFile(path) as archive:
+        project = archive.read("project.qde").decode("utf-8")
+        sources = [archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("sources/")]
+    xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd")).validate(project)
+    assert 'name="qualflow"' in project and 'isCodable="false"' in project
+    with store.session() as session:
+        reals = [p.real for p in session.scalars(select(Pseudonym)) if len(p.real) >= 3]
+        exported = {(r["document"], r["start"], r["end"], r["theme_id"]) for r in assignment_rows(session)}
+    assert reals and not any(mentions(text, real) for text in sources + [project] for real in reals)
+
+    stats = import_coding(store, path)
+    assert stats["coders"] == ["qualflow"] and stats["well_aligned"] == stats["spans"] == len(exported)
+    with store.session() as session:
+        back = {(session.get(Transcript, c.transcript_id).source_name, c.start, c.end, c.code.name.split()[0])
+                for c in codings_of(session, "qualflow.qdpx")}
+    assert back == exported
+
+
+def test_codebook_and_coding_tables(store, tmp_path):
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    files = {name: tmp_path / name for name in ("book.qdc", "codings.csv", "codings.xlsx", "codebook.xlsx",
+                                                "taguette.csv")}
+    for command in (["qdc", "-o", files["book.qdc"]], ["codings", "-o", files["codings.csv"]],
+                    ["codings", "-o", files["codings.xlsx"]], ["codebook", "-o", files["codebook.xlsx"]],
+                    ["codebook", "--taguette", "-o", files["taguette.csv"]]):
+        result = runner.invoke(app, ["export", *map(str, command), "--data", str(data)])
+        assert result.exit_code == 0, result.output
+    xmlschema.XMLSchema(str(SCHEMAS / "Codebook.xsd")).validate(files["book.qdc"].read_text("utf-8"))
+    with store.session() as session:
+        expected = {(r["document"], r["start"], r["end"]) for r in assignment_rows(session)}
+    for name in ("codings.csv", "codings.xlsx"):
+        stats = import_coding(store, files[name])
+        assert stats["well_aligned"] == stats["spans"] == len(expected)
+        with store.session() as session:
+            back = {(session.get(Transcript, c.transcript_id).source_name, c.start, c.end)
+                    for c in codings_of(session, name)}
+        assert back == expected
+    # Read as Taguette's codebook import reads it: one of tag/name/path, then description, parent.
+    rows = list(csv.reader(files["taguette.csv"].open(encoding="utf-8")))
+    header = [cell.lower() for cell in rows[0]]
+    assert sum(column in header for column in ("tag", "name", "path")) == 1 and "description" in header
+    seen = set()
+    for row in rows[1:]:
+        tag, parent = row[header.index("tag")], row[header.index("parent")]
+        assert tag and (not parent or parent in seen)  # a parent comes before its children
+        seen.add(tag)
+
+
+def test_reviewer_memos_become_notes(store, tmp_path):
+    from qualflow.models import records
+
+    memo_record = getattr(records, "Memo", None)
+    if memo_record is None:
+        pytest.skip("this schema has no memo table")
+    with store.session() as session:
+        row = assignment_rows(session)[0]
+        theme_id = session.scalar(select(records.Theme.id).where(records.Theme.code == row["theme_id"])
+                                  .order_by(records.Theme.id.desc()))
+        session.add(memo_record(theme_id=theme_id, reviewer="r", text="Check the families theme."))
+        session.add(memo_record(statement_id=row["statement_id"], reviewer="r", text="A strong quote."))
+    from qualflow.pipeline.coding.export_refi import qdpx_bytes
+
+    with store.session() as session:
+        payload = qdpx_bytes(session)
+    project = zipfile.ZipFile(io.BytesIO(payload)).read("project.qde").decode("utf-8")
+    xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd")).validate(project)
+    assert project.count("<Note ") == 2 and project.count("<NoteRef ") == 2
+    assert "Check the families theme." in project
+
+
+def test_qdpx_export_can_carry_the_human_coders_for_coder_comparison(store, tmp_path):
+    import_coding(store, FIXTURES / "two_coders.csv")
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    path = tmp_path / "with_team.qdpx"
+    result = runner.invoke(app, ["export", "qdpx", "--with-manual", "-o", str(path), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    project = zipfile.ZipFile(path).read("project.qde").decode("utf-8")
+    xmlschema.XMLSchema(str(SCHEMAS / "Project.xsd")).validate(project)
+    stats = import_coding(store, path)
+    assert stats["coders"] == ["coder_a", "coder_b", "qualflow"]
+    with store.session() as session:
+        back = codings_of(session, "with_team.qdpx")
+        human = {(c.coder, c.start, c.end, c.code.name) for c in back if c.coder != "qualflow"}
+        original = {(c.coder, c.start, c.end, c.code.name) for c in codings_of(session, "two_coders.csv")}
+    assert human == original and len(original) == 10
