@@ -315,3 +315,4 @@ def export_assignments(
 
 # import-coding, compare and export qdpx|qdc|codings|codebook live in their own module.
 from qualflow.flows import cli_coding  # noqa: F401
+from qualflow.flows import cli_report  # noqa: F401,E402  (saturation, report)

@@ -1,0 +1,112 @@
+"""`qualflow saturation` and `qualflow report`: what a researcher publishes.
+
+Registered on the main app by importing this module at the end of flows/cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from qualflow.flows.cli import (
+    DEFAULT_DATA,
+    DataOption,
+    DbOption,
+    _fail,
+    _open_store,
+    app,
+    console,
+)
+from rich.table import Table
+
+OrderOption = Annotated[Path | None, typer.Option(
+    "--order", help="A file naming the interviews in the order they were held, one a line (file name or "
+                    "participant id). Default: interview dates from the transcripts' headers, else ingest order.")]
+
+
+def _order(path: Path | None) -> list[str] | None:
+    from qualflow.pipeline.errors import QualflowError
+    from qualflow.pipeline.saturation import read_order_file
+
+    if path is None:
+        return None
+    if not path.is_file():
+        _fail(f"no such order file: {path}")
+    try:
+        return read_order_file(path)
+    except QualflowError as error:
+        _fail(str(error))
+
+
+@app.command("saturation")
+def saturation_command(
+    data: DataOption = DEFAULT_DATA,
+    order: OrderOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the saturation curve into this PNG.")] = None,
+    confirmed_only: Annotated[bool, typer.Option("--confirmed-only", help="Count only themes a reviewer "
+                                                 "confirmed (default: confirmed and candidate themes).")] = False,
+    db: DbOption = None,
+) -> None:
+    """When did new themes stop appearing? New themes and subcategories per interview, in interview order."""
+    from qualflow.pipeline.errors import QualflowError
+    from qualflow.pipeline.saturation import saturation, saturation_sentence
+
+    with _open_store(data, db).session() as session:
+        try:
+            result = saturation(session, _order(order), confirmed_only)
+        except QualflowError as error:
+            _fail(str(error))
+    if plot is not None:
+        from qualflow.pipeline.figures import saturation_figure
+
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        plot.write_bytes(saturation_figure(result))
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Saturation (order: {result['order']}; {result['codebook']})")
+    for column in ("#", "interview", "participant", "date", "new themes", "new subcategories", "themes so far",
+                   "subcategories so far"):
+        table.add_column(column, overflow="fold")
+    for step in result["interviews"]:
+        table.add_row(str(step["position"]), step["interview"], step["participant"] or "", step["date"] or "",
+                      _new(step["new_themes"]), _new(step["new_subcategories"]),
+                      str(step["themes_so_far"]), str(step["subcategories_so_far"]))
+    console.print(table)
+    console.print(saturation_sentence(result), highlight=False)
+    if plot is not None:
+        console.print(f"Plot: {plot}", highlight=False)
+
+
+def _new(codes: list[str]) -> str:
+    return f"{len(codes)}: {', '.join(codes)}" if codes else "0"
+
+
+@app.command("report")
+def report_command(
+    data: DataOption = DEFAULT_DATA,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder to write into (default: DATA/report).")] = None,
+    participants: Annotated[Path | None, typer.Option(
+        "--participants", help="CSV, XLSX or YAML with a participant id column and attributes (age, sex, …) "
+                               "for Table 1.")] = None,
+    order: OrderOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write the study report: HTML (self-contained), DOCX and Markdown, with the figures as PNG files."""
+    from qualflow.pipeline.errors import QualflowError
+    from qualflow.pipeline.publish import REPORT_FOLDER, write_report
+
+    if participants is not None and not participants.is_file():
+        _fail(f"no such participants file: {participants}")
+    out_dir = out or data / REPORT_FOLDER
+    with _open_store(data, db).session() as session:
+        try:
+            written = write_report(session, out_dir, participants, _order(order))
+        except QualflowError as error:
+            _fail(str(error))
+    console.print(f"Report written to {out_dir}: {written['html'].name}, {written['docx'].name}, "
+                  f"{written['markdown'].name}, {written['saturation'].name} and "
+                  f"{sum(1 for name in written if name.endswith('.png'))} figures.", highlight=False)

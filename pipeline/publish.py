@@ -1,0 +1,175 @@
+"""`qualflow report`: saturation, the participants and themes tables and the figures, written as one
+self-contained HTML file, a DOCX with real Word tables, and Markdown, into one folder.
+
+Everything shown comes from the store (de-identified statement text, P-numbers) or is an aggregate of the
+researcher's participants file. Interview file names are left out of the shared report: they may carry
+real names; interviews are named by position, participant and date instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from qualflow.models.queries import current_theme_set, study_participants
+from qualflow.pipeline.figures import all_figures, label_note
+from qualflow.pipeline.participants_file import read_participants
+from qualflow.pipeline.placements import live_codebook
+from qualflow.pipeline.saturation import saturation, saturation_sentence
+from qualflow.pipeline.tables import participant_table, themes_table
+from sqlalchemy.orm import Session
+
+REPORT_FOLDER = "report"
+HTML_NAME, DOCX_NAME, MARKDOWN_NAME, SATURATION_JSON = "report.html", "report.docx", "report.md", "saturation.json"
+FIGURE_TITLES = {
+    "saturation.png": "Figure 1. Data saturation: themes and subcategories found as interviews were added.",
+    "statement_map.png": "Figure 2. Statements by theme (principal components of the sentence vectors).",
+    "theme_sizes.png": "Figure 3. Statements and participants per theme.",
+    "participants_by_theme.png": "Figure 4. Statements per participant and theme.",
+}
+_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def report_path(data_dir: Path) -> Path:
+    """Where `qualflow report` puts the HTML report by default (for the review app to link to)."""
+    return Path(data_dir) / REPORT_FOLDER / HTML_NAME
+
+
+def report_content(session: Session, participants_file: Path | None = None, order: list[str] | None = None,
+                   with_figures: bool = True) -> dict:
+    """Everything the report shows, as plain data (the JSON a script could use, plus PNG bytes)."""
+    codebook = live_codebook(session)
+    participant_rows = read_participants(participants_file)[1] if participants_file else None
+    result = saturation(session, order)
+    table2 = themes_table(session, codebook)
+    theme_set = current_theme_set(session)
+    notes = [note for note in [label_note(codebook)] if note]
+    table1 = participant_table(session, codebook, participant_rows)
+    if table1["in_file_without_statements"]:
+        notes.append("In the participants file but with no statements in the study: "
+                     + ", ".join(table1["in_file_without_statements"]) + ".")
+    if table1["in_file_without_statements_not_shown"]:
+        notes.append("Ids in the participants file that match no participant in the study and are not study ids "
+                     f"like P3: {table1['in_file_without_statements_not_shown']} (not shown: they may be names).")
+    if table1["in_study_not_in_file"]:
+        notes.append("With statements in the study but not in the participants file: "
+                     + ", ".join(table1["in_study_not_in_file"]) + ".")
+    notes += [f"Left out of Table 1: {reason}." for reason in table1["left_out"]]
+    return {
+        "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "encoder": theme_set.encoder_id if theme_set else None,
+        "interviews": len(result["interviews"]), "participants": len(study_participants(session)),
+        "statements_in_themes": len(codebook.placements),
+        "confirmed_themes": sum(1 for row in table2 if row["status"] == "confirmed"),
+        "saturation": result, "saturation_sentence": saturation_sentence(result),
+        "participant_table": table1, "participant_lines": participant_lines(table1),
+        "themes_table": table2, "notes": notes,
+        "figures": all_figures(session, codebook, result, table2) if with_figures else {},
+    }
+
+
+def _number(value: float, digits: int = 1) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.{digits}f}"
+
+
+def participant_lines(table: dict) -> list[dict]:
+    """Table 1 as rows of (characteristic, value, indent), the way papers lay it out."""
+    lines = [{"label": "Participants", "value": f"N = {table['n']}", "indent": 0}]
+    for attribute in table["attributes"]:
+        missing = f"; not given: {attribute['missing']}" if attribute["missing"] else ""
+        if attribute["kind"] == "numeric":
+            sd = f" ({attribute['sd']:.1f})" if attribute["sd"] is not None else ""
+            lines.append({"label": f"{attribute['name']}, mean (SD)", "indent": 0,
+                          "value": f"{attribute['mean']:.1f}{sd}; range {_number(attribute['min'])}–"
+                                   f"{_number(attribute['max'])}{missing}"})
+        else:
+            lines.append({"label": f"{attribute['name']}, n (%)", "value": missing.lstrip("; "), "indent": 0})
+            lines += [{"label": level["value"], "value": f"{level['count']} ({level['percent']:.1f}%)", "indent": 1}
+                      for level in attribute["levels"]]
+    return lines
+
+
+def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -> str:
+    """The report as Markdown; figures are linked as the PNG files written beside it."""
+    esc = _markdown_cell
+    summary = (f"Made {content['created']}. {content['interviews']} interviews, {content['participants']} "
+               f"participants, {len(content['themes_table'])} themes ({content['confirmed_themes']} confirmed by a "
+               f"reviewer), {content['statements_in_themes']} statements in themes. {content['saturation_sentence']}")
+    lines = ["# Study report: participants, themes and saturation", "", summary, "",
+             "## Table 1. Participant characteristics", "", "| characteristic | value |", "|---|---|"]
+    lines += [f"| {'&nbsp;&nbsp;' * line['indent']}{esc(line['label'])} | {esc(line['value'])} |"
+              for line in content["participant_lines"]]
+    lines += ["", "Statements contributed per participant:", "",
+              "| participant | significant statements | in themes | themes |", "|---|---|---|---|"]
+    lines += [f"| {esc(p['id'])} | {p['statements']} | {p['in_themes']} | {p['themes']} |"
+              for p in content["participant_table"]["participants"]]
+    lines += ["", "## Table 2. Themes, subcategories and representative quotes", "",
+              "| theme | subcategory | statements | participants | representative quotes |", "|---|---|---|---|---|"]
+    for row in content["themes_table"]:
+        for item in [row, *row["subcategories"]]:
+            is_theme = item is row
+            name = f"{item['code']} {esc(item['label'])}" + (" (confirmed)" if item["status"] == "confirmed" else "")
+            quotes = "<br>".join(f"“{esc(q['text'])}” ({esc(q['participant'])})" for q in item["quotes"])
+            # A theme's quotes are shown under its subcategories; a theme without any shows its own.
+            if is_theme and row["subcategories"]:
+                quotes = ""
+            lines.append(f"| {f'**{name}**' if is_theme else ''} | {'' if is_theme else name} | {item['statements']} "
+                         f"| {item['participants_covered']} | {quotes} |")
+    order = content["saturation"]["order"]
+    lines += ["", "## Saturation", "", f"{content['saturation_sentence']} Order of interviews: {order}.", "",
+              "| # | participant | date | new themes | new subcategories | themes so far | subcategories so far |",
+              "|---|---|---|---|---|---|---|"]
+    for step in content["saturation"]["interviews"]:
+        lines.append(f"| {step['position']} | {esc(step['participant'] or '')} | {step['date'] or ''} | "
+                     f"{', '.join(step['new_themes'])} | {', '.join(step['new_subcategories'])} | "
+                     f"{step['themes_so_far']} | {step['subcategories_so_far']} |")
+    for name, path in (figure_files or {}).items():
+        lines += ["", f"![{FIGURE_TITLES[name]}]({path})", "", f"*{FIGURE_TITLES[name]}*"]
+    if content["notes"]:
+        lines += ["", "## Notes", ""] + [f"- {esc(note)}" for note in content["notes"]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    # Pipes would end the cell; angle brackets would be read as HTML by Markdown renderers.
+    text = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|")
+
+
+def html_report(content: dict) -> str:
+    """One HTML file that needs nothing else: styles inline, figures as data: URIs, no scripts."""
+    figures = [{"title": FIGURE_TITLES[name], "data": base64.b64encode(png).decode("ascii")}
+               for name, png in content["figures"].items()]
+    return _TEMPLATES.get_template("report.html").render(c=content, figures=figures)
+
+
+def study_report_html(session: Session, participants_file: Path | None = None) -> str:
+    """The HTML report of the study as it stands, for a web page (the review app) to serve without a file."""
+    return html_report(report_content(session, participants_file))
+
+
+def write_report(session: Session, out_dir: Path, participants_file: Path | None = None,
+                 order: list[str] | None = None) -> dict[str, Path]:
+    """Write the HTML, DOCX and Markdown reports, the figures and saturation.json into `out_dir`."""
+    from qualflow.pipeline.publish_docx import docx_report
+
+    content = report_content(session, participants_file, order)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, png in content["figures"].items():
+        (out_dir / name).write_bytes(png)
+        written[name] = out_dir / name
+    (out_dir / HTML_NAME).write_text(html_report(content), encoding="utf-8")
+    (out_dir / MARKDOWN_NAME).write_text(markdown_report(content, {n: n for n in content["figures"]}), encoding="utf-8")
+    docx_report(content).save(out_dir / DOCX_NAME)
+    # File names stay out of the shared folder (they may carry names): interviews go by position and participant.
+    shared = content["saturation"] | {"interviews": [{k: v for k, v in step.items() if k != "interview"}
+                                                     for step in content["saturation"]["interviews"]]}
+    (out_dir / SATURATION_JSON).write_text(json.dumps(shared, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    written |= {"html": out_dir / HTML_NAME, "docx": out_dir / DOCX_NAME, "markdown": out_dir / MARKDOWN_NAME,
+                "saturation": out_dir / SATURATION_JSON}
+    return written

@@ -1,0 +1,147 @@
+"""Data saturation: taking the interviews in order, when did new themes stop appearing?
+
+A theme (or subcategory) appears in an interview when at least one of its statements comes from that
+interview. Saturation is reached after the last interview that brought a new theme, provided at least
+one later interview followed and brought none ("confirmed by" counts those later interviews).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from qualflow.models import Transcript
+from qualflow.pipeline.errors import QualflowError
+from qualflow.pipeline.placements import live_codebook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+# Header keys (`# date: 2026-03-02` is stored lower-cased in Transcript.meta) that give the interview date.
+DATE_KEYS = ("date", "interview date", "interview_date", "interviewed", "日期", "访谈日期", "访谈时间")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+def interview_date(transcript: Transcript) -> date | None:
+    """The interview date from the transcript's header, if it has a readable year-month-day one."""
+    meta = transcript.meta or {}
+    for key in DATE_KEYS:
+        match = _DATE.search(str(meta.get(key) or ""))
+        if match:
+            try:
+                return date(*(int(part) for part in match.groups()))
+            except ValueError:  # 2026-02-30: not a date; look no further than a wrong one
+                return None
+    return None
+
+
+def read_order_file(path: Path) -> list[str]:
+    """One interview per line (file name, file name without extension, or participant id); # comments."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise QualflowError(f"cannot read the order file {path}: {error}") from error
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def interview_order(session: Session, order: list[str] | None = None) -> tuple[list[Transcript], str]:
+    """The interviews in the order they were held, and how that order was decided."""
+    transcripts = list(session.scalars(select(Transcript).order_by(Transcript.id)))
+    if order is not None:
+        return _user_order(transcripts, order), "as given in the order file"
+    dates = {t.id: interview_date(t) for t in transcripts}
+    undated = [t for t in transcripts if dates[t.id] is None]
+    if transcripts and not undated:
+        # Same-day interviews keep their ingest order.
+        return sorted(transcripts, key=lambda t: (dates[t.id], t.id)), "interview date"
+    reason = f"{len(undated)} of {len(transcripts)} interviews have no date" if undated else "no interviews"
+    return transcripts, f"ingest order ({reason})"
+
+
+def _user_order(transcripts: list[Transcript], order: list[str]) -> list[Transcript]:
+    names: dict[str, list[Transcript]] = {}
+    for transcript in transcripts:
+        keys = {transcript.source_name, Path(transcript.source_name).name, Path(transcript.source_name).stem,
+                transcript.participant or ""}
+        for key in keys - {""}:
+            names.setdefault(key.casefold(), []).append(transcript)
+    ordered: list[Transcript] = []
+    for entry in order:
+        found = names.get(entry.casefold(), [])
+        if len(found) != 1:
+            problem = "matches no interview" if not found else f"matches {len(found)} interviews"
+            raise QualflowError(f"order file: '{entry}' {problem} (use file names, see `qualflow saturation`)")
+        if found[0] in ordered:
+            raise QualflowError(f"order file: '{entry}' names {found[0].source_name} a second time")
+        ordered.append(found[0])
+    missing = [t.source_name for t in transcripts if t not in ordered]
+    if missing:
+        # Placing them anywhere would change the answer, so the researcher decides.
+        plural = "s" if len(missing) != 1 else ""
+        raise QualflowError(f"order file leaves out {len(missing)} interview{plural}: {', '.join(missing)}")
+    return ordered
+
+
+def _saturation_point(new_counts: list[int]) -> dict:
+    """After which interview nothing new appeared, and how many later interviews confirmed it."""
+    bringing = [position for position, new in enumerate(new_counts, start=1) if new]
+    if not bringing:
+        return {"after_interview": None, "confirmed_by": 0, "reached": False}
+    last = bringing[-1]
+    later = len(new_counts) - last
+    return {"after_interview": last, "confirmed_by": later, "reached": later > 0}
+
+
+def saturation(session: Session, order: list[str] | None = None, confirmed_only: bool = False) -> dict:
+    """For each interview in order: the themes and subcategories that appear for the first time."""
+    transcripts, basis = interview_order(session, order)
+    codebook = live_codebook(session, confirmed_only)
+    themes_in: dict[int, set[str]] = {}
+    subcategories_in: dict[int, set[str]] = {}
+    for placement in codebook.placements:
+        transcript_id = placement.statement.transcript_id
+        themes_in.setdefault(transcript_id, set()).add(placement.theme.code)
+        if placement.subcategory is not None:
+            subcategories_in.setdefault(transcript_id, set()).add(placement.subcategory.code)
+    seen_themes: set[str] = set()
+    seen_subcategories: set[str] = set()
+    steps = []
+    for position, transcript in enumerate(transcripts, start=1):
+        new_themes = themes_in.get(transcript.id, set()) - seen_themes
+        new_subcategories = subcategories_in.get(transcript.id, set()) - seen_subcategories
+        seen_themes |= new_themes
+        seen_subcategories |= new_subcategories
+        found_on = interview_date(transcript)
+        steps.append({
+            "position": position, "transcript_id": transcript.id, "interview": transcript.source_name,
+            "participant": transcript.participant, "date": found_on.isoformat() if found_on else None,
+            "new_themes": sorted(new_themes, key=_code_order), "new_subcategories": sorted(new_subcategories,
+                                                                                             key=_code_order),
+            "themes_so_far": len(seen_themes), "subcategories_so_far": len(seen_subcategories),
+        })
+    return {
+        "order": basis,
+        "codebook": "confirmed themes only" if confirmed_only else "confirmed and candidate themes",
+        "interviews": steps,
+        "themes": len(codebook.themes),
+        "subcategories": sum(len(subs) for subs in codebook.subcategories.values()),
+        "themes_saturation": _saturation_point([len(s["new_themes"]) for s in steps]),
+        "subcategories_saturation": _saturation_point([len(s["new_subcategories"]) for s in steps]),
+    }
+
+
+def _code_order(code: str) -> list[int]:
+    return [int(part) for part in re.findall(r"\d+", code)]
+
+
+def saturation_sentence(result: dict) -> str:
+    """The result in one sentence, as a methods section would put it."""
+    point = result["themes_saturation"]
+    n = len(result["interviews"])
+    if point["after_interview"] is None:
+        return f"No themes were found in the {n} interviews."
+    if not point["reached"]:
+        return (f"Saturation was not reached: interview {point['after_interview']} of {n}, the last, "
+                "still brought a new theme.")
+    return (f"No new theme appeared after interview {point['after_interview']} of {n}; "
+            f"{point['confirmed_by']} later interview{'s' if point['confirmed_by'] != 1 else ''} confirmed it.")

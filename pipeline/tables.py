@@ -1,0 +1,165 @@
+"""The two tables a qualitative paper reports: who took part ("Table 1") and the themes with quotes ("Table 2").
+
+Both hold only what the store holds (de-identified statement text, P-numbers) and, for Table 1,
+aggregates of the researcher's participants file: counts, percentages, means, never one person's row.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+
+from qualflow.models import Statement, Theme
+from qualflow.models.queries import study_participants
+from qualflow.pipeline.participants_file import normalise_id
+from qualflow.pipeline.placements import (
+    Codebook,
+    Placement,
+    participant_sort_key,
+    theme_status,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+# Columns that name or reach a person: never summarised, even as counts.
+IDENTIFYING_COLUMNS = {"name", "full name", "first name", "last name", "surname", "email", "e-mail", "phone",
+                       "telephone", "mobile", "address", "postcode", "dob", "date of birth",
+                       "姓名", "名字", "电话", "手机", "邮箱", "地址", "身份证", "身份证号", "出生日期"}
+QUOTES_PER_ROW = 3
+# Words (jieba words for Chinese) a quote needs to be preferred as representative.
+MIN_QUOTE_WORDS = 8
+
+
+def participant_table(session: Session, codebook: Codebook, rows: list[dict] | None = None) -> dict:
+    """Table 1: attribute summaries from the participants file and statements per participant."""
+    statements = dict(session.execute(select(Statement.participant, func.count()).where(
+        Statement.significant.is_(True), Statement.participant.is_not(None)).group_by(Statement.participant)).all())
+    placed = Counter(p.statement.participant for p in codebook.placements if p.statement.participant)
+    themes_touched: dict[str, set[str]] = {}
+    for placement in codebook.placements:
+        if placement.statement.participant:
+            themes_touched.setdefault(placement.statement.participant, set()).add(placement.theme.code)
+    # The store's ids, keyed the way the file's ids are normalised, so "p01" in the file finds P1.
+    store_ids = {normalise_id(p): p for p in statements}
+    file_ids = [row["id"] for row in rows or []]
+    unmatched = [i for i in file_ids if i not in store_ids]
+    # An unmatched id that is not a study id (P3) may be a real name: counted, never shown.
+    shown = [i for i in unmatched if re.fullmatch(r"P\d+", i)]
+    everyone = sorted(set(store_ids.values()) | {store_ids[i] for i in file_ids if i in store_ids} | set(shown),
+                      key=participant_sort_key)
+    per_participant = [{"id": p, "statements": statements.get(p, 0), "in_themes": placed.get(p, 0),
+                        "themes": len(themes_touched.get(p, ()))} for p in everyone]
+    table = {
+        "n": len(rows) if rows is not None else len(store_ids),
+        "attributes": [], "left_out": [], "participants": per_participant,
+        "in_file_without_statements": shown,
+        "in_file_without_statements_not_shown": len(unmatched) - len(shown),
+        "in_study_not_in_file": ([p for p in sorted(store_ids.values(), key=participant_sort_key)
+                                  if normalise_id(p) not in set(file_ids)] if rows is not None else []),
+    }
+    if rows:
+        table["attributes"], table["left_out"] = _summarise_attributes(rows)
+    return table
+
+
+def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    columns = list(dict.fromkeys(key for row in rows for key in row if key != "id"))
+    summaries, left_out = [], []
+    n = len(rows)
+    for column in columns:
+        values = [row.get(column) for row in rows]
+        given = [v for v in values if v not in (None, "") and str(v).strip() != ""]
+        if column.strip().lower() in IDENTIFYING_COLUMNS:
+            left_out.append(f"{column}: identifies people, not summarised")
+            continue
+        numbers = [_number(v) for v in given]
+        if given and all(x is not None for x in numbers):
+            summaries.append({
+                "name": column, "kind": "numeric", "n": len(numbers), "missing": n - len(numbers),
+                "mean": statistics.fmean(numbers), "sd": statistics.stdev(numbers) if len(numbers) > 1 else None,
+                "min": min(numbers), "max": max(numbers),
+            })
+            continue
+        texts = [" ".join(str(v).split()) for v in given]
+        if n >= 5 and len(set(texts)) == len(texts) == n:
+            # Counts of values that are all different would list each person's value by itself.
+            left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
+            continue
+        counts = Counter(texts)
+        levels = [{"value": value, "count": count, "percent": 100 * count / n}
+                  for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        summaries.append({"name": column, "kind": "categorical", "n": len(texts), "missing": n - len(texts),
+                          "levels": levels})
+    return summaries, left_out
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def themes_table(session: Session, codebook: Codebook) -> list[dict]:
+    """Table 2: each theme, then its subcategories, with statements, coverage and representative quotes."""
+    n_participants = len(study_participants(session))
+    members: dict[int, list[Placement]] = {}
+    for placement in codebook.placements:
+        members.setdefault(placement.theme.id, []).append(placement)
+        if placement.subcategory is not None:
+            members.setdefault(placement.subcategory.id, []).append(placement)
+    rows = []
+    for theme in codebook.themes:
+        row = _row(theme, members.get(theme.id, []), n_participants)
+        row["subcategories"] = [_row(sub, members.get(sub.id, []), n_participants)
+                                for sub in codebook.subcategories[theme.id]]
+        rows.append(row)
+    return rows
+
+
+def _row(theme: Theme, placements: list[Placement], n_participants: int) -> dict:
+    participants = sorted({p.statement.participant for p in placements if p.statement.participant},
+                          key=participant_sort_key)
+    return {
+        "code": theme.code, "label": theme.label, "status": theme_status(theme), "level": theme.level,
+        "statements": len(placements), "participants": participants,
+        "participants_covered": f"{len(participants)} of {n_participants}",
+        "quotes": representative_quotes(theme, placements),
+    }
+
+
+def representative_quotes(theme: Theme, placements: list[Placement], limit: int = QUOTES_PER_ROW) -> list[dict]:
+    """Up to `limit` quotes from different participants: reviewer-confirmed statements first, then the
+    describer's exemplars (closest to the centre), then the closest of the rest."""
+    exemplar_rank = {sid: rank for rank, sid in enumerate(theme.exemplar_statement_ids or [])}
+    ranked = sorted(placements, key=lambda p: (not p.confirmed, not _says_enough(p.statement),
+                                               exemplar_rank.get(p.statement.id, len(exemplar_rank)),
+                                               -p.similarity, p.statement.id))
+    chosen: list[Placement] = []
+    speakers: set[str | None] = set()
+    for distinct_only in (True, False):  # different voices first; then fill up if too few spoke
+        for placement in ranked:
+            if len(chosen) == limit:
+                break
+            if placement in chosen or (distinct_only and placement.statement.participant in speakers):
+                continue
+            chosen.append(placement)
+            speakers.add(placement.statement.participant)
+    return [{"statement_id": p.statement.id, "participant": p.statement.participant or "participant unknown",
+             "text": shorten(p.statement.text), "confirmed": p.confirmed} for p in chosen]
+
+
+def _says_enough(statement) -> bool:
+    """A quote should stand on its own: "Honestly, it's big." near the centre says less than a full sentence."""
+    words = [t for t in (statement.tokens or statement.text.split()) if any(ch.isalnum() for ch in t)]
+    return len(words) >= MIN_QUOTE_WORDS
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
