@@ -46,6 +46,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 
 
 class UnsafeBind(ValueError):
@@ -84,6 +85,9 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
     async def headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if request.url.path == "/report":
+            # The study report is one self-contained file: inline styles and data: images, no scripts.
+            response.headers["Content-Security-Policy"] = REPORT_POLICY
         return response
 
     def who(request: Request) -> str | None:
@@ -200,6 +204,24 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
                 raise HTTPException(404, "No such transcript.")
             turns = transcript_turns(session, transcript, int(highlight) if highlight.isdigit() else None)
             return page(request, "transcript.html", transcript=transcript, turns=turns)
+
+    @app.get("/report", response_class=HTMLResponse)
+    def study_report(request: Request):
+        """The publishable report (tables, pictures, saturation), built from the study as it is now."""
+        signed_in(request)
+        from qualflow.pipeline.publish import study_report_html
+
+        with store.session() as session:
+            return HTMLResponse(study_report_html(session))
+
+    @app.get("/saturation.png")
+    def saturation_curve(request: Request):
+        signed_in(request)
+        from fastapi.responses import Response
+        from qualflow.pipeline.figures import saturation_png
+
+        with store.session() as session:
+            return Response(saturation_png(session), media_type="image/png", headers={"Cache-Control": "no-store"})
 
     @app.get("/search", response_class=HTMLResponse)
     def search_page(request: Request):

@@ -192,3 +192,15 @@ def test_no_endpoint_takes_a_path(data):
         response = client.get(probe)
         assert response.status_code == 404, probe
         assert b"SQLite format" not in response.content and b"def create_app" not in response.content
+
+
+def test_review_app_shows_the_saturation_curve_and_links_the_report(data):
+    client = client_for(data, "alice", "correct horse")
+    themes_page = client.get("/").text
+    assert 'src="/saturation.png"' in themes_page and 'href="/report"' in themes_page
+    picture = client.get("/saturation.png")
+    assert picture.status_code == 200 and picture.content.startswith(b"\x89PNG\r\n\x1a\n")
+    report = client.get("/report")
+    assert report.status_code == 200 and "Table 2. Themes" in report.text and "Data saturation" in report.text
+    assert "img-src data:" in report.headers["content-security-policy"]
+    assert client_for(data).get("/report").status_code == 303  # signed out: to the login page
