@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from qualflow.flows import run_record
+from qualflow.flows.progress import progress_bar, progress_with_total_later
 from qualflow.flows import tasks
 from qualflow.models import Store, default_database_url
 from qualflow.models.store import display_url
-from qualflow.models.queries import current_theme_set
+from qualflow.models.queries import current_theme_set, newest_transcript_id, suggestions_after_transcript
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.embed import select_backend
 from qualflow.pipeline.errors import UnreadableFile
@@ -39,6 +41,7 @@ class RunSummary:
     reclustered: bool = False
     report: str | None = None
     database: str | None = None
+    new_suggestions: int = 0  # suggestions for statements of the transcripts this run added
 
 
 @dataclass
@@ -147,11 +150,55 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     summary = RunSummary(database=display_url(db.url))
     helpers = _make_helpers(config, data)
     with db.session() as session:
-        key_map = load_key_map(session)
+        last_transcript_before = newest_transcript_id(session)
 
     source_path = Path(source)
-    for path in discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions):
-        summary.files_seen += 1
+    paths = list(discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions))
+    with progress_bar("files", len(paths)) as advance:
+        for path in paths:
+            _ingest_one(path, source_path, db, helpers, data, summary, units, logger)
+            advance(1)
+    logger.info("%d files: %d new, %d unchanged, %d duplicates, %d failed", summary.files_seen,
+                summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
+
+    encoder = select_backend(config.embed)
+    with progress_with_total_later("embedding") as advance:
+        embedded = tasks.embed(db, encoder, config.embed.batch_size, advance)
+    statement_ids, summary.embedded = embedded.ids, embedded.computed
+    settings = config.model_dump(mode="json", include={"cluster", "describe"})
+    fingerprint = clustering_fingerprint(embedded.ids, embedded.text_hashes, encoder.id, settings)
+    # Two runs at once take turns here: the second sees the first one's themes and reconciles with them.
+    with db.exclusive("cluster"):
+        with db.session() as session:
+            current = current_theme_set(session)
+            unchanged = current is not None and current.fingerprint == fingerprint
+        if statement_ids and not unchanged:
+            found = []
+            for question, indices in _groups_by_question(db, statement_ids):
+                group = embedded.subset(indices)
+                clustering = tasks.cluster(group, config)
+                found.append((question, group.ids, clustering, tasks.describe(db, group, clustering, config, encoder)))
+            summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, found, embedded)
+            summary.reclustered = True
+            logger.info("%d statements clustered; %d themes after reconciling with reviews", len(statement_ids),
+                        summary.themes)
+    if statement_ids:
+        summary.report = str(tasks.write_report(db, data))
+    with db.session() as session:
+        summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
+    run_record.publish(summary)
+    db.dispose()
+    return summary
+
+
+def _ingest_one(path: Path, source_path: Path, db: Store, helpers: _Helpers, data: Path, summary: RunSummary,
+                units: bool, logger) -> None:
+    """One file, start to end, while holding the store's lock: another run at the same time
+    cannot store the same file twice, and both see each other's pseudonyms."""
+    summary.files_seen += 1
+    with db.exclusive("ingest"):
+        with db.session() as session:
+            key_map = load_key_map(session)
         try:
             outcomes = _ingest_units(path, db, helpers, key_map) if units else [_ingest_file(path, db, helpers, key_map)]
         except Exception as error:  # one bad file must not stop the batch; the store is untouched
@@ -159,40 +206,15 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
             # The type only at WARNING: an exception's message may quote the transcript.
             logger.warning("unexpected %s on %s", type(error).__name__, path.name)
             logger.debug("details", exc_info=True)
-        for outcome, message, added in outcomes:
-            if outcome == "failed":
-                summary.failed.append(message)
-                quarantine(path, source_path, data, message, config.ingest.max_file_mb)
-                logger.warning("quarantined %s", path.name)
-            elif outcome == "duplicate":
-                summary.duplicates.append(message)
-            elif outcome == "unchanged":
-                summary.unchanged.append(path.name)
-            else:
-                summary.transcripts_added += 1
-                summary.statements_added += added
-    logger.info("%d files: %d new, %d unchanged, %d duplicates, %d failed", summary.files_seen,
-                summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
-
-    encoder = select_backend(config.embed)
-    embedded = tasks.embed(db, encoder, config.embed.batch_size)
-    statement_ids, summary.embedded = embedded.ids, embedded.computed
-    settings = config.model_dump(mode="json", include={"cluster", "describe"})
-    fingerprint = clustering_fingerprint(embedded.ids, embedded.text_hashes, encoder.id, settings)
-    with db.session() as session:
-        current = current_theme_set(session)
-        unchanged = current is not None and current.fingerprint == fingerprint
-    if statement_ids and not unchanged:
-        found = []
-        for question, indices in _groups_by_question(db, statement_ids):
-            group = embedded.subset(indices)
-            clustering = tasks.cluster(group, config)
-            found.append((question, group.ids, clustering, tasks.describe(db, group, clustering, config, encoder)))
-        summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, found, embedded)
-        summary.reclustered = True
-        logger.info("%d statements clustered; %d themes after reconciling with reviews", len(statement_ids),
-                    summary.themes)
-    if statement_ids:
-        summary.report = str(tasks.write_report(db, data))
-    db.dispose()
-    return summary
+    for outcome, message, added in outcomes:
+        if outcome == "failed":
+            summary.failed.append(message)
+            quarantine(path, source_path, data, message, helpers.config.ingest.max_file_mb)
+            logger.warning("quarantined %s", path.name)
+        elif outcome == "duplicate":
+            summary.duplicates.append(message)
+        elif outcome == "unchanged":
+            summary.unchanged.append(path.name)
+        else:
+            summary.transcripts_added += 1
+            summary.statements_added += added

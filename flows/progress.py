@@ -25,3 +25,31 @@ def progress_bar(description: str, total: int, enabled: bool | None = None) -> I
                   console=Console(stderr=True), transient=interactive()) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n=1: progress.advance(task, n)
+
+
+@contextmanager
+def progress_with_total_later(description: str, enabled: bool | None = None) -> Iterator[Callable[[int, int], None]]:
+    """Like progress_bar, for steps that learn their total as they go (embedding only what is not
+    cached yet): yields `advance(n, total)`; nothing is shown until the first call."""
+    if not (interactive() if enabled is None else enabled):
+        yield lambda n, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=Console(stderr=True), transient=interactive())
+    task = None
+
+    def advance(n: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task(description, total=total)
+        progress.advance(task, n)
+
+    try:
+        yield advance
+    finally:
+        if task is not None:
+            progress.stop()

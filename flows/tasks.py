@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from qualflow.flows.run_record import RETRIES, retry_when_transient
 from qualflow.models import Store
 from qualflow.models.queries import current_themes
 from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
@@ -80,7 +81,8 @@ def select_significant(document: Document, parsed: ParsedTurns, spans: list[Stat
     return [selector.exclusion_reason(s.text, s.tokens, parsed.turns[s.turn_index].role) for s in spans]
 
 
-@task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}")
+@task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,
+      **RETRIES)
 def store(db: Store, document: Document, redacted: Redacted, spans: list[StatementSpan],
           exclusions: list[str | None], new_pseudonyms: dict) -> int:
     participant_text = " ".join(redacted.text[t.start:t.end] for t in redacted.parsed.turns if t.role == "participant")
@@ -113,19 +115,21 @@ class Embedded:
                         [self.documents[i] for i in indices], [self.positions[i] for i in indices])
 
 
-@task(cache_policy=NO_CACHE)
-def embed(db: Store, encoder: BaseEncoder, batch_size: int) -> Embedded:
+@task(cache_policy=NO_CACHE, task_run_name="embed", retry_condition_fn=retry_when_transient, **RETRIES)
+def embed(db: Store, encoder: BaseEncoder, batch_size: int, progress=None) -> Embedded:
+    """Every significant statement's vector; only the ones not cached are computed (a retry
+    continues where a failed attempt stopped: finished batches are committed)."""
     with db.session() as session:
         rows = significant_statements(session)
         vectors, computed = embed_with_cache(
-            session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size
+            session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size, progress
         )
         return Embedded([s.id for s in rows], [s.text_hash for s in rows], [s.language for s in rows],
                         [s.tokens for s in rows], [s.participant for s in rows], vectors, computed,
                         [s.transcript_id for s in rows], [s.index for s in rows])
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, task_run_name="cluster")
 def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
     settings = config.cluster
     vectors = centre_per_language(statements.vectors, statements.languages)
@@ -142,7 +146,7 @@ def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
                           settings.context_window, settings.context_weight)
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, task_run_name="describe")
 def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config: Config,
              encoder: BaseEncoder) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
     """Descriptions of the subcategories and of the themes."""
@@ -162,7 +166,8 @@ def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config
     return subcategories, themes
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, task_run_name="store suggestions", retry_condition_fn=retry_when_transient,
+      **RETRIES)
 def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, found: list[tuple],
                       statements: Embedded) -> int:
     """`found`: (question, statement ids, clustering, (subcategory, theme descriptions)) per group.
@@ -184,7 +189,7 @@ def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: di
         return sum(1 for t in current_themes(session) if t.level == "theme")
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, task_run_name="report")
 def write_report(db: Store, data_dir: Path) -> Path:
     with db.session() as session:
         text = markdown_report(session)

@@ -9,8 +9,9 @@ from qualflow.models.records import (
     Suggestion,
     Theme,
     ThemeSet,
+    Transcript,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 # The working codebook: what reports show and statements are suggested into.
@@ -88,3 +89,15 @@ def memos_on(session: Session, theme_id: int | None = None, statement_ids: list[
         query = query.where(Memo.statement_id.in_(statement_ids))
     return list(session.scalars(query))
 
+
+
+def newest_transcript_id(session: Session) -> int:
+    return session.scalar(select(func.max(Transcript.id))) or 0
+
+
+def suggestions_after_transcript(session: Session, transcript_id: int) -> int:
+    """Live suggestions for statements of transcripts stored after `transcript_id`: what a run added."""
+    return session.scalar(
+        select(func.count()).select_from(Suggestion).join(Statement, Statement.id == Suggestion.statement_id)
+        .where(Statement.transcript_id > transcript_id, Suggestion.status == "suggested")
+    ) or 0

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 def embed_with_cache(
     session: Session, encoder: BaseEncoder, texts: list[str], text_hashes: list[str], batch_size: int = 64,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts` in order, and how many had to be computed (the rest came from the cache).
 
     Each batch is committed as soon as it is computed: a run that is killed keeps the batches it
     finished, and the next run computes only the rest. A vector that another run stored meanwhile
-    is not stored twice. `progress(n)` is told of each batch of n computed vectors."""
+    is not stored twice. `progress(n, total)` is told of each batch of n of the total computed."""
     cached = _cached_vectors(session, encoder.id, sorted(set(text_hashes)))
     missing = {}
     for text, text_hash in zip(texts, text_hashes):
@@ -37,7 +37,7 @@ def embed_with_cache(
         _insert_new(session, rows)
         session.commit()
         if progress is not None:
-            progress(len(batch))
+            progress(len(batch), len(missing_hashes))
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.vstack([cached[h] for h in text_hashes]).astype(np.float32), len(missing_hashes)
