@@ -22,7 +22,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -304,24 +303,3 @@ for _verb in ("UPDATE", "DELETE"):
         f"CREATE TRIGGER IF NOT EXISTS decisions_no_{_verb.lower()} BEFORE {_verb} ON decisions "
         "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END"
     ).execute_if(dialect="sqlite"))
-
-
-# Studies created before reviewing existed gain its columns when opened: additive only, nothing
-# is dropped or rewritten. (A change that is not purely additive would deserve Alembic.)
-_REVIEW_COLUMNS = {
-    "themes": {"description": "TEXT", "merged_into_id": "INTEGER REFERENCES themes(id)",
-               "reviewer_fields": "JSON DEFAULT '[]'", "created_by": "VARCHAR(100)",
-               "version": "INTEGER NOT NULL DEFAULT 1"},
-    "suggestions": {"status": "VARCHAR(16) NOT NULL DEFAULT 'suggested'"},
-}
-
-
-@event.listens_for(Base.metadata, "after_create")
-def _add_review_columns(_metadata, connection, **_) -> None:
-    inspector = inspect(connection)
-    for table, columns in _REVIEW_COLUMNS.items():
-        present = {column["name"] for column in inspector.get_columns(table)}
-        for name, definition in columns.items():
-            if name not in present:
-                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
-    connection.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_suggestions_status ON suggestions (status)")

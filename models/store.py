@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from qualflow.models.migrate import upgrade
 from qualflow.models.records import Base
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
@@ -45,7 +46,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 class Store:
-    """The study database. Creates its tables on first open."""
+    """The study database. Creates or upgrades its tables on open."""
 
     def __init__(self, url: str):
         self.url = normalise_url(url)
@@ -53,7 +54,9 @@ class Store:
         self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        # The schema comes from the Alembic revisions in models/migrations/ (one at a time across processes).
+        with self.exclusive("schema"):
+            upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
