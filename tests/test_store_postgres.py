@@ -24,8 +24,9 @@ def test_store_creates_its_tables_and_round_trips_unicode(postgres_url):
     store.dispose()
 
 
-def test_exclusive_makes_two_connections_take_turns(postgres_url):
-    store, other = Store(postgres_url), Store(postgres_url)
+def _two_stores_take_turns(url: str) -> list[str]:
+    """Two stores on one database; the second asks for the lock while the first holds it."""
+    store, other = Store(url), Store(url)
     order = []
     entered = threading.Event()
 
@@ -41,27 +42,14 @@ def test_exclusive_makes_two_connections_take_turns(postgres_url):
         thread.join(timeout=0.5)  # blocked on the lock: cannot finish while we hold it
         order.append("first")
     thread.join(timeout=10)
-    assert order == ["first", "second"]
     store.dispose()
     other.dispose()
+    return order
+
+
+def test_exclusive_makes_two_connections_take_turns(postgres_url):
+    assert _two_stores_take_turns(postgres_url) == ["first", "second"]
 
 
 def test_exclusive_on_sqlite_takes_turns_too(tmp_path):
-    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
-    store, other = Store(url), Store(url)
-    order = []
-    entered = threading.Event()
-
-    def second():
-        entered.wait()
-        with other.exclusive("recluster"):
-            order.append("second")
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    with store.exclusive("recluster"):
-        entered.set()
-        thread.join(timeout=0.5)
-        order.append("first")
-    thread.join(timeout=10)
-    assert order == ["first", "second"]
+    assert _two_stores_take_turns(f"sqlite:///{tmp_path / 'study.sqlite'}") == ["first", "second"]
