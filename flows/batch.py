@@ -186,7 +186,10 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         summary.report = str(tasks.write_report(db, data))
     with db.session() as session:
         summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
-    run_record.publish(summary)
+    try:
+        run_record.publish(summary)
+    except Exception as error:  # the work is done and stored; a lost artifact must not fail the run
+        logger.warning("could not attach the run's artifact (%s)", type(error).__name__)
     db.dispose()
     return summary
 
