@@ -154,9 +154,14 @@ class ThemeClusterer:
 
         # A fixed random_state makes UMAP single-threaded and repeatable; min_dist=0 packs
         # clusters tightly, which is what density clustering wants (as BERTopic does).
+        n_neighbors = min(15, n - 1)
+        # From 4,096 rows UMAP would switch to approximate neighbours (pynndescent), whose numba code
+        # takes ~35 s to compile in every new process; exact neighbours cost less here and are exact.
+        knn = exact_neighbours(vectors, n_neighbors) if n >= APPROXIMATE_FROM else (None, None, None)
         return UMAP(
-            n_neighbors=min(15, n - 1), n_components=self.n_components, min_dist=0.0, metric="cosine",
+            n_neighbors=n_neighbors, n_components=self.n_components, min_dist=0.0, metric="cosine",
             random_state=self.random_state, n_jobs=1, init="spectral" if n > 40 else "random",
+            precomputed_knn=knn,
         ).fit_transform(vectors)
 
     def _agglomerative(self, vectors: np.ndarray) -> np.ndarray:
@@ -164,6 +169,27 @@ class ThemeClusterer:
 
         n_clusters = max(2, min(len(vectors) // 3, int(round(math.sqrt(len(vectors) / 2)))))
         return AgglomerativeClustering(n_clusters=n_clusters, metric="cosine", linkage="average").fit_predict(vectors)
+
+
+APPROXIMATE_FROM = 4096  # umap-learn's own switch to approximate nearest neighbours
+
+
+def exact_neighbours(vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest rows by cosine distance (itself first, at 0), as UMAP's
+    `precomputed_knn` wants them; computed in chunks so memory stays at chunk x n."""
+    units = _unit_rows(vectors).astype(np.float32)
+    n = len(units)
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        block = np.clip(1.0 - units[start:start + chunk] @ units.T, 0.0, 2.0)
+        rows = np.arange(len(block))
+        block[rows, start + rows] = -1.0  # a row is its own nearest neighbour, whatever the rounding
+        nearest = np.argpartition(block, k - 1, axis=1)[:, :k]
+        order = np.argsort(np.take_along_axis(block, nearest, axis=1), axis=1, kind="stable")
+        indices[start:start + chunk] = np.take_along_axis(nearest, order, axis=1)
+        distances[start:start + chunk] = np.maximum(np.take_along_axis(block, indices[start:start + chunk], axis=1), 0)
+    return indices, distances
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -131,3 +131,26 @@ def test_weak_fit_bar_is_each_member_against_the_other_members():
     with_itself = min(members @ (members.mean(axis=0) / np.linalg.norm(members.mean(axis=0))))
     assert np.allclose(floor, by_hand)
     assert by_hand < with_itself
+
+
+def test_exact_neighbours_match_scikit_learn():
+    from qualflow.pipeline.cluster import exact_neighbours
+    from sklearn.neighbors import NearestNeighbors
+
+    vectors = np.random.default_rng(5).normal(size=(700, 16))
+    indices, distances = exact_neighbours(vectors, 15, chunk=128)  # several chunks
+    expected_distances, expected = NearestNeighbors(n_neighbors=15, metric="cosine", algorithm="brute").fit(
+        vectors).kneighbors(vectors)
+    assert (indices == expected).all()
+    assert np.allclose(distances, expected_distances, atol=1e-5)
+    assert (indices[:, 0] == np.arange(700)).all()
+
+
+@pytest.mark.slow
+def test_large_studies_use_exact_neighbours_and_still_find_the_groups():
+    from qualflow.pipeline.cluster import APPROXIMATE_FROM
+
+    vectors, truth = blobs(350, 12, dim=48, spread=0.12)
+    assert len(vectors) >= APPROXIMATE_FROM  # the path where UMAP would otherwise go approximate
+    model = ThemeClusterer().fit(vectors)
+    assert same_partition(truth, model.assigned_)
