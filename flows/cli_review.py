@@ -42,9 +42,12 @@ def _reviewer(name: str | None) -> str:
 
 
 def _store(data: Path):
+    """The study in `data`, or in the database named by $QUALFLOW_DB (e.g. PostgreSQL)."""
     from qualflow.models import Store, default_database_url
     from qualflow.models.store import DATABASE_FILE
 
+    if os.environ.get("QUALFLOW_DB"):
+        return Store(os.environ["QUALFLOW_DB"])
     if not (data / DATABASE_FILE).is_file():
         _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
     return Store(default_database_url(data))

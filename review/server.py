@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import hmac
 import ipaddress
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
@@ -68,7 +69,8 @@ def check_bind(host: str, login: bool) -> None:
 
 
 def create_app(data_dir: Path, login: bool = True) -> FastAPI:
-    store = Store(default_database_url(Path(data_dir)))
+    # $QUALFLOW_DB names a study kept elsewhere (PostgreSQL), as for every other command.
+    store = Store(os.environ.get("QUALFLOW_DB") or default_database_url(Path(data_dir)))
     if login:
         with store.session() as session:
             if not has_reviewers(session):

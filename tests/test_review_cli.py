@@ -121,3 +121,16 @@ def test_serve_refuses_other_hosts_without_login(data):
     assert result.exit_code == 2 and "refusing to listen on 0.0.0.0 without login" in result.output
     result = qualflow(data, "review", "serve")
     assert result.exit_code == 2 and "no reviewer accounts yet" in result.output
+
+
+def test_review_on_a_postgres_study_named_by_qualflow_db(tmp_path, postgres_url, monkeypatch):
+    store = Store(postgres_url)
+    build(store)
+    store.dispose()
+    monkeypatch.setenv("QUALFLOW_DB", postgres_url)
+    result = qualflow(tmp_path, "review", "accept", "T1", "--as", "alice")  # no SQLite file in tmp_path
+    assert result.exit_code == 0, result.output
+    audit = qualflow(tmp_path, "audit", "T1", "--json")
+    assert audit.exit_code == 0 and "alice" in audit.output
+    with Store(postgres_url).session() as session:
+        assert theme_by_code(session, "T1").status == "confirmed"
