@@ -22,11 +22,6 @@ app = typer.Typer(
 console = Console()
 export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
-# `qualflow review …` and `qualflow audit` live in their own module.
-from qualflow.flows.cli_review import audit, review_app
-
-app.add_typer(review_app, name="review")
-app.command()(audit)
 
 DataOption = Annotated[
     Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
@@ -59,9 +54,9 @@ def _run_environment(data: Path, verbose: bool) -> None:
 def _open_store(data: Path, db: str | None = None):
     """The study: the database at `db` (or $QUALFLOW_DB) when given, else the SQLite file in `data`."""
     from qualflow.models import Store, default_database_url
-    from qualflow.models.store import DATABASE_FILE
+    from qualflow.models.store import DATABASE_FILE, database_from_environment
 
-    url = db or os.environ.get("QUALFLOW_DB")
+    url = db or database_from_environment()
     if url:
         try:
             return Store(url)
@@ -313,6 +308,9 @@ def export_assignments(
         output.write_text(text, encoding="utf-8")
         console.print(f"{len(rows)} statements written to {output}")
 
-# import-coding, compare and export qdpx|qdc|codings|codebook live in their own module.
-from qualflow.flows import cli_coding  # noqa: F401
-from qualflow.flows import cli_report  # noqa: F401,E402  (saturation, report)
+# `review …` and `audit`; import-coding, compare and export qdpx|qdc|codings|codebook: their own modules.
+from qualflow.flows import (  # noqa: F401
+    cli_coding,
+    cli_report,
+    cli_review,
+)

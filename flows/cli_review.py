@@ -16,41 +16,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from qualflow.flows.cli import (
+    DEFAULT_DATA,
+    DataOption,
+    _fail,
+    _open_store,
+    app,
+    console,
+)
 from rich.table import Table
 
 review_app = typer.Typer(help="Review suggested themes: every action is logged and respected by later runs.",
                          no_args_is_help=True)
-console = Console()
-
-DataOption = Annotated[
-    Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
-]
-DEFAULT_DATA = Path("qualflow-data")
 ReviewerOption = Annotated[str | None, typer.Option("--as", help="Reviewer name for the log "
                                                     "(default: $QUALFLOW_REVIEWER or your login name).")]
 ThemeArgument = Annotated[str, typer.Argument(help="A theme code (T2, T2.3, Q1-T2) from `qualflow themes`.")]
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"qualflow: error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def _reviewer(name: str | None) -> str:
     return name or os.environ.get("QUALFLOW_REVIEWER") or getpass.getuser()
-
-
-def _store(data: Path):
-    """The study in `data`, or in the database named by $QUALFLOW_DB (e.g. PostgreSQL)."""
-    from qualflow.models import Store, default_database_url
-    from qualflow.models.store import DATABASE_FILE
-
-    if os.environ.get("QUALFLOW_DB"):
-        return Store(os.environ["QUALFLOW_DB"])
-    if not (data / DATABASE_FILE).is_file():
-        _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
-    return Store(default_database_url(data))
 
 
 @contextmanager
@@ -59,7 +43,7 @@ def _deciding(data: Path):
     from qualflow.review.actions import ReviewError
 
     try:
-        with _store(data).session() as session:
+        with _open_store(data).session() as session:
             yield session
     except ReviewError as error:
         _fail(str(error))
@@ -247,7 +231,7 @@ def serve(data: DataOption = DEFAULT_DATA,
     from qualflow.review.server import UnsafeBind, check_bind
     from qualflow.review.server import serve as run_server
 
-    _store(data).dispose()
+    _open_store(data).dispose()
     try:
         check_bind(host, not no_login)
         console.print(f"qualflow review on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
@@ -263,7 +247,7 @@ def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
     from qualflow.models.queries import theme_decisions
     from qualflow.pipeline.report import statement_rows
 
-    with _store(data).session() as session:
+    with _open_store(data).session() as session:
         theme_row = session.get(Theme, _theme_id(session, theme))
         history = [{"id": d.id, "at": d.at.isoformat(), "reviewer": d.reviewer, "action": d.action,
                     "summary": d.summary, "undoes": d.undoes_id, "before": d.before, "after": d.after}
@@ -287,3 +271,7 @@ def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
         table.add_row(str(row["statement_id"]), row["participant"] or "", row["transcript"],
                       f"{row['start']}–{row['end']}", row["text"])
     console.print(table)
+
+
+app.add_typer(review_app, name="review")
+app.command()(audit)

@@ -4,6 +4,7 @@ SQLAlchemy URL) when given one."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,15 @@ DATABASE_FILE = "qualflow.sqlite"
 
 def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{(Path(data_dir) / DATABASE_FILE).resolve()}"
+
+
+def database_from_environment() -> str | None:
+    """$QUALFLOW_DB: a study kept outside the data folder (PostgreSQL), for every command and the web app."""
+    return os.environ.get("QUALFLOW_DB") or None
+
+
+def study_database_url(data_dir: Path) -> str:
+    return database_from_environment() or default_database_url(data_dir)
 
 
 def normalise_url(url: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import hmac
 import ipaddress
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
@@ -20,8 +19,9 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from qualflow.models import Store, Theme, Transcript, default_database_url
+from qualflow.models import Store, Theme, Transcript
 from qualflow.models.queries import memos_on, theme_decisions
+from qualflow.models.store import study_database_url
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
 from qualflow.review.actions import ConflictError, ReviewError
@@ -69,8 +69,7 @@ def check_bind(host: str, login: bool) -> None:
 
 
 def create_app(data_dir: Path, login: bool = True) -> FastAPI:
-    # $QUALFLOW_DB names a study kept elsewhere (PostgreSQL), as for every other command.
-    store = Store(os.environ.get("QUALFLOW_DB") or default_database_url(Path(data_dir)))
+    store = Store(study_database_url(Path(data_dir)))
     if login:
         with store.session() as session:
             if not has_reviewers(session):
