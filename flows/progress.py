@@ -18,11 +18,7 @@ def progress_bar(description: str, total: int, enabled: bool | None = None) -> I
     if not (interactive() if enabled is None else enabled) or total <= 0:
         yield lambda n=1: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=interactive()) as progress:
+    with _rich_progress() as progress:
         task = progress.add_task(description, total=total)
         yield lambda n=1: progress.advance(task, n)
 
@@ -34,11 +30,7 @@ def progress_with_total_later(description: str, enabled: bool | None = None) -> 
     if not (interactive() if enabled is None else enabled):
         yield lambda n, total: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=Console(stderr=True), transient=interactive())
+    progress = _rich_progress()
     task = None
 
     def advance(n: int, total: int) -> None:
@@ -53,3 +45,18 @@ def progress_with_total_later(description: str, enabled: bool | None = None) -> 
     finally:
         if task is not None:
             progress.stop()
+
+
+def _rich_progress():
+    """Step name, bar, done/total, time left, on stderr; cleared at the end in a terminal."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=interactive())
