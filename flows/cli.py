@@ -89,6 +89,8 @@ def run(
         load_config(config)  # fail fast, before Prefect starts its server
     except QualflowError as error:
         _fail(str(error))
+    if db:
+        _open_store(data, db).dispose()  # an unreachable or wrong database: one line, before any work
     _run_environment(data, verbose)
     from qualflow.flows.batch import code_interviews
 
@@ -160,6 +162,8 @@ def serve(
     if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
         _fail("a schedule needs a Prefect server: start one with `prefect server start` and set "
               "PREFECT_API_URL=http://127.0.0.1:4200/api")
+    if db:
+        _open_store(data, db).dispose()  # a wrong URL fails here, not in every scheduled run
     _run_environment(data, verbose=True)
     from qualflow.flows.serve import serve_inbox
 

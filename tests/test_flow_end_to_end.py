@@ -186,6 +186,15 @@ def test_cli_unknown_config_key(tmp_path, small_study):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_cli_unreachable_database_is_one_line_before_any_work(tmp_path, small_study):
+    result = runner.invoke(app, ["run", str(small_study), "--data", str(tmp_path / "d"),
+                                 "--db", "postgresql://nobody@127.0.0.1:1/study"])
+    assert result.exit_code == 2
+    assert "cannot open the database postgresql://nobody@127.0.0.1:1/study" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "d").exists()  # nothing started, nothing written
+
+
 def test_cli_unreadable_single_file(tmp_path):
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"\x00\x01 not a docx")
