@@ -16,7 +16,7 @@ from qualflow.flows.progress import progress_bar, progress_with_total_later
 from qualflow.flows import tasks
 from qualflow.models import Store, default_database_url
 from qualflow.models.store import display_url
-from qualflow.models.queries import current_theme_set, newest_transcript_id, suggestions_after_transcript
+from qualflow.models.queries import current_theme_set, current_themes, newest_transcript_id, suggestions_after_transcript
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.embed import select_backend
 from qualflow.pipeline.errors import UnreadableFile
@@ -39,6 +39,7 @@ class RunSummary:
     embedded: int = 0
     themes: int = 0
     reclustered: bool = False
+    placed: int = 0  # new statements suggested into the current themes without re-clustering
     report: str | None = None
     database: str | None = None
     new_suggestions: int = 0  # suggestions for statements of the transcripts this run added
@@ -139,9 +140,10 @@ def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str |
 
 @flow(name="qualflow-batch")
 def code_interviews(source: str, data_dir: str, config_file: str | None = None, units: bool = False,
-                    database_url: str | None = None) -> RunSummary:
+                    database_url: str | None = None, recluster: bool = False) -> RunSummary:
     """Ingest new interviews under `source` (or, with `units`, tables of pre-cut units), then
-    (re)suggest themes over all significant statements."""
+    place the new statements into the current themes or, when that will not do (see
+    pipeline/place.py) or `recluster` asks for it, cluster all significant statements again."""
     logger = get_run_logger()
     config = load_config(config_file)
     data = Path(data_dir)
@@ -172,7 +174,15 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         with db.session() as session:
             current = current_theme_set(session)
             unchanged = current is not None and current.fingerprint == fingerprint
-        if statement_ids and not unchanged:
+        placed = None
+        if statement_ids and not unchanged and not recluster and config.incremental.place_new == "auto":
+            placed = tasks.place_new(db, embedded, fingerprint, encoder.id, settings, config)
+        if placed is not None:
+            summary.placed = placed
+            with db.session() as session:
+                summary.themes = sum(1 for t in current_themes(session) if t.level == "theme")
+            logger.info("%d new statements placed into the current themes without re-clustering", placed)
+        elif statement_ids and (recluster or not unchanged):
             found = []
             for question, indices in _groups_by_question(db, statement_ids):
                 group = embedded.subset(indices)

@@ -78,6 +78,8 @@ def run(
                                         "participant, document, question): no segmentation.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's run logs.")] = False,
     db: DbOption = None,
+    recluster: Annotated[bool, typer.Option("--recluster", help="Cluster all statements again, even when the new "
+                                            "ones could be placed into the current themes.")] = False,
 ) -> None:
     """Ingest new interviews under PATH and suggest candidate themes."""
     from qualflow.pipeline.config import load_config
@@ -95,7 +97,7 @@ def run(
     from qualflow.flows.batch import code_interviews
 
     try:
-        summary = code_interviews(str(path), str(data), config, units, database_url=db)
+        summary = code_interviews(str(path), str(data), config, units, database_url=db, recluster=recluster)
     except QualflowError as error:
         _fail(str(error))
     if summary.files_seen == 1 and summary.failed:
@@ -106,6 +108,9 @@ def run(
         f"{len(summary.duplicates)} duplicates, {len(summary.failed)} failed; "
         f"{summary.embedded} statements embedded.", highlight=False,
     )
+    if summary.placed:
+        console.print(f"{summary.placed} new statements placed into the current themes (no re-clustering; "
+                      "--recluster to cluster everything again).", highlight=False)
     for line in summary.duplicates:
         console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
     for line in summary.failed:

@@ -45,8 +45,8 @@ def run_markdown(summary: Any) -> str:
         f"| duplicates (skipped) | {len(summary.duplicates)} |",
         f"| failed (quarantined) | {len(summary.failed)} |",
         f"| statements embedded | {summary.embedded} |",
-        f"| themes re-suggested | {'yes' if summary.reclustered else 'no (nothing new)'} |",
-        f"| themes | {summary.themes} |",
+        f"| themes | {_theme_work(summary)} |",
+        f"| top-level themes now | {summary.themes} |",
         f"| new suggestions | {getattr(summary, 'new_suggestions', 0)} |",
         f"| database | `{summary.database}` |",
     ]
@@ -62,6 +62,15 @@ def run_markdown(summary: Any) -> str:
     if summary.report:
         lines += ["", f"Report: `{summary.report}`"]
     return "\n".join(lines) + "\n"
+
+
+def _theme_work(summary: Any) -> str:
+    if summary.reclustered:
+        return "all statements clustered again"
+    placed = getattr(summary, "placed", 0)
+    if placed:
+        return f"{placed} new statements placed into the current themes"
+    return "unchanged (nothing new)"
 
 
 def publish(summary: Any) -> None:

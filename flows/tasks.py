@@ -15,7 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from qualflow.flows.run_record import RETRIES, retry_when_transient
 from qualflow.models import Store
-from qualflow.models.queries import current_themes
+from qualflow.models.queries import current_theme_set, current_themes
 from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.context import fit_in_context
@@ -33,6 +33,7 @@ from qualflow.pipeline.persist import (
     store_transcript,
     text_hash,
 )
+from qualflow.pipeline.place import never_placed, place_into_current_themes
 from qualflow.pipeline.redact import Redacted, redact
 from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
@@ -187,6 +188,23 @@ def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: di
         vectors = centre_per_language(statements.vectors, statements.languages)
         store_theme_set(session, fingerprint, encoder_id, settings, groups, statements.ids, vectors)
         return sum(1 for t in current_themes(session) if t.level == "theme")
+
+
+@task(cache_policy=NO_CACHE, task_run_name="place new statements", retry_condition_fn=retry_when_transient,
+      **RETRIES)
+def place_new(db: Store, statements: Embedded, fingerprint: str, encoder_id: str, settings: dict,
+              config: Config) -> int | None:
+    """Suggest statements no run has placed yet into the current themes (pipeline/place.py);
+    how many, or None when the study needs clustering instead (nothing is written then)."""
+    with db.session() as session:
+        current = current_theme_set(session)
+        if current is None or current.encoder_id != encoder_id or current.settings != settings:
+            return None
+        new_ids = never_placed(session, statements.ids)
+        vectors = centre_per_language(statements.vectors, statements.languages)
+        placed = place_into_current_themes(session, current, statements.ids, vectors, new_ids, fingerprint,
+                                           config.incremental.max_new_share, config.cluster.min_cluster_size)
+        return None if placed is None else len(placed)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="report")

@@ -108,6 +108,15 @@ class ClusterConfig(_Section):
     context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
 
 
+class IncrementalConfig(_Section):
+    # A run that adds few statements places them into the current themes instead of clustering
+    # everything again (pipeline/place.py): "auto" does so when they are at most `max_new_share`
+    # of the study and too few fit weakly to form a theme of their own; "never" always clusters.
+    # Not part of the clustering settings: changing it does not by itself re-cluster a study.
+    place_new: Literal["auto", "never"] = "auto"
+    max_new_share: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
 class DescribeConfig(_Section):
     n_keywords: int = Field(default=8, ge=1)
     n_exemplars: int = Field(default=3, ge=1)
@@ -122,6 +131,7 @@ class Config(_Section):
     select: SelectConfig = SelectConfig()
     embed: EmbedConfig = EmbedConfig()
     cluster: ClusterConfig = ClusterConfig()
+    incremental: IncrementalConfig = IncrementalConfig()
     describe: DescribeConfig = DescribeConfig()
 
 

@@ -30,7 +30,9 @@ def test_markdown_lists_counts_and_files_by_name():
     assert "| new transcripts | 2 (57 statements) |" in text
     assert "- p1.txt" in text and "p3.txt: same content as p2.txt" in text
     assert "broken.docx: not a Word file \\| zip" in text  # a pipe cannot break the table
-    assert "| themes re-suggested | yes |" in text
+    assert "| themes | all statements clustered again |" in text
+    placed = run_markdown(RunSummary(files_seen=1, transcripts_added=1, statements_added=9, placed=7, themes=5))
+    assert "| themes | 7 new statements placed into the current themes |" in placed
 
 
 def test_progress_is_silent_without_a_terminal_and_counts_with_one(capsys):

@@ -1,0 +1,160 @@
+"""Placing a few new statements into the current themes without clustering everything again.
+
+A nightly run that adds one interview to a hundred should not redo the work of the hundred:
+re-clustering costs about as much as the first run, and it can move themes a reviewer has
+just read. When the new statements are few, each is suggested into the nearest live theme of
+its question (as reconcile offers statements to confirmed themes), flagged as a weak fit when
+it lies further from that theme's centre than every member the clusterer put there: the same
+bar the clusterer uses.
+
+New themes can only come from a clustering, so the run clusters everything again instead when
+
+- the new statements are more than `incremental.max_new_share` of the study (the themes may
+  have shifted), or
+- so many of them fit weakly that they could form a theme of their own (at least the smallest
+  theme size the clusterer would use for the whole study), or
+- there is no current theme set, or it was made with another encoder or other settings.
+
+"New" means a significant statement no run has placed yet: it has no assignment row at all.
+Statements a reviewer took out of a theme keep their rejected rows and are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from qualflow.models import Statement, Suggestion, Theme, ThemeSet, Turn
+from qualflow.models.codebook import refresh_counts
+from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES
+from qualflow.pipeline.cluster import auto_min_cluster_size
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Target:
+    """A live lowest-level theme that can receive statements."""
+
+    id: int
+    question: str | None
+    centre: np.ndarray
+    floor: float  # below this similarity a placement is a weak fit
+
+
+@dataclass(frozen=True)
+class Placement:
+    statement_id: int
+    theme_id: int
+    similarity: float
+    weak_fit: bool
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
+
+
+def members_floor(members: np.ndarray) -> float:
+    """The lowest similarity of a member to the centre of the *other* members (leave one out),
+    as pipeline.cluster measures its weak-fit bar; 0 for a theme of fewer than two."""
+    if len(members) < 2:
+        return 0.0
+    others = members.sum(axis=0) - members
+    loo = np.einsum("ij,ij->i", members, others) / np.maximum(np.linalg.norm(others, axis=1), 1e-12)
+    return float(loo.min())
+
+
+def targets_from(members: dict[int, list[int]], dense: dict[int, list[int]], question: dict[int, str | None],
+                 row: dict[int, int], vectors: np.ndarray) -> list[Target]:
+    """Centres from each theme's members (its dense members when it has some: outliers were never
+    part of a centre), in the space the clusterer worked in."""
+    targets = []
+    for theme_id in sorted(members):
+        chosen = [row[s] for s in (dense.get(theme_id) or members[theme_id]) if s in row]
+        if not chosen:
+            continue
+        rows = _unit(vectors[chosen])
+        targets.append(Target(theme_id, question[theme_id], _unit(rows.mean(axis=0)), members_floor(rows)))
+    return targets
+
+
+def place(new_ids: list[int], new_vectors: np.ndarray, new_questions: list[str | None],
+          targets: list[Target]) -> list[Placement | None]:
+    """Each new statement's nearest target of its own question (None when its question has none)."""
+    if not targets or not new_ids:
+        return [None] * len(new_ids)
+    similarity = _unit(new_vectors) @ np.vstack([t.centre for t in targets]).T
+    placements: list[Placement | None] = []
+    for i, statement_id in enumerate(new_ids):
+        allowed = [j for j, t in enumerate(targets) if t.question == new_questions[i]]
+        if not allowed:
+            placements.append(None)
+            continue
+        j = max(allowed, key=lambda k: (similarity[i, k], -targets[k].id))
+        value = float(similarity[i, j])
+        placements.append(Placement(statement_id, targets[j].id, round(value, 4), value < targets[j].floor))
+    return placements
+
+
+def worth_reclustering(n_new: int, n_weak: int, n_unplaceable: int, n_total: int, max_new_share: float,
+                       min_cluster_size: int | str) -> bool:
+    """Whether the new statements call for a full clustering rather than placement."""
+    if n_new > max_new_share * n_total or n_unplaceable:
+        return True
+    smallest_theme = auto_min_cluster_size(n_total) if min_cluster_size == "auto" else int(min_cluster_size)
+    return n_weak >= smallest_theme
+
+
+def _codebook_members(session: Session, theme_set: ThemeSet):
+    """Live lowest-level themes of the current set with their active members (and dense ones)."""
+    themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id,
+                                                      Theme.status.in_(LIVE_STATUSES))))
+    parents = {t.parent_id for t in themes if t.parent_id}
+    lowest = {t.id: t.question for t in themes if t.id not in parents}
+    members: dict[int, list[int]] = {}
+    dense: dict[int, list[int]] = {}
+    rows = session.execute(select(Suggestion.theme_id, Suggestion.statement_id, Suggestion.outlier)
+                           .where(Suggestion.status.in_(ACTIVE_ASSIGNMENT)))
+    for theme_id, statement_id, outlier in rows:
+        if theme_id in lowest:
+            members.setdefault(theme_id, []).append(statement_id)
+            if not outlier:
+                dense.setdefault(theme_id, []).append(statement_id)
+    return members, dense, lowest
+
+
+def never_placed(session: Session, statement_ids: list[int]) -> list[int]:
+    """The statements among `statement_ids` that have no assignment row of any status."""
+    seen = set(session.scalars(select(Suggestion.statement_id).distinct()))
+    return [s for s in statement_ids if s not in seen]
+
+
+def questions_of(session: Session, statement_ids: list[int]) -> dict[int, str | None]:
+    wanted = set(statement_ids)
+    rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)
+                           .where(Statement.significant.is_(True)))
+    return {s: (meta or {}).get("question") for s, meta in rows if s in wanted}
+
+
+def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[int], vectors: np.ndarray,
+                              new_ids: list[int], fingerprint: str, max_new_share: float,
+                              min_cluster_size: int | str) -> list[Placement] | None:
+    """Suggest `new_ids` into the current themes and record that the theme set now covers every
+    statement in `ids` (rows of `vectors`); None, with nothing written, when a clustering is needed."""
+    row = {s: i for i, s in enumerate(ids)}
+    members, dense, lowest = _codebook_members(session, theme_set)
+    targets = targets_from(members, dense, lowest, row, vectors)
+    question = questions_of(session, new_ids)
+    placements = place(new_ids, vectors[[row[s] for s in new_ids]], [question.get(s) for s in new_ids], targets)
+    weak = sum(1 for p in placements if p is not None and p.weak_fit)
+    unplaceable = sum(1 for p in placements if p is None)
+    if worth_reclustering(len(new_ids), weak, unplaceable, len(ids), max_new_share, min_cluster_size):
+        return None
+    for p in placements:
+        # Placed by nearest centre, not found by a density clustering: that is what `outlier` records.
+        session.add(Suggestion(theme_id=p.theme_id, statement_id=p.statement_id, similarity=p.similarity,
+                               outlier=True, weak_fit=p.weak_fit))
+    session.flush()
+    refresh_counts(session, sorted({p.theme_id for p in placements}))
+    theme_set.fingerprint, theme_set.n_statements = fingerprint, len(ids)
+    return placements
