@@ -21,7 +21,7 @@ from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.embed import select_backend
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import discover
-from qualflow.pipeline.persist import clustering_fingerprint, load_key_map, stored_name
+from qualflow.pipeline.persist import classify_file, clustering_fingerprint, load_key_map
 from qualflow.pipeline.quarantine import quarantine
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
@@ -43,6 +43,7 @@ class RunSummary:
     report: str | None = None
     database: str | None = None
     new_suggestions: int = 0  # suggestions for statements of the transcripts this run added
+    new_versions: list[str] = field(default_factory=list)  # edited files, stored as their next version
 
 
 @dataclass
@@ -78,7 +79,8 @@ def _ingest_units(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> li
     outcomes = []
     for document, members in units_as_documents(units, path.name):
         with db.session() as session:
-            if stored_name(session, document.content_hash) is not None:
+            kind, _ = classify_file(session, document.content_hash, document.source_name)
+            if kind in ("unchanged", "duplicate"):
                 outcomes.append(("unchanged", None, 0))
                 continue
         parsed = ParsedTurns(turns=[
@@ -90,12 +92,13 @@ def _ingest_units(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> li
         spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
         added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)
         key_map.update(pseudonymiser.new_entries)
-        outcomes.append(("added", None, added))
+        outcomes.append(("new_version", document.source_name, added) if kind == "new_version"
+                        else ("added", None, added))
     return outcomes
 
 
 def _ingest_file(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> tuple[str, str | None, int]:
-    """('added'|'unchanged'|'duplicate'|'failed', message, statements added)."""
+    """('added'|'new_version'|'unchanged'|'duplicate'|'failed', message, statements added)."""
     from qualflow.pipeline.deidentify import Pseudonymiser
 
     limits = helpers.config.ingest
@@ -104,10 +107,10 @@ def _ingest_file(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> tup
         return "failed", read.error, 0
     document = read.document
     with db.session() as session:
-        already = stored_name(session, document.content_hash)
-    if already == document.source_name:
+        kind, already = classify_file(session, document.content_hash, document.source_name)
+    if kind == "unchanged":
         return "unchanged", None, 0
-    if already is not None:
+    if kind == "duplicate":
         return "duplicate", f"{path.name}: same content as {already}, already stored; skipped", 0
     parsed = tasks.speaker_turns(document, participant_from_file_name(path.stem) or path.stem, helpers.parser)
     if not any(turn.role == "participant" for turn in parsed.turns):
@@ -120,7 +123,7 @@ def _ingest_file(path: Path, db: Store, helpers: _Helpers, key_map: dict) -> tup
         return "failed", f"{path.name}: no participant statements worth clustering ({len(spans)} statements, all excluded)", 0
     added = tasks.store(db, document, redacted, spans, exclusions, pseudonymiser.new_entries)
     key_map.update(pseudonymiser.new_entries)
-    return "added", None, added
+    return ("new_version" if kind == "new_version" else "added"), None, added
 
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
@@ -228,6 +231,9 @@ def _ingest_one(path: Path, source_path: Path, db: Store, helpers: _Helpers, dat
             summary.duplicates.append(message)
         elif outcome == "unchanged":
             summary.unchanged.append(path.name)
+        elif outcome == "new_version":
+            summary.new_versions.append(message or path.name)
+            summary.statements_added += added
         else:
             summary.transcripts_added += 1
             summary.statements_added += added

@@ -41,6 +41,7 @@ def run_markdown(summary: Any) -> str:
         "|---|---|",
         f"| files seen | {summary.files_seen} |",
         f"| new transcripts | {summary.transcripts_added} ({summary.statements_added} statements) |",
+        f"| new versions of stored files | {len(getattr(summary, 'new_versions', []))} |",
         f"| unchanged (skipped) | {len(summary.unchanged)} |",
         f"| duplicates (skipped) | {len(summary.duplicates)} |",
         f"| failed (quarantined) | {len(summary.failed)} |",

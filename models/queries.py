@@ -11,13 +11,20 @@ from qualflow.models.records import (
     ThemeSet,
     Transcript,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 # The working codebook: what reports show and statements are suggested into.
 LIVE_STATUSES = ("candidate", "confirmed")
-# An assignment that places a statement; "rejected" rows are kept only as a record.
+# An assignment that places a statement; "rejected" and "superseded" rows are kept only as a record.
 ACTIVE_ASSIGNMENT = ("suggested", "confirmed")
+
+
+def live_transcripts() -> Select:
+    """The ids of the transcripts that count: each file's newest version. An edited file's older
+    versions stay stored (the decisions made on them are history) but nothing live reads them.
+    Use as `Statement.transcript_id.in_(live_transcripts())` or `Transcript.id.in_(...)`."""
+    return select(Transcript.id).where(Transcript.superseded_by_id.is_(None))
 
 
 def current_theme_set(session: Session) -> ThemeSet | None:
@@ -71,7 +78,8 @@ def active_assignment(session: Session, statement_id: int) -> Suggestion | None:
 def study_participants(session: Session) -> list[str]:
     """Every participant with at least one significant statement."""
     rows = session.scalars(
-        select(Statement.participant).where(Statement.significant.is_(True)).distinct()
+        select(Statement.participant).where(Statement.significant.is_(True),
+                                            Statement.transcript_id.in_(live_transcripts())).distinct()
     )
     return sorted((p for p in rows if p), key=lambda p: (len(p), p))
 

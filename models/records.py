@@ -49,6 +49,11 @@ class Transcript(Base):
     text: Mapped[str] = mapped_column(Text)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Versions of one file (same source_name): an edited file is stored as a new row that points
+    # back at the version it replaces, and the replaced one points forward, so the history reads
+    # both ways without a walk. Only a transcript nothing supersedes is live (queries.live_transcripts).
+    previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("transcripts.id"), index=True)
 
     turns: Mapped[list[Turn]] = relationship(back_populates="transcript", order_by="Turn.index")
     statements: Mapped[list[Statement]] = relationship(
@@ -137,7 +142,9 @@ class ThemeSet(Base):
 
 
 THEME_STATUSES = ("candidate", "confirmed", "rejected", "merged", "withdrawn")
-ASSIGNMENT_STATUSES = ("suggested", "confirmed", "rejected")
+# "superseded": the statement's transcript was replaced by a newer version of the file; the row
+# is kept as a record of what was decided on that version, and places nothing.
+ASSIGNMENT_STATUSES = ("suggested", "confirmed", "rejected", "superseded")
 
 
 class Theme(Base):
@@ -188,7 +195,8 @@ class Theme(Base):
 
 class Suggestion(Base):
     """An assignment of a statement to a theme: suggested by qualflow (with its similarity),
-    confirmed by a reviewer, or rejected by one (kept, so it is never suggested again).
+    confirmed by a reviewer, or rejected by one (kept, so it is never suggested again); or
+    superseded, when a newer version of its transcript took over (pipeline/versions.py).
 
     A statement has at most one suggested-or-confirmed row: its place in the codebook.
     """

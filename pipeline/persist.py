@@ -1,7 +1,8 @@
 """Writing pipeline results into the store, and reading back what the next step needs.
 
 Writes are idempotent: a transcript is stored once per content hash, a theme set once per
-fingerprint, so running the same folder twice stores nothing twice. A new theme set carries
+fingerprint, so running the same folder twice stores nothing twice. A file whose content
+changed is stored as its next version (pipeline/versions.py). A new theme set carries
 the reviewed codebook forward rather than replacing it (pipeline/reconcile.py says how).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +27,12 @@ from qualflow.models import (
     Turn,
 )
 from qualflow.models.codebook import code_order, next_theme_code, refresh_counts
-from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES, current_theme_set
+from qualflow.models.queries import (
+    ACTIVE_ASSIGNMENT,
+    LIVE_STATUSES,
+    current_theme_set,
+    live_transcripts,
+)
 from qualflow.pipeline.describe import ThemeDescription
 from qualflow.pipeline.ingest import Document
 from qualflow.pipeline.reconcile import (
@@ -36,8 +43,16 @@ from qualflow.pipeline.reconcile import (
 )
 from qualflow.pipeline.segment import StatementSpan
 from qualflow.pipeline.turns import ParsedTurns
+from qualflow.pipeline.versions import (
+    holds_content,
+    live_version,
+    revision_hash,
+    supersede,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 
 def text_hash(text: str) -> str:
@@ -47,6 +62,25 @@ def text_hash(text: str) -> str:
 def stored_name(session: Session, content_hash: str) -> str | None:
     """The source name under which this content is already stored, or None."""
     return session.scalar(select(Transcript.source_name).where(Transcript.content_hash == content_hash))
+
+
+def classify_file(session: Session, content_hash: str, source_name: str) -> tuple[str, str | None]:
+    """What a file read now is to the store: ("unchanged", None) when it is its name's live
+    version, ("duplicate", other name) when its content is stored under another name,
+    ("new_version", None) when its name is stored with other content (an edit, or an edit
+    undone: content of an older version comes back as the newest), else ("new", None)."""
+    live = live_version(session, source_name)
+    if live is not None and holds_content(live, content_hash):
+        return "unchanged", None
+    other = session.scalar(select(Transcript).where(Transcript.content_hash == content_hash))
+    if other is not None and other.source_name != source_name:
+        # Even when that content is only an older version of the other file: the hash is stored once.
+        return "duplicate", other.source_name
+    if other is not None and (other.superseded_by_id is None or live is None):
+        # Stored and live under this name beside a newer transcript of the same name (a study from
+        # before versions stored edits as new files); or nothing live to replace.
+        return "unchanged", None
+    return ("new_version" if live is not None else "new"), None
 
 
 def load_key_map(session: Session) -> dict[tuple[str, str], str]:
@@ -62,6 +96,18 @@ class ReplacementRecord:
     found_by: str
 
 
+def _place_in_history(session: Session, document: Document) -> tuple[str, Transcript | None] | None:
+    """The hash to store a file under and the version it replaces; None when it is stored already."""
+    status, _ = classify_file(session, document.content_hash, document.source_name)
+    if status in ("unchanged", "duplicate"):
+        return None
+    previous = live_version(session, document.source_name) if status == "new_version" else None
+    stored_hash = document.content_hash
+    if previous is not None and stored_name(session, stored_hash) is not None:
+        stored_hash = revision_hash(stored_hash, previous.id)  # an edit undone: this content has a row already
+    return stored_hash, previous
+
+
 def store_transcript(
     session: Session,
     document: Document,
@@ -74,14 +120,18 @@ def store_transcript(
     new_pseudonyms: dict[tuple[str, str], str] | None = None,
 ) -> Transcript | None:
     """Store one transcript (its de-identified `text`) with turns, statements and key-map
-    entries, in the caller's transaction; None if this content was stored before."""
-    if stored_name(session, document.content_hash) is not None:
+    entries, in the caller's transaction; None if this content was stored before. New content
+    under a stored name is that file's next version (pipeline/versions.py)."""
+    slot = _place_in_history(session, document)
+    if slot is None:
         return None
+    stored_hash, previous = slot
     for (kind, real), placeholder in (new_pseudonyms or {}).items():
         session.add(Pseudonym(kind=kind, real=real, placeholder=placeholder))
     participants = sorted({t.participant for t in parsed.turns if t.participant})
     transcript = Transcript(
-        content_hash=document.content_hash,
+        content_hash=stored_hash,
+        previous_version_id=previous.id if previous is not None else None,
         source_name=document.source_name,
         source_format=getattr(document, "format", "txt"),
         language=language,
@@ -114,12 +164,20 @@ def store_transcript(
             )
         )
     session.flush()
+    if previous is not None:
+        carried = supersede(session, previous, transcript)
+        log.info("%s: stored as a new version of transcript %d; carried %d assignments, %d not-significant "
+                 "marks, %d memos", document.source_name, previous.id, carried["assignments"],
+                 carried["not_significant"], carried["memos"])
     return transcript
 
 
 def significant_statements(session: Session) -> list[Statement]:
+    """The statements to cluster: significant ones of live transcripts (not of replaced versions)."""
     return list(
-        session.scalars(select(Statement).where(Statement.significant.is_(True)).order_by(Statement.id))
+        session.scalars(select(Statement).where(Statement.significant.is_(True),
+                                                Statement.transcript_id.in_(live_transcripts()))
+                        .order_by(Statement.id))
     )
 
 

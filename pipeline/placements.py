@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 # Themes that no longer stand for anything in the analysis.
 RETIRED_THEME_STATUSES = ("rejected", "merged", "withdrawn")
-# An assignment a reviewer took back places nothing.
-RETIRED_ASSIGNMENT_STATUSES = ("rejected",)
+# An assignment a reviewer took back places nothing, nor one on a replaced version of a transcript.
+RETIRED_ASSIGNMENT_STATUSES = ("rejected", "superseded")
 
 
 def theme_status(theme: Theme) -> str:

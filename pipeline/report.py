@@ -9,6 +9,7 @@ from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     current_theme_set,
     current_themes,
+    live_transcripts,
     study_participants,
     subcategories_of,
     theme_suggestions,
@@ -23,7 +24,10 @@ def _quote(text: str, limit: int = 160) -> str:
 
 
 def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
-    exemplars = [session.get(Statement, i) for i in theme.exemplar_statement_ids]
+    # A carried theme's exemplars may date from before its transcript was replaced by a new version.
+    exemplars = list(session.scalars(select(Statement).where(Statement.id.in_(theme.exemplar_statement_ids or []),
+                                                             Statement.transcript_id.in_(live_transcripts()))))
+    exemplars.sort(key=lambda s: theme.exemplar_statement_ids.index(s.id))
     return {
         "code": theme.code,
         "level": theme.level,
@@ -85,8 +89,11 @@ def assignment_rows(session: Session) -> list[dict]:
     for theme in current_themes(session):
         # A reviewer's split can place statements straight into a top-level theme.
         parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
-        for suggestion in session.scalars(select(Suggestion).where(Suggestion.theme_id == theme.id,
-                                                                   Suggestion.status.in_(ACTIVE_ASSIGNMENT))
+        # Old transcript versions' rows are "superseded", not active; the live filter says so once more.
+        for suggestion in session.scalars(select(Suggestion).join(Statement, Statement.id == Suggestion.statement_id)
+                                          .where(Suggestion.theme_id == theme.id,
+                                                 Suggestion.status.in_(ACTIVE_ASSIGNMENT),
+                                                 Statement.transcript_id.in_(live_transcripts()))
                                           .options(selectinload(Suggestion.statement)
                                                    .selectinload(Statement.transcript))):
             statement = suggestion.statement
@@ -104,7 +111,8 @@ def assignment_rows(session: Session) -> list[dict]:
 def statement_list(session: Session, significant: bool) -> list[dict]:
     """Statements with their place in the transcripts; excluded ones carry the reason."""
     rows = session.scalars(
-        select(Statement).where(Statement.significant.is_(significant))
+        select(Statement).where(Statement.significant.is_(significant),
+                                Statement.transcript_id.in_(live_transcripts()))
         .options(selectinload(Statement.transcript)).order_by(Statement.transcript_id, Statement.index)
     )
     return [
@@ -124,6 +132,7 @@ def deidentification_rows(session: Session) -> list[dict]:
     rows = session.execute(
         select(Replacement.placeholder, Replacement.found_by, Transcript.source_name)
         .join(Transcript, Transcript.id == Replacement.transcript_id)
+        .where(Transcript.id.in_(live_transcripts()))
         .order_by(Replacement.id)
     )
     for placeholder, found_by, source_name in rows:

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from qualflow.models import Transcript
+from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.errors import QualflowError
 from qualflow.pipeline.placements import live_codebook
 from sqlalchemy import select
@@ -46,16 +47,32 @@ def read_order_file(path: Path) -> list[str]:
 
 def interview_order(session: Session, order: list[str] | None = None) -> tuple[list[Transcript], str]:
     """The interviews in the order they were held, and how that order was decided."""
-    transcripts = list(session.scalars(select(Transcript).order_by(Transcript.id)))
+    transcripts = list(session.scalars(select(Transcript).where(Transcript.id.in_(live_transcripts()))))
+    first = _first_versions(session)
+    # Ingest order is the order files first came in: an edited interview keeps its place.
+    transcripts.sort(key=lambda t: (first.get(t.id, t.id), t.id))
     if order is not None:
         return _user_order(transcripts, order), "as given in the order file"
     dates = {t.id: interview_date(t) for t in transcripts}
     undated = [t for t in transcripts if dates[t.id] is None]
     if transcripts and not undated:
         # Same-day interviews keep their ingest order.
-        return sorted(transcripts, key=lambda t: (dates[t.id], t.id)), "interview date"
+        return sorted(transcripts, key=lambda t: (dates[t.id], first.get(t.id, t.id))), "interview date"
     reason = f"{len(undated)} of {len(transcripts)} interviews have no date" if undated else "no interviews"
     return transcripts, f"ingest order ({reason})"
+
+
+def _first_versions(session: Session) -> dict[int, int]:
+    """transcript id -> the id of its file's first version (itself for a file never edited)."""
+    previous = dict(session.execute(select(Transcript.id, Transcript.previous_version_id)
+                                    .where(Transcript.previous_version_id.is_not(None))).all())
+    first = {}
+    for transcript_id in previous:
+        root = transcript_id
+        while root in previous:
+            root = previous[root]
+        first[transcript_id] = root
+    return first
 
 
 def _user_order(transcripts: list[Transcript], order: list[str]) -> list[Transcript]:

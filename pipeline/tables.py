@@ -11,7 +11,7 @@ import statistics
 from collections import Counter
 
 from qualflow.models import Statement, Theme
-from qualflow.models.queries import study_participants
+from qualflow.models.queries import live_transcripts, study_participants
 from qualflow.pipeline.participants_file import normalise_id
 from qualflow.pipeline.placements import (
     Codebook,
@@ -34,7 +34,8 @@ MIN_QUOTE_WORDS = 8
 def participant_table(session: Session, codebook: Codebook, rows: list[dict] | None = None) -> dict:
     """Table 1: attribute summaries from the participants file and statements per participant."""
     statements = dict(session.execute(select(Statement.participant, func.count()).where(
-        Statement.significant.is_(True), Statement.participant.is_not(None)).group_by(Statement.participant)).all())
+        Statement.significant.is_(True), Statement.participant.is_not(None),
+        Statement.transcript_id.in_(live_transcripts())).group_by(Statement.participant)).all())
     placed = Counter(p.statement.participant for p in codebook.placements if p.statement.participant)
     themes_touched: dict[str, set[str]] = {}
     for placement in codebook.placements:

@@ -13,6 +13,7 @@ from qualflow.models.queries import (
     LIVE_STATUSES,
     current_theme_set,
     current_themes,
+    live_transcripts,
     memos_on,
     study_participants,
 )
@@ -44,6 +45,8 @@ def _like(text: str) -> str:
 
 
 def _statement_filter(query, filters: Filters):
+    # A replaced version of a transcript is history: no list or search shows its statements.
+    query = query.where(Statement.transcript_id.in_(live_transcripts()))
     if filters.q:
         query = query.where(Statement.text.like(_like(filters.q), escape="\\"))
     if filters.participant:
@@ -162,6 +165,7 @@ def choices(session: Session) -> dict:
     live = current_themes(session) if theme_set else []
     return {"participants": study_participants(session),
             "transcripts": session.execute(select(Transcript.id, Transcript.source_name)
+                                           .where(Transcript.id.in_(live_transcripts()))
                                            .order_by(Transcript.source_name)).all(),
             "targets": sorted(live, key=lambda t: code_order(t.code))}
 

@@ -8,6 +8,7 @@ recomputed after every change (`refresh_counts`).
 from __future__ import annotations
 
 from qualflow.models import Memo, Statement, Suggestion, Theme
+from qualflow.models.queries import ACTIVE_ASSIGNMENT
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,7 +49,11 @@ def restore(session: Session, snapshot: dict) -> None:
         for row in session.scalars(select(Suggestion).where(Suggestion.statement_id == statement.id)):
             session.delete(row)
         session.flush()
+        # A statement of a replaced transcript version places nothing, even when an old decision is undone.
+        superseded = statement.transcript.superseded_by_id is not None
         for row in fields["assignments"]:
+            if superseded and row["status"] in ACTIVE_ASSIGNMENT:
+                row = {**row, "status": "superseded"}
             session.add(Suggestion(statement_id=statement.id, **row))
     for memo_id, fields in snapshot.get("memos", {}).items():
         session.get(Memo, int(memo_id)).withdrawn = fields["withdrawn"]

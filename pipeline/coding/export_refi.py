@@ -28,7 +28,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from qualflow.models import Statement, Transcript
 from qualflow.models import records as model_records
 from qualflow.models.coding import ManualCode, ManualCoding
-from qualflow.models.queries import current_themes
+from qualflow.models.queries import current_themes, live_transcripts
 from qualflow.pipeline.report import assignment_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -118,7 +118,9 @@ def project_xml(session: Session, include_manual: bool = False) -> tuple[bytes, 
     codebook = SubElement(project, "CodeBook")
     all_rows = assignment_rows(session)
     code_guids = _codebook(codebook, session, study, {r["theme_id"] for r in all_rows if not r["parent_theme_id"]})
-    manual = list(session.scalars(select(ManualCoding).where(ManualCoding.start.is_not(None)))) if include_manual \
+    # Codings aligned to a replaced transcript version stay out: re-importing the file puts them on the live one.
+    manual = list(session.scalars(select(ManualCoding).where(
+        ManualCoding.start.is_not(None), ManualCoding.transcript_id.in_(live_transcripts())))) if include_manual \
         else []
     manual_guids = _manual_codebook(codebook.find("Codes"), session, study) if manual else {}
     for coder in sorted({m.coder for m in manual}):
@@ -168,8 +170,12 @@ def _memos(session: Session) -> dict[tuple[str, int], list]:
     if memo_record is None:
         return {}
     found: dict[tuple[str, int], list] = {}
+    # A memo on a replaced transcript version was copied onto the live version's statement.
+    replaced = set(session.scalars(select(Statement.id).where(Statement.transcript_id.not_in(live_transcripts()))))
     for memo in session.scalars(select(memo_record)):
         if getattr(memo, "withdrawn", False) or not getattr(memo, "text", None):
+            continue
+        if getattr(memo, "statement_id", None) in replaced:
             continue
         if getattr(memo, "statement_id", None):
             found.setdefault(("statement", memo.statement_id), []).append(memo)

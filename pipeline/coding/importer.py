@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from qualflow.models import Pseudonym, Replacement, Store, Transcript
 from qualflow.models.coding import ManualCode, ManualCoding, ManualCodingImport
+from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_span
 from qualflow.pipeline.coding.csv_import import read_coding_table
 from qualflow.pipeline.coding.match import StoredTranscript, match_documents
@@ -111,7 +112,8 @@ def import_coding(store: Store, path: Path, default_coder: str = "coder", offset
     imported, digest = read_coding_file(path, default_coder)
     unit = offset_unit or imported.offset_unit
     with store.session() as session:
-        transcripts = list(session.scalars(select(Transcript)))
+        # Codings land on each file's live version; replaced versions are history.
+        transcripts = list(session.scalars(select(Transcript).where(Transcript.id.in_(live_transcripts()))))
         if not transcripts:
             raise unreadable(path.name, "the study has no transcripts yet; run `qualflow run` on the interviews first")
         spans_by_document: dict[str, list[CodedSpan]] = defaultdict(list)
