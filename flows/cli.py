@@ -27,6 +27,14 @@ DataOption = Annotated[
     Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
 ]
 DEFAULT_DATA = Path("qualflow-data")
+TaskRunnerOption = Annotated[
+    str, typer.Option("--task-runner", help="default, or dask: analyse files and embed statements in parallel on a "
+                      "Dask cluster (a temporary local one unless --dask-address names a scheduler).")
+]
+DaskAddressOption = Annotated[
+    str | None, typer.Option("--dask-address", help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                             "(with --task-runner dask).")
+]
 DbOption = Annotated[
     str | None,
     typer.Option("--db", envvar="QUALFLOW_DB", help="Database URL (e.g. postgresql://user@host/study) instead of "
@@ -80,6 +88,8 @@ def run(
     db: DbOption = None,
     recluster: Annotated[bool, typer.Option("--recluster", help="Cluster all statements again, even when the new "
                                             "ones could be placed into the current themes.")] = False,
+    task_runner: TaskRunnerOption = "default",
+    dask_address: DaskAddressOption = None,
 ) -> None:
     """Ingest new interviews under PATH and suggest candidate themes."""
     from qualflow.pipeline.config import load_config
@@ -93,11 +103,13 @@ def run(
         _fail(str(error))
     if db:
         _open_store(data, db).dispose()  # an unreachable or wrong database: one line, before any work
+    _check_task_runner(task_runner, dask_address)
     _run_environment(data, verbose)
     from qualflow.flows.batch import code_interviews
 
     try:
-        summary = code_interviews(str(path), str(data), config, units, database_url=db, recluster=recluster)
+        summary = code_interviews(str(path), str(data), config, units, database_url=db, recluster=recluster,
+                                  task_runner=task_runner, dask_address=dask_address)
     except QualflowError as error:
         _fail(str(error))
     if summary.files_seen == 1 and summary.failed:
@@ -131,6 +143,15 @@ def run(
         raise typer.Exit(1)
 
 
+def _check_task_runner(task_runner: str, dask_address: str | None) -> None:
+    from qualflow.flows.batch import TASK_RUNNERS
+
+    if task_runner not in TASK_RUNNERS:
+        _fail(f"--task-runner: '{task_runner}' is not one of {', '.join(TASK_RUNNERS)}")
+    if dask_address and task_runner != "dask":
+        _fail("--dask-address needs --task-runner dask")
+
+
 @app.command()
 def serve(
     inbox: Annotated[Path, typer.Option("--inbox", help="Folder that new interviews are dropped into.")],
@@ -140,6 +161,8 @@ def serve(
     data: DataOption = DEFAULT_DATA,
     db: DbOption = None,
     name: Annotated[str, typer.Option("--name", help="Deployment name in Prefect.")] = "qualflow-inbox",
+    task_runner: TaskRunnerOption = "default",
+    dask_address: DaskAddressOption = None,
 ) -> None:
     """Serve the batch flow as a Prefect deployment that codes what is new in INBOX on a schedule.
 
@@ -169,11 +192,13 @@ def serve(
               "PREFECT_API_URL=http://127.0.0.1:4200/api")
     if db:
         _open_store(data, db).dispose()  # a wrong URL fails here, not in every scheduled run
+    _check_task_runner(task_runner, dask_address)
     _run_environment(data, verbose=True)
     from qualflow.flows.serve import serve_inbox
 
     data.mkdir(parents=True, exist_ok=True)
-    serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db)
+    serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
+                task_runner=task_runner, dask_address=dask_address)
 
 
 def _print_theme_table(rows: list[dict]) -> None:

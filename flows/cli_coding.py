@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from qualflow.flows.cli import DEFAULT_DATA, DataOption, _fail, _open_store, app, console, export_app
+from qualflow.flows.cli import (
+    DEFAULT_DATA,
+    DataOption,
+    _fail,
+    _open_store,
+    app,
+    console,
+    export_app,
+)
 
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 

@@ -14,9 +14,13 @@ from pathlib import Path
 DEPLOYMENT_NAME = "qualflow-inbox"
 
 
-def deployment_parameters(inbox: Path, data: Path, config: str | None, database_url: str | None = None) -> dict:
+def deployment_parameters(inbox: Path, data: Path, config: str | None, database_url: str | None = None,
+                          task_runner: str = "default", dask_address: str | None = None) -> dict:
     """The flow's parameters, as absolute paths: the served run starts in a process of its own."""
     parameters = {"source": str(inbox.resolve()), "data_dir": str(data.resolve()), "config_file": config}
+    if task_runner != "default":
+        parameters["task_runner"] = task_runner
+        parameters["dask_address"] = dask_address
     if config and Path(config).is_file():
         parameters["config_file"] = str(Path(config).resolve())
     if database_url:
@@ -25,17 +29,17 @@ def deployment_parameters(inbox: Path, data: Path, config: str | None, database_
 
 
 def serve_inbox(inbox: Path, data: Path, config: str | None = None, cron: str | None = None,
-                interval: int | None = None, name: str = DEPLOYMENT_NAME, database_url: str | None = None) -> None:
+                interval: int | None = None, name: str = DEPLOYMENT_NAME, database_url: str | None = None,
+                task_runner: str = "default", dask_address: str | None = None) -> None:
     """Serve the batch flow as a deployment until interrupted (Ctrl-C pauses its schedule)."""
     from prefect.deployments.runner import EntrypointType
-
     from qualflow.flows.batch import code_interviews
 
     code_interviews.serve(
         name=name,
         cron=cron,
         interval=interval,
-        parameters=deployment_parameters(inbox, data, config, database_url),
+        parameters=deployment_parameters(inbox, data, config, database_url, task_runner, dask_address),
         description=f"Code new or changed interviews in {inbox.resolve()}",
         tags=["qualflow"],
         global_limit=1,  # two runs at once on one study would only wait for each other

@@ -8,6 +8,7 @@ are named by file; logs carry counts and file names, never statement text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,10 @@ from qualflow.models.queries import current_theme_set, current_themes
 from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.context import fit_in_context
+from qualflow.pipeline.deidentify import Pseudonymiser
 from qualflow.pipeline.describe import ThemeDescription, describe_themes
-from qualflow.pipeline.embed import BaseEncoder
-from qualflow.pipeline.embed.cache import embed_with_cache
+from qualflow.pipeline.embed import BaseEncoder, select_backend
+from qualflow.pipeline.embed.cache import embed_with_cache, encode_in_batches
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import Document, read_document
 from qualflow.pipeline.language import detect_language
@@ -38,7 +40,7 @@ from qualflow.pipeline.redact import Redacted, redact
 from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
 from qualflow.pipeline.select import StatementSelector
-from qualflow.pipeline.turns import ParsedTurns, TurnParser, turns_of_document
+from qualflow.pipeline.turns import ParsedTurns, turns_of_document
 
 REPORT_FILE = "report.md"
 
@@ -57,9 +59,42 @@ def ingest(path: Path, max_file_mb: float, max_unpacked_mb: float) -> ReadResult
         return ReadResult(None, str(error))
 
 
-@task(cache_policy=NO_CACHE, task_run_name="speaker turns {document.source_name}")
-def speaker_turns(document: Document, default_participant: str | None, parser: TurnParser) -> ParsedTurns:
-    return turns_of_document(document, default_participant, parser.config)
+@lru_cache(maxsize=2)
+def deidentifier_for(config_json: str, cache_dir: str):
+    """One de-identifier (spaCy and jieba loaded once) per settings and process: the flow and each
+    Dask worker build their own and keep it for later runs."""
+    from qualflow.pipeline.config import DeidentifyConfig
+    from qualflow.pipeline.deidentify import Deidentifier
+
+    return Deidentifier(DeidentifyConfig.model_validate_json(config_json), cache_dir=Path(cache_dir))
+
+
+@lru_cache(maxsize=2)
+def encoder_for(config_json: str) -> BaseEncoder:
+    """One encoder per settings and process (see `deidentifier_for`)."""
+    from qualflow.pipeline.config import EmbedConfig
+
+    return select_backend(EmbedConfig.model_validate_json(config_json))
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What reading a new file found: its speaker turns and what to de-identify in it."""
+
+    parsed: ParsedTurns
+    findings: list
+
+
+@task(cache_policy=NO_CACHE, task_run_name="analyse {document.source_name}")
+def analyse(document: Document, default_participant: str | None, config: Config, cache_dir: str) -> Analysis:
+    """Speaker turns and identifiers: the costly, independent part of a file's work (spaCy's NER),
+    so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store."""
+    parsed = turns_of_document(document, default_participant, config.turns)
+    if not config.deidentify.enabled or not any(turn.role == "participant" for turn in parsed.turns):
+        return Analysis(parsed, [])
+    deidentifier = deidentifier_for(config.deidentify.model_dump_json(), cache_dir)
+    participant_text = " ".join(document.text[t.start:t.end] for t in parsed.turns)
+    return Analysis(parsed, deidentifier.find(document.text, detect_language(participant_text)))
 
 
 @task(cache_policy=NO_CACHE, task_run_name="de-identify {document.source_name}")
@@ -71,21 +106,43 @@ def deidentify(document: Document, parsed: ParsedTurns, deidentifier, pseudonymi
     return redact(document.text, parsed, findings, pseudonymiser)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="statements {document.source_name}")
-def statements(document: Document, redacted: Redacted, segmenter: Segmenter) -> list[StatementSpan]:
-    return segmenter.segment(redacted.text, redacted.parsed.turns)
+@dataclass(frozen=True)
+class Stored:
+    outcome: str  # added | failed
+    message: str | None
+    statements: int
+    new_pseudonyms: dict
 
 
-@task(cache_policy=NO_CACHE, task_run_name="select {document.source_name}")
-def select_significant(document: Document, parsed: ParsedTurns, spans: list[StatementSpan],
-                       selector: StatementSelector) -> list[str | None]:
-    return [selector.exclusion_reason(s.text, s.tokens, parsed.turns[s.turn_index].role) for s in spans]
+@task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,
+      **RETRIES)
+def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict, segmenter: Segmenter,
+               selector: StatementSelector) -> Stored:
+    """Pseudonymise with the study's key map, cut statements, choose the significant ones and store
+    it all in one transaction. Runs in the flow, one file at a time in file order, so placeholders
+    are numbered the same whichever task runner analysed the files."""
+    pseudonymiser = Pseudonymiser(existing=key_map)
+    redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser)
+    spans = segmenter.segment(redacted.text, redacted.parsed.turns)
+    turns = redacted.parsed.turns
+    exclusions = [selector.exclusion_reason(s.text, s.tokens, turns[s.turn_index].role) for s in spans]
+    if all(reason is not None for reason in exclusions):
+        return Stored("failed", f"{document.source_name}: no participant statements worth clustering "
+                      f"({len(spans)} statements, all excluded)", 0, {})
+    added = _store_transcript(db, document, redacted, spans, exclusions, pseudonymiser.new_entries)
+    return Stored("added", None, added, pseudonymiser.new_entries)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,
       **RETRIES)
 def store(db: Store, document: Document, redacted: Redacted, spans: list[StatementSpan],
           exclusions: list[str | None], new_pseudonyms: dict) -> int:
+    """Store a de-identified, segmented document (tables of pre-cut units come this way)."""
+    return _store_transcript(db, document, redacted, spans, exclusions, new_pseudonyms)
+
+
+def _store_transcript(db: Store, document: Document, redacted: Redacted, spans: list[StatementSpan],
+                      exclusions: list[str | None], new_pseudonyms: dict) -> int:
     participant_text = " ".join(redacted.text[t.start:t.end] for t in redacted.parsed.turns if t.role == "participant")
     with db.session() as session:
         transcript = store_transcript(session, document, redacted.text, redacted.parsed,
@@ -117,17 +174,27 @@ class Embedded:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="embed", retry_condition_fn=retry_when_transient, **RETRIES)
-def embed(db: Store, encoder: BaseEncoder, batch_size: int, progress=None) -> Embedded:
+def embed(db: Store, encoder: BaseEncoder, batch_size: int, progress=None, encode_chunks=None,
+          chunk_batches: int = 1) -> Embedded:
     """Every significant statement's vector; only the ones not cached are computed (a retry
-    continues where a failed attempt stopped: finished batches are committed)."""
+    continues where a failed attempt stopped: finished chunks are committed). `encode_chunks`:
+    see pipeline.embed.cache."""
     with db.session() as session:
         rows = significant_statements(session)
         vectors, computed = embed_with_cache(
-            session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size, progress
+            session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size, progress,
+            encode_chunks, chunk_batches,
         )
         return Embedded([s.id for s in rows], [s.text_hash for s in rows], [s.language for s in rows],
                         [s.tokens for s in rows], [s.participant for s in rows], vectors, computed,
                         [s.transcript_id for s in rows], [s.index for s in rows])
+
+
+@task(cache_policy=NO_CACHE, task_run_name="encode {n} texts")
+def encode(texts: list[str], n: int, embed_config_json: str, batch_size: int) -> np.ndarray:
+    """One chunk of statements embedded where the task runner puts it (a Dask worker builds its
+    encoder once). `n` only names the task run: the texts themselves never appear in names or logs."""
+    return encode_in_batches(encoder_for(embed_config_json), texts, batch_size)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="cluster")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from qualflow.models import Embedding
@@ -11,24 +11,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 
+def encode_in_batches(encoder: BaseEncoder, texts: list[str], batch_size: int) -> np.ndarray:
+    """The encoder on consecutive batches of `batch_size`. Vectors differ in the last bits with the
+    company a text is batched in, so every runner cuts the same batches: results stay identical."""
+    return np.vstack([encoder.embed(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)])
+
+
 def embed_with_cache(
     session: Session, encoder: BaseEncoder, texts: list[str], text_hashes: list[str], batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    encode_chunks: Callable[[list[list[str]]], Iterable[np.ndarray]] | None = None, chunk_batches: int = 1,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts` in order, and how many had to be computed (the rest came from the cache).
 
-    Each batch is committed as soon as it is computed: a run that is killed keeps the batches it
-    finished, and the next run computes only the rest. A vector that another run stored meanwhile
-    is not stored twice. `progress(n, total)` is told of each batch of n of the total computed."""
+    The texts to compute are cut into chunks of `chunk_batches` batches. `encode_chunks` turns the
+    list of chunks into their vectors, in order and lazily (a task runner may compute them
+    elsewhere, in parallel); by default `encoder` computes them here. Each chunk is committed as
+    soon as its vectors arrive: a run that is killed keeps the chunks it finished, and the next run
+    computes only the rest. A vector that another run stored meanwhile is not stored twice.
+    `progress(n, total)` is told of each chunk of n of the total computed."""
     cached = _cached_vectors(session, encoder.id, sorted(set(text_hashes)))
     missing = {}
     for text, text_hash in zip(texts, text_hashes):
         if text_hash not in cached:
             missing.setdefault(text_hash, text)
     missing_hashes = list(missing)
-    for batch_start in range(0, len(missing_hashes), batch_size):
-        batch = missing_hashes[batch_start : batch_start + batch_size]
-        vectors = encoder.embed([missing[h] for h in batch])
+    step = batch_size * chunk_batches
+    chunks = [missing_hashes[start : start + step] for start in range(0, len(missing_hashes), step)]
+    if encode_chunks is None:
+        def encode_chunks(pieces):
+            return (encode_in_batches(encoder, piece, batch_size) for piece in pieces)
+    for batch, vectors in zip(chunks, encode_chunks([[missing[h] for h in chunk] for chunk in chunks])):
         rows = []
         for text_hash, vector in zip(batch, vectors):
             cached[text_hash] = vector

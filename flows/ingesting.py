@@ -1,0 +1,193 @@
+"""The ingest half of the batch flow: files in, de-identified statements stored.
+
+Transcripts go through three phases:
+
+1. *read*: each file is read and recognised by its content hash; unchanged files and copies of
+   stored ones stop here, before any costly work;
+2. *analyse*: speaker turns and the identifiers to replace (spaCy's NER: the costly part). Each
+   file is one task; on a Dask task runner they run in parallel on the workers;
+3. *store*: one file at a time, in file order, under the store's lock: pseudonymise with the
+   study's key map, cut statements, choose the significant ones, store. Pseudonyms are numbered
+   in this order, so every task runner gives the same study.
+
+Each file is stored in its own transaction: a file that cannot be used is reported and
+quarantined, and neither it nor anything that goes wrong with it changes what is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from prefect.utilities.annotations import quote
+from qualflow.flows import tasks
+from qualflow.models import Store
+from qualflow.pipeline.config import Config
+from qualflow.pipeline.errors import UnreadableFile
+from qualflow.pipeline.ingest import Document
+from qualflow.pipeline.persist import classify_file, load_key_map
+from qualflow.pipeline.quarantine import quarantine
+from qualflow.pipeline.segment import Segmenter
+from qualflow.pipeline.select import StatementSelector
+from qualflow.pipeline.turns import ParsedTurns, TurnSpan, participant_from_file_name
+
+Outcome = tuple[str, str | None, int]  # ('added'|'new_version'|'unchanged'|'duplicate'|'failed', message, statements)
+
+
+@dataclass
+class Helpers:
+    """What storing a file needs, built once per run in the flow's process."""
+
+    config: Config
+    cache_dir: Path
+    segmenter: Segmenter
+    selector: StatementSelector
+
+    @property
+    def deidentifier(self):
+        if not self.config.deidentify.enabled:
+            return None
+        return tasks.deidentifier_for(self.config.deidentify.model_dump_json(), str(self.cache_dir))
+
+
+def make_helpers(config: Config, data: Path) -> Helpers:
+    cache_dir = data / "cache"
+    return Helpers(config, cache_dir, Segmenter(config.segment, cache_dir=cache_dir), StatementSelector(config.select))
+
+
+def each_result(task, calls: list[tuple], parallel: bool) -> Iterator:
+    """`task(*args)` for each call, in order; an exception is yielded in place of its result, so
+    one bad file cannot stop the batch. With `parallel`, every call is first submitted to the
+    flow's task runner (a Dask cluster runs them side by side)."""
+    if parallel:
+        futures = [task.submit(*args) for args in calls]
+        for future in futures:
+            try:
+                yield future.result()
+            except Exception as error:
+                yield error
+        return
+    for args in calls:
+        try:
+            yield task(*args)
+        except Exception as error:
+            yield error
+
+
+@dataclass
+class _NewFile:
+    path: Path
+    document: Document
+    kind: str  # new | new_version
+
+
+def ingest_transcripts(paths: list[Path], db: Store, helpers: Helpers, parallel: bool, record, advance) -> None:
+    """The three phases for interview files; `record(path, outcome)` is told what became of each."""
+    limits = helpers.config.ingest
+    new_files: list[_NewFile] = []
+    for path in paths:
+        read = tasks.ingest(path, limits.max_file_mb, limits.max_unpacked_mb)
+        if read.error:
+            record(path, ("failed", read.error, 0))
+            advance(1)
+            continue
+        with db.session() as session:
+            kind, already = classify_file(session, read.document.content_hash, read.document.source_name)
+        if kind in ("unchanged", "duplicate"):
+            record(path, _skipped(path, kind, already))
+            advance(1)
+            continue
+        new_files.append(_NewFile(path, read.document, kind))
+
+    calls = [(f.document, participant_from_file_name(f.path.stem) or f.path.stem, helpers.config,
+              str(helpers.cache_dir)) for f in new_files]
+    for new, analysis in zip(new_files, each_result(tasks.analyse, calls, parallel)):
+        if isinstance(analysis, Exception):
+            record(new.path, _unexpected(new.path, analysis))
+        else:
+            record(new.path, _store_one(new, analysis, db, helpers))
+        advance(1)
+
+
+def _skipped(path: Path, kind: str, already: str | None) -> Outcome:
+    if kind == "unchanged":
+        return "unchanged", None, 0
+    return "duplicate", f"{path.name}: same content as {already}, already stored; skipped", 0
+
+
+def _unexpected(path: Path, error: Exception) -> Outcome:
+    # The type only: an exception's message may quote the transcript.
+    return "failed", f"{path.name}: could not be processed ({type(error).__name__})", 0
+
+
+def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Helpers) -> Outcome:
+    """Phase 3 for one file, holding the store's lock: another run at the same time cannot store
+    the same file twice, and both see each other's pseudonyms."""
+    if not any(turn.role == "participant" for turn in analysis.parsed.turns):
+        return "failed", f"{new.path.name}: no participant statements (only interviewer or unlabelled header text)", 0
+    with db.exclusive("ingest"):
+        with db.session() as session:
+            kind, already = classify_file(session, new.document.content_hash, new.document.source_name)
+            key_map = load_key_map(session)
+        if kind in ("unchanged", "duplicate"):  # another run stored it meanwhile
+            return _skipped(new.path, kind, already)
+        try:
+            stored = tasks.store_file(db, new.document, quote(analysis), quote(key_map), helpers.segmenter,
+                                     helpers.selector)
+        except Exception as error:  # the store is untouched: the file's transaction was rolled back
+            return _unexpected(new.path, error)
+    if stored.outcome == "failed":
+        return "failed", stored.message, 0
+    return ("new_version" if kind == "new_version" else "added"), None, stored.statements
+
+
+def ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
+    """A table of pre-cut units: each document a transcript, each unit one statement."""
+    from qualflow.pipeline.deidentify import Pseudonymiser
+    from qualflow.pipeline.units import read_units, units_as_documents
+
+    try:
+        units = read_units(path)
+    except UnreadableFile as error:
+        return [("failed", str(error), 0)]
+    outcomes = []
+    with db.exclusive("ingest"):
+        for document, members in units_as_documents(units, path.name):
+            with db.session() as session:
+                kind, _ = classify_file(session, document.content_hash, document.source_name)
+                key_map = load_key_map(session)
+            if kind in ("unchanged", "duplicate"):
+                outcomes.append(("unchanged", None, 0))
+                continue
+            parsed = ParsedTurns(turns=[
+                TurnSpan(i, "participant", None, unit.participant, turn.start, turn.end, dict(turn.meta))
+                for i, (unit, turn) in enumerate(zip(members, document.source_turns))
+            ])
+            pseudonymiser = Pseudonymiser(existing=key_map)
+            redacted = tasks.deidentify(document, parsed, helpers.deidentifier, pseudonymiser)
+            spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
+            added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)
+            outcomes.append(("new_version", document.source_name, added) if kind == "new_version"
+                            else ("added", None, added))
+    return outcomes
+
+
+def record_outcome(summary, path: Path, source_path: Path, data: Path, config: Config, outcome: Outcome,
+                   logger) -> None:
+    """Count a file's outcome in the run summary; quarantine a file that failed."""
+    kind, message, added = outcome
+    if kind == "failed":
+        summary.failed.append(message)
+        quarantine(path, source_path, data, message, config.ingest.max_file_mb)
+        logger.warning("quarantined %s", path.name)
+    elif kind == "duplicate":
+        summary.duplicates.append(message)
+    elif kind == "unchanged":
+        summary.unchanged.append(path.name)
+    elif kind == "new_version":
+        summary.new_versions.append(message or path.name)
+        summary.statements_added += added
+    else:
+        summary.transcripts_added += 1
+        summary.statements_added += added
