@@ -7,8 +7,8 @@ import math
 from _corpus import fit_exponent
 
 # The flow's tasks (flows/tasks.py) in the order the data flows through them.
-STEPS = ["ingest", "speaker_turns", "deidentify", "statements", "select_significant", "store",
-         "embed", "cluster", "describe", "store_suggestions", "write_report"]
+STEPS = ["ingest", "analyse", "store_file", "store", "embed", "encode", "place_new", "cluster", "describe",
+         "store_suggestions", "write_report"]
 MAX_RATIO, MAX_INCREMENTAL, MAX_RSS_GIB, MAX_EXPONENT = 2.0, 0.10, 2.0, 1.2
 
 

@@ -1,6 +1,6 @@
 """Throughput of the batch flow on generated corpora, against the raw encoder (issue #7, part 7).
 
-    python benchmarks/throughput.py [--sizes 10,100,500 | --quick] [--seed 0] [--profile N] [--markdown]
+    python benchmarks/throughput.py [--sizes 10,100,500 | --quick] [--seed 0] [--profile N] [--server] [--markdown]
 
 For each size N, a child process runs the real Prefect flow (`code_interviews`, as `qualflow
 run` does) over N invented interviews (benchmarks/_corpus.py) into a fresh data folder, then
@@ -9,8 +9,9 @@ statements: the distinct texts of the significant statements it stored, which is
 the flow had to embed. A last child adds one interview to the 100-interview study (the
 incremental run). Figures:
 
-- end to end: seconds of the `code_interviews` call (Prefect's temporary server start included;
-  Python and library imports reported apart); statements/s = significant statements / seconds;
+- end to end: seconds of the `code_interviews` call (Prefect's temporary server start included,
+  unless `--server` runs a Prefect server for all runs, as a scheduled deployment has; Python and
+  library imports reported apart); statements/s = significant statements / seconds;
 - ratio: end-to-end seconds / raw encoding seconds of the same statements (target <= 2 at N=100);
 - peak RSS: `getrusage(RUSAGE_SELF).ru_maxrss` read inside the child when the flow returns,
   before the raw-encoder timing loads a second encoder (RUSAGE_CHILDREN in the parent would be a
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,38 @@ from _corpus import fit_exponent, write_corpus
 from _throughput_report import check_targets, markdown_table, step_table, text_table
 
 GIB = 1024**3
+
+
+@contextmanager
+def prefect_server(home: Path):
+    """`prefect server start` on a free loopback port for the children, as a scheduled deployment has
+    one running: the flows then skip starting Prefect's temporary server (10-20 s per process)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if urllib.request.urlopen(f"{api}/health", timeout=5).status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the Prefect server did not start") from None
+                time.sleep(1)
+        os.environ["PREFECT_API_URL"] = api
+        yield api
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def run_child(inbox: Path, data: Path, raw: bool, profile: Path | None = None, keep: str | None = None) -> dict:
@@ -176,6 +210,7 @@ def print_profile(path: Path, limit: int = 25) -> None:
 def _run_all(tmp: Path, args, sizes: list[int], base: int, say) -> tuple[dict, dict | None]:
     """The warm-up, the profiled run if asked, each size and the incremental run, each in a child."""
     runs, incremental = {}, None
+    tag = "-server" if args.server else ""  # figures kept apart per mode in .cache/bench/
     write_corpus(tmp / "warmup", 1, seed=args.seed + 1)
     warm = run_child(tmp / "warmup", tmp / "warmup-data", raw=False)
     say(f"warm-up, 1 interview, not counted (Prefect database, numba cache): {warm['process_s']:.1f} s")
@@ -187,19 +222,19 @@ def _run_all(tmp: Path, args, sizes: list[int], base: int, say) -> tuple[dict, d
         say(f"profiled run, {args.profile} interviews: flow {profiled['flow_s']:.1f} s under cProfile")
     for n in sizes:
         write_corpus(tmp / f"inbox-{n}", n, seed=args.seed)
-        runs[n] = run_child(tmp / f"inbox-{n}", tmp / f"data-{n}", raw=True, keep=f"N{n}")
+        runs[n] = run_child(tmp / f"inbox-{n}", tmp / f"data-{n}", raw=True, keep=f"N{n}{tag}")
         say(f"N={n}: flow {runs[n]['flow_s']:.1f} s, raw encoding {runs[n]['raw_s']:.1f} s")
         if n == base:
             write_corpus(tmp / f"inbox-{n}", 1, seed=args.seed, start=n)  # interview number n+1
-            incremental = run_child(tmp / f"inbox-{n}", tmp / f"data-{n}", raw=False, keep=f"N{n}+1")
+            incremental = run_child(tmp / f"inbox-{n}", tmp / f"data-{n}", raw=False, keep=f"N{n}+1{tag}")
             say(f"incremental (+1 to {n}): flow {incremental['flow_s']:.1f} s")
     return runs, incremental
 
 
-def _kept_runs(sizes: list[int], base: int) -> tuple[dict, dict | None]:
-    """The figures the last runs kept in .cache/bench/ (--from-cache)."""
+def _kept_runs(sizes: list[int], base: int, tag: str = "") -> tuple[dict, dict | None]:
+    """The figures the last runs kept in .cache/bench/ (--from-cache; with --server, that mode's)."""
     def kept(label: str) -> dict | None:
-        path = CACHE_DIR / f"throughput_{label}.json"
+        path = CACHE_DIR / f"throughput_{label}{tag}.json"
         return json.loads(path.read_text()) if path.is_file() else None
 
     runs = {n: kept(f"N{n}") for n in sizes}
@@ -213,6 +248,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", type=int, metavar="N", help="add one cProfile'd run of N interviews")
     parser.add_argument("--markdown", action="store_true", help="print only the Markdown table on stdout")
+    parser.add_argument("--server", action="store_true",
+                        help="run the flows against a running `prefect server start` (as scheduled runs do) "
+                             "instead of a temporary server started in each run")
     parser.add_argument("--from-cache", action="store_true",
                         help="run nothing: print the tables from the figures the last runs kept in .cache/bench/")
     parser.add_argument("--child", nargs=2, metavar=("INBOX", "DATA"), help=argparse.SUPPRESS)
@@ -232,11 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     if args.from_cache:
-        runs, incremental = _kept_runs(sizes, base)
+        runs, incremental = _kept_runs(sizes, base, "-server" if args.server else "")
         sizes, args.profile = list(runs), None
     else:
         with tempfile.TemporaryDirectory(prefix="qualflow-throughput-") as tmp:
-            runs, incremental = _run_all(Path(tmp), args, sizes, base, say)
+            with prefect_server(Path(tmp) / "prefect-home") if args.server else nullcontext():
+                runs, incremental = _run_all(Path(tmp), args, sizes, base, say)
 
     exponent = fit_exponent(sizes, [runs[n]["flow_s"] for n in sizes])[0] if len(sizes) > 1 else float("nan")
     say("\n" + text_table(runs, incremental, base, exponent))
