@@ -115,8 +115,9 @@ def run(
     if summary.files_seen == 1 and summary.failed:
         _fail(summary.failed[0])
     console.print(
-        f"{summary.files_seen} files: {summary.transcripts_added} new transcripts "
-        f"({summary.statements_added} statements), {len(summary.unchanged)} unchanged, "
+        f"{summary.files_seen} files: {summary.transcripts_added} new transcripts"
+        + (f", {len(summary.new_versions)} new versions of stored ones" if summary.new_versions else "")
+        + f" ({summary.statements_added} statements), {len(summary.unchanged)} unchanged, "
         f"{len(summary.duplicates)} duplicates, {len(summary.failed)} failed; "
         f"{summary.embedded} statements embedded.", highlight=False,
     )

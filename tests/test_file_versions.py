@@ -292,3 +292,20 @@ def test_a_new_version_on_postgres(tmp_path, postgres_url):
         assert active_assignment(session, confirmed.id).status == "confirmed"
         assert not {s.transcript_id for s in significant_statements(session)} & {old_id}
     store.dispose()
+
+
+def test_the_cli_says_a_file_became_a_new_version(tmp_path):
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / EDITED, inbox / EDITED)
+    shutil.copy(EXAMPLES / "en_p2_social_worker.txt", inbox / "en_p2_social_worker.txt")
+    arguments = ["run", str(inbox), "--data", str(data), "--config", "small-study"]
+    assert CliRunner().invoke(app, arguments).exit_code == 0
+    path = inbox / EDITED
+    path.write_text(path.read_text("utf-8").replace(BEFORE, AFTER), "utf-8")
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "2 files: 0 new transcripts, 1 new versions of stored ones" in result.output
