@@ -17,6 +17,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from qualflow.pipeline.cluster import (
+    MAX_LARGEST_SHARE,  # one bar for a collapsed clustering
+)
 
 # Adjacent statements must be this many standard errors closer than an average pair.
 MIN_Z = 2.0
@@ -87,13 +90,10 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-# A clustering whose largest subcategory holds more than this share of the statements has
-# collapsed: with strong context, each statement's nearest neighbours become the statements
-# next to it in its interview, and density clustering then sees one long connected blob.
-MAX_LARGEST_SHARE = 0.5
-
-
 def collapsed(model) -> bool:
+    """A clustering whose largest subcategory holds more than MAX_LARGEST_SHARE of the statements
+    has collapsed: with strong context, each statement's nearest neighbours become the statements
+    next to it in its interview, and density clustering then sees one long connected blob."""
     sizes = np.bincount(np.asarray(model.assigned_)) if len(model.assigned_) else np.zeros(1, dtype=int)
     return len(model.assigned_) >= 50 and sizes.max() > MAX_LARGEST_SHARE * len(model.assigned_)
 

@@ -27,7 +27,7 @@ import numpy as np
 from qualflow.models import Statement, Suggestion, Theme, ThemeSet, Turn
 from qualflow.models.codebook import refresh_counts
 from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES
-from qualflow.pipeline.cluster import auto_min_cluster_size
+from qualflow.pipeline.cluster import auto_min_cluster_size, least_typical_member
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,16 +54,6 @@ def _unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
 
 
-def members_floor(members: np.ndarray) -> float:
-    """The lowest similarity of a member to the centre of the *other* members (leave one out),
-    as pipeline.cluster measures its weak-fit bar; 0 for a theme of fewer than two."""
-    if len(members) < 2:
-        return 0.0
-    others = members.sum(axis=0) - members
-    loo = np.einsum("ij,ij->i", members, others) / np.maximum(np.linalg.norm(others, axis=1), 1e-12)
-    return float(loo.min())
-
-
 def targets_from(members: dict[int, list[int]], dense: dict[int, list[int]], question: dict[int, str | None],
                  row: dict[int, int], vectors: np.ndarray) -> list[Target]:
     """Centres from each theme's members (its dense members when it has some: outliers were never
@@ -74,7 +64,7 @@ def targets_from(members: dict[int, list[int]], dense: dict[int, list[int]], que
         if not chosen:
             continue
         rows = _unit(vectors[chosen])
-        targets.append(Target(theme_id, question[theme_id], _unit(rows.mean(axis=0)), members_floor(rows)))
+        targets.append(Target(theme_id, question[theme_id], _unit(rows.mean(axis=0)), least_typical_member(rows)))
     return targets
 
 

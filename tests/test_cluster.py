@@ -33,8 +33,8 @@ def test_never_mixes_separated_groups_and_assigns_everything(reducer):
     assert homogeneity_score(truth, model.assigned_) == pytest.approx(1.0)
     sizes = np.bincount(model.assigned_)
     assert np.all(sizes[:-1] >= sizes[1:])  # largest first
-    # Leaf-level HDBSCAN may cut a round blob into a few pieces (finer themes, to be grouped
-    # by issue 4's second level), but never into crumbs.
+    # HDBSCAN may cut a round blob into a few pieces (finer themes, to be grouped by issue 4's
+    # second level), but never into crumbs.
     assert 4 <= model.n_subcategories_ <= 12
 
 
@@ -154,3 +154,46 @@ def test_large_studies_use_exact_neighbours_and_still_find_the_groups():
     assert len(vectors) >= APPROXIMATE_FROM  # the path where UMAP would otherwise go approximate
     model = ThemeClusterer().fit(vectors)
     assert same_partition(truth, model.assigned_)
+
+
+def test_a_collapsed_clustering_is_one_group_holding_more_than_half():
+    from qualflow.pipeline.cluster import _collapsed
+
+    assert _collapsed(np.array([0] * 6 + [1] * 3 + [-1]))  # 6 of 10
+    assert not _collapsed(np.array([0] * 5 + [1] * 4 + [-1]))  # 5 of 10 is not more than half
+    assert _collapsed(np.array([0] * 4 + [-1] * 6))  # a single group
+    assert _collapsed(np.full(5, -1))  # no group at all
+
+
+def test_a_family_holding_most_statements_is_split_into_its_subcategories():
+    """Excess of mass keeps the most persistent cluster: a family of three close groups (90 of 120
+    statements) as one. That is no subcategory, so the leaves are used instead."""
+    from qualflow.pipeline.cluster import _hdbscan_labels
+
+    rng = np.random.default_rng(5)
+    family = rng.normal(size=8) * 3
+    centres = [family + rng.normal(size=8) * 0.2 for _ in range(3)] + [rng.normal(size=8) * 3]
+    vectors = np.vstack([c + 0.1 * rng.normal(size=(30, 8)) for c in centres])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    group = np.repeat(np.arange(4), 30)
+    eom = _hdbscan_labels(vectors, 6, "eom")
+    assert np.bincount(eom[eom >= 0]).max() > 60  # the collapse this guards against
+    model = ThemeClusterer(reducer="none", min_cluster_size=6).fit(vectors)
+    from sklearn.metrics import homogeneity_score
+
+    assert np.bincount(model.assigned_).max() <= 60
+    assert homogeneity_score(group, model.assigned_) == pytest.approx(1.0)
+
+
+def test_members_in_a_clusters_tails_are_not_called_outliers():
+    """min_samples=1 with excess-of-mass selection: statements in a group's heavy tail stay members
+    instead of becoming outliers judged against a tight core. (The former leaf selection with
+    min_samples = size/2 called 28% of these statements outliers, ARI 0.73; issue #4.)"""
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(1)
+    vectors = np.vstack([c + rng.standard_t(3, size=(25, 5)) * 0.8 for c in rng.normal(size=(3, 5)) * 4])
+    truth = np.repeat(np.arange(3), 25)
+    model = ThemeClusterer(reducer="none").fit(vectors)
+    assert np.mean(model.outlier_) <= 0.05
+    assert adjusted_rand_score(truth, model.assigned_) >= 0.9

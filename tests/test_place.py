@@ -7,9 +7,18 @@ import numpy as np
 import pytest
 import yaml
 from qualflow.flows.batch import code_interviews
-from qualflow.models import Statement, Store, Suggestion, Theme, ThemeSet, Transcript, default_database_url
+from qualflow.models import (
+    Statement,
+    Store,
+    Suggestion,
+    Theme,
+    ThemeSet,
+    Transcript,
+    default_database_url,
+)
 from qualflow.models.queries import ACTIVE_ASSIGNMENT, current_theme_set
-from qualflow.pipeline.place import Target, members_floor, place, worth_reclustering
+from qualflow.pipeline.cluster import least_typical_member
+from qualflow.pipeline.place import Target, place, worth_reclustering
 from qualflow.review import actions
 from sqlalchemy import func, select
 
@@ -35,10 +44,10 @@ def test_a_statement_goes_to_the_nearest_theme_of_its_own_question():
 
 def test_the_weak_fit_bar_is_the_least_typical_member_left_out():
     members = np.vstack([_unit([1, 0.1 * i, 0]) for i in range(5)])
-    floor = members_floor(members)
+    floor = least_typical_member(members)
     others = members[1:].sum(axis=0)
     assert floor == pytest.approx(min(float(members[i] @ _unit(members.sum(axis=0) - members[i])) for i in range(5)))
-    assert floor < float(members[0] @ _unit(others)) + 1e-9 and members_floor(members[:1]) == 0.0
+    assert floor < float(members[0] @ _unit(others)) + 1e-9 and least_typical_member(members[:1]) == 0.0
 
 
 def test_many_new_or_many_weak_statements_call_for_clustering():

@@ -202,3 +202,17 @@ def test_difference_intervals_show_what_the_data_can_tell_apart():
     better = report.difference_intervals(true, [perfect], [noise, rng.integers(0, 4, len(true))], resamples=50)
     for value, lo, hi in better.values():
         assert value > 0.5 and 0 < lo <= hi
+
+
+def test_qualflow_seed_spread_scores_one_run_per_umap_seed():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16)) * 3
+    vectors = np.vstack([c + rng.normal(size=(20, 16)) * 0.3 for c in centres])
+    true = np.repeat(np.arange(3), 20)
+    # Without UMAP nothing depends on the seed: every run is the same, and it finds the groups.
+    spread = quality.qualflow_seed_spread(vectors, true, 3, seeds=3, reducer="none")
+    assert {key: len(values) for key, values in spread.items()} == {"ari": 3, "ami": 3, "weak": 3}
+    assert spread["ari"] == pytest.approx([1.0, 1.0, 1.0]) and spread["weak"] == [0.0, 0.0, 0.0]
+    line = quality.seed_spread_line({"ari": [0.1, 0.3], "ami": [0.2, 0.4], "weak": [0.0, 0.1]})
+    assert "over 2 UMAP seeds: ARI 0.200 [0.100, 0.300], AMI 0.300 [0.200, 0.400], weak fit 5.0% (max 10.0%)" in line
+    assert quality.parse_args([]).qualflow_seeds == 1  # off unless asked for
