@@ -3,7 +3,7 @@
 Transcripts go through three phases:
 
 1. *read*: each file is read and recognised by its content hash; unchanged files and copies of
-   stored ones stop here, before any costly work;
+   stored ones stop here, before any costly work; new ones go on a window of 64 files at a time;
 2. *analyse*: speaker turns and the identifiers to replace (spaCy's NER: the costly part). Each
    file is one task; on a Dask task runner they run in parallel on the workers;
 3. *store*: one file at a time, in file order, under the store's lock: pseudonymise with the
@@ -82,10 +82,15 @@ class _NewFile:
     kind: str  # new | new_version
 
 
+# New files are analysed and stored a window at a time: enough to keep a cluster's workers busy,
+# few enough that a programme of thousands of interviews is never all in memory at once.
+WINDOW = 64
+
+
 def ingest_transcripts(paths: list[Path], db: Store, helpers: Helpers, parallel: bool, record, advance) -> None:
     """The three phases for interview files; `record(path, outcome)` is told what became of each."""
     limits = helpers.config.ingest
-    new_files: list[_NewFile] = []
+    window: list[_NewFile] = []
     for path in paths:
         read = tasks.ingest(path, limits.max_file_mb, limits.max_unpacked_mb)
         if read.error:
@@ -98,8 +103,15 @@ def ingest_transcripts(paths: list[Path], db: Store, helpers: Helpers, parallel:
             record(path, _skipped(path, kind, already))
             advance(1)
             continue
-        new_files.append(_NewFile(path, read.document, kind))
+        window.append(_NewFile(path, read.document, kind))
+        if len(window) == WINDOW:
+            _analyse_and_store(window, db, helpers, parallel, record, advance)
+            window = []
+    _analyse_and_store(window, db, helpers, parallel, record, advance)
 
+
+def _analyse_and_store(new_files: list[_NewFile], db: Store, helpers: Helpers, parallel: bool, record,
+                       advance) -> None:
     calls = [(f.document, participant_from_file_name(f.path.stem) or f.path.stem, helpers.config,
               str(helpers.cache_dir)) for f in new_files]
     for new, analysis in zip(new_files, each_result(tasks.analyse, calls, parallel)):

@@ -90,6 +90,17 @@ def test_the_dask_run_really_ran_its_tasks_on_dask(both_runs):
     assert any(f.parameters.get("task_runner") == "dask" for f in subflows)
 
 
+def test_small_windows_of_new_files_give_the_same_study(both_runs, monkeypatch):
+    """Files are analysed and stored a window at a time; where the windows fall changes nothing."""
+    from qualflow.flows import ingesting
+
+    root, inbox, default, _ = both_runs
+    monkeypatch.setattr(ingesting, "WINDOW", 2)
+    windowed = code_interviews(str(inbox), str(root / "windowed"))
+    assert windowed.transcripts_added == default.transcripts_added and windowed.failed == default.failed
+    assert snapshot(root / "windowed") == snapshot(root / "default")
+
+
 def test_an_unknown_runner_or_a_stray_address_is_one_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown task runner 'spark'"):
         with_task_runner("spark")
