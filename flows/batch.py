@@ -123,6 +123,23 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         else:
             embedded = tasks.embed(db, encoder, config.embed.batch_size, advance)
     statement_ids, summary.embedded = embedded.ids, embedded.computed
+    _place_or_cluster(db, embedded, encoder, config, recluster, summary, logger)
+    if statement_ids:
+        summary.report = str(tasks.write_report(db, data))
+    with db.session() as session:
+        summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
+    try:
+        run_record.publish(summary)
+    except Exception as error:  # the work is done and stored; a lost artifact must not fail the run
+        logger.warning("could not attach the run's artifact (%s)", type(error).__name__)
+    db.dispose()
+    return summary
+
+
+def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Config, recluster: bool,
+                      summary: RunSummary, logger) -> None:
+    """Suggest the new statements into the current themes, or cluster every statement again."""
+    statement_ids = embedded.ids
     settings = config.model_dump(mode="json", include={"cluster", "describe"})
     fingerprint = clustering_fingerprint(embedded.ids, embedded.text_hashes, encoder.id, settings)
     # Two runs at once take turns here: the second sees the first one's themes and reconciles with them.
@@ -151,16 +168,6 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
             summary.reclustered = True
             logger.info("%d statements clustered; %d themes after reconciling with reviews", len(statement_ids),
                         summary.themes)
-    if statement_ids:
-        summary.report = str(tasks.write_report(db, data))
-    with db.session() as session:
-        summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
-    try:
-        run_record.publish(summary)
-    except Exception as error:  # the work is done and stored; a lost artifact must not fail the run
-        logger.warning("could not attach the run's artifact (%s)", type(error).__name__)
-    db.dispose()
-    return summary
 
 
 def _runs_tasks_elsewhere() -> bool:
