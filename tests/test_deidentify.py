@@ -431,3 +431,21 @@ def test_gold_annotations_are_exact():
         assert len(gold) >= 30
         assert all(item["kind"] in ("PERSON", "PLACE", "ORG", "PHONE", "EMAIL", "ID", "DOB") for item in gold)
         assert re.search(r"INVENTED|虚构", text.splitlines()[0])
+
+
+def test_tagging_only_lines_with_entities_gives_the_full_pipeline_s_entities_and_tags(deid):
+    """NER first, the tagger only where NER found something: the same entities and the same tags
+    inside them as spaCy's full pipeline, on every line of the English example interviews."""
+    from qualflow.pipeline.deid.english import _entities_then_tags
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    lines = [line for path in sorted(examples.glob("en_*")) for line in path.read_text("utf-8").splitlines()
+             if any(ch.isalpha() for ch in line)]
+    nlp = deid.english_nlp
+    full = list(nlp.pipe(lines))
+    fast = _entities_then_tags(nlp, lines)
+    assert sum(1 for doc in fast if doc.ents) >= 10  # the examples name people, places and services
+    for a, b in zip(full, fast):
+        assert [(e.start_char, e.end_char, e.label_) for e in a.ents] == [(e.start_char, e.end_char, e.label_) for e in b.ents]
+        for ent_a, ent_b in zip(a.ents, b.ents):
+            assert [(t.tag_, t.pos_) for t in ent_a] == [(t.tag_, t.pos_) for t in ent_b]

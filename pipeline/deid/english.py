@@ -113,6 +113,21 @@ def _is_proper_name(doc, start: int, end: int) -> bool:
     return span is not None and any(t.pos_ == "PROPN" and t.text[:1].isupper() for t in span)
 
 
+def _entities_then_tags(nlp, lines: list[str]) -> list:
+    """The lines through spaCy's NER, then through the tagger only where NER found something.
+
+    `_is_proper_name` needs part-of-speech tags, but only inside entities, and most lines of an
+    interview have none. The small model's NER has its own token-to-vector layer, so tagging a
+    line afterwards gives exactly the tags a full pass would (tests/test_deidentify.py checks)."""
+    with nlp.select_pipes(enable=["ner"]):
+        docs = list(nlp.pipe(lines, batch_size=64))
+    with_entities = [doc for doc in docs if doc.ents]
+    for name, component in nlp.pipeline:
+        if name != "ner" and with_entities:
+            with_entities = list(component.pipe(with_entities, batch_size=64))
+    return docs
+
+
 def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding]:
     """spaCy entities in each line of each region, mapped to our kinds and cleaned."""
     chunks = []
@@ -121,7 +136,7 @@ def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding
             if any(ch.isalpha() for ch in line.group()):
                 chunks.append((lo + line.start(), line.group()))
     found = []
-    for (offset, chunk), doc in zip(chunks, nlp.pipe([c for _, c in chunks], batch_size=64)):
+    for (offset, chunk), doc in zip(chunks, _entities_then_tags(nlp, [c for _, c in chunks])):
         for ent in doc.ents:
             kind = _LABEL_KINDS.get(ent.label_)
             if kind is None:
