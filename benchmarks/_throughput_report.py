@@ -7,7 +7,7 @@ import math
 from _corpus import fit_exponent
 
 # The flow's tasks (flows/tasks.py) in the order the data flows through them.
-STEPS = ["ingest", "analyse", "store_file", "store", "embed", "encode", "place_new", "cluster", "describe",
+STEPS = ["analyse", "store_file", "store", "embed", "encode", "place_new", "cluster", "describe",
          "store_suggestions", "write_report"]
 MAX_RATIO, MAX_INCREMENTAL, MAX_RSS_GIB, MAX_EXPONENT = 2.0, 0.10, 2.0, 1.2
 
@@ -46,7 +46,7 @@ def text_table(runs: dict, incremental: dict | None, base: int, exponent: float)
     rows = [HEADER] + _rows(runs, incremental, base)
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
-    lines.append(f"flow s = the code_interviews call (Prefect's temporary server start included); e2e stmt/s = "
+    lines.append(f"flow s = the code_interviews call (with Prefect's temporary server start unless --server); e2e stmt/s = "
                  f"significant statements / flow s; raw stmt/s = distinct texts / raw encoding s; "
                  f"growth exponent of flow s over N: {exponent:.2f}")
     return "\n".join(lines)
