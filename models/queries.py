@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 LIVE_STATUSES = ("candidate", "confirmed")
 # An assignment that places a statement; "rejected" and "superseded" rows are kept only as a record.
 ACTIVE_ASSIGNMENT = ("suggested", "confirmed")
+# `Statement.excluded_reason` of a statement a reviewer marked not significant.
+NOT_SIGNIFICANT = "reviewer: not significant"
 
 
 def live_transcripts() -> Select:

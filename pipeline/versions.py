@@ -19,8 +19,7 @@ from collections import defaultdict
 
 from qualflow.models import Memo, Statement, Suggestion, Transcript
 from qualflow.models.codebook import refresh_counts
-from qualflow.models.queries import live_transcripts
-from qualflow.review.actions import NOT_SIGNIFICANT
+from qualflow.models.queries import NOT_SIGNIFICANT, live_transcripts
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

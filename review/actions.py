@@ -15,6 +15,7 @@ from qualflow.models.codebook import next_theme_code, next_theme_number, refresh
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     LIVE_STATUSES,
+    NOT_SIGNIFICANT,
     active_assignment,
     theme_decisions,
 )
@@ -22,8 +23,6 @@ from qualflow.review.state import capture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-
-NOT_SIGNIFICANT = "reviewer: not significant"
 
 
 class ReviewError(Exception):
