@@ -29,6 +29,7 @@ from qualflow.models.queries import (
     current_theme_set,
     current_themes,
     newest_transcript_id,
+    statement_questions,
     suggestions_after_transcript,
 )
 from qualflow.models.store import display_url
@@ -57,13 +58,8 @@ class RunSummary:
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
     """Survey units with a question column are clustered per question; everything else together."""
-    from qualflow.models import Statement, Turn
-    from sqlalchemy import select
-
     with db.session() as session:
-        rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)
-                               .where(Statement.significant.is_(True)))
-        question_of = {statement_id: (meta or {}).get("question") for statement_id, meta in rows}
+        question_of = statement_questions(session)
     groups: dict[str | None, list[int]] = {}
     for index, statement_id in enumerate(statement_ids):
         groups.setdefault(question_of.get(statement_id), []).append(index)
@@ -106,7 +102,7 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     with progress_bar("files", len(paths)) as advance:
         if units:
             for path in paths:
-                for outcome in _units_or_failure(path, db, helpers, logger):
+                for outcome in ingest_units(path, db, helpers):
                     record(path, outcome)
                 advance(1)
         else:
@@ -200,14 +196,6 @@ def _encode_elsewhere(config: Config) -> tuple:
 
     return encode_chunks, CHUNK_BATCHES
 
-
-def _units_or_failure(path: Path, db: Store, helpers, logger) -> list:
-    try:
-        return ingest_units(path, db, helpers)
-    except Exception as error:  # one bad file must not stop the batch; the store is untouched
-        logger.warning("unexpected %s on %s", type(error).__name__, path.name)
-        logger.debug("details", exc_info=True)
-        return [("failed", f"{path.name}: could not be processed ({type(error).__name__})", 0)]
 
 
 TASK_RUNNERS = ("default", "dask")

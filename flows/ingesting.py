@@ -16,6 +16,7 @@ quarantined, and neither it nor anything that goes wrong with it changes what is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
 from qualflow.pipeline.turns import ParsedTurns, TurnSpan, participant_from_file_name
 
+log = logging.getLogger(__name__)
 Outcome = tuple[str, str | None, int]  # ('added'|'new_version'|'unchanged'|'duplicate'|'failed', message, statements)
 
 
@@ -43,12 +45,6 @@ class Helpers:
     cache_dir: Path
     segmenter: Segmenter
     selector: StatementSelector
-
-    @property
-    def deidentifier(self):
-        if not self.config.deidentify.enabled:
-            return None
-        return tasks.deidentifier_for(self.config.deidentify.model_dump_json(), str(self.cache_dir))
 
 
 def make_helpers(config: Config, data: Path) -> Helpers:
@@ -132,7 +128,10 @@ def _skipped(path: Path, kind: str, already: str | None) -> Outcome:
 
 
 def _unexpected(path: Path, error: Exception) -> Outcome:
-    # The type only: an exception's message may quote the transcript.
+    """One bad file must not stop the batch (its transaction was rolled back: the store is untouched)."""
+    # The type only in the outcome, which is reported and logged: an exception's message may quote
+    # the transcript. The traceback goes to the debug log, which is not on by default.
+    log.debug("%s on %s", type(error).__name__, path.name, exc_info=error)
     return "failed", f"{path.name}: could not be processed ({type(error).__name__})", 0
 
 
@@ -159,6 +158,13 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
 
 def ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
     """A table of pre-cut units: each document a transcript, each unit one statement."""
+    try:
+        return _ingest_units(path, db, helpers)
+    except Exception as error:
+        return [_unexpected(path, error)]
+
+
+def _ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
     from qualflow.pipeline.deidentify import Pseudonymiser
     from qualflow.pipeline.units import read_units, units_as_documents
 
@@ -180,7 +186,7 @@ def ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
                 for i, (unit, turn) in enumerate(zip(members, document.source_turns))
             ])
             pseudonymiser = Pseudonymiser(existing=key_map)
-            redacted = tasks.deidentify(document, parsed, helpers.deidentifier, pseudonymiser)
+            redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
             added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)
             outcomes.append(("new_version", document.source_name, added) if kind == "new_version"

@@ -90,20 +90,25 @@ def analyse(document: Document, default_participant: str | None, config: Config,
     """Speaker turns and identifiers: the costly, independent part of a file's work (spaCy's NER),
     so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store."""
     parsed = turns_of_document(document, default_participant, config.turns)
-    if not config.deidentify.enabled or not any(turn.role == "participant" for turn in parsed.turns):
+    if not any(turn.role == "participant" for turn in parsed.turns):
         return Analysis(parsed, [])
+    return Analysis(parsed, identifiers(document, parsed, config, cache_dir))
+
+
+def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str) -> list:
+    """What de-identification must replace in a document (nothing when it is switched off)."""
+    if not config.deidentify.enabled:
+        return []
     deidentifier = deidentifier_for(config.deidentify.model_dump_json(), cache_dir)
     participant_text = " ".join(document.text[t.start:t.end] for t in parsed.turns)
-    return Analysis(parsed, deidentifier.find(document.text, detect_language(participant_text)))
+    return deidentifier.find(document.text, detect_language(participant_text))
 
 
 @task(cache_policy=NO_CACHE, task_run_name="de-identify {document.source_name}")
-def deidentify(document: Document, parsed: ParsedTurns, deidentifier, pseudonymiser) -> Redacted:
-    if deidentifier is None:
-        return Redacted(document.text, parsed, [])
-    participant_text = " ".join(document.text[t.start:t.end] for t in parsed.turns)
-    findings = deidentifier.find(document.text, detect_language(participant_text))
-    return redact(document.text, parsed, findings, pseudonymiser)
+def deidentify(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str,
+               pseudonymiser: Pseudonymiser) -> Redacted:
+    """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms."""
+    return redact(document.text, parsed, identifiers(document, parsed, config, cache_dir), pseudonymiser)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,6 @@ class Stored:
     outcome: str  # added | failed
     message: str | None
     statements: int
-    new_pseudonyms: dict
 
 
 @task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,
@@ -128,9 +132,9 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     exclusions = [selector.exclusion_reason(s.text, s.tokens, turns[s.turn_index].role) for s in spans]
     if all(reason is not None for reason in exclusions):
         return Stored("failed", f"{document.source_name}: no participant statements worth clustering "
-                      f"({len(spans)} statements, all excluded)", 0, {})
+                      f"({len(spans)} statements, all excluded)", 0)
     added = _store_transcript(db, document, redacted, spans, exclusions, pseudonymiser.new_entries)
-    return Stored("added", None, added, pseudonymiser.new_entries)
+    return Stored("added", None, added)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,

@@ -10,6 +10,7 @@ from qualflow.models.records import (
     Theme,
     ThemeSet,
     Transcript,
+    Turn,
 )
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -27,6 +28,13 @@ def live_transcripts() -> Select:
     versions stay stored (the decisions made on them are history) but nothing live reads them.
     Use as `Statement.transcript_id.in_(live_transcripts())` or `Transcript.id.in_(...)`."""
     return select(Transcript.id).where(Transcript.superseded_by_id.is_(None))
+
+
+def statement_questions(session: Session) -> dict[int, str | None]:
+    """Each significant statement's survey question (from its turn), None for interview statements."""
+    rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)
+                           .where(Statement.significant.is_(True)))
+    return {statement_id: (meta or {}).get("question") for statement_id, meta in rows}
 
 
 def current_theme_set(session: Session) -> ThemeSet | None:

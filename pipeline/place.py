@@ -24,9 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from qualflow.models import Statement, Suggestion, Theme, ThemeSet, Turn
+from qualflow.models import Suggestion, Theme, ThemeSet
 from qualflow.models.codebook import refresh_counts
-from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES
+from qualflow.models.queries import (
+    ACTIVE_ASSIGNMENT,
+    LIVE_STATUSES,
+    statement_questions,
+)
 from qualflow.pipeline.cluster import auto_min_cluster_size, least_typical_member
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,13 +123,6 @@ def never_placed(session: Session, statement_ids: list[int]) -> list[int]:
     return [s for s in statement_ids if s not in seen]
 
 
-def questions_of(session: Session, statement_ids: list[int]) -> dict[int, str | None]:
-    wanted = set(statement_ids)
-    rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)
-                           .where(Statement.significant.is_(True)))
-    return {s: (meta or {}).get("question") for s, meta in rows if s in wanted}
-
-
 def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[int], vectors: np.ndarray,
                               new_ids: list[int], fingerprint: str, max_new_share: float,
                               min_cluster_size: int | str) -> list[Placement] | None:
@@ -134,7 +131,7 @@ def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[i
     row = {s: i for i, s in enumerate(ids)}
     members, dense, lowest = _codebook_members(session, theme_set)
     targets = targets_from(members, dense, lowest, row, vectors)
-    question = questions_of(session, new_ids)
+    question = statement_questions(session)
     placements = place(new_ids, vectors[[row[s] for s in new_ids]], [question.get(s) for s in new_ids], targets)
     weak = sum(1 for p in placements if p is not None and p.weak_fit)
     unplaceable = sum(1 for p in placements if p is None)
