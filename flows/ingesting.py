@@ -75,7 +75,6 @@ def each_result(task, calls: list[tuple], parallel: bool) -> Iterator:
 class _NewFile:
     path: Path
     document: Document
-    kind: str  # new | new_version
 
 
 # New files are analysed and stored a window at a time: enough to keep a cluster's workers busy,
@@ -102,7 +101,7 @@ def ingest_transcripts(paths: list[Path], db: Store, helpers: Helpers, parallel:
             record(path, _skipped(path, kind, already))
             advance(1)
             continue
-        window.append(_NewFile(path, read.document, kind))
+        window.append(_NewFile(path, read.document))
         if len(window) == WINDOW:
             _analyse_and_store(window, db, helpers, parallel, record, advance)
             window = []
