@@ -151,6 +151,13 @@ def _check_task_runner(task_runner: str, dask_address: str | None) -> None:
         _fail(f"--task-runner: '{task_runner}' is not one of {', '.join(TASK_RUNNERS)}")
     if dask_address and task_runner != "dask":
         _fail("--dask-address needs --task-runner dask")
+    if dask_address:  # an unreachable scheduler: one line now, not a traceback from inside the flow
+        from distributed import Client
+
+        try:
+            Client(dask_address, timeout="10s").close()
+        except (OSError, TimeoutError, ValueError) as error:
+            _fail(f"--dask-address: cannot reach a Dask scheduler at {dask_address} ({type(error).__name__})")
 
 
 @app.command()

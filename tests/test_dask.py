@@ -110,3 +110,23 @@ def test_an_unknown_runner_or_a_stray_address_is_one_clear_error(tmp_path):
     result = runner.invoke(app, ["run", str(EXAMPLES / "en_p1_nurse.txt"), "--data", str(tmp_path),
                                  "--dask-address", "tcp://127.0.0.1:1"])
     assert result.exit_code == 2 and "--dask-address needs --task-runner dask" in result.output
+    result = runner.invoke(app, ["run", str(EXAMPLES / "en_p1_nurse.txt"), "--data", str(tmp_path / "d"),
+                                 "--task-runner", "dask", "--dask-address", "tcp://127.0.0.1:1"])
+    assert result.exit_code == 2 and "cannot reach a Dask scheduler at tcp://127.0.0.1:1" in result.output
+    assert not (tmp_path / "d").exists()  # refused before any work
+
+
+def test_a_running_scheduler_named_by_its_address_does_the_work(tmp_path):
+    """`--dask-address`: a scheduler someone started (here a one-worker local cluster) runs the tasks."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster:
+        result = CliRunner().invoke(app, ["run", str(EXAMPLES / "en_p1_nurse.txt"), "--data", str(tmp_path / "d"),
+                                          "--config", "small-study", "--task-runner", "dask",
+                                          "--dask-address", cluster.scheduler_address])
+        assert result.exit_code == 0, result.output
+        with Client(cluster.scheduler_address) as client:
+            done = client.run_on_scheduler(lambda dask_scheduler: [str(key) for key in dask_scheduler.task_prefixes])
+    assert "1 new transcripts" in result.output
+    assert any("analyse" in key or "encode" in key for key in done), done  # the tasks ran on that cluster
