@@ -76,7 +76,12 @@ def test_the_dask_run_really_ran_its_tasks_on_dask(both_runs):
     import asyncio
 
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentTaskRunId, TaskRunFilter, TaskRunFilterName
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterParentTaskRunId,
+        TaskRunFilter,
+        TaskRunFilterName,
+    )
 
     async def task_runs():
         async with get_client() as client:
