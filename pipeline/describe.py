@@ -11,7 +11,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from qualflow.pipeline.deid.pseudonym import PLACEHOLDER
 from qualflow.pipeline.language import content_tokens
+
+# A placeholder is cut into at most "[", "PERSON", "_", "1", "]" by jieba (spaCy: "[", "PERSON_1", "]").
+_LONGEST_PLACEHOLDER = 5
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,25 @@ class ThemeDescription:
     exemplars: list[int]  # indices into the statements given, best first
     participants: list[str]
     cohesion: float  # mean cosine similarity of members to the theme centre
+
+
+def without_placeholders(tokens: list[str]) -> list[str]:
+    """The tokens minus de-identification placeholders. "[PERSON_3]" stands for a name, so it counts as
+    a content word when judging whether a statement says enough, but "person_3" or "person" is no
+    keyword: it says nothing about the theme and would repeat across every theme that mentions people."""
+    kept, i = [], 0
+    while i < len(tokens):
+        if PLACEHOLDER.match(tokens[i]):
+            i += 1
+            continue
+        if tokens[i] == "[":
+            end = next((j for j in range(i + 1, min(i + _LONGEST_PLACEHOLDER, len(tokens))) if tokens[j] == "]"), None)
+            if end is not None and PLACEHOLDER.match("".join(tokens[i:end + 1])):
+                i = end + 1
+                continue
+        kept.append(tokens[i])
+        i += 1
+    return kept
 
 
 def class_tfidf(token_lists_per_theme: list[list[str]]) -> list[dict[str, float]]:
@@ -96,7 +119,8 @@ def describe_themes(
     n_themes = int(assigned.max() + 1) if len(assigned) else 0
     core = [np.flatnonzero((assigned == k) & ~outlier) for k in range(n_themes)]
     core = [c if len(c) else np.flatnonzero(assigned == k) for k, c in enumerate(core)]
-    scores = class_tfidf([[w for i in members for w in content_tokens(tokens[i])] for members in core])
+    scores = class_tfidf([[w for i in members for w in content_tokens(without_placeholders(tokens[i]))]
+                          for members in core])
     descriptions = []
     for k in range(n_themes):
         members = np.flatnonzero(assigned == k)

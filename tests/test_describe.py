@@ -40,3 +40,22 @@ def test_keyword_diversity_avoids_near_duplicates():
     vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0.99, 0.1], [0, 0, 1]], dtype=float)
     assert diverse_keywords(["visits", "police", "officer", "family"], [1, 0.9, 0.85, 0.5], vectors, 3) == [
         "visits", "police", "family"]
+
+
+def test_placeholders_are_never_keywords_with_either_tokeniser():
+    import jieba
+    import spacy
+    from qualflow.pipeline.describe import without_placeholders
+
+    english = [t.text for t in spacy.blank("en")("I told [PERSON_1] and Dr [PERSON_2] at [ORG_1] about [DATE].")]
+    chinese = list(jieba.cut("我跟[PERSON_1]医生在[PLACE_2]说了"))
+    assert "PERSON" in chinese  # jieba cuts a placeholder into pieces: the case being tested
+    assert without_placeholders(english) == ["I", "told", "and", "Dr", "at", "about", "[", "DATE", "]", "."]
+    assert without_placeholders(chinese) == ["我", "跟", "医生", "在", "说", "了"]
+
+    tokens = [english, ["[PERSON_1]", "said", "visits", "visits"], chinese, ["[", "PERSON", "_", "1", "]", "医生"]]
+    first, second = describe_themes(np.array([0, 0, 1, 1]), np.zeros(4, dtype=bool), np.ones(4),
+                                    tokens, ["P1", "P2", "P1", "P2"])
+    words = first.keywords + second.keywords
+    assert words and not [w for w in words if "person" in w or "org_" in w or "place" in w]
+    assert "visits" in first.keywords and "医生" in second.keywords

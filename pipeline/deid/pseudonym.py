@@ -7,7 +7,7 @@ import unicodedata
 
 from qualflow.pipeline.deid.findings import KINDS
 
-_PLACEHOLDER = re.compile(r"^\[([A-Z]+)_(\d+)\]$")
+PLACEHOLDER = re.compile(r"^\[([A-Z]+)_(\d+)\]$")  # [PERSON_1], [PLACE_2] …
 
 
 def normalise(real: str) -> str:
@@ -28,7 +28,7 @@ class Pseudonymiser:
         self._new: dict[tuple[str, str], str] = {}
         for (kind, real), placeholder in (existing or {}).items():
             self._map[(kind, normalise(real))] = placeholder
-            match = _PLACEHOLDER.match(placeholder)
+            match = PLACEHOLDER.match(placeholder)
             if match and match.group(1) in self._next:
                 number_kind = match.group(1)
                 self._next[number_kind] = max(self._next[number_kind], int(match.group(2)) + 1)
