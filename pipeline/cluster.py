@@ -56,7 +56,7 @@ class ThemeClusterer:
         self.random_state = random_state
 
     def fit(self, vectors: np.ndarray) -> ThemeClusterer:
-        vectors = _unit_rows(np.asarray(vectors, dtype=np.float64))
+        vectors = unit_length(np.asarray(vectors, dtype=np.float64))
         n, dim = vectors.shape if vectors.ndim == 2 else (0, 0)
         # Work in a canonical order defined by the values, so input order cannot matter,
         # then put the results back in the caller's order.
@@ -77,7 +77,7 @@ class ThemeClusterer:
         self.similarity_[order] = similarity
         self.outlier_ = self.labels_ < 0
         self.n_subcategories_ = len(mapping)
-        self.centroids_ = np.vstack([_unit(vectors[self.labels_ == k].mean(axis=0))
+        self.centroids_ = np.vstack([unit_length(vectors[self.labels_ == k].mean(axis=0))
                                      for k in range(self.n_subcategories_)]) if self.n_subcategories_ else np.zeros((0, dim))
         # Only statements placed by nearest centre can fit weakly: dense members define their theme.
         self.weak_fit_ = self.outlier_ & (self.similarity_ < self._weak_fit_threshold(vectors))
@@ -94,7 +94,7 @@ class ThemeClusterer:
         for t in range(self.n_themes_):
             members = self.themes_ == t
             dense_members = members & ~self.outlier_
-            centre = _unit(vectors[dense_members if dense_members.any() else members].mean(axis=0))
+            centre = unit_length(vectors[dense_members if dense_members.any() else members].mean(axis=0))
             self.theme_similarity_[members] = vectors[members] @ centre
         return self
 
@@ -138,11 +138,11 @@ class ThemeClusterer:
         """Density is hard to find in 300-700 dimensions; a few dimensions make clusters visible."""
         n = len(vectors)
         if self.reducer == "none" or self.n_components >= min(vectors.shape) or n <= self.n_components + 2:
-            return _unit_rows(vectors)
+            return unit_length(vectors)
         if self.reducer == "pca":
             from sklearn.decomposition import PCA
 
-            return _unit_rows(PCA(n_components=self.n_components, random_state=self.random_state).fit_transform(vectors))
+            return unit_length(PCA(n_components=self.n_components, random_state=self.random_state).fit_transform(vectors))
         from umap import UMAP
 
         # A fixed random_state makes UMAP single-threaded and repeatable; min_dist=0 packs
@@ -170,7 +170,7 @@ APPROXIMATE_FROM = 4096  # umap-learn's own switch to approximate nearest neighb
 def exact_neighbours(vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Each row's k nearest rows by cosine distance (itself first, at 0), as UMAP's
     `precomputed_knn` wants them; computed in chunks so memory stays at chunk x n."""
-    units = _unit_rows(vectors).astype(np.float32)
+    units = unit_length(vectors).astype(np.float32)
     n = len(units)
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
@@ -185,12 +185,9 @@ def exact_neighbours(vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np
     return indices, distances
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / max(np.linalg.norm(vector), 1e-12)
-
-
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+def unit_length(vectors: np.ndarray) -> np.ndarray:
+    """A vector, or each row of a matrix, scaled to length 1 (zero vectors stay zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
 def _group_subcategories(centroids: np.ndarray) -> np.ndarray:
@@ -259,7 +256,7 @@ def _assign_to_nearest_centre(vectors: np.ndarray, dense: np.ndarray) -> tuple[n
     n_themes = int(dense.max() + 1) if len(dense) else 0
     if n_themes == 0:
         return np.full(len(dense), -1, dtype=int), np.zeros(len(dense))
-    centroids = np.vstack([_unit(vectors[dense == k].mean(axis=0)) for k in range(n_themes)])
+    centroids = np.vstack([unit_length(vectors[dense == k].mean(axis=0)) for k in range(n_themes)])
     similarities = vectors @ centroids.T
     assigned = np.where(dense >= 0, dense, similarities.argmax(axis=1))
     return assigned, similarities[np.arange(len(dense)), assigned]

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 from qualflow.pipeline.cluster import (
     MAX_LARGEST_SHARE,  # one bar for a collapsed clustering
+    unit_length,
 )
 
 # Adjacent statements must be this many standard errors closer than an average pair.
@@ -86,8 +87,7 @@ def with_context(vectors: np.ndarray, documents: Sequence, positions: Sequence[i
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float64)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return unit_length(np.asarray(vectors, dtype=np.float64))  # the pair statistics are taken in float64
 
 
 def collapsed(model) -> bool:

@@ -31,7 +31,11 @@ from qualflow.models.queries import (
     LIVE_STATUSES,
     statement_questions,
 )
-from qualflow.pipeline.cluster import auto_min_cluster_size, least_typical_member
+from qualflow.pipeline.cluster import (
+    auto_min_cluster_size,
+    least_typical_member,
+    unit_length,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,9 +58,6 @@ class Placement:
     weak_fit: bool
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    return rows / np.maximum(np.linalg.norm(rows, axis=-1, keepdims=True), 1e-12)
-
 
 def targets_from(members: dict[int, list[int]], dense: dict[int, list[int]], question: dict[int, str | None],
                  row: dict[int, int], vectors: np.ndarray) -> list[Target]:
@@ -67,8 +68,8 @@ def targets_from(members: dict[int, list[int]], dense: dict[int, list[int]], que
         chosen = [row[s] for s in (dense.get(theme_id) or members[theme_id]) if s in row]
         if not chosen:
             continue
-        rows = _unit(vectors[chosen])
-        targets.append(Target(theme_id, question[theme_id], _unit(rows.mean(axis=0)), least_typical_member(rows)))
+        rows = unit_length(vectors[chosen])
+        targets.append(Target(theme_id, question[theme_id], unit_length(rows.mean(axis=0)), least_typical_member(rows)))
     return targets
 
 
@@ -77,7 +78,7 @@ def place(new_ids: list[int], new_vectors: np.ndarray, new_questions: list[str |
     """Each new statement's nearest target of its own question (None when its question has none)."""
     if not targets or not new_ids:
         return [None] * len(new_ids)
-    similarity = _unit(new_vectors) @ np.vstack([t.centre for t in targets]).T
+    similarity = unit_length(new_vectors) @ np.vstack([t.centre for t in targets]).T
     placements: list[Placement | None] = []
     for i, statement_id in enumerate(new_ids):
         allowed = [j for j, t in enumerate(targets) if t.question == new_questions[i]]

@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+from qualflow.pipeline.cluster import unit_length
 from scipy.optimize import linear_sum_assignment
 
 SAME_CLUSTER_JACCARD = 0.5  # at least half the members shared: the same theme, grown or shrunk
@@ -84,10 +85,6 @@ class Plan:
     unplaced: list[int]  # free statements every suitable theme was rejected for
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
-    return rows / (np.linalg.norm(rows, axis=-1, keepdims=True) + 1e-12)
-
-
 def assign_to_confirmed_themes(ids: list[int], vectors: np.ndarray, free: list[int], question_of: dict[int, str | None],
                                confirmed: list[ConfirmedTheme], rejected: set[tuple[int, int]]) -> dict[int, tuple[int, float]]:
     """Suggest free statements into the nearest confirmed theme of their question when close enough."""
@@ -97,12 +94,12 @@ def assign_to_confirmed_themes(ids: list[int], vectors: np.ndarray, free: list[i
         return {}
     centres, thresholds = [], []
     for theme in targets:
-        members = _unit(vectors[[row[m] for m in theme.members if m in row]])
-        centre = _unit(members.mean(axis=0))
+        members = unit_length(vectors[[row[m] for m in theme.members if m in row]])
+        centre = unit_length(members.mean(axis=0))
         centres.append(centre)
         typical = float(np.quantile(members @ centre, CLOSE_ENOUGH_QUANTILE))
         thresholds.append(max(CLOSE_ENOUGH_FLOOR, min(CLOSE_ENOUGH_CAP, typical)))
-    similarity = _unit(vectors[[row[s] for s in free]]) @ np.vstack(centres).T
+    similarity = unit_length(vectors[[row[s] for s in free]]) @ np.vstack(centres).T
     placed = {}
     for i, statement_id in enumerate(free):
         for t in np.argsort(-similarity[i]):
@@ -135,7 +132,7 @@ def match_clusters(new_members: list[set[int]], new_centres: np.ndarray, previou
     rest_new = [i for i in range(len(new_members)) if matched[i] is None]
     rest_old = [j for j in range(len(previous)) if j not in taken]
     if rest_new and rest_old:
-        cosine = _unit(new_centres[rest_new]) @ _unit(previous_centres[rest_old]).T
+        cosine = unit_length(new_centres[rest_new]) @ unit_length(previous_centres[rest_old]).T
         for a, b in zip(*linear_sum_assignment(-cosine)):
             if cosine[a, b] >= SAME_CLUSTER_CENTRE:
                 matched[rest_new[a]] = previous[rest_old[b]].id
@@ -163,7 +160,7 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
 
     def centres(member_sets: list[set[int]]) -> np.ndarray:
         width = vectors.shape[1]
-        return np.vstack([_unit(vectors[[row[s] for s in m if s in row]].mean(axis=0)) if m else np.zeros(width)
+        return np.vstack([unit_length(vectors[[row[s] for s in m if s in row]].mean(axis=0)) if m else np.zeros(width)
                           for m in member_sets]) if member_sets else np.zeros((0, width))
 
     plans, unplaced = [], []
@@ -206,12 +203,12 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
                 plan.placed[statement_id] = (k, group.similarity[i], group.outlier[i], group.weak_fit[i])
                 continue
             # A reviewer took this statement out of that theme: offer the nearest other cluster.
-            order = np.argsort(-(sub_centres @ _unit(vectors[row[statement_id]])))
+            order = np.argsort(-(sub_centres @ unit_length(vectors[row[statement_id]])))
             allowed = [j for j in order if j != k and sub_members[j]
                        and (plan.subcategory_theme[j], statement_id) not in rejected]
             if allowed:
                 j = int(allowed[0])
-                similarity = float(sub_centres[j] @ _unit(vectors[row[statement_id]]))
+                similarity = float(sub_centres[j] @ unit_length(vectors[row[statement_id]]))
                 plan.placed[statement_id] = (j, round(similarity, 4), True, False)
             else:
                 unplaced.append(statement_id)
