@@ -6,12 +6,12 @@ decision must have survived, with new statements suggested under the confirmed t
 """
 
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from _net import free_port
 from qualflow.models import (
     Memo,
     Statement,
@@ -37,11 +37,6 @@ pytestmark = [
                        "(apt-get install chromium); playwright does not download browsers here"),
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

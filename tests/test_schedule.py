@@ -3,7 +3,6 @@ deployment, a transcript dropped into the inbox, a run triggered through the ser
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,17 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _net import free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 EXAMPLES = ROOT / "examples"
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(check, timeout: float, what: str, process: subprocess.Popen | None = None):
@@ -47,7 +42,7 @@ def _get(url: str):
 @pytest.fixture
 def prefect_server(tmp_path):
     """A real `prefect server start` on a free loopback port, with its own PREFECT_HOME."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
     log = open(tmp_path / "server.log", "w")
