@@ -32,13 +32,14 @@ demo: $(INSTALLED)
 test: $(INSTALLED) system
 	$(BIN)/python -m pytest
 
-# The tests drive a real PostgreSQL server and a real browser (Debian's chromium). As root, missing
-# packages are installed; otherwise say how, and those tests skip with the same message.
-SYSTEM_PACKAGES := postgresql chromium
+# The tests drive a real PostgreSQL server and a real browser (Debian's chromium), and draw figures
+# with Chinese labels (a CJK font, 5 MB). As root, missing packages are installed; otherwise say how,
+# and those tests skip with the same message.
 system:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

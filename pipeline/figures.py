@@ -30,19 +30,32 @@ DPI = 120
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """A font family that has Chinese glyphs and matplotlib can use, or None."""
-    if shutil.which("fc-list"):
-        try:
-            listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
-                                    timeout=10, check=False).stdout
-        except (OSError, subprocess.SubprocessError):
-            listed = ""
-        known = {f.name for f in font_manager.fontManager.ttflist}
-        for line in listed.splitlines():
-            for family in line.split(","):
-                if family.strip() in known:
-                    return family.strip()
+    """A font family that has Chinese glyphs and matplotlib can use, or None.
+
+    fontconfig knows what is installed; matplotlib only knows the fonts in the list it cached the
+    first time it ran, so a font installed later (`apt-get install fonts-wqy-microhei`) is added to
+    it here rather than missed until someone deletes that cache."""
+    if not shutil.which("fc-list"):
+        return None
+    try:
+        listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
+                                timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for path in sorted({line.split(":")[0].strip() for line in listed.splitlines() if line.strip()}):
+        if not _families_in(path) and path.lower().endswith((".ttf", ".ttc", ".otf")):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # unreadable or a format FreeType rejects
+                continue
+        families = _families_in(path)
+        if families:  # a collection holds several faces: the proportional one reads best in labels
+            return min(families, key=lambda name: ("mono" in name.lower(), name))
     return None
+
+
+def _families_in(path: str) -> list[str]:
+    return [f.name for f in font_manager.fontManager.ttflist if f.fname == path]
 
 
 def figure_label(code: str, label: str, width: int = 28) -> str:
