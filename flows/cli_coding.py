@@ -82,8 +82,13 @@ def compare(
         _fail("--code-depth must be 1 or more")
     with _open_store(data).session() as session:
         result = compare_study(session, level, depth)
+    replaced = result["codings_on_replaced_versions"]
+    stale = (f"{replaced} coded spans are on earlier versions of files edited since they were imported; "
+             "import the coding file again to align them with the current text") if replaced else ""
     if not result["comparisons"]:
-        _fail("no aligned manual coding in this study (import one with `qualflow import-coding FILE`)")
+        _fail(stale or "no aligned manual coding in this study (import one with `qualflow import-coding FILE`)")
+    if stale:
+        typer.echo(f"qualflow: note: {stale}.", err=True)  # stderr: --json output stays parseable
     text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     if json_out is not None:
         json_out.write_text(text, encoding="utf-8")

@@ -33,6 +33,7 @@ from qualflow.models.queries import (
     current_theme_set,
     live_transcripts,
 )
+from qualflow.pipeline.coding.carry import move_codings
 from qualflow.pipeline.describe import ThemeDescription
 from qualflow.pipeline.ingest import Document
 from qualflow.pipeline.reconcile import (
@@ -166,9 +167,11 @@ def store_transcript(
     session.flush()
     if previous is not None:
         carried = supersede(session, previous, transcript)
+        moved = move_codings(session, previous, transcript)
         log.info("%s: stored as a new version of transcript %d; carried %d assignments, %d not-significant "
-                 "marks, %d memos", document.source_name, previous.id, carried["assignments"],
-                 carried["not_significant"], carried["memos"])
+                 "marks, %d memos; moved %d manual codings (%d lost their place)", document.source_name,
+                 previous.id, carried["assignments"], carried["not_significant"], carried["memos"],
+                 moved["codings"], moved["codings_unplaced"])
     return transcript
 
 

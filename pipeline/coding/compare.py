@@ -4,7 +4,9 @@ The common unit is the stored statement. A human code is on a statement when its
 and the statement overlap by at least half of the shorter of the two (a highlight inside a
 long statement counts, a word grazing a neighbour does not). qualflow's label is the
 statement's subcategory or theme (`level`), read through pipeline.report's assignment rows.
-Only transcripts the human coded take part. With two or more coders, each is compared with
+Only live transcripts the human coded take part: codings follow an edited file to its new version
+(pipeline/coding/carry.py); any still on a replaced version (imported before that existed) are
+counted and left out, and the CLI says to import the coding file again. With two or more coders, each is compared with
 qualflow, and the first two with each other: the human ceiling.
 """
 
@@ -14,6 +16,7 @@ from collections import defaultdict
 
 from qualflow.models import Statement, Transcript
 from qualflow.models.coding import ManualCode, ManualCoding
+from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.coding.agreement import Labelling, compare
 from qualflow.pipeline.coding.export_refi import HIDDEN_STATUSES
 from qualflow.pipeline.report import assignment_rows
@@ -35,7 +38,8 @@ def _code_names(session: Session, depth: int | None) -> dict[int, str]:
 
 def study_labellings(session: Session, level: str = "auto", depth: int | None = None) -> dict:
     """The statements compared, qualflow's labelling and one labelling per human coder."""
-    codings = list(session.scalars(select(ManualCoding).where(ManualCoding.start.is_not(None))))
+    codings = list(session.scalars(select(ManualCoding).where(ManualCoding.start.is_not(None),
+                                                              ManualCoding.transcript_id.in_(live_transcripts()))))
     names = _code_names(session, depth)
     transcript_ids = sorted({c.transcript_id for c in codings})
     statements = list(session.scalars(select(Statement).where(Statement.transcript_id.in_(transcript_ids))
@@ -81,6 +85,13 @@ def study_labellings(session: Session, level: str = "auto", depth: int | None = 
             "coders": [coders[name] for name in sorted(coders, key=lambda n: (-_coded(coders[n]), n))]}
 
 
+def codings_on_replaced_versions(session: Session) -> int:
+    """Placed codings whose transcript has been replaced by a newer version: left out of the comparison."""
+    return len(list(session.scalars(select(ManualCoding.id).where(
+        ManualCoding.start.is_not(None), ManualCoding.transcript_id.is_not(None),
+        ManualCoding.transcript_id.not_in(live_transcripts())))))
+
+
 def _coded(labelling: Labelling) -> int:
     return sum(1 for unit in labelling.units if unit)
 
@@ -89,7 +100,7 @@ def compare_study(session: Session, level: str = "auto", depth: int | None = Non
     """Every comparison as one JSON-ready dict, with disagreement examples for the report."""
     data = study_labellings(session, level, depth)
     result = {"level": data["level"], "code_depth": f"depth {depth}" if depth else "as coded", "comparisons": [],
-              "human_ceiling": None}
+              "human_ceiling": None, "codings_on_replaced_versions": codings_on_replaced_versions(session)}
     if not data["coders"]:
         return result
     for coder in data["coders"]:
