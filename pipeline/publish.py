@@ -19,7 +19,12 @@ from qualflow.pipeline.figures import all_figures, label_note
 from qualflow.pipeline.participants_file import read_participants
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.saturation import saturation, saturation_sentence
-from qualflow.pipeline.tables import participant_table, themes_table
+from qualflow.pipeline.tables import (
+    has_questions,
+    participant_table,
+    question_groups,
+    themes_table,
+)
 from sqlalchemy.orm import Session
 
 REPORT_FOLDER = "report"
@@ -32,6 +37,15 @@ FIGURE_TITLES = {
 }
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+# Table 2's question cell for themes of units that had no question, in a study where others had one.
+NO_QUESTION = "(no question)"
+
+
+def question_label(question: str | None) -> str:
+    """A question as Table 2 shows it: the researcher's text from the units file, spaces made single."""
+    return " ".join(question.split()) if question is not None else NO_QUESTION
 
 
 def report_path(data_dir: Path) -> Path:
@@ -107,18 +121,26 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
               "| participant | significant statements | in themes | themes |", "|---|---|---|---|"]
     lines += [f"| {esc(p['id'])} | {p['statements']} | {p['in_themes']} | {p['themes']} |"
               for p in content["participant_table"]["participants"]]
+    # Themes found per survey question get a first column naming the question, on its group's first row.
+    asked = has_questions(content["themes_table"])
     lines += ["", "## Table 2. Themes, subcategories and representative quotes", "",
-              "| theme | subcategory | statements | participants | representative quotes |", "|---|---|---|---|---|"]
-    for row in content["themes_table"]:
-        for item in [row, *row["subcategories"]]:
-            is_theme = item is row
-            name = f"{item['code']} {esc(item['label'])}" + (" (confirmed)" if item["status"] == "confirmed" else "")
-            quotes = "<br>".join(f"“{esc(q['text'])}” ({esc(q['participant'])})" for q in item["quotes"])
-            # A theme's quotes are shown under its subcategories; a theme without any shows its own.
-            if is_theme and row["subcategories"]:
-                quotes = ""
-            lines.append(f"| {f'**{name}**' if is_theme else ''} | {'' if is_theme else name} | {item['statements']} "
-                         f"| {item['participants_covered']} | {quotes} |")
+              ("| question " if asked else "") + "| theme | subcategory | statements | participants | representative quotes |",
+              "|---" * (6 if asked else 5) + "|"]
+    for group in question_groups(content["themes_table"]):
+        for row in group["rows"]:
+            for item in [row, *row["subcategories"]]:
+                is_theme = item is row
+                name = f"{item['code']} {esc(item['label'])}" + (" (confirmed)" if item["status"] == "confirmed" else "")
+                quotes = "<br>".join(f"“{esc(q['text'])}” ({esc(q['participant'])})" for q in item["quotes"])
+                # A theme's quotes are shown under its subcategories; a theme without any shows its own.
+                if is_theme and row["subcategories"]:
+                    quotes = ""
+                question = ""
+                if asked:
+                    first = item is group["rows"][0]
+                    question = f"| {esc(question_label(group['question'])) if first else ''} "
+                lines.append(f"{question}| {f'**{name}**' if is_theme else ''} | {'' if is_theme else name} "
+                             f"| {item['statements']} | {item['participants_covered']} | {quotes} |")
     order = content["saturation"]["order"]
     lines += ["", "## Saturation", "", f"{content['saturation_sentence']} Order of interviews: {order}.", "",
               "| # | participant | date | new themes | new subcategories | themes so far | subcategories so far |",
@@ -144,7 +166,12 @@ def html_report(content: dict) -> str:
     """One HTML file that needs nothing else: styles inline, figures as data: URIs, no scripts."""
     figures = [{"title": FIGURE_TITLES[name], "data": base64.b64encode(png).decode("ascii")}
                for name, png in content["figures"].items()]
-    return _TEMPLATES.get_template("report.html").render(c=content, figures=figures)
+    # Jinja escapes every value in the .html template: labels, quotes and the units file's questions alike.
+    groups = question_groups(content["themes_table"])
+    for group in groups:
+        group["label"] = question_label(group["question"])
+    return _TEMPLATES.get_template("report.html").render(c=content, figures=figures, table2_groups=groups,
+                                                         table2_questions=has_questions(content["themes_table"]))
 
 
 def study_report_html(session: Session, participants_file: Path | None = None) -> str:

@@ -8,6 +8,7 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
+from qualflow.pipeline.tables import has_questions, question_groups
 
 TABLE_1_TITLE = "Table 1. Participant characteristics"
 TABLE_2_TITLE = "Table 2. Themes, subcategories and representative quotes"
@@ -15,7 +16,7 @@ SATURATION_TITLE = "Table 3. New themes and subcategories per interview"
 
 
 def docx_report(content: dict) -> Document:
-    from qualflow.pipeline.publish import FIGURE_TITLES
+    from qualflow.pipeline.publish import FIGURE_TITLES, question_label
 
     document = Document()
     normal = document.styles["Normal"]
@@ -41,22 +42,33 @@ def docx_report(content: dict) -> Document:
         _add_row(table, [p["id"], str(p["statements"]), str(p["in_themes"]), str(p["themes"])])
 
     document.add_heading(TABLE_2_TITLE, level=2)
-    table = _table(document, ["Theme", "Subcategory", "Statements", "Participants", "Representative quotes"])
-    for row in content["themes_table"]:
-        for item in [row, *row["subcategories"]]:
-            is_theme = item is row
-            name = f"{item['code']} {item['label']}" + (" (confirmed)" if item["status"] == "confirmed" else "")
-            cells = table.add_row().cells
-            cells[0 if is_theme else 1].text = name
-            cells[2].text, cells[3].text = str(item["statements"]), item["participants_covered"]
-            if is_theme:
-                cells[0].paragraphs[0].runs[0].bold = True
-            # A theme's quotes are given under its subcategories; a theme without any gives its own.
-            quotes = [] if is_theme and row["subcategories"] else item["quotes"]
-            for number, quote in enumerate(quotes):
-                paragraph = cells[4].paragraphs[0] if number == 0 else cells[4].add_paragraph()
-                paragraph.add_run(f"“{quote['text']}”").italic = True
-                paragraph.add_run(f" ({quote['participant']})")
+    # Themes found per survey question get a first column naming the question, merged down its themes' rows.
+    asked = has_questions(content["themes_table"])
+    first = 1 if asked else 0  # the column of the theme names
+    table = _table(document, (["Question"] if asked else [])
+                   + ["Theme", "Subcategory", "Statements", "Participants", "Representative quotes"])
+    for group in question_groups(content["themes_table"]):
+        top = len(table.rows)
+        for row in group["rows"]:
+            for item in [row, *row["subcategories"]]:
+                is_theme = item is row
+                name = f"{item['code']} {item['label']}" + (" (confirmed)" if item["status"] == "confirmed" else "")
+                cells = table.add_row().cells
+                cells[first if is_theme else first + 1].text = name
+                cells[first + 2].text, cells[first + 3].text = str(item["statements"]), item["participants_covered"]
+                if is_theme:
+                    cells[first].paragraphs[0].runs[0].bold = True
+                # A theme's quotes are given under its subcategories; a theme without any gives its own.
+                quotes = [] if is_theme and row["subcategories"] else item["quotes"]
+                for number, quote in enumerate(quotes):
+                    paragraph = cells[first + 4].paragraphs[0] if number == 0 else cells[first + 4].add_paragraph()
+                    paragraph.add_run(f"“{quote['text']}”").italic = True
+                    paragraph.add_run(f" ({quote['participant']})")
+        if asked:
+            question = table.cell(top, 0)
+            if len(table.rows) - 1 > top:
+                question = question.merge(table.cell(len(table.rows) - 1, 0))
+            question.text = question_label(group["question"])
 
     document.add_heading("Data saturation", level=2)
     document.add_paragraph(f"{content['saturation_sentence']} Order of interviews: {content['saturation']['order']}.")

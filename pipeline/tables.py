@@ -10,7 +10,7 @@ import re
 import statistics
 from collections import Counter
 
-from qualflow.models import Statement, Theme
+from qualflow.models import Statement, Theme, Turn
 from qualflow.models.queries import live_transcripts, study_participants
 from qualflow.pipeline.participants_file import normalise_id
 from qualflow.pipeline.placements import (
@@ -120,7 +120,43 @@ def themes_table(session: Session, codebook: Codebook) -> list[dict]:
         row["subcategories"] = [_row(sub, members.get(sub.id, []), n_participants)
                                 for sub in codebook.subcategories[theme.id]]
         rows.append(row)
+    if has_questions(rows):
+        # Survey units with a question column: themes were found per question, so the same-looking
+        # label can appear under two questions. Rows go together by question, in the order the
+        # questions first appear in the study (a question no live unit asks any more: after those,
+        # alphabetically); within a question, in code order (the sort is stable).
+        rank = _question_order(session)
+        rows.sort(key=lambda row: (0, rank[row["question"]], "") if row["question"] in rank
+                  else (1, 0, row["question"] or ""))
     return rows
+
+
+def has_questions(rows: list[dict]) -> bool:
+    """Whether Table 2 needs its question column: some theme was found among one question's answers."""
+    return any(row.get("question") is not None for row in rows)
+
+
+def question_groups(rows: list[dict]) -> list[dict]:
+    """Table 2's rows by question, for the renderers: [{"question", "rows", "span"}], `span` being how many
+    table rows (themes and their subcategories) the group takes. `rows` must come from `themes_table`,
+    which keeps each question's themes together."""
+    groups: list[dict] = []
+    for row in rows:
+        if not groups or groups[-1]["question"] != row.get("question"):
+            groups.append({"question": row.get("question"), "rows": [], "span": 0})
+        groups[-1]["rows"].append(row)
+        groups[-1]["span"] += 1 + len(row["subcategories"])
+    return groups
+
+
+def _question_order(session: Session) -> dict[str | None, int]:
+    """Each question's place in the study: where its first unit lies (ingest order of the live transcripts,
+    then the units' order within each). None (units or interviews without a question) ranks the same way."""
+    order: dict[str | None, int] = {}
+    for (meta,) in session.execute(select(Turn.meta).where(Turn.transcript_id.in_(live_transcripts()))
+                                   .order_by(Turn.transcript_id, Turn.index)):
+        order.setdefault((meta or {}).get("question"), len(order))
+    return order
 
 
 def _row(theme: Theme, placements: list[Placement], n_participants: int) -> dict:
@@ -128,6 +164,8 @@ def _row(theme: Theme, placements: list[Placement], n_participants: int) -> dict
                           key=participant_sort_key)
     return {
         "code": theme.code, "label": theme.label, "status": theme_status(theme), "level": theme.level,
+        # The researcher's own question from the units file (not interview text), or None.
+        "question": theme.question,
         "statements": len(placements), "participants": participants,
         "participants_covered": f"{len(participants)} of {n_participants}",
         "quotes": representative_quotes(theme, placements),

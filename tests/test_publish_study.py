@@ -1,5 +1,6 @@
 """Saturation, the participants and themes tables, the figures and the report files, on a small study
-stored directly as records (tests/fixtures/publish/study.yaml), so which interview brings which theme is known."""
+stored directly as records (tests/fixtures/publish/study.yaml), so which interview brings which theme is known;
+and Table 2's question column on a units file with a question column, through the real `run --units`."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def build_study(url: str, spec: dict = SPEC) -> Store:
             parent = themes.get(item.get("parent"))
             theme = Theme(theme_set_id=theme_set.id, number=number, code=item["code"], label=item["label"],
                           level="subcategory" if parent else "theme", parent_id=parent.id if parent else None,
-                          status=item.get("status", "candidate"), size=0, cohesion=0.5)
+                          status=item.get("status", "candidate"), size=0, cohesion=0.5,
+                          question=item.get("question"))
             session.add(theme)
             session.flush()
             themes[item["code"]] = theme
@@ -65,7 +67,7 @@ def build_study(url: str, spec: dict = SPEC) -> Store:
             session.add(transcript)
             session.flush()
             turn = Turn(transcript_id=transcript.id, index=0, role="participant", participant=interview["participant"],
-                        start=0, end=len(text), meta={})
+                        start=0, end=len(text), meta={"question": interview["question"]} if "question" in interview else {})
             session.add(turn)
             session.flush()
             start = 0
@@ -354,3 +356,202 @@ def test_a_hundred_interviews_still_draw_a_readable_saturation_curve():
               "themes_saturation": {"after_interview": 40, "confirmed_by": 60, "reached": True}}
     width, height = png_size(saturation_figure(result))
     assert 400 <= width <= 2400 and 250 <= height <= 2400
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Table 2 and survey questions. Units ingested with a question column (`qualflow run FILE --units`) have their
+# themes found per question, so Table 2 names the question of each theme; a study without questions keeps the
+# table it always had.
+
+TABLE_2_MARKDOWN_WITHOUT_QUESTIONS = """\
+## Table 2. Themes, subcategories and representative quotes
+
+| theme | subcategory | statements | participants | representative quotes |
+|---|---|---|---|---|
+| **T1 &lt;b&gt;Workload&lt;/b&gt; &amp; stress (confirmed)** |  | 5 | 3 of 5 |  |
+|  | T1.1 Paperwork | 3 | 2 of 5 | “I wrote the same history eleven times in one month for different agencies.” (P2)\
+<br>“Every visit means another form to fill in before I can go home at night.” (P1)\
+<br>“The portal times out after ten minutes and I lose everything I typed.” (P2) |
+|  | T1.2 Out-of-hours calls (confirmed) | 2 | 2 of 5 | “The phone rings at ten at night and I still answer it \
+because nobody else will.” (P1)<br>“On call every other weekend, so my own family barely sees me on Sundays.” (P4) |
+| **T2 Families** |  | 2 | 2 of 5 |  |
+|  | T2.1 家属的负担 | 2 | 2 of 5 | “Families carry everything between our visits and they are exhausted by it.” (P2)\
+<br>“家属这么多年都不敢跟亲戚说孩子的病，一坐下来就哭。” (P3) |
+| **T3 Safety on visits** |  | 2 | 2 of 5 | “I always sit nearest the door and keep my car keys in my pocket.” (P4)\
+<br>“第一次一个人上门的时候，我在车里坐了十分钟才敢去敲门。” (P3) |
+"""
+# sha256 of the HTML report's Table 2 (from its <h2> to its </table>) for the fixture study, taken from the
+# report as it was before Table 2 learnt about questions: a study without questions renders it byte for byte.
+TABLE_2_HTML_WITHOUT_QUESTIONS_SHA256 = "8ae0281f1911ec00ce89305a77f0b36a7216d4e7ba777862bb6877fd2786ae5e"
+
+
+def _section(text: str, start: str, end: str) -> str:
+    begin = text.index(start)
+    return text[begin: text.index(end, begin) + len(end)]
+
+
+def test_a_study_without_questions_renders_table_2_as_before(store, tmp_path):
+    from docx import Document
+    from qualflow.pipeline.publish import write_report
+    from qualflow.pipeline.tables import has_questions, question_groups
+
+    with store.session() as session:
+        rows = themes_table(session, live_codebook(session))
+        written = write_report(session, tmp_path / "report", FIXTURES / "participants.csv")
+    assert [item["question"] for row in rows for item in [row, *row["subcategories"]]] == [None] * 6
+    assert not has_questions(rows) and [g["question"] for g in question_groups(rows)] == [None]
+
+    markdown = written["markdown"].read_text("utf-8")
+    assert _section(markdown, "## Table 2.", "\n\n## ") == TABLE_2_MARKDOWN_WITHOUT_QUESTIONS + "\n## "
+    html = written["html"].read_text("utf-8")
+    table2 = _section(html, "<h2>Table 2.", "</table>")
+    assert "<th>Question</th>" not in table2 and 'class="question"' not in html and "td.question" not in html
+    assert hashlib.sha256(table2.encode()).hexdigest() == TABLE_2_HTML_WITHOUT_QUESTIONS_SHA256
+    document = Document(str(written["docx"]))
+    themes = next(t for t in document.tables if t.rows[0].cells[0].text in ("Theme", "Question"))
+    assert [cell.text for cell in themes.rows[0].cells] == [
+        "Theme", "Subcategory", "Statements", "Participants", "Representative quotes"]
+    assert [[cell.text for cell in row.cells][:4] for row in themes.rows[1:]] == [
+        ["T1 <b>Workload</b> & stress (confirmed)", "", "5", "3 of 5"], ["", "T1.1 Paperwork", "3", "2 of 5"],
+        ["", "T1.2 Out-of-hours calls (confirmed)", "2", "2 of 5"], ["T2 Families", "", "2", "2 of 5"],
+        ["", "T2.1 家属的负担", "2", "2 of 5"], ["T3 Safety on visits", "", "2", "2 of 5"]]
+
+
+def test_themes_go_by_question_in_the_order_the_questions_first_appear(tmp_path):
+    """The fixture study with a question per interview: T1 answers the question asked last, T3 the one asked
+    first, T2 has none (units without a question). Neither code order nor alphabetical order would give this."""
+    from qualflow.pipeline.publish import markdown_report, report_content
+    from qualflow.pipeline.tables import question_groups
+
+    spec = yaml.safe_load((FIXTURES / "study.yaml").read_text("utf-8"))
+    asked = {"P1": "Zoned out: what is | hardest?", "P3": "Anything else?", "P4": "Zoned out: what is | hardest?"}
+    for interview in spec["interviews"]:
+        if interview["participant"] in asked:
+            interview["question"] = asked[interview["participant"]]
+    answers = {"T1": "Anything else?", "T2": None, "T3": "Zoned out: what is | hardest?"}
+    for theme in spec["themes"]:
+        theme["question"] = answers.get(theme.get("parent") or theme["code"])
+    with build_study(f"sqlite:///{tmp_path / 'asked.sqlite'}", spec).session() as session:
+        rows = themes_table(session, live_codebook(session))
+        content = report_content(session, with_figures=False)
+    assert [(row["code"], row["question"]) for row in rows] == [
+        ("T3", "Zoned out: what is | hardest?"), ("T2", None), ("T1", "Anything else?")]
+    assert [sub["question"] for sub in rows[2]["subcategories"]] == ["Anything else?", "Anything else?"]
+    assert [(g["question"], g["span"]) for g in question_groups(rows)] == [
+        ("Zoned out: what is | hardest?", 1), (None, 2), ("Anything else?", 3)]
+    table = _section(markdown_report(content), "## Table 2.", "\n\n## ").splitlines()
+    assert table[2] == "| question | theme | subcategory | statements | participants | representative quotes |"
+    assert table[3] == "|---|---|---|---|---|---|"
+    assert table[4].startswith("| Zoned out: what is \\| hardest? | **T3 Safety on visits** |  | 2 | 2 of 5 |")
+    assert table[5].startswith("| (no question) | **T2 Families** |")
+    assert table[6].startswith("|  |  | T2.1 家属的负担 |")
+    assert table[7].startswith("| Anything else? | **T1 &lt;b&gt;Workload")
+    assert [line.startswith("|  | ") for line in table[8:10]] == [True, True]
+
+
+SURVEY = {  # question → answers; the first question comes first in the file but last alphabetically
+    "What & who takes <most> of your week?": [
+        "Home visits take most of my week", "Driving between home visits eats the day",
+        "I visit patients at home twice a month", "The home visit schedule is too full",
+        "I do not feel safe visiting alone at night", "We go in pairs because of safety worries",
+        "A patient once threatened me with a knife", "Personal alarms make us feel a bit safer"],
+    "How could we help? (training | pay)": [
+        "The training course was far too short", "I never had training in crisis work",
+        "New staff need more supervision and teaching", "Training days are always cancelled",
+        "The pay is low for this kind of work", "My salary has not risen in five years",
+        "Better pay would keep people in the job", "We earn less than hospital nurses"],
+}
+
+
+@pytest.fixture(scope="module")
+def survey_study(tmp_path_factory) -> dict:
+    """A units file with a question column, through the real `qualflow run --units` and `qualflow report`."""
+    import csv
+
+    from qualflow.flows.cli import app
+    from qualflow.models import default_database_url
+    from typer.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("survey")
+    rows = []
+    for question, answers in SURVEY.items():
+        for n, ending in enumerate([".", ", honestly.", ", really."]):  # three respondents' variations
+            rows += [{"id": f"{len(rows) + i}", "participant": f"R{n * 8 + i + 1}", "question": question,
+                      "answer": f"{text}{ending}"} for i, text in enumerate(answers)]
+    with (folder / "survey.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "participant", "question", "answer"])
+        writer.writeheader()
+        writer.writerows(rows)
+    data = folder / "data"
+    result = CliRunner().invoke(app, ["run", str(folder / "survey.csv"), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["report", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    return {"store": Store(default_database_url(data)), "report": data / "report",
+            "question_of": {row["answer"]: row["question"] for row in rows}}
+
+
+def test_survey_themes_table_rows_carry_the_question_they_were_found_in(survey_study):
+    from qualflow.pipeline.tables import has_questions, question_groups
+
+    question_of = survey_study["question_of"]
+    with survey_study["store"].session() as session:
+        codebook = live_codebook(session)
+        rows = themes_table(session, codebook)
+    by_code = {item["code"]: item for row in rows for item in [row, *row["subcategories"]]}
+    assert has_questions(rows) and {item["question"] for item in by_code.values()} == set(SURVEY)
+    # Every statement placed in a theme or subcategory answers the question its row names.
+    assert codebook.placements
+    for placement in codebook.placements:
+        asked = question_of[placement.statement.text]
+        assert by_code[placement.theme.code]["question"] == asked
+        if placement.subcategory is not None:
+            assert by_code[placement.subcategory.code]["question"] == asked
+    for item in by_code.values():
+        assert {question_of[q["text"]] for q in item["quotes"]} <= {item["question"]}
+    # One group per question, in the units file's order; codes number questions alphabetically (Q1 is "How …").
+    assert [g["question"] for g in question_groups(rows)] == list(SURVEY)
+    assert [row["code"].split("-")[0] for row in rows] == sorted(row["code"].split("-")[0] for row in rows)[::-1]
+
+
+def test_survey_report_shows_the_question_in_html_docx_and_markdown(survey_study):
+    import html as html_module
+
+    from docx import Document
+    from qualflow.pipeline.tables import question_groups
+
+    with survey_study["store"].session() as session:
+        rows = themes_table(session, live_codebook(session))
+    groups = question_groups(rows)
+    question_of_code = {item["code"]: row["question"] for row in rows for item in [row, *row["subcategories"]]}
+    folder = survey_study["report"]
+
+    html = (folder / "report.html").read_text("utf-8")
+    table2 = _section(html, "<h2>Table 2.", "</table>")
+    assert "<thead><tr><th>Question</th><th>Theme / subcategory</th>" in table2
+    cells = re.findall(r'<td class="question" rowspan="(\d+)">(.*?)</td>', table2)
+    assert cells == [(str(g["span"]), html_module.escape(g["question"], quote=False)) for g in groups]
+    assert "What &amp; who takes &lt;most&gt; of your week?" in table2 and "<most>" not in html  # escaped
+    assert table2.count("<tr") == 1 + sum(g["span"] for g in groups)
+
+    document = Document(str(folder / "report.docx"))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Question")
+    assert [cell.text for cell in table.rows[0].cells] == [
+        "Question", "Theme", "Subcategory", "Statements", "Participants", "Representative quotes"]
+    body = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+    assert len(body) == sum(g["span"] for g in groups)
+    # The question cell is merged down its themes' rows; each row reads its theme's own question, unescaped.
+    assert [row[0] for row in body] == [question_of_code[(row[1] or row[2]).split(" ")[0]] for row in body]
+    assert body[0][0] == "What & who takes <most> of your week?"
+
+    markdown = (folder / "report.md").read_text("utf-8")
+    lines = _section(markdown, "## Table 2.", "\n\n## ").splitlines()[2:-2]
+    assert lines[0] == "| question | theme | subcategory | statements | participants | representative quotes |"
+    body = lines[2:]
+    assert len(body) == sum(g["span"] for g in groups)
+    cells = [re.split(r"(?<!\\)\|", line)[1:-1] for line in body]
+    assert {len(row) for row in cells} == {6}
+    starts = [i for i, row in enumerate(cells) if row[0].strip()]
+    assert [cells[i][0].strip() for i in starts] == ["What &amp; who takes &lt;most&gt; of your week?",
+                                                     "How could we help? (training \\| pay)"]
+    assert starts == [0, groups[0]["span"]]
