@@ -29,6 +29,7 @@ from qualflow.models.queries import (
     current_theme_set,
     current_themes,
     newest_transcript_id,
+    question_order,
     statement_questions,
     suggestions_after_transcript,
 )
@@ -60,10 +61,12 @@ def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str |
     """Survey units with a question column are clustered per question; everything else together."""
     with db.session() as session:
         question_of = statement_questions(session)
+        rank = question_order(session)
     groups: dict[str | None, list[int]] = {}
     for index, statement_id in enumerate(statement_ids):
         groups.setdefault(question_of.get(statement_id), []).append(index)
-    return sorted(groups.items(), key=lambda item: (item[0] is not None, item[0] or ""))
+    # Interview statements first, then the questions in the order the study first asks them (Q1, Q2…).
+    return sorted(groups.items(), key=lambda item: (item[0] is not None, rank.get(item[0], len(rank)), item[0] or ""))
 
 
 @flow(name="qualflow-batch")

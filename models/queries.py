@@ -37,6 +37,17 @@ def statement_questions(session: Session) -> dict[int, str | None]:
     return {statement_id: (meta or {}).get("question") for statement_id, meta in rows}
 
 
+def question_order(session: Session) -> dict[str | None, int]:
+    """Each survey question's place in the study: where its first unit lies (live transcripts in ingest
+    order, then the units' order within each); None stands for statements without a question. Questions
+    are numbered (Q1, Q2…) and listed in this order, so a question added later never renumbers the others."""
+    order: dict[str | None, int] = {}
+    for (meta,) in session.execute(select(Turn.meta).where(Turn.transcript_id.in_(live_transcripts()))
+                                   .order_by(Turn.transcript_id, Turn.index)):
+        order.setdefault((meta or {}).get("question"), len(order))
+    return order
+
+
 def current_theme_set(session: Session) -> ThemeSet | None:
     return session.scalar(select(ThemeSet).order_by(ThemeSet.id.desc()).limit(1))
 

@@ -10,8 +10,8 @@ import re
 import statistics
 from collections import Counter
 
-from qualflow.models import Statement, Theme, Turn
-from qualflow.models.queries import live_transcripts, study_participants
+from qualflow.models import Statement, Theme
+from qualflow.models.queries import live_transcripts, question_order, study_participants
 from qualflow.pipeline.participants_file import normalise_id
 from qualflow.pipeline.placements import (
     Codebook,
@@ -125,7 +125,7 @@ def themes_table(session: Session, codebook: Codebook) -> list[dict]:
         # label can appear under two questions. Rows go together by question, in the order the
         # questions first appear in the study (a question no live unit asks any more: after those,
         # alphabetically); within a question, in code order (the sort is stable).
-        rank = _question_order(session)
+        rank = question_order(session)
         rows.sort(key=lambda row: (0, rank[row["question"]], "") if row["question"] in rank
                   else (1, 0, row["question"] or ""))
     return rows
@@ -147,16 +147,6 @@ def question_groups(rows: list[dict]) -> list[dict]:
         groups[-1]["rows"].append(row)
         groups[-1]["span"] += 1 + len(row["subcategories"])
     return groups
-
-
-def _question_order(session: Session) -> dict[str | None, int]:
-    """Each question's place in the study: where its first unit lies (ingest order of the live transcripts,
-    then the units' order within each). None (units or interviews without a question) ranks the same way."""
-    order: dict[str | None, int] = {}
-    for (meta,) in session.execute(select(Turn.meta).where(Turn.transcript_id.in_(live_transcripts()))
-                                   .order_by(Turn.transcript_id, Turn.index)):
-        order.setdefault((meta or {}).get("question"), len(order))
-    return order
 
 
 def _row(theme: Theme, placements: list[Placement], n_participants: int) -> dict:

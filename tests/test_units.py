@@ -20,15 +20,15 @@ PAY = ["The pay is low for this kind of work", "My salary has not risen in five 
        "Better pay would keep people in the job", "We earn less than hospital nurses"]
 
 
-def write_survey(path):
+def write_survey(path, questions=("What takes your time?", "What would help you?")):
     rows = []
     for n in range(3):  # three respondents' variations of each answer
         for i, text in enumerate(VISITS + SAFETY):
-            rows.append({"id": f"a{n}-{i}", "participant": f"R{n * 8 + i % 8 + 1}", "question": "What takes your time?",
+            rows.append({"id": f"a{n}-{i}", "participant": f"R{n * 8 + i % 8 + 1}", "question": questions[0],
                          "answer": f"{text}{'.' if n == 0 else ', honestly.' if n == 1 else ', really.'}"})
         for i, text in enumerate(TRAINING + PAY):
             rows.append({"id": f"b{n}-{i}", "participant": f"R{n * 8 + i % 8 + 1}",
-                         "question": "What would help you?", "answer": f"{text}{'.' if n == 0 else ' too.' if n == 1 else '!'}"})
+                         "question": questions[1], "answer": f"{text}{'.' if n == 0 else ' too.' if n == 1 else '!'}"})
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["id", "participant", "question", "answer"])
         writer.writeheader()
@@ -64,6 +64,18 @@ def test_units_run_as_whole_statements_with_themes_per_question(tmp_path):
         questions = {r["text"] in {row["answer"] for row in rows if row["question"] == theme["question"]}
                      for r in shown["statements"]}
         assert questions == {True}  # a theme only holds answers to its own question
+
+
+def test_questions_are_numbered_in_the_order_the_file_asks_them(tmp_path):
+    # Asked first but alphabetically last: Q1 must still be the first question, as in Table 2.
+    write_survey(tmp_path / "survey.csv", questions=("Why do you stay?", "Anything else to add?"))
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "survey.csv"), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    with Store(default_database_url(data)).session() as session:
+        prefixes = {q: {t.code.split("-")[0] for t in session.scalars(select(Theme).where(Theme.question == q))}
+                    for q in ("Why do you stay?", "Anything else to add?")}
+    assert prefixes == {"Why do you stay?": {"Q1"}, "Anything else to add?": {"Q2"}}
 
 
 def test_unit_tables_without_text_or_rows_say_why(tmp_path):
