@@ -13,7 +13,7 @@ from qualflow.models.records import (
     Turn,
 )
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 # The working codebook: what reports show and statements are suggested into.
 LIVE_STATUSES = ("candidate", "confirmed")
@@ -125,8 +125,14 @@ def newest_transcript_id(session: Session) -> int:
 
 
 def suggestions_after_transcript(session: Session, transcript_id: int) -> int:
-    """Live suggestions for statements of transcripts stored after `transcript_id`: what a run added."""
+    """Live suggestions for statements a run added: statements of transcripts stored after
+    `transcript_id`, leaving out those a new file version only repeats (a statement whose text the
+    version it replaces already had carries its suggestion over; pipeline/versions.py)."""
+    earlier = aliased(Statement)
+    repeated = (select(earlier.id).where(earlier.transcript_id == Transcript.previous_version_id,
+                                         earlier.text_hash == Statement.text_hash).exists())
     return session.scalar(
         select(func.count()).select_from(Suggestion).join(Statement, Statement.id == Suggestion.statement_id)
-        .where(Statement.transcript_id > transcript_id, Suggestion.status == "suggested")
+        .join(Transcript, Transcript.id == Statement.transcript_id)
+        .where(Statement.transcript_id > transcript_id, Suggestion.status == "suggested", ~repeated)
     ) or 0

@@ -168,10 +168,10 @@ def store_transcript(
     if previous is not None:
         carried = supersede(session, previous, transcript)
         moved = move_codings(session, previous, transcript)
-        log.info("%s: stored as a new version of transcript %d; carried %d assignments, %d not-significant "
-                 "marks, %d memos; moved %d manual codings (%d lost their place)", document.source_name,
-                 previous.id, carried["assignments"], carried["not_significant"], carried["memos"],
-                 moved["codings"], moved["codings_unplaced"])
+        log.info("%s: stored as a new version of transcript %d; carried %d reviewed assignments, %d suggestions, "
+                 "%d not-significant marks, %d memos; moved %d manual codings (%d lost their place)",
+                 document.source_name, previous.id, carried["assignments"], carried["suggestions"],
+                 carried["not_significant"], carried["memos"], moved["codings"], moved["codings_unplaced"])
     return transcript
 
 

@@ -10,6 +10,14 @@ new version: confirmed and rejected assignments, a "not significant" mark and me
 statements with the same text hash, paired in order (the k-th "Yes." of the old version with
 the k-th "Yes." of the new one). No Decision is written: the log records what reviewers did,
 and a new file version is not a reviewer's act; the copies repeat decisions already logged.
+
+A plain suggestion (never reviewed) of an unchanged statement carries over too, when its theme is
+a live theme of the current theme set: otherwise the twin would have no assignment row, and the
+next run would take it for a new statement (pipeline/place.py) and place it again, maybe
+elsewhere, and count it toward the share of new statements that calls for a re-clustering.
+
+A carried memo is a copy (same reviewer, text and time) on the twin; when an undo withdraws the
+original, `carried_copies` finds the copies to withdraw with it (review/undo.py).
 """
 
 from __future__ import annotations
@@ -17,14 +25,22 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from qualflow.models import Memo, Statement, Suggestion, Transcript
+from qualflow.models import Memo, Statement, Suggestion, Theme, Transcript
 from qualflow.models.codebook import refresh_counts
-from qualflow.models.queries import NOT_SIGNIFICANT, live_transcripts
+from qualflow.models.queries import (
+    ACTIVE_ASSIGNMENT,
+    LIVE_STATUSES,
+    NOT_SIGNIFICANT,
+    current_theme_set,
+    live_transcripts,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-# What a reviewer decided about an assignment; plain suggestions are the clusterer's and are made afresh.
+# What a reviewer decided about an assignment; carried whatever theme it names.
 CARRIED_STATUSES = ("confirmed", "rejected")
+# The clusterer's (or a placement's) unreviewed suggestion; carried only into a live theme of the current set.
+SUGGESTED = "suggested"
 
 
 def live_version(session: Session, source_name: str) -> Transcript | None:
@@ -68,25 +84,52 @@ def twins(old: list[Statement], new: list[Statement]) -> list[tuple[Statement, S
 
 
 def _carry(session: Session, before: Statement, after: Statement, rows: list[Suggestion], memos: list[Memo],
-           carried: dict[str, int]) -> None:
-    """Put what reviewers decided about `before` on its unchanged twin `after`."""
+           carried: dict[str, int], live_themes: set[int], taken: set[tuple[int, int]], placed: set[int],
+           noted: set[tuple]) -> None:
+    """Put what reviewers decided about `before`, and its live plain suggestion, on its unchanged
+    twin `after`. `taken` holds the (statement, theme) pairs that have a row, `placed` the
+    statements with an active row, `noted` the (statement, reviewer, text, time) of live memos:
+    nothing is carried onto a twin twice, and a statement keeps one active row at most."""
     if before.excluded_reason == NOT_SIGNIFICANT and after.significant:
         after.significant, after.excluded_reason = False, NOT_SIGNIFICANT
         carried["not_significant"] += 1
     for row in rows:
+        if (after.id, row.theme_id) in taken or (row.status in ACTIVE_ASSIGNMENT and after.id in placed):
+            continue
         # A confirmed place needs a clustered statement; a rejection is a record and always carries.
         if row.status in CARRIED_STATUSES and (after.significant or row.status == "rejected"):
-            session.add(Suggestion(theme_id=row.theme_id, statement_id=after.id, similarity=row.similarity,
-                                   outlier=row.outlier, weak_fit=row.weak_fit, status=row.status))
-            carried["assignments"] += 1
+            key = "assignments"
+        elif row.status == SUGGESTED and after.significant and row.theme_id in live_themes:
+            key = "suggestions"
+        else:
+            continue
+        session.add(Suggestion(theme_id=row.theme_id, statement_id=after.id, similarity=row.similarity,
+                               outlier=row.outlier, weak_fit=row.weak_fit, status=row.status))
+        taken.add((after.id, row.theme_id))
+        if row.status in ACTIVE_ASSIGNMENT:
+            placed.add(after.id)
+        carried[key] += 1
     for memo in memos:
+        if (after.id, memo.reviewer, memo.text, memo.created_at) in noted:
+            continue
         session.add(Memo(statement_id=after.id, reviewer=memo.reviewer, text=memo.text, created_at=memo.created_at))
+        noted.add((after.id, memo.reviewer, memo.text, memo.created_at))
         carried["memos"] += 1
 
 
+def _live_themes(session: Session, theme_ids: set[int]) -> set[int]:
+    """Those of `theme_ids` that are live themes of the current theme set: where a suggestion still places."""
+    current = current_theme_set(session)
+    if current is None or not theme_ids:
+        return set()
+    return set(session.scalars(select(Theme.id).where(Theme.id.in_(theme_ids), Theme.theme_set_id == current.id,
+                                                      Theme.status.in_(LIVE_STATUSES))))
+
+
 def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, int]:
-    """Make `new` the live version in place of `old` and carry the reviews of unchanged statements;
-    returns how many assignments, not-significant marks and memos were carried."""
+    """Make `new` the live version in place of `old` and carry the reviews and live plain
+    suggestions of unchanged statements; returns how many reviewed assignments ("assignments"),
+    plain suggestions, not-significant marks and memos were carried."""
     old.superseded_by_id = new.id
     old_statements = _statements(session, old.id)
     old_ids = [s.id for s in old_statements]
@@ -97,10 +140,20 @@ def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, i
     for memo in session.scalars(select(Memo).where(Memo.statement_id.in_(old_ids), Memo.withdrawn.is_(False))
                                 .order_by(Memo.id)):
         memos[memo.statement_id].append(memo)
-    carried = {"assignments": 0, "not_significant": 0, "memos": 0}
-    for before, after in twins(old_statements, _statements(session, new.id)):
-        _carry(session, before, after, rows[before.id], memos[before.id], carried)
-    # Every old row, plain suggestions included, is marked rather than deleted: what the old
+    new_statements = _statements(session, new.id)
+    existing = list(session.execute(select(Suggestion.statement_id, Suggestion.theme_id, Suggestion.status)
+                                    .where(Suggestion.statement_id.in_([s.id for s in new_statements]))))
+    taken = {(statement_id, theme_id) for statement_id, theme_id, _ in existing}
+    placed = {statement_id for statement_id, _, status in existing if status in ACTIVE_ASSIGNMENT}
+    noted = {(m.statement_id, m.reviewer, m.text, m.created_at) for m in session.scalars(
+        select(Memo).where(Memo.statement_id.in_([s.id for s in new_statements]), Memo.withdrawn.is_(False)))}
+    live_themes = _live_themes(session, {row.theme_id for statement_rows in rows.values() for row in statement_rows
+                                         if row.status == SUGGESTED})
+    carried = {"assignments": 0, "suggestions": 0, "not_significant": 0, "memos": 0}
+    for before, after in twins(old_statements, new_statements):
+        _carry(session, before, after, rows[before.id], memos[before.id], carried, live_themes, taken, placed,
+               noted)
+    # Every old row, plain suggestions included (carried or not), is marked rather than deleted: what the old
     # version's codebook looked like stays readable, and an undo of a decision made on the old
     # version sees that its rows changed since and is refused (review/state.restore also keeps
     # a superseded statement's restored rows superseded).
@@ -110,3 +163,23 @@ def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, i
     session.flush()
     refresh_counts(session, {row.theme_id for row in old_rows})
     return carried
+
+
+def carried_copies(session: Session, memo: Memo) -> list[Memo]:
+    """The live copies of a statement memo that later versions of its transcript carried: the memo
+    with the same reviewer, text and time on the statement's twin, on that one's twin, and so on."""
+    copies: list[Memo] = []
+    statement = session.get(Statement, memo.statement_id) if memo.statement_id is not None else None
+    while statement is not None and statement.transcript.superseded_by_id is not None:
+        later = {a.id: b for a, b in twins(_statements(session, statement.transcript_id),
+                                           _statements(session, statement.transcript.superseded_by_id))}
+        statement = later.get(statement.id)
+        if statement is None:
+            break
+        copy = next((m for m in session.scalars(select(Memo).where(Memo.statement_id == statement.id,
+                                                                   Memo.withdrawn.is_(False)).order_by(Memo.id))
+                     if (m.reviewer, m.text, m.created_at) == (memo.reviewer, memo.text, memo.created_at)), None)
+        if copy is None:
+            break
+        copies.append(copy)
+    return copies

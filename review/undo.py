@@ -3,14 +3,18 @@ decision that restores its `before` snapshot. Nothing in the log is rewritten.
 
 An undo is refused when what the decision touched has changed since (a later run re-suggested
 a statement, say): restoring then would silently throw that change away.
+
+Undoing a memo on a statement whose transcript has since been replaced by a new version withdraws
+the copies of the memo that the new versions carried too (pipeline/versions.py), and logs them.
 """
 
 from __future__ import annotations
 
 import json
 
-from qualflow.models import Decision
+from qualflow.models import Decision, Memo
 from qualflow.models.codebook import refresh_counts
+from qualflow.pipeline.versions import carried_copies
 from qualflow.review.actions import ReviewError
 from qualflow.review.state import capture, restore
 from sqlalchemy import select
@@ -33,6 +37,16 @@ def _same(a: dict, b: dict) -> bool:
     return json.loads(json.dumps(a, sort_keys=True)) == json.loads(json.dumps(b, sort_keys=True))
 
 
+def _copies_to_withdraw(session: Session, snapshot: dict) -> list[int]:
+    """The live carried copies of the memos that restoring `snapshot` withdraws."""
+    ids: list[int] = []
+    for memo_id, fields in snapshot.get("memos", {}).items():
+        memo = session.get(Memo, int(memo_id))
+        if fields["withdrawn"] and not memo.withdrawn:
+            ids += [copy.id for copy in carried_copies(session, memo)]
+    return ids
+
+
 def undo(session: Session, reviewer: str) -> Decision:
     target = last_undoable(session)
     if target is None:
@@ -43,11 +57,18 @@ def undo(session: Session, reviewer: str) -> Decision:
     if not _same(now, target.after):
         raise ReviewError(f"cannot undo decision #{target.id} ({target.summary}): what it changed has changed "
                           "since (another decision or a batch run); make the change back by hand")
+    copies = _copies_to_withdraw(session, target.before)
+    if copies:
+        now["memos"].update(capture(session, memos=copies)["memos"])
     restore(session, target.before)
-    refresh_counts(session, _entities(target.before)["themes"])
+    for memo_id in copies:
+        session.get(Memo, memo_id).withdrawn = True
+    touched = _entities(target.before)
+    touched["memos"] += copies
+    refresh_counts(session, touched["themes"])
     decision = Decision(reviewer=reviewer, action="undo", summary=f"undid #{target.id}: {target.summary}",
                         theme_ids=target.theme_ids, statement_ids=target.statement_ids, before=now,
-                        after=capture(session, **_entities(target.before)), undoes_id=target.id)
+                        after=capture(session, **touched), undoes_id=target.id)
     session.add(decision)
     session.flush()
     return decision

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from qualflow.flows import tasks
 from qualflow.flows.batch import code_interviews
 from qualflow.models import (
     Decision,
@@ -27,14 +28,18 @@ from qualflow.models import (
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     active_assignment,
+    memos_on,
     study_participants,
 )
 from qualflow.pipeline.persist import classify_file, significant_statements
+from qualflow.pipeline.place import never_placed
 from qualflow.pipeline.report import assignment_rows, statement_list
 from qualflow.pipeline.saturation import interview_order
+from qualflow.pipeline.versions import supersede
 from qualflow.review import actions
 from qualflow.review.pages import Filters, choices, search_statements
 from qualflow.review.state import restore
+from qualflow.review.undo import undo
 from sqlalchemy import func, select
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -42,6 +47,8 @@ FILES = ("en_p1_nurse.txt", "en_p2_social_worker.txt", "en_p3_new_graduate.txt")
 EDITED = "en_p1_nurse.txt"
 # The one edit: a number in P1's caseload sentence.
 BEFORE, AFTER = "My caseload is thirty-two right now", "My caseload is thirty-five right now"
+# A second edit of the same sentence, for tests that need a third version.
+AGAIN = "My caseload is thirty-six right now"
 RECORDS = (Transcript, Turn, Statement, Embedding, ThemeSet, Theme, Suggestion, Memo, Decision)
 
 
@@ -62,6 +69,28 @@ def twin(session, transcript_id: int, statement: Statement) -> Statement:
     """The statement of `transcript_id` with the same text (the texts picked below are unique)."""
     return session.scalar(select(Statement).where(Statement.transcript_id == transcript_id,
                                                   Statement.text_hash == statement.text_hash))
+
+
+def plain_suggestions(session, transcript_id: int) -> dict[str, tuple]:
+    """Each statement's unreviewed suggestion (theme, similarity, flags), by text hash (unique texts only)."""
+    rows = statements_of(session, transcript_id)
+    hashes = [s.text_hash for s in rows]
+    found = {}
+    for statement in rows:
+        row = session.scalar(select(Suggestion).where(Suggestion.statement_id == statement.id,
+                                                      Suggestion.status == "suggested"))
+        if row is not None and hashes.count(statement.text_hash) == 1:
+            found[statement.text_hash] = (row.theme_id, row.similarity, row.outlier, row.weak_fit)
+    return found
+
+
+def placing_spy(found: list[list[int]]):
+    """pipeline.place.never_placed, recording what it returned: the statements a placement took for new."""
+    def spy(session, statement_ids):
+        new = never_placed(session, statement_ids)
+        found.append(list(new))
+        return new
+    return spy
 
 
 def review_p1(session, transcript_id: int) -> dict[str, int]:
@@ -95,13 +124,27 @@ class Study:
     picked: dict[str, int]
     summary: object
     decisions_before_edit: int
+    suggested_before_edit: dict[str, tuple]  # P1's plain suggestions by text hash, after review_p1
+    taken_for_new: list[list[int]]  # what never_placed returned during the run after the edit
 
 
-def edit_p1(inbox: Path) -> None:
+def edit_p1(inbox: Path, before: str = BEFORE, after: str = AFTER) -> None:
     path = inbox / EDITED
     text = path.read_text("utf-8")
-    assert text.count(BEFORE) == 1
-    path.write_text(text.replace(BEFORE, AFTER), "utf-8")
+    assert text.count(before) == 1
+    path.write_text(text.replace(before, after), "utf-8")
+
+
+def newest_version(session) -> int:
+    return session.scalar(select(Transcript.id).where(Transcript.source_name == EDITED)
+                          .order_by(Transcript.id.desc()).limit(1))
+
+
+def assignment_table(store: Store) -> list[tuple]:
+    with store.session() as session:
+        return [tuple(row) for row in session.execute(
+            select(Suggestion.statement_id, Suggestion.theme_id, Suggestion.status, Suggestion.similarity,
+                   Suggestion.outlier, Suggestion.weak_fit).order_by(Suggestion.statement_id, Suggestion.theme_id))]
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +160,18 @@ def study(tmp_path_factory) -> Study:
     with store.session() as session:
         old_id = session.scalar(select(Transcript.id).where(Transcript.source_name == EDITED))
         picked = review_p1(session, old_id)
+    with store.session() as session:
+        suggested = plain_suggestions(session, old_id)
     decisions = store.count(Decision)
     edit_p1(inbox)
-    summary = run(inbox, data)
+    taken_for_new: list[list[int]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks, "never_placed", placing_spy(taken_for_new))
+        summary = run(inbox, data)
     with store.session() as session:
         new_id = session.scalar(select(Transcript.id).where(Transcript.source_name == EDITED)
                                 .order_by(Transcript.id.desc()).limit(1))
-    return Study(inbox, data, store, old_id, new_id, picked, summary, decisions)
+    return Study(inbox, data, store, old_id, new_id, picked, summary, decisions, suggested, taken_for_new)
 
 
 def copy_of(study: Study, tmp_path: Path) -> tuple[Path, Path, Store]:
@@ -271,6 +319,120 @@ def test_undoing_a_decision_made_on_an_old_version_places_nothing_there(study, t
         assert {r.status for r in session.scalars(select(Suggestion).where(
             Suggestion.statement_id == old_statement))} == {"superseded"}
         assert old_statement not in {s.id for s in significant_statements(session)}
+
+
+def test_plain_suggestions_of_unchanged_statements_survive_onto_the_new_version(study):
+    with study.store.session() as session:
+        reviewed = {session.get(Statement, study.picked[key]).text_hash
+                    for key in ("confirmed", "rejected", "not_significant")}
+        edited = next(s for s in statements_of(session, study.old_id) if BEFORE in s.text).text_hash
+        expected = {h: row for h, row in study.suggested_before_edit.items() if h not in reviewed | {edited}}
+        assert len(expected) >= 40
+        assert any(outlier for _, _, outlier, _ in expected.values())  # the flags are worth checking
+        assert any(not outlier for _, _, outlier, _ in expected.values())
+        new = {s.text_hash: s for s in statements_of(session, study.new_id)}
+        carried = {}
+        for text_hash in expected:
+            rows = session.scalars(select(Suggestion).where(Suggestion.statement_id == new[text_hash].id)).all()
+            carried[text_hash] = [(r.theme_id, r.similarity, r.outlier, r.weak_fit, r.status) for r in rows]
+        assert carried == {h: [(*row, "suggested")] for h, row in expected.items()}
+        # The old version's rows are kept, superseded, and each theme counts its live members only.
+        old = {s.text_hash: s.id for s in statements_of(session, study.old_id)}
+        assert {r.status for r in session.scalars(select(Suggestion).where(
+            Suggestion.statement_id.in_([old[h] for h in expected])))} == {"superseded"}
+        for theme_id in {theme_id for theme_id, *_ in expected.values()}:
+            assert session.get(Theme, theme_id).size == session.scalar(
+                select(func.count()).select_from(Suggestion).where(Suggestion.theme_id == theme_id,
+                                                                   Suggestion.status.in_(ACTIVE_ASSIGNMENT)))
+
+
+def test_only_the_edited_statement_is_taken_for_new(study):
+    with study.store.session() as session:
+        edited = [s.id for s in statements_of(session, study.new_id) if AFTER in s.text]
+        assert len(edited) == 1
+        assert study.taken_for_new == [edited]  # one placement, and only the edited statement was new to it
+        assert study.summary.placed == 1 and not study.summary.reclustered
+        assert study.summary.new_suggestions == 1  # carried suggestions are not news to a reviewer
+        assert never_placed(session, [s.id for s in significant_statements(session)]) == []
+
+
+def test_the_same_edit_arriving_twice_adds_no_rows(study, tmp_path):
+    inbox, data, store = copy_of(study, tmp_path)
+    edit_p1(inbox, AFTER, AGAIN)
+    taken_for_new: list[list[int]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks, "never_placed", placing_spy(taken_for_new))
+        first = run(inbox, data)
+        table, stored = assignment_table(store), counts(store)
+        second = run(inbox, data)
+    assert first.new_versions == [EDITED] and not first.reclustered
+    assert second.new_versions == [] and EDITED in second.unchanged
+    assert assignment_table(store) == table and counts(store) == stored
+    with store.session() as session:
+        third = newest_version(session)
+        assert third not in (study.old_id, study.new_id)
+        edited = [s.id for s in statements_of(session, third) if AGAIN in s.text]
+        assert taken_for_new == [edited]  # what the second version's placement suggested carried on too
+        pairs = [(statement_id, theme_id) for statement_id, theme_id, *_ in table]
+        assert len(pairs) == len(set(pairs))
+        active = [statement_id for statement_id, _, status, *_ in table if status in ACTIVE_ASSIGNMENT]
+        assert active and len(active) == len(set(active))  # one place per statement at most
+        live = {s.id for s in significant_statements(session)}
+        assert set(active) <= live
+
+
+def test_supersede_never_carries_onto_a_twin_twice(study, tmp_path):
+    _, _, store = copy_of(study, tmp_path)
+    with store.session() as session:
+        old, new = session.get(Transcript, study.old_id), session.get(Transcript, study.new_id)
+        new_ids = [s.id for s in statements_of(session, new.id)]
+        # The old version's plain suggestions live again, as if the version had not been made yet.
+        by_hash = {s.text_hash: s.id for s in statements_of(session, old.id)}
+        revived = 0
+        for text_hash, (theme_id, *_) in study.suggested_before_edit.items():
+            row = session.scalar(select(Suggestion).where(Suggestion.statement_id == by_hash[text_hash],
+                                                          Suggestion.theme_id == theme_id))
+            if row is not None:
+                row.status, revived = "suggested", revived + 1
+        assert revived >= 40
+        before = (session.scalar(select(func.count()).select_from(Suggestion)
+                                 .where(Suggestion.statement_id.in_(new_ids))),
+                  session.scalar(select(func.count()).select_from(Memo).where(Memo.statement_id.in_(new_ids))))
+        carried = supersede(session, old, new)
+        session.flush()
+        after = (session.scalar(select(func.count()).select_from(Suggestion)
+                                .where(Suggestion.statement_id.in_(new_ids))),
+                 session.scalar(select(func.count()).select_from(Memo).where(Memo.statement_id.in_(new_ids))))
+        assert (carried["suggestions"], carried["memos"]) == (0, 0)
+        assert after == before
+        session.rollback()
+
+
+def test_undoing_a_memo_withdraws_the_copies_later_versions_carried(study, tmp_path):
+    inbox, data, store = copy_of(study, tmp_path)
+    with store.session() as session:
+        statements = statements_of(session, study.new_id)
+        hashes = [s.text_hash for s in statements]
+        # A statement in no theme (an interviewer's question): nothing a new version does changes its
+        # snapshot, so the undo below is allowed.
+        question = next(s for s in statements if not s.significant and hashes.count(s.text_hash) == 1
+                        and s.excluded_reason != actions.NOT_SIGNIFICANT
+                        and session.scalar(select(Suggestion.id).where(Suggestion.statement_id == s.id)) is None)
+        written = actions.write_memo(session, "carol", "the interviewer leads here", statement_id=question.id)
+        written_id, memo_id, question_id = written.id, int(next(iter(written.after["memos"]))), question.id
+    edit_p1(inbox, AFTER, AGAIN)
+    assert run(inbox, data).new_versions == [EDITED]
+    with store.session() as session:
+        third = newest_version(session)
+        copy_on = twin(session, third, session.get(Statement, question_id))
+        [copy] = memos_on(session, statement_ids=[copy_on.id])
+        assert (copy.reviewer, copy.text, copy.id != memo_id) == ("carol", "the interviewer leads here", True)
+        done = undo(session, "carol")
+        assert done.undoes_id == written_id
+        assert session.get(Memo, memo_id).withdrawn and session.get(Memo, copy.id).withdrawn
+        assert memos_on(session, statement_ids=[question_id, copy_on.id]) == []
+        assert done.before["memos"][str(copy.id)] == {"withdrawn": False}  # the log names the copy too
+        assert done.after["memos"][str(copy.id)] == {"withdrawn": True}
 
 
 def test_a_new_version_on_postgres(tmp_path, postgres_url):
