@@ -165,7 +165,7 @@ def ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
 
 def _ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
     from qualflow.pipeline.deidentify import Pseudonymiser
-    from qualflow.pipeline.units import read_units, units_as_documents
+    from qualflow.pipeline.units import participant_id, read_units, units_as_documents
 
     try:
         units = read_units(path)
@@ -180,11 +180,14 @@ def _ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
             if kind in ("unchanged", "duplicate"):
                 outcomes.append(("unchanged", None, 0))
                 continue
+            pseudonymiser = Pseudonymiser(existing=key_map)
+            deidentify = helpers.config.deidentify.enabled
             parsed = ParsedTurns(turns=[
-                TurnSpan(i, "participant", None, unit.participant, turn.start, turn.end, dict(turn.meta))
+                TurnSpan(i, "participant", None,
+                         participant_id(unit.participant, pseudonymiser) if deidentify else unit.participant,
+                         turn.start, turn.end, dict(turn.meta))
                 for i, (unit, turn) in enumerate(zip(members, document.source_turns))
             ])
-            pseudonymiser = Pseudonymiser(existing=key_map)
             redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
             added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)

@@ -7,7 +7,7 @@ are named by file; logs carry counts and file names, never statement text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from qualflow.pipeline.persist import (
     text_hash,
 )
 from qualflow.pipeline.place import never_placed, place_into_current_themes
-from qualflow.pipeline.redact import Redacted, redact
+from qualflow.pipeline.redact import Redacted, redact, redact_questions
 from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
 from qualflow.pipeline.select import StatementSelector
@@ -107,8 +107,15 @@ def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_d
 @task(cache_policy=NO_CACHE, task_run_name="de-identify {document.source_name}")
 def deidentify(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str,
                pseudonymiser: Pseudonymiser) -> Redacted:
-    """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms."""
-    return redact(document.text, parsed, identifiers(document, parsed, config, cache_dir), pseudonymiser)
+    """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms, their
+    survey questions too."""
+    redacted = redact(document.text, parsed, identifiers(document, parsed, config, cache_dir), pseudonymiser)
+    if not config.deidentify.enabled:
+        return redacted
+    deidentifier = deidentifier_for(config.deidentify.model_dump_json(), cache_dir)
+    questions = redact_questions(redacted.parsed, lambda text: deidentifier.find(text, detect_language(text)),
+                                 pseudonymiser)
+    return replace(redacted, parsed=questions)
 
 
 @dataclass(frozen=True)

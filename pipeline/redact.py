@@ -43,6 +43,24 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser) -> Redacted:
     return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)
 
 
+def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:
+    """Survey questions (a units file's question column, kept in each turn's meta) with the same
+    placeholders as the answers. The researcher wrote them, but "How was your visit to St Mary's?"
+    names a place as surely as an answer does, and questions head Table 2 and every export.
+    `find(text)` gives a question's findings."""
+    questions = sorted({turn.meta["question"] for turn in parsed.turns if turn.meta.get("question")})
+    clean = {}
+    for question in questions:
+        findings = resolve_overlaps([f for f in find(question) if "\n" not in f.text])
+        clean[question], _ = apply_replacements(
+            question, [(f.start, f.end, pseudonymiser.placeholder(f.kind, f.text)) for f in findings])
+    if all(clean[q] == q for q in questions):
+        return parsed
+    turns = [replace(turn, meta={**turn.meta, "question": clean[turn.meta["question"]]})
+             if turn.meta.get("question") else turn for turn in parsed.turns]
+    return replace(parsed, turns=turns)
+
+
 def _remap_turn(turn: TurnSpan, offsets: OffsetMap, labels: dict) -> TurnSpan:
     meta = dict(turn.meta)
     if "timestamps" in meta:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from qualflow.flows.cli import app
-from qualflow.models import Statement, Store, Theme, default_database_url
+from qualflow.models import Statement, Store, Theme, Turn, default_database_url
 from qualflow.pipeline.units import read_units
 
 VISITS = ["Home visits take most of my week", "Driving between home visits eats the day",
@@ -76,6 +76,49 @@ def test_questions_are_numbered_in_the_order_the_file_asks_them(tmp_path):
         prefixes = {q: {t.code.split("-")[0] for t in session.scalars(select(Theme).where(Theme.question == q))}
                     for q in ("Why do you stay?", "Anything else to add?")}
     assert prefixes == {"Why do you stay?": {"Q1"}, "Anything else to add?": {"Q2"}}
+
+
+def test_survey_questions_are_deidentified_with_the_answers_placeholders(tmp_path):
+    question = "What was it like to be seen by Dr Margaret Thompson?"
+    rows = [{"id": str(i), "participant": f"R{i}", "question": question, "answer": answer}
+            for i, answer in enumerate(["Margaret Thompson listened to me for an hour.", "She was kind and patient.",
+                                        "The waiting room was cold.", "I felt rushed at the end.",
+                                        "Margaret Thompson explained every pill.", "Too long a wait, again."], 1)]
+    path = tmp_path / "survey.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "participant", "question", "answer"])
+        writer.writeheader()
+        writer.writerows(rows)
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["run", str(path), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    with Store(default_database_url(data)).session() as session:
+        stored = {(t.meta or {}).get("question") for t in session.scalars(select(Turn))}
+        answers = " ".join(s.text for s in session.scalars(select(Statement)))
+        themes = {t.question for t in session.scalars(select(Theme))}
+    assert len(stored) == 1 and themes == stored
+    (clean,) = stored
+    assert "Thompson" not in clean and "Margaret" not in clean
+    placeholder = clean.removeprefix("What was it like to be seen by Dr ").removesuffix("?")
+    assert placeholder.startswith("[PERSON_") and placeholder in answers  # the answers' placeholder
+
+
+def test_named_respondents_become_placeholders_and_respondent_codes_stay(tmp_path):
+    path = tmp_path / "survey.csv"
+    path.write_text("id,respondent,answer\n1,Mary Smith,The pay is too low for this work.\n"
+                    "2,R17,I never get any supervision at all.\n3,mary smith,We work long hours every week.\n"
+                    "4,j.carter@example.org,Mary Smith covers my shifts when I am ill.\n", encoding="utf-8")
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["run", str(path), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    with Store(default_database_url(data)).session() as session:
+        by_text = {s.text: s.participant for s in session.scalars(select(Statement))}
+    assert by_text["I never get any supervision at all."] == "R17"
+    mary = by_text["The pay is too low for this work."]
+    assert mary.startswith("[PERSON_") and by_text["We work long hours every week."] == mary
+    # The same person named in an answer gets the same placeholder.
+    assert by_text[f"{mary} covers my shifts when I am ill."].startswith("[PERSON_")
+    assert not any("smith" in (p or "").lower() or "@" in (p or "") for p in by_text.values())
 
 
 def test_unit_tables_without_text_or_rows_say_why(tmp_path):
