@@ -60,8 +60,10 @@ class Store:
 
     def __init__(self, url: str):
         self.url = normalise_url(url)
-        # pre_ping: a nightly job outlives server restarts and idle-connection timeouts.
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        # pre_ping: a nightly job outlives server restarts and idle-connection timeouts. hide_parameters:
+        # a failed statement's message would otherwise carry its values (statement text, the real names
+        # of the key map) into tracebacks, Prefect's logs and its task states.
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # The schema comes from the Alembic revisions in models/migrations/ (one at a time across processes).
