@@ -293,8 +293,10 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     session.flush()
     for statement_id, (theme_id, similarity) in plan.into_confirmed.items():
         session.add(Suggestion(theme_id=theme_id, statement_id=statement_id, similarity=similarity))
-    for q, (group, group_plan) in enumerate(zip(groups, plan.groups), start=1):
-        prefix = f"Q{q}-" if group.question is not None else ""
+    asked = [group.question for group in groups if group.question is not None]
+    for group, group_plan in zip(groups, plan.groups):
+        # Only questions are numbered: statements without one (interviews beside a survey) come first, unnumbered.
+        prefix = f"Q{asked.index(group.question) + 1}-" if group.question is not None else ""
         used = {k for k, *_ in group_plan.placed.values()}
         tops: dict[int, Theme] = {}
         for t, description in enumerate(group.themes):

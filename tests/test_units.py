@@ -78,6 +78,26 @@ def test_questions_are_numbered_in_the_order_the_file_asks_them(tmp_path):
     assert prefixes == {"Why do you stay?": {"Q1"}, "Anything else to add?": {"Q2"}}
 
 
+def test_question_codes_start_at_q1_beside_units_without_a_question(tmp_path):
+    folder = tmp_path / "units"
+    folder.mkdir()
+    write_survey(folder / "survey.csv")
+    plain = [{"id": f"c{i}", "answer": f"{text}, as I said before."} for i, text in enumerate(VISITS + PAY)]
+    with (folder / "plain.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "answer"])
+        writer.writeheader()
+        writer.writerows(plain)
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["run", str(folder), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    with Store(default_database_url(data)).session() as session:
+        codes = {q: {t.code.split("-")[0] if "-" in t.code else "" for t in session.scalars(
+            select(Theme).where(Theme.question.is_(None) if q is None else Theme.question == q))}
+            for q in (None, "What takes your time?", "What would help you?")}
+    assert codes[None] and all(not c.startswith("Q") for c in codes[None])
+    assert codes["What takes your time?"] == {"Q1"} and codes["What would help you?"] == {"Q2"}
+
+
 def test_survey_questions_are_deidentified_with_the_answers_placeholders(tmp_path):
     question = "What was it like to be seen by Dr Margaret Thompson?"
     rows = [{"id": str(i), "participant": f"R{i}", "question": question, "answer": answer}
