@@ -96,7 +96,7 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         last_transcript_before = newest_transcript_id(session)
 
     source_path = Path(source)
-    paths = list(discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions))
+    paths = list(discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions, skip=data))
     summary.files_seen = len(paths)
 
     def record(path: Path, outcome) -> None:
@@ -105,11 +105,11 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     with progress_bar("files", len(paths)) as advance:
         if units:
             for path in paths:
-                for outcome in ingest_units(path, db, helpers):
+                for outcome in ingest_units(path, source_path, db, helpers):
                     record(path, outcome)
                 advance(1)
         else:
-            ingest_transcripts(paths, db, helpers, parallel, record, advance)
+            ingest_transcripts(paths, source_path, db, helpers, parallel, record, advance)
     logger.info("%d files: %d new, %d unchanged, %d duplicates, %d failed", summary.files_seen,
                 summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
 

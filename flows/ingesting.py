@@ -26,7 +26,7 @@ from qualflow.flows import tasks
 from qualflow.models import Store
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.errors import UnreadableFile
-from qualflow.pipeline.ingest import Document
+from qualflow.pipeline.ingest import Document, source_name
 from qualflow.pipeline.persist import classify_file, load_key_map
 from qualflow.pipeline.quarantine import quarantine
 from qualflow.pipeline.segment import Segmenter
@@ -82,15 +82,17 @@ class _NewFile:
 WINDOW = 64
 
 
-def ingest_transcripts(paths: list[Path], db: Store, helpers: Helpers, parallel: bool, record, advance) -> None:
-    """The three phases for interview files; `record(path, outcome)` is told what became of each."""
+def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Helpers, parallel: bool, record,
+                       advance) -> None:
+    """The three phases for interview files found under `source`; `record(path, outcome)` is told
+    what became of each."""
     limits = helpers.config.ingest
     window: list[_NewFile] = []
     for path in paths:
         # A plain call, not a task run: a nightly run over a hundred unchanged files would otherwise
         # spend more on Prefect's bookkeeping (about 11 ms a file) than on reading them. The task
         # runs that follow, for new files only, carry the file names.
-        read = tasks.read_file(path, limits.max_file_mb, limits.max_unpacked_mb)
+        read = tasks.read_file(path, source_name(path, source), limits.max_file_mb, limits.max_unpacked_mb)
         if read.error:
             record(path, ("failed", read.error, 0))
             advance(1)
@@ -98,7 +100,7 @@ def ingest_transcripts(paths: list[Path], db: Store, helpers: Helpers, parallel:
         with db.session() as session:
             kind, already = classify_file(session, read.document.content_hash, read.document.source_name)
         if kind in ("unchanged", "duplicate"):
-            record(path, _skipped(path, kind, already))
+            record(path, _skipped(read.document.source_name, kind, already))
             advance(1)
             continue
         window.append(_NewFile(path, read.document))
@@ -120,10 +122,10 @@ def _analyse_and_store(new_files: list[_NewFile], db: Store, helpers: Helpers, p
         advance(1)
 
 
-def _skipped(path: Path, kind: str, already: str | None) -> Outcome:
+def _skipped(name: str, kind: str, already: str | None) -> Outcome:
     if kind == "unchanged":
         return "unchanged", None, 0
-    return "duplicate", f"{path.name}: same content as {already}, already stored; skipped", 0
+    return "duplicate", f"{name}: same content as {already}, already stored; skipped", 0
 
 
 def _unexpected(path: Path, error: Exception) -> Outcome:
@@ -144,7 +146,7 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
             kind, already = classify_file(session, new.document.content_hash, new.document.source_name)
             key_map = load_key_map(session)
         if kind in ("unchanged", "duplicate"):  # another run stored it meanwhile
-            return _skipped(new.path, kind, already)
+            return _skipped(new.document.source_name, kind, already)
         try:
             stored = tasks.store_file(db, new.document, quote(analysis), quote(key_map), helpers.segmenter,
                                      helpers.selector)
@@ -155,17 +157,17 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
     return ("new_version" if kind == "new_version" else "added"), None, stored.statements
 
 
-def ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
+def ingest_units(path: Path, source: Path, db: Store, helpers: Helpers) -> list[Outcome]:
     """A table of pre-cut units: each document a transcript, each unit one statement."""
     try:
-        return _ingest_units(path, db, helpers)
+        return _ingest_units(path, source_name(path, source), db, helpers)
     except Exception as error:
         return [_unexpected(path, error)]
 
 
-def _ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
+def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Outcome]:
     from qualflow.pipeline.deidentify import Pseudonymiser
-    from qualflow.pipeline.units import participant_id, read_units, units_as_documents
+    from qualflow.pipeline.units import read_units, units_as_documents
 
     try:
         units = read_units(path)
@@ -173,21 +175,18 @@ def _ingest_units(path: Path, db: Store, helpers: Helpers) -> list[Outcome]:
         return [("failed", str(error), 0)]
     outcomes = []
     with db.exclusive("ingest"):
-        for document, members in units_as_documents(units, path.name):
+        for document, members in units_as_documents(units, name):
             with db.session() as session:
-                kind, _ = classify_file(session, document.content_hash, document.source_name)
+                kind, already = classify_file(session, document.content_hash, document.source_name)
                 key_map = load_key_map(session)
             if kind in ("unchanged", "duplicate"):
-                outcomes.append(("unchanged", None, 0))
+                outcomes.append(_skipped(document.source_name, kind, already))
                 continue
-            pseudonymiser = Pseudonymiser(existing=key_map)
-            deidentify = helpers.config.deidentify.enabled
             parsed = ParsedTurns(turns=[
-                TurnSpan(i, "participant", None,
-                         participant_id(unit.participant, pseudonymiser) if deidentify else unit.participant,
-                         turn.start, turn.end, dict(turn.meta))
+                TurnSpan(i, "participant", None, unit.participant, turn.start, turn.end, dict(turn.meta))
                 for i, (unit, turn) in enumerate(zip(members, document.source_turns))
             ])
+            pseudonymiser = Pseudonymiser(existing=key_map)
             redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
             added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)

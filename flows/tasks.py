@@ -51,10 +51,11 @@ class ReadResult:
     error: str | None
 
 
-def read_file(path: Path, max_file_mb: float, max_unpacked_mb: float) -> ReadResult:
+def read_file(path: Path, name: str, max_file_mb: float, max_unpacked_mb: float) -> ReadResult:
     """Not a task: see flows/ingesting.py (every file is read; most are unchanged)."""
     try:
-        return ReadResult(read_document(path, max_file_mb=max_file_mb, max_unpacked_mb=max_unpacked_mb), None)
+        return ReadResult(read_document(path, max_file_mb=max_file_mb, max_unpacked_mb=max_unpacked_mb,
+                                        name=name), None)
     except UnreadableFile as error:
         return ReadResult(None, str(error))
 
@@ -83,6 +84,7 @@ class Analysis:
 
     parsed: ParsedTurns
     findings: list
+    deidentify: bool = True  # whether participant ids that are not codes are replaced when stored
 
 
 @task(cache_policy=NO_CACHE, task_run_name="analyse {document.source_name}")
@@ -90,9 +92,10 @@ def analyse(document: Document, default_participant: str | None, config: Config,
     """Speaker turns and identifiers: the costly, independent part of a file's work (spaCy's NER),
     so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store."""
     parsed = turns_of_document(document, default_participant, config.turns)
+    enabled = config.deidentify.enabled
     if not any(turn.role == "participant" for turn in parsed.turns):
-        return Analysis(parsed, [])
-    return Analysis(parsed, identifiers(document, parsed, config, cache_dir))
+        return Analysis(parsed, [], enabled)
+    return Analysis(parsed, identifiers(document, parsed, config, cache_dir), enabled)
 
 
 def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str) -> list:
@@ -109,7 +112,8 @@ def deidentify(document: Document, parsed: ParsedTurns, config: Config, cache_di
                pseudonymiser: Pseudonymiser) -> Redacted:
     """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms, their
     survey questions too."""
-    redacted = redact(document.text, parsed, identifiers(document, parsed, config, cache_dir), pseudonymiser)
+    redacted = redact(document.text, parsed, identifiers(document, parsed, config, cache_dir), pseudonymiser,
+                      config.deidentify.enabled)
     if not config.deidentify.enabled:
         return redacted
     deidentifier = deidentifier_for(config.deidentify.model_dump_json(), cache_dir)
@@ -133,7 +137,7 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     it all in one transaction. Runs in the flow, one file at a time in file order, so placeholders
     are numbered the same whichever task runner analysed the files."""
     pseudonymiser = Pseudonymiser(existing=key_map)
-    redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser)
+    redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser, analysis.deidentify)
     spans = segmenter.segment(redacted.text, redacted.parsed.turns)
     turns = redacted.parsed.turns
     exclusions = [selector.exclusion_reason(s.text, s.tokens, turns[s.turn_index].role) for s in spans]

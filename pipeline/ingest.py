@@ -80,10 +80,12 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_document(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float = 200.0) -> Document:
-    """Read one transcript file. Raises UnreadableFile with a one-line reason."""
+def read_document(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float = 200.0,
+                  name: str | None = None) -> Document:
+    """Read one transcript file, stored under `name` (default: the file's name; see `source_name`).
+    Raises UnreadableFile with a one-line reason."""
     path = Path(path)
-    name = path.name
+    name = name or path.name
     limit = max_file_mb * 1024 * 1024
     try:
         size = path.stat().st_size
@@ -142,15 +144,32 @@ def _too_big(name: str, size: int, max_file_mb: float):
     return unreadable(name, f"{size / 1e6:.1f} MB is over the {max_file_mb} MB limit (ingest.max_file_mb)")
 
 
-def discover(source: Path, extensions: list[str]) -> list[Path]:
-    """The transcript files under `source` (a file or a folder), in a stable order."""
+def discover(source: Path, extensions: list[str], skip: Path | None = None) -> list[Path]:
+    """The transcript files under `source` (a file or a folder), in a stable order, leaving out
+    anything under `skip`: the study's own data folder, when it lies inside the source, holds
+    qualflow's report and its quarantined copies, which must not come back as interviews."""
     source = Path(source)
     if source.is_file():
         return [source]
     wanted = {extension.lower() for extension in extensions}
+    skip = skip.resolve() if skip is not None else None
     return sorted(
         path
         for path in source.rglob("*")
         if path.is_file() and path.suffix.lower() in wanted and not path.name.startswith((".", "~$"))
-        and path.name.lower() != "readme.md"
+        and path.name.lower() != "readme.md" and (skip is None or skip not in path.resolve().parents)
     )
+
+
+def source_name(path: Path, source: Path) -> str:
+    """What a file is known by in the study: its path below the folder given to `qualflow run`
+    ("site_a/interview.txt"), so two files of one name in different folders stay two transcripts
+    (by bare name, each would be taken for a new version of the other). A file given on its own,
+    or at the top of the folder, is known by its name, as before."""
+    path, source = Path(path), Path(source)
+    if source.is_dir():
+        try:
+            return path.relative_to(source).as_posix()
+        except ValueError:
+            pass
+    return path.name

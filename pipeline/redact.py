@@ -8,12 +8,17 @@ replaced too.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.persist import ReplacementRecord
 from qualflow.pipeline.turns import ParsedTurns, TurnSpan, read_header
+
+# A respondent code: letters, maybe a separator, digits ("P3", "R12", "P03", "resp_7", "1042", "ID-9b").
+_RESPONDENT_CODE = re.compile(r"^[A-Za-z]{0,12}[\s_\-#.]?\d{1,10}[A-Za-z]?$")
+_NUMBERED_ON = re.compile(r"^(.+?)(-\d+)$")  # "P3-2": the second named speaker of P3's file
 
 
 @dataclass(frozen=True)
@@ -23,9 +28,23 @@ class Redacted:
     replacements: list[ReplacementRecord]
 
 
-def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser) -> Redacted:
+def participant_id(value: str | None, pseudonymiser) -> str | None:
+    """A participant as stored. A code stays (it links statements to a participants file); anything
+    else (a file name such as "Mary Smith interview", a header or units column holding a name or an
+    e-mail address) becomes the study's placeholder for it, the one its mentions in the text get."""
+    if value is None or _RESPONDENT_CODE.match(value):
+        return value
+    numbered = _NUMBERED_ON.match(value)
+    base, suffix = (numbered.group(1), numbered.group(2)) if numbered else (value, "")
+    if _RESPONDENT_CODE.match(base):
+        return value
+    return pseudonymiser.placeholder("PERSON", base) + suffix
+
+
+def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants: bool = True) -> Redacted:
     """Replace `findings` (objects with start, end, kind, text, source) and named speaker
-    labels with placeholders from `pseudonymiser`; remap turns onto the new text."""
+    labels with placeholders from `pseudonymiser`; remap turns onto the new text. With
+    `participants`, participant ids that are not codes are replaced too (`participant_id`)."""
     candidates = [f for f in findings if "\n" not in f.text]
     candidates += [make(text, turn.label_start, turn.label_end, "PERSON", "speaker-label")
                    for turn in parsed.turns if turn.label_start is not None]
@@ -38,6 +57,8 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser) -> Redacted:
     ]
     labels = {(start, end): placeholder for (start, end, *_), placeholder in zip(spans, placeholders)}
     turns = [_remap_turn(turn, offsets, labels) for turn in parsed.turns]
+    if participants:
+        turns = [replace(turn, participant=participant_id(turn.participant, pseudonymiser)) for turn in turns]
     # The header is read again from the new text, so a name in "# interviewer: …" is replaced there too.
     header = read_header(new_text) if parsed.header else {}
     return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)

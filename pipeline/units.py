@@ -8,7 +8,6 @@ whose text is the units separated by blank lines, so offsets still point at exac
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,6 @@ ID = ("id", "unit_id", "编号")
 PARTICIPANT = ("participant", "respondent", "speaker", "参与者", "受访者")
 DOCUMENT = ("document", "doc", "file", "文档")
 QUESTION = ("question", "item", "问题")
-# A respondent code: letters, maybe a separator, digits ("R12", "P03", "resp_7", "1042", "ID-9b").
-_RESPONDENT_CODE = re.compile(r"^[A-Za-z]{0,12}[\s_\-#.]?\d{1,10}[A-Za-z]?$")
 
 
 @dataclass(frozen=True)
@@ -55,15 +52,6 @@ def read_units(path: Path) -> list[Unit]:
     if not units:
         raise UnreadableFile(f"{path.name}: no units with text")
     return units
-
-
-def participant_id(value: str | None, pseudonymiser) -> str | None:
-    """The participant column as stored: a respondent code stays (it links answers to a participants
-    file), anything else (a name, an e-mail) becomes the study's placeholder for that person, the same
-    one the answers use when they mention them."""
-    if value is None or _RESPONDENT_CODE.match(value):
-        return value
-    return pseudonymiser.placeholder("PERSON", value)
 
 
 def units_as_documents(units: list[Unit], source_name: str) -> list[tuple[Document, list[Unit]]]:

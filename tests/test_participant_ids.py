@@ -1,0 +1,78 @@
+"""Participant ids never carry a name: a file named after its interviewee, a header naming them,
+two files of one name in different folders, and a study folder holding its own data folder."""
+
+import shutil
+from pathlib import Path
+
+from qualflow.flows.batch import code_interviews
+from qualflow.models import Statement, Store, Transcript, default_database_url
+from qualflow.pipeline.deidentify import Pseudonymiser
+from qualflow.pipeline.redact import participant_id
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parent.parent
+BODY = ("Interviewer: How is the work going?\n\n"
+        "Respondent: The caseload keeps growing and the paperwork never ends, so I stay late most days.\n\n"
+        "Interviewer: What helps?\n\n"
+        "Respondent: Monthly supervision with the team helps me a lot, and so do my colleagues on the ward.\n")
+
+
+def test_participant_ids_that_are_codes_stay_and_others_become_placeholders():
+    names = Pseudonymiser()
+    assert [participant_id(v, names) for v in ("P3", "P3-2", "R17", "resp_07", "1042", "S-2", None)] == \
+        ["P3", "P3-2", "R17", "resp_07", "1042", "S-2", None]
+    mary = participant_id("Mary Smith interview", names)
+    assert mary.startswith("[PERSON_") and participant_id("Mary Smith interview-2", names) == f"{mary}-2"
+    assert participant_id("anna@example.org", names).startswith("[PERSON_")
+
+
+def test_names_in_file_names_and_headers_do_not_become_participant_ids(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "Mary Smith interview.txt").write_text(BODY, "utf-8")
+    (inbox / "interview_03.txt").write_text(BODY.replace("caseload", "workload"), "utf-8")
+    (inbox / "notes.txt").write_text("# participant: Anna Reyes\n\n" + BODY.replace("ward", "unit"), "utf-8")
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt"):
+        shutil.copy(ROOT / "examples" / name, inbox / name)
+    data = tmp_path / "data"
+    assert code_interviews(str(inbox), str(data)).transcripts_added == 5
+    with Store(default_database_url(data)).session() as session:
+        by_file = {t.source_name: {s.participant for s in session.scalars(
+            select(Statement).where(Statement.transcript_id == t.id)) if s.participant}
+            for t in session.scalars(select(Transcript))}
+        transcripts = {t.source_name: t.participant for t in session.scalars(select(Transcript))}
+    assert by_file["interview_03.txt"] == {"interview_03"} and by_file["en_p1_nurse.txt"] == {"P1"}
+    for name in ("Mary Smith interview.txt", "notes.txt"):
+        (participant,) = by_file[name]
+        assert participant.startswith("[PERSON_"), participant
+        assert transcripts[name] == participant
+    assert by_file["Mary Smith interview.txt"] != by_file["notes.txt"]
+
+
+def test_files_of_one_name_in_two_folders_are_two_transcripts(tmp_path):
+    inbox = tmp_path / "inbox"
+    for site, word in (("site_a", "caseload"), ("site_b", "workload")):
+        (inbox / site).mkdir(parents=True)
+        (inbox / site / "P1_interview.txt").write_text(BODY.replace("caseload", word), "utf-8")
+    data = tmp_path / "data"
+    summary = code_interviews(str(inbox), str(data))
+    assert summary.transcripts_added == 2 and summary.new_versions == []
+    again = code_interviews(str(inbox), str(data))
+    assert again.transcripts_added == 0 and again.new_versions == [] and len(again.unchanged) == 2
+    with Store(default_database_url(data)).session() as session:
+        live = sorted(t.source_name for t in session.scalars(select(Transcript).where(
+            Transcript.superseded_by_id.is_(None))))
+    assert live == ["site_a/P1_interview.txt", "site_b/P1_interview.txt"]
+
+
+def test_a_data_folder_inside_the_source_folder_is_not_read_back(tmp_path):
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt"):
+        shutil.copy(ROOT / "examples" / name, tmp_path / name)
+    (tmp_path / "broken.docx").write_bytes(b"not a zip")  # quarantined into the data folder
+    data = tmp_path / "qualflow-data"
+    first = code_interviews(str(tmp_path), str(data))
+    assert first.transcripts_added == 2 and len(first.failed) == 1
+    assert (data / "report.md").exists() and any((data / "quarantine").iterdir())
+    second = code_interviews(str(tmp_path), str(data))
+    assert second.files_seen == first.files_seen == 3
+    assert second.transcripts_added == 0 and len(second.failed) == 1
