@@ -1,18 +1,43 @@
-"""Reading a participants file (CSV, XLSX or YAML): one row per participant, an id and any attributes."""
+"""Reading a participants file (CSV, XLSX or YAML): one row per participant, an id and any attributes.
+
+The file is the researcher's list of real people, so nothing read from it goes into an error message
+(header names aside, once the file is known to have a header), and a column whose values look like they
+identify someone is dropped before anything is summarised (see `identifying_columns`).
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from qualflow.pipeline.errors import QualflowError
 
-# Column names that hold the participant id, tried in this order; else the first column is the id.
+# Header names that mark the participant-id column, tried in this order (case-insensitive). A file must
+# have one: without it the file most likely has no header row, and its first row (a participant's name,
+# e-mail, address…) would be taken for column names and summarised in Table 1.
 ID_COLUMNS = ("id", "participant", "participant id", "participant_id", "pid", "code",
               "编号", "受访者", "参与者", "受访者编号")
+
+# Values that identify a person whatever their column is called.
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_PHONE = re.compile(r"\+?[\d\s().\-/]+")  # and 8–15 digits: longer than any age, count or score
+_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")  # a day: a date of birth
+# Free text unique per participant (names, addresses, postcodes): at least this many values, at least
+# this share of them different, and most containing a letter (so ages and scores, all different too, stay).
+_UNIQUE_MIN_VALUES, _UNIQUE_MIN_SHARE = 4, 0.8
+
+
+@dataclass(frozen=True)
+class ParticipantsFile:
+    id_column: str
+    rows: list[dict]  # each with "id" (normalised) and the attributes that may be summarised
+    # Columns dropped because their values identify people: "HEADER: why", header names only.
+    left_out: list[str] = field(default_factory=list)
 
 
 def normalise_id(value: object) -> str:
@@ -25,7 +50,16 @@ def normalise_id(value: object) -> str:
 
 
 def read_participants(path: Path) -> tuple[str, list[dict]]:
-    """The id column's name and the rows, each a dict with "id" (normalised) and the attributes."""
+    """The id column's name and the rows, each a dict with "id" (normalised) and the attributes.
+    Columns whose values identify people are not among the attributes (`read_participants_file`
+    says which)."""
+    participants = read_participants_file(path)
+    return participants.id_column, participants.rows
+
+
+def read_participants_file(path: Path) -> ParticipantsFile:
+    """The participants file read and checked: an id column named in its header, ids unique, and the
+    columns whose values identify people (`identifying_columns`) left out of the rows."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise QualflowError(f"no such participants file: {path}")
@@ -41,25 +75,85 @@ def read_participants(path: Path) -> tuple[str, list[dict]]:
     except QualflowError:
         raise
     except Exception as error:  # a corrupt or malformed file: one line for the user
-        problem = f"{type(error).__name__}: {error}"
-        raise QualflowError(f"cannot read the participants file {path.name}: {problem}") from error
+        raise QualflowError(f"cannot read the participants file {path.name}: {_problem(error)}") from error
     records = [r for r in records if any(v not in (None, "") for v in r.values())]
     if not records:
         raise QualflowError(f"participants file {path.name} has no rows")
-    columns = list(records[0])
+    columns = list(dict.fromkeys(c for record in records for c in record if c not in (None, "")))
     by_lower = {str(c).strip().lower(): c for c in columns}
-    id_column = next((by_lower[name] for name in ID_COLUMNS if name in by_lower), columns[0])
-    rows, seen = [], set()
-    for record in records:
-        if record.get(id_column) in (None, ""):
-            raise QualflowError(f"participants file {path.name}: a row has no '{id_column}'")
+    id_column = next((by_lower[name] for name in ID_COLUMNS if name in by_lower), None)
+    if id_column is None:
+        # The "columns" may be the first participant's details (a file without a header row): count them,
+        # never show them.
+        raise QualflowError(
+            f"participants file {path.name}: no participant-id column ({len(columns)} columns, none named "
+            f"as an id); its first row must be a header that names the id column as one of: "
+            f"{', '.join(ID_COLUMNS)}")
+    rows, seen = [], {}
+    for number, record in enumerate(records, start=1):
+        if record.get(id_column) in (None, "") or not str(record[id_column]).strip():
+            raise QualflowError(f"participants file {path.name}: participant {number} has no '{id_column}'")
         participant = normalise_id(record[id_column])
         if participant in seen:
-            raise QualflowError(f"participants file {path.name}: '{participant}' appears twice")
-        seen.add(participant)
+            # A study id (P3) can be shown; anything else in the id column may be a name.
+            which = f"'{participant}'" if re.fullmatch(r"P\d+", participant) else "an id"
+            raise QualflowError(f"participants file {path.name}: {which} appears twice "
+                                f"(participants {seen[participant]} and {number})")
+        seen[participant] = number
         attributes = {str(k).strip(): v for k, v in record.items() if k != id_column and k not in (None, "")}
         rows.append({"id": participant, **attributes})
-    return str(id_column), rows
+    left_out = identifying_columns(rows)
+    dropped = set(left_out)
+    rows = [{k: v for k, v in row.items() if k not in dropped} for row in rows]
+    return ParticipantsFile(str(id_column), rows, [f"{column}: {why}" for column, why in left_out.items()])
+
+
+def identifying_columns(rows: list[dict]) -> dict[str, str]:
+    """Attribute columns whose values identify people, whatever their header says: {header: why}.
+
+    Any e-mail address, phone number (8–15 digits and nothing but phone punctuation) or full date (a date
+    of birth, most likely) is enough; so is free text that is different for almost every participant
+    (names, addresses). Columns whose header already marks them as identifying ("name", "email", …) are
+    not listed: Table 1 leaves those out itself, and says so.
+    """
+    # Imported here, not at the top: tables imports this module.
+    from qualflow.pipeline.tables import IDENTIFYING_COLUMNS
+
+    found = {}
+    columns = dict.fromkeys(key for row in rows for key in row if key != "id")
+    for column in columns:
+        if column.strip().lower() in IDENTIFYING_COLUMNS:
+            continue
+        values = [_text(row.get(column)) for row in rows]
+        values = [v for v in values if v]
+        if any(_EMAIL.search(v) for v in values):
+            found[column] = "values look like e-mail addresses, which identify people; not summarised"
+        elif any(isinstance(row.get(column), (datetime.date, datetime.datetime)) for row in rows) or any(
+                _DATE.fullmatch(v) for v in values):
+            found[column] = "values look like dates (of birth), which identify people; not summarised"
+        elif any(_PHONE.fullmatch(v) and 8 <= sum(ch.isdigit() for ch in v) <= 15 for v in values):
+            found[column] = "values look like phone numbers, which identify people; not summarised"
+        elif (len(values) >= _UNIQUE_MIN_VALUES
+              and len({v.casefold() for v in values}) >= _UNIQUE_MIN_SHARE * len(values)
+              and sum(any(ch.isalpha() for ch in v) for v in values) > len(values) / 2):
+            found[column] = ("a different text for almost every participant (such as names or addresses), "
+                             "which identifies people; not summarised")
+    return found
+
+
+def _text(value: object) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _problem(error: Exception) -> str:
+    """What went wrong, without the file's text: library messages can quote it (YAML shows the line)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{type(error).__name__}{where}"
 
 
 def _csv_rows(path: Path, delimiter: str | None) -> list[dict]:

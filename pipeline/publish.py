@@ -16,7 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from qualflow.models.queries import current_theme_set, study_participants
 from qualflow.pipeline.figures import all_figures, label_note
-from qualflow.pipeline.participants_file import read_participants
+from qualflow.pipeline.participants_file import read_participants_file
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.saturation import saturation, saturation_sentence
 from qualflow.pipeline.tables import (
@@ -57,7 +57,8 @@ def report_content(session: Session, participants_file: Path | None = None, orde
                    with_figures: bool = True) -> dict:
     """Everything the report shows, as plain data (the JSON a script could use, plus PNG bytes)."""
     codebook = live_codebook(session)
-    participant_rows = read_participants(participants_file)[1] if participants_file else None
+    participants = read_participants_file(participants_file) if participants_file else None
+    participant_rows = participants.rows if participants else None
     result = saturation(session, order)
     table2 = themes_table(session, codebook)
     theme_set = current_theme_set(session)
@@ -72,7 +73,7 @@ def report_content(session: Session, participants_file: Path | None = None, orde
     if table1["in_study_not_in_file"]:
         notes.append("With statements in the study but not in the participants file: "
                      + ", ".join(table1["in_study_not_in_file"]) + ".")
-    notes += [f"Left out of Table 1: {reason}." for reason in table1["left_out"]]
+    notes += [f"Left out of Table 1: {reason}." for reason in table1["left_out"] + (participants.left_out if participants else [])]
     return {
         "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "encoder": theme_set.encoder_id if theme_set else None,

@@ -69,7 +69,7 @@ def _xlsx_table(data: bytes, name: str, text_columns: tuple[str, ...]) -> tuple[
             workbook.close()
     except UnreadableFile:
         raise
-    except Exception as error:  # openpyxl raises zip, XML, KeyError and value errors alike
+    except Exception as error:  # noqa: BLE001 - openpyxl raises zip, XML, KeyError and value errors alike
         raise unreadable(name, f"not a readable .xlsx file ({type(error).__name__})") from None
 
 
@@ -108,9 +108,43 @@ def find_column(header, names: tuple[str, ...]) -> int | None:
 
 
 def _no_text_column(name: str, header, text_columns: tuple[str, ...]) -> UnreadableFile:
-    found = ", ".join(repr(_cell_text(cell).strip()) for cell in header if _cell_text(cell).strip())
-    return unreadable(name, f"no text column found (columns: {found}; expected one of: "
-                            f"{', '.join(text_columns)})")
+    """The error for a table whose first row names no text column. It goes to the CLI, the quarantine
+    reason file and the run's Prefect artifact, so it never carries cell contents: the row's cells are
+    shown only when the whole row looks like a header (see `_looks_like_header_row`); a table without a
+    header row has a participant's name or words there, so then only the number of columns is given."""
+    labels = [_cell_text(cell).strip() for cell in header]
+    labels = [label for label in labels if label]
+    expected = ", ".join(text_columns)
+    if _looks_like_header_row(labels):
+        found = ", ".join(repr(label) for label in labels)
+        return unreadable(name, f"no text column found (columns: {found}; expected one of: {expected})")
+    return unreadable(name, f"no text column found: the first row ({len(labels)} filled "
+                            f"column{'s' if len(labels) != 1 else ''}) does not look like a header row, so its "
+                            f"cells are not shown; the first non-empty row must be a header naming the text "
+                            f"column, one of: {expected}")
+
+
+# A header cell is a short label: at most 30 characters and 3 words (6 characters for Chinese, Japanese or
+# Korean text, which has no spaces), with a letter, at most 2 digits (so "Q2" and "time 1" pass but phone
+# numbers, dates and ages do not), and no "@" or sentence punctuation (so e-mail addresses and sentences do
+# not). The rule is for the whole row: one cell that is not a label (someone's answer, a phone number)
+# means the row is data, and none of its cells is shown. What it cannot tell apart is a row of nothing but
+# short label-like cells, such as a bare name beside a one-word answer ("Mary Smith", "Yes"); a header-less
+# table's first row almost always holds a sentence, which this rule catches.
+_HEADER_MAX_CHARS, _HEADER_MAX_WORDS, _HEADER_MAX_CJK, _HEADER_MAX_DIGITS = 30, 3, 6, 2
+_NOT_IN_HEADERS = set("@.,;:!?。，；：！？、\"“”")
+
+
+def _looks_like_header_row(labels: list[str]) -> bool:
+    return bool(labels) and all(_looks_like_header(label) for label in labels)
+
+
+def _looks_like_header(label: str) -> bool:
+    cjk = sum(1 for ch in label if "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff")
+    return (len(label) <= _HEADER_MAX_CHARS and len(label.split()) <= _HEADER_MAX_WORDS
+            and cjk <= _HEADER_MAX_CJK and any(ch.isalpha() for ch in label)
+            and sum(ch.isdigit() for ch in label) <= _HEADER_MAX_DIGITS
+            and not _NOT_IN_HEADERS.intersection(label))
 
 
 def _filled(row) -> bool:
