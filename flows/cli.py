@@ -47,8 +47,37 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _check_output(output: Path, option: str = "--output") -> None:
+    """Every export writes into a folder that exists: a missing one is an error (exit 2), not made
+    for the user, so a mistyped path does not leave study data in an unexpected place."""
+    if output.is_dir():
+        _fail(f"{option}: {output} is a folder; give a file name")
+    if not output.parent.is_dir():
+        _fail(f"{option}: no such folder: {output.parent}")
+
+
+def _write_output(output: Path, payload: bytes, option: str = "--output") -> None:
+    """Write an export; what the checks above cannot foresee (no permission, a full disk) is one line too."""
+    try:
+        output.write_bytes(payload)
+    except OSError as error:
+        _fail(f"{option}: cannot write {output}: {error.strerror or type(error).__name__}")
+
+
+def _data_folder(data: Path) -> None:
+    """Check, before any work, that the data folder is or can become a folder, so that a file in its
+    place fails here in one line rather than as a traceback from inside the flow. Nothing is made
+    yet: a run refused for another reason must leave no trace."""
+    if data.exists() and not data.is_dir():
+        _fail(f"--data: {data} is a file, not a folder")
+    existing = next((p for p in [data, *data.absolute().parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        _fail(f"--data: cannot make the folder {data}: {existing} is a file")
+
+
 def _run_environment(data: Path, verbose: bool) -> None:
-    """Settings read at import by Prefect and numba; the user's own environment wins."""
+    """Settings read at import by Prefect and numba; the user's own environment wins. Call this
+    before anything imports Prefect (qualflow.flows.batch does): later, the levels have no effect."""
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
@@ -66,12 +95,19 @@ def _open_store(data: Path, db: str | None = None):
 
     url = db or database_from_environment()
     if url:
+        from qualflow.models.store import display_url
+        from sqlalchemy.exc import ArgumentError
+
+        setting = "$QUALFLOW_DB" if url == os.environ.get("QUALFLOW_DB") else "--db"
+        try:
+            shown = display_url(url)
+        except ArgumentError:  # not shown: a mistyped URL may still hold a password
+            _fail(f"{setting} is not a database URL (like postgresql://user@host/study)")
         try:
             return Store(url)
         except Exception as error:  # a wrong URL or an unreachable server: one line, no traceback
-            from qualflow.models.store import display_url
-
-            _fail(f"cannot open the database {display_url(url)}: {type(error).__name__}: {str(error).splitlines()[0]}")
+            _fail(f"cannot open the database {shown} ({setting}): {type(error).__name__}: "
+                  f"{str(error).splitlines()[0]}")
     if not (data / DATABASE_FILE).is_file():
         _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
     return Store(default_database_url(data))
@@ -101,10 +137,12 @@ def run(
         load_config(config)  # fail fast, before Prefect starts its server
     except QualflowError as error:
         _fail(str(error))
+    _data_folder(data)
+    # Before _check_task_runner: it imports qualflow.flows.batch, and with it Prefect.
+    _run_environment(data, verbose)
     if db:
         _open_store(data, db).dispose()  # an unreachable or wrong database: one line, before any work
     _check_task_runner(task_runner, dask_address)
-    _run_environment(data, verbose)
     from qualflow.flows.batch import code_interviews
 
     try:
@@ -204,6 +242,7 @@ def serve(
     _run_environment(data, verbose=True)
     from qualflow.flows.serve import serve_inbox
 
+    _data_folder(data)
     data.mkdir(parents=True, exist_ok=True)
     serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
                 task_runner=task_runner, dask_address=dask_address)
@@ -326,7 +365,8 @@ def export_assignments(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     data: DataOption = DEFAULT_DATA,
 ) -> None:
-    """One row per statement: document, participant, offsets, text, subcategory and theme, similarity, status."""
+    """One row per statement: document, participant, offsets, text, subcategory and theme, similarity,
+    the theme's status and the statement's (assignment_status: suggested or confirmed)."""
     import csv
     import io
 
@@ -334,6 +374,8 @@ def export_assignments(
 
     if output_format not in ("csv", "json"):
         _fail(f"--format must be csv or json, not '{output_format}'")
+    if output is not None:
+        _check_output(output)
     with _open_store(data).session() as session:
         rows = assignment_rows(session)
     if output_format == "json":
@@ -347,7 +389,7 @@ def export_assignments(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text.encode("utf-8"))
         console.print(f"{len(rows)} statements written to {output}")
 
 # `review …` and `audit`; import-coding, compare and export qdpx|qdc|codings|codebook: their own modules.

@@ -14,8 +14,10 @@ import typer
 from qualflow.flows.cli import (
     DEFAULT_DATA,
     DataOption,
+    _check_output,
     _fail,
     _open_store,
+    _write_output,
     app,
     console,
     export_app,
@@ -80,6 +82,9 @@ def compare(
         _fail(f"--level must be one of {', '.join(LEVELS)}, not '{level}'")
     if depth is not None and depth < 1:
         _fail("--code-depth must be 1 or more")
+    for output, option in ((html, "--html"), (json_out, "--json-out")):
+        if output is not None:
+            _check_output(output, option)
     with _open_store(data).session() as session:
         result = compare_study(session, level, depth)
     replaced = result["codings_on_replaced_versions"]
@@ -91,9 +96,9 @@ def compare(
         typer.echo(f"qualflow: note: {stale}.", err=True)  # stderr: --json output stays parseable
     text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     if json_out is not None:
-        json_out.write_text(text, encoding="utf-8")
+        _write_output(json_out, text.encode("utf-8"), "--json-out")
     if html is not None:
-        html.write_text(html_report(result), encoding="utf-8")
+        _write_output(html, html_report(result).encode("utf-8"), "--html")
     if as_json:
         typer.echo(text, nl=False)
     else:
@@ -122,7 +127,7 @@ def _num(value) -> str:
 
 
 def _write(output: Path, payload: bytes, what: str) -> None:
-    output.write_bytes(payload)
+    _write_output(output, payload)
     console.print(f"{what} written to {output}")
 
 
@@ -140,6 +145,7 @@ def export_qdpx(output: OutputOption, data: DataOption = DEFAULT_DATA,
     """A REFI-QDA project: de-identified sources, themes as codes, qualflow as its own user."""
     from qualflow.pipeline.coding.export_refi import qdpx_bytes
 
+    _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
         payload = qdpx_bytes(session, include_manual)
@@ -151,6 +157,7 @@ def export_qdc(output: OutputOption, data: DataOption = DEFAULT_DATA) -> None:
     """A REFI-QDA codebook (.qdc): themes and their subcategories."""
     from qualflow.pipeline.coding.export_refi import qdc_bytes
 
+    _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
         payload = qdc_bytes(session)
@@ -163,6 +170,7 @@ def _table_export(output: Path, rows_of, columns: list[str], sheet: str, data: P
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         _fail(f"--output must end in .csv or .xlsx, not '{output.name}'")
+    _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
         rows = rows_of(session)

@@ -37,16 +37,31 @@ def _reviewer(name: str | None) -> str:
     return name or os.environ.get("QUALFLOW_REVIEWER") or getpass.getuser()
 
 
+def _busy(error) -> bool:
+    """Whether a database error means another writer holds the lock: a batch run storing its
+    results. SQLite waits for it (the sqlite3 module's 5 s timeout) before giving up with this."""
+    name = getattr(error.orig, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(error.orig)
+
+
 @contextmanager
 def _deciding(data: Path):
     """A session whose ReviewErrors print as one line (exit 2); the decision is echoed on success."""
     from qualflow.review.actions import ReviewError
+    from sqlalchemy.exc import OperationalError
 
     try:
         with _open_store(data).session() as session:
             yield session
     except ReviewError as error:
         _fail(str(error))
+    except OverflowError:  # an id past the database's 64-bit range names no row
+        _fail("no such statement or theme: the number is too large to be an id")
+    except OperationalError as error:
+        if not _busy(error):
+            raise
+        # The error's own text is not shown: it quotes the SQL, and a memo's words must not be echoed.
+        _fail("the study is busy (a run is writing to it); nothing was saved, try again in a moment")
 
 
 def _theme_id(session, code: str) -> int:

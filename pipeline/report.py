@@ -78,13 +78,16 @@ def statement_rows(session: Session, theme: Theme) -> list[dict]:
 
 ASSIGNMENT_COLUMNS = [
     "statement_id", "document", "participant", "start", "end", "text", "theme_id", "theme_label",
-    "parent_theme_id", "parent_theme_label", "similarity", "status", "weak_fit", "outlier",
+    "parent_theme_id", "parent_theme_label", "similarity", "status", "assignment_status", "weak_fit", "outlier",
 ]
 
 
 def assignment_rows(session: Session) -> list[dict]:
     """One row per clustered statement in the current theme set: where it is, what it says
-    (de-identified), its subcategory and theme, and how well it fits."""
+    (de-identified), its subcategory and theme, and how well it fits. `status` is the
+    subcategory's (or theme's) status, which pipeline/coding reads to leave out rejected and
+    merged themes; `assignment_status` is the reviewer's decision on this statement's place
+    (suggested or confirmed)."""
     rows = []
     for theme in current_themes(session):
         # A reviewer's split can place statements straight into a top-level theme.
@@ -102,7 +105,8 @@ def assignment_rows(session: Session) -> list[dict]:
                 "participant": statement.participant, "start": statement.start, "end": statement.end,
                 "text": statement.text, "theme_id": theme.code, "theme_label": theme.label,
                 "parent_theme_id": parent.code if parent else None, "parent_theme_label": parent.label if parent else None,
-                "similarity": suggestion.similarity, "status": theme.status, "weak_fit": suggestion.weak_fit,
+                "similarity": suggestion.similarity, "status": theme.status,
+                "assignment_status": suggestion.status, "weak_fit": suggestion.weak_fit,
                 "outlier": suggestion.outlier,
             })
     return sorted(rows, key=lambda r: r["statement_id"])

@@ -48,6 +48,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+# Numbers from a request are clamped into a 64-bit integer, the database's range: a bigger one
+# would make the driver raise OverflowError (a 500), while the largest id names no row (a 404 or
+# an empty list) and the largest page is just past the last one.
+MAX_ID = 2**63 - 1
+MAX_PAGE = MAX_ID // PAGE_SIZE
 
 
 class UnsafeBind(ValueError):
@@ -128,12 +133,13 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         q = request.query_params
         transcript = q.get("transcript", "")
         return Filters(q=q.get("q", "").strip(), participant=q.get("participant", ""),
-                       transcript=int(transcript) if transcript.isdigit() else None, status=q.get("status", "live")
+                       transcript=_int(transcript), status=q.get("status", "live")
                        if q.get("status") in ("live", "all", "candidate", "confirmed", "rejected", "merged") else "live")
 
     def page_number(request: Request) -> int:
         value = request.query_params.get("page", "1")
-        return max(1, int(value)) if value.isdigit() else 1
+        number = _int(value)
+        return min(max(1, number), MAX_PAGE) if number is not None else 1
 
     @app.get("/login", response_class=HTMLResponse)
     def login_page(request: Request):
@@ -170,7 +176,7 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         signed_in(request)
         filters, number = filters_from(request), page_number(request)
         with store.session() as session:
-            theme = session.get(Theme, theme_id)
+            theme = session.get(Theme, _clamp(theme_id))
             if theme is None:
                 raise HTTPException(404, "No such theme.")
             statements, total = theme_statements(session, theme, filters, number)
@@ -190,7 +196,7 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
     def audit_page(request: Request, theme_id: int):
         signed_in(request)
         with store.session() as session:
-            theme = session.get(Theme, theme_id)
+            theme = session.get(Theme, _clamp(theme_id))
             if theme is None:
                 raise HTTPException(404, "No such theme.")
             return page(request, "audit.html", theme=theme, decisions=theme_decisions(session, theme.id))
@@ -200,10 +206,10 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         signed_in(request)
         highlight = request.query_params.get("statement", "")
         with store.session() as session:
-            transcript = session.get(Transcript, transcript_id)
+            transcript = session.get(Transcript, _clamp(transcript_id))
             if transcript is None:
                 raise HTTPException(404, "No such transcript.")
-            turns = transcript_turns(session, transcript, int(highlight) if highlight.isdigit() else None)
+            turns = transcript_turns(session, transcript, _int(highlight))
             return page(request, "transcript.html", transcript=transcript, turns=turns)
 
     @app.get("/report", response_class=HTMLResponse)
@@ -288,9 +294,17 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
     return app
 
 
+def _clamp(number: int) -> int:
+    return max(-MAX_ID, min(number, MAX_ID))
+
+
 def _int(value) -> int | None:
+    """A whole number from a query or form, clamped to MAX_ID; None when it is not one."""
     value = str(value or "").strip()
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit() but not to int()
+        return None
+    # Over 19 digits is past MAX_ID; int() itself refuses over 4,300 digits (ValueError).
+    return MAX_ID if len(value) > 19 else min(int(value), MAX_ID)
 
 
 def _local_path(url: str) -> str:

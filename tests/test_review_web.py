@@ -204,3 +204,21 @@ def test_review_app_shows_the_saturation_curve_and_links_the_report(data):
     assert report.status_code == 200 and "Table 2. Themes" in report.text and "Data saturation" in report.text
     assert "img-src data:" in report.headers["content-security-policy"]
     assert client_for(data).get("/report").status_code == 303  # signed out: to the login page
+
+
+def test_huge_numbers_in_a_request_are_a_404_or_an_empty_page_never_a_500(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T1.1")
+    big = "9" * 23  # past SQLite's 64-bit integers; 5,000 digits is past what int() reads
+    for url, status in [(f"/themes/{theme}?page={big}", 200), (f"/search?transcript={big}", 200),
+                        (f"/search?q=staff&page={'9' * 5000}", 200), (f"/?transcript={big}", 200),
+                        (f"/transcripts/1?statement={big}", 200), (f"/themes/{big}", 404),
+                        (f"/themes/{big}/audit", 404), (f"/transcripts/{big}", 404)]:
+        assert client.get(url).status_code == status, url
+    # The clamped id names no transcript: the filter finds nothing rather than being dropped.
+    assert "short of" in client.get("/search?q=staff").text
+    assert "short of" not in client.get(f"/search?q=staff&transcript={big}").text
+    csrf = token(client.get(f"/themes/{theme}").text)
+    response = client.post("/decide/move", data={"statement_id": big, "target": big, "theme": theme,
+                                                 "version": version, "csrf": csrf})
+    assert response.status_code == 303  # back to the page with the error, nothing changed
