@@ -224,13 +224,48 @@ def _reviewed_theme_ids(session: Session) -> set[int]:
     return reviewed
 
 
+def _acted_on(decision: Decision) -> set[int]:
+    """The themes a decision acted on itself, not the parents it names only because their counts
+    changed with a subcategory's: renamed, accepted, described, merged into, split, a statement
+    moved into, a memo written on."""
+    before, after = (decision.before or {}).get("themes", {}), (decision.after or {}).get("themes", {})
+    parents = {str(fields["parent_id"]) for snapshot in (before, after) for fields in snapshot.values()
+               if fields.get("parent_id")}
+    acted = {i for i in after if i not in parents}
+    acted |= {str(fields["merged_into_id"]) for fields in after.values() if fields.get("merged_into_id")}
+    created = [fields for i, fields in after.items() if before.get(i, {}).get("status") == "withdrawn"]
+    if decision.action == "split":  # the theme split: the one beside the new theme
+        acted |= {i for i, fields in after.items() for new in created
+                  if (fields.get("level"), fields.get("parent_id")) == (new.get("level"), new.get("parent_id"))}
+    if decision.action == "move":  # the theme the statement went to
+        acted |= {str(row["theme_id"]) for state in (decision.after or {}).get("statements", {}).values()
+                  for row in state.get("assignments", []) if row.get("status") == "confirmed"}
+    return {int(i) for i in acted}
+
+
+def _whole_themes(session: Session, themes: list[Theme]) -> set[int]:
+    """Top-level themes of `themes` that are the reviewer's as a whole, subcategories and all:
+    confirmed, or acted on by a decision that stands (not undone)."""
+    undone = set(session.scalars(select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))))
+    acted: set[int] = set()
+    for decision in session.scalars(select(Decision).where(Decision.action != "undo")):
+        if decision.id not in undone:
+            acted |= _acted_on(decision)
+    return {t.id for t in themes if t.level == "theme" and not t.parent_id and t.status in LIVE_STATUSES
+            and (t.status == "confirmed" or t.id in acted)}
+
+
 def _codebook(session: Session, statement_ids: list[int]):
     """What the previous run and the reviewers left: pinned statements, confirmed themes that
     receive statements, candidates to match, rejected pairs, themes to carry forward."""
     current = current_theme_set(session)
     themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == current.id))) if current else []
     by_id = {t.id: t for t in themes}
-    reviewed = _reviewed_theme_ids(session)
+    # A theme the reviewer acted on keeps its subcategories and their statements, as a confirmed one does:
+    # statements sit in subcategories, so protecting only the theme's own rows would protect nothing.
+    whole = _whole_themes(session, themes)
+    reviewed = _reviewed_theme_ids(session) | {t.id for t in themes if t.parent_id in whole
+                                               and t.status in LIVE_STATUSES}
     confirmed_ids = {t.id for t in themes if t.status == "confirmed"
                      or (t.status in LIVE_STATUSES and t.parent_id and by_id[t.parent_id].status == "confirmed")}
     clustered = set(statement_ids)  # filtered here: an IN list of every statement could pass SQLite's limit
@@ -253,10 +288,11 @@ def _codebook(session: Session, statement_ids: list[int]):
     confirmed = [ConfirmedTheme(t.id, t.question, sorted(m for m in direct.get(t.id, ()) if m in pinned))
                  for t in themes if t.status in LIVE_STATUSES and (t.id in confirmed_ids or t.id in reviewed)
                  and t.id not in parents]
-    # A reviewed subcategory keeps its members as they are; a reviewed top-level candidate is
-    # still matched, so that its unreviewed subcategories stay under it.
+    # A reviewed subcategory keeps its members as they are. A top-level candidate named in a decision
+    # only because one of its subcategories was (a statement taken out, say) is still matched, so that
+    # its unreviewed subcategories stay under it; one acted on itself is whole and not matched.
     candidates = [CandidateTheme(t.id, t.level, t.question, frozenset(members.get(t.id, set()) - pinned))
-                  for t in themes if t.status == "candidate" and t.id not in confirmed_ids
+                  for t in themes if t.status == "candidate" and t.id not in confirmed_ids and t.id not in whole
                   and (t.level == "theme" or t.id not in reviewed)]
     carried = [t for t in themes if t.id in reviewed or t.id in confirmed_ids]
     rejected = {(r.theme_id, r.statement_id) for r in rows if r.status == "rejected"}

@@ -4,9 +4,12 @@ The model: a Theme is a lasting record with a stable id; a ThemeSet records one 
 carries the codebook forward instead of replacing it:
 
 - *Pinned* statements never move: a confirmed assignment, or any statement in a confirmed theme
-  (or a subcategory of one) or in a theme a reviewer has touched (merged into, split, renamed,
-  written about: pipeline/persist.py finds them). Confirmed themes keep their ids, names and
-  members, and so does every reviewed theme; they are carried into each new theme set.
+  or in a theme a reviewer has touched (merged into, split, renamed, written about, a statement
+  moved into or taken out of: pipeline/persist.py finds them). Statements sit in subcategories, so
+  a top-level theme a reviewer acted on itself (as opposed to one whose subcategory they acted in)
+  is kept whole, like a confirmed one: its subcategories stay under it with every statement they
+  hold, a merged-into theme with its own and the merged theme's. Confirmed themes keep their ids,
+  names and members, and so does every reviewed theme; they are carried into each new theme set.
 - Every other (*free*) statement, old or new, is first offered to the confirmed (and reviewed) themes:
   `assign_to_confirmed_themes` suggests it into the nearest one when it is as close to that
   theme's centre as the theme's own members typically are. A new cluster made mostly of one

@@ -1,10 +1,16 @@
 """Later runs respect decisions: the reconciliation of a new clustering with the reviewed codebook."""
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
+import yaml
 from fixtures.review.study import add_transcript, build, run_clustering
-from qualflow.models import Store, Suggestion, Theme
+from qualflow.flows.batch import code_interviews
+from qualflow.models import Store, Suggestion, Theme, default_database_url
 from qualflow.models.queries import active_assignment, current_themes, theme_by_code
+from qualflow.pipeline.persist import _whole_themes
 from qualflow.pipeline.reconcile import (
     CandidateTheme,
     ConfirmedTheme,
@@ -12,6 +18,7 @@ from qualflow.pipeline.reconcile import (
     match_clusters,
 )
 from qualflow.review import actions
+from qualflow.review.undo import undo
 from sqlalchemy import select
 
 
@@ -162,3 +169,150 @@ def test_a_subcategory_regrouped_under_another_theme_keeps_its_id_and_gets_a_mat
         assert overtime in current_themes(session) and parent.code == "T2"
         assert overtime.code == "T2.2"  # a code never used before, under its new parent
         assert theme_by_code(session, "T1.1") is not None and theme_by_code(session, "T2.1") is not None
+
+
+def family(session, theme_id) -> tuple[set[int], set[int]]:
+    """A theme's live subcategories and every statement it holds, its subcategories' included."""
+    subs = set(session.scalars(select(Theme.id).where(Theme.parent_id == theme_id,
+                                                      Theme.status.in_(("candidate", "confirmed")))))
+    held = set(session.scalars(select(Suggestion.statement_id).where(Suggestion.theme_id.in_(subs | {theme_id}),
+                                                                     Suggestion.status.in_(("suggested", "confirmed")))))
+    return subs, held
+
+
+def test_renamed_and_merged_into_themes_keep_their_subcategories_through_a_regrouping(store):
+    new_interview(store, [3, 3, 3, 0, 1, 2])  # pay arrives: a third theme, T3
+    with store.session() as session:
+        renamed, target, source = (theme_by_code(session, c) for c in ("T1", "T2", "T3"))
+        ids = {"renamed": renamed.id, "target": target.id}
+        renamed_before = family(session, renamed.id)
+        union = tuple(a | b for a, b in zip(family(session, target.id), family(session, source.id)))
+        assert len(renamed_before[0]) == 2 and all(union)
+        taken_out = min(members(session, theme_by_code(session, "T1.2").id))
+        actions.rename(session, "alice", renamed.id, "Paperwork and records")
+        actions.merge(session, "alice", [source.id], target.id)
+        actions.reject_assignment(session, "alice", taken_out)
+        overtime_id = theme_by_code(session, "T1.2").id
+        # The clusterer now hears overtime as talk about families, and pay as talk about workload.
+        topic_of = {s: {1: 2, 3: 0}.get(t, t) for s, t in store.topic_of.items()}
+        run_clustering(session, topic_of, "regrouped")
+        after = {key: family(session, theme_id) for key, theme_id in ids.items()}
+        assert session.get(Theme, ids["renamed"]).label == "Paperwork and records"
+        assert after["renamed"][0] == renamed_before[0]  # its subcategories stay under it
+        assert after["renamed"][1] - {taken_out} == renamed_before[1] - {taken_out}  # and every statement it held
+        assert taken_out not in members(session, overtime_id)  # taken out stays out
+        assert union[0] <= after["target"][0] and union[1] <= after["target"][1]  # its own and the merged theme's
+        # Nothing of the renamed theme leaked into it; the statement taken out of T1.2 is free to go there.
+        assert after["target"][1] - {taken_out} == union[1]
+        # A second re-clustering changes nothing.
+        codebook = {(t.id, t.code, t.label, t.parent_id) for t in current_themes(session)}
+        rows = {(r.theme_id, r.statement_id, r.status) for r in session.scalars(select(Suggestion))}
+        run_clustering(session, topic_of, "regrouped again")
+        assert {(t.id, t.code, t.label, t.parent_id) for t in current_themes(session)} == codebook
+        assert {(r.theme_id, r.statement_id, r.status) for r in session.scalars(select(Suggestion))} == rows
+
+
+def test_an_untouched_theme_beside_a_renamed_one_is_still_free_to_change(store):
+    with store.session() as session:
+        families, overtime = theme_by_code(session, "T2"), theme_by_code(session, "T1.2")
+        families_before = family(session, families.id)
+        actions.rename(session, "alice", families.id, "Families trust us")
+        # The clusterer now sees overtime as part of workload: the plain candidate T1.2 is retired.
+        topic_of = {s: (0 if t == 1 else t) for s, t in store.topic_of.items()}
+        run_clustering(session, topic_of, "merged-by-clusterer")
+        assert overtime.id not in {t.id for t in current_themes(session)}
+        assert members(session, theme_by_code(session, "T1.1").id) == {s for s, t in topic_of.items() if t == 0}
+        assert family(session, families.id) == families_before and families.label == "Families trust us"
+
+
+
+def _split_t1(session):
+    actions.split(session, "alice", theme_by_code(session, "T1").id,
+                  sorted(members(session, theme_by_code(session, "T1.1").id))[:2], "Short of staff")
+
+
+def _undone_rename(session):
+    actions.rename(session, "alice", theme_by_code(session, "T1").id, "Paperwork")
+    undo(session, "alice")
+
+
+ACTS = {  # what a reviewer did -> whether T1 (with subcategories T1.1, T1.2) is theirs as a whole
+    "rename T1": (lambda s: actions.rename(s, "alice", theme_by_code(s, "T1").id, "Paperwork"), True),
+    "accept T1": (lambda s: actions.accept(s, "alice", theme_by_code(s, "T1").id), True),
+    "memo on T1": (lambda s: actions.write_memo(s, "alice", "keep", theme_id=theme_by_code(s, "T1").id), True),
+    "merge into T1": (lambda s: actions.merge(s, "alice", [theme_by_code(s, "T2").id], theme_by_code(s, "T1").id), True),
+    "split T1": (_split_t1, True),
+    "move into T1": (lambda s: actions.move(s, "alice", min(members(s, theme_by_code(s, "T2.1").id)),
+                                            theme_by_code(s, "T1").id), True),
+    "take out of T1.2": (lambda s: actions.reject_assignment(s, "alice", min(members(s, theme_by_code(s, "T1.2").id))),
+                         False),
+    "rename T1.2": (lambda s: actions.rename(s, "alice", theme_by_code(s, "T1.2").id, "Late"), False),
+    "move into T1.2": (lambda s: actions.move(s, "alice", min(members(s, theme_by_code(s, "T2.1").id)),
+                                              theme_by_code(s, "T1.2").id), False),
+    "rename T1, undone": (_undone_rename, False),
+}
+
+
+@pytest.mark.parametrize("act", list(ACTS))
+def test_which_actions_make_a_theme_the_reviewers_as_a_whole(store, act):
+    """Acting on a theme itself keeps all of it; acting inside one subcategory keeps that subcategory only."""
+    change, whole = ACTS[act]
+    with store.session() as session:
+        t1 = theme_by_code(session, "T1")
+        change(session)
+        subs, held = family(session, t1.id)
+        assert (t1.id in _whole_themes(session, current_themes(session))) is whole
+        if whole:  # (the rest is free to change: test_an_untouched_theme_beside_a_renamed_one_...)
+            # The clusterer now sees one theme, and T1's two subcategories as one.
+            topic_of = {s: {1: 0}.get(t, t) for s, t in store.topic_of.items()}
+            run_clustering(session, topic_of, "one theme", theme_of={0: 0, 1: 0, 2: 0, 3: 0})
+            assert family(session, t1.id) == (subs, held)
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.slow
+def test_a_real_recluster_keeps_what_reviewers_did_to_whole_themes(tmp_path):
+    """The real flow on three interviews; a reviewer renames a theme, merges one into another and
+    takes a statement out; then the study is clustered again with other settings, twice."""
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "en_p3_new_graduate.txt"):
+        shutil.copy(EXAMPLES / name, inbox / name)
+    code_interviews(str(inbox), str(data), "small-study")
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        tops = sorted((t for t in current_themes(session) if t.level == "theme"),
+                      key=lambda t: (-len(family(session, t.id)[0]), t.id))
+        renamed, target, source = tops[:3]
+        ids = {"renamed": renamed.id, "target": target.id}
+        assert len(family(session, renamed.id)[0]) >= 2 and family(session, source.id)[0]
+        before = family(session, renamed.id)
+        union = tuple(a | b for a, b in zip(family(session, target.id), family(session, source.id)))
+        taken_from = min(before[0])
+        taken_out = min(members(session, taken_from))
+        actions.rename(session, "alice", renamed.id, "Paperwork and records")
+        actions.merge(session, "alice", [source.id], target.id)
+        actions.reject_assignment(session, "alice", taken_out)
+        session.commit()
+    # The researcher asks for larger clusters: the clusterer's themes change.
+    config = tmp_path / "larger.yaml"
+    config.write_text(yaml.safe_dump({"cluster": {"min_cluster_size": 5, "reducer": "pca"}}))
+    assert code_interviews(str(inbox), str(data), str(config), recluster=True).reclustered
+    with store.session() as session:
+        after = {key: family(session, theme_id) for key, theme_id in ids.items()}
+        live = {t.id for t in current_themes(session)}
+        assert session.get(Theme, ids["renamed"]).label == "Paperwork and records"
+        assert ids["renamed"] in live and ids["target"] in live
+        assert before[0] == after["renamed"][0]  # every subcategory stays under it...
+        assert before[1] - {taken_out} <= after["renamed"][1]  # ...with every statement it held
+        assert union[0] <= after["target"][0]  # the merged-into theme keeps its own and the merged one's
+        assert union[1] <= after["target"][1]
+        assert taken_out not in members(session, taken_from)  # what a reviewer took out stays out
+        codebook = {(t.id, t.code, t.label, t.parent_id, frozenset(members(session, t.id)))
+                    for t in current_themes(session)}
+    assert code_interviews(str(inbox), str(data), str(config), recluster=True).reclustered
+    with store.session() as session:  # a second re-clustering changes nothing
+        assert {(t.id, t.code, t.label, t.parent_id, frozenset(members(session, t.id)))
+                for t in current_themes(session)} == codebook
