@@ -14,6 +14,8 @@ from qualflow.models.queries import (
     subcategories_of,
     theme_suggestions,
 )
+from qualflow.pipeline.deid.pseudonym import NameRedactor
+from qualflow.pipeline.persist import load_key_map
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -56,13 +58,19 @@ def theme_rows(session: Session) -> list[dict]:
     return rows
 
 
+def export_names(session: Session) -> NameRedactor:
+    """Transcript names as they may leave the study: with the key map's identifiers replaced."""
+    return NameRedactor(load_key_map(session))
+
+
 def statement_rows(session: Session, theme: Theme) -> list[dict]:
     """The statements of one theme, each traceable to its transcript and offsets."""
+    name = export_names(session)
     return [
         {
             "statement_id": suggestion.statement.id,
             "participant": suggestion.statement.participant,
-            "transcript": suggestion.statement.transcript.source_name,
+            "transcript": name(suggestion.statement.transcript.source_name),
             "transcript_id": suggestion.statement.transcript_id,
             "start": suggestion.statement.start,
             "end": suggestion.statement.end,
@@ -88,7 +96,7 @@ def assignment_rows(session: Session) -> list[dict]:
     subcategory's (or theme's) status, which pipeline/coding reads to leave out rejected and
     merged themes; `assignment_status` is the reviewer's decision on this statement's place
     (suggested or confirmed)."""
-    rows = []
+    rows, name = [], export_names(session)
     for theme in current_themes(session):
         # A reviewer's split can place statements straight into a top-level theme.
         parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
@@ -101,7 +109,7 @@ def assignment_rows(session: Session) -> list[dict]:
                                                    .selectinload(Statement.transcript))):
             statement = suggestion.statement
             rows.append({
-                "statement_id": statement.id, "document": statement.transcript.source_name,
+                "statement_id": statement.id, "document": name(statement.transcript.source_name),
                 "participant": statement.participant, "start": statement.start, "end": statement.end,
                 "text": statement.text, "theme_id": theme.code, "theme_label": theme.label,
                 "parent_theme_id": parent.code if parent else None, "parent_theme_label": parent.label if parent else None,
@@ -119,9 +127,10 @@ def statement_list(session: Session, significant: bool) -> list[dict]:
                                 Statement.transcript_id.in_(live_transcripts()))
         .options(selectinload(Statement.transcript)).order_by(Statement.transcript_id, Statement.index)
     )
+    name = export_names(session)
     return [
         {
-            "statement_id": s.id, "participant": s.participant, "transcript": s.transcript.source_name,
+            "statement_id": s.id, "participant": s.participant, "transcript": name(s.transcript.source_name),
             "transcript_id": s.transcript_id, "start": s.start, "end": s.end, "reason": s.excluded_reason,
             "text": s.text,
         }

@@ -15,6 +15,7 @@ from qualflow.models import Transcript
 from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.errors import QualflowError
 from qualflow.pipeline.placements import live_codebook
+from qualflow.pipeline.report import export_names
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -122,6 +123,7 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
             subcategories_in.setdefault(transcript_id, set()).add(placement.subcategory.code)
     seen_themes: set[str] = set()
     seen_subcategories: set[str] = set()
+    export_name = export_names(session)
     steps = []
     for position, transcript in enumerate(transcripts, start=1):
         new_themes = themes_in.get(transcript.id, set()) - seen_themes
@@ -130,7 +132,7 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
         seen_subcategories |= new_subcategories
         found_on = interview_date(transcript)
         steps.append({
-            "position": position, "transcript_id": transcript.id, "interview": transcript.source_name,
+            "position": position, "transcript_id": transcript.id, "interview": export_name(transcript.source_name),
             "participant": transcript.participant, "date": found_on.isoformat() if found_on else None,
             "new_themes": sorted(new_themes, key=_code_order), "new_subcategories": sorted(new_subcategories,
                                                                                              key=_code_order),

@@ -76,3 +76,45 @@ def test_a_data_folder_inside_the_source_folder_is_not_read_back(tmp_path):
     second = code_interviews(str(tmp_path), str(data))
     assert second.files_seen == first.files_seen == 3
     assert second.transcripts_added == 0 and len(second.failed) == 1
+
+
+def test_name_redactor_replaces_known_identifiers_in_file_names():
+    from qualflow.pipeline.deid.pseudonym import NameRedactor
+
+    name = NameRedactor({("PERSON", "mary smith"): "[PERSON_1]", ("PERSON", "li"): "[PERSON_2]",
+                         ("PERSON", "王芳"): "[PERSON_3]"})
+    assert name("site_a/Mary_Smith-2.docx") == "site_a/[PERSON_1]-2.docx"
+    assert name("MARY.SMITH interview.txt") == "[PERSON_1] interview.txt"
+    assert name("Limerick_li.txt") == "Limerick_[PERSON_2].txt"  # whole words only
+    assert name("访谈王芳.txt") == "访谈[PERSON_3].txt" and name("P1_nurse.txt") == "P1_nurse.txt"
+
+
+def test_exports_name_files_without_the_names_in_them(tmp_path):
+    import json
+    import zipfile
+
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "Mary Smith interview.txt").write_text(BODY, "utf-8")
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt"):
+        shutil.copy(ROOT / "examples" / name, inbox / name)
+    data = tmp_path / "data"
+    code_interviews(str(inbox), str(data))
+    runner = CliRunner()
+    outputs = {}
+    for command, out in ((["export", "assignments", "--format", "json"], "a.json"), (["export", "qdpx"], "s.qdpx"),
+                         (["saturation", "--json"], None), (["statements", "--json"], None)):
+        args = [*command, "--data", str(data)] + (["-o", str(tmp_path / out)] if out else [])
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        outputs[command[-1]] = (tmp_path / out).read_bytes() if out else result.stdout.encode()
+    with zipfile.ZipFile(tmp_path / "s.qdpx") as archive:
+        outputs["project"] = archive.read("project.qde")
+    documents = {row["document"] for row in json.loads(outputs["json"])}
+    # The file name became the participant's id, so the key map holds it whole.
+    assert any(d.startswith("[PERSON_") and d.endswith("].txt") for d in documents), documents
+    for what, content in outputs.items():
+        assert b"Smith" not in content and b"Mary" not in content, what

@@ -29,7 +29,7 @@ from qualflow.models import Statement, Transcript
 from qualflow.models import records as model_records
 from qualflow.models.coding import ManualCode, ManualCoding
 from qualflow.models.queries import current_themes, live_transcripts
-from qualflow.pipeline.report import assignment_rows
+from qualflow.pipeline.report import assignment_rows, export_names
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -131,12 +131,13 @@ def project_xml(session: Session, include_manual: bool = False) -> tuple[bytes, 
         Statement.id.in_([r["statement_id"] for r in rows])))}
     memos = _memos(session)
     sources = SubElement(project, "Sources")
+    export_name = export_names(session)
     files: dict[str, str] = {}
     transcript_ids = sorted({s.transcript_id for s in statements.values()} | {m.transcript_id for m in manual})
     for transcript in session.scalars(select(Transcript).where(Transcript.id.in_(transcript_ids))
                                       .order_by(Transcript.id)):
         source_guid = guid(study, "source", transcript.content_hash)
-        source = SubElement(sources, "TextSource", guid=source_guid, name=transcript.source_name,
+        source = SubElement(sources, "TextSource", guid=source_guid, name=export_name(transcript.source_name),
                             plainTextPath=f"internal://{source_guid}.txt", creatingUser=qualflow_user)
         files[f"sources/{source_guid}.txt"] = transcript.text
         selections = [(statements[r["statement_id"]].start, statements[r["statement_id"]].end, "qf", r)

@@ -50,3 +50,38 @@ class Pseudonymiser:
     @property
     def new_entries(self) -> dict[tuple[str, str], str]:
         return dict(self._new)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SEPARATOR = r"[\s_\-.]+"
+
+
+class NameRedactor:
+    """File names with the study's known identifiers replaced: "Mary_Smith interview.txt" becomes
+    "[PERSON_1] interview.txt" once "mary smith" is in the key map. A study knows a file by its
+    name (versions, coding imports match on it), so the stored name stays; what leaves the study
+    (exports, reports) shows this. Matching ignores case and takes _ - . for spaces; Latin
+    identifiers match whole words only."""
+
+    def __init__(self, key_map: dict[tuple[str, str], str]):
+        patterns = []
+        for (_, real), placeholder in sorted(key_map.items(), key=lambda item: (-len(item[0][1]), item[0])):
+            words = real.split()
+            if not words or len(real) < 2:
+                continue
+            pattern = _SEPARATOR.join(re.escape(word) for word in words)
+            if not _CJK.search(real):  # "_" separates words in file names: it is no word character here
+                pattern = rf"(?<![^\W_]){pattern}(?![^\W_])"
+            patterns.append((re.compile(pattern, re.IGNORECASE), placeholder))
+        self._patterns = patterns
+        self._done: dict[str, str] = {}
+
+    def __call__(self, name: str | None) -> str | None:
+        if not name:
+            return name
+        if name not in self._done:
+            redacted = name
+            for pattern, placeholder in self._patterns:
+                redacted = pattern.sub(placeholder, redacted)
+            self._done[name] = redacted
+        return self._done[name]
