@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fixtures.review.study import build
+from fixtures.review.study import built_study
 from qualflow.flows.cli import app
 from qualflow.models import Memo, Store, default_database_url
 from sqlalchemy import func, select
@@ -23,10 +23,7 @@ QUALFLOW = Path(sys.executable).parent / "qualflow"
 def data(tmp_path):
     study = tmp_path / "study"  # beside it, tmp_path has room for folders the tests name
     study.mkdir()
-    store = Store(default_database_url(study))
-    build(store)
-    store.dispose()
-    return study
+    return built_study(study)
 
 
 def one_line_error(result, *expected: str) -> None:

@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from fixtures.review.study import build
+from fixtures.review.study import built_study
 from qualflow.flows.cli import app
 from qualflow.models import Store, Suggestion, default_database_url
 from qualflow.models.queries import theme_by_code
@@ -18,10 +18,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def data(tmp_path):
-    store = Store(default_database_url(tmp_path))
-    build(store)
-    store.dispose()
-    return tmp_path
+    return built_study(tmp_path)
 
 
 def qualflow(data, *args):

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from fixtures.review.study import build
+from fixtures.review.study import build, built_study
 from qualflow.flows.cli import app
 from qualflow.models import (
     Memo,
@@ -21,10 +21,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def data(tmp_path):
-    store = Store(default_database_url(tmp_path))
-    build(store)
-    store.dispose()
-    return tmp_path
+    return built_study(tmp_path)
 
 
 def qualflow(data, *args, input=None):

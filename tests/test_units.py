@@ -3,12 +3,11 @@
 import csv
 import json
 
-from sqlalchemy import select
-from typer.testing import CliRunner
-
 from qualflow.flows.cli import app
 from qualflow.models import Statement, Store, Theme, Turn, default_database_url
 from qualflow.pipeline.units import read_units
+from sqlalchemy import select
+from typer.testing import CliRunner
 
 VISITS = ["Home visits take most of my week", "Driving between home visits eats the day",
           "I visit patients at home twice a month", "The home visit schedule is too full"]
@@ -20,6 +19,19 @@ PAY = ["The pay is low for this kind of work", "My salary has not risen in five 
        "Better pay would keep people in the job", "We earn less than hospital nurses"]
 
 
+def write_rows(path, fieldnames, rows):
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_units(source, data):
+    result = CliRunner().invoke(app, ["run", str(source), "--units", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    return Store(default_database_url(data))
+
+
 def write_survey(path, questions=("What takes your time?", "What would help you?")):
     rows = []
     for n in range(3):  # three respondents' variations of each answer
@@ -29,10 +41,7 @@ def write_survey(path, questions=("What takes your time?", "What would help you?
         for i, text in enumerate(TRAINING + PAY):
             rows.append({"id": f"b{n}-{i}", "participant": f"R{n * 8 + i % 8 + 1}",
                          "question": questions[1], "answer": f"{text}{'.' if n == 0 else ' too.' if n == 1 else '!'}"})
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "participant", "question", "answer"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(path, ["id", "participant", "question", "answer"], rows)
     return rows
 
 
@@ -69,10 +78,7 @@ def test_units_run_as_whole_statements_with_themes_per_question(tmp_path):
 def test_questions_are_numbered_in_the_order_the_file_asks_them(tmp_path):
     # Asked first but alphabetically last: Q1 must still be the first question, as in Table 2.
     write_survey(tmp_path / "survey.csv", questions=("Why do you stay?", "Anything else to add?"))
-    data = tmp_path / "data"
-    result = CliRunner().invoke(app, ["run", str(tmp_path / "survey.csv"), "--units", "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    with Store(default_database_url(data)).session() as session:
+    with run_units(tmp_path / "survey.csv", tmp_path / "data").session() as session:
         prefixes = {q: {t.code.split("-")[0] for t in session.scalars(select(Theme).where(Theme.question == q))}
                     for q in ("Why do you stay?", "Anything else to add?")}
     assert prefixes == {"Why do you stay?": {"Q1"}, "Anything else to add?": {"Q2"}}
@@ -83,14 +89,8 @@ def test_question_codes_start_at_q1_beside_units_without_a_question(tmp_path):
     folder.mkdir()
     write_survey(folder / "survey.csv")
     plain = [{"id": f"c{i}", "answer": f"{text}, as I said before."} for i, text in enumerate(VISITS + PAY)]
-    with (folder / "plain.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "answer"])
-        writer.writeheader()
-        writer.writerows(plain)
-    data = tmp_path / "data"
-    result = CliRunner().invoke(app, ["run", str(folder), "--units", "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    with Store(default_database_url(data)).session() as session:
+    write_rows(folder / "plain.csv", ["id", "answer"], plain)
+    with run_units(folder, tmp_path / "data").session() as session:
         codes = {q: {t.code.split("-")[0] if "-" in t.code else "" for t in session.scalars(
             select(Theme).where(Theme.question.is_(None) if q is None else Theme.question == q))}
             for q in (None, "What takes your time?", "What would help you?")}
@@ -105,14 +105,8 @@ def test_survey_questions_are_deidentified_with_the_answers_placeholders(tmp_pat
                                         "The waiting room was cold.", "I felt rushed at the end.",
                                         "Margaret Thompson explained every pill.", "Too long a wait, again."], 1)]
     path = tmp_path / "survey.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "participant", "question", "answer"])
-        writer.writeheader()
-        writer.writerows(rows)
-    data = tmp_path / "data"
-    result = CliRunner().invoke(app, ["run", str(path), "--units", "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    with Store(default_database_url(data)).session() as session:
+    write_rows(path, ["id", "participant", "question", "answer"], rows)
+    with run_units(path, tmp_path / "data").session() as session:
         stored = {(t.meta or {}).get("question") for t in session.scalars(select(Turn))}
         answers = " ".join(s.text for s in session.scalars(select(Statement)))
         themes = {t.question for t in session.scalars(select(Theme))}
@@ -128,10 +122,7 @@ def test_named_respondents_become_placeholders_and_respondent_codes_stay(tmp_pat
     path.write_text("id,respondent,answer\n1,Mary Smith,The pay is too low for this work.\n"
                     "2,R17,I never get any supervision at all.\n3,mary smith,We work long hours every week.\n"
                     "4,j.carter@example.org,Mary Smith covers my shifts when I am ill.\n", encoding="utf-8")
-    data = tmp_path / "data"
-    result = CliRunner().invoke(app, ["run", str(path), "--units", "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    with Store(default_database_url(data)).session() as session:
+    with run_units(path, tmp_path / "data").session() as session:
         by_text = {s.text: s.participant for s in session.scalars(select(Statement))}
     assert by_text["I never get any supervision at all."] == "R17"
     mary = by_text["The pay is too low for this work."]
@@ -143,7 +134,6 @@ def test_named_respondents_become_placeholders_and_respondent_codes_stay(tmp_pat
 
 def test_unit_tables_without_text_or_rows_say_why(tmp_path):
     import pytest
-
     from qualflow.pipeline.errors import UnreadableFile
 
     no_text = tmp_path / "no_text.csv"
