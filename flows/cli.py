@@ -220,6 +220,8 @@ def serve(
         _fail("give exactly one schedule: --cron EXPR or --interval SECONDS")
     if not inbox.is_dir():
         _fail(f"no such folder: {inbox}")
+    _data_folder(data)
+    _run_environment(data, verbose=True)  # before Prefect is imported below: it reads its settings then
     try:
         load_config(config)
     except QualflowError as error:
@@ -239,10 +241,8 @@ def serve(
     if db:
         _open_store(data, db).dispose()  # a wrong URL fails here, not in every scheduled run
     _check_task_runner(task_runner, dask_address)
-    _run_environment(data, verbose=True)
     from qualflow.flows.serve import serve_inbox
 
-    _data_folder(data)
     data.mkdir(parents=True, exist_ok=True)
     serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
                 task_runner=task_runner, dask_address=dask_address)
