@@ -157,6 +157,11 @@ def deidentification_rows(session: Session) -> list[dict]:
             entry["found_by"].append(found_by)
         if source_name not in entry["transcripts"]:
             entry["transcripts"].append(source_name)
+    # Key-map entries with no place in the current text still replaced something a reader could see.
+    for placeholder, (kind, real) in originals.items():
+        grouped.setdefault(placeholder, {
+            "placeholder": placeholder, "kind": kind, "original": real, "occurrences": 0, "transcripts": [],
+            "found_by": ["outside the text: a participant id, file name or survey question (or an earlier version)"]})
     return sorted(grouped.values(), key=lambda e: (e["kind"], _placeholder_number(e["placeholder"])))
 
 

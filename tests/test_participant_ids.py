@@ -8,6 +8,7 @@ from qualflow.flows.batch import code_interviews
 from qualflow.models import Statement, Store, Transcript, default_database_url
 from qualflow.pipeline.deidentify import Pseudonymiser
 from qualflow.pipeline.redact import participant_id
+from qualflow.pipeline.report import deidentification_rows
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,11 @@ def test_names_in_file_names_and_headers_do_not_become_participant_ids(tmp_path)
         assert participant.startswith("[PERSON_"), participant
         assert transcripts[name] == participant
     assert by_file["Mary Smith interview.txt"] != by_file["notes.txt"]
+    # The researcher's check lists what the file name became, though it is in no transcript's text.
+    with Store(default_database_url(data)).session() as session:
+        rows = {row["original"]: row for row in deidentification_rows(session)}
+    assert rows["mary smith interview"]["placeholder"] in by_file["Mary Smith interview.txt"]
+    assert rows["mary smith interview"]["occurrences"] == 0 and "participant id" in rows["mary smith interview"]["found_by"][0]
 
 
 def test_files_of_one_name_in_two_folders_are_two_transcripts(tmp_path):
