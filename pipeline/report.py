@@ -86,7 +86,8 @@ def statement_rows(session: Session, theme: Theme) -> list[dict]:
 
 ASSIGNMENT_COLUMNS = [
     "statement_id", "document", "participant", "start", "end", "text", "theme_id", "theme_label",
-    "parent_theme_id", "parent_theme_label", "similarity", "status", "assignment_status", "weak_fit", "outlier",
+    "parent_theme_id", "parent_theme_label", "parent_theme_status", "similarity", "status", "assignment_status",
+    "weak_fit", "outlier",
 ]
 
 
@@ -113,6 +114,7 @@ def assignment_rows(session: Session) -> list[dict]:
                 "participant": statement.participant, "start": statement.start, "end": statement.end,
                 "text": statement.text, "theme_id": theme.code, "theme_label": theme.label,
                 "parent_theme_id": parent.code if parent else None, "parent_theme_label": parent.label if parent else None,
+                "parent_theme_status": parent.status if parent else None,
                 "similarity": suggestion.similarity, "status": theme.status,
                 "assignment_status": suggestion.status, "weak_fit": suggestion.weak_fit,
                 "outlier": suggestion.outlier,

@@ -43,3 +43,12 @@ def test_export_shows_a_confirmed_assignment_and_keeps_the_theme_status(data, ou
     others = [row for row in rows if int(row["statement_id"]) != confirmed]
     assert others and {row["assignment_status"] for row in others} == {"suggested"}
     assert {row["status"] for row in others if row["theme_id"] != "T2.1"} == {"candidate"}
+    assert {row["parent_theme_status"] for row in rows} == {"candidate"}
+
+
+def test_an_accepted_theme_shows_in_its_statements_rows(data):
+    qualflow(data, "review", "accept", "T1")
+    rows = json.loads(qualflow(data, "export", "assignments", "--format", "json"))
+    under = {row["parent_theme_id"]: {r["parent_theme_status"] for r in rows if r["parent_theme_id"] == row["parent_theme_id"]}
+             for row in rows}
+    assert under["T1"] == {"confirmed"} and all(v == {"candidate"} for k, v in under.items() if k != "T1")
