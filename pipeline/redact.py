@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
+from qualflow.pipeline.deidentify import replacements_for
 from qualflow.pipeline.persist import ReplacementRecord
 from qualflow.pipeline.turns import ParsedTurns, TurnSpan, read_header
 
@@ -73,8 +74,7 @@ def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:
     clean = {}
     for question in questions:
         findings = resolve_overlaps([f for f in find(question) if "\n" not in f.text])
-        clean[question], _ = apply_replacements(
-            question, [(f.start, f.end, pseudonymiser.placeholder(f.kind, f.text)) for f in findings])
+        clean[question], _ = apply_replacements(question, replacements_for(findings, pseudonymiser))
     if all(clean[q] == q for q in questions):
         return parsed
     turns = [replace(turn, meta={**turn.meta, "question": clean[turn.meta["question"]]})

@@ -25,13 +25,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-from qualflow.models import Memo, Statement, Suggestion, Theme, Transcript
+from qualflow.models import Memo, Statement, Suggestion, Transcript
 from qualflow.models.codebook import refresh_counts
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
-    LIVE_STATUSES,
     NOT_SIGNIFICANT,
-    current_theme_set,
+    current_themes,
     live_transcripts,
 )
 from sqlalchemy import select
@@ -117,15 +116,6 @@ def _carry(session: Session, before: Statement, after: Statement, rows: list[Sug
         carried["memos"] += 1
 
 
-def _live_themes(session: Session, theme_ids: set[int]) -> set[int]:
-    """Those of `theme_ids` that are live themes of the current theme set: where a suggestion still places."""
-    current = current_theme_set(session)
-    if current is None or not theme_ids:
-        return set()
-    return set(session.scalars(select(Theme.id).where(Theme.id.in_(theme_ids), Theme.theme_set_id == current.id,
-                                                      Theme.status.in_(LIVE_STATUSES))))
-
-
 def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, int]:
     """Make `new` the live version in place of `old` and carry the reviews and live plain
     suggestions of unchanged statements; returns how many reviewed assignments ("assignments"),
@@ -147,8 +137,7 @@ def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, i
     placed = {statement_id for statement_id, _, status in existing if status in ACTIVE_ASSIGNMENT}
     noted = {(m.statement_id, m.reviewer, m.text, m.created_at) for m in session.scalars(
         select(Memo).where(Memo.statement_id.in_([s.id for s in new_statements]), Memo.withdrawn.is_(False)))}
-    live_themes = _live_themes(session, {row.theme_id for statement_rows in rows.values() for row in statement_rows
-                                         if row.status == SUGGESTED})
+    live_themes = {theme.id for theme in current_themes(session)}
     carried = {"assignments": 0, "suggestions": 0, "not_significant": 0, "memos": 0}
     for before, after in twins(old_statements, new_statements):
         _carry(session, before, after, rows[before.id], memos[before.id], carried, live_themes, taken, placed,

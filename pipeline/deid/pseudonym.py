@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from qualflow.pipeline.deid.findings import KINDS
+from qualflow.pipeline.language import is_cjk_word
 
 PLACEHOLDER = re.compile(r"^\[([A-Z]+)_(\d+)\]$")  # [PERSON_1], [PLACE_2] …
 
@@ -52,7 +53,6 @@ class Pseudonymiser:
         return dict(self._new)
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SEPARATOR = r"[\s_\-.]+"
 
 
@@ -70,7 +70,7 @@ class NameRedactor:
             if not words or len(real) < 2:
                 continue
             pattern = _SEPARATOR.join(re.escape(word) for word in words)
-            if not _CJK.search(real):  # "_" separates words in file names: it is no word character here
+            if not is_cjk_word(real):  # "_" separates words in file names: it is no word character here
                 pattern = rf"(?<![^\W_]){pattern}(?![^\W_])"
             patterns.append((re.compile(pattern, re.IGNORECASE), placeholder))
         self._patterns = patterns
