@@ -180,6 +180,44 @@ def test_a_name_found_once_is_found_everywhere(deid):
     assert texts(found, "PERSON") == ["Deborah Finch", "Deborah", "Finch"]
 
 
+@pytest.mark.parametrize(
+    "text, people",
+    [
+        ("My daughter Emily came home late.", ["Emily"]),
+        ("I told my mum and my friend Priya about it.", ["Priya"]),
+        ("My brother-in-law Dave and our neighbour Doreen Walsh helped.", ["Dave", "Doreen Walsh"]),
+        ("her husband Tom said the nurse Bernadette was kind", ["Tom", "Bernadette"]),
+        ("His teacher Miss Okonkwo-Bright says so.", ["Okonkwo-Bright"]),  # the title stays
+    ],
+)
+def test_english_name_after_a_relationship_word(text, people):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert [(f.text, f.kind) for f in title_findings(text)] == [(p, "PERSON") for p in people]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my son Then he went out",
+        "my mum And I argued about it",
+        "my friend I trust, my sister Monday mornings",
+        "my dad Yes he was there, my partner Actually no",
+        "my doctor NHS letter, my boss Psychiatrist",
+    ],
+)
+def test_common_words_after_a_relationship_word_are_not_names(deid, text):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert title_findings(text) == []
+    assert texts(deid.find(text, "en"), "PERSON") == []
+
+
+def test_name_after_a_relationship_word_is_replaced_everywhere(deid):
+    found = deid.find("My daughter Emily came home. Emily was tired.", "en")
+    assert texts(found, "PERSON") == ["Emily", "Emily"]
+
+
 # --- Chinese names, titles -------------------------------------------------------------------
 
 
@@ -203,6 +241,31 @@ def test_chinese_full_names(deid):
 
 def test_foreign_name_in_chinese(deid):
     assert texts(deid.find("英国来的研究员叫艾米丽·沃森。", "zh"), "PERSON") == ["艾米丽·沃森"]
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("我女儿小红昨天回来了。", "小红"),
+        ("我闺女婷婷很懂事。", "婷婷"),
+        ("我妈妈秀英身体不好。", "秀英"),
+        ("我老婆春梅说了算。", "春梅"),
+    ],
+)
+def test_chinese_given_name_after_a_relationship_word(deid, text, name):
+    assert texts(deid.find(text, "zh"), "PERSON") == [name]
+
+
+@pytest.mark.parametrize(
+    "text, people",
+    [
+        ("我儿子明明知道还去。", []),
+        ("我女儿小时候很乖，我老公小气得很。", []),
+        ("我爱人小王和我老公王强都来了。", ["王", "王强"]),  # 小王 stays 小[PERSON], as the title rule gives
+    ],
+)
+def test_words_after_a_chinese_relationship_word_are_not_always_names(deid, text, people):
+    assert texts(deid.find(text, "zh"), "PERSON") == people
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from qualflow.pipeline.deid.lexicon import (
     SURNAMES,
     TRANSLITERATION_CHARS,
     ZH_NOT_NAME_CHARS,
+    ZH_RELATION_WORDS,
     ZH_STOP_WORDS,
     ZH_TITLE_SET,
     ZH_TITLES,
@@ -88,6 +89,9 @@ def person_findings(text: str, index: Index) -> list[Finding]:
             continue
         if token.tag in _NR and plausible_name(token.word, token.tag):
             found.append(make(text, token.start, token.end, "PERSON", "jieba"))
+        elif i > 0 and tokens[i - 1].end == token.start and tokens[i - 1].word in ZH_RELATION_WORDS:
+            if _given_name_after_relation(token):  # 我女儿/小红
+                found.append(make(text, token.start, token.end, "PERSON", "jieba"))
     # Foreign names joined by a middle dot: 艾米丽·沃森.
     for dot in _DOT.finditer(text):
         left = index.tokens[index.ends[dot.start()]] if dot.start() in index.ends else None
@@ -100,6 +104,19 @@ def person_findings(text: str, index: Index) -> list[Finding]:
                 j += 2
             found.append(make(text, left.start, end, "PERSON", "jieba"))
     return found
+
+
+def _given_name_after_relation(token: Token) -> bool:
+    """小红, 秀英, 婷婷 right after 女儿, 老婆…: jieba tags many two-character words nr or z, so
+    alone these are not taken; after a relationship word a rare one is a given name. Common
+    words (明明, 小时候) and 小王/老张 (the title rule replaces just the surname) are left."""
+    word = token.word
+    if len(word) != 2 or not _CJK.match(word) or word in ZH_STOP_WORDS or any(ch in ZH_NOT_NAME_CHARS for ch in word):
+        return False
+    if word[0] in "小老" and word[1] in SURNAMES:
+        return False
+    doubled = word[0] == word[1] and token.tag in {"a", "z"}  # 婷婷/z, 欣欣/a
+    return (token.tag in _NR | {"z"} or doubled) and _freq(word) < _COMMON_FREQ
 
 
 def _foreign_part(token: Token) -> bool:

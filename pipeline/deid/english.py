@@ -8,7 +8,12 @@ from __future__ import annotations
 import re
 
 from qualflow.pipeline.deid.findings import Finding, make
-from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EN_PERSON_NOUNS, EN_TITLES
+from qualflow.pipeline.deid.lexicon import (
+    EN_NOT_NAMES,
+    EN_PERSON_NOUNS,
+    EN_RELATION_NOUNS,
+    EN_TITLES,
+)
 
 _LABEL_KINDS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
 _NAME_WORD = r"[A-Z][a-z\u00e0-\u00ff]*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*"
@@ -20,6 +25,11 @@ _CUE = re.compile(
     r"\b(?P<noun>[A-Za-z]+)[ \t]+(?:called|named|known[ \t]+as)[ \t]+"
     rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
 )
+# "my daughter Emily", "her brother-in-law Dave": relationship words in any case, the name capitalised.
+_RELATION = re.compile(
+    r"\b(?i:" + "|".join(sorted(EN_RELATION_NOUNS, key=len, reverse=True)) + r")(?:-in-law)?[ \t]+"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)(?![A-Za-z])"
+)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WHO = re.compile(r",?\s+who\b")
 _SPEAKER_CODE = re.compile(r"^(?:P|R|I|Q|A|S|IV|INT|PT)\d{0,3}$", re.IGNORECASE)
@@ -27,37 +37,45 @@ _LEADING = re.compile(r"^(?:the|The|THE|a|an)\s+")
 _TITLE_PREFIX = re.compile(r"^(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?\s+")
 _WORDS_AFTER_TITLE_NOT_NAMES = frozenset(
     "I The A An And Or But So Then If When Who What Which That This These Those He She They We You It My "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter".split()
 )
 # "Nurse Practitioner", "Officer Training": a role or a unit after a title, not a name.
 _ROLE_WORDS = frozenset(
-    "practitioner consultant specialist lead manager training associate prescriber practice assistant educator "
+    "practitioner consultant specialist psychiatrist psychologist therapist lead manager training associate prescriber practice assistant educator "
     "director general registrar nurse doctor team unit ward service services council office health care station "
     "in of on at for and".split()
 )
 _LATIN_RUN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f0-9'’.\- ]*[A-Za-z\u00c0-\u024f0-9]")
 
 
-def _name_end(text: str, start: int, end: int) -> int:
+def _name_end(text: str, start: int, end: int, common_words: frozenset[str] = frozenset()) -> int:
     """Where the name words after a title end: before the first word that cannot be a name."""
     cursor = start
     for word in re.finditer(r"\S+", text[start:end]):
-        if word.group() in _WORDS_AFTER_TITLE_NOT_NAMES or word.group().casefold() in EN_NOT_NAMES:
+        folded = word.group().casefold()
+        if word.group() in _WORDS_AFTER_TITLE_NOT_NAMES or folded in EN_NOT_NAMES or folded in common_words:
             break
         cursor = start + word.end()
     return cursor
 
 
 def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Finding]:
-    """'Mr Osei', 'Dr. Ruth Bellamy', 'a guy called Imran' -> the name words, as PERSON."""
+    """'Mr Osei', 'Dr. Ruth Bellamy', 'a guy called Imran', 'my daughter Emily' -> the name words, as PERSON."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     hi = len(text) if hi is None else hi
     found = []
-    matches = list(_TITLE.finditer(text, lo, hi))
-    matches += [m for m in _CUE.finditer(text, lo, hi) if m.group("noun").casefold() in EN_PERSON_NOUNS]
-    for m in matches:
+    matches = [(m, frozenset()) for m in _TITLE.finditer(text, lo, hi)]
+    matches += [(m, frozenset()) for m in _CUE.finditer(text, lo, hi) if m.group("noun").casefold() in EN_PERSON_NOUNS]
+    # After a relationship word a capitalised common word is usually a sentence the transcript
+    # did not punctuate ("my son Then he went"), so stop words end the name there; after a title
+    # they do not ("Mrs May").
+    # "my teacher Miss Okonkwo" is the title rule's: it keeps the title.
+    matches += [(m, STOP_WORDS) for m in _RELATION.finditer(text, lo, hi) if not _TITLE_PREFIX.match(m.group("name") + " ")]
+    for m, common_words in matches:
         if m.group("name").split()[0].casefold() in _ROLE_WORDS:
             continue
-        end = _name_end(text, m.start("name"), m.end("name"))
+        end = _name_end(text, m.start("name"), m.end("name"), common_words)
         if end > m.start("name"):
             found.append(make(text, m.start("name"), end, "PERSON", "title-rule"))
     return found

@@ -37,6 +37,14 @@ ZH_TITLE_SET = frozenset(ZH_TITLES)
 # Characters that never occur in a personal name (particles, pronouns, common verbs).
 ZH_NOT_NAME_CHARS = frozenset("的了是在我你他她它您们吗呢吧啊么这那些个都也就还很说着过没不有和与跟被把给让对从到去来要会能想看做")
 
+# Relationship words a given name often follows: 我女儿小红, 她老公春生.
+ZH_RELATION_WORDS = frozenset(
+    """
+    女儿 儿子 闺女 老公 老婆 丈夫 妻子 爱人 媳妇 儿媳 女婿 孙子 孙女 外孙 外孙女 妈妈 爸爸 母亲 父亲 哥哥 姐姐 弟弟
+    妹妹 侄子 侄女 外甥 外甥女 表哥 表姐 表弟 表妹 堂哥 堂姐 对象 男朋友 女朋友 闺蜜 朋友 同事 同学 邻居 室友 领导
+    """.split()
+)
+
 # Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk.
 ZH_STOP_WORDS = frozenset(
     """
@@ -109,12 +117,24 @@ EN_PERSON_NOUNS = frozenset(
     receptionist pharmacist gp social kid child baby lad lass boss
     """.split()
 )
-# Words that label speakers in transcripts, pronouns, and role acronyms: never a name.
+# Relationship words a first name often follows in talk: "my daughter Emily", "her husband Tom".
+EN_RELATION_NOUNS = frozenset(
+    """
+    daughter son child wife husband partner fiance fiancee boyfriend girlfriend mum mom mam mother dad father
+    stepmum stepmom stepdad stepmother stepfather stepson stepdaughter brother sister grandson granddaughter
+    grandma grandmother grandad granddad grandpa grandfather nan nana gran granny aunt auntie aunty uncle cousin
+    nephew niece friend mate pal flatmate housemate neighbour neighbor colleague boss manager supervisor nurse
+    doctor carer caregiver keyworker therapist counsellor counselor psychiatrist consultant teacher
+    """.split()
+)
+# Words that label speakers in transcripts, pronouns, role acronyms, and the words that open a
+# spoken sentence (an unpunctuated transcript runs "my son Yes he did" together): never a name.
 EN_NOT_NAMES = frozenset(
     """
     interviewer interviewee participant respondent researcher facilitator moderator speaker int resp iv
     i me my mine he him his she her hers they them their theirs we us our ours you your yours it its
     gp gps a&e icu cpn cmht crisis pc ot hca nhs mp mum dad mom mummy daddy nan nana gran granny grandma grandad
     god lord jesus christ ok okay yeah mm hmm um uh
+    yes yep nope oh ah erm er well like actually basically obviously anyway alright sure sorry right
     """.split()
 )
