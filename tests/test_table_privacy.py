@@ -111,6 +111,45 @@ def test_a_real_header_is_still_named(tmp_path):
         read_units(path)
 
 
+@pytest.mark.parametrize("first_row, names", [
+    ('Mary Smith,Yes\n', ["Mary", "Smith"]),  # two capitalised words beside a one-word answer
+    ('Yes,Kwabena Mensah-Bonsu\n', ["Kwabena", "Mensah-Bonsu"]),
+    ('Mary,No\n', ["Mary"]),  # one word: the detector knows it for a name
+    ('王芳,是\n', ["王芳"]),
+])
+def test_a_first_row_of_short_cells_that_names_someone_is_not_shown(tmp_path, first_row, names):
+    path = tmp_path / "turns.csv"
+    path.write_text(first_row + SECOND_ROW, encoding="utf-8")
+    with pytest.raises(UnreadableFile) as caught:
+        read_document(path)
+    message = str(caught.value)
+    assert "does not look like a header row" in message
+    for name in names:
+        assert name not in message
+
+
+@pytest.mark.parametrize("labels", [
+    ["id", "text", "participant", "question"],
+    ["Speaker", "Text"],
+    ["unit_id", "document", "speaker", "text", "codes"],
+    ["编号", "文本"],
+    ["说话人", "内容", "时间"],
+    ["Participant ID", "Q2 answer", "score"],
+    ["Start Time", "Interview Date", "Notes"],  # capitalised word pairs that hold a header word
+])
+def test_header_rows_look_like_headers(labels):
+    from qualflow.pipeline.readers._tables import _looks_like_header_row
+
+    assert _looks_like_header_row(labels)
+
+
+def test_a_chinese_header_without_a_text_column_is_named(tmp_path):
+    path = tmp_path / "turns.csv"
+    path.write_text("编号,说话人\n1,王芳\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match=r"columns: '编号', '说话人'; expected one of"):
+        read_document(path)
+
+
 # ------------------------------------------------------------------ participants files
 
 HEADERLESS_PARTICIPANTS = ("P1,Anna Reyes,41,F,nurse,anna@x.org,12 High St\n"

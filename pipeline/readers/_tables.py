@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
+import re
 
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.readers._common import RawTurn, unreadable
@@ -128,15 +130,44 @@ def _no_text_column(name: str, header, text_columns: tuple[str, ...]) -> Unreada
 # Korean text, which has no spaces), with a letter, at most 2 digits (so "Q2" and "time 1" pass but phone
 # numbers, dates and ages do not), and no "@" or sentence punctuation (so e-mail addresses and sentences do
 # not). The rule is for the whole row: one cell that is not a label (someone's answer, a phone number)
-# means the row is data, and none of its cells is shown. What it cannot tell apart is a row of nothing but
-# short label-like cells, such as a bare name beside a one-word answer ("Mary Smith", "Yes"); a header-less
-# table's first row almost always holds a sentence, which this rule catches.
+# means the row is data, and none of its cells is shown. Short cells can still be a bare name beside a
+# one-word answer ("Mary Smith", "Yes"), so a row is not a header either when a cell is shaped like a
+# name or the de-identifier finds a person or an identifier in it (`_names_someone`).
 _HEADER_MAX_CHARS, _HEADER_MAX_WORDS, _HEADER_MAX_CJK, _HEADER_MAX_DIGITS = 30, 3, 6, 2
 _NOT_IN_HEADERS = set("@.,;:!?。，；：！？、\"“”")
+_CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+(?:['’\-][A-Za-z]+)*")
+# Words that make "Start Time" or "Interview Date" a column name rather than a person's name.
+_HEADER_WORDS = frozenset(
+    "id no number name date time start end speaker text content utterance participant respondent question "
+    "answer response code codes theme document unit interview transcript site group role age gender sex notes "
+    "memo comment comments score type label".split()
+)
+_IDENTIFYING_KINDS = ("PERSON", "EMAIL", "PHONE", "ID", "DOB")
 
 
 def _looks_like_header_row(labels: list[str]) -> bool:
-    return bool(labels) and all(_looks_like_header(label) for label in labels)
+    return bool(labels) and all(_looks_like_header(label) for label in labels) and not _names_someone(labels)
+
+
+def _names_someone(labels: list[str]) -> bool:
+    """A cell of two or three capitalised words with no header word in it ("Mary Smith"), or a cell in which
+    the de-identifier finds a person ("Mary", "王芳") or an identifier. Erring towards "someone" only costs the
+    error its list of columns; the other way, it would quote a participant's name."""
+    for label in labels:
+        words = label.split()
+        name_shaped = 2 <= len(words) <= 3 and all(_CAPITALISED_WORD.fullmatch(word) for word in words)
+        if name_shaped and not any(word.casefold() in _HEADER_WORDS for word in words):
+            return True
+    # One cell a line, so the detector's models see each cell alone.
+    return any(f.kind in _IDENTIFYING_KINDS for f in _detector().find("\n".join(labels), "mixed"))
+
+
+@functools.lru_cache(maxsize=1)
+def _detector():
+    """Loaded on the first table whose first row is not a usable header: the error path only."""
+    from qualflow.pipeline.deid.detector import Deidentifier
+
+    return Deidentifier()
 
 
 def _looks_like_header(label: str) -> bool:
