@@ -37,16 +37,11 @@ def _reviewer(name: str | None) -> str:
     return name or os.environ.get("QUALFLOW_REVIEWER") or getpass.getuser()
 
 
-def _busy(error) -> bool:
-    """Whether a database error means another writer holds the lock: a batch run storing its
-    results. SQLite waits for it (the sqlite3 module's 5 s timeout) before giving up with this."""
-    name = getattr(error.orig, "sqlite_errorname", "") or ""
-    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(error.orig)
-
-
 @contextmanager
 def _deciding(data: Path):
-    """A session whose ReviewErrors print as one line (exit 2); the decision is echoed on success."""
+    """A session whose ReviewErrors and database failures print as one line (exit 2); the decision
+    is echoed on success."""
+    from qualflow.models.store import is_lock_error
     from qualflow.review.actions import ReviewError
     from sqlalchemy.exc import OperationalError
 
@@ -58,10 +53,13 @@ def _deciding(data: Path):
     except OverflowError:  # an id past the database's 64-bit range names no row
         _fail("no such statement or theme: the number is too large to be an id")
     except OperationalError as error:
-        if not _busy(error):
-            raise
-        # The error's own text is not shown: it quotes the SQL, and a memo's words must not be echoed.
-        _fail("the study is busy (a run is writing to it); nothing was saved, try again in a moment")
+        # SQLAlchemy's text is not shown: it quotes the SQL, and a memo's words must not be echoed.
+        # SQLite waits for a lock (the sqlite3 module's 5 s timeout) before giving up with one.
+        if is_lock_error(error):
+            _fail("the study is busy (a run is writing to it); nothing was saved, try again in a moment")
+        # Not a lock: waiting will not help, so say what failed (the driver's own first line names no values).
+        reason = (str(error.orig).strip().splitlines() or ["no message"])[0]
+        _fail(f"the study database failed ({type(error.orig).__name__}: {reason}); nothing was saved")
 
 
 def _theme_id(session, code: str) -> int:

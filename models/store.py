@@ -47,6 +47,27 @@ def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# PostgreSQL's SQLSTATEs for another transaction in the way: lock_not_available (NOWAIT, lock_timeout),
+# serialization_failure and deadlock_detected. The same work may succeed in a moment.
+_LOCK_SQLSTATES = ("55P03", "40001", "40P01")
+# The same, by message, for drivers that carry no code.
+_LOCK_MESSAGES = ("database is locked", "database table is locked", "could not obtain lock", "lock timeout",
+                  "could not serialize access", "deadlock detected")
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """Whether a database error (SQLAlchemy's, or the driver's own) means another writer held a
+    lock, as a batch run storing its results does: worth trying again shortly. Anything else (a
+    missing table, a disk error, a lost connection) will fail the same way again."""
+    orig = getattr(error, "orig", None) or error  # the driver's error: SQLAlchemy's text quotes the SQL
+    if (getattr(orig, "sqlite_errorname", None) or "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _LOCK_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return any(text in message for text in _LOCK_MESSAGES)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets a reader (the CLI) look while a run writes.
     cursor = dbapi_connection.cursor()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import hmac
 import ipaddress
+import logging
 import secrets
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Store, Theme, Transcript
 from qualflow.models.queries import memos_on, theme_decisions
-from qualflow.models.store import study_database_url
+from qualflow.models.store import is_lock_error, study_database_url
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
 from qualflow.review.actions import ConflictError, ReviewError
@@ -39,6 +40,7 @@ from qualflow.review.undo import last_undoable, undo
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -53,6 +55,10 @@ REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; f
 # an empty list) and the largest page is just past the last one.
 MAX_ID = 2**63 - 1
 MAX_PAGE = MAX_ID // PAGE_SIZE
+BUSY = "The study database is busy (a batch run may be storing its results)."
+# Rendered without touching the store (base.html's undo button would read it), from base.html's layout.
+STORE_ERROR_PAGE = """{% extends "base.html" %}{% block main %}<h1>{{ title }}</h1>
+<p class="flash error" role="alert">{{ message }}</p><p><a href="/">Back to the themes</a></p>{% endblock %}"""
 
 
 class UnsafeBind(ValueError):
@@ -118,6 +124,25 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         context.update(reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
                        flash=request.session.pop("flash", None))
         return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    @app.exception_handler(OperationalError)
+    def store_failed(request: Request, error: OperationalError) -> HTMLResponse:
+        """A page the store could not serve. A lock passes (503, try again); anything else will not, and
+        only the server's log says what it was: the page is seen by reviewers, not by who runs the server."""
+        if is_lock_error(error):
+            title, message, status = "Busy", f"{BUSY} Try again in a moment.", 503
+        else:
+            # The driver's error, not SQLAlchemy's: that quotes the statement (the parameters are hidden anyway).
+            log.error("the study database failed on %s %s: %s: %s", request.method, request.url.path,
+                      type(error.orig).__name__, (str(error.orig).strip().splitlines() or ["no message"])[0])
+            title = "The study could not be read or written"
+            message = ("The study database could not be read or written; nothing was saved. "
+                       "Ask the administrator to check the review server's log.")
+            status = 503 if error.connection_invalidated else 500  # a lost connection may come back
+        html = templates.env.from_string(STORE_ERROR_PAGE).render(
+            title=title, message=message, reviewer=who(request), csrf=csrf_token(request), login=login,
+            undoable=None, flash=None)
+        return HTMLResponse(html, status_code=status, headers={"Retry-After": "5"} if status == 503 else None)
 
     def back(request: Request, url: str, message: str, kind: str = "ok") -> RedirectResponse:
         request.session["flash"] = {"kind": kind, "text": message}
@@ -286,9 +311,10 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
             return page(request, "conflict.html", status_code=409, message=str(error), back=back_to)
         except ReviewError as error:
             return back(request, back_to, str(error), "error")
-        except OperationalError:  # SQLite's lock: a batch run is writing its themes
-            return back(request, back_to, "The study database is busy (a batch run may be storing its results). "
-                        "Nothing was saved; try again in a moment.", "error")
+        except OperationalError as error:
+            if not is_lock_error(error):
+                raise  # store_failed: an error page, and the details in the server's log
+            return back(request, back_to, f"{BUSY} Nothing was saved; try again in a moment.", "error")
         return back(request, back_to, message)
 
     return app

@@ -131,3 +131,55 @@ def test_review_on_a_postgres_study_named_by_qualflow_db(tmp_path, postgres_url,
     assert audit.exit_code == 0 and "alice" in audit.output
     with Store(postgres_url).session() as session:
         assert theme_by_code(session, "T1").status == "confirmed"
+
+
+def _drop_table(data, table):
+    """Break the study as a bad restore or a half-applied upgrade would: one table gone."""
+    import sqlite3
+
+    connection = sqlite3.connect(data / "qualflow.sqlite")
+    connection.execute(f"DROP TABLE {table}")
+    connection.commit()
+    connection.close()
+
+
+def test_a_store_that_fails_is_one_line_never_called_busy_and_echoes_nothing(data):
+    _drop_table(data, "memos")
+    result = qualflow(data, "review", "memo", "She said her son Tom drinks every night", "--statement", "5")
+    assert result.exit_code == 2, result.exception  # an uncaught exception would be exit 1 and a traceback
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qualflow: error:"), result.output
+    assert "study database failed" in lines[0] and "no such table: memos" in lines[0]
+    assert "busy" not in lines[0] and "try again" not in lines[0]
+    assert "Tom" not in result.output and "INSERT" not in result.output and "Traceback" not in result.output
+
+
+def test_is_lock_error_tells_a_lock_from_other_database_failures(tmp_path):
+    import sqlite3
+
+    import psycopg.errors
+    from qualflow.models.store import is_lock_error
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    path = tmp_path / "study.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")  # a run holding the write lock
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    failures = {}
+    for name, sql in [("locked", "INSERT INTO t VALUES (1)"), ("missing", "SELECT * FROM no_such_table")]:
+        with pytest.raises(OperationalError) as caught, engine.begin() as connection:
+            connection.execute(text(sql))
+        failures[name] = caught.value
+    holder.close()
+    engine.dispose()
+    assert is_lock_error(failures["locked"]) and is_lock_error(failures["locked"].orig)
+    assert not is_lock_error(failures["missing"])
+    for message in ("unable to open database file", "disk I/O error", "attempt to write a readonly database"):
+        assert not is_lock_error(OperationalError("SELECT 1", {}, sqlite3.OperationalError(message)))
+    assert is_lock_error(OperationalError("UPDATE", {}, sqlite3.OperationalError("database table is locked")))
+    # PostgreSQL: by SQLSTATE, whatever language the server speaks.
+    assert is_lock_error(psycopg.errors.LockNotAvailable("konnte Sperre nicht setzen"))
+    assert is_lock_error(psycopg.errors.SerializationFailure("could not serialize access"))
+    assert not is_lock_error(psycopg.OperationalError("server closed the connection unexpectedly"))

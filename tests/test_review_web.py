@@ -1,12 +1,13 @@
 """The review app over HTTP (FastAPI's TestClient): sign-in, CSRF, escaping, conflicts, paging, binding."""
 
+import html
 import re
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 from fixtures.review.study import add_transcript, build, run_clustering
-from qualflow.models import Decision, Store, Theme, default_database_url
+from qualflow.models import Decision, Memo, Store, Theme, default_database_url
 from qualflow.models.queries import theme_by_code
 from qualflow.review.accounts import add_reviewer
 from qualflow.review.server import UnsafeBind, check_bind, create_app
@@ -222,3 +223,56 @@ def test_huge_numbers_in_a_request_are_a_404_or_an_empty_page_never_a_500(data):
     response = client.post("/decide/move", data={"statement_id": big, "target": big, "theme": theme,
                                                  "version": version, "csrf": csrf})
     assert response.status_code == 303  # back to the page with the error, nothing changed
+
+
+def _drop_table(data, table):
+    """Break the study as a bad restore or a half-applied upgrade would: one table gone."""
+    import sqlite3
+
+    connection = sqlite3.connect(data / "qualflow.sqlite")
+    connection.execute(f"DROP TABLE {table}")
+    connection.commit()
+    connection.close()
+
+
+def test_a_decision_while_a_run_holds_the_write_lock_is_busy_and_saves_nothing(data):
+    import sqlite3
+
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T2.1")
+    csrf = token(client.get(f"/themes/{theme}").text)
+    holder = sqlite3.connect(data / "qualflow.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as a batch run storing its results holds it
+    try:
+        response = client.post("/decide/memo", data={"theme": theme, "version": version, "csrf": csrf,
+                                                     "text": "Tom drinks every night"})
+    finally:
+        holder.close()
+    assert response.status_code == 303
+    page = client.get(response.headers["location"]).text
+    assert "The study database is busy" in page and "try again in a moment" in page and "Tom" not in page
+    with Store(default_database_url(data)).session() as session:
+        assert session.query(Memo).count() == 0
+
+
+def test_a_store_that_fails_is_an_error_page_never_called_busy_and_logged_without_sql(data, caplog):
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T2.1")
+    csrf = token(client.get(f"/themes/{theme}").text)
+    _drop_table(data, "memos")
+    with caplog.at_level("ERROR", logger="qualflow.review.server"):
+        response = client.post("/decide/memo", data={"theme": theme, "version": version, "csrf": csrf,
+                                                     "text": "Tom drinks every night"})
+        shown = client.get(f"/themes/{theme}")  # reading fails too (the page lists memos)
+    for failed in (response, shown):
+        text = html.unescape(failed.text)
+        assert failed.status_code == 500
+        assert "could not be read or written" in text and "administrator" in text and "server's log" in text
+        assert "busy" not in text and "try again" not in text and "Tom" not in text
+        assert "no such table" not in text  # the details are for the log, not the page
+    logged = [r for r in caplog.records if r.name == "qualflow.review.server"]
+    assert len(logged) == 2 and all(r.levelname == "ERROR" for r in logged)
+    message = logged[0].getMessage()
+    assert "OperationalError" in message and "no such table: memos" in message
+    assert "Tom" not in message and "INSERT" not in message and "SQL" not in message
+    assert all(r.exc_info is None for r in logged)  # a traceback would quote the statement
