@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from qualflow.flows.run_record import RETRIES, retry_when_transient
 from qualflow.models import Store
 from qualflow.models.queries import current_theme_set, current_themes
-from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language
+from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language, similarity_to_dense_centre
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.context import fit_in_context
 from qualflow.pipeline.deidentify import Pseudonymiser
@@ -242,10 +242,16 @@ def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config
 
     options = {"n_keywords": config.describe.n_keywords, "n_exemplars": config.describe.n_exemplars,
                "label_keywords": config.describe.label_keywords, "embed_words": embed_words}
-    subcategories = describe_themes(clustering.assigned_, clustering.outlier_, clustering.similarity_,
-                                    statements.tokens, statements.participants, **options)
-    themes = describe_themes(clustering.themes_, clustering.outlier_, clustering.theme_similarity_,
-                             statements.tokens, statements.participants, **options)
+    # Cohesion on the statements' own vectors, not those blended with their neighbours for clustering:
+    # placement later refreshes it from the stored vectors (pipeline/place.py), and both must agree.
+    own = centre_per_language(statements.vectors, statements.languages)
+    subcategories = describe_themes(
+        clustering.assigned_, clustering.outlier_, clustering.similarity_, statements.tokens, statements.participants,
+        cohesion_similarity=similarity_to_dense_centre(own, clustering.assigned_, clustering.outlier_), **options)
+    themes = describe_themes(
+        clustering.themes_, clustering.outlier_, clustering.theme_similarity_, statements.tokens,
+        statements.participants,
+        cohesion_similarity=similarity_to_dense_centre(own, clustering.themes_, clustering.outlier_), **options)
     return subcategories, themes
 
 

@@ -89,13 +89,7 @@ class ThemeClusterer:
         self.parents_ = np.array([theme_rank[p] for p in parents], dtype=int)
         self.n_themes_ = len(theme_rank)
         self.themes_ = self.parents_[self.assigned_] if n else np.zeros(0, dtype=int)
-        # Each statement's similarity to its theme's centre (of the theme's dense members).
-        self.theme_similarity_ = np.zeros(n)
-        for t in range(self.n_themes_):
-            members = self.themes_ == t
-            dense_members = members & ~self.outlier_
-            centre = unit_length(vectors[dense_members if dense_members.any() else members].mean(axis=0))
-            self.theme_similarity_[members] = vectors[members] @ centre
+        self.theme_similarity_ = similarity_to_dense_centre(vectors, self.themes_, self.outlier_)
         return self
 
     def _weak_fit_threshold(self, vectors: np.ndarray) -> np.ndarray:
@@ -183,6 +177,20 @@ def exact_neighbours(vectors: np.ndarray, k: int, chunk: int = 1024) -> tuple[np
         indices[start:start + chunk] = np.take_along_axis(nearest, order, axis=1)
         distances[start:start + chunk] = np.maximum(np.take_along_axis(block, indices[start:start + chunk], axis=1), 0)
     return indices, distances
+
+
+def similarity_to_dense_centre(vectors: np.ndarray, groups: np.ndarray, outlier: np.ndarray) -> np.ndarray:
+    """Each statement's cosine to the centre of its group's dense members (all members when the group
+    has none): outliers placed by nearest centre never move a centre. Rows of `groups` below 0 get 0."""
+    vectors = unit_length(np.asarray(vectors, dtype=np.float64))
+    groups, outlier = np.asarray(groups), np.asarray(outlier, dtype=bool)
+    similarity = np.zeros(len(groups))
+    for group in np.unique(groups[groups >= 0]):
+        members = groups == group
+        dense = members & ~outlier
+        centre = unit_length(vectors[dense if dense.any() else members].mean(axis=0))
+        similarity[members] = vectors[members] @ centre
+    return similarity
 
 
 def unit_length(vectors: np.ndarray) -> np.ndarray:

@@ -109,13 +109,17 @@ def describe_themes(
     n_exemplars: int = 3,
     label_keywords: int = 3,
     embed_words=None,
+    cohesion_similarity: np.ndarray | None = None,
 ) -> list[ThemeDescription]:
     """One description per theme number in `assigned` (0..k-1).
 
     Keywords and exemplars come from each theme's dense core (not from outliers placed
     by nearest centre), so a theme is described by what defines it. `embed_words` (words ->
     vectors) makes the keyword diversity step semantic; without it, it is lexical.
+    `cohesion_similarity`: the similarities cohesion is measured on, when not `similarity`
+    (the flow measures it on the statements' own vectors, as placement later does).
     """
+    cohesion_similarity = similarity if cohesion_similarity is None else cohesion_similarity
     n_themes = int(assigned.max() + 1) if len(assigned) else 0
     core = [np.flatnonzero((assigned == k) & ~outlier) for k in range(n_themes)]
     core = [c if len(c) else np.flatnonzero(assigned == k) for k, c in enumerate(core)]
@@ -136,10 +140,15 @@ def describe_themes(
                 keywords=keywords,
                 exemplars=_pick_exemplars(core[k], similarity, participants, n_exemplars),
                 participants=covered,
-                cohesion=float(similarity[members].mean()) if len(members) else 0.0,
+                cohesion=cohesion(cohesion_similarity[members]),
             )
         )
     return descriptions
+
+
+def cohesion(similarity: np.ndarray) -> float:
+    """A theme's cohesion: its members' mean cosine to its centre (0 for no members). Reviewers sort by it."""
+    return float(np.mean(similarity)) if len(similarity) else 0.0
 
 
 def _participant_sort_key(participant: str) -> tuple:

@@ -34,8 +34,10 @@ from qualflow.models.queries import (
 from qualflow.pipeline.cluster import (
     auto_min_cluster_size,
     least_typical_member,
+    similarity_to_dense_centre,
     unit_length,
 )
+from qualflow.pipeline.describe import cohesion
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -118,6 +120,29 @@ def _codebook_members(session: Session, theme_set: ThemeSet):
     return members, dense, lowest
 
 
+def refresh_cohesion(session: Session, theme_ids, row: dict[int, int], vectors: np.ndarray) -> None:
+    """Recompute the cohesion of these themes and their parents from their members now (rows of
+    `vectors`), as the clusterer measured it: each member's cosine to the centre of the dense ones.
+    The reviewer's list sorts by it. Nothing else of a theme changes: labels and names stay."""
+    themes = {i: session.get(Theme, i) for i in theme_ids}
+    for theme in list(themes.values()):
+        if theme.parent_id:
+            themes.setdefault(theme.parent_id, session.get(Theme, theme.parent_id))
+    for theme in themes.values():
+        # A theme's members sit in its live subcategories (as in refresh_counts).
+        ids = [theme.id, *session.scalars(select(Theme.id).where(
+            Theme.parent_id == theme.id, Theme.theme_set_id == theme.theme_set_id, Theme.status.in_(LIVE_STATUSES)))]
+        members = [(row[s], outlier) for s, outlier in session.execute(
+            select(Suggestion.statement_id, Suggestion.outlier).where(
+                Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))) if s in row]
+        if not members:
+            continue
+        # Placed statements are outliers: like the clusterer's, they never move a centre.
+        outlier = np.array([o for _, o in members], dtype=bool)
+        similarity = similarity_to_dense_centre(vectors[[r for r, _ in members]], np.zeros(len(members), int), outlier)
+        theme.cohesion = round(cohesion(similarity), 4)  # rounded as persist.py stores it
+
+
 def never_placed(session: Session, statement_ids: list[int]) -> list[int]:
     """The statements among `statement_ids` that have no assignment row of any status."""
     seen = set(session.scalars(select(Suggestion.statement_id).distinct()))
@@ -143,6 +168,8 @@ def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[i
         session.add(Suggestion(theme_id=p.theme_id, statement_id=p.statement_id, similarity=p.similarity,
                                outlier=True, weak_fit=p.weak_fit))
     session.flush()
-    refresh_counts(session, sorted({p.theme_id for p in placements}))
+    received = sorted({p.theme_id for p in placements})
+    refresh_counts(session, received)
+    refresh_cohesion(session, received, row, vectors)
     theme_set.fingerprint, theme_set.n_statements = fingerprint, len(ids)
     return placements

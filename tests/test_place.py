@@ -8,6 +8,7 @@ import pytest
 import yaml
 from qualflow.flows.batch import code_interviews
 from qualflow.models import (
+    Embedding,
     Statement,
     Store,
     Suggestion,
@@ -16,9 +17,15 @@ from qualflow.models import (
     Transcript,
     default_database_url,
 )
-from qualflow.models.queries import ACTIVE_ASSIGNMENT, current_theme_set
-from qualflow.pipeline.cluster import least_typical_member
-from qualflow.pipeline.place import Target, place, worth_reclustering
+from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES, current_theme_set
+from qualflow.pipeline.cluster import (
+    centre_per_language,
+    least_typical_member,
+    unit_length,
+)
+from qualflow.pipeline.describe import cohesion
+from qualflow.pipeline.persist import significant_statements
+from qualflow.pipeline.place import Target, place, refresh_cohesion, worth_reclustering
 from qualflow.review import actions
 from sqlalchemy import func, select
 
@@ -71,6 +78,7 @@ def grown_study(tmp_path_factory):
     store = Store(default_database_url(data))
     with store.session() as session:
         themes_before = {t.id: (t.code, t.label) for t in session.scalars(select(Theme))}
+        cohesion_before = {t.id: t.cohesion for t in session.scalars(select(Theme))}
         sets_before = store.count(ThemeSet)
         # A reviewer's decision the placement must leave alone.
         some = session.scalar(select(Suggestion).where(Suggestion.status == "suggested").order_by(Suggestion.id))
@@ -79,11 +87,11 @@ def grown_study(tmp_path_factory):
         confirmed = (some.statement_id, some.theme_id)
     shutil.copy(EXAMPLES / "en_p3_new_graduate.txt", inbox / "en_p3_new_graduate.txt")
     second = code_interviews(str(inbox), str(data))
-    return inbox, data, store, first, second, themes_before, sets_before, confirmed
+    return inbox, data, store, first, second, themes_before, sets_before, confirmed, cohesion_before
 
 
 def test_one_new_interview_is_placed_without_clustering_again(grown_study):
-    _, _, store, first, second, themes_before, sets_before, confirmed = grown_study
+    _, _, store, first, second, themes_before, sets_before, confirmed, _ = grown_study
     assert first.reclustered and second.transcripts_added == 1
     assert not second.reclustered and second.placed > 0
     with store.session() as session:
@@ -102,6 +110,61 @@ def test_one_new_interview_is_placed_without_clustering_again(grown_study):
         assert all(sizes[t] == counted.get(t, 0) for t in sizes)  # theme counts follow the placements
         row = session.scalar(select(Suggestion).where(Suggestion.statement_id == confirmed[0]))
         assert (row.theme_id, row.status) == (confirmed[1], "confirmed")
+
+
+def test_placement_refreshes_the_cohesion_of_the_themes_that_grew_and_only_theirs(grown_study):
+    _, _, store, *_, cohesion_before = grown_study
+    with store.session() as session:
+        theme_set = current_theme_set(session)
+        statements = significant_statements(session)
+        stored = dict(session.execute(select(Embedding.text_hash, Embedding.vector).where(
+            Embedding.encoder_id == theme_set.encoder_id)).all())
+        # The space the themes were found in: each language's mean removed, over the study as it is now.
+        vectors = centre_per_language(np.vstack([np.frombuffer(stored[s.text_hash], dtype="<f4") for s in statements]),
+                                      [s.language for s in statements])
+        row = {s.id: i for i, s in enumerate(statements)}
+        new = {s.id for s in statements if s.transcript.source_name == "en_p3_new_graduate.txt"}
+        themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id)))
+        grew = changed = 0
+        for theme in themes:
+            ids = [theme.id] + [t.id for t in themes if t.parent_id == theme.id and t.status in LIVE_STATUSES]
+            members = session.execute(select(Suggestion.statement_id, Suggestion.outlier).where(
+                Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))).all()
+            if not new & {s for s, _ in members}:
+                assert theme.cohesion == cohesion_before[theme.id], theme.code
+                continue
+            grew += 1
+            changed += theme.cohesion != cohesion_before[theme.id]
+            unit = unit_length(vectors[[row[s] for s, _ in members]])
+            outlier = np.array([o for _, o in members], dtype=bool)
+            similarity = unit @ unit_length(unit[~outlier].mean(axis=0))  # to the centre of the dense members
+            assert theme.cohesion == pytest.approx(cohesion(similarity), abs=1e-4), theme.code
+        assert grew > 0 and changed > 0
+
+
+def test_the_clustering_and_a_placement_measure_cohesion_alike(tmp_path):
+    """The flow stores cohesion on the statements' own vectors, not on those blended with their neighbours
+    for clustering, so recomputing it as a placement does changes nothing: themes that grew sort beside
+    themes that did not on one scale."""
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    for path in EXAMPLES.iterdir():
+        if path.name != "README.md":
+            shutil.copy(path, inbox / path.name)
+    assert code_interviews(str(inbox), str(data)).reclustered
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        theme_set = current_theme_set(session)
+        statements = significant_statements(session)
+        stored = dict(session.execute(select(Embedding.text_hash, Embedding.vector).where(
+            Embedding.encoder_id == theme_set.encoder_id)).all())
+        vectors = centre_per_language(np.vstack([np.frombuffer(stored[s.text_hash], dtype="<f4") for s in statements]),
+                                      [s.language for s in statements])
+        themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id)))
+        before = {t.id: t.cohesion for t in themes}
+        refresh_cohesion(session, [t.id for t in themes], {s.id: i for i, s in enumerate(statements)}, vectors)
+        assert len(themes) > 2
+        assert {t.id: t.cohesion for t in themes} == pytest.approx(before, abs=1e-4)
 
 
 def test_a_run_after_placement_does_nothing_and_recluster_forces_clustering(grown_study):
