@@ -213,6 +213,80 @@ def test_common_words_after_a_relationship_word_are_not_names(deid, text):
     assert texts(deid.find(text, "en"), "PERSON") == []
 
 
+@pytest.mark.parametrize(
+    "text, people",
+    [
+        ("I saw Mr McDonald.", ["McDonald"]),
+        ("Then Dr MacLeod came in.", ["MacLeod"]),
+        ("Mrs O'Brien and Dr D'Souza were there.", ["O'Brien", "D'Souza"]),
+        ("Mr DeShawn Hill said so.", ["DeShawn Hill"]),
+        ("Dr MacLeod-Smith and Miss Okonkwo-Bright agreed.", ["MacLeod-Smith", "Okonkwo-Bright"]),
+        ("a support worker called McKenzie rang", ["McKenzie"]),
+        ("a guy known as DeAndre turned up", ["DeAndre"]),
+        ("my friend DeShawn came and my nurse McCall stayed", ["DeShawn", "McCall"]),
+    ],
+)
+def test_names_with_inner_capitals_are_taken_whole(text, people):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert [(f.text, f.kind) for f in title_findings(text)] == [(p, "PERSON") for p in people]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I saw Dr NHS staff.",
+        "Dr GP letters, Nurse ICU beds, Dr A&E waits.",
+        "Mr SMITH said, and Dr McDONALD too.",  # all capitals: no name rather than a fragment
+        "a man called NHS Direct, my doctor GP surgery",
+    ],
+)
+def test_acronym_after_a_title_is_not_a_name(text):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert title_findings(text) == []
+
+
+_WORD_CHAR = re.compile(r"[\w&]")
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Mr", "Dr.", "Sister", "my son", "a man called", "known as", "McDonald", "NHS", "GP", "A&E", "O'Brien",
+             "DeShawn", "Okonkwo-Bright", "Mc", "Donald", "ICU", "van", "der", "Berg", "Ann", "Lee2", "said", "Then"]
+        ),
+        max_size=8,
+    ),
+    st.lists(st.sampled_from([" ", " ", "", "'", "-", ".", ", ", "\n"]), min_size=8, max_size=8),
+)
+def test_title_rule_findings_never_end_inside_a_word(words, seps):
+    from qualflow.pipeline.deid.english import title_findings
+
+    text = "".join(w + s for w, s in zip(words, seps))
+    for f in title_findings(text):
+        assert text[f.start : f.end] == f.text
+        assert f.end == len(text) or not (_WORD_CHAR.match(text, f.end) or re.match(r"['’\-]\w", text[f.end :])), (text, f)
+        assert f.start == 0 or not _WORD_CHAR.match(text, f.start - 1), (text, f)
+
+
+@pytest.mark.parametrize(
+    "text, surname, rest",
+    [
+        ("Mr McDonald said", "McDonald", "Donald"),
+        ("and Mr McCall goes no", "McCall", "Call"),  # spaCy misses these: the title rule alone
+        ("Dr McCall rang back", "McCall", "Call"),
+        ("Nurse DiMaggio was lovely", "DiMaggio", "Maggio"),
+    ],
+)
+def test_surname_after_a_title_is_replaced_whole(deid, text, surname, rest):
+    found = deid.find(text, "en")
+    assert surname in texts(found, "PERSON")
+    new_text, _ = apply_replacements(text, replacements_for(found, Pseudonymiser()))
+    assert rest not in new_text and new_text.split()[text.split().index(surname)] == "[PERSON_1]", new_text
+
+
 def test_name_after_a_relationship_word_is_replaced_everywhere(deid):
     found = deid.find("My daughter Emily came home. Emily was tired.", "en")
     assert texts(found, "PERSON") == ["Emily", "Emily"]

@@ -16,7 +16,14 @@ from qualflow.pipeline.deid.lexicon import (
 )
 
 _LABEL_KINDS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
-_NAME_WORD = r"[A-Z][a-z\u00e0-\u00ff]*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*"
+# A name word ends where the word ends: never before a letter, digit, "&" or a joining
+# apostrophe or hyphen, so "Dr NHS" and "Mr McDONALD" give no name rather than "N" or "Mc".
+_WORD_END = r"(?![\w&]|['’\-]\w)"
+# One capitalised word, with inner capitals (McDonald, MacLeod, DeShawn) and joined parts
+# (O'Brien, D'Souza, Okonkwo-Bright) taken whole.
+_NAME_WORD = (
+    r"[A-Z][a-z\u00e0-\u00ff]*(?:[A-Z][a-z\u00e0-\u00ff]+)*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*" + _WORD_END
+)
 _TITLE = re.compile(
     r"\b(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?[ \t]+"
     rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
@@ -28,7 +35,7 @@ _CUE = re.compile(
 # "my daughter Emily", "her brother-in-law Dave": relationship words in any case, the name capitalised.
 _RELATION = re.compile(
     r"\b(?i:" + "|".join(sorted(EN_RELATION_NOUNS, key=len, reverse=True)) + r")(?:-in-law)?[ \t]+"
-    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)(?![A-Za-z])"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WHO = re.compile(r",?\s+who\b")
