@@ -11,8 +11,29 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
+
+# The study databases this command opened (their URLs), for a message about one found damaged later.
+_opened: list[str] = []
+
+
+class _Commands(TyperGroup):
+    """Every command: a study database found damaged in the middle of a command (a page that is not
+    a database page: "database disk image is malformed") is one line, as it is when opening it."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            from qualflow.models.store import is_unreadable_database
+
+            if not is_unreadable_database(error):
+                raise
+            _unreadable_database(_opened[-1] if _opened else None, error)
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="qualflow",
     help="Suggest themes in interview transcripts for a researcher to confirm.",
     no_args_is_help=True,
@@ -45,6 +66,18 @@ DbOption = Annotated[
 def _fail(message: str) -> None:
     typer.echo(f"qualflow: error: {message}", err=True)
     raise typer.Exit(2)
+
+
+def _unreadable_database(url: str | None, error: BaseException) -> None:
+    """A SQLite file that is not (or no longer) a database: say which file, and that only a backup
+    helps. The file is left exactly as it is: nothing here or before it writes to it."""
+    from qualflow.models.store import database_file, display_url
+
+    where = (database_file(url) or display_url(url)) if url else "the study database"
+    orig = getattr(error, "orig", None) or error
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    _fail(f"{where} is not a readable SQLite database ({reason}): it was damaged or overwritten; restore it "
+          "from a backup (qualflow has not changed it)")
 
 
 def _check_output(output: Path, option: str = "--output") -> None:
@@ -89,9 +122,14 @@ def _run_environment(data: Path, verbose: bool) -> None:
 
 
 def _open_store(data: Path, db: str | None = None):
-    """The study: the database at `db` (or $QUALFLOW_DB) when given, else the SQLite file in `data`."""
+    """The study: the database at `db` (or $QUALFLOW_DB) when given, else the SQLite file in `data`.
+    A file that is not a SQLite database, or a database that cannot be reached, is one line (exit 2)."""
     from qualflow.models import Store, default_database_url
-    from qualflow.models.store import DATABASE_FILE, database_from_environment
+    from qualflow.models.store import (
+        DATABASE_FILE,
+        database_from_environment,
+        is_unreadable_database,
+    )
 
     url = db or database_from_environment()
     if url:
@@ -104,13 +142,31 @@ def _open_store(data: Path, db: str | None = None):
         except ArgumentError:  # not shown: a mistyped URL may still hold a password
             _fail(f"{setting} is not a database URL (like postgresql://user@host/study)")
         try:
-            return Store(url)
+            store = Store(url)
         except Exception as error:  # a wrong URL or an unreachable server: one line, no traceback
+            if is_unreadable_database(error):
+                _unreadable_database(url, error)
             _fail(f"cannot open the database {shown} ({setting}): {type(error).__name__}: "
                   f"{str(error).splitlines()[0]}")
-    if not (data / DATABASE_FILE).is_file():
-        _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
-    return Store(default_database_url(data))
+    else:
+        if not (data / DATABASE_FILE).is_file():
+            _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
+        url = default_database_url(data)
+        try:
+            store = Store(url)
+        except Exception as error:
+            if is_unreadable_database(error):
+                _unreadable_database(url, error)
+            raise
+    _opened.append(url)
+    return store
+
+
+def _study_exists(data: Path, db: str | None) -> bool:
+    """Whether a run or a schedule would open a study that is already there (and may be damaged)."""
+    from qualflow.models.store import DATABASE_FILE
+
+    return bool(db) or (data / DATABASE_FILE).is_file()
 
 
 @app.command()
@@ -140,8 +196,11 @@ def run(
     _data_folder(data)
     # Before _check_task_runner: it imports qualflow.flows.batch, and with it Prefect.
     _run_environment(data, verbose)
-    if db:
-        _open_store(data, db).dispose()  # an unreachable or wrong database: one line, before any work
+    if _study_exists(data, db):
+        # An unreachable or wrong database, or a study file that is not a database: one line, before any
+        # work (the flow would otherwise fail on it after reading the transcripts). A new study is made
+        # by the flow itself, so a run refused below leaves no trace.
+        _open_store(data, db).dispose()
     _check_task_runner(task_runner, dask_address)
     from qualflow.flows.batch import code_interviews
 
@@ -233,13 +292,13 @@ def serve(
             CronSchedule(cron=cron)
         except ValueError:
             _fail(f"--cron: not a valid cron expression: {cron!r}")
+    if _study_exists(data, db):
+        _open_store(data, db).dispose()  # a wrong URL or a damaged study fails here, not in every scheduled run
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
         _fail("a schedule needs a Prefect server: start one with `prefect server start` and set "
               "PREFECT_API_URL=http://127.0.0.1:4200/api")
-    if db:
-        _open_store(data, db).dispose()  # a wrong URL fails here, not in every scheduled run
     _check_task_runner(task_runner, dask_address)
     from qualflow.flows.serve import serve_inbox
 

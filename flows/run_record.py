@@ -8,19 +8,61 @@ from __future__ import annotations
 
 from typing import Any
 
-# Failures worth a second try: the database was busy or the connection dropped. A file that
-# cannot be read or a bug fails the same way every time, so it is not retried.
-TRANSIENT_ERRORS = ("OperationalError", "InterfaceError", "TimeoutError", "ConnectionError")
+# Failures worth a second try: another writer held a lock, or the connection to the database
+# dropped (a server restart, an idle timeout, a network blip). Anything else (a missing table, a
+# file that cannot be opened or is not a database, a full disk, a read-only file, a file that
+# cannot be read, a bug) fails the same way every time, so it is not retried.
 RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10]}
+# SQLSTATEs of a lost connection: class 08 (connection exception) and the server shutting down,
+# crashing or still starting (57P01-57P03).
+_CONNECTION_SQLSTATES = ("57P01", "57P02", "57P03")
+# The same by message (libpq's and psycopg's own texts, which carry no SQLSTATE), lower case.
+_CONNECTION_MESSAGES = (
+    "server closed the connection unexpectedly", "could not connect to server", "connection refused",
+    "connection socket closed", "the connection is closed", "connection already closed", "consuming input failed",
+    "could not receive data from server", "could not send data to server", "no connection to the server",
+    "terminating connection", "the database system is starting up", "the database system is shutting down",
+    "connection reset", "connection timed out", "ssl syscall error", "ssl connection has been closed unexpectedly",
+)
 
 
 def is_transient(exception: BaseException) -> bool:
-    seen = exception
-    while seen is not None:
-        if type(seen).__name__ in TRANSIENT_ERRORS:
+    """Whether `exception`, or an error it was raised from, is worth retrying shortly."""
+    seen: set[int] = set()
+    error: BaseException | None = exception
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if _is_transient_one(error):
             return True
-        seen = seen.__cause__ or seen.__context__
+        error = error.__cause__ or error.__context__
     return False
+
+
+def _is_transient_one(error: BaseException) -> bool:
+    from qualflow.models.store import is_lock_error
+    from sqlalchemy import exc
+
+    if isinstance(error, (TimeoutError, ConnectionError, exc.TimeoutError, exc.DisconnectionError)):
+        return True  # exc.TimeoutError: no pooled connection came free in time
+    if getattr(error, "connection_invalidated", False):
+        return True  # SQLAlchemy's dialect recognised a lost connection
+    if not isinstance(error, exc.DBAPIError) and not _is_driver_error(error):
+        return False
+    if is_lock_error(error):
+        return True
+    orig = getattr(error, "orig", None) or error
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+    if sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return any(text in message for text in _CONNECTION_MESSAGES)
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """A DB-API driver's own error (sqlite3's, psycopg's), not wrapped by SQLAlchemy."""
+    return any(cls.__name__ in ("OperationalError", "InterfaceError", "DatabaseError")
+               and cls.__module__.split(".")[0] in ("sqlite3", "psycopg", "psycopg2")
+               for cls in type(error).__mro__)
 
 
 def retry_when_transient(task, task_run, state) -> bool:

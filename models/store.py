@@ -68,6 +68,34 @@ def is_lock_error(error: BaseException) -> bool:
     return any(text in message for text in _LOCK_MESSAGES)
 
 
+# SQLite's answer for a file that is not, or no longer, a database: overwritten, truncated or damaged
+# (SQLITE_NOTADB, SQLITE_CORRUPT and its variants). No retry or re-run helps; a backup does.
+_UNREADABLE_SQLITE = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+_UNREADABLE_MESSAGES = ("file is not a database", "database disk image is malformed")
+
+
+def is_unreadable_database(error: BaseException) -> bool:
+    """Whether a database error (SQLAlchemy's, or sqlite3's own) says the SQLite file is not a
+    readable database: SQLAlchemy raises these as DatabaseError, not OperationalError."""
+    orig = getattr(error, "orig", None) or error
+    if (getattr(orig, "sqlite_errorname", None) or "").startswith(_UNREADABLE_SQLITE):
+        return True
+    import sqlite3
+
+    return isinstance(orig, sqlite3.DatabaseError) and any(text in str(orig).lower() for text in _UNREADABLE_MESSAGES)
+
+
+def database_file(url: str) -> str | None:
+    """The file of a SQLite URL (None for a server's URL or an in-memory database): what a
+    message about a damaged file names, rather than the URL."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return parsed.database
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets a reader (the CLI) look while a run writes.
     cursor = dbapi_connection.cursor()

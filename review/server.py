@@ -37,7 +37,7 @@ from qualflow.review.pages import (
 )
 from qualflow.review.split_suggestion import suggest_split
 from qualflow.review.undo import last_undoable, undo
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 log = logging.getLogger(__name__)
@@ -125,10 +125,12 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
                        flash=request.session.pop("flash", None))
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
-    @app.exception_handler(OperationalError)
-    def store_failed(request: Request, error: OperationalError) -> HTMLResponse:
+    @app.exception_handler(DatabaseError)  # OperationalError is one; so is a file that is not a database
+    def store_failed(request: Request, error: DatabaseError) -> HTMLResponse:
         """A page the store could not serve. A lock passes (503, try again); anything else will not, and
-        only the server's log says what it was: the page is seen by reviewers, not by who runs the server."""
+        only the server's log says what it was: the page is seen by reviewers, not by who runs the server.
+        A study file that is not (or no longer) a SQLite database ("file is not a database", "database
+        disk image is malformed") comes as DatabaseError: the same page, and the file is left as it is."""
         if is_lock_error(error):
             title, message, status = "Busy", f"{BUSY} Try again in a moment.", 503
         else:

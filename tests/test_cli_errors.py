@@ -110,3 +110,82 @@ def test_prefect_run_logs_only_with_verbose(tmp_path):
 def test_a_number_too_large_to_be_an_id_is_one_error(data, command):
     result = runner.invoke(app, ["review", *command, "--data", str(data)])
     one_line_error(result, "too large to be an id")
+
+
+GARBAGE = b"This was qualflow.sqlite until a sync tool overwrote it.\n" * 200
+
+
+def corrupt(data: Path) -> bytes:
+    """Overwrite the study's database file with bytes that are not a SQLite database (as a bad copy,
+    a sync conflict or a truncation leaves it), with no WAL beside it to recover from."""
+    database = data / "qualflow.sqlite"
+    for beside in data.glob("qualflow.sqlite-*"):
+        beside.unlink()
+    database.write_bytes(GARBAGE)
+    return GARBAGE
+
+
+def not_a_database_error(result, data: Path) -> None:
+    one_line_error(result, str(data / "qualflow.sqlite"), "not a readable SQLite database", "backup")
+    assert "Traceback" not in result.output
+    assert (data / "qualflow.sqlite").read_bytes() == GARBAGE  # never repaired, replaced or written to
+
+
+@pytest.mark.parametrize("command", [["themes"], ["export", "assignments", "--format", "json"], ["deid-report"],
+                                     ["review", "accept", "T1"], ["review", "memo", "Tom drinks", "--statement", "5"],
+                                     ["review", "serve", "--port", "1"], ["audit", "T1"], ["compare"], ["report"],
+                                     ["saturation"], ["export", "codebook", "-o", "OUT/codebook.csv"]])
+def test_a_database_file_that_is_not_a_database_is_one_line_naming_it(data, tmp_path, command):
+    corrupt(data)
+    command = [part.replace("OUT", str(tmp_path)) for part in command]
+    result = runner.invoke(app, [*command, "--data", str(data)])
+    not_a_database_error(result, data)
+    assert "Tom" not in result.output
+    assert not (tmp_path / "codebook.csv").exists()
+
+
+def test_a_run_on_a_database_that_is_not_one_stops_before_any_work(data, tmp_path):
+    corrupt(data)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    transcript = inbox / "p1.txt"
+    transcript.write_bytes((EXAMPLES / "en_p1_nurse.txt").read_bytes())
+    before = transcript.read_bytes()
+    result = runner.invoke(app, ["run", str(inbox), "--data", str(data)])
+    not_a_database_error(result, data)
+    assert transcript.read_bytes() == before and sorted(inbox.iterdir()) == [transcript]
+    assert not (data / "quarantine").exists()  # the user's transcripts were not blamed for the database
+    # A schedule on it fails at once too, before it asks for a Prefect server, not in every scheduled run.
+    result = runner.invoke(app, ["serve", "--inbox", str(inbox), "--interval", "3600", "--data", str(data)])
+    not_a_database_error(result, data)
+    assert sorted(inbox.iterdir()) == [transcript] and not (data / "quarantine").exists()
+
+
+def test_a_database_url_to_a_file_that_is_not_a_database_names_the_file(tmp_path, monkeypatch):
+    garbage = tmp_path / "elsewhere.sqlite"
+    garbage.write_bytes(GARBAGE)
+    monkeypatch.setenv("QUALFLOW_DB", f"sqlite:///{garbage}")
+    result = runner.invoke(app, ["themes", "--data", str(tmp_path)])
+    one_line_error(result, str(garbage), "not a readable SQLite database", "backup")
+    assert garbage.read_bytes() == GARBAGE
+
+
+def test_a_database_damaged_inside_is_one_line_too(data):
+    # The file opens (its first pages are fine) but the themes table's first page is garbage: SQLite
+    # finds out only when a command reads it ("database disk image is malformed").
+    import sqlite3
+
+    database = data / "qualflow.sqlite"
+    connection = sqlite3.connect(database)
+    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'themes'").fetchone()[0]
+    connection.close()
+    with open(database, "r+b") as handle:
+        handle.seek((root - 1) * page_size)
+        handle.write(b"\xff" * page_size)
+    damaged = database.read_bytes()
+    Store(default_database_url(data)).dispose()  # it still opens: the damage shows in the middle of a command
+    for command in (["themes"], ["review", "accept", "T1"], ["export", "assignments"]):
+        result = runner.invoke(app, [*command, "--data", str(data)])
+        one_line_error(result, str(database), "not a readable SQLite database", "malformed", "backup")
+        assert database.read_bytes() == damaged

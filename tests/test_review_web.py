@@ -276,3 +276,27 @@ def test_a_store_that_fails_is_an_error_page_never_called_busy_and_logged_withou
     assert "OperationalError" in message and "no such table: memos" in message
     assert "Tom" not in message and "INSERT" not in message and "SQL" not in message
     assert all(r.exc_info is None for r in logged)  # a traceback would quote the statement
+
+
+def test_a_database_file_that_is_not_a_database_is_the_error_page_never_busy(data, caplog):
+    client = client_for(data, "alice", "correct horse")
+    theme, _ = theme_id(data, "T2.1")
+    assert client.get(f"/themes/{theme}").status_code == 200
+    database = data / "qualflow.sqlite"
+    for beside in data.glob("qualflow.sqlite-*"):  # the WAL and its index: SQLite would read them first
+        beside.unlink()
+    garbage = b"This was qualflow.sqlite until a sync tool overwrote it.\n" * 200
+    database.write_bytes(garbage)
+    with caplog.at_level("ERROR", logger="qualflow.review.server"):
+        pages = [client.get("/"), client.get(f"/themes/{theme}")]
+    for failed in pages:
+        text = html.unescape(failed.text)
+        assert failed.status_code == 500
+        assert "could not be read or written" in text and "server's log" in text
+        assert "busy" not in text.lower() and "try again" not in text
+        assert "not a database" not in text  # the details are for the log, not the page
+    logged = [r for r in caplog.records if r.name == "qualflow.review.server"]
+    assert len(logged) == 2 and all(r.levelname == "ERROR" and r.exc_info is None for r in logged)
+    message = logged[0].getMessage()  # a pooled connection may see the damage before the header
+    assert "DatabaseError" in message and ("file is not a database" in message or "malformed" in message)
+    assert database.read_bytes() == garbage

@@ -2,9 +2,11 @@
 
 import sqlite3
 
+import pytest
 from qualflow.flows.batch import RunSummary
 from qualflow.flows.run_record import is_transient, run_markdown
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 
 def test_only_database_and_connection_trouble_is_retried():
@@ -19,6 +21,79 @@ def test_only_database_and_connection_trouble_is_retried():
         assert is_transient(chained)
     assert not is_transient(ValueError("not a transcript"))
     assert not is_transient(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))
+
+
+def _raised(engine, statement: str, begin: bool = False) -> Exception:
+    """The error SQLAlchemy raises for `statement`: a real one, from a real SQLite file."""
+    try:
+        with (engine.begin() if begin else engine.connect()) as connection:
+            connection.execute(text(statement))
+    except DBAPIError as error:
+        return error
+    raise AssertionError(f"{statement} did not fail")
+
+
+def test_a_lock_is_retried_and_a_permanent_database_failure_is_not(tmp_path):
+    path = tmp_path / "study.sqlite"
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.1})
+    missing = _raised(engine, "SELECT * FROM no_such_table")
+    assert isinstance(missing, OperationalError) and "no such table" in str(missing)
+    assert not is_transient(missing)
+    # Another connection holds SQLite's write lock, as a run storing its results does.
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        locked = _raised(engine, "INSERT INTO t VALUES (1)", begin=True)
+    finally:
+        holder.close()
+    assert isinstance(locked, OperationalError) and "database is locked" in str(locked)
+    assert is_transient(locked)
+    try:  # the same, reached through the chain of a task's own error
+        raise RuntimeError("storing failed") from locked
+    except RuntimeError as chained:
+        assert is_transient(chained)
+    cannot_open = _raised(create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'x.sqlite'}"), "SELECT 1")
+    assert isinstance(cannot_open, OperationalError) and "unable to open database file" in str(cannot_open)
+    assert not is_transient(cannot_open)
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"not a database " * 100)
+    not_a_database = _raised(create_engine(f"sqlite:///{garbage}"), "SELECT * FROM sqlite_master")
+    assert isinstance(not_a_database, DatabaseError) and not is_transient(not_a_database)
+    read_only = tmp_path / "read-only.sqlite"
+    sqlite3.connect(read_only).execute("CREATE TABLE t (x)").connection.close()
+    readonly_engine = create_engine(f"sqlite:///file:{read_only}?mode=ro&uri=true")
+    written = _raised(readonly_engine, "INSERT INTO t VALUES (1)", begin=True)
+    assert isinstance(written, OperationalError) and "readonly" in str(written)
+    assert not is_transient(written)
+    for disk in (sqlite3.OperationalError("database or disk is full"), sqlite3.OperationalError("disk I/O error")):
+        assert not is_transient(OperationalError("INSERT …", {}, disk))
+
+
+def test_a_lost_connection_is_retried():
+    psycopg = pytest.importorskip("psycopg")
+    # What psycopg 3 raises when the server goes away mid-query, refuses a connection, or the
+    # connection was closed under it; and a psycopg2-style InterfaceError.
+    for message in (("consuming input failed: server closed the connection unexpectedly\n\tThis probably means "
+                     "the server terminated abnormally"),
+                    'connection failed: connection to server at "127.0.0.1", port 5432 failed: Connection refused',
+                    "the connection is closed", "connection socket closed",
+                    "could not connect to server: Connection refused"):
+        assert is_transient(OperationalError("SELECT 1", {}, psycopg.OperationalError(message))), message
+    assert is_transient(OperationalError("SELECT 1", {}, psycopg.errors.AdminShutdown("terminating connection "
+                                                                                        "due to administrator command")))
+    assert is_transient(OperationalError("SELECT 1", {}, psycopg.InterfaceError("connection already closed")))
+    invalidated = OperationalError("SELECT 1", {}, psycopg.OperationalError("whatever the driver says"),
+                                   connection_invalidated=True)
+    assert is_transient(invalidated)
+    # A server that answers, but no: retrying will not change it.
+    for permanent in (psycopg.errors.UndefinedTable('relation "themes" does not exist'),
+                      psycopg.OperationalError('connection failed: FATAL:  password authentication failed for '
+                                               'user "qualflow"'),
+                      psycopg.errors.DiskFull("could not extend file: No space left on device"),
+                      psycopg.InterfaceError("the cursor is closed")):
+        assert not is_transient(OperationalError("SELECT 1", {}, permanent)), permanent
+    assert is_transient(TimeoutError("timed out")) and is_transient(ConnectionResetError("reset by peer"))
 
 
 def test_markdown_lists_counts_and_files_by_name():
