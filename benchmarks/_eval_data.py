@@ -1,9 +1,12 @@
 """Reading the human-coded evaluation units, and caching their embeddings, for benchmarks/quality.py.
 
-Each folder of ../shared/eval with a `units.csv` is one dataset (see its SOURCE.md). Only units with
-exactly one code in `codes` are scored: a clustering gives each unit one group, so a unit with two
-human codes has no single right answer. In serdif, "Moderator assist" marks interviewer turns,
-which qualflow never clusters, so those rows are dropped whatever else they are coded with.
+Each folder of ../shared/eval with a `units.csv` is one dataset (see its SOURCE.md). Every unit with
+text is clustered, as a researcher would cluster every statement of a study; only units with exactly
+one code in `codes` are scored: a clustering gives each unit one group, so a unit with two human codes
+has no single right answer. (`cluster="scored"` clusters the scored units alone, as the benchmark did
+before; on data where most units carry several codes that leaves a few dozen units out of hundreds.)
+In serdif, "Moderator assist" marks interviewer turns, which qualflow never clusters, so those rows
+are dropped whatever else they are coded with.
 """
 
 from __future__ import annotations
@@ -24,27 +27,39 @@ INTERVIEWER_CODES = {"serdif_taguette_usability": {"Moderator assist"}}
 class Dataset:
     name: str
     language: str  # "en" or "zh"
-    texts: list[str]
-    codes: list[str]  # one code per unit, aligned with texts
+    texts: list[str]  # every unit that is clustered
+    codes: list[str]  # aligned with texts: the unit's one code, or "" when it is not scored
     n_rows: int  # rows in units.csv
-    n_multi_code: int  # excluded: more than one code
-    n_interviewer: int  # excluded: interviewer turns (serdif's "Moderator assist")
-    n_uncoded: int  # excluded: no code or no text
+    n_multi_code: int  # not scored: more than one code
+    n_interviewer: int  # dropped: interviewer turns (serdif's "Moderator assist")
+    n_uncoded: int  # not scored: no code (dropped when there is no text either)
     # Each kept unit's document and row number in units.csv: qualflow reads a unit next to its
     # neighbours (pipeline.context), as it reads a statement next to its neighbours in an interview.
     documents: list[str] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)
+    # Every code the human coders put on a clustered unit, the unscored units' codes included: the
+    # size of the codebook the clustering is compared with (k for k-means, the level to compare).
+    codebook: set[str] = field(default_factory=set)
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Which clustered units are scored (exactly one code), as a mask aligned with texts."""
+        return np.array([bool(code) for code in self.codes], dtype=bool)
+
+    @property
+    def n_scored(self) -> int:
+        return int(self.scored.sum())
 
     @property
     def n_codes(self) -> int:
-        return len(set(self.codes))
+        return len(self.codebook | {code for code in self.codes if code})
 
     @property
     def code_ids(self) -> np.ndarray:
-        """The codes as integers (sorted code names), for the scikit-learn metrics."""
-        names = sorted(set(self.codes))
+        """The scored units' codes as integers (sorted code names), for the scikit-learn metrics."""
+        names = sorted({code for code in self.codes if code})
         index = {name: i for i, name in enumerate(names)}
-        return np.array([index[c] for c in self.codes], dtype=int)
+        return np.array([index[c] for c in self.codes if c], dtype=int)
 
 
 def split_codes(field: str) -> list[str]:
@@ -58,11 +73,16 @@ def detect_language(texts: list[str]) -> str:
     return "zh" if letters and cjk / len(letters) > 0.3 else "en"
 
 
-def read_units(path: Path, name: str | None = None) -> Dataset:
-    """One dataset from a units.csv (the file's folder name is the dataset name)."""
+def read_units(path: Path, name: str | None = None, cluster: str = "all") -> Dataset:
+    """One dataset from a units.csv (the file's folder name is the dataset name).
+
+    cluster="all" keeps every unit with text (unscored ones with code ""); "scored" keeps only the
+    units with exactly one code."""
+    if cluster not in ("all", "scored"):
+        raise ValueError(f"cluster must be 'all' or 'scored', not {cluster!r}")
     name = name or path.parent.name
     dropped_codes = INTERVIEWER_CODES.get(name, set())
-    texts, codes, documents, positions = [], [], [], []
+    texts, codes, documents, positions, codebook = [], [], [], [], set()
     n_rows = n_multi = n_interviewer = n_uncoded = 0
     # utf-8-sig: some upstream files carry a BOM, which would otherwise stick to the first header.
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -72,17 +92,19 @@ def read_units(path: Path, name: str | None = None) -> Dataset:
             text = (row.get("text") or "").strip()
             if dropped_codes & set(row_codes):
                 n_interviewer += 1
-            elif not row_codes or not text:
-                n_uncoded += 1
-            elif len(set(row_codes)) > 1:
-                n_multi += 1
-            else:
-                texts.append(text)
-                codes.append(row_codes[0])
-                documents.append(row.get("document") or "")
-                positions.append(n_rows)
+                continue
+            scored = bool(text) and len(set(row_codes)) == 1
+            n_uncoded += not row_codes or not text
+            n_multi += bool(text) and len(set(row_codes)) > 1
+            if not text or (cluster == "scored" and not scored):
+                continue
+            texts.append(text)
+            codes.append(row_codes[0] if scored else "")
+            codebook.update(row_codes)
+            documents.append(row.get("document") or "")
+            positions.append(n_rows)
     return Dataset(name, detect_language(texts), texts, codes, n_rows, n_multi, n_interviewer, n_uncoded,
-                   documents, positions)
+                   documents, positions, codebook)
 
 
 def find_datasets(eval_dir: Path, names: list[str] | None = None) -> list[Path]:

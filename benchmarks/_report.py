@@ -125,14 +125,15 @@ def difference_intervals(true: np.ndarray, ours: list[np.ndarray], theirs: list[
 
 def text_table(run: DatasetRun) -> str:
     d, q = run.dataset, run.qualflow
-    excluded = f"excluded: {d.n_multi_code} multi-code"
-    if d.n_interviewer:
-        excluded += f", {d.n_interviewer} interviewer (Moderator assist)"
+    excluded = f"not scored: {d.n_multi_code} multi-code"
     if d.n_uncoded:
         excluded += f", {d.n_uncoded} without code or text"
+    if d.n_interviewer:
+        excluded += f"; dropped: {d.n_interviewer} interviewer (Moderator assist)"
     levels = ", ".join(f"{name} {count}" for name, count in q.extra["levels"].items())
     lines = [
-        f"== {d.name} ({d.language}): {len(d.texts)} units with one code, {d.n_codes} codes; {excluded}",
+        f"== {d.name} ({d.language}): {len(d.texts)} units clustered, {d.n_scored} with one code scored, "
+        f"{d.n_codes} codes; {excluded}",
         f"   qualflow compared at {q.extra['level']} (groups per level: {levels}); context from neighbours: "
         f"{'on' if q.extra.get('context') else 'off'}",
         f"   {'method':<18} {'ARI':>13} {'AMI':>13} {'NMI':>7} {'groups':>7}  {'time/run':>9}  unassigned",
@@ -143,30 +144,34 @@ def text_table(run: DatasetRun) -> str:
                      f"{s.nmi:7.3f} {s.n_groups:7.1f}  {s.seconds:8.2f}s  {_unassigned(s)}")
     lines.append(f"   qualflow vs shuffled order: ARI {q.extra['shuffle_ari']:.3f}")
     if "labels" in q.extra and "labels" in run.bertopic.extra:
-        intervals = difference_intervals(d.code_ids, q.extra["labels"], run.bertopic.extra["labels"])
+        intervals = difference_intervals(d.code_ids, [labels[d.scored] for labels in q.extra["labels"]],
+                                         [labels[d.scored] for labels in run.bertopic.extra["labels"]])
         lines.append("   qualflow - BERTopic, 95% bootstrap interval over units: "
                      + ", ".join(f"{m.upper()} {v:+.3f} [{lo:+.3f}, {hi:+.3f}]" for m, (v, lo, hi) in intervals.items()))
     return "\n".join(lines)
 
 
 def markdown_table(runs: list[DatasetRun]) -> str:
-    lines = ["| dataset | units / codes | method | ARI | AMI | NMI | groups | unassigned | time/run |",
+    lines = ["| dataset | units (scored) / codes | method | ARI | AMI | NMI | groups | unassigned | time/run |",
              "|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         d = run.dataset
         for s in (run.qualflow, run.bertopic, run.kmeans):
             method = f"qualflow ({s.extra['level']})" if s.method == "qualflow" else s.method
             unassigned = f"{s.unassigned:.0%}" + (" weak fit" if s.method == "qualflow" else "")
-            lines.append(f"| {d.name} | {len(d.texts)} / {d.n_codes} | {method} | {s.ari:.3f} | {s.ami:.3f} | "
+            lines.append(f"| {d.name} | {len(d.texts)} ({d.n_scored}) / {d.n_codes} | {method} | {s.ari:.3f} | {s.ami:.3f} | "
                          f"{s.nmi:.3f} | {s.n_groups:.1f} | {unassigned} | {s.seconds:.1f} s |")
     return "\n".join(lines)
 
 
 
-NOTES = """Notes: scored on units with exactly one human code (multi-code units excluded, counts above);
-  qualflow: the flow's defaults (context from same-document neighbours when the coherence test passes,
-  then ThemeClusterer()), one deterministic run, level = the one with the number of groups closest to
-  the number of codes; unassigned = weak-fit share. BERTopic and k-means get the encoder's own vectors. BERTopic: its defaults on the same vectors,
-  mean over {seeds} seeds (UMAP random_state 0..{last}), outliers scored as one extra group, groups = topics
-  without it. k-means: k = number of codes, default n_init (one k-means++ start), mean over {seeds} seeds.
+NOTES = """Notes: every method clusters the same units (every unit with text, unless --cluster scored);
+  scored on the units with exactly one human code (multi-code units are clustered but not scored, counts
+  above); codes = every code on a clustered unit. qualflow: the flow's defaults (context from
+  same-document neighbours when the coherence test passes, then ThemeClusterer()), one deterministic
+  run, level = the one with the number of groups closest to the number of codes; unassigned = weak-fit
+  share of all clustered units. BERTopic and k-means get the encoder's own vectors. BERTopic: its
+  defaults on the same vectors, mean over {seeds} seeds (UMAP random_state 0..{last}), outliers scored as
+  one extra group, groups = topics without it, unassigned = outlier share of all clustered units.
+  k-means: k = number of codes, default n_init (one k-means++ start), mean over {seeds} seeds.
 """

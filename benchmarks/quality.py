@@ -1,19 +1,20 @@
 """Theme quality against human codes: qualflow, BERTopic with its defaults, and k-means told k (issue #4).
 
     python benchmarks/quality.py [--eval DIR] [--encoder use|e5|minilm] [--datasets a,b] [--seeds N] [--markdown]
-                                  [--qualflow-seeds N]
+                                  [--qualflow-seeds N] [--cluster all|scored]
 
 For every folder of the evaluation data with a units.csv (default ../shared/eval, next to the repo),
-the three methods run on the same units and the same vectors, in the same run:
+the three methods cluster the same units (every unit with text) with the same vectors, in the same run:
 
 - qualflow: `ThemeClusterer()` with its defaults (no per-dataset settings), one run (it is
   deterministic), scored at the level of its hierarchy (`themes_`, else `assigned_`) whose number
-  of groups is closest to the number of human codes;
+  of groups is closest to the number of human codes (every code on a clustered unit);
 - BERTopic with its defaults, given the precomputed vectors, mean over N seeds; its outliers (-1)
   are scored as one extra group;
 - k-means with k = the number of human codes: a reference that is told the answer's size.
 
-Only units with exactly one code are scored (see _eval_data.py). Vectors are cached per
+Only units with exactly one code are scored (see _eval_data.py); `--cluster scored` clusters those
+units alone. Vectors are cached per
 (dataset, encoder) in .cache/bench/. BERTopic is a benchmark-only extra; the pipeline never imports it.
 """
 
@@ -127,7 +128,9 @@ def fit_qualflow(vectors: np.ndarray, documents: list[str] | None, positions: li
 
 def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_seed: int = 0,
                  reducer: str = "umap", documents: list[str] | None = None,
-                 positions: list[int] | None = None) -> Scores:
+                 positions: list[int] | None = None, scored: np.ndarray | None = None) -> Scores:
+    """qualflow on every unit; `true` holds the codes of the units `scored` marks (default: all)."""
+    scored = np.ones(len(vectors), dtype=bool) if scored is None else scored
     started = time.perf_counter()
     model = fit_qualflow(vectors, documents, positions, reducer)
     seconds = time.perf_counter() - started
@@ -142,7 +145,8 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
     shuffle_ari = score(labels, unshuffle(shuffled, permutation))["ari"]
 
     return Scores(
-        "qualflow", **score(true, labels), n_groups=n_groups(labels), unassigned=float(np.mean(model.weak_fit_)),
+        "qualflow", **score(true, labels[scored]), n_groups=n_groups(labels),
+        unassigned=float(np.mean(model.weak_fit_)),
         seconds=seconds,
         extra={
             "level": level,
@@ -157,18 +161,20 @@ def run_qualflow(vectors: np.ndarray, true: np.ndarray, n_codes: int, shuffle_se
 
 
 def qualflow_seed_spread(vectors: np.ndarray, true: np.ndarray, n_codes: int, seeds: int, reducer: str = "umap",
-                         documents: list[str] | None = None, positions: list[int] | None = None) -> dict[str, list[float]]:
+                         documents: list[str] | None = None, positions: list[int] | None = None,
+                         scored: np.ndarray | None = None) -> dict[str, list[float]]:
     """qualflow's ARI, AMI and weak-fit share with ThemeClusterer(random_state=0..seeds-1).
 
     qualflow ships one deterministic run (random_state 0), but UMAP's seed moves its scores as much as
-    most differences between settings do (issue #4: ARI 0.12-0.29 on llmcode), so a change to the
+    most differences between settings do (issue #4: ARI 0.23-0.39 on llmcode), so a change to the
     clustering is judged on this spread, not on seed 0 alone. The targets stay on the shipped run."""
+    scored = np.ones(len(vectors), dtype=bool) if scored is None else scored
     out = {"ari": [], "ami": [], "weak": []}
     for seed in range(seeds):
         model = fit_qualflow(vectors, documents, positions, reducer, random_state=seed)
         levels = qualflow_levels(model)
         labels = levels[choose_level(levels, n_codes)]
-        scores = score(true, labels)
+        scores = score(true, labels[scored])
         out["ari"].append(scores["ari"])
         out["ami"].append(scores["ami"])
         out["weak"].append(float(np.mean(model.weak_fit_)))
@@ -200,8 +206,11 @@ def _vectorizer(language: str):
     return CountVectorizer(tokenizer=lambda text: [w for w in jieba.lcut(text) if w.strip()], token_pattern=None)
 
 
-def run_bertopic(texts: list[str], vectors: np.ndarray, true: np.ndarray, language: str, seeds: int) -> Scores:
-    """BERTopic 0.17's defaults, written out so that only random_state varies between runs."""
+def run_bertopic(texts: list[str], vectors: np.ndarray, true: np.ndarray, language: str, seeds: int,
+                 scored: np.ndarray | None = None) -> Scores:
+    """BERTopic 0.17's defaults, written out so that only random_state varies between runs; it
+    clusters every unit, and the units `scored` marks (default: all) are scored against `true`."""
+    scored = np.ones(len(texts), dtype=bool) if scored is None else scored
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
     from umap import UMAP
@@ -218,22 +227,23 @@ def run_bertopic(texts: list[str], vectors: np.ndarray, true: np.ndarray, langua
         started = time.perf_counter()
         topics = np.asarray(model.fit_transform(texts, vectors)[0])
         labellings.append(topics)
-        runs.append({**score(true, topics), "n_groups": n_groups(topics), "unassigned": float(np.mean(topics < 0)),
+        runs.append({**score(true, topics[scored]), "n_groups": n_groups(topics), "unassigned": float(np.mean(topics < 0)),
                      "seconds": time.perf_counter() - started})
     scores = mean_of_runs("BERTopic default", runs)
     scores.extra["labels"] = labellings
     return scores
 
 
-def run_kmeans(vectors: np.ndarray, true: np.ndarray, k: int, seeds: int) -> Scores:
-    """k-means told k; scikit-learn's default n_init ("auto": one k-means++ start per seed)."""
+def run_kmeans(vectors: np.ndarray, true: np.ndarray, k: int, seeds: int, scored: np.ndarray | None = None) -> Scores:
+    """k-means told k, on every unit; scikit-learn's default n_init ("auto": one k-means++ start per seed)."""
     from sklearn.cluster import KMeans
 
+    scored = np.ones(len(vectors), dtype=bool) if scored is None else scored
     runs = []
     for seed in range(seeds):
         started = time.perf_counter()
         labels = KMeans(n_clusters=k, random_state=seed).fit_predict(vectors)
-        runs.append({**score(true, labels), "n_groups": n_groups(labels), "unassigned": 0.0,
+        runs.append({**score(true, labels[scored]), "n_groups": n_groups(labels), "unassigned": 0.0,
                      "seconds": time.perf_counter() - started})
     return mean_of_runs(f"k-means (k={k})", runs)
 
@@ -259,13 +269,13 @@ def warm_up() -> float:
 
 
 def evaluate(dataset: Dataset, vectors: np.ndarray, seeds: int, reducer: str = "umap") -> DatasetRun:
-    true = dataset.code_ids
+    true, scored = dataset.code_ids, dataset.scored
     return DatasetRun(
         dataset,
         run_qualflow(vectors, true, dataset.n_codes, reducer=reducer, documents=dataset.documents,
-                     positions=dataset.positions),
-        run_bertopic(dataset.texts, vectors, true, dataset.language, seeds),
-        run_kmeans(vectors, true, dataset.n_codes, seeds),
+                     positions=dataset.positions, scored=scored),
+        run_bertopic(dataset.texts, vectors, true, dataset.language, seeds, scored),
+        run_kmeans(vectors, true, dataset.n_codes, seeds, scored),
     )
 
 
@@ -280,6 +290,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="also score qualflow with UMAP random_state 0..N-1 and print mean [min, max] (default 1: off)")
     parser.add_argument("--reducer", choices=["umap", "pca", "none"], default="umap",
                         help="qualflow's dimension reduction, to compare them (default: umap, qualflow's default)")
+    parser.add_argument("--cluster", choices=["all", "scored"], default="all",
+                        help="cluster every unit with text and score those with one code (default), or cluster "
+                             "only the units with one code (the benchmark's protocol before)")
     return parser.parse_args(argv)
 
 
@@ -291,18 +304,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.markdown else (lambda *a: print(*a, flush=True))
     names = [n.strip() for n in args.datasets.split(",") if n.strip()] if args.datasets else None
-    say(f"encoder {args.encoder}; eval data {args.eval.resolve()}; {args.seeds} seeds for BERTopic and k-means\n")
+    say(f"encoder {args.encoder}; eval data {args.eval.resolve()}; {args.seeds} seeds for BERTopic and k-means; "
+        f"clustering {'every unit with text' if args.cluster == 'all' else 'the units with one code only'}\n")
 
     paths = find_datasets(args.eval, names)  # unknown names fail here, before any slow work
     say(f"warm-up (numba compilation, not counted in any method's time): {warm_up():.1f} s\n")
     runs, embed_seconds = [], 0.0
     for path in paths:
-        dataset = read_units(path)
+        dataset = read_units(path, cluster=args.cluster)
         if args.encoder in ENGLISH_ONLY and dataset.language != "en":
             say(f"== {dataset.name}: skipped ({dataset.language}; encoder {args.encoder} is English only)\n")
             continue
-        if dataset.n_codes < 2 or len(dataset.texts) < 5:
-            say(f"== {dataset.name}: skipped ({len(dataset.texts)} single-code units, {dataset.n_codes} codes)\n")
+        if dataset.n_codes < 2 or dataset.n_scored < 5:
+            say(f"== {dataset.name}: skipped ({dataset.n_scored} single-code units, {dataset.n_codes} codes)\n")
             continue
         vectors, seconds, cached = cached_embeddings(dataset, args.encoder, CACHE_DIR, lambda: _make_encoder(args.encoder))
         embed_seconds += seconds
@@ -312,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.qualflow_seeds > 1:
             spread = "\n" + seed_spread_line(qualflow_seed_spread(
                 vectors, dataset.code_ids, dataset.n_codes, args.qualflow_seeds, args.reducer, dataset.documents,
-                dataset.positions))
+                dataset.positions, dataset.scored))
         say(text_table(run) + spread + f"\n   vectors: {'cache' if cached else f'encoded in {seconds:.1f} s'}\n")
 
     if not runs:

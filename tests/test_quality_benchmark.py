@@ -39,25 +39,49 @@ def _write_units(folder: Path, rows: list[tuple[str, str]]) -> Path:
     return path
 
 
-def test_loader_keeps_single_code_units_and_counts_the_rest(tmp_path):
-    path = _write_units(tmp_path / "serdif_taguette_usability", [
-        ("The export was simple.", "Simple export"),
-        ("Where is the button?", "Navigation complex"),
-        ("Both at once.", "Simple export;Navigation complex"),
-        ("Try the other tab.", "Moderator assist"),
-        ("Try it, and it was confusing.", "Moderator assist;Navigation complex"),  # interviewer, not multi-code
-        ("No code here.", ""),
-        ("  ", "Simple export"),
-        ("Same code twice.", "Simple export; Simple export"),  # one distinct code
-    ])
-    data = eval_data.read_units(path)
+SERDIF_ROWS = [
+    ("The export was simple.", "Simple export"),
+    ("Where is the button?", "Navigation complex"),
+    ("Both at once.", "Simple export;Search"),  # its second code is in no single-code unit
+    ("Try the other tab.", "Moderator assist"),
+    ("Try it, and it was confusing.", "Moderator assist;Navigation complex"),  # interviewer, not multi-code
+    ("No code here.", ""),
+    ("  ", "Simple export"),
+    ("Same code twice.", "Simple export; Simple export"),  # one distinct code
+]
+
+
+def test_loader_clusters_every_unit_with_text_and_scores_those_with_one_code(tmp_path):
+    data = eval_data.read_units(_write_units(tmp_path / "serdif_taguette_usability", SERDIF_ROWS))
     assert data.name == "serdif_taguette_usability"
-    assert data.texts == ["The export was simple.", "Where is the button?", "Same code twice."]
-    assert data.codes == ["Simple export", "Navigation complex", "Simple export"]
+    assert data.texts == ["The export was simple.", "Where is the button?", "Both at once.", "No code here.",
+                          "Same code twice."]
+    assert data.codes == ["Simple export", "Navigation complex", "", "", "Simple export"]
+    assert data.scored.tolist() == [True, True, False, False, True] and data.n_scored == 3
     assert (data.n_rows, data.n_multi_code, data.n_interviewer, data.n_uncoded) == (8, 1, 2, 2)
-    assert data.n_codes == 2
-    assert data.code_ids.tolist() == [1, 0, 1]  # sorted code names
+    assert data.n_codes == 3  # "Search" is only on a multi-code unit, and still one of the study's codes
+    assert data.code_ids.tolist() == [1, 0, 1]  # scored units only, sorted code names
+    assert data.positions == [1, 2, 3, 6, 8]
     assert data.language == "en"
+
+
+def test_loader_can_cluster_the_single_code_units_alone(tmp_path):
+    data = eval_data.read_units(_write_units(tmp_path / "serdif_taguette_usability", SERDIF_ROWS), cluster="scored")
+    assert data.texts == ["The export was simple.", "Where is the button?", "Same code twice."]
+    assert data.scored.all() and data.n_codes == 2 and data.code_ids.tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="cluster"):
+        eval_data.read_units(tmp_path / "serdif_taguette_usability" / "units.csv", cluster="some")
+
+
+def test_only_the_scored_units_are_scored_but_every_unit_is_clustered():
+    vectors = np.repeat(np.eye(3, 8), 4, axis=0) + np.random.default_rng(0).normal(scale=0.01, size=(12, 8))
+    scored = np.array([True, True, False, False] * 3)
+    true = np.repeat([0, 1, 2], 2)  # the scored units' codes, in order
+    kmeans = quality.run_kmeans(vectors, true, 3, seeds=2, scored=scored)
+    assert kmeans.ari == pytest.approx(1.0) and kmeans.n_groups == 3
+    wrong = np.repeat([0, 1, 2], 2)[::-1].copy()
+    wrong[:2] = [2, 1]  # the scored units of one group now disagree
+    assert quality.run_kmeans(vectors, wrong, 3, seeds=2, scored=scored).ari < 1.0
 
 
 def test_moderator_assist_is_only_dropped_in_serdif(tmp_path):
