@@ -287,6 +287,15 @@ def test_surname_after_a_title_is_replaced_whole(deid, text, surname, rest):
     assert rest not in new_text and new_text.split()[text.split().index(surname)] == "[PERSON_1]", new_text
 
 
+@pytest.mark.parametrize("text", ["I rang Mr Ngata’s office, and later Ngata rang back.",
+                                  "My friend Tavita's mum said Tavita was fine."])
+def test_a_possessive_name_and_the_bare_name_get_one_placeholder(deid, text):
+    found = deid.find(text, "en")
+    new_text, _ = apply_replacements(text, replacements_for(found, Pseudonymiser()))
+    assert "Ngata" not in new_text and "Tavita" not in new_text, new_text
+    assert new_text.count("[PERSON_1]") == 2 and "[PERSON_2]" not in new_text, new_text
+
+
 def test_name_after_a_relationship_word_is_replaced_everywhere(deid):
     found = deid.find("My daughter Emily came home. Emily was tired.", "en")
     assert texts(found, "PERSON") == ["Emily", "Emily"]

@@ -83,6 +83,8 @@ def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Findin
         if m.group("name").split()[0].casefold() in _ROLE_WORDS:
             continue
         end = _name_end(text, m.start("name"), m.end("name"), common_words)
+        if text[m.start("name"):end].endswith(("'s", "’s")):  # "Mr Osei's wife": the name is "Osei"
+            end -= 2
         if end > m.start("name"):
             found.append(make(text, m.start("name"), end, "PERSON", "title-rule"))
     return found
