@@ -212,6 +212,13 @@ class Suggestion(Base):
     outlier: Mapped[bool] = mapped_column(Boolean, default=False)
     weak_fit: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="suggested", index=True)
+    # Set when a run offered this statement into a theme a reviewer had shaped (confirmed, renamed...):
+    # the id of the newest decision in the log at that moment, 0 when there was none; None for every
+    # other row (the clusterer's own, a reviewer's). The offer is the run's, not the reviewer's, until a
+    # later decision acts on the theme: then the reviewer has seen it there (pipeline/persist.py).
+    # A number, not a flag: reviewers acting on the theme afterwards must be told apart from before, and
+    # decision ids only grow (the log is append-only).
+    offered_after_decision: Mapped[int | None] = mapped_column(Integer)
 
     theme: Mapped[Theme] = relationship(back_populates="suggestions")
     statement: Mapped[Statement] = relationship()

@@ -50,7 +50,7 @@ from qualflow.pipeline.versions import (
     revision_hash,
     supersede,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,21 @@ def _whole_themes(session: Session, themes: list[Theme]) -> set[int]:
             and (t.status == "confirmed" or t.id in acted)}
 
 
+def _last_seen(session: Session, by_id: dict[int, Theme]) -> dict[int, int]:
+    """Per theme, the newest decision after which a reviewer has seen what it holds: one naming
+    the theme, or one acting on its parent itself (a theme a reviewer acted on is theirs whole,
+    subcategories and all). Undone decisions count: the reviewer saw the theme all the same."""
+    named: dict[int, int] = {}
+    acted: dict[int, int] = {}
+    for decision in session.scalars(select(Decision).order_by(Decision.id)):
+        for theme_id in decision.theme_ids or []:
+            named[theme_id] = decision.id
+        if decision.action != "undo":
+            for theme_id in _acted_on(decision):
+                acted[theme_id] = decision.id
+    return {t.id: max(named.get(t.id, 0), acted.get(t.parent_id, 0) if t.parent_id else 0) for t in by_id.values()}
+
+
 def _codebook(session: Session, statement_ids: list[int]):
     """What the previous run and the reviewers left: pinned statements, confirmed themes that
     receive statements, candidates to match, rejected pairs, themes to carry forward."""
@@ -271,8 +286,17 @@ def _codebook(session: Session, statement_ids: list[int]):
     clustered = set(statement_ids)  # filtered here: an IN list of every statement could pass SQLite's limit
     rows = [r for r in session.scalars(select(Suggestion)) if r.statement_id in clustered]
     active = [r for r in rows if r.status in ACTIVE_ASSIGNMENT]
+    # A statement is the reviewer's where a reviewer put or kept it: confirmed, or in a confirmed or
+    # reviewed theme, unless a run offered it there (`offered_after_decision`) and no reviewer has
+    # acted on the theme since. Such an offer is free again: offered anew by the same rule, so an
+    # unchanged study re-clustered twice comes out the same, and a reviewed theme does not grow
+    # with every run. (Why a column: the log's snapshots of an accept, rename or memo name no
+    # statements, so what a theme held when a reviewer acted cannot be read back from the log.)
+    last_seen = _last_seen(session, by_id)
     pinned = {r.statement_id for r in active
-              if r.status == "confirmed" or r.theme_id in confirmed_ids or r.theme_id in reviewed}
+              if r.status == "confirmed" or ((r.theme_id in confirmed_ids or r.theme_id in reviewed)
+                                             and (r.offered_after_decision is None
+                                                  or last_seen.get(r.theme_id, 0) > r.offered_after_decision))}
     members: dict[int, set[int]] = {}  # a theme's statements, its subcategories' included
     direct: dict[int, set[int]] = {}
     for r in active:
@@ -297,6 +321,11 @@ def _codebook(session: Session, statement_ids: list[int]):
     carried = [t for t in themes if t.id in reviewed or t.id in confirmed_ids]
     rejected = {(r.theme_id, r.statement_id) for r in rows if r.status == "rejected"}
     return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}
+
+
+def last_decision_id(session: Session) -> int:
+    """The newest decision's id, 0 for an empty log: what `Suggestion.offered_after_decision` records."""
+    return session.scalar(select(func.max(Decision.id))) or 0
 
 
 def store_theme_set(session: Session, fingerprint: str, encoder_id: str, settings: dict,
@@ -327,8 +356,10 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
         if row.statement_id in placed:
             session.delete(row)
     session.flush()
+    offered_after = last_decision_id(session)  # a reviewer acting on the theme later makes an offer theirs
     for statement_id, (theme_id, similarity) in plan.into_confirmed.items():
-        session.add(Suggestion(theme_id=theme_id, statement_id=statement_id, similarity=similarity))
+        session.add(Suggestion(theme_id=theme_id, statement_id=statement_id, similarity=similarity,
+                               offered_after_decision=offered_after))
     asked = [group.question for group in groups if group.question is not None]
     for group, group_plan in zip(groups, plan.groups):
         # Only questions are numbered: statements without one (interviews beside a survey) come first, unnumbered.

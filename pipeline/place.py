@@ -38,6 +38,7 @@ from qualflow.pipeline.cluster import (
     unit_length,
 )
 from qualflow.pipeline.describe import cohesion
+from qualflow.pipeline.persist import last_decision_id  # persist never imports place: no cycle
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -163,10 +164,13 @@ def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[i
     unplaceable = sum(1 for p in placements if p is None)
     if worth_reclustering(len(new_ids), weak, unplaceable, len(ids), max_new_share, min_cluster_size):
         return None
+    # A run's offer, not a reviewer's: free again at the next clustering unless a reviewer acts on the
+    # theme first (pipeline/persist.py `_codebook`).
+    offered_after = last_decision_id(session)
     for p in placements:
         # Placed by nearest centre, not found by a density clustering: that is what `outlier` records.
         session.add(Suggestion(theme_id=p.theme_id, statement_id=p.statement_id, similarity=p.similarity,
-                               outlier=True, weak_fit=p.weak_fit))
+                               outlier=True, weak_fit=p.weak_fit, offered_after_decision=offered_after))
     session.flush()
     received = sorted({p.theme_id for p in placements})
     refresh_counts(session, received)

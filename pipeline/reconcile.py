@@ -5,7 +5,11 @@ carries the codebook forward instead of replacing it:
 
 - *Pinned* statements never move: a confirmed assignment, or any statement in a confirmed theme
   or in a theme a reviewer has touched (merged into, split, renamed, written about, a statement
-  moved into or taken out of: pipeline/persist.py finds them). Statements sit in subcategories, so
+  moved into or taken out of: pipeline/persist.py finds them) that a reviewer put or kept there.
+  A statement a run offered into such a theme (below) and no reviewer has seen there since (no
+  decision on the theme after the offer: `Suggestion.offered_after_decision`) is not pinned but
+  free, offered anew by the same rule: re-clustering unchanged data twice gives the same themes,
+  and reviewed themes do not grow with every run. Statements sit in subcategories, so
   a top-level theme a reviewer acted on itself (as opposed to one whose subcategory they acted in)
   is kept whole, like a confirmed one: its subcategories stay under it with every statement they
   hold, a merged-into theme with its own and the merged theme's. Confirmed themes keep their ids,

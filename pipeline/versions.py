@@ -103,7 +103,8 @@ def _carry(session: Session, before: Statement, after: Statement, rows: list[Sug
         else:
             continue
         session.add(Suggestion(theme_id=row.theme_id, statement_id=after.id, similarity=row.similarity,
-                               outlier=row.outlier, weak_fit=row.weak_fit, status=row.status))
+                               outlier=row.outlier, weak_fit=row.weak_fit, status=row.status,
+                               offered_after_decision=row.offered_after_decision))
         taken.add((after.id, row.theme_id))
         if row.status in ACTIVE_ASSIGNMENT:
             placed.add(after.id)

@@ -70,3 +70,39 @@ def test_a_study_from_qualflow_0_1_is_upgraded_and_keeps_its_data(tmp_path):
         assert status[4] == "'suggested'"  # existing suggestions read as suggested, not confirmed
     Store(url)  # opening again changes nothing
     assert current_revision(store.engine) == head_revision()
+
+
+def test_suggestions_stored_before_revision_0004_stay_the_reviewers(tmp_path):
+    """0004 adds `suggestions.offered_after_decision`; which rows a run offered before it is not known,
+    so every stored row reads NULL: not an offer, kept where it is (pipeline/persist.py)."""
+    from alembic import command
+    from qualflow.models.migrate import _config
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(_config(connection), "0003")
+    engine.dispose()
+    with sqlite3.connect(tmp_path / "study.sqlite") as db:
+        db.execute("INSERT INTO theme_sets (id, fingerprint, encoder_id, settings, n_statements, created_at) "
+                   "VALUES (1, 'f', 'use', '{}', 1, '2026-01-01')")
+        db.execute("INSERT INTO themes (id, theme_set_id, number, code, level, status, label, keywords, "
+                   "exemplar_statement_ids, size, participants, cohesion, reviewer_fields, version) "
+                   "VALUES (1, 1, 1, 'T1', 'theme', 'confirmed', 'Workload', '[]', '[]', 1, '[]', 0.5, '[]', 1)")
+        db.execute("INSERT INTO transcripts (id, content_hash, source_name, source_format, language, text, meta, "
+                   "ingested_at) VALUES (1, 'h', 'p1.txt', 'txt', 'en', 'Too much work.', '{}', '2026-01-01')")
+        db.execute("INSERT INTO turns (id, transcript_id, \"index\", role, start, \"end\", meta) "
+                   "VALUES (1, 1, 0, 'participant', 0, 14, '{}')")
+        db.execute("INSERT INTO statements (id, transcript_id, turn_id, \"index\", start, \"end\", text, text_hash, "
+                   "language, tokens, significant) VALUES (1, 1, 1, 0, 0, 14, 'Too much work.', 'h', 'en', '[]', 1)")
+        db.execute("INSERT INTO suggestions (id, theme_id, statement_id, similarity, outlier, weak_fit, status) "
+                   "VALUES (1, 1, 1, 0.8, 0, 0, 'suggested')")
+
+    store = Store(url)
+    assert current_revision(store.engine) == head_revision()
+    assert _differences(store) == []
+    with sqlite3.connect(tmp_path / "study.sqlite") as db:
+        assert db.execute("SELECT theme_id, statement_id, status, offered_after_decision FROM suggestions").fetchall() \
+            == [(1, 1, "suggested", None)]
+    store.dispose()

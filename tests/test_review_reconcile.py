@@ -316,3 +316,74 @@ def test_a_real_recluster_keeps_what_reviewers_did_to_whole_themes(tmp_path):
     with store.session() as session:  # a second re-clustering changes nothing
         assert {(t.id, t.code, t.label, t.parent_id, frozenset(members(session, t.id)))
                 for t in current_themes(session)} == codebook
+
+
+def test_offered_statements_are_free_again_but_a_reviewer_acting_on_the_theme_keeps_them(store):
+    """What a run offered into a confirmed theme is the run's, not the reviewer's: the next clustering
+    places it again by the same rule. Once a reviewer acts on the theme, what it held then is theirs."""
+    with store.session() as session:
+        workload = theme_by_code(session, "T1.1")
+        actions.accept(session, "alice", theme_by_code(session, "T1").id)
+        accepted_with = members(session, workload.id)
+    offered = new_interview(store, [0, 0])  # suggested into the confirmed T1.1
+    with store.session() as session:
+        assert set(offered) <= members(session, workload.id)
+        # The clusterer now hears them as talk about families: they are free to go there.
+        topic_of = {**store.topic_of, **{s: 2 for s in offered}}
+        run_clustering(session, topic_of, "heard again")
+        assert members(session, workload.id) == accepted_with
+        assert set(offered) <= members(session, theme_by_code(session, "T2.1").id)
+        # Heard as workload once more, they are offered back; then a reviewer writes a memo on T1.
+        run_clustering(session, store.topic_of, "heard as before")
+        assert members(session, workload.id) == accepted_with | set(offered)
+        actions.write_memo(session, "alice", "seen all of it", theme_id=theme_by_code(session, "T1").id)
+        run_clustering(session, topic_of, "heard again, after the memo")
+        assert members(session, workload.id) == accepted_with | set(offered)
+
+
+@pytest.mark.slow
+def test_a_real_recluster_twice_on_unchanged_data_changes_nothing_the_second_time(tmp_path):
+    """The real flow on three interviews; a reviewer confirms one theme, renames another and confirms
+    one assignment; then the study is clustered again with other settings, twice. What the first
+    re-clustering offered into the reviewed themes is offered again by the second, not pinned and
+    offered more: reviewed themes do not grow with every run."""
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "en_p3_new_graduate.txt"):
+        shutil.copy(EXAMPLES / name, inbox / name)
+    code_interviews(str(inbox), str(data), "small-study")
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        tops = sorted((t for t in current_themes(session) if t.level == "theme"),
+                      key=lambda t: (-len(family(session, t.id)[0]), t.id))
+        confirmed, renamed, other = tops[:3]
+        reviewed = {confirmed.id, renamed.id}
+        confirmed_statement = min(family(session, other.id)[1])
+        confirmed_in = active_assignment(session, confirmed_statement).theme_id
+        actions.accept(session, "alice", confirmed.id)
+        actions.rename(session, "alice", renamed.id, "Paperwork and records")
+        actions.confirm_assignment(session, "alice", confirmed_statement)
+        at_action = {theme_id: family(session, theme_id)[1] for theme_id in reviewed}
+        session.commit()
+
+    def codebook(session):
+        return {t.id: (t.code, t.label, t.status, t.parent_id, frozenset(members(session, t.id)))
+                for t in current_themes(session)}
+
+    config = tmp_path / "larger.yaml"
+    config.write_text(yaml.safe_dump({"cluster": {"min_cluster_size": 5, "reducer": "pca"}}))
+    assert code_interviews(str(inbox), str(data), str(config), recluster=True).reclustered
+    with store.session() as session:
+        first = codebook(session)
+        offered = {theme_id: family(session, theme_id)[1] - at_action[theme_id] for theme_id in reviewed}
+        assert any(offered.values())  # the run did offer statements into the reviewed themes
+        assert all(active_assignment(session, s).status == "suggested" for held in offered.values() for s in held)
+    assert code_interviews(str(inbox), str(data), str(config), recluster=True).reclustered
+    with store.session() as session:
+        assert codebook(session) == first  # every theme holds exactly what the first re-clustering left
+        for theme_id in reviewed:
+            held = family(session, theme_id)[1]
+            assert at_action[theme_id] <= held  # what the theme held when a reviewer acted stays
+            assert offered[theme_id] <= held  # what the first run offered is offered again
+        row = active_assignment(session, confirmed_statement)
+        assert (row.theme_id, row.status) == (confirmed_in, "confirmed")
