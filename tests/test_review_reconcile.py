@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from fixtures.review.study import add_transcript, build, run_clustering
+from fixtures.review.study import add_transcript, build, run_clustering, vector_for
 from qualflow.flows.batch import code_interviews
 from qualflow.models import Store, Suggestion, Theme, default_database_url
-from qualflow.models.queries import active_assignment, current_themes, theme_by_code
+from qualflow.models.queries import active_assignment, current_theme_set, current_themes, theme_by_code
 from qualflow.pipeline.persist import _whole_themes
+from qualflow.pipeline.place import place_into_current_themes
 from qualflow.pipeline.reconcile import (
     CandidateTheme,
     ConfirmedTheme,
@@ -339,6 +340,25 @@ def test_offered_statements_are_free_again_but_a_reviewer_acting_on_the_theme_ke
         actions.write_memo(session, "alice", "seen all of it", theme_id=theme_by_code(session, "T1").id)
         run_clustering(session, topic_of, "heard again, after the memo")
         assert members(session, workload.id) == accepted_with | set(offered)
+
+
+def test_a_nightly_placement_into_a_confirmed_theme_is_an_offer_too(store):
+    """A statement a scheduled run placed into a confirmed theme (pipeline/place.py), which no
+    reviewer has seen, is free at the next clustering like any other run's offer."""
+    with store.session() as session:
+        workload = theme_by_code(session, "T1.1")
+        actions.accept(session, "alice", theme_by_code(session, "T1").id)
+        accepted_with = members(session, workload.id)
+        added = add_transcript(session, "p4.txt", "P4", [0, 0])
+        new = [s.id for s in added]
+        store.topic_of.update({i: 0 for i in new})
+        ids = sorted(store.topic_of)
+        vectors = np.vstack([vector_for(store.topic_of[i], i) for i in ids])
+        placed = place_into_current_themes(session, current_theme_set(session), ids, vectors, new, "nightly", 0.5, 2)
+        assert {p.statement_id for p in placed} == set(new) and set(new) <= members(session, workload.id)
+        run_clustering(session, {**store.topic_of, **{i: 2 for i in new}}, "heard as families")
+        assert members(session, workload.id) == accepted_with
+        assert set(new) <= members(session, theme_by_code(session, "T2.1").id)
 
 
 @pytest.mark.slow
