@@ -118,9 +118,10 @@ class ThemeClusterer:
         labels = _hdbscan_labels(reduced, size, "eom")
         if _collapsed(labels):
             # EOM keeps the most persistent clusters, which in a small or weakly structured study is
-            # the first split: one group holding most statements (on the evaluation data, the 11- and
-            # 37-statement sets: 2 groups for 3 and 8 codes). That is no subcategory (the same bar as
-            # pipeline.context's collapse), so the finest clusters (leaves) are used instead.
+            # the first split: one group holding most statements (on the evaluation data, qc_refi's 158
+            # units; clustered alone, llmcode's 37 single-code units got 2 groups for 8 codes). That is no
+            # subcategory (the same bar as pipeline.context's collapse), so the finest clusters (leaves)
+            # are used instead.
             labels = _hdbscan_labels(reduced, size, "leaf")
         if labels.max() < 1:
             # Fewer than two dense groups (common under ~40 statements): fall back to
