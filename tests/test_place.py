@@ -112,16 +112,22 @@ def test_one_new_interview_is_placed_without_clustering_again(grown_study):
         assert (row.theme_id, row.status) == (confirmed[1], "confirmed")
 
 
+def stored_space(session):
+    """The significant statements, and their stored vectors with each language's mean removed: the
+    space the themes were found in and placement measures in."""
+    theme_set = current_theme_set(session)
+    statements = significant_statements(session)
+    stored = dict(session.execute(select(Embedding.text_hash, Embedding.vector).where(
+        Embedding.encoder_id == theme_set.encoder_id)).all())
+    vectors = centre_per_language(np.vstack([np.frombuffer(stored[s.text_hash], dtype="<f4") for s in statements]),
+                                  [s.language for s in statements])
+    return theme_set, statements, vectors
+
+
 def test_placement_refreshes_the_cohesion_of_the_themes_that_grew_and_only_theirs(grown_study):
     _, _, store, *_, cohesion_before = grown_study
     with store.session() as session:
-        theme_set = current_theme_set(session)
-        statements = significant_statements(session)
-        stored = dict(session.execute(select(Embedding.text_hash, Embedding.vector).where(
-            Embedding.encoder_id == theme_set.encoder_id)).all())
-        # The space the themes were found in: each language's mean removed, over the study as it is now.
-        vectors = centre_per_language(np.vstack([np.frombuffer(stored[s.text_hash], dtype="<f4") for s in statements]),
-                                      [s.language for s in statements])
+        theme_set, statements, vectors = stored_space(session)  # over the study as it is now
         row = {s.id: i for i, s in enumerate(statements)}
         new = {s.id for s in statements if s.transcript.source_name == "en_p3_new_graduate.txt"}
         themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id)))
@@ -154,12 +160,7 @@ def test_the_clustering_and_a_placement_measure_cohesion_alike(tmp_path):
     assert code_interviews(str(inbox), str(data)).reclustered
     store = Store(default_database_url(data))
     with store.session() as session:
-        theme_set = current_theme_set(session)
-        statements = significant_statements(session)
-        stored = dict(session.execute(select(Embedding.text_hash, Embedding.vector).where(
-            Embedding.encoder_id == theme_set.encoder_id)).all())
-        vectors = centre_per_language(np.vstack([np.frombuffer(stored[s.text_hash], dtype="<f4") for s in statements]),
-                                      [s.language for s in statements])
+        theme_set, statements, vectors = stored_space(session)
         themes = list(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id)))
         before = {t.id: t.cohesion for t in themes}
         refresh_cohesion(session, [t.id for t in themes], {s.id: i for i, s in enumerate(statements)}, vectors)

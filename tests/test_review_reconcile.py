@@ -9,7 +9,12 @@ import yaml
 from fixtures.review.study import add_transcript, build, run_clustering, vector_for
 from qualflow.flows.batch import code_interviews
 from qualflow.models import Store, Suggestion, Theme, default_database_url
-from qualflow.models.queries import active_assignment, current_theme_set, current_themes, theme_by_code
+from qualflow.models.queries import (
+    active_assignment,
+    current_theme_set,
+    current_themes,
+    theme_by_code,
+)
 from qualflow.pipeline.persist import _whole_themes
 from qualflow.pipeline.place import place_into_current_themes
 from qualflow.pipeline.reconcile import (
@@ -273,19 +278,28 @@ def test_which_actions_make_a_theme_the_reviewers_as_a_whole(store, act):
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.slow
-def test_a_real_recluster_keeps_what_reviewers_did_to_whole_themes(tmp_path):
-    """The real flow on three interviews; a reviewer renames a theme, merges one into another and
-    takes a statement out; then the study is clustered again with other settings, twice."""
+def three_interviews_clustered(tmp_path):
+    """The real flow on three English interviews, small-study settings: (inbox, data folder, store)."""
     inbox, data = tmp_path / "inbox", tmp_path / "data"
     inbox.mkdir()
     for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "en_p3_new_graduate.txt"):
         shutil.copy(EXAMPLES / name, inbox / name)
     code_interviews(str(inbox), str(data), "small-study")
-    store = Store(default_database_url(data))
+    return inbox, data, Store(default_database_url(data))
+
+
+def largest_themes_first(session) -> list[Theme]:
+    return sorted((t for t in current_themes(session) if t.level == "theme"),
+                  key=lambda t: (-len(family(session, t.id)[0]), t.id))
+
+
+@pytest.mark.slow
+def test_a_real_recluster_keeps_what_reviewers_did_to_whole_themes(tmp_path):
+    """The real flow on three interviews; a reviewer renames a theme, merges one into another and
+    takes a statement out; then the study is clustered again with other settings, twice."""
+    inbox, data, store = three_interviews_clustered(tmp_path)
     with store.session() as session:
-        tops = sorted((t for t in current_themes(session) if t.level == "theme"),
-                      key=lambda t: (-len(family(session, t.id)[0]), t.id))
+        tops = largest_themes_first(session)
         renamed, target, source = tops[:3]
         ids = {"renamed": renamed.id, "target": target.id}
         assert len(family(session, renamed.id)[0]) >= 2 and family(session, source.id)[0]
@@ -367,15 +381,9 @@ def test_a_real_recluster_twice_on_unchanged_data_changes_nothing_the_second_tim
     one assignment; then the study is clustered again with other settings, twice. What the first
     re-clustering offered into the reviewed themes is offered again by the second, not pinned and
     offered more: reviewed themes do not grow with every run."""
-    inbox, data = tmp_path / "inbox", tmp_path / "data"
-    inbox.mkdir()
-    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt", "en_p3_new_graduate.txt"):
-        shutil.copy(EXAMPLES / name, inbox / name)
-    code_interviews(str(inbox), str(data), "small-study")
-    store = Store(default_database_url(data))
+    inbox, data, store = three_interviews_clustered(tmp_path)
     with store.session() as session:
-        tops = sorted((t for t in current_themes(session) if t.level == "theme"),
-                      key=lambda t: (-len(family(session, t.id)[0]), t.id))
+        tops = largest_themes_first(session)
         confirmed, renamed, other = tops[:3]
         reviewed = {confirmed.id, renamed.id}
         confirmed_statement = min(family(session, other.id)[1])
