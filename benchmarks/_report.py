@@ -132,10 +132,10 @@ def text_table(run: DatasetRun) -> str:
         excluded += f"; dropped: {d.n_interviewer} interviewer (Moderator assist)"
     levels = ", ".join(f"{name} {count}" for name, count in q.extra["levels"].items())
     lines = [
-        f"== {d.name} ({d.language}): {len(d.texts)} units clustered, {d.n_scored} with one code scored, "
-        f"{d.n_codes} codes; {excluded}",
-        f"   qualflow compared at {q.extra['level']} (groups per level: {levels}); context from neighbours: "
-        f"{'on' if q.extra.get('context') else 'off'}",
+        (f"== {d.name} ({d.language}): {len(d.texts)} units clustered, {d.n_scored} with one code scored, "
+         f"{d.n_codes} codes; {excluded}"),
+        (f"   qualflow compared at {q.extra['level']} (groups per level: {levels}); context from neighbours: "
+         f"{'on' if q.extra.get('context') else 'off'}"),
         f"   {'method':<18} {'ARI':>13} {'AMI':>13} {'NMI':>7} {'groups':>7}  {'time/run':>9}  unassigned",
     ]
     for s in (run.qualflow, run.bertopic, run.kmeans):

@@ -17,7 +17,11 @@ from prefect.cache_policies import NO_CACHE
 from qualflow.flows.run_record import RETRIES, retry_when_transient
 from qualflow.models import Store
 from qualflow.models.queries import current_theme_set, current_themes
-from qualflow.pipeline.cluster import ThemeClusterer, centre_per_language, similarity_to_dense_centre
+from qualflow.pipeline.cluster import (
+    ThemeClusterer,
+    centre_per_language,
+    similarity_to_dense_centre,
+)
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.context import fit_in_context
 from qualflow.pipeline.deidentify import Pseudonymiser

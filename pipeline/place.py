@@ -38,7 +38,9 @@ from qualflow.pipeline.cluster import (
     unit_length,
 )
 from qualflow.pipeline.describe import cohesion
-from qualflow.pipeline.persist import last_decision_id  # persist never imports place: no cycle
+from qualflow.pipeline.persist import (
+    last_decision_id,  # persist never imports place: no cycle
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

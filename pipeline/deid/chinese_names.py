@@ -89,9 +89,9 @@ def person_findings(text: str, index: Index) -> list[Finding]:
             continue
         if token.tag in _NR and plausible_name(token.word, token.tag):
             found.append(make(text, token.start, token.end, "PERSON", "jieba"))
-        elif i > 0 and tokens[i - 1].end == token.start and tokens[i - 1].word in ZH_RELATION_WORDS:
-            if _given_name_after_relation(token):  # 我女儿/小红
-                found.append(make(text, token.start, token.end, "PERSON", "jieba"))
+        elif (i > 0 and tokens[i - 1].end == token.start and tokens[i - 1].word in ZH_RELATION_WORDS
+              and _given_name_after_relation(token)):  # 我女儿/小红
+            found.append(make(text, token.start, token.end, "PERSON", "jieba"))
     # Foreign names joined by a middle dot: 艾米丽·沃森.
     for dot in _DOT.finditer(text):
         left = index.tokens[index.ends[dot.start()]] if dot.start() in index.ends else None
