@@ -237,7 +237,7 @@ def test_names_with_inner_capitals_are_taken_whole(text, people):
     [
         "I saw Dr NHS staff.",
         "Dr GP letters, Nurse ICU beds, Dr A&E waits.",
-        "Mr SMITH said, and Dr McDONALD too.",  # all capitals: no name rather than a fragment
+        "Dr SMITH said, and Dr McDONALD too.",  # all capitals after Dr: no name rather than a fragment
         "a man called NHS Direct, my doctor GP surgery",
     ],
 )
@@ -245,6 +245,28 @@ def test_acronym_after_a_title_is_not_a_name(text):
     from qualflow.pipeline.deid.english import title_findings
 
     assert title_findings(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("I spoke to Mr SMITH about it.", "SMITH"),
+        ("Then Mrs Jane O'BRIEN came in.", "Jane O'BRIEN"),
+        ("Ms ADEYEMI-COLE rang.", "ADEYEMI-COLE"),
+        ("Dr Émile Zola wrote back.", "Émile Zola"),
+        ("We met Mr Øyvind Berg.", "Øyvind Berg"),
+    ],
+)
+def test_capitalised_surnames_after_an_honorific_and_accented_names_are_names(text, name):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert name in [f.text for f in title_findings(text)]
+
+
+def test_a_given_name_and_a_capitalised_surname_are_replaced_together(deid):
+    text = "Mr John SMITH said he would call."
+    new_text, _ = apply_replacements(text, replacements_for(deid.find(text, "en"), Pseudonymiser()))
+    assert "SMITH" not in new_text and "John" not in new_text, new_text
 
 
 _WORD_CHAR = re.compile(r"[\w&]")

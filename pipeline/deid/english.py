@@ -21,12 +21,21 @@ _LABEL_KINDS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLAC
 _WORD_END = r"(?![\w&]|['’\-]\w)"
 # One capitalised word, with inner capitals (McDonald, MacLeod, DeShawn) and joined parts
 # (O'Brien, D'Souza, Okonkwo-Bright) taken whole.
+# Latin-1 capitals too (Émile, Øyvind), but not the multiplication sign between them.
+_UPPER = r"A-Z\u00c0-\u00d6\u00d8-\u00de"
 _NAME_WORD = (
-    r"[A-Z][a-z\u00e0-\u00ff]*(?:[A-Z][a-z\u00e0-\u00ff]+)*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*" + _WORD_END
+    rf"[{_UPPER}][a-z\u00df-\u00ff]*(?:[{_UPPER}][a-z\u00df-\u00ff]+)*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*" + _WORD_END
 )
 _TITLE = re.compile(
     r"\b(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?[ \t]+"
     rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
+)
+# After Mr, Mrs, Ms, Miss or Mx an all-capitals word is a surname ("Mr SMITH", "Mrs Jane O'BRIEN"):
+# no acronym follows these, as "NHS" can follow "Dr" or "Nurse".
+_CAPS_WORD = rf"[{_UPPER}]{{2,}}(?:['’\-][{_UPPER}]+)*" + _WORD_END
+_HONORIFIC_CAPS = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?[ \t]+"
+    rf"(?P<name>(?:{_NAME_WORD}[ \t]+){{0,2}}{_CAPS_WORD})"
 )
 _CUE = re.compile(
     r"\b(?P<noun>[A-Za-z]+)[ \t]+(?:called|named|known[ \t]+as)[ \t]+"
@@ -73,6 +82,7 @@ def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Findin
     hi = len(text) if hi is None else hi
     found = []
     matches = [(m, frozenset()) for m in _TITLE.finditer(text, lo, hi)]
+    matches += [(m, frozenset()) for m in _HONORIFIC_CAPS.finditer(text, lo, hi)]
     matches += [(m, frozenset()) for m in _CUE.finditer(text, lo, hi) if m.group("noun").casefold() in EN_PERSON_NOUNS]
     # After a relationship word a capitalised common word is usually a sentence the transcript
     # did not punctuate ("my son Then he went"), so stop words end the name there; after a title
