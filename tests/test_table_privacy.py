@@ -136,6 +136,8 @@ def test_a_first_row_of_short_cells_that_names_someone_is_not_shown(tmp_path, fi
     ["说话人", "内容", "时间"],
     ["Participant ID", "Q2 answer", "score"],
     ["Start Time", "Interview Date", "Notes"],  # capitalised word pairs that hold a header word
+    ["Start Time", "Speaker Name"],  # the detector alone would take "Name" for a person
+    ["speaker name", "date of interview"],
 ])
 def test_header_rows_look_like_headers(labels):
     from qualflow.pipeline.readers._tables import _looks_like_header_row

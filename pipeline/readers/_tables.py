@@ -142,6 +142,7 @@ _HEADER_WORDS = frozenset(
     "answer response code codes theme document unit interview transcript site group role age gender sex notes "
     "memo comment comments score type label".split()
 )
+_HEADER_FILLERS = frozenset("of the a an per in at by for".split())  # "date of interview"
 _IDENTIFYING_KINDS = ("PERSON", "EMAIL", "PHONE", "ID", "DOB")
 
 
@@ -158,8 +159,10 @@ def _names_someone(labels: list[str]) -> bool:
         name_shaped = 2 <= len(words) <= 3 and all(_CAPITALISED_WORD.fullmatch(word) for word in words)
         if name_shaped and not any(word.casefold() in _HEADER_WORDS for word in words):
             return True
-    # One cell a line, so the detector's models see each cell alone.
-    return any(f.kind in _IDENTIFYING_KINDS for f in _detector().find("\n".join(labels), "mixed"))
+    # One cell a line, so the detector's models see each cell alone. A cell made only of header words
+    # ("Speaker Name") is a column name whatever a model makes of "Name".
+    cells = [label for label in labels if not all(w.casefold() in _HEADER_WORDS | _HEADER_FILLERS for w in label.split())]
+    return bool(cells) and any(f.kind in _IDENTIFYING_KINDS for f in _detector().find("\n".join(cells), "mixed"))
 
 
 @functools.lru_cache(maxsize=1)
