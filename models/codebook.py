@@ -29,18 +29,29 @@ def code_order(code: str) -> tuple[int, ...]:
     return numbers if code.startswith("Q") else (0,) + numbers
 
 
-def refresh_counts(session: Session, theme_ids) -> None:
-    """Recompute size and participants of these themes and their parents from active assignments."""
+def with_parents(session: Session, theme_ids) -> dict[int, Theme]:
+    """These themes and their parents, by id: a parent's figures change with its subcategories'."""
     themes = {i: session.get(Theme, i) for i in theme_ids if i is not None}
     for theme in list(themes.values()):
         if theme.parent_id:
             themes.setdefault(theme.parent_id, session.get(Theme, theme.parent_id))
+    return themes
+
+
+def family_ids(session: Session, theme: Theme) -> list[int]:
+    """The theme and its live subcategories: where its statements sit."""
+    return [theme.id, *session.scalars(select(Theme.id).where(
+        Theme.parent_id == theme.id, Theme.theme_set_id == theme.theme_set_id, Theme.status.in_(LIVE_STATUSES)))]
+
+
+def refresh_counts(session: Session, theme_ids) -> None:
+    """Recompute size and participants of these themes and their parents from active assignments."""
+    themes = with_parents(session, theme_ids)
     session.flush()
     for theme in themes.values():
-        ids = [theme.id] + list(session.scalars(select(Theme.id).where(Theme.parent_id == theme.id, Theme.theme_set_id == theme.theme_set_id,
-                                                                       Theme.status.in_(LIVE_STATUSES))))
         rows = session.execute(select(Statement.participant).join(Suggestion, Suggestion.statement_id == Statement.id)
-                               .where(Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))).all()
+                               .where(Suggestion.theme_id.in_(family_ids(session, theme)),
+                                      Suggestion.status.in_(ACTIVE_ASSIGNMENT))).all()
         size = len(rows)
         participants = sorted({p for (p,) in rows if p}, key=lambda p: (len(p), p))
         if theme.size != size:

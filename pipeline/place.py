@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qualflow.models import Suggestion, Theme, ThemeSet
-from qualflow.models.codebook import refresh_counts
+from qualflow.models.codebook import family_ids, refresh_counts, with_parents
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     LIVE_STATUSES,
@@ -127,17 +127,11 @@ def refresh_cohesion(session: Session, theme_ids, row: dict[int, int], vectors: 
     """Recompute the cohesion of these themes and their parents from their members now (rows of
     `vectors`), as the clusterer measured it: each member's cosine to the centre of the dense ones.
     The reviewer's list sorts by it. Nothing else of a theme changes: labels and names stay."""
-    themes = {i: session.get(Theme, i) for i in theme_ids}
-    for theme in list(themes.values()):
-        if theme.parent_id:
-            themes.setdefault(theme.parent_id, session.get(Theme, theme.parent_id))
-    for theme in themes.values():
-        # A theme's members sit in its live subcategories (as in refresh_counts).
-        ids = [theme.id, *session.scalars(select(Theme.id).where(
-            Theme.parent_id == theme.id, Theme.theme_set_id == theme.theme_set_id, Theme.status.in_(LIVE_STATUSES)))]
+    for theme in with_parents(session, theme_ids).values():
         members = [(row[s], outlier) for s, outlier in session.execute(
             select(Suggestion.statement_id, Suggestion.outlier).where(
-                Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))) if s in row]
+                Suggestion.theme_id.in_(family_ids(session, theme)), Suggestion.status.in_(ACTIVE_ASSIGNMENT)))
+                   if s in row]
         if not members:
             continue
         # Placed statements are outliers: like the clusterer's, they never move a centre.
