@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-# The study databases this command opened (their URLs), for a message about one found damaged later.
+# The study databases this command opens (their URLs), for a message naming one found damaged.
 _opened: list[str] = []
 
 
 class _Commands(TyperGroup):
-    """Every command: a study database found damaged in the middle of a command (a page that is not
-    a database page: "database disk image is malformed") is one line, as it is when opening it."""
+    """Every command: a study database found damaged, on opening ("file is not a database") or in the
+    middle of a command (a page that is not a database page: "database disk image is malformed"), is
+    one line naming the file."""
 
     def invoke(self, ctx):
         try:
@@ -71,11 +72,10 @@ def _fail(message: str) -> None:
 def _unreadable_database(url: str | None, error: BaseException) -> None:
     """A SQLite file that is not (or no longer) a database: say which file, and that only a backup
     helps. The file is left exactly as it is: nothing here or before it writes to it."""
-    from qualflow.models.store import database_file, display_url
+    from qualflow.models.store import database_file, display_url, driver_error
 
     where = (database_file(url) or display_url(url)) if url else "the study database"
-    orig = getattr(error, "orig", None) or error
-    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    _, reason = driver_error(error)
     _fail(f"{where} is not a readable SQLite database ({reason}): it was damaged or overwritten; restore it "
           "from a backup (qualflow has not changed it)")
 
@@ -141,25 +141,19 @@ def _open_store(data: Path, db: str | None = None):
             shown = display_url(url)
         except ArgumentError:  # not shown: a mistyped URL may still hold a password
             _fail(f"{setting} is not a database URL (like postgresql://user@host/study)")
+        _opened.append(url)
         try:
-            store = Store(url)
+            return Store(url)
         except Exception as error:  # a wrong URL or an unreachable server: one line, no traceback
             if is_unreadable_database(error):
                 _unreadable_database(url, error)
             _fail(f"cannot open the database {shown} ({setting}): {type(error).__name__}: "
                   f"{str(error).splitlines()[0]}")
-    else:
-        if not (data / DATABASE_FILE).is_file():
-            _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
-        url = default_database_url(data)
-        try:
-            store = Store(url)
-        except Exception as error:
-            if is_unreadable_database(error):
-                _unreadable_database(url, error)
-            raise
-    _opened.append(url)
-    return store
+    if not (data / DATABASE_FILE).is_file():
+        _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
+    url = default_database_url(data)
+    _opened.append(url)  # a damaged file is then named by _Commands, whenever it shows
+    return Store(url)
 
 
 def _study_exists(data: Path, db: str | None) -> bool:

@@ -41,7 +41,7 @@ def _reviewer(name: str | None) -> str:
 def _deciding(data: Path):
     """A session whose ReviewErrors and database failures print as one line (exit 2); the decision
     is echoed on success."""
-    from qualflow.models.store import is_lock_error
+    from qualflow.models.store import driver_error, is_lock_error
     from qualflow.review.actions import ReviewError
     from sqlalchemy.exc import OperationalError
 
@@ -58,8 +58,8 @@ def _deciding(data: Path):
         if is_lock_error(error):
             _fail("the study is busy (a run is writing to it); nothing was saved, try again in a moment")
         # Not a lock: waiting will not help, so say what failed (the driver's own first line names no values).
-        reason = (str(error.orig).strip().splitlines() or ["no message"])[0]
-        _fail(f"the study database failed ({type(error.orig).__name__}: {reason}); nothing was saved")
+        kind, reason = driver_error(error)
+        _fail(f"the study database failed ({kind}: {reason}); nothing was saved")
 
 
 def _theme_id(session, code: str) -> int:

@@ -68,6 +68,13 @@ def is_lock_error(error: BaseException) -> bool:
     return any(text in message for text in _LOCK_MESSAGES)
 
 
+def driver_error(error: BaseException) -> tuple[str, str]:
+    """The database driver's error class and the first line of its message, for a log or a one-line
+    error: SQLAlchemy's own text quotes the SQL statement, the driver's first line names no values."""
+    orig = getattr(error, "orig", None) or error
+    return type(orig).__name__, (str(orig).strip().splitlines() or ["no message"])[0]
+
+
 # SQLite's answer for a file that is not, or no longer, a database: overwritten, truncated or damaged
 # (SQLITE_NOTADB, SQLITE_CORRUPT and its variants). No retry or re-run helps; a backup does.
 _UNREADABLE_SQLITE = ("SQLITE_NOTADB", "SQLITE_CORRUPT")

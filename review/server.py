@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Store, Theme, Transcript
 from qualflow.models.queries import memos_on, theme_decisions
-from qualflow.models.store import is_lock_error, study_database_url
+from qualflow.models.store import driver_error, is_lock_error, study_database_url
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
 from qualflow.review.actions import ConflictError, ReviewError
@@ -136,7 +136,7 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         else:
             # The driver's error, not SQLAlchemy's: that quotes the statement (the parameters are hidden anyway).
             log.error("the study database failed on %s %s: %s: %s", request.method, request.url.path,
-                      type(error.orig).__name__, (str(error.orig).strip().splitlines() or ["no message"])[0])
+                      *driver_error(error))
             title = "The study could not be read or written"
             message = ("The study database could not be read or written; nothing was saved. "
                        "Ask the administrator to check the review server's log.")
