@@ -213,15 +213,39 @@ class ClusteredGroup:
     parents: list[int]  # parents[k]: the theme of subcategory k
 
 
-def _reviewed_theme_ids(session: Session) -> set[int]:
+@dataclass(frozen=True)
+class _DecisionLog:
+    """What the decision log says about themes, read in one pass (each decision's snapshots parsed once)."""
+
+    named: dict[int, int]  # theme -> the newest decision naming it, undos included
+    acted: dict[int, int]  # theme -> the newest decision (not an undo) acting on it itself (`_acted_on`)
+    standing: set[int]  # themes acted on by a decision that stands: not an undo, and not undone
+
+
+def _read_decisions(session: Session) -> _DecisionLog:
+    undone = set(session.scalars(select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))))
+    named: dict[int, int] = {}
+    acted: dict[int, int] = {}
+    standing: set[int] = set()
+    for decision in session.scalars(select(Decision).order_by(Decision.id)):
+        for theme_id in decision.theme_ids or []:
+            named[theme_id] = decision.id
+        if decision.action == "undo":
+            continue
+        on = _acted_on(decision)
+        acted.update(dict.fromkeys(on, decision.id))
+        if decision.id not in undone:
+            standing |= on
+    return _DecisionLog(named, acted, standing)
+
+
+def _reviewed_theme_ids(session: Session, log: _DecisionLog) -> set[int]:
     """Themes a reviewer has engaged with: any status but candidate, named in a decision, made
     by a split, or written about. Their membership is the reviewer's, not the clusterer's."""
     reviewed = set(session.scalars(select(Theme.id).where(Theme.status != "candidate")))
     reviewed |= set(session.scalars(select(Theme.id).where(Theme.created_by.is_not(None))))
     reviewed |= {m for m in session.scalars(select(Memo.theme_id).where(Memo.withdrawn.is_(False))) if m}
-    for theme_ids in session.scalars(select(Decision.theme_ids)):
-        reviewed |= set(theme_ids or [])
-    return reviewed
+    return reviewed | set(log.named)
 
 
 def _acted_on(decision: Decision) -> set[int]:
@@ -243,31 +267,20 @@ def _acted_on(decision: Decision) -> set[int]:
     return {int(i) for i in acted}
 
 
-def _whole_themes(session: Session, themes: list[Theme]) -> set[int]:
+def _whole_themes(session: Session, themes: list[Theme], log: _DecisionLog | None = None) -> set[int]:
     """Top-level themes of `themes` that are the reviewer's as a whole, subcategories and all:
     confirmed, or acted on by a decision that stands (not undone)."""
-    undone = set(session.scalars(select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))))
-    acted: set[int] = set()
-    for decision in session.scalars(select(Decision).where(Decision.action != "undo")):
-        if decision.id not in undone:
-            acted |= _acted_on(decision)
+    acted = (log or _read_decisions(session)).standing
     return {t.id for t in themes if t.level == "theme" and not t.parent_id and t.status in LIVE_STATUSES
             and (t.status == "confirmed" or t.id in acted)}
 
 
-def _last_seen(session: Session, by_id: dict[int, Theme]) -> dict[int, int]:
+def _last_seen(log: _DecisionLog, by_id: dict[int, Theme]) -> dict[int, int]:
     """Per theme, the newest decision after which a reviewer has seen what it holds: one naming
     the theme, or one acting on its parent itself (a theme a reviewer acted on is theirs whole,
     subcategories and all). Undone decisions count: the reviewer saw the theme all the same."""
-    named: dict[int, int] = {}
-    acted: dict[int, int] = {}
-    for decision in session.scalars(select(Decision).order_by(Decision.id)):
-        for theme_id in decision.theme_ids or []:
-            named[theme_id] = decision.id
-        if decision.action != "undo":
-            for theme_id in _acted_on(decision):
-                acted[theme_id] = decision.id
-    return {t.id: max(named.get(t.id, 0), acted.get(t.parent_id, 0) if t.parent_id else 0) for t in by_id.values()}
+    return {t.id: max(log.named.get(t.id, 0), log.acted.get(t.parent_id, 0) if t.parent_id else 0)
+            for t in by_id.values()}
 
 
 def _codebook(session: Session, statement_ids: list[int]):
@@ -278,8 +291,9 @@ def _codebook(session: Session, statement_ids: list[int]):
     by_id = {t.id: t for t in themes}
     # A theme the reviewer acted on keeps its subcategories and their statements, as a confirmed one does:
     # statements sit in subcategories, so protecting only the theme's own rows would protect nothing.
-    whole = _whole_themes(session, themes)
-    reviewed = _reviewed_theme_ids(session) | {t.id for t in themes if t.parent_id in whole
+    log = _read_decisions(session)
+    whole = _whole_themes(session, themes, log)
+    reviewed = _reviewed_theme_ids(session, log) | {t.id for t in themes if t.parent_id in whole
                                                and t.status in LIVE_STATUSES}
     confirmed_ids = {t.id for t in themes if t.status == "confirmed"
                      or (t.status in LIVE_STATUSES and t.parent_id and by_id[t.parent_id].status == "confirmed")}
@@ -292,7 +306,7 @@ def _codebook(session: Session, statement_ids: list[int]):
     # unchanged study re-clustered twice comes out the same, and a reviewed theme does not grow
     # with every run. (Why a column: the log's snapshots of an accept, rename or memo name no
     # statements, so what a theme held when a reviewer acted cannot be read back from the log.)
-    last_seen = _last_seen(session, by_id)
+    last_seen = _last_seen(log, by_id)
     pinned = {r.statement_id for r in active
               if r.status == "confirmed" or ((r.theme_id in confirmed_ids or r.theme_id in reviewed)
                                              and (r.offered_after_decision is None
