@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from fixtures.review.study import build, built_study
+from fixtures.review.study import build, built_study, drop_table
 from qualflow.flows.cli import app
 from qualflow.models import (
     Memo,
@@ -133,18 +133,8 @@ def test_review_on_a_postgres_study_named_by_qualflow_db(tmp_path, postgres_url,
         assert theme_by_code(session, "T1").status == "confirmed"
 
 
-def _drop_table(data, table):
-    """Break the study as a bad restore or a half-applied upgrade would: one table gone."""
-    import sqlite3
-
-    connection = sqlite3.connect(data / "qualflow.sqlite")
-    connection.execute(f"DROP TABLE {table}")
-    connection.commit()
-    connection.close()
-
-
 def test_a_store_that_fails_is_one_line_never_called_busy_and_echoes_nothing(data):
-    _drop_table(data, "memos")
+    drop_table(data, "memos")
     result = qualflow(data, "review", "memo", "She said her son Tom drinks every night", "--statement", "5")
     assert result.exit_code == 2, result.exception  # an uncaught exception would be exit 1 and a traceback
     lines = result.output.strip().splitlines()

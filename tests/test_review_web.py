@@ -6,7 +6,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from fixtures.review.study import add_transcript, build, run_clustering
+from fixtures.review.study import add_transcript, build, drop_table, run_clustering
 from qualflow.models import Decision, Memo, Store, Theme, default_database_url
 from qualflow.models.queries import theme_by_code
 from qualflow.review.accounts import add_reviewer
@@ -225,16 +225,6 @@ def test_huge_numbers_in_a_request_are_a_404_or_an_empty_page_never_a_500(data):
     assert response.status_code == 303  # back to the page with the error, nothing changed
 
 
-def _drop_table(data, table):
-    """Break the study as a bad restore or a half-applied upgrade would: one table gone."""
-    import sqlite3
-
-    connection = sqlite3.connect(data / "qualflow.sqlite")
-    connection.execute(f"DROP TABLE {table}")
-    connection.commit()
-    connection.close()
-
-
 def test_a_decision_while_a_run_holds_the_write_lock_is_busy_and_saves_nothing(data):
     import sqlite3
 
@@ -259,7 +249,7 @@ def test_a_store_that_fails_is_an_error_page_never_called_busy_and_logged_withou
     client = client_for(data, "alice", "correct horse")
     theme, version = theme_id(data, "T2.1")
     csrf = token(client.get(f"/themes/{theme}").text)
-    _drop_table(data, "memos")
+    drop_table(data, "memos")
     with caplog.at_level("ERROR", logger="qualflow.review.server"):
         response = client.post("/decide/memo", data={"theme": theme, "version": version, "csrf": csrf,
                                                      "text": "Tom drinks every night"})
