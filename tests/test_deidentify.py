@@ -162,6 +162,30 @@ def test_english_title_rule_alone(deid):
     assert [f.text for f in title_findings(text)] == ["Kwame Asante", "Imran"]
 
 
+@pytest.mark.parametrize(
+    "text, people",
+    [
+        ("Mr de Souza rang the ward.", ["de Souza"]),
+        ("My GP, Dr Anna van der Berg, was kind.", ["Anna van der Berg"]),
+        ("Nurse di Stefano was on shift.", ["di Stefano"]),
+        ("Dr Patel said de nada.", ["Patel"]),  # a particle with no capitalised word after it is no name
+    ],
+)
+def test_lowercase_surname_particles_after_a_title_are_part_of_the_name(text, people):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert [f.text for f in title_findings(text)] == people
+
+
+def test_a_surname_with_particles_is_replaced_whole(deid):
+    text = "Mr de Souza came at nine and I rang de Souza again."
+    people = [f for f in deid.find(text, "en") if f.kind == "PERSON"]
+    mentions = [m.start() for m in re.finditer("de Souza", text)]
+    assert len(mentions) == 2
+    # Each mention is inside a person finding (the model may take a word before it too).
+    assert all(any(f.start <= m and m + len("de Souza") <= f.end for f in people) for m in mentions)
+
+
 def test_speaker_labels_and_pronouns_are_not_names(deid):
     text = "Interviewer: What happened then?\n\nP3: She told me. Participant said no.\nI: And you?\nR: Me neither."
     assert deid.find(text, "en") == []

@@ -26,9 +26,13 @@ _UPPER = r"A-Z\u00c0-\u00d6\u00d8-\u00de"
 _NAME_WORD = (
     rf"[{_UPPER}][a-z\u00df-\u00ff]*(?:[{_UPPER}][a-z\u00df-\u00ff]+)*(?:['’\-][A-Za-z\u00c0-\u00ff]+)*" + _WORD_END
 )
+# Lowercase surname particles ("Mr de Souza", "Dr Anna van der Berg", "Nurse di Stefano"): part of
+# the name only when a capitalised word follows them.
+_PARTICLES = r"(?:van|von|der|den|de|del|della|di|da|das|dos|du|le|la|ter|ten|al|el|bin|ibn)"
+_SURNAME = rf"(?:{_PARTICLES}[ \t]+){{0,3}}{_NAME_WORD}"
 _TITLE = re.compile(
     r"\b(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?[ \t]+"
-    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
+    rf"(?P<name>{_SURNAME}(?:[ \t]+{_SURNAME}){{0,2}})"
 )
 # After Mr, Mrs, Ms, Miss or Mx an all-capitals word is a surname ("Mr SMITH", "Mrs Jane O'BRIEN"):
 # no acronym follows these, as "NHS" can follow "Dr" or "Nurse".
