@@ -334,7 +334,13 @@ def _codebook(session: Session, statement_ids: list[int]):
                   and (t.level == "theme" or t.id not in reviewed)]
     carried = [t for t in themes if t.id in reviewed or t.id in confirmed_ids]
     rejected = {(r.theme_id, r.statement_id) for r in rows if r.status == "rejected"}
-    return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}
+    # What each rejected theme held (a theme's rows sit in its subcategories), so that the group is not
+    # offered again under a new code.
+    turned_down = [CandidateTheme(t.id, t.level, t.question,
+                                  frozenset(s for theme_id, s in rejected
+                                            if theme_id == t.id or (theme_id in by_id and by_id[theme_id].parent_id == t.id)))
+                   for t in themes if t.status == "rejected"]
+    return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}, turned_down
 
 
 def last_decision_id(session: Session) -> int:
@@ -348,11 +354,11 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     With questions, codes carry the question's number: "Q2-T1.3". `vectors` (rows for `ids`, in
     the clusterer's space) place new statements by similarity."""
     statement_ids = [s.id for g in groups for s in g.statements]
-    by_id, pinned, confirmed, candidates, carried, rejected, known = _codebook(session, statement_ids)
+    by_id, pinned, confirmed, candidates, carried, rejected, known, turned_down = _codebook(session, statement_ids)
     new_groups = [NewGroup(g.question, [s.id for s in g.statements], [a.theme_number for a in g.assignments],
                            [a.similarity for a in g.assignments], [a.outlier for a in g.assignments],
                            [a.weak_fit for a in g.assignments], g.parents) for g in groups]
-    plan = reconcile(ids, vectors, new_groups, pinned, confirmed, candidates, rejected, known)
+    plan = reconcile(ids, vectors, new_groups, pinned, confirmed, candidates, rejected, known, turned_down)
     theme_set = ThemeSet(fingerprint=fingerprint, encoder_id=encoder_id, settings=settings,
                          n_statements=len(statement_ids))
     session.add(theme_set)

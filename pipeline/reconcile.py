@@ -24,7 +24,9 @@ carries the codebook forward instead of replacing it:
   become new candidate themes; unmatched old candidates are retired (left in their old set).
 - A (theme, statement) pair a reviewer rejected is never suggested again: such a statement goes
   to the nearest other new cluster of its group instead, or (when its cluster is that very theme)
-  stays unplaced, findable by search, until a reviewer places it. Merged themes are no longer candidates,
+  stays unplaced, findable by search, until a reviewer places it. A new cluster that is a rejected
+  theme found again (by the same shared-members rule) is not offered either: its statements go to
+  the nearest other cluster. Merged themes are no longer candidates,
   so nothing can be matched to them: merged stays merged. Labels a reviewer set stay
   (`Theme.reviewer_fields`, applied by pipeline/persist.py).
 """
@@ -155,11 +157,27 @@ def _absorbed_clusters(group: NewGroup, home: dict[int, int]) -> dict[int, int]:
     return {k: theme_id for (k, theme_id), n in votes.items() if n > sizes[k] / 2}
 
 
+def _rejected_again(sub_members: list[set[int]], rejected_themes: list[CandidateTheme]) -> set[int]:
+    """New subcategories that are a theme a reviewer rejected, found again: as many shared members
+    as a cluster needs to continue a candidate (new statements count against the match)."""
+    again = set()
+    for k, members in enumerate(sub_members):
+        for theme in rejected_themes:
+            union = len(members | theme.members)
+            if union and len(members & theme.members) / union >= SAME_CLUSTER_JACCARD:
+                again.add(k)
+    return again
+
+
 def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinned: set[int],
               confirmed: list[ConfirmedTheme], candidates: list[CandidateTheme],
-              rejected: set[tuple[int, int]], known: set[int]) -> Plan:
+              rejected: set[tuple[int, int]], known: set[int],
+              rejected_themes: list[CandidateTheme] = ()) -> Plan:
     """Decide where each free statement goes and which new clusters keep which old ids.
-    `vectors` are rows for `ids`, in the space the clusterer worked in."""
+    `vectors` are rows for `ids`, in the space the clusterer worked in. `rejected_themes`: themes
+    a reviewer rejected, with the statements they held; a new cluster that is one of them again is
+    not offered (its statements go to the nearest other cluster), or a rejection would last only
+    until the next re-clustering gave the same group a new code."""
     row = {statement_id: i for i, statement_id in enumerate(ids)}
     question_of = {s: g.question for g in groups for s in g.statement_ids}
     free = [s for g in groups for s in g.statement_ids if s not in pinned]
@@ -190,6 +208,8 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
         sub_members = [set() for _ in range(n_sub)]
         for i in rest:
             sub_members[group.subcategory[i]].add(group.statement_ids[i])
+        turned_down = _rejected_again(sub_members, [t for t in rejected_themes if t.question == group.question])
+        sub_members = [set() if k in turned_down else m for k, m in enumerate(sub_members)]
         theme_members = [set() for _ in range(max(group.parents, default=-1) + 1)]
         for k, parent in enumerate(group.parents):
             theme_members[parent] |= sub_members[k]
@@ -206,10 +226,12 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
         sub_centres = centres(sub_members)
         for i in rest:
             statement_id, k = group.statement_ids[i], group.subcategory[i]
-            if (plan.subcategory_theme[k], statement_id) not in rejected or plan.subcategory_theme[k] is None:
+            if k not in turned_down and ((plan.subcategory_theme[k], statement_id) not in rejected
+                                         or plan.subcategory_theme[k] is None):
                 plan.placed[statement_id] = (k, group.similarity[i], group.outlier[i], group.weak_fit[i])
                 continue
-            # A reviewer took this statement out of that theme: offer the nearest other cluster.
+            # A reviewer took this statement out of that theme, or rejected the group it formed:
+            # offer the nearest other cluster.
             order = np.argsort(-(sub_centres @ unit_length(vectors[row[statement_id]])))
             allowed = [j for j in order if j != k and sub_members[j]
                        and (plan.subcategory_theme[j], statement_id) not in rejected]

@@ -415,3 +415,22 @@ def test_a_real_recluster_twice_on_unchanged_data_changes_nothing_the_second_tim
             assert offered[theme_id] <= held  # what the first run offered is offered again
         row = active_assignment(session, confirmed_statement)
         assert (row.theme_id, row.status) == (confirmed_in, "confirmed")
+
+
+def test_a_rejected_theme_is_not_offered_again_under_a_new_code(store):
+    with store.session() as session:
+        overtime = theme_by_code(session, "T1.2")
+        overtime_id, rejected_members = overtime.id, members(session, overtime.id)
+        actions.reject(session, "alice", overtime_id)
+    # The clusterer finds the same group again, plus a new interview's overtime statement.
+    added = new_interview(store, [1, 0])
+    with store.session() as session:
+        assert session.get(Theme, overtime_id).status == "rejected"
+        for theme in current_themes(session):
+            held = members(session, theme.id)
+            # No live theme is the rejected group again (the rule that matches a cluster to a theme).
+            assert len(held & rejected_members) <= len(held | rejected_members) / 2, theme.code
+        # Its statements, and the new one that clustered with them, went to other themes or wait unplaced.
+        for statement_id in rejected_members | {added[0]}:
+            row = active_assignment(session, statement_id)
+            assert row is None or (row.theme_id != overtime_id and row.outlier)
