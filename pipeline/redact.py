@@ -33,10 +33,14 @@ def participant_id(value: str | None, pseudonymiser) -> str | None:
     """A participant as stored. A code stays (it links statements to a participants file); anything
     else (a file name such as "Mary Smith interview", a header or units column holding a name or an
     e-mail address) becomes the study's placeholder for it, the one its mentions in the text get."""
-    if value is None or _RESPONDENT_CODE.match(value):
+    if value is None:
         return value
     numbered = _NUMBERED_ON.match(value)
     base, suffix = (numbered.group(1), numbered.group(2)) if numbered else (value, "")
+    # "Zara-2", the second named speaker of Zara's file, has the shape of a code ("ID-9"); it is a
+    # name when its first part already stands for a person (a speaker label or header value).
+    if _RESPONDENT_CODE.match(value) and not (numbered and pseudonymiser.knows("PERSON", base)):
+        return value
     if _RESPONDENT_CODE.match(base):
         return value
     return pseudonymiser.placeholder("PERSON", base) + suffix

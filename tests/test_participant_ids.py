@@ -27,6 +27,32 @@ def test_participant_ids_that_are_codes_stay_and_others_become_placeholders():
     assert participant_id("anna@example.org", names).startswith("[PERSON_")
 
 
+def test_the_second_named_speaker_of_a_file_is_numbered_on_a_placeholder_never_a_name():
+    names = Pseudonymiser()
+    zara = participant_id("Zara", names)
+    assert zara.startswith("[PERSON_")
+    # "Zara-2" has the shape of a code such as "ID-9"; its first part is a person already.
+    assert participant_id("Zara-2", names) == f"{zara}-2"
+    assert participant_id("ID-9", names) == "ID-9"
+
+
+def test_a_couple_interview_stores_no_speaker_name_as_a_participant(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "couple_3.txt").write_text(
+        "# participant: Zara\n\nInterviewer: How do you share the caring?\n\n"
+        "Zara: I do the mornings and the medication, and the evenings are hard when I am on my own.\n\n"
+        "Tom: I take the nights, and the weekends when the respite carers do not come.\n\n"
+        "Interviewer: What helps?\n\nTom: The day centre on Tuesdays helps us both a great deal.\n\n"
+        "Zara: And our daughter rings every evening, which keeps me going through the week.\n", "utf-8")
+    data = tmp_path / "data"
+    assert code_interviews(str(inbox), str(data)).transcripts_added == 1
+    with Store(default_database_url(data)).session() as session:
+        participants = {s.participant for s in session.scalars(select(Statement)) if s.participant}
+    assert len(participants) == 2, participants
+    assert not any("Zara" in p or "Tom" in p for p in participants), participants
+
+
 def test_names_in_file_names_and_headers_do_not_become_participant_ids(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

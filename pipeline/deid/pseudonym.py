@@ -48,6 +48,10 @@ class Pseudonymiser:
             self._new[key] = found
         return found
 
+    def knows(self, kind: str, real: str) -> bool:
+        """Whether `real` already has a placeholder of this kind."""
+        return (kind, normalise(real)) in self._map
+
     @property
     def new_entries(self) -> dict[tuple[str, str], str]:
         return dict(self._new)
