@@ -15,7 +15,7 @@ from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.deidentify import replacements_for
 from qualflow.pipeline.persist import ReplacementRecord
-from qualflow.pipeline.turns import ParsedTurns, TurnSpan, read_header
+from qualflow.pipeline.turns import HEADER_LINE, ParsedTurns, TurnSpan, read_header
 
 # A respondent code: letters, maybe a separator, digits ("P3", "R12", "P03", "resp_7", "1042", "ID-9b").
 _RESPONDENT_CODE = re.compile(r"^[A-Za-z]{0,12}[\s_\-#.]?\d{1,10}[A-Za-z]?$")
@@ -53,6 +53,7 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
     candidates = [f for f in findings if "\n" not in f.text]
     candidates += [make(text, turn.label_start, turn.label_end, "PERSON", "speaker-label")
                    for turn in parsed.turns if turn.label_start is not None]
+    candidates += header_person_findings(text) if parsed.header else []
     spans = [(f.start, f.end, f.kind, f.text, f.source) for f in resolve_overlaps(candidates)]
     placeholders = [pseudonymiser.placeholder(kind, real) for _, _, kind, real, _ in spans]
     new_text, offsets = apply_replacements(text, [(s[0], s[1], p) for s, p in zip(spans, placeholders)])
@@ -67,6 +68,27 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
     # The header is read again from the new text, so a name in "# interviewer: …" is replaced there too.
     header = read_header(new_text) if parsed.header else {}
     return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)
+
+
+# Header keys whose value names a person when it is not a respondent code.
+PERSON_HEADER_KEYS = frozenset({"participant", "interviewee", "respondent", "interviewer"})
+
+
+def header_person_findings(text: str) -> list:
+    """"# participant: Rebecca Hargreaves": the value, as a person, wherever the detector missed it.
+    The participant id made from it is a placeholder already; the line itself must not keep the name."""
+    found, offset = [], 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        match = HEADER_LINE.match(line)
+        if match and match.group("key").strip().lower() in PERSON_HEADER_KEYS:
+            value = match.group("value")
+            if value and not _RESPONDENT_CODE.match(value):
+                found.append(make(text, offset + match.start("value"), offset + match.end("value"), "PERSON", "header"))
+        offset += len(line) + 1
+    return found
 
 
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:

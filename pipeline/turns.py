@@ -39,6 +39,8 @@ _NAMED_LABEL = re.compile(
 TIMESTAMP = re.compile(rf"[\[(（]\s*{_TIME}\s*[\])）]|(?<![\d:]){_TIME}(?![\d:])")
 _ANNOTATION = re.compile(r"^[(\[（【][^()\[\]（）【】]*[)\]）】]$")  # a whole line in brackets
 _HEADER = re.compile(r"^#\s*(?P<key>[\w -]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
+# The same on an unstripped line, so a value's offsets point into the text.
+HEADER_LINE = re.compile(r"^\s*#\s*(?P<key>[\w -]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
 _PARTICIPANT_ID = re.compile(r"^P\d{1,4}$", re.IGNORECASE)
 _FILE_PARTICIPANT = re.compile(r"(?:^|[^A-Za-z0-9])P(\d{1,4})(?![0-9])", re.IGNORECASE)
 

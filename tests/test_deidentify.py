@@ -641,3 +641,11 @@ def test_tagging_only_lines_with_entities_gives_the_full_pipeline_s_entities_and
         assert [(e.start_char, e.end_char, e.label_) for e in a.ents] == [(e.start_char, e.end_char, e.label_) for e in b.ents]
         for ent_a, ent_b in zip(a.ents, b.ents):
             assert [(t.tag_, t.pos_) for t in ent_a] == [(t.tag_, t.pos_) for t in ent_b]
+
+
+def test_a_bad_finding_is_refused_without_quoting_its_text():
+    from qualflow.pipeline.deid.findings import Finding
+
+    with pytest.raises(ValueError) as refused:
+        Finding(0, 9, "PERSON", "Mary", "ner")  # the span does not fit the text
+    assert "Mary" not in str(refused.value)

@@ -53,6 +53,25 @@ def test_a_couple_interview_stores_no_speaker_name_as_a_participant(tmp_path):
     assert not any("Zara" in p or "Tom" in p for p in participants), participants
 
 
+def test_a_participant_header_the_detector_misses_keeps_no_name_in_the_stored_text(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "interview_a.txt").write_text("# participant: Rebecca Hargreaves\n\n" + BODY, "utf-8")
+    (inbox / "访谈b.txt").write_text(
+        "# participant: 林小雨\n\n访谈者：你平时的工作怎么样？\n\n受访者：每天都要加班，病人很多，我常常很晚才回家。\n\n"
+        "访谈者：什么对你有帮助？\n\n受访者：同事之间互相帮忙，还有每个月的督导，对我帮助很大。\n", "utf-8")
+    data = tmp_path / "data"
+    assert code_interviews(str(inbox), str(data)).transcripts_added == 2
+    with Store(default_database_url(data)).session() as session:
+        transcripts = list(session.scalars(select(Transcript)))
+        statements = list(session.scalars(select(Statement)))
+    for transcript in transcripts:
+        assert "Hargreaves" not in transcript.text and "林小雨" not in transcript.text
+        header = transcript.text.split("\n", 1)[0]
+        assert header.startswith("# participant: [PERSON_") and transcript.participant in header
+    assert {s.participant for s in statements if s.participant} == {t.participant for t in transcripts}
+
+
 def test_names_in_file_names_and_headers_do_not_become_participant_ids(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = ("PERSON", "PLACE", "ORG", "PHONE", "EMAIL", "ID", "DOB")
-# "speaker-label": a name used as a speaker label ("Mary Smith: …"), added by pipeline.redact.
-SOURCES = ("ner", "jieba", "title-rule", "pattern", "user-list", "speaker-label")
+# "speaker-label": a name used as a speaker label ("Mary Smith: …"); "header": the value of a
+# "# participant: …" line that is no respondent code. Both added by pipeline.redact.
+SOURCES = ("ner", "jieba", "title-rule", "pattern", "user-list", "speaker-label", "header")
 
 # On equal length, the more specific evidence wins.
-_SOURCE_RANK = {"speaker-label": 0, "user-list": 1, "pattern": 2, "title-rule": 3, "ner": 4, "jieba": 5}
+_SOURCE_RANK = {"speaker-label": 0, "header": 0, "user-list": 1, "pattern": 2, "title-rule": 3, "ner": 4, "jieba": 5}
 _KIND_RANK = {"ID": 0, "EMAIL": 1, "DOB": 2, "PHONE": 3, "PERSON": 4, "ORG": 5, "PLACE": 6}
 
 
@@ -29,7 +30,8 @@ class Finding:
         if self.source not in SOURCES:
             raise ValueError(f"unknown source {self.source!r}")
         if not 0 <= self.start < self.end or len(self.text) != self.end - self.start:
-            raise ValueError(f"bad span {self.start}:{self.end} for {self.text!r}")
+            # Never the text itself: it is an identifier, and this message can reach a log.
+            raise ValueError(f"bad span {self.start}:{self.end} for a text of {len(self.text)} characters")
 
 
 def make(text: str, start: int, end: int, kind: str, source: str) -> Finding:
