@@ -40,7 +40,12 @@ from qualflow.pipeline.persist import (
     text_hash,
 )
 from qualflow.pipeline.place import never_placed, place_into_current_themes
-from qualflow.pipeline.redact import Redacted, redact, redact_questions
+from qualflow.pipeline.redact import (
+    Redacted,
+    people_in_file_name,
+    redact,
+    redact_questions,
+)
 from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
 from qualflow.pipeline.select import StatementSelector
@@ -89,6 +94,7 @@ class Analysis:
     parsed: ParsedTurns
     findings: list
     deidentify: bool = True  # whether participant ids that are not codes are replaced when stored
+    people_in_name: tuple[str, ...] = ()  # people named in the file's name (pipeline.redact.people_in_file_name)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="analyse {document.source_name}")
@@ -99,7 +105,15 @@ def analyse(document: Document, default_participant: str | None, config: Config,
     enabled = config.deidentify.enabled
     if not any(turn.role == "participant" for turn in parsed.turns):
         return Analysis(parsed, [], enabled)
-    return Analysis(parsed, identifiers(document, parsed, config, cache_dir), enabled)
+    return Analysis(parsed, identifiers(document, parsed, config, cache_dir), enabled,
+                    file_name_people(document, config, cache_dir))
+
+
+def file_name_people(document: Document, config: Config, cache_dir: str) -> tuple[str, ...]:
+    if not config.deidentify.enabled:
+        return ()
+    deidentifier = deidentifier_for(config.deidentify.model_dump_json(), cache_dir)
+    return tuple(people_in_file_name(document.source_name, lambda words: deidentifier.find(words, detect_language(words))))
 
 
 def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str) -> list:
@@ -116,6 +130,8 @@ def deidentify(document: Document, parsed: ParsedTurns, config: Config, cache_di
                pseudonymiser: Pseudonymiser) -> Redacted:
     """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms, their
     survey questions too."""
+    for person in file_name_people(document, config, cache_dir):
+        pseudonymiser.placeholder("PERSON", person)  # into the key map, so exports replace it in the name
     redacted = redact(document.text, parsed, identifiers(document, parsed, config, cache_dir), pseudonymiser,
                       config.deidentify.enabled)
     if not config.deidentify.enabled:
@@ -141,6 +157,8 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     it all in one transaction. Runs in the flow, one file at a time in file order, so placeholders
     are numbered the same whichever task runner analysed the files."""
     pseudonymiser = Pseudonymiser(existing=key_map)
+    for person in analysis.people_in_name:
+        pseudonymiser.placeholder("PERSON", person)  # into the key map, so exports replace it in the name
     redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser, analysis.deidentify)
     spans = segmenter.segment(redacted.text, redacted.parsed.turns)
     turns = redacted.parsed.turns

@@ -91,6 +91,19 @@ def header_person_findings(text: str) -> list:
     return found
 
 
+_NAME_SEPARATORS = re.compile(r"[\s_\-.,/\\()\[\]]+")
+
+
+def people_in_file_name(source_name: str, find) -> list[str]:
+    """Names of people in a file's stored name ("interview_P9_Daniel_Kowalczyk.txt", a folder
+    "Aisha Khan/"), read as words. A study keeps the real name to recognise the file; what leaves
+    it (exports, reports) shows the name with the key map's entries replaced, so a person named
+    only in the file name must be in the key map too. `find(text)` gives the text's findings."""
+    stem = source_name.rsplit(".", 1)[0] if "." in source_name.rsplit("/", 1)[-1] else source_name
+    words = _NAME_SEPARATORS.sub(" ", stem).strip()
+    return sorted({f.text for f in find(words) if f.kind == "PERSON"}) if words else []
+
+
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:
     """Survey questions (a units file's question column, kept in each turn's meta) with the same
     placeholders as the answers. The researcher wrote them, but "How was your visit to St Mary's?"

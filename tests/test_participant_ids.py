@@ -150,6 +150,8 @@ def test_exports_name_files_without_the_names_in_them(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "Mary Smith interview.txt").write_text(BODY, "utf-8")
+    # The participant id comes from the file name's code, so nothing but the detector sees the name.
+    (inbox / "interview_P9_Daniel_Kowalczyk.txt").write_text(BODY.replace("paperwork", "admin"), "utf-8")
     for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt"):
         shutil.copy(ROOT / "examples" / name, inbox / name)
     data = tmp_path / "data"
@@ -169,3 +171,5 @@ def test_exports_name_files_without_the_names_in_them(tmp_path):
     assert any(d.startswith("[PERSON_") and d.endswith("].txt") for d in documents), documents
     for what, content in outputs.items():
         assert b"Smith" not in content and b"Mary" not in content, what
+        assert b"Kowalczyk" not in content and b"Daniel" not in content, what
+    assert any(d.startswith("interview_P9_[PERSON_") for d in documents), documents
