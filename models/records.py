@@ -263,6 +263,9 @@ class Reviewer(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Sessions are signed cookies the server keeps nothing of; each carries the generation it was
+    # signed in at, and signing out bumps it, so a copied cookie stops working too.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Decision(Base):

@@ -17,6 +17,7 @@ from qualflow.models.queries import (
     LIVE_STATUSES,
     NOT_SIGNIFICANT,
     active_assignment,
+    current_theme_set,
     theme_decisions,
 )
 from qualflow.review.state import capture
@@ -48,13 +49,39 @@ def _check_versions(session: Session, expected: dict[int, int] | None) -> None:
             raise ConflictError(_conflict_message(session, theme))
 
 
+MAX_LABEL = 300  # themes.label is String(300)
+RETIRED = "this theme is from an earlier clustering; open the current themes"
+
+
 def _theme(session: Session, theme_id: int, live: bool = False) -> Theme:
     theme = session.get(Theme, int(theme_id))
     if theme is None:
         raise ReviewError(f"no theme with id {theme_id}")
+    # A theme left in an older theme set is history: no list shows it and no later run reads a
+    # decision on it, so a decision there would be saved but go nowhere.
+    current = current_theme_set(session)
+    if current is None or theme.theme_set_id != current.id:
+        raise ReviewError(f"{theme.code}: {RETIRED}")
     if live and theme.status not in LIVE_STATUSES:
         raise ReviewError(f"{theme.code} is {theme.status}; only candidate or confirmed themes can be changed")
     return theme
+
+
+def _label(label: str | None) -> str:
+    label = " ".join((label or "").split())
+    if not label or len(label) > MAX_LABEL:
+        raise ReviewError(f"a theme's name must have 1 to {MAX_LABEL} characters")
+    return label
+
+
+def bump_versions(session: Session, theme_ids) -> None:
+    """Give these themes (and their parents, whose pages list their statements) a new version.
+    A change to a statement's assignment does not update the theme's row, so without this a
+    reviewer's form from before it would still carry a current version and silently override it."""
+    themes = {i: session.get(Theme, i) for i in theme_ids if i}
+    themes.update({t.parent_id: session.get(Theme, t.parent_id) for t in list(themes.values()) if t.parent_id})
+    for theme in themes.values():
+        theme.version += 1  # the mapper's version check still compares with the version it read
 
 
 def _assignment(session: Session, statement_id: int) -> Suggestion:
@@ -99,8 +126,17 @@ def _decide(session: Session, reviewer: str, action: str, summary: str, change: 
 
 def accept(session: Session, reviewer: str, theme_id: int, expected=None) -> Decision:
     theme = _theme(session, theme_id)
-    if theme.status not in ("candidate", "rejected"):
-        raise ReviewError(f"{theme.code} is {theme.status}; only a candidate or rejected theme can be accepted")
+    if theme.status == "rejected":
+        # The rejection released its statements (and those of its subcategories), and a later run
+        # may have placed them elsewhere: accepting would confirm an empty theme. An undo restores
+        # all of it, and refuses if something has changed since.
+        rejection = next((d for d in reversed(theme_decisions(session, theme.id)) if d.action == "reject"), None)
+        which = f" (decision #{rejection.id} by {rejection.reviewer})" if rejection else ""
+        raise ReviewError(f"{theme.code} was rejected and its statements released; accepting it would give an "
+                          f"empty theme. To bring it back, undo the rejection{which} while it is the newest "
+                          "decision, or move statements into a new theme by splitting")
+    if theme.status != "candidate":
+        raise ReviewError(f"{theme.code} is {theme.status}; only a candidate theme can be accepted")
 
     def change():
         theme.status = "confirmed"
@@ -131,9 +167,7 @@ def reject(session: Session, reviewer: str, theme_id: int, expected=None) -> Dec
 def rename(session: Session, reviewer: str, theme_id: int, label: str, description: str | None = None,
            expected=None) -> Decision:
     theme = _theme(session, theme_id)
-    label = " ".join((label or "").split())
-    if not label or len(label) > 300:
-        raise ReviewError("a theme's name must have 1 to 300 characters")
+    label = _label(label)
     old = theme.label
 
     def change():
@@ -187,9 +221,7 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
     """Move the picked statements out into a new theme beside this one (same level and parent).
     A reviewer made it, so it is confirmed and its statements are confirmed members."""
     theme = _theme(session, theme_id, live=True)
-    label = " ".join((label or "").split())
-    if not label:
-        raise ReviewError("give the new theme a name")
+    label = _label(label)
     family = {theme.id} | set(session.scalars(select(Theme.id).where(Theme.parent_id == theme.id)))
     rows = [_assignment(session, i) for i in dict.fromkeys(int(i) for i in statement_ids)]
     if not rows or any(row.theme_id not in family for row in rows):
@@ -228,6 +260,7 @@ def move(session: Session, reviewer: str, statement_id: int, target_id: int, exp
                                                        Suggestion.statement_id == row.statement_id))
 
     def change():
+        bump_versions(session, [source.id, target.id])
         row.status = "rejected"
         if existing is not None:  # once rejected from the target; a reviewer's move overrides that
             existing.status = "confirmed"
@@ -246,6 +279,7 @@ def confirm_assignment(session: Session, reviewer: str, statement_id: int, expec
     theme = session.get(Theme, row.theme_id)
 
     def change():
+        bump_versions(session, [theme.id])
         row.status = "confirmed"
 
     return _decide(session, reviewer, "confirm", f"confirmed statement {statement_id} in {theme.code}", change,
@@ -257,13 +291,14 @@ def reject_assignment(session: Session, reviewer: str, statement_id: int, expect
     theme = session.get(Theme, row.theme_id)
 
     def change():
+        bump_versions(session, [theme.id])
         row.status = "rejected"
 
     return _decide(session, reviewer, "reject-assignment", f"took statement {statement_id} out of {theme.code}",
                    change, themes=[theme.id], statements=[row.statement_id], expected=expected)
 
 
-def mark_not_significant(session: Session, reviewer: str, statement_id: int) -> Decision:
+def mark_not_significant(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
     statement = session.get(Statement, int(statement_id))
     if statement is None or not statement.significant:
         raise ReviewError(f"statement {statement_id} is not a significant statement")
@@ -271,12 +306,13 @@ def mark_not_significant(session: Session, reviewer: str, statement_id: int) -> 
                                                          Suggestion.status.in_(ACTIVE_ASSIGNMENT))))
 
     def change():
+        bump_versions(session, [r.theme_id for r in rows])
         statement.significant, statement.excluded_reason = False, NOT_SIGNIFICANT
         for row in rows:
             session.delete(row)
 
     return _decide(session, reviewer, "not-significant", f"marked statement {statement_id} not significant",
-                   change, themes=[r.theme_id for r in rows], statements=[statement.id])
+                   change, themes=[r.theme_id for r in rows], statements=[statement.id], expected=expected)
 
 
 def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | None, expected=None) -> Decision:
@@ -288,17 +324,31 @@ def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | 
     if parent is not None and session.scalar(select(Theme.id).where(Theme.parent_id == theme.id,
                                                                     Theme.status.in_(LIVE_STATUSES))):
         raise ReviewError(f"{theme.code} has subcategories of its own; only two levels are kept")
+    # Nothing to change: a new code for the same place would only renumber the theme.
+    if parent is None and theme.parent_id is None:
+        raise ReviewError(f"{theme.code} is already a top-level theme")
+    if parent is not None and theme.parent_id == parent.id:
+        raise ReviewError(f"{theme.code} is already under {parent.code}")
     old_parent = theme.parent_id
+    # Subcategories no longer live (rejected, merged) still name this theme as parent and carry its code.
+    children = list(session.scalars(select(Theme).where(Theme.parent_id == theme.id,
+                                                        Theme.theme_set_id == theme.theme_set_id)
+                                    .order_by(Theme.number)))
 
     def change():
         prefix = re.match(r"(Q\d+-)?", theme.code).group(0)
         theme.code = next_theme_code(session, parent.code if parent else None, prefix)
+        session.flush()
+        for child in children:  # their codes follow the parent's, so lists and exports stay readable
+            child.code = next_theme_code(session, theme.code)
+            session.flush()
         theme.parent_id, theme.level = (parent.id, "subcategory") if parent else (None, "theme")
         theme.reviewer_fields = sorted(set(theme.reviewer_fields or []) | {"parent_id"})
         return {"summary": f"put {theme.code} under {parent.code}" if parent else f"made {theme.code} a top-level theme"}
 
     return _decide(session, reviewer, "set-parent", "", change,
-                   themes=[t for t in (theme.id, old_parent, parent_id) if t], expected=expected)
+                   themes=[t for t in (theme.id, old_parent, parent_id) if t] + [c.id for c in children],
+                   expected=expected)
 
 
 def write_memo(session: Session, reviewer: str, text: str, theme_id: int | None = None,

@@ -20,8 +20,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from qualflow.models import Store, Theme, Transcript
-from qualflow.models.queries import memos_on, theme_decisions
+from qualflow.models import Reviewer, Store, Theme, Transcript
+from qualflow.models.queries import current_theme_set, memos_on, theme_decisions
 from qualflow.models.store import driver_error, is_lock_error, study_database_url
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
@@ -37,8 +37,10 @@ from qualflow.review.pages import (
 )
 from qualflow.review.split_suggestion import suggest_split
 from qualflow.review.undo import last_undoable, undo
+from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -61,8 +63,35 @@ STORE_ERROR_PAGE = """{% extends "base.html" %}{% block main %}<h1>{{ title }}</
 <p class="flash error" role="alert">{{ message }}</p><p><a href="/">Back to the themes</a></p>{% endblock %}"""
 
 
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"]
+WILDCARD_BINDS = ("0.0.0.0", "::", "")
+# What each action needs from the form, so a missing or malformed field is a 400, not int(None).
+NEEDS = {"accept": ("theme",), "reject": ("theme",), "rename": ("theme",), "merge": ("theme", "target"),
+         "split": ("theme",), "parent": ("theme",), "move": ("statement_id", "target"),
+         "confirm": ("statement_id",), "take-out": ("statement_id",), "not-significant": ("statement_id",),
+         "undo": ("decision",)}
+FIELD_NAMES = {"theme": "the theme", "target": "the theme to move or merge into", "statement_id": "the statement",
+               "decision": "the decision to undo (reload the page: its Undo button names one)"}
+
+
 class UnsafeBind(ValueError):
     pass
+
+
+class BadForm(ValueError):
+    """A form with a missing or malformed field: a 400 page saying which."""
+
+
+def allowed_hosts(host: str, login: bool) -> list[str]:
+    """The Host names the app answers to. Without this a web page elsewhere could rename itself to
+    127.0.0.1 (DNS rebinding) and drive a --no-login server from the reviewer's own browser."""
+    if login and host in WILDCARD_BINDS:
+        # Listening on every address: reviewers reach it by names the server cannot know. Sign-in
+        # guards it, and a rebinding page has no session cookie for that name.
+        return ["*"]
+    names = list(LOOPBACK_NAMES)
+    name = f"[{host}]" if ":" in host else host  # an IPv6 literal comes bracketed in the Host header
+    return names if name.lower() in names else [*names, name.lower()]
 
 
 def check_bind(host: str, login: bool) -> None:
@@ -79,7 +108,7 @@ def check_bind(host: str, login: bool) -> None:
                          "or listen on 127.0.0.1")
 
 
-def create_app(data_dir: Path, login: bool = True) -> FastAPI:
+def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> FastAPI:
     store = Store(study_database_url(Path(data_dir)))
     if login:
         with store.session() as session:
@@ -89,6 +118,8 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
     # A new secret each start: sessions end when the server stops, and nothing secret is stored.
     app.add_middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), session_cookie="qualflow_review",
                        same_site="strict", max_age=12 * 3600)
+    # Added last, so it runs first: a foreign Host is refused before anything else.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host, login))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")  # .html templates are autoescaped
     local_name = f"{getpass.getuser()} (local)"
@@ -103,7 +134,17 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         return response
 
     def who(request: Request) -> str | None:
-        return request.session.get("reviewer") if login else local_name
+        if not login:
+            return local_name
+        name = request.session.get("reviewer")
+        if name is None:
+            return None
+        with store.session() as session:
+            current = session.scalar(select(Reviewer.session_generation).where(Reviewer.name == name))
+        if current is None or request.session.get("generation") != current:
+            request.session.clear()  # signed out (or removed) since this cookie was issued
+            return None
+        return name
 
     def csrf_token(request: Request) -> str:
         if "csrf" not in request.session:
@@ -121,7 +162,9 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         with store.session() as session:
             last = last_undoable(session)
             undoable = f"#{last.id} {last.reviewer}: {last.summary}" if last else None
+            current = current_theme_set(session)
         context.update(reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
+                       undo_id=last.id if last else None, current_set_id=current.id if current else None,
                        flash=request.session.pop("flash", None))
         return templates.TemplateResponse(request, name, context, status_code=status_code)
 
@@ -142,8 +185,10 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
                        "Ask the administrator to check the review server's log.")
             status = 503 if error.connection_invalidated else 500  # a lost connection may come back
         html = templates.env.from_string(STORE_ERROR_PAGE).render(
-            title=title, message=message, reviewer=who(request), csrf=csrf_token(request), login=login,
-            undoable=None, flash=None)
+            # Not who(): that reads the store, which just failed. The page shows a name and an error only.
+            title=title, message=message, reviewer=request.session.get("reviewer") if login else local_name,
+            csrf=csrf_token(request), login=login,
+            undoable=None, undo_id=None, flash=None)
         return HTMLResponse(html, status_code=status, headers={"Retry-After": "5"} if status == 503 else None)
 
     def back(request: Request, url: str, message: str, kind: str = "ok") -> RedirectResponse:
@@ -177,16 +222,23 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         form = await form_of(request)
         with store.session() as session:
             name = check_password(session, str(form.get("name", "")), str(form.get("password", "")))
+            generation = session.scalar(select(Reviewer.session_generation).where(Reviewer.name == name))
         if name is None:
             return page(request, "login.html", status_code=401, error="Wrong name or password.",
                         next=_local_path(str(form.get("next", "/"))))
         request.session.clear()  # a fresh session (and CSRF token) after signing in
-        request.session["reviewer"] = name
+        request.session["reviewer"], request.session["generation"] = name, generation
         return RedirectResponse(_local_path(str(form.get("next", "/"))), status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request):
         await form_of(request)
+        name = who(request) if login else None  # a cookie already signed out cannot sign others out
+        if name is not None:
+            with store.session() as session:  # every copy of this reviewer's cookies stops working
+                reviewer = session.scalar(select(Reviewer).where(Reviewer.name == name))
+                if reviewer is not None:
+                    reviewer.session_generation += 1
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -277,6 +329,11 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         statement = _int(form.get("statement_id"))
         back_to = _local_path(str(form.get("back") or (f"/themes/{theme_id}" if theme_id else "/")))
         try:
+            picked = _check_form(action, form)
+        except BadForm as error:
+            return page(request, "error.html", status_code=400, title="Not saved: the form was incomplete",
+                        message=f"{error} Nothing was saved.", back=back_to)
+        try:
             with store.session() as session:
                 if action == "accept":
                     done = actions.accept(session, reviewer, theme_id, expected)
@@ -289,8 +346,7 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
                     done = actions.merge(session, reviewer, [theme_id], _int(form.get("target")), expected)
                     back_to = f"/themes/{_int(form.get('target'))}"
                 elif action == "split":
-                    done = actions.split(session, reviewer, theme_id, [_int(s) for s in form.get("statement", [])],
-                                         str(form.get("label", "")), expected)
+                    done = actions.split(session, reviewer, theme_id, picked, str(form.get("label", "")), expected)
                 elif action == "parent":
                     done = actions.set_parent(session, reviewer, theme_id, _int(form.get("parent")), expected)
                 elif action == "move":
@@ -300,12 +356,12 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
                 elif action == "take-out":
                     done = actions.reject_assignment(session, reviewer, statement, expected)
                 elif action == "not-significant":
-                    done = actions.mark_not_significant(session, reviewer, statement)
+                    done = actions.mark_not_significant(session, reviewer, statement, expected)
                 elif action == "memo":
                     done = actions.write_memo(session, reviewer, str(form.get("text", "")),
                                               theme_id=None if statement else theme_id, statement_id=statement)
                 elif action == "undo":
-                    done = undo(session, reviewer)
+                    done = undo(session, reviewer, _int(form.get("decision")))
                 else:
                     raise HTTPException(404, "No such action.")
                 message = f"Saved: {done.summary}."
@@ -320,6 +376,18 @@ def create_app(data_dir: Path, login: bool = True) -> FastAPI:
         return back(request, back_to, message)
 
     return app
+
+
+def _check_form(action: str, form: dict) -> list[int]:
+    """Refuse a form missing a field its action needs (a hand-made or truncated request); the
+    statements ticked for a split, as numbers."""
+    for field in NEEDS.get(action, ()):
+        if not _int(form.get(field)):
+            raise BadForm(f"The form did not name {FIELD_NAMES[field]}, or not as a number.")
+    picked = [_int(s) for s in form.get("statement") or []] if action == "split" else []
+    if None in picked:
+        raise BadForm("The statements ticked to split off must be statement numbers.")
+    return picked
 
 
 def _clamp(number: int) -> int:
@@ -344,4 +412,4 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool
     import uvicorn
 
     check_bind(host, login)
-    uvicorn.run(create_app(data_dir, login), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(create_app(data_dir, login, host), host=host, port=port, log_level="warning", access_log=False)

@@ -15,7 +15,7 @@ import json
 from qualflow.models import Decision, Memo
 from qualflow.models.codebook import refresh_counts
 from qualflow.pipeline.versions import carried_copies
-from qualflow.review.actions import ReviewError
+from qualflow.review.actions import ConflictError, ReviewError, bump_versions
 from qualflow.review.state import capture, restore
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,8 +47,24 @@ def _copies_to_withdraw(session: Session, snapshot: dict) -> list[int]:
     return ids
 
 
-def undo(session: Session, reviewer: str) -> Decision:
+def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Decision:
+    """Undo the newest undoable decision. With `decision_id` (what an Undo button offered), only
+    if that is still the newest: another reviewer's later decision, or this same undo sent twice,
+    must not be what gets reversed."""
     target = last_undoable(session)
+    if decision_id is not None and (target is None or target.id != int(decision_id)):
+        offered = session.get(Decision, int(decision_id))
+        if offered is None:
+            raise ReviewError(f"there is no decision #{decision_id}")
+        if session.scalar(select(Decision.id).where(Decision.undoes_id == offered.id)) is not None:
+            why = f"decision #{offered.id} ({offered.summary}) is already undone."
+        elif target is None or offered.action == "undo":
+            why = f"decision #{offered.id} ({offered.summary}) cannot be undone."
+        else:
+            why = (f"decision #{offered.id} ({offered.summary}) is no longer the newest: #{target.id} by "
+                   f"{target.reviewer}, {target.summary} ({target.at:%Y-%m-%d %H:%M} UTC), came since.")
+        raise ConflictError(f"Conflict: the decisions changed meanwhile; {why} Nothing was undone; "
+                            "reload the page to see the newest decision, then undo again if you still want to.")
     if target is None:
         raise ReviewError("there is no decision to undo")
     if not reviewer:
@@ -66,6 +82,9 @@ def undo(session: Session, reviewer: str) -> Decision:
     touched = _entities(target.before)
     touched["memos"] += copies
     refresh_counts(session, touched["themes"])
+    # Restoring assignments does not update the themes' rows: a new version makes forms from before
+    # the undo a conflict (see actions.bump_versions).
+    bump_versions(session, touched["themes"])
     decision = Decision(reviewer=reviewer, action="undo", summary=f"undid #{target.id}: {target.summary}",
                         theme_ids=target.theme_ids, statement_ids=target.statement_ids, before=now,
                         after=capture(session, **touched), undoes_id=target.id)

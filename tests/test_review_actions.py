@@ -263,3 +263,99 @@ def test_the_log_is_append_only(store):
     with pytest.raises(Exception, match="append-only"), store.session() as session:
         session.execute(text("DELETE FROM decisions"))
     assert store.count(Decision) == 1
+
+
+def test_undo_of_a_named_decision_only_while_it_is_the_newest(store):
+    with store.session() as session:
+        t1, t2 = code(session, "T1").id, code(session, "T2").id
+        offered = actions.rename(session, "alice", t1, "Staffing").id  # what alice's Undo button offered
+        newer = actions.accept(session, "bob", t2).id
+        with pytest.raises(ConflictError, match=f"#{newer}.*bob"):
+            undo(session, "alice", decision_id=offered)
+        assert session.get(Theme, t2).status == "confirmed" and session.get(Theme, t1).label == "Staffing"
+        assert undo(session, "bob", decision_id=newer).undoes_id == newer
+        with pytest.raises(ConflictError, match="already undone"):  # a double submit undoes nothing more
+            undo(session, "bob", decision_id=newer)
+        assert session.get(Theme, t1).label == "Staffing"
+        assert [d.action for d in session.scalars(select(Decision).order_by(Decision.id))] == [
+            "rename", "accept", "undo"]
+
+
+def test_statement_decisions_bump_the_theme_version(store):
+    with store.session() as session:
+        sub = code(session, "T2.1")
+        seen = {sub.id: sub.version}
+        statement_id = first_member(session, "T2.1")
+        actions.confirm_assignment(session, "alice", statement_id, expected=seen)
+    with store.session() as session:
+        with pytest.raises(ConflictError, match="changed after you opened it"):  # bob's form is stale
+            actions.reject_assignment(session, "bob", statement_id, expected=seen)
+        with pytest.raises(ConflictError, match="changed after you opened it"):
+            actions.mark_not_significant(session, "bob", statement_id, expected=seen)
+    with store.session() as session:
+        assert active_assignment(session, statement_id).status == "confirmed"
+        assert [d.reviewer for d in session.scalars(select(Decision))] == ["alice"]
+
+
+def test_themes_from_an_earlier_clustering_cannot_be_changed(store):
+    from fixtures.review.study import run_clustering
+
+    with store.session() as session:
+        retired = code(session, "T2").id
+        # A later run without the "families" topic: T2 is left in the first theme set.
+        run_clustering(session, {k: v for k, v in store.topic_of.items() if v != 2}, "second")
+    with store.session() as session:
+        for act in (lambda: actions.accept(session, "alice", retired),
+                    lambda: actions.rename(session, "alice", retired, "x"),
+                    lambda: actions.write_memo(session, "alice", "m", theme_id=retired)):
+            with pytest.raises(ReviewError, match="earlier clustering; open the current themes"):
+                act()
+        assert session.get(Theme, retired).status == "candidate"
+        assert session.scalar(select(Decision)) is None
+
+
+def test_set_parent_to_none_on_a_top_level_theme_changes_nothing(store):
+    with store.session() as session:
+        theme = code(session, "T2")
+        with pytest.raises(ReviewError, match="already a top-level theme"):
+            actions.set_parent(session, "alice", theme.id, None)
+        with pytest.raises(ReviewError, match="already under T1"):
+            actions.set_parent(session, "alice", code(session, "T1.1").id, code(session, "T1").id)
+        assert theme.code == "T2" and code(session, "T2.1").parent_id == theme.id
+        assert session.scalar(select(Decision)) is None
+
+
+def test_children_codes_follow_a_theme_whose_code_changes(store):
+    with store.session() as session:
+        before = everything(session)
+        t1 = code(session, "T1")
+        for sub in ("T1.1", "T1.2"):  # T1 keeps its two subcategories, rejected, as children
+            actions.reject(session, "alice", code(session, sub).id)
+        actions.set_parent(session, "alice", t1.id, code(session, "T2").id)
+        assert t1.code == "T2.2"
+        children = session.scalars(select(Theme).where(Theme.parent_id == t1.id)).all()
+        assert sorted(c.code for c in children) == ["T2.2.1", "T2.2.2"]
+    with store.session() as session:
+        undo(session, "bob")  # the set-parent: the children's codes come back too
+        undo(session, "bob")
+        undo(session, "bob")
+        assert everything(session)["themes"] == before["themes"]
+
+
+def test_accepting_a_rejected_theme_is_refused_not_an_empty_theme(store):
+    with store.session() as session:
+        theme = code(session, "T2")
+        rejection = actions.reject(session, "alice", theme.id).id
+        with pytest.raises(ReviewError, match=f"undo the rejection.*#{rejection}"):
+            actions.accept(session, "bob", theme.id)
+        assert theme.status == "rejected"
+        assert [d.action for d in session.scalars(select(Decision))] == ["reject"]
+
+
+def test_split_name_is_limited_like_rename(store):
+    with store.session() as session:
+        theme = code(session, "T1.1")
+        picked = sorted(members(session, theme))[:1]
+        with pytest.raises(ReviewError, match="1 to 300 characters"):
+            actions.split(session, "alice", theme.id, picked, "长" * 301)
+        actions.split(session, "alice", theme.id, picked, "长" * 300)

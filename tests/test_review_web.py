@@ -28,8 +28,9 @@ def data(tmp_path):
     return tmp_path
 
 
-def client_for(data, name=None, password=None) -> TestClient:
-    client = TestClient(create_app(data), follow_redirects=False)
+def client_for(data, name=None, password=None, app=None) -> TestClient:
+    # The Host a browser sends to the default address: the app refuses names it was not served on.
+    client = TestClient(app or create_app(data), base_url="http://127.0.0.1:8765", follow_redirects=False)
     if name:
         csrf = token(client.get("/login").text)
         response = client.post("/login", data={"name": name, "password": password, "csrf": csrf, "next": "/"})
@@ -173,7 +174,8 @@ def test_memo_and_undo_over_http(data):
     client.post("/decide/memo", data={"theme": theme, "version": version, "csrf": csrf, "text": "<i>check</i> 核对"})
     page = client.get(f"/themes/{theme}").text
     assert "&lt;i&gt;check&lt;/i&gt; 核对" in page and "Undo last decision" in page
-    response = client.post("/decide/undo", data={"csrf": csrf, "back": f"/themes/{theme}"})
+    offered = re.search(r'name="decision" value="(\d+)"', page).group(1)
+    response = client.post("/decide/undo", data={"csrf": csrf, "decision": offered, "back": f"/themes/{theme}"})
     assert response.status_code == 303
     assert "核对" not in client.get(f"/themes/{theme}").text
 
@@ -290,3 +292,144 @@ def test_a_database_file_that_is_not_a_database_is_the_error_page_never_busy(dat
     message = logged[0].getMessage()  # a pooled connection may see the damage before the header
     assert "DatabaseError" in message and ("file is not a database" in message or "malformed" in message)
     assert database.read_bytes() == garbage
+
+
+def flash(client) -> str:
+    return html.unescape(re.search(r'class="flash[^>]*>([^<]*)', client.get("/").text).group(1))
+
+
+def test_undo_undoes_only_the_decision_the_page_offered_and_only_once(data):
+    alice, bob = client_for(data, "alice", "correct horse"), client_for(data, "bob", "battery staple")
+    t1, v1 = theme_id(data, "T1")
+    t2, v2 = theme_id(data, "T2")
+    alice_csrf, bob_csrf = token(alice.get("/").text), token(bob.get("/").text)
+    alice.post("/decide/rename", data={"csrf": alice_csrf, "theme": t1, "version": v1, "label": "Staffing"})
+    page = alice.get(f"/themes/{t1}").text
+    offered = re.search(r'name="decision" value="(\d+)"', page).group(1)
+    assert 'title="Undo #' + offered in page
+    bob.post("/decide/accept", data={"csrf": bob_csrf, "theme": t2, "version": v2})
+    stale = alice.post("/decide/undo", data={"csrf": alice_csrf, "decision": offered})
+    assert stale.status_code == 409 and "bob" in stale.text and "Nothing was undone" in html.unescape(stale.text)
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, t2).status == "confirmed" and session.get(Theme, t1).label == "Staffing"
+    newest = re.search(r'name="decision" value="(\d+)"', bob.get("/").text).group(1)
+    first = bob.post("/decide/undo", data={"csrf": bob_csrf, "decision": newest})
+    again = bob.post("/decide/undo", data={"csrf": bob_csrf, "decision": newest})  # a double click
+    assert first.status_code == 303 and again.status_code == 409
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, t1).label == "Staffing"
+        assert [d.action for d in session.query(Decision).order_by(Decision.id)] == ["rename", "accept", "undo"]
+
+
+def test_confirming_a_statement_makes_another_reviewers_stale_form_a_conflict(data):
+    from qualflow.models import Suggestion
+
+    alice, bob = client_for(data, "alice", "correct horse"), client_for(data, "bob", "battery staple")
+    theme, version = theme_id(data, "T1.1")
+    alice_csrf, bob_csrf = token(alice.get(f"/themes/{theme}").text), token(bob.get(f"/themes/{theme}").text)
+    with Store(default_database_url(data)).session() as session:
+        statement = session.query(Suggestion).filter(Suggestion.theme_id == theme).first().statement_id
+    response = alice.post("/decide/confirm", data={"csrf": alice_csrf, "theme": theme, "version": version,
+                                                   "statement_id": statement})
+    assert response.status_code == 303
+    for action in ("take-out", "not-significant"):
+        stale = bob.post(f"/decide/{action}", data={"csrf": bob_csrf, "theme": theme, "version": version,
+                                                    "statement_id": statement})
+        assert stale.status_code == 409 and "changed after you opened it" in stale.text
+    with Store(default_database_url(data)).session() as session:
+        rows = session.query(Suggestion).filter(Suggestion.statement_id == statement).all()
+        assert [r.status for r in rows] == ["confirmed"]
+        assert [d.reviewer for d in session.query(Decision)] == ["alice"]
+
+
+def data_topics(data) -> dict[int, int]:
+    """Statement id -> fixture topic, read back from the subcategories the first run made."""
+    from fixtures.review.study import TOPICS
+    from qualflow.models import Suggestion
+
+    topic_of_label = {label: topic for topic, (_, label, _) in TOPICS.items()}
+    with Store(default_database_url(data)).session() as session:
+        return {row.statement_id: topic_of_label[session.get(Theme, row.theme_id).label]
+                for row in session.query(Suggestion) if session.get(Theme, row.theme_id).level == "subcategory"}
+
+
+def test_a_theme_from_an_earlier_clustering_offers_no_actions_and_refuses_them(data):
+    with Store(default_database_url(data)).session() as session:
+        retired, version = theme_by_code(session, "T2").id, theme_by_code(session, "T2").version
+        statements = {k: v for k, v in data_topics(data).items() if v != 2}
+        run_clustering(session, statements, "without-families")
+        assert theme_by_code(session, "T2") is None or theme_by_code(session, "T2").id != retired
+    client = client_for(data, "alice", "correct horse")
+    page = client.get(f"/themes/{retired}").text
+    assert "earlier clustering" in page
+    for button in ('id="accept"', 'id="reject"', 'id="rename"', 'id="merge"', 'id="split"', "/decide/take-out"):
+        assert button not in page, button
+    response = client.post("/decide/accept", data={"csrf": token(page), "theme": retired, "version": version})
+    assert response.status_code == 303
+    assert "earlier clustering; open the current themes" in flash(client)
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, retired).status == "candidate" and session.query(Decision).count() == 0
+
+
+def test_a_rejected_theme_offers_no_accept(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T2")
+    csrf = token(client.get(f"/themes/{theme}").text)
+    client.post("/decide/reject", data={"csrf": csrf, "theme": theme, "version": version})
+    page = client.get(f"/themes/{theme}").text
+    assert 'id="accept"' not in page
+    response = client.post("/decide/accept", data={"csrf": csrf, "theme": theme, "version": version + 1})
+    assert response.status_code == 303 and "undo the rejection" in flash(client)
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, theme).status == "rejected"
+
+
+def test_malformed_forms_are_a_400_page_never_a_500(data):
+    client = TestClient(create_app(data), base_url="http://127.0.0.1:8765", follow_redirects=False,
+                        raise_server_exceptions=False)
+    csrf = token(client.get("/login").text)
+    client.post("/login", data={"name": "alice", "password": "correct horse", "csrf": csrf, "next": "/"})
+    theme, version = theme_id(data, "T1.1")
+    page = client.get(f"/themes/{theme}").text
+    csrf = token(page)
+    assert '<select name="target" aria-label="Move to" required>' in page
+    assert re.search(r'<select name="target" id="merge-target" required', page)
+    statement = re.search(r'name="statement_id" value="(\d+)"', page).group(1)
+    for action, form in [("move", {"statement_id": statement}), ("merge", {}),
+                         ("split", {"statement": "abc", "label": "x"}), ("accept", {"theme": ""}),
+                         ("confirm", {"statement_id": "x"}), ("undo", {})]:
+        data_ = {"csrf": csrf, "theme": theme, "version": version, **form}
+        response = client.post(f"/decide/{action}", data=data_)
+        assert response.status_code == 400, (action, response.status_code)
+        assert "Nothing was saved" in response.text, action
+    with Store(default_database_url(data)).session() as session:
+        assert session.query(Decision).count() == 0
+
+
+def test_a_foreign_host_header_is_refused(data):
+    app = create_app(data, login=False)
+    foreign = TestClient(app, base_url="http://attacker.example:8765", follow_redirects=False)
+    assert foreign.get("/").status_code == 400
+    assert foreign.post("/decide/memo", data={"text": "via DNS rebinding"}).status_code == 400
+    for host in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765"):
+        assert TestClient(app, base_url=f"http://{host}").get("/").status_code == 200, host
+    named = create_app(data, login=True, host="review.example.org")
+    assert TestClient(named, base_url="http://review.example.org").get("/login").status_code == 200
+    assert TestClient(named, base_url="http://attacker.example").get("/login").status_code == 400
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(data):
+    app = create_app(data)
+    client = client_for(data, "alice", "correct horse", app=app)
+    copied = client.cookies.get("qualflow_review")
+    csrf = token(client.get("/").text)
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 303
+    thief = TestClient(app, base_url="http://127.0.0.1:8765", follow_redirects=False)
+    thief.cookies.set("qualflow_review", copied)
+    assert thief.get("/").status_code == 303  # to the login page
+    theme, version = theme_id(data, "T1")
+    assert thief.post("/decide/accept", data={"csrf": csrf, "theme": theme, "version": version}).status_code == 303
+    with Store(default_database_url(data)).session() as session:
+        assert session.get(Theme, theme).status == "candidate"
+    again = client_for(data, "alice", "correct horse", app=app)  # signing in again works
+    assert again.get("/").status_code == 200
