@@ -20,6 +20,8 @@ from qualflow.models.queries import (
     current_theme_set,
     theme_decisions,
 )
+from qualflow.pipeline.deid.typed import redact_typed
+from qualflow.pipeline.persist import load_key_map
 from qualflow.review.state import capture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,8 +69,14 @@ def _theme(session: Session, theme_id: int, live: bool = False) -> Theme:
     return theme
 
 
-def _label(label: str | None) -> str:
-    label = " ".join((label or "").split())
+def _typed(session: Session, text: str | None) -> str | None:
+    """What a reviewer typed, with the study's identifiers replaced (pipeline/deid/typed.py): it
+    leaves the study in exports."""
+    return redact_typed(text, load_key_map(session)) if text else text
+
+
+def _label(session: Session, label: str | None) -> str:
+    label = _typed(session, " ".join((label or "").split()))
     if not label or len(label) > MAX_LABEL:
         raise ReviewError(f"a theme's name must have 1 to {MAX_LABEL} characters")
     return label
@@ -167,14 +175,14 @@ def reject(session: Session, reviewer: str, theme_id: int, expected=None) -> Dec
 def rename(session: Session, reviewer: str, theme_id: int, label: str, description: str | None = None,
            expected=None) -> Decision:
     theme = _theme(session, theme_id)
-    label = _label(label)
+    label = _label(session, label)
     old = theme.label
 
     def change():
         theme.label = label
         fields = set(theme.reviewer_fields or []) | {"label"}
         if description is not None:
-            theme.description = description.strip() or None
+            theme.description = _typed(session, description.strip()) or None
             fields.add("description")
         theme.reviewer_fields = sorted(fields)
 
@@ -221,7 +229,7 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
     """Move the picked statements out into a new theme beside this one (same level and parent).
     A reviewer made it, so it is confirmed and its statements are confirmed members."""
     theme = _theme(session, theme_id, live=True)
-    label = _label(label)
+    label = _label(session, label)
     family = {theme.id} | set(session.scalars(select(Theme.id).where(Theme.parent_id == theme.id)))
     rows = [_assignment(session, i) for i in dict.fromkeys(int(i) for i in statement_ids)]
     if not rows or any(row.theme_id not in family for row in rows):
@@ -353,7 +361,7 @@ def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | 
 
 def write_memo(session: Session, reviewer: str, text: str, theme_id: int | None = None,
                statement_id: int | None = None) -> Decision:
-    text = (text or "").strip()
+    text = _typed(session, (text or "").strip())
     if not text or (theme_id is None) == (statement_id is None):
         raise ReviewError("a memo needs text and either a theme or a statement")
     if theme_id is not None:

@@ -359,3 +359,25 @@ def test_split_name_is_limited_like_rename(store):
         with pytest.raises(ReviewError, match="1 to 300 characters"):
             actions.split(session, "alice", theme.id, picked, "长" * 301)
         actions.split(session, "alice", theme.id, picked, "长" * 300)
+
+
+def test_what_reviewers_type_is_stored_with_the_studys_identifiers_replaced(store):
+    from qualflow.models import Pseudonym
+
+    with store.session() as session:
+        session.add(Pseudonym(kind="PERSON", real="rebecca hargreaves", placeholder="[PERSON_1]"))
+        session.add(Pseudonym(kind="PERSON", real="林小雨", placeholder="[PERSON_2]"))
+        session.flush()
+        t1, t2 = code(session, "T1"), code(session, "T2")
+        actions.write_memo(session, "alice", "Rebecca Hargreaves said the same on the phone: 07700 900123, "
+                                             "rebecca.h@example.org", theme_id=t1.id)
+        actions.rename(session, "alice", t2.id, "林小雨的夜班 and overtime", description="as REBECCA  HARGREAVES told it")
+        sub = code(session, "T1.1")
+        actions.split(session, "alice", sub.id, [first_member(session, "T1.1")], "Rebecca Hargreaves story")
+        memo = session.scalars(select(Memo)).one().text
+        labels = [t.label for t in session.scalars(select(Theme))]
+        stored = " ".join([memo, *labels, session.get(Theme, t2.id).description])
+    assert "Hargreaves" not in stored and "HARGREAVES" not in stored and "林小雨" not in stored
+    assert "900123" not in stored and "example.org" not in stored
+    assert memo.startswith("[PERSON_1] said the same") and "[PHONE]" in memo and "[EMAIL]" in memo
+    assert "[PERSON_2]的夜班 and overtime" in labels and "[PERSON_1] story" in labels
