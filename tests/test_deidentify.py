@@ -649,3 +649,15 @@ def test_a_bad_finding_is_refused_without_quoting_its_text():
     with pytest.raises(ValueError) as refused:
         Finding(0, 9, "PERSON", "Mary", "ner")  # the span does not fit the text
     assert "Mary" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text, place",
+    [
+        ("我住在北京市朝阳区建国路88号，离医院很近。", "建国路88号"),
+        ("我们在长安街10号见面。", "长安街10号"),
+        ("住在南京东路100号的那位老人", "南京东路100号"),
+    ],
+)
+def test_a_street_goes_with_its_house_number(deid, text, place):
+    assert place in texts(deid.find(text, "zh"), "PLACE")

@@ -53,20 +53,26 @@ def place_findings(text: str, index: Index) -> list[Finding]:
             found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 翠苑/小区, 望京/街道
     for m in _BUILDING.finditer(text):
         start = _estate_start(m.start(), index)
+        # 建国路88号: the street goes with its house number, or "[PLACE_5]" would sit after a street anyone can read.
+        start = _estate_start(start, index, _STREET_SUFFIXES) if start == m.start() else start
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     return found
 
 
-def _estate_start(start: int, index: Index) -> int:
-    """Extend a building number left over the estate it is in: 钢铁厂家属院5号楼."""
+_STREET_SUFFIXES = ("大街", "大道", "胡同", "路", "街", "巷", "弄", "道")
+
+
+def _estate_start(start: int, index: Index, suffixes: tuple[str, ...] = ZH_ESTATE_SUFFIXES) -> int:
+    """Extend a building number left over the estate it is in (钢铁厂家属院5号楼), or, with street
+    suffixes, a house number over its street (建国路88号)."""
     i = index.ends.get(start)
     if i is None:
         return start
     token = index.tokens[i]
-    if not token.word.endswith(ZH_ESTATE_SUFFIXES):
+    if not token.word.endswith(suffixes):
         return start
     begin = token.start
-    if token.word in ZH_ESTATE_SUFFIXES and i >= 1:
+    if token.word in suffixes and i >= 1:
         before = index.tokens[i - 1]
         if (
             before.end == token.start
