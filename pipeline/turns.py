@@ -120,10 +120,13 @@ class TurnParser:
         return None
 
     def _recurring_names(self, text: str) -> set[str]:
-        """Named labels count only when the same name opens two or more lines, so a
-        sentence like "Note: ..." or "Example: ..." is not taken for a speaker."""
+        """Named labels count only when the same name opens two or more lines (or is the header's
+        participant), so a sentence like "Note: ..." or "Example: ..." is not taken for a speaker."""
         counts = Counter(m.group("label") for line in text.split("\n") if (m := _NAMED_LABEL.match(line)) and m.group("label"))
-        return {name for name, n in counts.items() if n >= 2}
+        # The header's participant is a speaker however often they speak: "Zara: …" once in a couple
+        # interview under "# participant: Zara" was read as the interviewer still talking.
+        participant = read_header(text).get("participant")
+        return {name for name, n in counts.items() if n >= 2 or name == participant}
 
     def parse(self, text: str, default_participant: str | None = None) -> ParsedTurns:
         header: dict[str, str] = {}

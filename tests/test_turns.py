@@ -145,3 +145,15 @@ def test_only_the_interviewer_labelled_means_the_rest_is_the_participant():
         ("participant", "I am using it now."),
     ]
     assert {t.participant for t in parsed.turns if t.role == "participant"} == {"P2"}
+
+
+def test_the_header_participant_speaking_once_is_a_speaker():
+    text = ("# participant: Zara\n\nInterviewer: How do you share the caring?\n\n"
+            "Zara: I do the mornings and the medication.\n\nTom: I take the nights.\n\n"
+            "Interviewer: What helps?\n\nTom: The day centre on Tuesdays.\n")
+    turns = parse_turns(text).turns
+    assert [(t.role, t.speaker_label, t.participant) for t in turns] == [
+        ("interviewer", "Interviewer", None), ("participant", "Zara", "Zara"), ("participant", "Tom", "Zara-2"),
+        ("interviewer", "Interviewer", None), ("participant", "Tom", "Zara-2")]
+    # Any other name opening one line is still no speaker.
+    assert [t.speaker_label for t in parse_turns(text.replace("# participant: Zara\n\n", "")).turns].count("Zara") == 0
