@@ -11,6 +11,7 @@ import csv
 import datetime
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,20 @@ _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2
 # Free text unique per participant (names, addresses, postcodes): at least this many values, at least
 # this share of them different, and most containing a letter (so ages and scores, all different too, stay).
 _UNIQUE_MIN_VALUES, _UNIQUE_MIN_SHARE = 4, 0.8
+# Identification numbers (hospital, medical record, ID card numbers): whole numbers of 5 or more digits, maybe
+# after a short letter prefix ("MRN") or before a check letter (a Chinese ID card number may end in X), different
+# for (almost) every participant who has one. No age, count or score has 5 digits.
+_ID_NUMBER = re.compile(r"[A-Za-z]{0,4}\d{5,}[Xx]?")
+# Columns for free text, by header: what is written there is about one person, not a category.
+FREE_TEXT_COLUMNS = {"notes", "note", "comment", "comments", "remark", "remarks", "memo", "description",
+                     "details", "detail", "other", "others", "observations", "free text", "additional information",
+                     "备注", "说明", "其他", "其它", "描述", "评论", "情况说明", "补充"}
+# A value is free text, not a category level, when it is longer than this (a Chinese, Japanese or Korean
+# character counting twice), has this many words or more, has sentence punctuation, or reads like a house
+# address ("14 Acacia Avenue", "幸福路14号").
+_FREE_TEXT_MAX_WIDTH, _FREE_TEXT_MIN_WORDS = 40, 5
+_SENTENCE_PUNCTUATION = re.compile(r"[,;!?，。；！？]|\.\s")
+_ADDRESS = re.compile(r"\b\d+[A-Za-z]?\s+[A-Z][a-z]+\s+[A-Z]|[路街道巷弄村]\d+号|\d+(?:号楼|栋|单元|室)")
 
 
 @dataclass(frozen=True)
@@ -112,9 +127,13 @@ def identifying_columns(rows: list[dict]) -> dict[str, str]:
     """Attribute columns whose values identify people, whatever their header says: {header: why}.
 
     Any e-mail address, phone number (8–15 digits and nothing but phone punctuation) or full date (a date
-    of birth, most likely) is enough; so is free text that is different for almost every participant
-    (names, addresses). Columns whose header already marks them as identifying ("name", "email", …) are
-    not listed: Table 1 leaves those out itself, and says so.
+    of birth, most likely) is enough; so are identification numbers (whole numbers of 5 or more digits,
+    different for almost every participant: hospital, record or ID card numbers) and free text that is
+    different for almost every participant (names, addresses). Free text is dropped however few values it
+    has: a notes column (by header, or holding a value that reads as free text, see `free_text_column`), or
+    a column given for fewer than half the participants, where most values are one participant's own.
+    Columns whose header already marks them as identifying ("name", "email", …) are not listed: Table 1
+    leaves those out itself, and says so.
     """
     # Imported here, not at the top: tables imports this module.
     from qualflow.pipeline.tables import IDENTIFYING_COLUMNS
@@ -133,12 +152,45 @@ def identifying_columns(rows: list[dict]) -> dict[str, str]:
             found[column] = "values look like dates (of birth), which identify people; not summarised"
         elif any(_PHONE.fullmatch(v) and 8 <= sum(ch.isdigit() for ch in v) <= 15 for v in values):
             found[column] = "values look like phone numbers, which identify people; not summarised"
+        elif (values and all(_ID_NUMBER.fullmatch(v) for v in values)
+              and len({v.casefold() for v in values}) >= _UNIQUE_MIN_SHARE * len(values)):
+            found[column] = ("values look like identification numbers (such as hospital, record or ID card "
+                             "numbers), which identify people; not summarised")
         elif (len(values) >= _UNIQUE_MIN_VALUES
               and len({v.casefold() for v in values}) >= _UNIQUE_MIN_SHARE * len(values)
               and sum(any(ch.isalpha() for ch in v) for v in values) > len(values) / 2):
             found[column] = ("a different text for almost every participant (such as names or addresses), "
                              "which identifies people; not summarised")
+        elif (values and sum(any(ch.isalpha() for ch in v) for v in values) > len(values) / 2
+              and _mostly_one_participants(values) and free_text_column(column, values)):
+            found[column] = ("free text (such as notes), most of it given by one participant only, which can "
+                             "identify people; not summarised")
+        elif values and _mostly_one_participants(values) and len(values) < len(rows) / 2 and sum(
+                any(ch.isalpha() for ch in v) for v in values) > len(values) / 2:
+            found[column] = ("given for fewer than half of the participants, mostly a different text for each, "
+                             "which can identify people; not summarised")
     return found
+
+
+def free_text_column(column: str, values: list[str]) -> bool:
+    """Whether a column holds free text rather than categories: a notes-like header, or a value that reads
+    as free text (long, five words or more, sentence punctuation, an address). Table 1 never prints a level
+    of such a column that only one participant has."""
+    return column.strip().lower() in FREE_TEXT_COLUMNS or any(free_text_value(_text(v)) for v in values)
+
+
+def free_text_value(value: str) -> bool:
+    """Whether a value reads as free text, not a category level: long, five words or more, sentence
+    punctuation, or an address."""
+    width = sum(2 if "\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" else 1 for ch in value)
+    return (width > _FREE_TEXT_MAX_WIDTH or len(value.split()) >= _FREE_TEXT_MIN_WORDS
+            or bool(_SENTENCE_PUNCTUATION.search(value)) or bool(_ADDRESS.search(value)))
+
+
+def _mostly_one_participants(values: list[str]) -> bool:
+    """Whether most values are held by one participant only."""
+    counts = Counter(v.casefold() for v in values)
+    return sum(1 for v in values if counts[v.casefold()] == 1) > len(values) / 2
 
 
 def _text(value: object) -> str:

@@ -6,13 +6,19 @@ aggregates of the researcher's participants file: counts, percentages, means, ne
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
 
 from qualflow.models import Statement, Theme
 from qualflow.models.queries import live_transcripts, question_order, study_participants
-from qualflow.pipeline.participants_file import normalise_id
+from qualflow.pipeline.participants_file import (
+    free_text_column,
+    free_text_value,
+    identifying_columns,
+    normalise_id,
+)
 from qualflow.pipeline.placements import (
     Codebook,
     Placement,
@@ -26,6 +32,14 @@ from sqlalchemy.orm import Session
 IDENTIFYING_COLUMNS = {"name", "full name", "first name", "last name", "surname", "email", "e-mail", "phone",
                        "telephone", "mobile", "address", "postcode", "dob", "date of birth",
                        "姓名", "名字", "电话", "手机", "邮箱", "地址", "身份证", "身份证号", "出生日期"}
+# A numeric column is summarised (mean, SD and range) only when its values have at most this many digits
+# before the decimal point: ages, years, counts and scores. Its range shows the smallest and the largest
+# value, and for such values that is what many people have; for a longer number (a record number, an income
+# to the pound) it is one person's own value, and the renderers always print the range, so the column is
+# left out instead.
+MAX_RANGE_DIGITS = 3
+# The level under which a free-text column's own texts are counted, never shown.
+FREE_TEXT_LEVEL = "other free text (not shown)"
 QUOTES_PER_ROW = 3
 # Words (jieba words for Chinese) a quote needs to be preferred as representative.
 MIN_QUOTE_WORDS = 8
@@ -68,14 +82,23 @@ def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:
     columns = list(dict.fromkeys(key for row in rows for key in row if key != "id"))
     summaries, left_out = [], []
     n = len(rows)
+    # Rows from `read_participants_file` have these columns dropped already (and it says so); other rows not.
+    identifying = identifying_columns(rows)
     for column in columns:
         values = [row.get(column) for row in rows]
         given = [v for v in values if v not in (None, "") and str(v).strip() != ""]
         if column.strip().lower() in IDENTIFYING_COLUMNS:
             left_out.append(f"{column}: identifies people, not summarised")
             continue
+        if column in identifying:
+            left_out.append(f"{column}: {identifying[column]}")
+            continue
         numbers = [_number(v) for v in given]
         if given and all(x is not None for x in numbers):
+            if max(len(str(int(abs(x)))) for x in numbers) > MAX_RANGE_DIGITS:
+                left_out.append(f"{column}: numbers of more than {MAX_RANGE_DIGITS} digits, whose range (smallest "
+                                "and largest value) would show single participants' values; not summarised")
+                continue
             summaries.append({
                 "name": column, "kind": "numeric", "n": len(numbers), "missing": n - len(numbers),
                 "mean": statistics.fmean(numbers), "sd": statistics.stdev(numbers) if len(numbers) > 1 else None,
@@ -88,8 +111,19 @@ def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:
             left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
             continue
         counts = Counter(texts)
+        # Free text (a notes column, or one with a long or address-like value): a value only one participant
+        # gave is about that participant, and a value that reads as free text is no category, so these are
+        # counted under one level and never printed. A category's one-participant level ("Male": 1) is
+        # ordinary Table 1 content and stays.
+        hidden = 0
+        if free_text_column(column, texts):
+            hidden = sum(count for value, count in counts.items() if count == 1 or free_text_value(value))
+            counts = Counter({value: count for value, count in counts.items()
+                              if count > 1 and not free_text_value(value)})
         levels = [{"value": value, "count": count, "percent": 100 * count / n}
                   for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        if hidden:
+            levels.append({"value": FREE_TEXT_LEVEL, "count": hidden, "percent": 100 * hidden / n})
         summaries.append({"name": column, "kind": "categorical", "n": len(texts), "missing": n - len(texts),
                           "levels": levels})
     return summaries, left_out
@@ -99,11 +133,12 @@ def _number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     try:
-        return float(str(value).strip())
+        number = float(str(value).strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) else None  # "nan", "inf": text, not numbers
 
 
 def themes_table(session: Session, codebook: Codebook) -> list[dict]:

@@ -6,6 +6,8 @@ Every file here is real (written to tmp_path) and goes through the real readers,
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openpyxl import Workbook
 from qualflow.flows.cli import app
@@ -138,6 +140,9 @@ def test_a_first_row_of_short_cells_that_names_someone_is_not_shown(tmp_path, fi
     ["Start Time", "Interview Date", "Notes"],  # capitalised word pairs that hold a header word
     ["Start Time", "Speaker Name"],  # the detector alone would take "Name" for a person
     ["speaker name", "date of interview"],
+    ["受访者编号", "发言人", "开始时间"],  # Chinese header words run together
+    ["Q1", "Q2", "participant_id"],
+    ["Interviewer", "Respondent", "Timestamp"],
 ])
 def test_header_rows_look_like_headers(labels):
     from qualflow.pipeline.readers._tables import _looks_like_header_row
@@ -150,6 +155,66 @@ def test_a_chinese_header_without_a_text_column_is_named(tmp_path):
     path.write_text("编号,说话人\n1,王芳\n", encoding="utf-8")
     with pytest.raises(UnreadableFile, match=r"columns: '编号', '说话人'; expected one of"):
         read_document(path)
+
+
+# A first row the name detector does not recognise as names (the auditor's): only plain header words are quoted.
+HEADERLESS_CHINESE = "林小雨,好的\n访谈者,您平时工作忙吗？\n林小雨,挺忙的，每天都要跑好几个社区，回来还要写记录。\n"
+
+
+@pytest.mark.parametrize("first_row, cells", [
+    ("林小雨,好的\n", ["林小雨", "好的"]),
+    ("Whitfield,Okay\n", ["Whitfield", "Okay"]),
+    ("Kowalczyk,Sure thing\n", ["Kowalczyk", "Sure thing"]),
+    ("Zara-2,Fine\n", ["Zara", "Fine"]),
+    ("Rebecca,Yes\n", ["Rebecca"]),
+])
+def test_a_first_row_is_shown_only_when_it_is_made_of_header_words(tmp_path, first_row, cells):
+    path = tmp_path / "turns.csv"
+    path.write_text(first_row + "访谈者,您平时工作忙吗？\n", encoding="utf-8")
+    for read in (read_document, read_units):
+        with pytest.raises(UnreadableFile) as caught:
+            read(path)
+        message = str(caught.value)
+        assert "no text column found: the first row (2 filled columns) does not look like a header row" in message
+        for text in cells:
+            assert text not in message, text
+
+
+@pytest.mark.slow
+def test_a_headerless_chinese_table_quotes_nothing_in_the_run_its_quarantine_or_its_artifact(tmp_path):
+    from qualflow.flows.batch import code_interviews
+    from qualflow.flows.run_record import run_markdown
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "headerless.csv").write_text(HEADERLESS_CHINESE, encoding="utf-8")
+    workbook = Workbook()
+    for line in HEADERLESS_CHINESE.splitlines():
+        workbook.active.append(line.split(",", 1))
+    workbook.save(inbox / "headerless2.xlsx")
+    data = tmp_path / "data"
+    summary = code_interviews(str(inbox), str(data))
+    assert len(summary.failed) == 2
+    texts = [run_markdown(summary), " ".join(summary.failed)]
+    texts += [reason.read_text("utf-8") for reason in sorted((data / "quarantine").glob("*.reason.txt"))]
+    assert len(texts) == 4
+    for text in texts:
+        assert "no text column found" in text and "(2 filled columns)" in text
+        for secret in ("林小雨", "好的", "忙"):
+            assert secret not in text, secret
+
+
+@pytest.mark.parametrize("labels", [
+    ["林小雨", "好的"],
+    ["Whitfield", "Okay"],
+    ["Rebecca", "Yes"],
+    ["Mary"],
+    ["王芳", "内容"],  # one header word does not make the other cell one
+])
+def test_cells_that_are_not_header_words_do_not_look_like_headers(labels):
+    from qualflow.pipeline.readers._tables import _looks_like_header_row
+
+    assert not _looks_like_header_row(labels)
 
 
 # ------------------------------------------------------------------ participants files
@@ -260,3 +325,81 @@ def test_participants_file_errors_quote_no_cell(tmp_path):
     with pytest.raises(QualflowError, match="cannot read the participants file broken.yaml") as caught:
         read_participants(broken)
     assert "Anna" not in str(caught.value)
+
+
+# The auditor's participants file: an all-numeric record number, an 18-digit ID card number, and notes given
+# for one participant only.
+AUDIT_PARTICIPANTS = ("participant,age,gender,hospital_no,id_card,notes\n"
+                      "P1,34,F,4410237,110105198403120417,\n"
+                      "P2,41,M,4410992,110105197911250031,\n"
+                      "P3,29,F,4411305,110105199506020028,\"Lives with husband Tom Whitfield at 14 Acacia Avenue\"\n"
+                      "P4,52,F,4412876,110105197205140026,\n"
+                      "P5,38,M,4413018,110105198608230013,\n")
+AUDIT_SECRETS = ("4410237", "4413018", "4411685", "110105", "Tom Whitfield", "Acacia", "Lives with")
+
+
+def test_record_numbers_and_sparse_notes_are_not_in_table_1(study_data, tmp_path):
+    from docx import Document
+
+    parts = tmp_path / "participants.csv"
+    parts.write_text(AUDIT_PARTICIPANTS, encoding="utf-8")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", "--participants", str(parts), "--out", str(out),
+                                      "--data", str(study_data)])
+    assert result.exit_code == 0, result.output
+    markdown = (out / "report.md").read_text("utf-8")
+    html = re.sub(r"data:image/png;base64,[^\"']*", "", (out / "report.html").read_text("utf-8"))  # the figures
+    docx = "\n".join(cell.text for table in Document(str(out / "report.docx")).tables
+                     for row in table.rows for cell in row.cells)
+    for text in (markdown, html, docx, result.output):
+        for secret in AUDIT_SECRETS:
+            assert secret not in text, secret
+    for text in (markdown, html, docx):
+        assert "age, mean (SD)" in text and "range 29–52" in text  # ages keep their range
+        assert "gender, n (%)" in text
+        for column in ("hospital_no", "id_card", "notes"):
+            assert f"{column}, n (%)" not in text and f"{column}, mean (SD)" not in text
+    for column in ("hospital_no", "id_card", "notes"):  # said, by header only
+        assert f"Left out of Table 1: {column}: " in markdown
+
+    read = read_participants_file(parts)
+    assert {key for row in read.rows for key in row} == {"id", "age", "gender"}
+    reasons = dict(note.split(": ", 1) for note in read.left_out)
+    assert set(reasons) == {"hospital_no", "id_card", "notes"}
+    assert "identification numbers" in reasons["hospital_no"] and "identification numbers" in reasons["id_card"]
+    assert "free text" in reasons["notes"]
+
+
+def test_one_participant_s_free_text_is_never_a_level_but_a_single_category_value_is(study_data, tmp_path):
+    from qualflow.models import Store
+    from qualflow.pipeline.placements import live_codebook
+    from qualflow.pipeline.tables import participant_table
+
+    parts = tmp_path / "participants.csv"
+    parts.write_text(
+        "id,age,gender,site,comment,income\n"
+        "P1,30,Female,North,none,35000\n"
+        "P2,40,Female,North,none,35000\n"
+        "P3,50,Male,South,none,42000\n"
+        "P4,60,Female,South,\"Cares for her son, who was sectioned in 2019 at St Ann's\",42000\n"
+        "P5,70,Female,East,none,50000\n", encoding="utf-8")
+    read = read_participants_file(parts)
+    raw = [{"id": "P1", "hospital_no": 4410237, "notes": "Lives with husband Tom Whitfield at 14 Acacia Avenue"},
+           {"id": "P2", "hospital_no": 4410992, "notes": ""}, {"id": "P3", "hospital_no": 4411305, "notes": None}]
+    with Store(default_database_url(study_data)).session() as session:
+        table = participant_table(session, live_codebook(session), read.rows)
+        # Rows that did not come through `read_participants_file`: Table 1 drops such columns itself.
+        unread = participant_table(session, live_codebook(session), raw)
+    assert unread["attributes"] == [] and [note.split(":")[0] for note in unread["left_out"]] == ["hospital_no", "notes"]
+    assert "Whitfield" not in str(unread) and "4410237" not in str(unread)
+    attributes = {a["name"]: a for a in table["attributes"]}
+    levels = {name: {lv["value"]: lv["count"] for lv in a.get("levels", [])} for name, a in attributes.items()}
+    assert levels["gender"] == {"Female": 4, "Male": 1}  # a single "Male" is ordinary Table 1 content
+    assert levels["site"] == {"North": 2, "South": 2, "East": 1}
+    assert levels["comment"] == {"none": 4, "other free text (not shown)": 1}  # one carer's story: counted
+    # Income: five-digit numbers, not identifiers (repeated), but min and max would be single people's.
+    assert "income" not in attributes
+    assert any(note.startswith("income: ") for note in table["left_out"] + read.left_out)
+    assert (attributes["age"]["min"], attributes["age"]["max"]) == (30, 70)
+    for note in table["left_out"] + read.left_out:
+        assert "35000" not in note and "sectioned" not in note

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import functools
 import io
 import re
 
@@ -112,12 +111,12 @@ def find_column(header, names: tuple[str, ...]) -> int | None:
 def _no_text_column(name: str, header, text_columns: tuple[str, ...]) -> UnreadableFile:
     """The error for a table whose first row names no text column. It goes to the CLI, the quarantine
     reason file and the run's Prefect artifact, so it never carries cell contents: the row's cells are
-    shown only when the whole row looks like a header (see `_looks_like_header_row`); a table without a
-    header row has a participant's name or words there, so then only the number of columns is given."""
+    shown only when every one of them is made of known header words (see `_looks_like_header_row`); a table
+    without a header row has a participant's name or words there, so then only the number of columns is given."""
     labels = [_cell_text(cell).strip() for cell in header]
     labels = [label for label in labels if label]
     expected = ", ".join(text_columns)
-    if _looks_like_header_row(labels):
+    if _looks_like_header_row(labels, text_columns):
         found = ", ".join(repr(label) for label in labels)
         return unreadable(name, f"no text column found (columns: {found}; expected one of: {expected})")
     return unreadable(name, f"no text column found: the first row ({len(labels)} filled "
@@ -126,51 +125,74 @@ def _no_text_column(name: str, header, text_columns: tuple[str, ...]) -> Unreada
                             f"column, one of: {expected}")
 
 
-# A header cell is a short label: at most 30 characters and 3 words (6 characters for Chinese, Japanese or
-# Korean text, which has no spaces), with a letter, at most 2 digits (so "Q2" and "time 1" pass but phone
-# numbers, dates and ages do not), and no "@" or sentence punctuation (so e-mail addresses and sentences do
-# not). The rule is for the whole row: one cell that is not a label (someone's answer, a phone number)
-# means the row is data, and none of its cells is shown. Short cells can still be a bare name beside a
-# one-word answer ("Mary Smith", "Yes"), so a row is not a header either when a cell is shaped like a
-# name or the de-identifier finds a person or an identifier in it (`_names_someone`).
+# A first row's cells are quoted only when every one of them is made of known header words: the column names
+# the readers look for (English and Chinese, below and the caller's text columns) and a few more words that
+# name columns in transcription exports, survey and coding spreadsheets. Anything else may be data (a name
+# such as "林小雨" or "Whitfield", someone's "好的"), and no detector of names decides that: a name it misses
+# would be quoted. Erring towards "data" only costs the error its list of columns.
+_HEADER_WORDS = frozenset({
+    "id", "no", "number", "name", "date", "time", "start", "end", "speaker", "text", "content", "utterance",
+    "participant", "respondent", "question", "answer", "response", "code", "codes", "theme", "document", "unit",
+    "interview", "transcript", "site", "group", "role", "age", "gender", "sex", "notes", "memo", "comment",
+    "comments", "score", "type", "label", "timestamp", "statement", "item", "doc", "file", "filename", "tag",
+    "tags", "category", "parent", "coder", "user", "annotator", "description", "definition", "quote",
+    "quotation", "segment", "excerpt", "source", "begin", "stop", "turn", "line", "row", "index", "interviewer",
+    "interviewee", "subcategory", "value", "duration", "speakers", "channel", "position", "char", "byte", "bytes",
+    "title", "level", "kind",
+})
+_HEADER_FILLERS = frozenset({"of", "the", "a", "an", "per", "in", "at", "by", "for"})  # "date of interview"
+# Chinese column names have no spaces: a cell is a header when it is these words run together ("受访者编号").
+_CHINESE_HEADER_WORDS = frozenset({
+    "说话人", "发言人", "发言者", "角色", "内容", "文本", "时间", "开始", "结束", "起始", "时长", "编号", "序号", "参与者", "受访者", "访谈者", "被访者",
+    "采访者", "访谈", "回答", "答案", "问题", "题目", "文档", "文件", "编码", "代码", "标签", "主题", "类属", "备注", "说明", "定义", "姓名", "名称",
+    "类型", "日期", "发言", "对话", "记录", "转录", "原文", "句子", "段落",
+})
+# "Q2", "Q10": survey question columns.
+_QUESTION_NUMBER = re.compile(r"q\d{1,3}")  # matched against casefolded words
+_WORD_SEPARATORS = re.compile(r"[\s_\-/()]+")
+
+
+def _looks_like_header_row(labels: list[str], text_columns: tuple[str, ...] = ()) -> bool:
+    """Whether a first row may be quoted in an error: every filled cell made only of header words."""
+    return bool(labels) and all(_is_header_label(label, text_columns) for label in labels)
+
+
+def _is_header_label(label: str, text_columns: tuple[str, ...] = ()) -> bool:
+    if not _looks_like_header(label):
+        return False
+    known = {name.casefold() for name in (*SPEAKER_COLUMNS, *TEXT_COLUMNS, *TIME_COLUMNS, *text_columns)}
+    if label.casefold() in known:
+        return True
+    english = _HEADER_WORDS | {word for name in known for word in _WORD_SEPARATORS.split(name) if word.isascii()}
+    chinese = _CHINESE_HEADER_WORDS | {name for name in known if not name.isascii()}
+    words = [word for word in _WORD_SEPARATORS.split(label.casefold()) if word]
+    said = False  # at least one real header word, not only fillers and numbers
+    for word in words:
+        if word in english or _QUESTION_NUMBER.fullmatch(word):
+            said = True
+        elif word.isascii() and (word in _HEADER_FILLERS or (word.isdigit() and len(word) <= _HEADER_MAX_DIGITS)):
+            continue
+        elif _made_of(word, chinese):
+            said = True
+        else:
+            return False
+    return said
+
+
+def _made_of(word: str, vocabulary: frozenset[str] | set[str]) -> bool:
+    """Whether `word` is words of `vocabulary` run together, with nothing else in it."""
+    if not word or word.isascii():
+        return False
+    reachable = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        reachable[end] = any(reachable[start] and word[start:end] in vocabulary for start in range(end))
+    return reachable[-1]
+
+
+# A header cell is also a short label: at most 30 characters and 3 words (6 characters for Chinese, Japanese or
+# Korean text, which has no spaces), with a letter, at most 2 digits and no "@" or sentence punctuation.
 _HEADER_MAX_CHARS, _HEADER_MAX_WORDS, _HEADER_MAX_CJK, _HEADER_MAX_DIGITS = 30, 3, 6, 2
 _NOT_IN_HEADERS = set("@.,;:!?。，；：！？、\"“”")
-_CAPITALISED_WORD = re.compile(r"[A-Z][a-z]+(?:['’\-][A-Za-z]+)*")
-# Words that make "Start Time" or "Interview Date" a column name rather than a person's name.
-_HEADER_WORDS = frozenset(
-    "id no number name date time start end speaker text content utterance participant respondent question "
-    "answer response code codes theme document unit interview transcript site group role age gender sex notes "
-    "memo comment comments score type label".split()
-)
-_HEADER_FILLERS = frozenset("of the a an per in at by for".split())  # "date of interview"
-_IDENTIFYING_KINDS = ("PERSON", "EMAIL", "PHONE", "ID", "DOB")
-
-
-def _looks_like_header_row(labels: list[str]) -> bool:
-    return bool(labels) and all(_looks_like_header(label) for label in labels) and not _names_someone(labels)
-
-
-def _names_someone(labels: list[str]) -> bool:
-    """A cell of two or three capitalised words with no header word in it ("Mary Smith"), or a cell in which
-    the de-identifier finds a person ("Mary", "王芳") or an identifier. Erring towards "someone" only costs the
-    error its list of columns; the other way, it would quote a participant's name."""
-    for label in labels:
-        words = label.split()
-        name_shaped = 2 <= len(words) <= 3 and all(_CAPITALISED_WORD.fullmatch(word) for word in words)
-        if name_shaped and not any(word.casefold() in _HEADER_WORDS for word in words):
-            return True
-    # One cell a line, so the detector's models see each cell alone. A cell made only of header words
-    # ("Speaker Name") is a column name whatever a model makes of "Name".
-    cells = [label for label in labels if not all(w.casefold() in _HEADER_WORDS | _HEADER_FILLERS for w in label.split())]
-    return bool(cells) and any(f.kind in _IDENTIFYING_KINDS for f in _detector().find("\n".join(cells), "mixed"))
-
-
-@functools.lru_cache(maxsize=1)
-def _detector():
-    """Loaded on the first table whose first row is not a usable header: the error path only."""
-    from qualflow.pipeline.deid.detector import Deidentifier
-
-    return Deidentifier()
 
 
 def _looks_like_header(label: str) -> bool:
