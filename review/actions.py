@@ -370,6 +370,13 @@ def write_memo(session: Session, reviewer: str, text: str, theme_id: int | None 
         raise ReviewError(f"no statement with id {statement_id}")
     else:
         where = f"statement {statement_id}"
+    # The same words from the same reviewer on the same theme or statement: a form sent twice (a double
+    # click, a reload after posting), not a second thought.
+    if session.scalar(select(Memo.id).where(Memo.reviewer == reviewer, Memo.text == text, Memo.withdrawn.is_(False),
+                                            Memo.theme_id == theme_id if theme_id is not None else Memo.theme_id.is_(None),
+                                            Memo.statement_id == statement_id if statement_id is not None
+                                            else Memo.statement_id.is_(None))) is not None:
+        raise ReviewError(f"this memo on {where} is saved already")
 
     def change():
         memo = Memo(theme_id=theme_id, statement_id=statement_id, reviewer=reviewer, text=text)

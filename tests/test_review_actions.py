@@ -16,7 +16,7 @@ from qualflow.review import actions
 from qualflow.review.actions import ConflictError, ReviewError
 from qualflow.review.state import capture
 from qualflow.review.undo import undo
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 
 @pytest.fixture
@@ -381,3 +381,15 @@ def test_what_reviewers_type_is_stored_with_the_studys_identifiers_replaced(stor
     assert "900123" not in stored and "example.org" not in stored
     assert memo.startswith("[PERSON_1] said the same") and "[PHONE]" in memo and "[EMAIL]" in memo
     assert "[PERSON_2]的夜班 and overtime" in labels and "[PERSON_1] story" in labels
+
+
+def test_a_memo_sent_twice_is_saved_once(store):
+    with store.session() as session:
+        t1 = code(session, "T1")
+        actions.write_memo(session, "alice", "Ask about night shifts next time.", theme_id=t1.id)
+        with pytest.raises(ReviewError, match="saved already"):
+            actions.write_memo(session, "alice", "Ask about night shifts next time.", theme_id=t1.id)
+        # Another reviewer, another target or other words are memos of their own.
+        actions.write_memo(session, "bob", "Ask about night shifts next time.", theme_id=t1.id)
+        actions.write_memo(session, "alice", "Ask about night shifts next time.", statement_id=first_member(session, "T1.1"))
+        assert session.scalar(select(func.count()).select_from(Memo)) == 3
