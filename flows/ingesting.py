@@ -170,7 +170,7 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
     from qualflow.pipeline.units import read_units, units_as_documents
 
     try:
-        units = read_units(path)
+        units = read_units(path, helpers.config.ingest.max_file_mb, helpers.config.ingest.max_unpacked_mb)
     except UnreadableFile as error:
         return [("failed", str(error), 0)]
     outcomes = []

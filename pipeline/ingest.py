@@ -140,8 +140,21 @@ def _join_turns(raw_turns: list[RawTurn]) -> tuple[str, tuple[SourceTurn, ...]]:
     return "\n".join(lines), tuple(turns)
 
 
+_MB = 1024 * 1024  # ingest.max_file_mb counts MB of 1,048,576 bytes, and so do the messages
+
+
 def _too_big(name: str, size: int, max_file_mb: float):
-    return unreadable(name, f"{size / 1e6:.1f} MB is over the {max_file_mb} MB limit (ingest.max_file_mb)")
+    """The error for a file over ingest.max_file_mb, in one unit and precise enough that the size shown is
+    visibly over the limit: in bytes under a limit below 1 MB, else in MB with as many decimals as needed."""
+    limit = int(max_file_mb * _MB)
+    if limit < _MB:
+        return unreadable(name, f"{size:,} bytes is over the {limit:,} byte limit "
+                                f"(ingest.max_file_mb = {max_file_mb:g} MB of 1,048,576 bytes)")
+    digits = 1
+    while digits < 6 and round(size / _MB, digits) <= max_file_mb:
+        digits += 1
+    return unreadable(name, f"{size / _MB:.{digits}f} MB is over the {max_file_mb:g} MB limit "
+                            f"(ingest.max_file_mb; 1 MB = 1,048,576 bytes)")
 
 
 def discover(source: Path, extensions: list[str], skip: Path | None = None) -> list[Path]:

@@ -8,11 +8,19 @@ whose text is the units separated by blank lines, so offsets still point at exac
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from qualflow.pipeline.errors import UnreadableFile
-from qualflow.pipeline.ingest import Document, SourceTurn, content_hash, normalise_text
+from qualflow.pipeline.ingest import (
+    Document,
+    SourceTurn,
+    _too_big,
+    content_hash,
+    normalise_text,
+)
+from qualflow.pipeline.readers import check_archive
 from qualflow.pipeline.readers._tables import cell, find_column, read_table
 
 TEXT = ("text", "answer", "response", "statement", "content", "内容", "文本", "回答")
@@ -31,26 +39,55 @@ class Unit:
     question: str | None
 
 
-def read_units(path: Path) -> list[Unit]:
+def read_units(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float = 200.0) -> list[Unit]:
+    """The units of a .csv/.xlsx table, with the same size limit and archive checks as `read_document`.
+
+    Each unit's id is its id cell. Ids must be unique: a file naming one id twice is refused (the error
+    lists the ids, never any text). A unit with an empty id cell gets "row N", N counting the rows below
+    the header from 1; should the file also use that as a real id, "(no id)" is added, so a fallback never
+    collides with a given id. Raises UnreadableFile with a one-line reason."""
     path = Path(path)
+    name = path.name
+    limit = max_file_mb * 1024 * 1024
     try:
+        size = path.stat().st_size
+        if size > limit:
+            raise _too_big(name, size, max_file_mb)
         data = path.read_bytes()
     except OSError as error:
-        raise UnreadableFile(f"{path.name}: cannot read ({error.strerror})") from None
-    header, rows = read_table(data, path.name, path.suffix.lower(), TEXT)
+        raise UnreadableFile(f"{name}: cannot read ({error.strerror or type(error).__name__})") from None
+    if len(data) > limit:  # the file grew between stat and read
+        raise _too_big(name, len(data), max_file_mb)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        check_archive(data, name, "xlsx", max_unpacked_mb)
+    header, rows = read_table(data, name, suffix, TEXT)
     if header is None:
-        raise UnreadableFile(f"{path.name}: the file is empty")
-    at = {name: find_column(header, names) for name, names in
+        raise UnreadableFile(f"{name}: the file is empty")
+    at = {column: find_column(header, names) for column, names in
           (("text", TEXT), ("id", ID), ("participant", PARTICIPANT), ("document", DOCUMENT), ("question", QUESTION))}
-    units = []
+    found = []  # (row number, id or "", text, row)
     for number, row in enumerate(rows, start=1):
         text = " ".join(normalise_text(cell(row, at["text"])).split())
         if text:
-            units.append(Unit(cell(row, at["id"]).strip() or str(number), text,
-                              cell(row, at["participant"]).strip() or None,
-                              cell(row, at["document"]).strip() or path.stem, cell(row, at["question"]).strip() or None))
-    if not units:
-        raise UnreadableFile(f"{path.name}: no units with text")
+            found.append((number, cell(row, at["id"]).strip(), text, row))
+    if not found:
+        raise UnreadableFile(f"{name}: no units with text")
+    given = Counter(unit_id for _, unit_id, _, _ in found if unit_id)
+    duplicated = [unit_id for unit_id, count in given.items() if count > 1]
+    if duplicated:
+        listed = ", ".join(repr(unit_id) for unit_id in duplicated[:5])
+        more = f" and {len(duplicated) - 5} more" if len(duplicated) > 5 else ""
+        raise UnreadableFile(f"{name}: {len(duplicated)} unit id{'s' if len(duplicated) != 1 else ''} "
+                             f"used more than once ({listed}{more}); give each unit its own id")
+    units = []
+    for number, unit_id, text, row in found:
+        if not unit_id:
+            unit_id = f"row {number}"
+            while unit_id in given:
+                unit_id += " (no id)"
+        units.append(Unit(unit_id, text, cell(row, at["participant"]).strip() or None,
+                          cell(row, at["document"]).strip() or path.stem, cell(row, at["question"]).strip() or None))
     return units
 
 

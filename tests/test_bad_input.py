@@ -125,3 +125,24 @@ def test_rerunning_the_broken_batch_is_safe(broken_batch):
     assert (store.count(Transcript), store.count(Statement)) == counts
     assert len(summary.failed) == len(EXPECTED)
     assert len(list((data / "quarantine").glob("*.reason.txt"))) == len(EXPECTED)
+
+
+def test_quarantine_entries_whose_names_clash_do_not_overwrite_each_other(tmp_path):
+    from qualflow.pipeline.quarantine import quarantine
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    (inbox / "a").mkdir(parents=True)
+    nested, top = inbox / "a" / "b.txt", inbox / "a__b.txt"
+    nested.write_text("nested file")
+    top.write_text("top-level file")
+    first = quarantine(nested, inbox, data, "first reason", 1)
+    second = quarantine(top, inbox, data, "second reason", 1)
+    folder = data / "quarantine"
+    assert first == folder / "a__b.txt.reason.txt"  # the common case keeps its plain name
+    assert second == folder / "a__b (2).txt.reason.txt"
+    assert (folder / "a__b.txt").read_text() == "nested file" and "first reason" in first.read_text("utf-8")
+    assert (folder / "a__b (2).txt").read_text() == "top-level file" and "second reason" in second.read_text("utf-8")
+    # Re-running overwrites each file's own entry rather than adding more.
+    assert quarantine(top, inbox, data, "second again", 1) == second and "second again" in second.read_text("utf-8")
+    assert quarantine(nested, inbox, data, "first again", 1) == first
+    assert len(list(folder.iterdir())) == 4

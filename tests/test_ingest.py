@@ -57,6 +57,18 @@ def test_size_limit(tmp_path):
         read_document(path, max_file_mb=0.01)
 
 
+def test_size_limit_message_is_in_one_unit_and_precise_for_small_limits(tmp_path):
+    path = tmp_path / "small.txt"
+    path.write_text("P1: " + "a" * 396)  # 400 bytes
+    with pytest.raises(UnreadableFile) as caught:
+        read_document(path, max_file_mb=0.0001)  # 104 bytes
+    assert str(caught.value) == ("small.txt: 400 bytes is over the 104 byte limit "
+                                 "(ingest.max_file_mb = 0.0001 MB of 1,048,576 bytes)")
+    path.write_text("P1: " + "a" * (1024 * 1024 + 96))  # 1 MB and 100 bytes: shown with enough decimals
+    with pytest.raises(UnreadableFile, match=r"1\.0001 MB is over the 1 MB limit \(ingest.max_file_mb; 1 MB = 1,048,576"):
+        read_document(path, max_file_mb=1)
+
+
 def test_discover_is_sorted_and_skips_readme_hidden_and_other_types(tmp_path):
     for name in ("b.txt", "a.md", "c.docx", "README.md", ".hidden.txt", "~$lock.docx", "notes.pdf"):
         (tmp_path / name).write_text("x")

@@ -63,6 +63,95 @@ def test_docx_round_trip(tmp_path):
     assert (read.format, read.source_turns) == ("docx", None)
 
 
+def _table_rows() -> list[list[list[str]]]:
+    """Three tables: speaker | text without a header, a header naming the columns (time is
+    ignored as in .csv), and a table that is not a transcript."""
+    return [
+        [["Interviewer", "How was your week?"], ["P7", "Exhausting.\nThe paperwork piled up."], ["", "(laughs)"]],
+        [["Speaker", "Time", "Text"], ["受访者", "00:01:02", "我们一般周一早上安排。"], ["Interviewer", "", "Why?"]],
+        [["Site", "Ward", "Shift"], ["B", "3", "nights and weekends, mostly"]],
+    ]
+
+
+TABLE_TEXT = (
+    "Interview 7\n"
+    "Interviewer: How was your week?\nP7: Exhausting.\nThe paperwork piled up.\n(laughs)\n"
+    "Between tables.\n"
+    "受访者: 我们一般周一早上安排。\nInterviewer: Why?\n\n"
+    "Site\tWard\tShift\nB\t3\tnights and weekends, mostly\n"
+    "The end."
+)
+
+
+def test_docx_tables_are_read_in_document_order_as_speaker_lines(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Interview 7")
+    for index, rows in enumerate(_table_rows()):
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for row, values in zip(table.rows, rows):
+            for cell, value in zip(row.cells, values):
+                paragraphs = value.split("\n")
+                cell.text = paragraphs[0]
+                for more in paragraphs[1:]:
+                    cell.add_paragraph(more)
+        document.add_paragraph(("Between tables.", "", "The end.")[index])
+    path = tmp_path / "table.docx"
+    document.save(path)
+    read = read_document(path)
+    assert read.text == TABLE_TEXT
+
+
+def test_odt_tables_are_read_like_docx_tables(tmp_path):
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    document = OpenDocumentText()
+    document.text.addElement(P(text="Interview 7"))
+    for index, rows in enumerate(_table_rows()):
+        table = Table()
+        table.addElement(TableColumn(numbercolumnsrepeated=len(rows[0])))
+        for values in rows:
+            row = TableRow()
+            for value in values:
+                cell = TableCell()
+                for paragraph in value.split("\n"):
+                    cell.addElement(P(text=paragraph))
+                row.addElement(cell)
+            table.addElement(row)
+        document.text.addElement(table)
+        document.text.addElement(P(text=("Between tables.", "", "The end.")[index]))
+    path = tmp_path / "table.odt"
+    document.save(str(path))
+    assert read_document(path).text == TABLE_TEXT
+
+
+def test_docx_tracked_changes_read_as_accepted(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.add_paragraph("Interviewer: How was your week?")
+    paragraph = document.add_paragraph("P3: It was exhausting because ")
+    meta = 'w:author="A" w:date="2024-01-01T00:00:00Z"'
+    for xml in (
+        f'<w:ins {nsdecls("w")} w:id="1" {meta}><w:r><w:t xml:space="preserve">nobody listened</w:t></w:r></w:ins>',
+        f'<w:del {nsdecls("w")} w:id="2" {meta}><w:r><w:delText> to me</w:delText></w:r></w:del>',
+        f'<w:hyperlink {nsdecls("w")}><w:r><w:t xml:space="preserve"> to the nurses</w:t></w:r></w:hyperlink>',
+        f'<w:smartTag {nsdecls("w")} w:element="place"><w:r><w:t>,</w:t><w:tab/></w:r></w:smartTag>',
+        f'<w:r {nsdecls("w")}><w:t>and I was tired.</w:t></w:r>',
+    ):
+        paragraph._p.append(parse_xml(xml))
+    path = tmp_path / "tracked.docx"
+    document.save(path)
+    assert read_document(path).text == (
+        "Interviewer: How was your week?\nP3: It was exhausting because nobody listened to the nurses,\tand I was tired."
+    )
+
+
 def _odt_fixture(path: Path) -> None:
     from odf import teletype
     from odf.office import Annotation
@@ -201,6 +290,22 @@ def test_srt_labels_merging_and_times(tmp_path):
     ])
 
 
+def test_srt_cues_without_blank_lines_between_them(tmp_path):
+    path = tmp_path / "squashed.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nP4: one\n2\n00:00:03,000 --> 00:00:05,000\nP4: two\n"
+                    "3\n00:00:05,000 --> 00:00:06,000\nInterviewer: 2\n00:00:06,000 --> 00:00:07,000\nP4: three")
+    read = read_document(path)
+    assert read.text == "P4: one two\nInterviewer: 2\nP4: three"
+    assert_turns(read, [
+        ("P4", "one two", {"start_time": "00:00:01.000", "end_time": "00:00:05.000"}),
+        ("Interviewer", "2", {"start_time": "00:00:05.000", "end_time": "00:00:06.000"}),
+        ("P4", "three", {"start_time": "00:00:06.000", "end_time": "00:00:07.000"}),
+    ])
+    unnumbered = tmp_path / "unnumbered.srt"
+    unnumbered.write_bytes(b"00:00:01,000 --> 00:00:03,000\r\nP4: one\r\n3\r\n00:00:03,000 --> 00:00:05,000\r\nP4: two\r\n")
+    assert read_document(unnumbered).text == "P4: one 3 two"  # without cue numbers, "3" is what was said
+
+
 def test_subtitle_files_that_are_not_subtitles_are_refused(tmp_path):
     notes = tmp_path / "notes.srt"
     notes.write_text("This is just a note, not subtitles.\n")
@@ -223,18 +328,18 @@ def test_csv_rows_become_turns(tmp_path):
         b"Interviewer,How do you plan visits?,00:00:01\r\n"
         b",,\r\n"
         b"P1,\"We plan them\r\non Mondays, cafe\xcc\x81 first.\",00:00:05\r\n"
-        b",Unattributed remark,\r\n"
+        b",Continued remark,\r\n"  # an empty speaker cell continues the speaker above
         b"P2,,00:00:09\r\n"
     )
     read = read_document(path)
     assert read.format == "csv"
     assert read.text == (
-        "Interviewer: How do you plan visits?\nP1: We plan them\non Mondays, caf\u00e9 first.\nUnattributed remark"
+        "Interviewer: How do you plan visits?\nP1: We plan them\non Mondays, caf\u00e9 first.\nP1: Continued remark"
     )
     assert_turns(read, [
         ("Interviewer", "How do you plan visits?", {"start_time": "00:00:01"}),
         ("P1", "We plan them\non Mondays, caf\u00e9 first.", {"start_time": "00:00:05"}),
-        (None, "Unattributed remark", {}),
+        ("P1", "Continued remark", {}),
     ])
 
 
@@ -277,16 +382,16 @@ def test_xlsx_rows_become_turns_from_the_first_sheet_with_a_text_column(tmp_path
     sheet.append([None, None, None])
     sheet.append([datetime.time(0, 1, 2, 500000), "  Mary\nSmith ", "We plan them\non Mondays."])
     sheet.append([None, "P1", None])
-    sheet.append([None, None, 42])
+    sheet.append([None, None, 42])  # an empty speaker cell continues the last speaker named (P1)
     path = tmp_path / "turns.xlsx"
     workbook.save(path)
     read = read_document(path)
     assert read.format == "xlsx"
-    assert read.text == "Interviewer: How do you plan visits?\nMary Smith: We plan them\non Mondays.\n42"
+    assert read.text == "Interviewer: How do you plan visits?\nMary Smith: We plan them\non Mondays.\nP1: 42"
     assert_turns(read, [
         ("Interviewer", "How do you plan visits?", {"start_time": "00:00:01"}),
         ("Mary Smith", "We plan them\non Mondays.", {"start_time": "00:01:02.500"}),
-        (None, "42", {}),
+        ("P1", "42", {}),
     ])
 
 
@@ -370,6 +475,21 @@ def test_undecodable_and_binary_bytes_say_why(tmp_path):
     binary = tmp_path / "table.csv"
     binary.write_bytes(b"speaker,text\nP1,hel\x00lo\n\xff")
     assert_unreadable(binary, "binary")
+
+
+def test_utf16_without_bom_is_decoded_and_other_nul_bytes_are_binary(tmp_path):
+    text = "Interviewer: How was your week?\nP3: 还行，就是有点累。\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{encoding}.txt"
+        path.write_bytes(text.encode(encoding))
+        assert read_document(path).text == text
+    # Valid UTF-8, but NUL bytes are not text: refused, never stored as a transcript.
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"P3: hello\x00\x00\x00\x01\x02 world\n")
+    assert_unreadable(junk, "binary")
+    looks_utf16 = tmp_path / "ints.csv"  # NULs at alternating bytes, but control codes when decoded
+    looks_utf16.write_bytes(b"".join(bytes([code, 0]) for code in range(1, 31)))
+    assert_unreadable(looks_utf16, "binary")
 
 
 # ---------------------------------------------------------------- archive safety
@@ -515,3 +635,75 @@ def test_real_serdif_odt_transcripts_all_read():
     # <text:tab/> and <text:s text:c="4"/> become a tab and four spaces.
     assert "\n\tAlright, so I have logged in. Let me get the other tasks open.\n" in p1
     assert "\n    \tOkay, yeah that's cool.\n" in p1
+
+
+def test_xlsx_formulas_without_a_saved_result_refuse_the_file_naming_the_cells(tmp_path):
+    import openpyxl
+
+    # openpyxl and pandas save formulas without their results; read as values they are empty, and their
+    # rows used to vanish without a word.
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Speaker", "Text"])
+    workbook.active.append(["Interviewer", "How was the week?"])
+    workbook.active.append(["P1", '=CONCATENATE("The night ","shifts.")'])
+    workbook.active.append(["P1", "And the paperwork."])
+    workbook.active.append(["P1", "=1+1"])
+    path = tmp_path / "formulas.xlsx"
+    workbook.save(path)
+    message = assert_unreadable(path, "cells B3 and B5 hold formulas with no saved result",
+                                "open the file in Excel or LibreOffice and save it")
+    assert "night" not in message  # never the cell contents
+
+
+def test_xlsx_formulas_with_a_saved_result_use_it(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Speaker", "Text", "Notes"])
+    workbook.active.append(["P1", '=CONCATENATE("The night ","shifts.")', '=IF(TRUE,"","x")'])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    # As Excel and LibreOffice save them: the result in <v>, an empty string result as t="str" with empty <v>.
+    sheet = sheet.replace('<c r="B2"><f>', '<c r="B2" t="str"><f>').replace(
+        'shifts.")</f><v></v>', 'shifts.")</f><v>The night shifts.</v>').replace(
+        '<c r="C2"><f>', '<c r="C2" t="str"><f>')
+    path = tmp_path / "saved.xlsx"
+    _rezip(buffer.getvalue(), path, {"xl/worksheets/sheet1.xml": sheet.encode()})
+    assert_turns(read_document(path), [("P1", "The night shifts.", {})])
+
+
+def test_table_rows_with_an_empty_speaker_cell_continue_the_speaker_above(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Speaker", "Text"])
+    sheet.append([None, "Recorded on a Monday."])  # before any speaker: stays without one
+    sheet.append(["Interviewer", "How was your week?"])
+    sheet.append(["P2", "It was exhausting."])
+    sheet.append([None, "And the paperwork kept piling up."])
+    sheet.append([None, "The night shifts were the worst."])
+    sheet.append(["Interviewer", "What helped?"])
+    sheet.merge_cells("A4:A6")  # merged cells read as empty in every row but the first
+    path = tmp_path / "merged.xlsx"
+    workbook.save(path)
+    assert_turns(read_document(path), [
+        (None, "Recorded on a Monday.", {}),
+        ("Interviewer", "How was your week?", {}),
+        ("P2", "It was exhausting.", {}),
+        ("P2", "And the paperwork kept piling up.", {}),
+        ("P2", "The night shifts were the worst.", {}),
+        ("Interviewer", "What helped?", {}),
+    ])
+    csv_path = tmp_path / "merged.csv"
+    csv_path.write_text("speaker,text\n,Before anyone.\nP1,One.\n,Two.\n", encoding="utf-8")
+    assert_turns(read_document(csv_path), [(None, "Before anyone.", {}), ("P1", "One.", {}), ("P1", "Two.", {})])
+
+
+def test_csv_cells_longer_than_the_csv_module_default_are_read(tmp_path):
+    long_answer = "word " * 40000  # 200,000 characters, over csv's default 131,072
+    path = tmp_path / "long.csv"
+    path.write_text(f"speaker,text\nP1,{long_answer}\n", encoding="utf-8")
+    assert_turns(read_document(path), [("P1", long_answer.strip(), {})])

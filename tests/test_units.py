@@ -148,3 +148,72 @@ def test_unit_tables_without_text_or_rows_say_why(tmp_path):
     blank_answers.write_text("id,answer\n1,\n2,  \n", encoding="utf-8")
     with pytest.raises(UnreadableFile, match="no units with text"):
         read_units(blank_answers)
+
+
+def test_unit_tables_obey_the_size_limit_and_the_archive_checks(tmp_path):
+    import openpyxl
+    import pytest
+    from qualflow.pipeline.errors import UnreadableFile
+
+    path = tmp_path / "survey.csv"
+    write_survey(path)
+    with pytest.raises(UnreadableFile, match=r"survey.csv: [\d,]+ bytes is over the 104 byte limit \(ingest.max_file_mb"):
+        read_units(path, max_file_mb=0.0001)
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    with pytest.raises(UnreadableFile, match="locked.xlsx: not a readable .xlsx file .it is a password-protected"):
+        read_units(locked)
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id", "answer"])
+    workbook.active.append(["1", "A long answer about home visits."])
+    workbook.save(tmp_path / "small.xlsx")
+    with pytest.raises(UnreadableFile, match=r"small.xlsx: refused: it would unpack to .* over the 0.001 MB limit"):
+        read_units(tmp_path / "small.xlsx", max_unpacked_mb=0.001)
+    # A run applies the study's own limits, not the defaults.
+    (tmp_path / "tiny.yaml").write_text("ingest:\n  max_file_mb: 0.0001\n", "utf-8")
+    result = CliRunner().invoke(app, ["run", str(path), "--units", "--config", str(tmp_path / "tiny.yaml"),
+                                      "--data", str(tmp_path / "data")])
+    assert result.exit_code != 0 and "over the 104 byte limit" in result.output, result.output
+
+
+def test_unit_formulas_without_a_saved_result_refuse_the_file(tmp_path):
+    import openpyxl
+    import pytest
+    from qualflow.pipeline.errors import UnreadableFile
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["id", "answer"])
+    workbook.active.append(["1", "The night shifts were exhausting."])
+    workbook.active.append(["2", '=CONCATENATE("Supervision ","helped a lot.")'])
+    path = tmp_path / "answers.xlsx"
+    workbook.save(path)
+    with pytest.raises(UnreadableFile, match="answers.xlsx: cell B3 holds a formula with no saved result"):
+        read_units(path)
+    # A run reports it and quarantines it like any other failure; nothing is stored from it.
+    data = tmp_path / "data"
+    result = CliRunner().invoke(app, ["run", str(path), "--units", "--data", str(data)])
+    assert "cell B3 holds a formula with no saved result" in result.output
+    reason = (data / "quarantine" / "answers.xlsx.reason.txt").read_text("utf-8")
+    assert "cell B3 holds a formula with no saved result" in reason
+
+
+def test_unit_ids_must_be_unique_and_missing_ids_never_collide(tmp_path):
+    import pytest
+    from qualflow.pipeline.errors import UnreadableFile
+
+    duplicated = tmp_path / "dup.csv"
+    rows = [{"id": str(n % 7), "answer": f"Secret answer number {n}."} for n in range(20)]
+    write_rows(duplicated, ["id", "answer"], rows)
+    with pytest.raises(UnreadableFile) as caught:
+        read_units(duplicated)
+    message = str(caught.value)
+    assert message == ("dup.csv: 7 unit ids used more than once ('0', '1', '2', '3', '4' and 2 more); "
+                       "give each unit its own id")
+    assert "Secret" not in message
+    # Row 2 has no id; its fallback must not take the id that row 3 gives, nor "row 2" that row 1 gives.
+    missing = tmp_path / "missing.csv"
+    write_rows(missing, ["id", "answer"], [{"id": "row 2", "answer": "First."}, {"id": "", "answer": "Second."},
+                                           {"id": "2", "answer": "Third."}, {"id": "", "answer": "Fourth."}])
+    ids = [unit.unit_id for unit in read_units(missing)]
+    assert ids == ["row 2", "row 2 (no id)", "2", "row 4"]
+    assert len(set(ids)) == len(ids)

@@ -26,6 +26,8 @@ _MAX_LABEL_WORDS = 4
 # Markup an SRT may carry: HTML-like styling tags and ASS override blocks such as {\an8}.
 # Only known tags, since a bare "<" in SRT text is literal.
 _SRT_MARKUP = re.compile(r"</?(?:i|b|u|s|font)(?:\s[^>]*)?>|\{\\[^}]*\}", re.IGNORECASE)
+# An SRT timing line, "00:00:01,000 --> 00:00:03,500" (pysrt also takes "." and other digit counts).
+_SRT_TIMING = re.compile(r"^\s*\d+:\d+:\d+[,.]\d+\s*-->\s*\d+:\d+:\d+[,.]\d+")
 # WebVTT escapes "<" and "&" in text, so every <...> in a cue is markup (as webvtt-py assumes).
 _VTT_TAG = re.compile(r"<[^>]*>")
 
@@ -49,13 +51,45 @@ def read_srt(data: bytes, name: str) -> list[RawTurn]:
     try:
         # ERROR_RAISE: pysrt's default skips a cue it cannot parse, and a turn that
         # silently goes missing is worse for an analysis than a file that says it is broken.
-        items = pysrt.from_string(text, error_handling=pysrt.SubRipFile.ERROR_RAISE)
+        items = pysrt.from_string(_separate_srt_cues(text), error_handling=pysrt.SubRipFile.ERROR_RAISE)
         # SRT writes "00:01:02,500"; use WebVTT's "00:01:02.500" so all formats agree.
         cues = [(str(item.start).replace(",", "."), str(item.end).replace(",", "."), item.text.split("\n"))
                 for item in items]
     except Exception as error:  # pysrt's InvalidItem / InvalidTimeString
         raise unreadable(name, f"not a readable .srt file ({type(error).__name__})") from None
     return _turns_from_cues(cues, name, text, _srt_line)
+
+
+def _separate_srt_cues(text: str) -> str:
+    """`text` with a blank line before every cue that lacks one.
+
+    pysrt splits cues at blank lines only, so a file without them (some exporters and hand
+    edits) put the next cue's number and timing line into the previous cue's text. A cue
+    starts at a timing line, together with the line before it when that is a cue number and
+    the file numbers its cues (its first timing line has a number before it); otherwise a
+    number line stays text.
+    """
+    lines = text.splitlines(keepends=True)
+    timings = [index for index, line in enumerate(lines) if _SRT_TIMING.match(line)]
+    if not timings:
+        return text
+    numbered = timings[0] > 0 and lines[timings[0] - 1].strip().isdigit()
+    starts = set()
+    for index in timings[1:]:
+        start = index - 1 if numbered and lines[index - 1].strip().isdigit() else index
+        if start > 0 and lines[start - 1].strip():
+            starts.add(start)
+    if not starts:
+        return text
+    out = []
+    for index, line in enumerate(lines):
+        if index in starts:
+            previous = out[-1]
+            if not previous.endswith(("\n", "\r")):  # a last line without its line end
+                out[-1] = previous + "\n"
+            out.append("\r\n" if previous.endswith("\r\n") else "\n")
+        out.append(line)
+    return "".join(out)
 
 
 def _vtt_line(line: str) -> tuple[str | None, str]:

@@ -30,6 +30,9 @@ def read_table(data: bytes, name: str, suffix: str, text_columns: tuple[str, ...
     if suffix == ".xlsx":
         return _xlsx_table(data, name, text_columns)
     text = decode_bytes(data, name)
+    # The csv module refuses a cell over 131,072 characters by default; one answer or turn can be longer.
+    # Every cell is part of `text`, so its length is a safe limit (the file size was checked by the caller).
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
         first_header = None
         for delimiter in _DELIMITERS:
@@ -51,27 +54,89 @@ def _xlsx_table(data: bytes, name: str, text_columns: tuple[str, ...]) -> tuple[
     import openpyxl
 
     try:
+        # Cached formula results (data_only=True) are the values; the formulas themselves are read too,
+        # only to find formulas without a saved result (files written by scripts have none).
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         try:
             first_header = None
+            unsaved: list[str] = []
             # The first sheet whose header has a text column; a workbook may open with notes.
-            for sheet in workbook.worksheets:
-                rows = sheet.iter_rows(values_only=True)
-                header = next((row for row in rows if _filled(row)), None)
-                if header is None:
+            for sheet, formula_sheet in zip(workbook.worksheets, formulas.worksheets):
+                rows, missing = _sheet_rows(sheet, formula_sheet, data)
+                unsaved = unsaved or missing
+                position = next((i for i, row in enumerate(rows) if _filled(row)), None)
+                if position is None:
                     continue
+                header = rows[position]
                 first_header = first_header or header
                 if find_column(header, text_columns) is not None:
-                    return header, list(rows)
+                    if missing:
+                        raise _unsaved_formulas(name, missing)
+                    return header, rows[position + 1:]
+            if unsaved:  # a header made by a formula reads as empty: say why rather than "no text column"
+                raise _unsaved_formulas(name, unsaved)
             if first_header is None:
                 return None, []
             raise _no_text_column(name, first_header, text_columns)
         finally:
             workbook.close()
+            formulas.close()
     except UnreadableFile:
         raise
     except Exception as error:  # noqa: BLE001 - openpyxl raises zip, XML, KeyError and value errors alike
         raise unreadable(name, f"not a readable .xlsx file ({type(error).__name__})") from None
+
+
+def _sheet_rows(sheet, formula_sheet, data: bytes) -> tuple[list[tuple], list[str]]:
+    """A sheet's rows of values, and the cells (e.g. "B3") holding a formula with no saved result.
+
+    openpyxl reads such a cell as None, the same as an empty one, so without this check its row would be
+    dropped (or its speaker lost) without a word."""
+    rows, candidates = [], []
+    for value_row, formula_row in zip(sheet.iter_rows(), formula_sheet.iter_rows()):
+        rows.append(tuple(cell.value for cell in value_row))
+        candidates.extend(formula_cell.coordinate for value_cell, formula_cell in zip(value_row, formula_row)
+                          if value_cell.value is None and formula_cell.data_type == "f")
+    if candidates:
+        candidates = _without_saved_result(data, getattr(formula_sheet, "_worksheet_path", None), candidates)
+    return rows, candidates
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _without_saved_result(data: bytes, sheet_path: str | None, cells: list[str]) -> list[str]:
+    """Of `cells` (formulas that openpyxl reads as None), those with no saved result. Excel and LibreOffice
+    save a formula whose result is the empty string ("=IF(A2="","",A2)") as a string cell (t="str") with
+    an empty <v>, which openpyxl also reads as None; that cell really is empty and is fine. openpyxl and
+    pandas write an empty <v> without t="str", which is no result at all. Without the sheet's path every
+    cell counts as unsaved."""
+    if not sheet_path:
+        return cells
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    wanted, unsaved = set(cells), []
+    # check_archive has refused DTDs and entity declarations before any xlsx reaches here.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(sheet_path.lstrip("/")) as stream:
+        for _event, element in iterparse(stream):
+            if element.tag == f"{_SHEET_NS}c":
+                saved_empty = element.get("t") == "str" and element.find(f"{_SHEET_NS}v") is not None
+                if element.get("r") in wanted and not saved_empty:
+                    unsaved.append(element.get("r"))
+                element.clear()
+    return unsaved
+
+
+def _unsaved_formulas(name: str, cells: list[str]) -> UnreadableFile:
+    shown = cells[:5]
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    if len(cells) > len(shown):
+        listed = f"{', '.join(shown)} and {len(cells) - len(shown)} more"
+    return unreadable(name, f"{'cell' if len(cells) == 1 else 'cells'} {listed} "
+                            f"{'holds a formula' if len(cells) == 1 else 'hold formulas'} with no saved result: "
+                            f"open the file in Excel or LibreOffice and save it, so the results are stored")
 
 
 def read_csv(data: bytes, name: str) -> list[RawTurn]:
@@ -89,12 +154,16 @@ def _turns(header, rows) -> list[RawTurn]:
     speaker_at = find_column(header, SPEAKER_COLUMNS)
     time_at = find_column(header, TIME_COLUMNS)
     turns = []
+    previous = None  # the last speaker named, for rows whose speaker cell is empty
     for row in rows:
+        # One line, so the speaker label stays at the start of its line in the text. An empty speaker cell
+        # after a named one continues that speaker, as an unlabelled line does in a .txt transcript: merged
+        # cells in a spreadsheet read as empty in every row but the first. Rows before any speaker keep none.
+        speaker = " ".join(cell(row, speaker_at).split()) or previous
+        previous = speaker
         words = cell(row, text_at)
         if not words.strip():
             continue  # empty rows, and rows with a speaker but nothing said
-        # One line, so the speaker label stays at the start of its line in the text.
-        speaker = " ".join(cell(row, speaker_at).split()) or None
         time = cell(row, time_at).strip()
         turns.append(RawTurn(speaker, words, {"start_time": time} if time else {}))
     return turns

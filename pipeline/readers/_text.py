@@ -3,8 +3,11 @@
 Order of attempts, most certain first:
 
 1. a byte-order mark (UTF-32, UTF-16, UTF-8) says the encoding outright;
-2. strict UTF-8, by far the commonest encoding and almost never valid by accident;
-3. NUL bytes without a UTF-16/32 BOM mean a binary file, not text;
+2. NUL bytes: UTF-16 without a BOM when they sit at every other byte of mostly-ASCII text
+   and the decoding is clean text (see `_bomless_utf16`), otherwise a binary file. This
+   comes before UTF-8 because NUL bytes are valid UTF-8, and "I\\x00n\\x00" would be
+   stored as a transcript full of NUL characters;
+3. strict UTF-8, by far the commonest encoding and almost never valid by accident;
 4. Chinese legacy encodings, GB18030 (a superset of GBK/GB2312) and Big5, when a decoding
    reads as Chinese (see `_chinese_decoding`);
 5. Windows-1252 when it reads as Western text, i.e. English with the odd curly quote or
@@ -54,12 +57,15 @@ def decode_bytes(data: bytes, name: str) -> str:
             except UnicodeDecodeError as error:
                 raise unreadable(name, f"not valid {encoding.upper()} text despite its byte-order mark "
                                        f"(bad bytes at position {error.start})") from None
+    if b"\x00" in data:
+        text = _bomless_utf16(data)
+        if text is None:
+            raise unreadable(name, "looks like a binary file, not text")
+        return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data:
-        raise unreadable(name, "looks like a binary file, not text")
     text = _chinese_decoding(data) or _western_decoding(data)
     if text is not None:
         return text
@@ -67,6 +73,42 @@ def decode_bytes(data: bytes, name: str) -> str:
     if best is None:
         raise unreadable(name, "cannot tell which text encoding this file uses (save it as UTF-8)")
     return str(best)
+
+
+# UTF-16 without a BOM: at least this share of the code units have a NUL high byte (ASCII
+# letters, spaces, digits, punctuation and line ends all do; English text is ~100%), and NUL
+# low bytes are rare by comparison (U+0100, U+4E00 一 and a few others have one).
+_MIN_UTF16_NUL_SHARE = 0.25
+_MAX_UTF16_OTHER_NUL_RATIO = 0.1
+# Controls a text may hold; any other control, unassigned, private-use or surrogate code
+# point in the decoding means the bytes were not UTF-16 text.
+_TEXT_CONTROLS = set("\t\n\r\f\v")
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """`data` decoded as UTF-16 LE or BE without a byte-order mark, or None if it is not that."""
+    if len(data) < 2 or len(data) % 2:
+        return None
+    units = len(data) // 2
+    even_nuls = data[0::2].count(0)  # the high byte of big-endian units
+    odd_nuls = data[1::2].count(0)   # the high byte of little-endian units
+    for encoding, high, low in (("utf-16-le", odd_nuls, even_nuls), ("utf-16-be", even_nuls, odd_nuls)):
+        if high < _MIN_UTF16_NUL_SHARE * units or low > _MAX_UTF16_OTHER_NUL_RATIO * high:
+            continue
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:  # an odd surrogate: not UTF-16 this way round
+            continue
+        if all(_is_text_char(ch) for ch in text):
+            return text
+    return None
+
+
+def _is_text_char(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return ch in _TEXT_CONTROLS
+    return category not in ("Cn", "Co", "Cs")
 
 
 def _chinese_decoding(data: bytes) -> str | None:
