@@ -208,12 +208,15 @@ def memo(text: Annotated[str, typer.Argument(help="The memo.")],
 
 
 @review_app.command()
-def undo(data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
+def undo(data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None,
+         decision: Annotated[int | None, typer.Option(
+             "--decision", help="Undo only this decision, and only while it is still the newest "
+                                "(as the web app's Undo button does); without it, the newest.")] = None) -> None:
     """Undo the last decision (itself logged as a decision)."""
     from qualflow.review.undo import undo as undo_last
 
     with _deciding(data) as session:
-        _done(undo_last(session, _reviewer(reviewer)))
+        _done(undo_last(session, _reviewer(reviewer), decision))
 
 
 @review_app.command("add-reviewer")

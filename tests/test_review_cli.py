@@ -173,3 +173,17 @@ def test_is_lock_error_tells_a_lock_from_other_database_failures(tmp_path):
     assert is_lock_error(psycopg.errors.LockNotAvailable("konnte Sperre nicht setzen"))
     assert is_lock_error(psycopg.errors.SerializationFailure("could not serialize access"))
     assert not is_lock_error(psycopg.OperationalError("server closed the connection unexpectedly"))
+
+
+def test_undo_of_a_named_decision_from_the_command_line(data):
+    qualflow(data, "review", "rename", "T1", "Working conditions")
+    qualflow(data, "review", "rename", "T2", "Families")
+    # Decision 1 is no longer the newest: nothing is undone.
+    result = qualflow(data, "review", "undo", "--decision", "1")
+    assert result.exit_code == 2 and "no longer the newest" in result.output and "Nothing was undone" in result.output
+    with session_of(data) as session:
+        assert theme_by_code(session, "T2").label == "Families"
+    result = qualflow(data, "review", "undo", "--decision", "2")
+    assert result.exit_code == 0 and "undid #2" in result.output
+    with session_of(data) as session:
+        assert theme_by_code(session, "T2").label != "Families" and theme_by_code(session, "T1").label == "Working conditions"
