@@ -30,6 +30,7 @@ from qualflow.models.queries import (
     current_themes,
     newest_transcript_id,
     question_order,
+    repeated_interviews,
     statement_questions,
     suggestions_after_transcript,
 )
@@ -55,6 +56,8 @@ class RunSummary:
     database: str | None = None
     new_suggestions: int = 0  # suggestions for statements of the transcripts this run added
     new_versions: list[str] = field(default_factory=list)  # edited files, stored as their next version
+    # New files that are mostly another stored transcript's statements: "b.txt repeats 57 of its 59 …"
+    repeated: list[str] = field(default_factory=list)
 
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
@@ -112,6 +115,12 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
             ingest_transcripts(paths, source_path, db, helpers, parallel, record, advance)
     logger.info("%d files: %d new, %d unchanged, %d duplicates, %d failed", summary.files_seen,
                 summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
+    with db.session() as session:
+        summary.repeated = [f"{new} repeats {shared} of its {total} statements from {old}: both are clustered, so "
+                            "the interview counts twice; if it is the same interview under a new name, keep one file"
+                            for new, old, shared, total in repeated_interviews(session, last_transcript_before)]
+    for line in summary.repeated:
+        logger.warning("%s", line)
 
     encoder = tasks.encoder_for(config.embed.model_dump_json())
     with progress_with_total_later("embedding") as advance:

@@ -217,6 +217,8 @@ def run(
                       "--recluster to cluster everything again).", highlight=False)
     for line in summary.duplicates:
         console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
+    for line in getattr(summary, "repeated", []):
+        console.print(f"[yellow]check[/yellow] {line}", highlight=False)
     for line in summary.failed:
         console.print(f"[red]failed[/red] {line} (see {data / 'quarantine'})", highlight=False)
     if summary.files_seen == 0:

@@ -30,6 +30,34 @@ def live_transcripts() -> Select:
     return select(Transcript.id).where(Transcript.superseded_by_id.is_(None))
 
 
+# A new transcript that repeats at least this share of another live transcript's statements (and at
+# least MIN_REPEATED of them) is most likely the same interview under a new name.
+REPEATED_SHARE, MIN_REPEATED = 0.5, 5
+
+
+def repeated_interviews(session: Session, after_transcript_id: int) -> list[tuple[str, str, int, int]]:
+    """(new file, stored file, statements repeated, statements in the new file) for each transcript
+    added after `after_transcript_id` whose significant statements are mostly another live
+    transcript's. Both are live and clustered, so the interview counts twice: a file renamed and
+    edited, or run by its own path instead of its folder's, is a new transcript, not a new version."""
+    live = set(session.scalars(live_transcripts()))
+    rows = session.execute(select(Statement.transcript_id, Statement.text_hash)
+                           .where(Statement.significant.is_(True), Statement.transcript_id.in_(live))).all()
+    hashes: dict[int, set[str]] = {}
+    for transcript_id, text_hash in rows:
+        hashes.setdefault(transcript_id, set()).add(text_hash)
+    names = dict(session.execute(select(Transcript.id, Transcript.source_name).where(Transcript.id.in_(live))).all())
+    found = []
+    for new_id in sorted(t for t in hashes if t > after_transcript_id):
+        new = hashes[new_id]
+        # Each pair once, by the later file: two copies added in one run are one finding.
+        best = max(((len(new & old), other) for other, old in hashes.items() if other < new_id), default=(0, None))
+        shared, other = best
+        if other is not None and shared >= MIN_REPEATED and shared >= REPEATED_SHARE * len(new):
+            found.append((names[new_id], names[other], shared, len(new)))
+    return found
+
+
 def statement_questions(session: Session) -> dict[int, str | None]:
     """Each significant statement's survey question (from its turn), None for interview statements."""
     rows = session.execute(select(Statement.id, Turn.meta).join(Turn, Turn.id == Statement.turn_id)

@@ -471,3 +471,21 @@ def test_the_cli_says_a_file_became_a_new_version(tmp_path):
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
     assert "2 files: 0 new transcripts, 1 new versions of stored ones" in result.output
+
+
+def test_a_renamed_and_edited_file_is_reported_as_the_same_interview_twice(tmp_path):
+    from qualflow.flows.run_record import run_markdown
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    for name in FILES[:2]:
+        shutil.copy(EXAMPLES / name, inbox / name)
+    assert run(inbox, data).repeated == []
+    # Renamed and edited: by the documented rule a new transcript, not a new version.
+    (inbox / "P1_second_copy.txt").write_text((inbox / EDITED).read_text("utf-8").replace(BEFORE, AFTER), "utf-8")
+    (inbox / EDITED).unlink()
+    summary = run(inbox, data)
+    assert summary.transcripts_added == 1 and summary.new_versions == []
+    (line,) = summary.repeated
+    assert line.startswith("P1_second_copy.txt repeats ") and f"statements from {EDITED}" in line
+    assert line in run_markdown(summary)
