@@ -14,6 +14,7 @@ The per-format readers live in `qualflow.pipeline.readers`.
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,10 +169,25 @@ def discover(source: Path, extensions: list[str], skip: Path | None = None) -> l
     skip = skip.resolve() if skip is not None else None
     return sorted(
         path
-        for path in source.rglob("*")
+        for path in _files_below(source)
         if path.is_file() and path.suffix.lower() in wanted and not path.name.startswith((".", "~$"))
         and path.name.lower() != "readme.md" and (skip is None or skip not in path.resolve().parents)
     )
+
+
+def _files_below(folder: Path):
+    """Every file under `folder`, following links to folders (Path.rglob does not, so the interviews
+    in a linked folder were left out without a word), each real folder once, so a link back up
+    cannot loop."""
+    seen: set[str] = set()
+    for root, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders.sort()
+        yield from (Path(root) / name for name in files)
 
 
 def source_name(path: Path, source: Path) -> str:

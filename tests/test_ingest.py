@@ -80,3 +80,16 @@ def test_discover_is_sorted_and_skips_readme_hidden_and_other_types(tmp_path):
 
 def test_normalise_keeps_text_without_changes():
     assert normalise_text("plain\ntext") == "plain\ntext"
+
+
+def test_discover_follows_a_linked_folder_once_and_never_loops(tmp_path):
+    elsewhere = tmp_path / "elsewhere" / "site_b"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "p2.txt").write_text("P2: hello", "utf-8")
+    inbox = tmp_path / "inbox"
+    (inbox / "site_a").mkdir(parents=True)
+    (inbox / "site_a" / "p1.txt").write_text("P1: hello", "utf-8")
+    (inbox / "site_b").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "back_up").symlink_to(inbox, target_is_directory=True)  # a link back up: no loop
+    found = [p.relative_to(inbox).as_posix() for p in discover(inbox, [".txt"])]
+    assert found == ["site_a/p1.txt", "site_b/p2.txt"]  # each real folder once
