@@ -42,7 +42,8 @@ class Unit:
 def read_units(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float = 200.0) -> list[Unit]:
     """The units of a .csv/.xlsx table, with the same size limit and archive checks as `read_document`.
 
-    Each unit's id is its id cell. Ids must be unique: a file naming one id twice is refused (the error
+    Each unit's id is its id cell. Ids must be unique (per question, when there is a question column:
+    a respondent's id may head each of their answers): a file naming one id twice is refused (the error
     lists the ids, never any text). A unit with an empty id cell gets "row N", N counting the rows below
     the header from 1; should the file also use that as a real id, "(no id)" is added, so a fallback never
     collides with a given id. Raises UnreadableFile with a one-line reason."""
@@ -74,12 +75,16 @@ def read_units(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float = 2
     if not found:
         raise UnreadableFile(f"{name}: no units with text")
     given = Counter(unit_id for _, unit_id, _, _ in found if unit_id)
-    duplicated = [unit_id for unit_id, count in given.items() if count > 1]
+    # In a long survey table the id is often the respondent's, once per question: an id repeats
+    # harmlessly across questions, never within one.
+    per_question = Counter((unit_id, cell(row, at["question"]).strip()) for _, unit_id, _, row in found if unit_id)
+    duplicated = list(dict.fromkeys(unit_id for (unit_id, _), count in per_question.items() if count > 1))
     if duplicated:
         listed = ", ".join(repr(unit_id) for unit_id in duplicated[:5])
         more = f" and {len(duplicated) - 5} more" if len(duplicated) > 5 else ""
+        where = " for one question" if at["question"] is not None else ""
         raise UnreadableFile(f"{name}: {len(duplicated)} unit id{'s' if len(duplicated) != 1 else ''} "
-                             f"used more than once ({listed}{more}); give each unit its own id")
+                             f"used more than once{where} ({listed}{more}); give each unit its own id")
     units = []
     for number, unit_id, text, row in found:
         if not unit_id:

@@ -217,3 +217,12 @@ def test_unit_ids_must_be_unique_and_missing_ids_never_collide(tmp_path):
     ids = [unit.unit_id for unit in read_units(missing)]
     assert ids == ["row 2", "row 2 (no id)", "2", "row 4"]
     assert len(set(ids)) == len(ids)
+    # A long survey table: the respondent's id heads each of their answers, once per question.
+    long = tmp_path / "long.csv"
+    write_rows(long, ["id", "question", "answer"],
+               [{"id": r, "question": q, "answer": f"Answer of {r} to {q}."} for r in ("7", "8") for q in ("Q1", "Q2")])
+    assert [unit.unit_id for unit in read_units(long)] == ["7", "7", "8", "8"]
+    write_rows(long, ["id", "question", "answer"],
+               [{"id": "7", "question": "Q1", "answer": "One."}, {"id": "7", "question": "Q1", "answer": "Two."}])
+    with pytest.raises(UnreadableFile, match=r"1 unit id used more than once for one question \('7'\)"):
+        read_units(long)
