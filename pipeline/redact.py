@@ -101,7 +101,16 @@ def people_in_file_name(source_name: str, find) -> list[str]:
     only in the file name must be in the key map too. `find(text)` gives the text's findings."""
     stem = source_name.rsplit(".", 1)[0] if "." in source_name.rsplit("/", 1)[-1] else source_name
     words = _NAME_SEPARATORS.sub(" ", stem).strip()
-    return sorted({f.text for f in find(words) if f.kind == "PERSON"}) if words else []
+    people = set()
+    for finding in (find(words) if words else []):
+        if finding.kind != "PERSON":
+            continue
+        # A model takes codes beside a name for part of it ("P3 Mary"), or a code alone for a name
+        # ("P8 GMT20211129"): no name has a digit, so only the words without one are kept.
+        kept = " ".join(word for word in finding.text.split() if not any(ch.isdigit() for ch in word))
+        if kept:
+            people.add(kept)
+    return sorted(people)
 
 
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:

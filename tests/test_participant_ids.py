@@ -173,3 +173,19 @@ def test_exports_name_files_without_the_names_in_them(tmp_path):
         assert b"Smith" not in content and b"Mary" not in content, what
         assert b"Kowalczyk" not in content and b"Daniel" not in content, what
     assert any(d.startswith("interview_P9_[PERSON_") for d in documents), documents
+
+
+def test_codes_and_dates_in_a_file_name_are_no_people(tmp_path):
+    from qualflow.pipeline.deid.detector import Deidentifier
+    from qualflow.pipeline.language import detect_language
+    from qualflow.pipeline.redact import people_in_file_name
+
+    detector = Deidentifier(cache_dir=tmp_path / "jieba")
+
+    def find(words):
+        return detector.find(words, detect_language(words))
+
+    # The English model takes "P8 GMT20211129" (a Zoom recording's name) for a person.
+    assert any(f.kind == "PERSON" for f in find("P8 GMT20211129"))
+    assert people_in_file_name("P8_GMT20211129.odt", find) == []
+    assert people_in_file_name("interview_P9_Daniel_Kowalczyk.txt", find) == ["Daniel Kowalczyk"]
