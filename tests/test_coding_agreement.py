@@ -90,3 +90,61 @@ def test_nobody_coding_anything_counts_as_agreement_like_nvivo():
     row = result["per_code"][0]
     assert row["matched_label"] is None and row["char_kappa"] == 0.0
     assert figures(["a", "a"], ["b", "b"])["per_code"][0]["char_kappa"] == 1.0
+
+
+def multi(name: str, labels: list[list[str]]) -> Labelling:
+    return Labelling(name, [set(unit) for unit in labels])
+
+
+def test_two_coders_are_matched_by_code_name_not_by_overlap():
+    # Coder b systematically swaps the codes: by overlap that is a perfect renaming, by name
+    # (the coders share a codebook) it is total disagreement.
+    a = labelling("a", ["A", "A", "A", "B", "B", "B"])
+    b = labelling("b", ["B", "B", "B", "A", "A", "A"])
+    result = compare(a, b, {1: 60}, same_codebook=True)
+    expected = cohen_kappa_score(["A"] * 3 + ["B"] * 3, ["B"] * 3 + ["A"] * 3)
+    assert expected == pytest.approx(-1.0)
+    assert result["kappa"] == pytest.approx(expected, abs=1e-4)
+    # Krippendorff's nominal alpha by hand: D_o = 1; D_e = 2*6*6 / (12*11); alpha = 1 - D_o/D_e.
+    assert result["alpha"] == pytest.approx(1 - 1 / (72 / 132), abs=1e-4)
+    assert {row["code"]: row["matched_label"] for row in result["per_code"]} == {"A": "A", "B": "B"}
+    assert result["one_to_one"]["f1"] == 0.0 and result["char_kappa_mean"] == pytest.approx(-1.0, abs=1e-4)
+
+
+def test_codes_only_one_coder_used_never_agree():
+    a = labelling("a", ["A", "A", "B", "B"])
+    b = labelling("b", ["A", "A", "C", "C"])
+    result = compare(a, b, {}, same_codebook=True)
+    assert result["kappa"] == pytest.approx(cohen_kappa_score(["A", "A", "B", "B"], ["A", "A", "C", "C"]), abs=1e-4)
+    rows = {row["code"]: row for row in result["per_code"]}
+    assert set(rows) == {"A", "B", "C"} and rows["A"]["f1"] == 1.0
+    assert rows["B"]["matched_label"] is None and rows["B"]["f1"] == 0.0
+    assert rows["C"]["statements"] == 0 and rows["C"]["precision"] == 0.0
+
+
+def test_overall_kappa_is_the_same_either_way_round_and_under_any_code_names():
+    a = multi("a", [["A"], ["B"], ["A"], ["B"]])
+    b = multi("b", [["A", "B"], ["A", "B"], ["A"], ["B"]])
+    # Statements 0 and 1 share a code with the other side, so both sides take it: all agree.
+    expected = cohen_kappa_score(["A", "B", "A", "B"], ["A", "B", "A", "B"])
+    forward, backward = compare(a, b, {}), compare(b, a, {})  # qualflow against a coder: matched by overlap
+    assert forward["kappa"] == backward["kappa"] == pytest.approx(expected)
+    assert forward["alpha"] == backward["alpha"] == 1.0
+    named, named_back = compare(a, b, {}, same_codebook=True), compare(b, a, {}, same_codebook=True)
+    assert named["kappa"] == named_back["kappa"] == forward["kappa"]
+    assert named["alpha"] == named_back["alpha"] == 1.0
+    renamed = compare(multi("a", [["Z"], ["B"], ["Z"], ["B"]]), multi("b", [["Z", "B"], ["Z", "B"], ["Z"], ["B"]]),
+                      {})
+    assert renamed["kappa"] == forward["kappa"] and renamed["alpha"] == forward["alpha"]
+
+
+def test_overall_kappa_without_a_shared_code_uses_one_rule_for_both_sides():
+    # Statement 3 shares no code: each side takes its code used most by the two coders together
+    # (C, 5 times, over B, 3 times, on a's side; A, 4 times, over D, once, on b's side).
+    a = multi("a", [["A"], ["C"], ["C"], ["B", "C"], [], ["B"]])
+    b = multi("b", [["A"], ["C"], ["C"], ["A", "D"], ["A"], ["B"]])
+    ref = ["A", "C", "C", "C", "(none)", "B"]
+    cand = ["A", "C", "C", "A", "A", "B"]
+    forward, backward = compare(a, b, {}, same_codebook=True), compare(b, a, {}, same_codebook=True)
+    assert forward["kappa"] == backward["kappa"] == pytest.approx(cohen_kappa_score(ref, cand), abs=1e-4)
+    assert forward["alpha"] == backward["alpha"]

@@ -5,9 +5,12 @@ human's codes, or one human coder against another (the human ceiling). The figur
 
 - precision/recall/F1 per code after the best one-to-one matching of candidate labels to
   reference codes (Hungarian, scipy's linear_sum_assignment on F1), and the many-to-one
-  view (each candidate label goes to the code it overlaps most; several may share a code);
+  view (each candidate label goes to the code it overlaps most; several may share a code).
+  Two human coders share a codebook (`same_codebook=True`): a code is matched only to the
+  code of the same name, never by overlap, and a code only one of them used never agrees;
 - Cohen's kappa and Krippendorff's alpha on statements (per code: in the matched label or
-  not; overall: one label per statement), and on characters as NVivo's coding comparison
+  not; overall: one label per statement, chosen the same way on both sides, see
+  `statement_labels`), and on characters as NVivo's coding comparison
   computes them (per code, every character of the source coded or not; NVivo reports
   kappa 1 where neither side coded anything, and so do we);
 - ARI, NMI, V-measure on statements with exactly one label on each side;
@@ -20,6 +23,7 @@ All library formulas (scikit-learn, scipy, krippendorff); nothing here is hand-d
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 
 import krippendorff
@@ -92,9 +96,43 @@ def _char_masks(spans: list[tuple[int, int, int]], lengths: dict[int, int], offs
     return mask
 
 
-def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int]) -> dict:
-    """All figures of `candidate` against `reference`. `lengths`: transcript id -> stored length."""
-    codes, themes = reference.labels, candidate.labels
+def statement_labels(reference: list[set[str]], candidate: list[set[str]]) -> tuple[list[str], list[str]]:
+    """One label per statement on each side, for the overall kappa and alpha.
+
+    Both sides are in the same terms (candidate labels already turned into the codes they
+    were matched to). On a statement where the two sets share a code, both sides take that
+    shared code: a multi-coded statement agrees when a code is among both sides' codes.
+    Otherwise each side takes its own label. Where there is a choice (several shared codes,
+    or several codes on one side), the label used on the most statements by the two sides
+    together is taken, ties broken by name; an uncoded side is NONE. The rule is the same
+    for both sides, so swapping reference and candidate swaps the two lists and leaves
+    kappa and alpha unchanged, and renaming codes changes nothing outside exact ties.
+    """
+    frequency = Counter(label for side in (reference, candidate) for unit in side for label in unit)
+
+    def pick(labels: set[str]) -> str:
+        return min(labels, key=lambda label: (-frequency[label], label)) if labels else NONE
+
+    ref_single, cand_single = [], []
+    for ref_unit, cand_unit in zip(reference, candidate, strict=True):
+        shared = ref_unit & cand_unit
+        ref_single.append(pick(shared or ref_unit))
+        cand_single.append(pick(shared or cand_unit))
+    return ref_single, cand_single
+
+
+def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int], same_codebook: bool = False) -> dict:
+    """All figures of `candidate` against `reference`. `lengths`: transcript id -> stored length.
+
+    `same_codebook`: both are human coders of one codebook (the human ceiling). Codes are then
+    matched by name (the codes compared are those either coder used), not by overlap, which is
+    only for qualflow's themes against a coder's codes.
+    """
+    if same_codebook:
+        codes = sorted(set(reference.labels) | set(candidate.labels))
+    else:
+        codes = reference.labels
+    themes = candidate.labels
     n = len(reference.units)
     ref_matrix = np.array([[c in unit for c in codes] for unit in reference.units], dtype=bool).reshape(n, len(codes))
     cand_matrix = np.array([[t in unit for t in themes] for unit in candidate.units],
@@ -102,11 +140,14 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int])
     counts = cand_matrix.T.astype(int) @ ref_matrix.astype(int)  # themes x codes
     theme_sizes, code_sizes = cand_matrix.sum(0), ref_matrix.sum(0)
     f1 = 2 * counts / np.maximum(theme_sizes[:, None] + code_sizes[None, :], 1)
-    rows, cols = linear_sum_assignment(-f1) if f1.size else (np.array([], int), np.array([], int))
-    match = {codes[c]: themes[t] for t, c in zip(rows, cols, strict=True) if counts[t, c] > 0}
-    best_code = {themes[t]: codes[int(counts[t].argmax())] for t in range(len(themes)) if counts[t].max() > 0}
+    if same_codebook:  # a code is the same code by name only; one only one coder used never agrees
+        match = {code: code for code in codes if code in themes}
+        best_code = {theme: theme for theme in themes}
+    else:
+        rows, cols = linear_sum_assignment(-f1) if f1.size else (np.array([], int), np.array([], int))
+        match = {codes[c]: themes[t] for t, c in zip(rows, cols, strict=True) if counts[t, c] > 0}
+        best_code = {themes[t]: codes[int(counts[t].argmax())] for t in range(len(themes)) if counts[t].max() > 0}
 
-    order = {name: i for i, name in enumerate(sorted(reference.labels))}
     offsets, total = {}, 0
     for transcript_id in sorted(lengths):
         offsets[transcript_id], total = total, total + lengths[transcript_id]
@@ -145,17 +186,12 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int])
             "coverage": _round((ref_chars & any_cand).sum() / ref_chars.sum()) if ref_chars.any() else None,
         })
 
-    # One label per statement for the overall kappa/alpha: the candidate's label becomes the
-    # code it was matched to; a statement with several codes counts as agreeing when that
-    # code is among them (the usual reading for multi-coded passages).
+    # One label per statement for the overall kappa/alpha: the candidate's labels become the
+    # codes they were matched to (an unmatched label agrees with no code), then the same rule
+    # picks one label on each side (statement_labels).
     theme_to_code = {theme: code for code, theme in match.items()}
-    ref_single, cand_single = [], []
-    for ref_unit, cand_unit in zip(reference.units, candidate.units, strict=True):
-        said = sorted((theme_to_code.get(t, f"unmatched:{t}") for t in cand_unit), key=str)
-        cand_label = said[0] if said else NONE
-        ref_label = cand_label if cand_label in ref_unit else (min(ref_unit, key=order.get) if ref_unit else NONE)
-        ref_single.append(ref_label)
-        cand_single.append(cand_label)
+    said = [{theme_to_code.get(t, f"unmatched:{t}") for t in unit} for unit in candidate.units]
+    ref_single, cand_single = statement_labels(reference.units, said)
     ref_single, cand_single = np.array(ref_single, dtype=object), np.array(cand_single, dtype=object)
 
     single = [i for i in range(n) if len(reference.units[i]) == 1 and len(candidate.units[i]) == 1]

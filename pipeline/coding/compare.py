@@ -8,6 +8,13 @@ Only live transcripts the human coded take part: codings follow an edited file t
 (pipeline/coding/carry.py); any still on a replaced version (imported before that existed) are
 counted and left out, and the CLI says to import the coding file again. With two or more coders, each is compared with
 qualflow, and the first two with each other: the human ceiling.
+
+Each comparison is over the transcripts both sides coded: qualflow against a coder over the
+transcripts that coder coded, two coders over the transcripts both coded (a transcript only
+one coder coded is not evidence that the other coded nothing in it). Every figure says over
+how many transcripts and statements it is computed ("transcripts", "statements"). Two coders
+are compared code by code name (they share a codebook); only qualflow's themes are matched
+to codes by overlap.
 """
 
 from __future__ import annotations
@@ -81,8 +88,12 @@ def study_labellings(session: Session, level: str = "auto", depth: int | None = 
         statement = statements[position_of[row["statement_id"]]]
         qualflow.units[position_of[row["statement_id"]]].add(label)
         qualflow.spans.setdefault(label, []).append((statement.transcript_id, statement.start, statement.end))
+    coded_transcripts: dict[str, set[int]] = defaultdict(set)
+    for coding in codings:
+        coded_transcripts[coding.coder].add(coding.transcript_id)
     return {"statements": statements, "lengths": lengths, "qualflow": qualflow, "level": level,
-            "coders": [coders[name] for name in sorted(coders, key=lambda n: (-_coded(coders[n]), n))]}
+            "coders": [coders[name] for name in sorted(coders, key=lambda n: (-_coded(coders[n]), n))],
+            "coded_transcripts": dict(coded_transcripts)}
 
 
 def codings_on_replaced_versions(session: Session) -> int:
@@ -103,15 +114,36 @@ def compare_study(session: Session, level: str = "auto", depth: int | None = Non
               "human_ceiling": None, "codings_on_replaced_versions": codings_on_replaced_versions(session)}
     if not data["coders"]:
         return result
+    coded = data["coded_transcripts"]
     for coder in data["coders"]:
-        figures = compare(coder, data["qualflow"], data["lengths"])
-        figures["examples"] = _examples(figures, coder, data["qualflow"], data["statements"])
+        figures, reference, candidate, statements = _compare_over(data, coder, data["qualflow"], coded[coder.name])
+        figures["examples"] = _examples(figures, reference, candidate, statements)
         result["comparisons"].append(figures)
     if len(data["coders"]) >= 2:
-        ceiling = compare(data["coders"][0], data["coders"][1], data["lengths"])
+        first, second = data["coders"][:2]
+        ceiling = _compare_over(data, first, second, coded[first.name] & coded[second.name], same_codebook=True)[0]
         ceiling["examples"] = []
         result["human_ceiling"] = ceiling
     return result
+
+
+def _within(labelling: Labelling, positions: list[int], transcripts: set[int]) -> Labelling:
+    """`labelling` on the statements at `positions` and the spans in `transcripts` only."""
+    spans = {label: kept for label, found in labelling.spans.items()
+             if (kept := [span for span in found if span[0] in transcripts])}
+    return Labelling(labelling.name, [labelling.units[i] for i in positions], spans)
+
+
+def _compare_over(data: dict, reference: Labelling, candidate: Labelling, transcripts: set[int],
+                  same_codebook: bool = False) -> tuple[dict, Labelling, Labelling, list]:
+    """`compare` over the statements and characters of `transcripts` only, saying how many."""
+    positions = [i for i, statement in enumerate(data["statements"]) if statement.transcript_id in transcripts]
+    lengths = {t: n for t, n in data["lengths"].items() if t in transcripts}
+    reference, candidate = _within(reference, positions, transcripts), _within(candidate, positions, transcripts)
+    figures = compare(reference, candidate, lengths, same_codebook=same_codebook)
+    figures = {"reference": figures.pop("reference"), "candidate": figures.pop("candidate"),
+               "transcripts": len(transcripts), **figures}
+    return figures, reference, candidate, [data["statements"][i] for i in positions]
 
 
 def _examples(figures: dict, reference: Labelling, candidate: Labelling, statements: list, per_code: int = 2) -> list:

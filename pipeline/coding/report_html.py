@@ -16,7 +16,8 @@ blockquote{margin:.3em 0 .8em 1em;padding-left:.8em;border-left:3px solid #aaa}.
 """
 
 _SUMMARY = [
-    ("statements compared", "statements"), ("statements the human coded", "statements_coded"),
+    ("transcripts compared (coded by both sides)", "transcripts"), ("statements compared", "statements"),
+    ("statements the human coded", "statements_coded"),
     ("statements in a qualflow label", "statements_labelled"), ("codes", "codes"), ("qualflow labels", "labels"),
     ("precision (one-to-one)", ("one_to_one", "precision")), ("recall (one-to-one)", ("one_to_one", "recall")),
     ("F1 (one-to-one, micro)", ("one_to_one", "f1")), ("F1 (one-to-one, mean over codes)", ("one_to_one", "macro_f1")),
