@@ -8,7 +8,9 @@ the same file again replaces its rows instead of adding duplicates), its `Manual
 A coding keeps both places: `source_start/source_end` as the tool counted them in ITS copy
 of the document, and `start/end` in the stored, de-identified transcript after alignment
 (None when the span could not be placed). Quotes are never stored: the de-identified
-stored text is the only text qualflow keeps.
+stored text is the only text qualflow keeps. Code names and descriptions are the tool's, but
+stored as reviewer-typed text is (pipeline/deid/typed.py), since an in-vivo code is named with
+a quote and codes may name people.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class ManualCode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("manual_coding_imports.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(500))
-    path: Mapped[str] = mapped_column(String(2000))  # names from the root, joined by " / "
+    # Names from the root, joined by " / "; a "/" inside a name is written "∕" (U+2215), so
+    # splitting on " / " gives the names back.
+    path: Mapped[str] = mapped_column(String(2000))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("manual_codes.id"))
     description: Mapped[str | None] = mapped_column(String(4000))
 

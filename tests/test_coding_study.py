@@ -332,3 +332,174 @@ def test_qdpx_export_can_carry_the_human_coders_for_coder_comparison(store, tmp_
         human = {(c.coder, c.start, c.end, c.code.name) for c in back if c.coder != "qualflow"}
         original = {(c.coder, c.start, c.end, c.code.name) for c in codings_of(session, "two_coders.csv")}
     assert human == original and len(original) == 10
+
+
+ZH_WORK = "我一个人管着八十多个患者，还要录系统、写报表，经常加班到晚上。"
+ZH_FAMILY = "没有家属配合，很多复发的苗头我们根本看不到。"
+EN_CASELOAD = "I have thirty-five people and at least six of them are in crisis at any one time."
+EN_FAMILY = "Without the family we would miss most of the early warning signs."
+
+
+def coding_csv(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["document", "text", "code", "coder"])
+        writer.writerows(rows)
+    return path
+
+
+def test_the_human_ceiling_matches_codes_by_name(store, tmp_path):
+    from qualflow.models import Statement
+    from qualflow.pipeline.coding.compare import compare_study
+    from sklearn.metrics import cohen_kappa_score
+
+    # Coder b puts each passage under the other code: by overlap a perfect renaming, by name
+    # (one codebook) no agreement on either coded statement.
+    import_coding(store, coding_csv(tmp_path / "swapped.csv", [
+        (ZH, ZH_WORK, "工作负荷", "coder_a"), (ZH, ZH_FAMILY, "家属作用", "coder_a"),
+        (ZH, ZH_WORK, "家属作用", "coder_b"), (ZH, ZH_FAMILY, "工作负荷", "coder_b")]))
+    with store.session() as session:
+        ceiling = compare_study(session)["human_ceiling"]
+        statements = list(session.scalars(select(Statement).join(Transcript)
+                                          .where(Transcript.source_name == ZH).order_by(Statement.index)))
+    a = ["工作负荷" if ZH_WORK in s.text else "家属作用" if ZH_FAMILY in s.text else "-" for s in statements]
+    b = ["家属作用" if ZH_WORK in s.text else "工作负荷" if ZH_FAMILY in s.text else "-" for s in statements]
+    assert ceiling["statements"] == len(statements) and ceiling["statements_coded"] == 2
+    assert ceiling["kappa"] == pytest.approx(cohen_kappa_score(a, b), abs=1e-4) and ceiling["kappa"] < 0.5
+    assert {row["code"]: row["matched_label"] for row in ceiling["per_code"]} == {"工作负荷": "工作负荷",
+                                                                                 "家属作用": "家属作用"}
+    assert ceiling["one_to_one"]["f1"] == 0.0
+
+
+def test_each_comparison_is_over_the_transcripts_both_sides_coded(study, store, tmp_path):
+    from qualflow.models import Statement
+    from qualflow.pipeline.coding.compare import compare_study
+    from sqlalchemy import func
+
+    zh = [(ZH, ZH_WORK, "工作负荷", "coder_a"), (ZH, ZH_FAMILY, "家属作用", "coder_a"),
+          (ZH, ZH_WORK, "工作负荷", "coder_b"), (ZH, ZH_FAMILY, "家属作用", "coder_b")]
+    # Coder a also coded the English transcript, which coder b never opened.
+    import_coding(store, coding_csv(tmp_path / "one_coder_only.csv", zh + [
+        (EN, EN_CASELOAD, "工作负荷", "coder_a"), (EN, EN_FAMILY, "家属作用", "coder_a")]))
+    only_zh = tmp_path / "zh_only"
+    shutil.copytree(study, only_zh)
+    zh_store = Store(default_database_url(only_zh))
+    import_coding(zh_store, coding_csv(tmp_path / "both_zh_only.csv", zh))
+    # One level for both stores: "auto" picks it from every transcript coded, which differ here.
+    with store.session() as session:
+        result = compare_study(session, "subcategory")
+        zh_statements = session.scalar(select(func.count(Statement.id)).join(Transcript)
+                                       .where(Transcript.source_name == ZH))
+    with zh_store.session() as session:
+        expected = compare_study(session, "subcategory")
+
+    def figures(comparison: dict) -> dict:
+        return {k: v for k, v in comparison.items() if k != "examples"}
+
+    ceiling = result["human_ceiling"]
+    assert ceiling["statements"] == zh_statements and ceiling["statements_coded"] == 2
+    assert ceiling["kappa"] == ceiling["alpha"] == ceiling["one_to_one"]["f1"] == 1.0
+    assert ceiling["transcripts"] == 1 and figures(ceiling) == figures(expected["human_ceiling"])
+    by_coder = {c["reference"]: c for c in result["comparisons"]}
+    assert by_coder["coder_b"]["statements"] == zh_statements and by_coder["coder_b"]["transcripts"] == 1
+    zh_b = next(c for c in expected["comparisons"] if c["reference"] == "coder_b")
+    assert figures(by_coder["coder_b"]) == figures(zh_b)
+    assert by_coder["coder_a"]["transcripts"] == 2 and by_coder["coder_a"]["statements"] > zh_statements
+
+
+def test_a_code_whose_name_starts_with_its_parents_keeps_its_parent(store, tmp_path):
+    passage = "Without the family we would miss most of the early warning signs."
+    path = tmp_path / "prefix.csv"
+    path.write_text("document,text,code,parent\n"
+                    f"{EN},{passage},Caregiver burden,Care\n"  # "Care…" but not Care's path
+                    f"{EN},{passage},Care / Family,Care\n", "utf-8")  # written as a full path already
+    assert import_coding(store, path)["aligned"] == 2
+    with store.session() as session:
+        codes = {c.path: c for c in session.scalars(select(ManualCode))}
+        assert set(codes) == {"Care", "Care / Caregiver burden", "Care / Family"}
+        assert codes["Care / Caregiver burden"].parent_id == codes["Care"].id == codes["Care / Family"].parent_id
+        assert codes["Care / Caregiver burden"].name == "Caregiver burden"
+
+
+def test_a_code_name_with_a_slash_stays_one_code_at_every_depth(store, tmp_path):
+    en = original(EN)
+    phrases = ["he hasn't left his room in four days", "Supervision with Dr Okafor every fortnight helps a lot.",
+               "Without the family we would miss most of the early warning signs."]
+    codes = [(guid(1), "Work", None), (guid(2), "Stress", guid(1)), (guid(3), "Work / life balance", None),
+             (guid(4), "Cost /  benefit", None)]  # irregular spacing, as typed
+    selections = [(guid(100 + i), en.index(p), en.index(p) + len(p), guid(2 + i), guid(901))
+                  for i, p in enumerate(phrases)]
+    path = tmp_path / "slash.qdpx"
+    path.write_bytes(qdpx([{"guid": guid(10), "name": EN, "path": f"internal://{guid(10)}.txt",
+                            "member": f"sources/{guid(10)}.txt", "bytes": en.encode("utf-8"),
+                            "selections": selections}], codes, {guid(901): "anna"}))
+    table = tmp_path / "slash.csv"
+    table.write_text(f"document,text,code,coder\n{EN},{phrases[2]},Cost /  benefit,ben\n", "utf-8")
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    for file in (path, table):
+        result = runner.invoke(app, ["import-coding", str(file), "--data", str(data)])
+        assert result.exit_code == 0 and result.exception is None, result.output
+    with store.session() as session:
+        stored = {(c.name, c.path, c.parent_id is None) for c in session.scalars(select(ManualCode))}
+    assert stored == {("Work", "Work", True), ("Stress", "Work / Stress", False),
+                      ("Work / life balance", "Work ∕ life balance", True),
+                      ("Cost /  benefit", "Cost ∕  benefit", True)}
+    for depth, expected in ((None, {"Work / Stress", "Work ∕ life balance", "Cost ∕  benefit"}),
+                            ("1", {"Work", "Work ∕ life balance", "Cost ∕  benefit"}),
+                            ("2", {"Work / Stress", "Work ∕ life balance", "Cost ∕  benefit"})):
+        options = ["--code-depth", depth] if depth else []
+        result = runner.invoke(app, ["compare", "--json", "--data", str(data), *options])
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.stdout)
+        assert {row["code"] for c in report["comparisons"] for row in c["per_code"]} == expected
+
+
+@pytest.mark.parametrize("cell,problem", [("Mary Smith told me she is suicidal", "is not a number"),
+                                          ("inf", "is not a number"),
+                                          ("99999999999999999999", "is out of range")])  # SQLite's limit
+def test_a_table_error_names_the_row_and_column_never_the_cell(store, tmp_path, cell, problem):
+    path = tmp_path / "shift.csv"
+    path.write_text(f"document,start,end,code\n{EN},0,5,Risk\n{EN},{cell},5,Risk\n", "utf-8")
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    result = runner.invoke(app, ["import-coding", str(path), "--data", str(data)])
+    assert result.exit_code == 2 and not isinstance(result.exception, (ValueError, OverflowError)), result.output
+    message = " ".join(result.output.split())
+    assert f"shift.csv: row 3, column 'start': the offset {problem}" in message
+    assert cell not in message and "Mary" not in message and len(result.output.strip().splitlines()) <= 2
+
+
+def test_imported_code_names_are_stored_deidentified(store, tmp_path):
+    """An NVivo in-vivo code is named with the quote; codes and their descriptions name people."""
+    en = original(EN)
+    quote = "Margaret Thompson, my manager, goes through the waiting list"
+    codes = [(guid(1), quote, None), (guid(2), "Support from Dr Okafor", None)]
+    selections = [(guid(100), en.index(quote), en.index(quote) + len(quote), guid(1), guid(901)),
+                  (guid(101), en.index("Dr Okafor"), en.index("Dr Okafor") + 9, guid(2), guid(901))]
+    path = tmp_path / "invivo.qdpx"
+    path.write_bytes(qdpx([{"guid": guid(10), "name": EN, "path": f"internal://{guid(10)}.txt",
+                            "member": f"sources/{guid(10)}.txt", "bytes": en.encode("utf-8"),
+                            "selections": selections}], codes, {guid(901): "anna"}))
+    table = tmp_path / "team.csv"  # the same code from another coder, with a description
+    table.write_text("document,text,code,coder,description\n"
+                     f'{EN},"{quote}","{quote}",ben,"Margaret Thompson, call her on 07700 900123"\n', "utf-8")
+    import_coding(store, path)
+    import_coding(store, table)
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    report, exported = tmp_path / "compare.json", tmp_path / "team.qdpx"
+    assert runner.invoke(app, ["compare", "--json-out", str(report), "--data", str(data)]).exit_code == 0
+    assert runner.invoke(app, ["export", "qdpx", "--with-manual", "-o", str(exported),
+                               "--data", str(data)]).exit_code == 0
+    with store.session() as session:
+        stored = list(session.scalars(select(ManualCode)))
+        texts = [t for c in stored for t in (c.name, c.path, c.description or "")]
+        placeholders = {p.real: p.placeholder for p in session.scalars(select(Pseudonym))}
+    assert "margaret thompson" in placeholders and "okafor" in placeholders
+    project = zipfile.ZipFile(exported).read("project.qde").decode("utf-8")
+    for text in texts + [report.read_text("utf-8"), project]:
+        assert not mentions(text, "Margaret Thompson") and not mentions(text, "Okafor")
+        assert "07700 900123" not in text
+    # The same name gets the same stored name in both imports, so the two coders' codes still match.
+    paths = sorted(c.path for c in stored)
+    assert len(set(paths)) == 2 and len(paths) == 3
+    assert f"{placeholders['margaret thompson']}, my manager, goes through the waiting list" in paths
+    assert any("[PHONE]" in (c.description or "") for c in stored)

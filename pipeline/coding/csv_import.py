@@ -9,7 +9,12 @@ is such a table. A `codes`/`tags` column may hold several codes separated by `;`
 
 from __future__ import annotations
 
-from qualflow.pipeline.coding.records import PATH_SEPARATOR, CodedSpan, ImportedCoding, SourceDocument
+from qualflow.pipeline.coding.records import (
+    STORED_SEPARATOR,
+    CodedSpan,
+    ImportedCoding,
+    SourceDocument,
+)
 from qualflow.pipeline.readers import unreadable
 from qualflow.pipeline.readers._tables import cell, find_column, read_table
 
@@ -26,16 +31,34 @@ QUOTE_COLUMNS = ("text", "quote", "quotation", "content", "segment", "excerpt", 
 PARENT_COLUMNS = ("parent", "parent code", "parent_code", "category", "theme", "父编码", "类属", "主题")
 CODER_COLUMNS = ("coder", "user", "annotator", "creator", "owner", "编码者", "编码员")
 DESCRIPTION_COLUMNS = ("description", "definition", "memo", "说明", "定义")
+MAX_OFFSET = 2**31 - 1  # far past any document's length, and storable
 
 
-def _offset(value: str, name: str, row_number: int) -> int | None:
+def _offset(value: str, name: str, row_number: int, column: str) -> int | None:
+    """The offset in a cell. The error names the row and column, never the cell: it may hold
+    someone's words (a quote pasted into the wrong column)."""
     value = value.strip()
     if not value:
         return None
     try:
-        return int(float(value))
-    except ValueError:
-        raise unreadable(name, f"row {row_number}: offset {value!r} is not a number") from None
+        offset = int(float(value))
+    except (ValueError, OverflowError):  # "inf" overflows int()
+        raise unreadable(name, f"row {row_number}, column {column!r}: the offset is not a number") from None
+    if not 0 <= offset <= MAX_OFFSET:
+        raise unreadable(name, f"row {row_number}, column {column!r}: the offset is out of range "
+                               f"(0 to {MAX_OFFSET:,})")
+    return offset
+
+
+def _path(parent: str, code: str) -> tuple[str, ...]:
+    """The code's path: under its parent, unless the code is written as a full path already
+    ("Care / Caregiver burden" beside parent "Care"; the parent itself). Names stay whole:
+    "Caregiver burden" is not "Care" + something."""
+    if not parent or code == parent:
+        return (code,)
+    if code.startswith(parent + STORED_SEPARATOR):
+        return parent, code[len(parent) + len(STORED_SEPARATOR):]
+    return parent, code
 
 
 def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -> ImportedCoding:
@@ -52,6 +75,10 @@ def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -
         raise unreadable(name, "needs start and end offsets or a column with the coded text "
                                f"(one of: {', '.join(QUOTE_COLUMNS[:6])})")
     code_label = str(header[at["code"]]).strip().casefold()
+
+    def column_name(index: int | None) -> str:  # a header cell: a column's name, not someone's words
+        return str(header[index]).strip() if index is not None else ""
+
     imported = ImportedCoding(file_format=suffix.lstrip("."), offset_unit="bytes" if in_bytes else "auto")
     for row_number, row in enumerate(rows, start=2):
         raw_codes = cell(row, at["code"]).strip()
@@ -60,14 +87,14 @@ def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -
         codes = [c.strip() for c in raw_codes.split(";")] if code_label in MULTI_CODE_COLUMNS else [raw_codes]
         document = cell(row, at["document"]).strip() or "(document)"
         parent = cell(row, at["parent"]).strip()
-        start, end = _offset(cell(row, start_at), name, row_number), _offset(cell(row, end_at), name, row_number)
+        start = _offset(cell(row, start_at), name, row_number, column_name(start_at))
+        end = _offset(cell(row, end_at), name, row_number, column_name(end_at))
         quote = cell(row, at["quote"]) or None
         if quote is None and (start is None or end is None):
             continue  # a codebook row (code and description only)
         imported.documents.setdefault(document, SourceDocument(document))  # a table ships no full text
         for code in filter(None, codes):
-            path = f"{parent}{PATH_SEPARATOR}{code}" if parent and not code.startswith(parent) else code
-            imported.add_code(path, cell(row, at["description"]).strip() or None)
+            path = imported.add_code(_path(parent, code), cell(row, at["description"]).strip() or None)
             imported.spans.append(CodedSpan(document, path, cell(row, at["coder"]).strip() or default_coder,
                                             start, end, quote))
     return imported

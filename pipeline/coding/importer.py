@@ -21,10 +21,17 @@ from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_spa
 from qualflow.pipeline.coding.csv_import import read_coding_table
 from qualflow.pipeline.coding.match import StoredTranscript, match_documents
 from qualflow.pipeline.coding.offsets import choose_convention, converter
-from qualflow.pipeline.coding.records import CodedSpan, ImportedCoding
+from qualflow.pipeline.coding.records import (
+    CodedSpan,
+    CodePath,
+    ImportedCoding,
+    stored_path,
+)
 from qualflow.pipeline.coding.refi import read_project, read_qdpx
 from qualflow.pipeline.coding.safety import SafeArchive, parse_xml, read_limited
 from qualflow.pipeline.coding.taguette import SQLITE_MAGIC, read_taguette_database
+from qualflow.pipeline.deid.typed import redact_typed
+from qualflow.pipeline.persist import load_key_map
 from qualflow.pipeline.readers import unreadable
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -177,14 +184,39 @@ def _forget(session: Session, import_id: int) -> None:
     session.expire_all()
 
 
-def _store_codes(session: Session, record: ManualCodingImport, imported: ImportedCoding) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    # Parents first: their paths are prefixes, so sorting by depth suffices.
-    for info in sorted(imported.codes.values(), key=lambda c: (c.path.count(" / "), c.path)):
-        code = ManualCode(import_id=record.id, name=info.name, path=info.path,
-                          parent_id=ids.get(info.parent_path) if info.parent_path else None,
-                          description=info.description)
-        session.add(code)
-        session.flush()
+def _store_codes(session: Session, record: ManualCodingImport, imported: ImportedCoding) -> dict[CodePath, int]:
+    """Store the codebook; the id of each of the file's code paths.
+
+    Names and descriptions are stored as reviewer-typed text is (deid.typed): an NVivo in-vivo
+    code is named with a quote, and codes name people. Each name is redacted on its own, so the
+    same name gets the same stored name in every import (codes are matched by name); names that
+    become equal ("Call 07700 900123", "Call 07700 900456") become one code."""
+    for span in imported.spans:  # a span whose code the codebook lacks still gets one
+        if span.code_path not in imported.codes:
+            imported.add_code(span.code_path)
+    key_map = load_key_map(session)
+    redacted: dict[str, str] = {}
+
+    def clean(name: str) -> str:
+        if name not in redacted:
+            redacted[name] = redact_typed(name, key_map).strip() or name
+        return redacted[name]
+
+    ids: dict[CodePath, int] = {}
+    stored: dict[CodePath, ManualCode] = {}
+    # Parents first: sorting by depth suffices.
+    for info in sorted(imported.codes.values(), key=lambda c: (len(c.path), c.path)):
+        path = tuple(clean(name) for name in info.path)
+        description = redact_typed(info.description, key_map) if info.description else None
+        code = stored.get(path)
+        if code is None:
+            code = ManualCode(import_id=record.id, name=path[-1], path=stored_path(path),
+                              parent_id=ids.get(info.parent_path) if info.parent_path else None,
+                              description=description)
+            session.add(code)
+            session.flush()
+            stored[path] = code
+        elif description and not code.description:
+            code.description = description
         ids[info.path] = code.id
     return ids

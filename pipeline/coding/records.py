@@ -4,13 +4,35 @@ Offsets here are still the TOOL's: characters (or bytes) into the tool's copy of
 document, which is the original text, not qualflow's de-identified one. `offsets.py`
 turns them into character offsets into `SourceDocument.text`; `align.py` then maps them
 onto the stored transcript.
+
+A code's path is a tuple of names from the root: a name may hold "/" ("Work / life
+balance") and stays one name. Only the stored `ManualCode.path` is a string (`stored_path`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-PATH_SEPARATOR = " / "
+CodePath = tuple[str, ...]
+# Joins names in a path given as one string (taguette.py builds them so): a control character
+# no tool puts in a code name, so a name with " / " in it is never split.
+PATH_SEPARATOR = "\x1f"
+STORED_SEPARATOR = " / "  # between names in ManualCode.path (compare.py splits on it)
+SLASH_IN_NAME = "\u2215"  # DIVISION SLASH: a "/" inside a name, in ManualCode.path only
+UNNAMED = "(unnamed code)"
+
+
+def as_path(path: str | Sequence[str]) -> CodePath:
+    """A code path as a tuple of names, without blank names or surrounding spaces (never empty)."""
+    names = path.split(PATH_SEPARATOR) if isinstance(path, str) else path
+    return tuple(name.strip() for name in names if name and name.strip()) or (UNNAMED,)
+
+
+def stored_path(path: Sequence[str]) -> str:
+    """The path as ManualCode.path stores it: names joined by " / ", a "/" inside a name written
+    as "∕" so that splitting on " / " gives the names back (`--code-depth`)."""
+    return STORED_SEPARATOR.join(name.replace("/", SLASH_IN_NAME) for name in path)
 
 
 @dataclass
@@ -21,20 +43,23 @@ class SourceDocument:
 
 @dataclass
 class CodeInfo:
-    path: str  # names from the root joined by PATH_SEPARATOR; the code's identity
+    path: CodePath  # names from the root; the code's identity
     name: str
-    parent_path: str | None = None
+    parent_path: CodePath | None = None
     description: str | None = None
 
 
 @dataclass
 class CodedSpan:
     document: str
-    code_path: str
+    code_path: CodePath  # a string is read with as_path
     coder: str
     start: int | None = None  # in the tool's unit (see ImportedCoding.offset_unit)
     end: int | None = None
     quote: str | None = None  # the coded text as the tool gave it, when it did
+
+    def __post_init__(self) -> None:
+        self.code_path = as_path(self.code_path)
 
 
 @dataclass
@@ -43,16 +68,16 @@ class ImportedCoding:
     # "chars", "bytes", or "auto" (decide from the text); tools differ, see offsets.py.
     offset_unit: str = "auto"
     documents: dict[str, SourceDocument] = field(default_factory=dict)
-    codes: dict[str, CodeInfo] = field(default_factory=dict)
+    codes: dict[CodePath, CodeInfo] = field(default_factory=dict)
     spans: list[CodedSpan] = field(default_factory=list)
 
-    def add_code(self, path: str, description: str | None = None) -> None:
-        """Add a code and any missing ancestors (path "A / B" also adds "A")."""
-        parts = [part.strip() for part in path.split(PATH_SEPARATOR) if part.strip()]
+    def add_code(self, path: str | Sequence[str], description: str | None = None) -> CodePath:
+        """Add a code and any missing ancestors (path ("A", "B") also adds ("A",)); returns its path."""
+        parts = as_path(path)
         for depth in range(1, len(parts) + 1):
-            key = PATH_SEPARATOR.join(parts[:depth])
+            key = parts[:depth]
             if key not in self.codes:
-                parent = PATH_SEPARATOR.join(parts[: depth - 1]) or None
-                self.codes[key] = CodeInfo(key, parts[depth - 1], parent)
-        if description and parts:
-            self.codes[PATH_SEPARATOR.join(parts)].description = description
+                self.codes[key] = CodeInfo(key, parts[depth - 1], parts[: depth - 1] or None)
+        if description:
+            self.codes[parts].description = description
+        return parts

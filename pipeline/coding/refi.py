@@ -19,7 +19,14 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from xml.etree.ElementTree import Element
 
-from qualflow.pipeline.coding.records import PATH_SEPARATOR, CodedSpan, ImportedCoding, SourceDocument
+from qualflow.pipeline.coding.csv_import import MAX_OFFSET
+from qualflow.pipeline.coding.records import (
+    UNNAMED,
+    CodedSpan,
+    CodePath,
+    ImportedCoding,
+    SourceDocument,
+)
 from qualflow.pipeline.coding.safety import SafeArchive, parse_xml
 from qualflow.pipeline.readers import decode_bytes, unreadable
 
@@ -42,10 +49,10 @@ def read_project(root: Element, name: str, default_coder: str, archive: SafeArch
     imported = ImportedCoding(file_format="qdpx", offset_unit="chars")
     users = {u.get("guid", "").strip("{}").lower(): (u.get("name") or u.get("id") or "unknown")
              for u in root.iter(f"{Q}User")}
-    code_paths: dict[str, str] = {}
+    code_paths: dict[str, CodePath] = {}
     codebook = root.find(f"{Q}CodeBook/{Q}Codes")
     if codebook is not None:
-        _read_codes(codebook, None, code_paths, imported)
+        _read_codes(codebook, (), code_paths, imported)
 
     def coder_of(*elements: Element) -> str:
         for element in elements:
@@ -72,26 +79,27 @@ def read_project(root: Element, name: str, default_coder: str, archive: SafeArch
     return imported
 
 
-def _read_codes(parent: Element, parent_path: str | None, code_paths: dict, imported: ImportedCoding) -> None:
+def _read_codes(parent: Element, parent_path: CodePath, code_paths: dict, imported: ImportedCoding) -> None:
     for code in parent.findall(f"{Q}Code"):
-        name = (code.get("name") or "").strip() or "(unnamed code)"
-        path = f"{parent_path}{PATH_SEPARATOR}{name}" if parent_path else name
-        description = code.findtext(f"{Q}Description")
-        imported.add_code(path, description.strip() if description and description.strip() else None)
+        name = (code.get("name") or "").strip() or UNNAMED  # one name, "/" and all
+        description = (code.findtext(f"{Q}Description") or "").strip() or None
+        path = imported.add_code((*parent_path, name), description)
         code_paths[(code.get("guid") or "").strip("{}").lower()] = path
         _read_codes(code, path, code_paths, imported)
 
 
-def _code_of(coding: Element, code_paths: dict) -> str | None:
+def _code_of(coding: Element, code_paths: dict) -> CodePath | None:
     ref = coding.find(f"{Q}CodeRef")
     return code_paths.get((ref.get("targetGUID") or "").strip("{}").lower()) if ref is not None else None
 
 
 def _int(value: str | None) -> int | None:
+    """A position, or None (the selection is left out) when it is none a document can have."""
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number <= MAX_OFFSET else None
 
 
 def _unique_name(source: Element, imported: ImportedCoding) -> str:
