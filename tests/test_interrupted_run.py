@@ -40,13 +40,17 @@ def test_kill_during_embedding_then_rerun(tmp_path):
     config.write_text("embed:\n  batch_size: 4\ncluster:\n  reducer: pca\n")  # many commits: a wide window to kill in
     database = data / "qualflow.sqlite"
 
-    first = _run(inbox, data, config)
-    deadline = time.monotonic() + 600
-    while _count(database, "embeddings") == 0:
-        assert first.poll() is None, first.stdout.read().decode()[-2000:]
-        assert time.monotonic() < deadline, "embedding never started"
-        time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
+    # Its own process group, killed whole: the run and the temporary Prefect server it started, as a
+    # power cut would. Killing the run alone left that server running after the tests.
+    first = _run(inbox, data, config, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while _count(database, "embeddings") == 0:
+            assert first.poll() is None, first.stdout.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "embedding never started"
+            time.sleep(0.05)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     assert first.returncode == -signal.SIGKILL
 
