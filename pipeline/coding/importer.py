@@ -30,7 +30,7 @@ from qualflow.pipeline.coding.records import (
 from qualflow.pipeline.coding.refi import read_project, read_qdpx
 from qualflow.pipeline.coding.safety import SafeArchive, parse_xml, read_limited
 from qualflow.pipeline.coding.taguette import SQLITE_MAGIC, read_taguette_database
-from qualflow.pipeline.deid.typed import redact_typed
+from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.persist import load_key_map
 from qualflow.pipeline.readers import unreadable
 from sqlalchemy import delete, select, update
@@ -194,12 +194,12 @@ def _store_codes(session: Session, record: ManualCodingImport, imported: Importe
     for span in imported.spans:  # a span whose code the codebook lacks still gets one
         if span.code_path not in imported.codes:
             imported.add_code(span.code_path)
-    key_map = load_key_map(session)
+    redact = TypedRedactor(load_key_map(session))
     redacted: dict[str, str] = {}
 
     def clean(name: str) -> str:
         if name not in redacted:
-            redacted[name] = redact_typed(name, key_map).strip() or name
+            redacted[name] = redact(name).strip() or name
         return redacted[name]
 
     ids: dict[CodePath, int] = {}
@@ -207,7 +207,7 @@ def _store_codes(session: Session, record: ManualCodingImport, imported: Importe
     # Parents first: sorting by depth suffices.
     for info in sorted(imported.codes.values(), key=lambda c: (len(c.path), c.path)):
         path = tuple(clean(name) for name in info.path)
-        description = redact_typed(info.description, key_map) if info.description else None
+        description = redact(info.description) if info.description else None
         code = stored.get(path)
         if code is None:
             code = ManualCode(import_id=record.id, name=path[-1], path=stored_path(path),

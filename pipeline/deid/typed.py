@@ -18,10 +18,21 @@ from qualflow.pipeline.deid.pseudonym import NameRedactor
 from qualflow.pipeline.deid.replace import apply_replacements
 
 
+class TypedRedactor:
+    """`redact_typed` for many texts: the key map's patterns are compiled once (one per identifier),
+    not once per text, which an import of hundreds of code names would otherwise do."""
+
+    def __init__(self, key_map: dict[tuple[str, str], str]):
+        self._names = NameRedactor(key_map)
+
+    def __call__(self, text: str) -> str:
+        if not text:
+            return text
+        findings = resolve_overlaps(find_patterns(text))
+        text, _ = apply_replacements(text, [(f.start, f.end, f"[{f.kind}]") for f in findings])
+        return self._names(text)
+
+
 def redact_typed(text: str, key_map: dict[tuple[str, str], str]) -> str:
     """`text` with its patterns replaced by their kind and the key map's identifiers by their placeholders."""
-    if not text:
-        return text
-    findings = resolve_overlaps(find_patterns(text))
-    text, _ = apply_replacements(text, [(f.start, f.end, f"[{f.kind}]") for f in findings])
-    return NameRedactor(key_map)(text)
+    return TypedRedactor(key_map)(text)
