@@ -58,6 +58,8 @@ class RunSummary:
     new_versions: list[str] = field(default_factory=list)  # edited files, stored as their next version
     # New files that are mostly another stored transcript's statements: "b.txt repeats 57 of its 59 …"
     repeated: list[str] = field(default_factory=list)
+    # Files left out because their participant withdrew (pipeline/withdraw.py), and turns dropped for that reason.
+    withdrawn: list[str] = field(default_factory=list)
 
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:

@@ -217,6 +217,8 @@ def run(
                       "--recluster to cluster everything again).", highlight=False)
     for line in summary.duplicates:
         console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
+    for line in getattr(summary, "withdrawn", []):
+        console.print(f"[yellow]withdrawn[/yellow] {line}", highlight=False)
     for line in getattr(summary, "repeated", []):
         console.print(f"[yellow]check[/yellow] {line}", highlight=False)
     for line in summary.failed:
@@ -447,9 +449,10 @@ def export_assignments(
         _write_output(output, text.encode("utf-8"))
         console.print(f"{len(rows)} statements written to {output}")
 
-# `review …` and `audit`; import-coding, compare and export qdpx|qdc|codings|codebook: their own modules.
+# `review …` and `audit`; import-coding, compare and export qdpx|qdc|codings|codebook; withdraw: their own modules.
 from qualflow.flows import (  # noqa: F401
     cli_coding,
     cli_report,
     cli_review,
+    cli_withdraw,
 )

@@ -32,6 +32,11 @@ from qualflow.pipeline.quarantine import quarantine
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
 from qualflow.pipeline.turns import ParsedTurns, TurnSpan, participant_from_file_name
+from qualflow.pipeline.withdraw import (
+    drop_withdrawn_turns,
+    withdrawn_file,
+    withdrawn_participants,
+)
 
 log = logging.getLogger(__name__)
 Outcome = tuple[str, str | None, int]  # ('added'|'new_version'|'unchanged'|'duplicate'|'failed', message, statements)
@@ -99,6 +104,13 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
             continue
         with db.session() as session:
             kind, already = classify_file(session, read.document.content_hash, read.document.source_name)
+            if kind not in ("unchanged", "duplicate") and withdrawn_file(session, read.document.content_hash,
+                                                                         read.document.source_name):
+                kind = "withdrawn"
+        if kind == "withdrawn":
+            record(path, _left_out(path.name))
+            advance(1)
+            continue
         if kind in ("unchanged", "duplicate"):
             record(path, _skipped(read.document.source_name, kind, already))
             advance(1)
@@ -128,6 +140,10 @@ def _skipped(name: str, kind: str, already: str | None) -> Outcome:
     return "duplicate", f"{name}: same content as {already}, already stored; skipped", 0
 
 
+def _left_out(name: str) -> Outcome:
+    return "withdrawn", f"{name}: left out, its participant withdrew from the study (`qualflow withdraw`)", 0
+
+
 def _unexpected(path: Path, error: Exception) -> Outcome:
     """One bad file must not stop the batch (its transaction was rolled back: the store is untouched)."""
     # The type only in the outcome, which is reported and logged: an exception's message may quote
@@ -152,8 +168,8 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
                                      helpers.selector)
         except Exception as error:  # the store is untouched: the file's transaction was rolled back
             return _unexpected(new.path, error)
-    if stored.outcome == "failed":
-        return "failed", stored.message, 0
+    if stored.outcome in ("failed", "withdrawn"):
+        return stored.outcome, stored.message, 0
     return ("new_version" if kind == "new_version" else "added"), None, stored.statements
 
 
@@ -179,6 +195,13 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
             with db.session() as session:
                 kind, already = classify_file(session, document.content_hash, document.source_name)
                 key_map = load_key_map(session)
+                withdrawn = withdrawn_participants(session)
+                if kind not in ("unchanged", "duplicate") and withdrawn_file(session, document.content_hash,
+                                                                             document.source_name):
+                    kind = "withdrawn"
+            if kind == "withdrawn":
+                outcomes.append(_left_out(document.source_name))
+                continue
             if kind in ("unchanged", "duplicate"):
                 outcomes.append(_skipped(document.source_name, kind, already))
                 continue
@@ -189,6 +212,10 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
             pseudonymiser = Pseudonymiser(existing=key_map)
             redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
+            redacted, spans, _, dropped = drop_withdrawn_turns(redacted, spans, [None] * len(spans), withdrawn)
+            if dropped and not redacted.parsed.turns:
+                outcomes.append(_left_out(document.source_name))
+                continue
             added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)
             outcomes.append(("new_version", document.source_name, added) if kind == "new_version"
                             else ("added", None, added))
@@ -207,6 +234,8 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
         summary.duplicates.append(message)
     elif kind == "unchanged":
         summary.unchanged.append(path.name)
+    elif kind == "withdrawn":
+        summary.withdrawn.append(message)
     elif kind == "new_version":
         summary.new_versions.append(message or path.name)
         summary.statements_added += added

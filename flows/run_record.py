@@ -97,6 +97,8 @@ def run_markdown(summary: Any) -> str:
         lines += ["", "## Failed files", ""] + [f"- {_one_line(line)}" for line in summary.failed]
     if summary.duplicates:
         lines += ["", "## Duplicates", ""] + [f"- {_one_line(line)}" for line in summary.duplicates]
+    if getattr(summary, "withdrawn", None):
+        lines += ["", "## Withdrawn participants", ""] + [f"- {_one_line(line)}" for line in summary.withdrawn]
     if getattr(summary, "repeated", None):
         lines += ["", "## The same interview twice?", ""] + [f"- {_one_line(line)}" for line in summary.repeated]
     if summary.unchanged:

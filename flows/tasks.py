@@ -7,6 +7,7 @@ are named by file; logs carry counts and file names, never statement text.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -50,8 +51,10 @@ from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
 from qualflow.pipeline.select import StatementSelector
 from qualflow.pipeline.turns import ParsedTurns, turns_of_document
+from qualflow.pipeline.withdraw import drop_withdrawn_turns, withdrawn_participants
 
 REPORT_FILE = "report.md"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,13 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     spans = segmenter.segment(redacted.text, redacted.parsed.turns)
     turns = redacted.parsed.turns
     exclusions = [selector.exclusion_reason(s.text, s.tokens, turns[s.turn_index].role) for s in spans]
+    with db.session() as session:
+        withdrawn = withdrawn_participants(session)
+    redacted, spans, exclusions, dropped = drop_withdrawn_turns(redacted, spans, exclusions, withdrawn)
+    if dropped and not any(turn.role == "participant" for turn in redacted.parsed.turns):
+        return Stored("withdrawn", f"{document.source_name}: left out, its participants withdrew from the study", 0)
+    if dropped:
+        log.info("%s: left out %d turns of withdrawn participants", document.source_name, dropped)
     if all(reason is not None for reason in exclusions):
         return Stored("failed", f"{document.source_name}: no participant statements worth clustering "
                       f"({len(spans)} statements, all excluded)", 0)

@@ -18,6 +18,7 @@ from qualflow.models.records import (
     ThemeSet,
     Transcript,
     Turn,
+    Withdrawal,
 )
 from qualflow.models.store import Store, default_database_url
 
@@ -39,5 +40,6 @@ __all__ = [
     "ThemeSet",
     "Transcript",
     "Turn",
+    "Withdrawal",
     "default_database_url",
 ]

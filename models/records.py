@@ -321,3 +321,21 @@ for _verb in ("UPDATE", "DELETE"):
         f"CREATE TRIGGER IF NOT EXISTS decisions_no_{_verb.lower()} BEFORE {_verb} ON decisions "
         "BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END"
     ).execute_if(dialect="sqlite"))
+
+
+class Withdrawal(Base):
+    """A participant who withdrew consent: their words were deleted from the study (pipeline/withdraw.py).
+
+    Kept so that later runs do not bring them back: files whose content or name hash is listed
+    are skipped, and turns of `participant` in any later file are dropped before storing. Only
+    hashes are kept, not file names (a file name can hold the person's name).
+    """
+
+    __tablename__ = "withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant: Mapped[str] = mapped_column(String(100), index=True)  # the study's id for them (P3, [PERSON_2])
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    content_hashes: Mapped[list] = mapped_column(JSON, default=list)  # Transcript.content_hash of removed files
+    name_hashes: Mapped[list] = mapped_column(JSON, default=list)  # sha256 of removed files' source names
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # what was deleted, for the record

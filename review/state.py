@@ -29,11 +29,15 @@ def statement_state(session: Session, statement: Statement) -> dict:
 
 
 def capture(session: Session, themes=(), statements=(), memos=()) -> dict:
+    """The state of these entities. Statements and memos deleted because their participant withdrew
+    are left out, so a decision that touched them no longer matches and cannot be undone."""
     session.flush()
+    found_statements = {i: session.get(Statement, i) for i in sorted(set(statements))}
+    found_memos = {i: session.get(Memo, i) for i in sorted(set(memos))}
     return {
         "themes": {str(i): theme_state(session.get(Theme, i)) for i in sorted(set(themes))},
-        "statements": {str(i): statement_state(session, session.get(Statement, i)) for i in sorted(set(statements))},
-        "memos": {str(i): {"withdrawn": session.get(Memo, i).withdrawn} for i in sorted(set(memos))},
+        "statements": {str(i): statement_state(session, s) for i, s in found_statements.items() if s is not None},
+        "memos": {str(i): {"withdrawn": m.withdrawn} for i, m in found_memos.items() if m is not None},
     }
 
 
@@ -45,6 +49,8 @@ def restore(session: Session, snapshot: dict) -> None:
             setattr(theme, field, value)
     for statement_id, fields in snapshot.get("statements", {}).items():
         statement = session.get(Statement, int(statement_id))
+        if statement is None:  # deleted since: its participant withdrew (pipeline/withdraw.py)
+            continue
         statement.significant, statement.excluded_reason = fields["significant"], fields["excluded_reason"]
         for row in session.scalars(select(Suggestion).where(Suggestion.statement_id == statement.id)):
             session.delete(row)
@@ -56,6 +62,8 @@ def restore(session: Session, snapshot: dict) -> None:
                 row = {**row, "status": "superseded"}
             session.add(Suggestion(statement_id=statement.id, **row))
     for memo_id, fields in snapshot.get("memos", {}).items():
-        session.get(Memo, int(memo_id)).withdrawn = fields["withdrawn"]
+        memo = session.get(Memo, int(memo_id))
+        if memo is not None:  # a memo on a withdrawn participant's statement is deleted with it
+            memo.withdrawn = fields["withdrawn"]
     session.flush()
 

@@ -42,7 +42,7 @@ def _copies_to_withdraw(session: Session, snapshot: dict) -> list[int]:
     ids: list[int] = []
     for memo_id, fields in snapshot.get("memos", {}).items():
         memo = session.get(Memo, int(memo_id))
-        if fields["withdrawn"] and not memo.withdrawn:
+        if memo is not None and fields["withdrawn"] and not memo.withdrawn:
             ids += [copy.id for copy in carried_copies(session, memo)]
     return ids
 

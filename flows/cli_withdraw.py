@@ -1,0 +1,78 @@
+"""`qualflow withdraw PARTICIPANT`: a participant withdraws consent (pipeline/withdraw.py).
+
+Shows what would be deleted and deletes nothing unless `--yes` is given: the deletion cannot be
+undone. Registered on the main app by importing this module at the end of flows/cli.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from qualflow.flows.cli import (
+    DEFAULT_DATA,
+    DataOption,
+    DbOption,
+    _fail,
+    _open_store,
+    app,
+    console,
+)
+
+
+@app.command()
+def withdraw(
+    participant: Annotated[str, typer.Argument(help="The participant's id in the study (P3, [PERSON_2]), or "
+                                               "their name as the key map holds it.")],
+    data: DataOption = DEFAULT_DATA,
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete. Without it, only show what would be deleted.")] = False,
+) -> None:
+    """Delete a participant's words from the study, and keep them out of later runs."""
+    from qualflow.models import Transcript
+    from qualflow.pipeline.report import export_names
+    from qualflow.pipeline.withdraw import plan_withdrawal, study_participant, withdraw
+
+    store = _open_store(data, db)
+    # Not while a run stores files or themes: it would write onto statements being deleted.
+    with store.exclusive("ingest"), store.exclusive("cluster"), store.session() as session:
+        found = study_participant(session, participant)
+        if found is None:
+            _fail("no participant of that id or name speaks in this study (ids are listed by "
+                  "`qualflow export assignments`)")
+        plan = plan_withdrawal(session, found)
+        name = export_names(session)
+        whole = sorted({name(session.get(Transcript, i).source_name) for i in plan.whole})
+        partial = sorted({name(session.get(Transcript, i).source_name) for i in plan.partial})
+        console.print(
+            f"Participant {found}: {plan.statements} statements ({plan.assigned} in {plan.themes} themes); "
+            f"{len(whole)} files that are theirs alone, deleted whole; {len(partial)} files others speak in too, "
+            "where only their turns are blanked.", highlight=False)
+        for shown in whole:
+            console.print(f"  delete   {shown}", highlight=False)
+        for shown in partial:
+            console.print(f"  blank    {shown}", highlight=False)
+        if not yes:
+            console.print("Nothing deleted. Run again with --yes to delete; this cannot be undone.")
+            return
+        counts = withdraw(session, plan)
+    _rewrite_report(store, data, db)
+    console.print(
+        f"Deleted {counts['statements']} statements, {counts['transcripts']} transcripts, {counts['memos']} memos, "
+        f"{counts['manual_codings']} manual codings, {counts['vectors']} cached vectors and "
+        f"{counts['key_map_entries']} key-map entries; blanked their turns in {counts['transcripts_edited']} "
+        f"transcripts; {counts['themes_touched']} themes recounted. Later runs leave this participant out. "
+        "Reports and exports written before still hold their words: delete or write them again, and remove "
+        "their files from the inbox.", highlight=False)
+
+
+def _rewrite_report(store, data: Path, db: str | None) -> None:
+    """The data folder's report.md is the study's own summary: written again without them."""
+    from qualflow.flows.tasks import REPORT_FILE
+    from qualflow.pipeline.report import markdown_report
+
+    path = data / REPORT_FILE
+    if path.exists():
+        with store.session() as session:
+            path.write_text(markdown_report(session), encoding="utf-8")

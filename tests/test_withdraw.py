@@ -1,0 +1,236 @@
+"""A participant withdraws: their words leave the study, others' reviews stay, later runs keep them out.
+
+One real study (three English example interviews and a group session in which P2 and P7 speak,
+the real Prefect flow, SQLite) is coded and reviewed once; each test withdraws P2 from a copy.
+"""
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from qualflow.flows.batch import code_interviews
+from qualflow.flows.cli import app
+from qualflow.models import (
+    Decision,
+    Embedding,
+    Memo,
+    Pseudonym,
+    Replacement,
+    Statement,
+    Store,
+    Suggestion,
+    Theme,
+    Transcript,
+    Turn,
+    Withdrawal,
+    default_database_url,
+)
+from qualflow.models.queries import ACTIVE_ASSIGNMENT, active_assignment
+from qualflow.pipeline.withdraw import plan_withdrawal, study_participant, withdraw
+from qualflow.review import actions
+from qualflow.review.actions import ReviewError
+from qualflow.review.undo import undo
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FILES = ("en_p1_nurse.txt", "en_p2_social_worker.txt", "en_p3_new_graduate.txt")
+# P2's words in the group session: a name only they mention, and a phrase to look for afterwards.
+P2_SAYS = "I asked Dr Okafor whether the waiting list for the memory clinic could be shared with us"
+P7_SAYS = "The shared calendar helps because everyone can see who is already visiting a family"
+GROUP = f"""# group session (invented for a test)
+# language: en
+
+Interviewer: What makes the handover between teams hard?
+
+P2: {P2_SAYS}, and she said the list changes every week, so any copy we keep is out of date by Friday.
+
+P7: {P7_SAYS}, and the duty worker can move a visit without phoning round the whole team.
+
+Interviewer: And when it goes wrong?
+
+P2: Then the family tells the same story three times to three people, which is exactly what they hate most about services.
+
+P7: When it goes wrong it is usually a missed message about medication, and the pharmacist finds out before we do.
+"""
+
+
+def run(inbox: Path, data: Path):
+    return code_interviews(str(inbox), str(data), "small-study")
+
+
+@dataclass
+class Study:
+    inbox: Path
+    data: Path
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Study:
+    root = tmp_path_factory.mktemp("withdraw")
+    inbox, data = root / "inbox", root / "data"
+    inbox.mkdir()
+    for name in FILES:
+        shutil.copy(EXAMPLES / name, inbox / name)
+    (inbox / "group_session.txt").write_text(GROUP, "utf-8")
+    summary = run(inbox, data)
+    assert summary.transcripts_added == 4 and not summary.failed
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Statement).where(Statement.participant == "P2")) > 5
+        assert session.scalar(select(Pseudonym).where(Pseudonym.real.contains("Okafor"))) is not None
+        p1 = _placed(session, "P1")
+        actions.confirm_assignment(session, "alice", p1[0].id)
+        actions.write_memo(session, "alice", "workload hidden", statement_id=p1[1].id)
+        p2 = _placed(session, "P2")
+        actions.write_memo(session, "alice", "about P2's team", statement_id=p2[0].id)
+        actions.confirm_assignment(session, "alice", p2[1].id)  # the newest decision touches P2
+    store.dispose()
+    return Study(inbox, data)
+
+
+def _placed(session, participant: str) -> list[Statement]:
+    rows = session.scalars(select(Statement).where(Statement.participant == participant, Statement.significant)
+                           .order_by(Statement.id))
+    return [s for s in rows if active_assignment(session, s.id) is not None]
+
+
+def copy_of(study: Study, tmp_path: Path) -> tuple[Path, Path, Store]:
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    shutil.copytree(study.inbox, inbox)
+    shutil.copytree(study.data, data)
+    return inbox, data, Store(default_database_url(data))
+
+
+def withdrawn(store: Store, who: str = "P2") -> dict:
+    with store.session() as session:
+        return withdraw(session, plan_withdrawal(session, study_participant(session, who)))
+
+
+def test_nothing_of_the_participant_is_left_in_the_study(study, tmp_path):
+    _, _, store = copy_of(study, tmp_path)
+    with store.session() as session:
+        p2_hashes = set(session.scalars(select(Statement.text_hash).where(Statement.participant == "P2")))
+        others = set(session.scalars(select(Statement.text_hash).where(Statement.participant != "P2")))
+    counts = withdrawn(store)
+    assert counts["transcripts"] == 1 and counts["transcripts_edited"] == 1 and counts["statements"] > 5
+    with store.session() as session:
+        assert not session.scalars(select(Statement).where(Statement.participant == "P2")).all()
+        assert not session.scalars(select(Turn).where(Turn.participant == "P2")).all()
+        names = set(session.scalars(select(Transcript.source_name)))
+        assert names == {"en_p1_nurse.txt", "en_p3_new_graduate.txt", "group_session.txt"}
+        group = session.scalar(select(Transcript).where(Transcript.source_name == "group_session.txt"))
+        assert "Okafor" not in group.text and "waiting list" not in group.text and "three people" not in group.text
+        assert P7_SAYS in group.text  # the other speaker's words stay, at the same offsets
+        for statement in session.scalars(select(Statement)):
+            assert statement.transcript.text[statement.start:statement.end] == statement.text
+        for replacement in session.scalars(select(Replacement).where(Replacement.transcript_id == group.id)):
+            assert group.text[replacement.start:replacement.end] == replacement.placeholder
+        assert session.scalar(select(Pseudonym).where(Pseudonym.real.contains("Okafor"))) is None
+        cached = set(session.scalars(select(Embedding.text_hash)))
+        assert not cached & (p2_hashes - others)
+        for theme in session.scalars(select(Theme)):
+            assert "P2" not in theme.participants
+            members = session.scalar(select(func.count()).select_from(Suggestion).where(
+                Suggestion.theme_id == theme.id, Suggestion.status.in_(ACTIVE_ASSIGNMENT)))
+            if theme.level == "subcategory":
+                assert theme.size == members
+            for statement_id in theme.exemplar_statement_ids:
+                assert session.get(Statement, statement_id) is not None
+        assert session.scalars(select(Withdrawal)).one().participant == "P2"
+
+
+def test_every_other_decision_survives_and_the_log_is_untouched(study, tmp_path):
+    _, _, store = copy_of(study, tmp_path)
+    with store.session() as session:
+        log_before = [(d.id, d.action, d.summary) for d in session.scalars(select(Decision).order_by(Decision.id))]
+        confirmed_p1 = session.scalars(select(Suggestion).join(Statement).where(
+            Statement.participant == "P1", Suggestion.status == "confirmed")).all()
+    withdrawn(store)
+    with store.session() as session:
+        assert [(d.id, d.action, d.summary) for d in session.scalars(select(Decision).order_by(Decision.id))] \
+            == log_before
+        assert len(confirmed_p1) == 1
+        assert session.get(Suggestion, confirmed_p1[0].id).status == "confirmed"
+        memos = session.scalars(select(Memo)).all()
+        assert [m.text for m in memos] == ["workload hidden"]
+    # The newest decision confirmed a deleted statement: undoing it is refused, not a crash.
+    with store.session() as session, pytest.raises(ReviewError, match="changed since"):
+        undo(session, "alice")
+
+
+def test_a_later_run_keeps_them_out(study, tmp_path):
+    inbox, data, store = copy_of(study, tmp_path)
+    withdrawn(store)
+    again = run(inbox, data)
+    assert again.transcripts_added == 0 and not again.failed
+    assert again.withdrawn == ["en_p2_social_worker.txt: left out, its participant withdrew from the study "
+                               "(`qualflow withdraw`)"]
+    # An edited group session is a new version without P2's turns; a new file of P2's is left out.
+    (inbox / "group_session.txt").write_text(GROUP.replace("three people", "four people"), "utf-8")
+    follow_up = ("# participant: P2\n\nInterviewer: Anything to add?\n\nP2: Only that the waiting list is still "
+                 "shared by e-mail, which nobody reads in time.\n")
+    (inbox / "p2_follow_up.txt").write_text(follow_up, "utf-8")
+    third = run(inbox, data)
+    assert third.new_versions == ["group_session.txt"]
+    assert any(line.startswith("p2_follow_up.txt: left out") for line in third.withdrawn)
+    with store.session() as session:
+        assert not session.scalars(select(Statement).where(Statement.participant == "P2")).all()
+        live = session.scalar(select(Transcript).where(Transcript.source_name == "group_session.txt",
+                                                       Transcript.superseded_by_id.is_(None)))
+        assert "four people" not in live.text and P7_SAYS in live.text
+        assert session.scalar(select(func.count()).select_from(Suggestion).where(Suggestion.status == "confirmed")) == 1
+
+
+def test_the_cli_shows_first_and_deletes_only_with_yes(study, tmp_path):
+    _, data, store = copy_of(study, tmp_path)
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["withdraw", "P99", "--data", str(data)])
+    assert unknown.exit_code == 2 and "no participant" in unknown.output
+    dry = runner.invoke(app, ["withdraw", "P2", "--data", str(data)])
+    assert dry.exit_code == 0, dry.output
+    assert "Nothing deleted" in dry.output and "delete   en_p2_social_worker.txt" in dry.output
+    assert "blank    group_session.txt" in dry.output
+    assert store.count(Withdrawal) == 0
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Statement).where(Statement.participant == "P2")) > 5
+    done = runner.invoke(app, ["withdraw", "P2", "--data", str(data), "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "Deleted" in done.output and store.count(Withdrawal) == 1
+    report = (data / "report.md").read_text("utf-8")
+    assert "P2" not in report.replace("P20", "")
+
+
+def test_a_participant_is_found_by_the_name_the_key_map_holds(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    with store.session() as session:
+        transcript = Transcript(content_hash="x", source_name="a.txt", language="en", text="Hi.", participant=None)
+        session.add(transcript)
+        session.flush()
+        session.add_all([Pseudonym(kind="PERSON", real="Mary Jones", placeholder="[PERSON_1]"),
+                         Turn(transcript_id=transcript.id, index=0, role="participant", participant="[PERSON_1]",
+                              start=0, end=3)])
+    with store.session() as session:
+        assert study_participant(session, "mary jones") == "[PERSON_1]"
+        assert study_participant(session, "[PERSON_1]") == "[PERSON_1]"
+        assert study_participant(session, "Someone Else") is None
+
+
+def test_withdrawing_on_postgres(tmp_path, postgres_url):
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    for name in FILES[:2]:
+        shutil.copy(EXAMPLES / name, inbox / name)
+    (inbox / "group_session.txt").write_text(GROUP, "utf-8")
+    code_interviews(str(inbox), str(data), "small-study", database_url=postgres_url)
+    store = Store(postgres_url)
+    counts = withdrawn(store)
+    assert counts["transcripts"] == 1 and counts["transcripts_edited"] == 1
+    with store.session() as session:
+        assert not session.scalars(select(Statement).where(Statement.participant == "P2")).all()
+        group = session.scalar(select(Transcript).where(Transcript.source_name == "group_session.txt"))
+        assert "Okafor" not in group.text and P7_SAYS in group.text
+    again = code_interviews(str(inbox), str(data), "small-study", database_url=postgres_url)
+    assert again.transcripts_added == 0 and len(again.withdrawn) == 1
+    store.dispose()
