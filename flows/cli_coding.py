@@ -1,4 +1,5 @@
-"""`qualflow import-coding`, `qualflow compare` and `qualflow export qdpx|qdc|codings|codebook`.
+"""`qualflow import-coding`, `qualflow coding-imports`, `qualflow compare` and
+`qualflow export qdpx|qdc|codings|codebook`.
 
 Registered on the main app by importing this module at the end of flows/cli.py. Every
 export carries de-identified stored text only.
@@ -22,6 +23,7 @@ from qualflow.flows.cli import (
     console,
     export_app,
 )
+from rich.table import Table
 
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 
@@ -33,6 +35,8 @@ def import_coding_command(
     coder: Annotated[str, typer.Option("--coder", help="Coder name when the file names none.")] = "coder",
     offsets: Annotated[str, typer.Option("--offsets", help="auto, chars or bytes: what the file's offsets "
                                           "count (auto decides from the text).")] = "auto",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace every earlier import of a file with "
+                                          "this name (a corrected re-export).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the alignment figures as JSON.")] = False,
 ) -> None:
     """Import a team's manual coding and align it with the stored transcripts."""
@@ -45,7 +49,8 @@ def import_coding_command(
         _fail(f"--offsets must be auto, chars or bytes, not '{offsets}'")
     store = _open_store(data)
     try:
-        stats = import_coding(store, file, default_coder=coder, offset_unit=None if offsets == "auto" else offsets)
+        stats = import_coding(store, file, default_coder=coder, offset_unit=None if offsets == "auto" else offsets,
+                              replace=replace)
     except QualflowError as error:
         _fail(str(error))
     if as_json:
@@ -60,8 +65,53 @@ def import_coding_command(
     for name in stats["unmatched_documents"]:
         console.print(f"[yellow]no transcript matches[/yellow] {name} (run `qualflow run` on it first)",
                       highlight=False)
-    if stats["replaced_previous_import"]:
+    if stats["replaced_same_name_imports"]:
+        console.print(f"Replaced {stats['replaced_same_name_imports']} earlier import(s) of {stats['file']}.",
+                      highlight=False)
+    elif stats["replaced_previous_import"]:
         console.print("This file was imported before: its earlier import was replaced.")
+    if stats["same_name_imports"]:
+        console.print(
+            f"[yellow]warning:[/yellow] {stats['file']} was also imported on "
+            f"{', '.join(stats['same_name_import_dates'])} from a file with other contents; both are now counted "
+            f"in `compare`. If this is a corrected export, import it with --replace to replace the earlier one "
+            f"(`qualflow coding-imports` lists imports).", highlight=False)
+    if stats["default_coder_shared_with"]:
+        console.print(
+            f"[yellow]warning:[/yellow] this file names no coder, so its codings are by \"{coder}\", as are "
+            f"codings of {', '.join(stats['default_coder_shared_with'])}: `compare` counts both files' codings as "
+            f"one coder \"{coder}\". Import it again with --coder NAME to tell them apart.",
+            highlight=False)
+
+
+@app.command("coding-imports")
+def coding_imports(
+    data: DataOption = DEFAULT_DATA,
+    remove: Annotated[int | None, typer.Option("--remove", help="Forget this import (an id from the list): "
+                                               "its codings and codes.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List the imported manual coding files, or remove one."""
+    from qualflow.pipeline.coding.importer import list_imports, remove_import
+
+    store = _open_store(data)
+    if remove is not None:
+        name = remove_import(store, remove)
+        if name is None:
+            _fail(f"no coding import {remove} (see `qualflow coding-imports`)")
+        console.print(f"Removed import {remove} ({name}) with its codings and codes.", highlight=False)
+        return
+    rows = list_imports(store)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Imported manual coding: {len(rows)} file(s)")
+    for column in ("id", "file", "format", "imported", "coders", "spans"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["id"]), row["file"], row["format"], row["imported_at"], ", ".join(row["coders"]),
+                      str(row["spans"]))
+    console.print(table)
 
 
 @app.command()
@@ -110,8 +160,9 @@ def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> N
     for figures in rows:
         one, clustering = figures["one_to_one"], figures["clustering"]
         console.print(
-            f"{figures['candidate']} vs {figures['reference']} ({figures['statements']} statements, "
-            f"{figures['codes']} codes, {figures['labels']} labels at level {result['level']}): "
+            f"{figures['candidate']} vs {figures['reference']} ({figures['transcripts']} transcripts, "
+            f"{figures['statements']} statements, {figures['codes']} codes, {figures['labels']} labels at level "
+            f"{figures.get('level', result['level'])}): "
             f"F1 {one['f1']:.3f} (P {one['precision']:.3f}, R {one['recall']:.3f}), many-to-one F1 "
             f"{figures['many_to_one']['f1']:.3f}, kappa {_num(figures['kappa'])}, alpha {_num(figures['alpha'])}, "
             f"char kappa {_num(figures['char_kappa_mean'])}, ARI {_num(clustering['ari'])}, NMI "

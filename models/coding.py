@@ -2,7 +2,8 @@
 
 Kept in its own tables so qualflow's suggestions and the team's coding never mix: one
 `ManualCodingImport` per imported file (recognised by the SHA-256 of its bytes, so importing
-the same file again replaces its rows instead of adding duplicates), its `ManualCode`s
+the same file again replaces its rows instead of adding duplicates; `--replace` also replaces
+earlier imports of a file with the same name), its `ManualCode`s
 (the codebook as the tool had it, with parents) and its `ManualCoding`s (coded spans).
 
 A coding keeps both places: `source_start/source_end` as the tool counted them in ITS copy

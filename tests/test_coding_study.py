@@ -385,7 +385,7 @@ def test_each_comparison_is_over_the_transcripts_both_sides_coded(study, store, 
     shutil.copytree(study, only_zh)
     zh_store = Store(default_database_url(only_zh))
     import_coding(zh_store, coding_csv(tmp_path / "both_zh_only.csv", zh))
-    # One level for both stores: "auto" picks it from every transcript coded, which differ here.
+    # One level for both stores and both coders: "auto" picks it over each coder's transcripts.
     with store.session() as session:
         result = compare_study(session, "subcategory")
         zh_statements = session.scalar(select(func.count(Statement.id)).join(Transcript)
@@ -503,3 +503,127 @@ def test_imported_code_names_are_stored_deidentified(store, tmp_path):
     assert len(set(paths)) == 2 and len(paths) == 3
     assert f"{placeholders['margaret thompson']}, my manager, goes through the waiting list" in paths
     assert any("[PHONE]" in (c.description or "") for c in stored)
+
+
+def data_of(store) -> Path:
+    return Path(store.url.removeprefix("sqlite:///")).parent
+
+
+def test_a_corrected_export_replaces_the_earlier_import_only_with_replace(store, tmp_path):
+    data = data_of(store)
+    first, second = tmp_path / "first" / "coder_a.csv", tmp_path / "second" / "coder_a.csv"
+    first.parent.mkdir(), second.parent.mkdir()
+    coding_csv(first, [(ZH, ZH_WORK, "工作负荷", "coder_a"), (ZH, ZH_FAMILY, "工作负荷", "coder_a")])
+    # The corrected export: the second passage recoded, one passage added.
+    coding_csv(second, [(ZH, ZH_WORK, "工作负荷", "coder_a"), (ZH, ZH_FAMILY, "家属作用", "coder_a"),
+                        (EN, EN_FAMILY, "家属作用", "coder_a")])
+    assert runner.invoke(app, ["import-coding", str(first), "--data", str(data)]).exit_code == 0
+    with store.session() as session:
+        when = session.scalar(select(ManualCodingImport.imported_at)).strftime("%Y-%m-%d %H:%M")
+    result = runner.invoke(app, ["import-coding", str(second), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.output.split())
+    assert f"coder_a.csv was also imported on {when} UTC" in message and "both are now counted" in message
+    assert "--replace" in message
+    assert (store.count(ManualCodingImport), store.count(ManualCoding)) == (2, 5)  # both kept: maybe two coders
+    stats = import_coding(store, second)  # the same bytes again: that import replaced, the other still counted
+    assert stats["same_name_imports"] == 1 and stats["same_name_import_dates"] == [f"{when} UTC"]
+    result = runner.invoke(app, ["import-coding", str(second), "--replace", "--json", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert stats["replaced_previous_import"] and stats["same_name_imports"] == 0
+    assert stats["replaced_same_name_imports"] == 1  # the first file; its own earlier import went by its bytes
+    assert (store.count(ManualCodingImport), store.count(ManualCoding)) == (1, 3)
+    with store.session() as session:
+        assert {c.code.path for c in codings_of(session, "coder_a.csv")} == {"工作负荷", "家属作用"}
+    assert not any(text in message for text in (ZH_WORK, ZH_FAMILY, EN_FAMILY))
+
+
+def test_coding_imports_lists_and_removes_an_import(store, tmp_path):
+    data = data_of(store)
+    import_coding(store, FIXTURES / "two_coders.csv")
+    import_coding(store, coding_csv(tmp_path / "extra.csv", [(ZH, ZH_WORK, "工作负荷", "coder_c")]))
+    result = runner.invoke(app, ["coding-imports", "--json", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["file"], r["format"], r["coders"], r["spans"]) for r in rows] == [
+        ("two_coders.csv", "csv", ["coder_a", "coder_b"], 10), ("extra.csv", "csv", ["coder_c"], 1)]
+    table = runner.invoke(app, ["coding-imports", "--data", str(data)], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "two_coders.csv" in table.output and rows[0]["imported_at"] in table.output
+    assert ZH_WORK not in table.output
+    result = runner.invoke(app, ["coding-imports", "--remove", str(rows[0]["id"]), "--data", str(data)])
+    assert result.exit_code == 0 and "two_coders.csv" in result.output, result.output
+    with store.session() as session:
+        assert {c.coder for c in session.scalars(select(ManualCoding))} == {"coder_c"}
+        assert {c.import_id for c in session.scalars(select(ManualCode))} == {rows[1]["id"]}
+    assert store.count(ManualCodingImport) == 1
+    result = runner.invoke(app, ["coding-imports", "--remove", str(rows[0]["id"]), "--data", str(data)])
+    assert result.exit_code == 2 and "no coding import" in result.output
+
+
+def test_files_naming_no_coder_warn_that_they_count_as_one_coder(store, tmp_path):
+    data = data_of(store)
+    files = {}
+    for name, passage in (("anna.csv", ZH_WORK), ("ben.csv", ZH_FAMILY), ("cleo.csv", EN_FAMILY)):
+        files[name] = tmp_path / name
+        files[name].write_text(f"document,text,code\n{ZH if passage != EN_FAMILY else EN},{passage},Work\n", "utf-8")
+    result = runner.invoke(app, ["import-coding", str(files["anna.csv"]), "--data", str(data)])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    result = runner.invoke(app, ["import-coding", str(files["ben.csv"]), "--data", str(data)])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 0 and "anna.csv" in message and 'one coder "coder"' in message, result.output
+    assert "--coder NAME" in message and ZH_WORK not in message and ZH_FAMILY not in message
+    result = runner.invoke(app, ["import-coding", str(files["cleo.csv"]), "--coder", "cleo", "--json",
+                                 "--data", str(data)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["default_coder_shared_with"] == []
+    # A file that names its coder merges with nobody by accident.
+    assert import_coding(store, FIXTURES / "two_coders.csv")["default_coder_shared_with"] == []
+
+
+def test_compare_summary_says_over_how_many_transcripts(store, tmp_path):
+    data = data_of(store)
+    import_coding(store, FIXTURES / "two_coders.csv")
+    report = tmp_path / "figures.json"
+    result = runner.invoke(app, ["compare", "--json-out", str(report), "--data", str(data)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    figures = json.loads(report.read_text("utf-8"))
+    for comparison in figures["comparisons"] + [figures["human_ceiling"]]:
+        assert (f"{comparison['candidate']} vs {comparison['reference']} ({comparison['transcripts']} transcripts, "
+                f"{comparison['statements']} statements,") in " ".join(result.output.split())
+
+
+EN_P1 = "en_p1_nurse.txt"
+P1_PASSAGES = ["I usually get to the base around eight", "My caseload is thirty-two right now",
+               "One person in crisis can swallow a whole week.", "It depends a lot on the person."]
+
+
+def test_auto_level_is_chosen_over_the_transcripts_each_comparison_scores(store, tmp_path):
+    from qualflow.pipeline.coding.compare import choose_level, compare_study
+
+    # Coder a: many codes on one transcript; coder b: two codes on another. Over both transcripts
+    # (a's codes outnumber b's) the closest level is the finer one; over b's transcript alone,
+    # with b's two codes, it is the coarser one.
+    rows = [(EN_P1, P1_PASSAGES[i % 4], f"code {i}", "coder_a") for i in range(12)]
+    rows += [(EN, EN_CASELOAD, "code 0", "coder_b"), (EN, EN_FAMILY, "code 1", "coder_b")]
+    import_coding(store, coding_csv(tmp_path / "unequal.csv", rows))
+    with store.session() as session:
+        auto = compare_study(session)
+        fixed = {at: {c["reference"]: c for c in compare_study(session, at)["comparisons"]}
+                 for at in ("theme", "subcategory")}
+    by_coder = {c["reference"]: c for c in auto["comparisons"]}
+    assert by_coder["coder_a"]["level"] == "subcategory" and by_coder["coder_b"]["level"] == "theme"
+    assert auto["level"] == by_coder["coder_a"]["level"]  # the first comparison's
+    for name, comparison in by_coder.items():
+        # The level is the one whose number of labels in this very comparison is closest to its codes.
+        labels = {at: fixed[at][name]["labels"] for at in fixed}
+        assert comparison["level"] == choose_level(labels, comparison["codes"])
+        assert {k: v for k, v in comparison.items() if k != "level"} == {
+            k: v for k, v in fixed[comparison["level"]][name].items() if k != "level"}
+
+
+def test_choose_level_picks_the_closest_number_of_groups():
+    from qualflow.pipeline.coding.compare import choose_level
+
+    assert choose_level({"theme": 4, "subcategory": 7}, 2) == "theme"
+    assert choose_level({"theme": 4, "subcategory": 13}, 12) == "subcategory"
+    assert choose_level({"theme": 3, "subcategory": 3}, 2) == "subcategory"  # a tie: the finer level

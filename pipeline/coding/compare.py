@@ -14,7 +14,9 @@ transcripts that coder coded, two coders over the transcripts both coded (a tran
 one coder coded is not evidence that the other coded nothing in it). Every figure says over
 how many transcripts and statements it is computed ("transcripts", "statements"). Two coders
 are compared code by code name (they share a codebook); only qualflow's themes are matched
-to codes by overlap.
+to codes by overlap. With `level` "auto", each comparison with a coder picks qualflow's level
+from those same transcripts (`choose_level`) and says which ("level"); the result's "level" is
+the first comparison's.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 
 MIN_OVERLAP = 0.5
 LEVELS = ("auto", "theme", "subcategory")
+QUALFLOW_LEVELS = ("theme", "subcategory")
 
 
 def _code_names(session: Session, depth: int | None) -> dict[int, str]:
@@ -44,7 +47,8 @@ def _code_names(session: Session, depth: int | None) -> dict[int, str]:
 
 
 def study_labellings(session: Session, level: str = "auto", depth: int | None = None) -> dict:
-    """The statements compared, qualflow's labelling and one labelling per human coder."""
+    """The statements compared, qualflow's labelling at each level that may be compared (both
+    for "auto") and one labelling per human coder."""
     codings = list(session.scalars(select(ManualCoding).where(ManualCoding.start.is_not(None),
                                                               ManualCoding.transcript_id.in_(live_transcripts()))))
     names = _code_names(session, depth)
@@ -71,7 +75,6 @@ def study_labellings(session: Session, level: str = "auto", depth: int | None = 
     position_of = {s.id: i for i, s in enumerate(statements)}
     rows = [r for r in assignment_rows(session)
             if r["statement_id"] in position_of and r["status"] not in HIDDEN_STATUSES]
-    n_codes = len({names[c.code_id] for c in codings})
 
     def group(row: dict, at: str) -> tuple[str, str]:
         # A reviewer's split can place a statement straight into a theme: it has no parent.
@@ -79,15 +82,15 @@ def study_labellings(session: Session, level: str = "auto", depth: int | None = 
             return row["parent_theme_id"], row["parent_theme_label"]
         return row["theme_id"], row["theme_label"]
 
-    if level == "auto":  # the level whose number of groups is closest to the number of codes
-        count = {at: len({group(r, at) for r in rows}) for at in ("theme", "subcategory")}
-        level = min(("theme", "subcategory"), key=lambda at: (abs(count[at] - n_codes), at))
-    qualflow = Labelling("qualflow", [set() for _ in statements])
+    qualflow = {at: Labelling("qualflow", [set() for _ in statements])
+                for at in (QUALFLOW_LEVELS if level == "auto" else (level,))}
     for row in rows:
-        label = " ".join(group(row, level))
-        statement = statements[position_of[row["statement_id"]]]
-        qualflow.units[position_of[row["statement_id"]]].add(label)
-        qualflow.spans.setdefault(label, []).append((statement.transcript_id, statement.start, statement.end))
+        position = position_of[row["statement_id"]]
+        statement = statements[position]
+        for at, labelling in qualflow.items():
+            label = " ".join(group(row, at))
+            labelling.units[position].add(label)
+            labelling.spans.setdefault(label, []).append((statement.transcript_id, statement.start, statement.end))
     coded_transcripts: dict[str, set[int]] = defaultdict(set)
     for coding in codings:
         coded_transcripts[coding.coder].add(coding.transcript_id)
@@ -107,6 +110,20 @@ def _coded(labelling: Labelling) -> int:
     return sum(1 for unit in labelling.units if unit)
 
 
+def choose_level(groups: dict[str, int], codes: int) -> str:
+    """The qualflow level whose number of groups is closest to the number of codes (ties: subcategory)."""
+    return min(QUALFLOW_LEVELS, key=lambda at: (abs(groups[at] - codes), at))
+
+
+def _level_for(data: dict, coder: Labelling, transcripts: set[int]) -> str:
+    """qualflow's level against `coder`, counted over the transcripts that comparison scores."""
+    if data["level"] != "auto":
+        return data["level"]
+    groups = {at: sum(1 for spans in labelling.spans.values() if any(s[0] in transcripts for s in spans))
+              for at, labelling in data["qualflow"].items()}
+    return choose_level(groups, len(_within(coder, [], transcripts).labels))
+
+
 def compare_study(session: Session, level: str = "auto", depth: int | None = None) -> dict:
     """Every comparison as one JSON-ready dict, with disagreement examples for the report."""
     data = study_labellings(session, level, depth)
@@ -116,9 +133,13 @@ def compare_study(session: Session, level: str = "auto", depth: int | None = Non
         return result
     coded = data["coded_transcripts"]
     for coder in data["coders"]:
-        figures, reference, candidate, statements = _compare_over(data, coder, data["qualflow"], coded[coder.name])
+        level = _level_for(data, coder, coded[coder.name])
+        figures, reference, candidate, statements = _compare_over(data, coder, data["qualflow"][level],
+                                                                  coded[coder.name])
+        figures["level"] = level
         figures["examples"] = _examples(figures, reference, candidate, statements)
         result["comparisons"].append(figures)
+    result["level"] = result["comparisons"][0]["level"]
     if len(data["coders"]) >= 2:
         first, second = data["coders"][:2]
         ceiling = _compare_over(data, first, second, coded[first.name] & coded[second.name], same_codebook=True)[0]

@@ -95,7 +95,8 @@ def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -
         imported.documents.setdefault(document, SourceDocument(document))  # a table ships no full text
         for code in filter(None, codes):
             path = imported.add_code(_path(parent, code), cell(row, at["description"]).strip() or None)
-            imported.spans.append(CodedSpan(document, path, cell(row, at["coder"]).strip() or default_coder,
-                                            start, end, quote))
+            coder = cell(row, at["coder"]).strip()
+            imported.default_coder_used |= not coder
+            imported.spans.append(CodedSpan(document, path, coder or default_coder, start, end, quote))
     return imported
 

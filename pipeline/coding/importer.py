@@ -2,8 +2,10 @@
 transcripts, and keep them in the study database.
 
 Importing the same file again (same bytes) replaces what it imported before, so a re-import
-after a new run re-aligns instead of doubling the codings. Logs carry counts and file names
-only; no coded text is logged or stored.
+after a new run re-aligns instead of doubling the codings. A corrected file (same name, other
+bytes) replaces its earlier imports only when asked (`replace`): two coders' files may share a
+tool's default name, so otherwise both are kept and the stats say so. Logs carry counts and
+file names only; no coded text is logged or stored.
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ from qualflow.pipeline.coding.taguette import SQLITE_MAGIC, read_taguette_databa
 from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.persist import load_key_map
 from qualflow.pipeline.readers import unreadable
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 GOOD_QUALITY = 0.9  # a span counts as well aligned when this share of its characters was found
+DEFAULT_CODER = "coder"  # the coder of a file that names none, unless `--coder` says otherwise
 
 
-def read_coding_file(path: Path, default_coder: str = "coder") -> tuple[ImportedCoding, str]:
+def read_coding_file(path: Path, default_coder: str = DEFAULT_CODER) -> tuple[ImportedCoding, str]:
     """The file's coding and the SHA-256 of its bytes."""
     path = Path(path)
     data = read_limited(path)
@@ -113,8 +116,12 @@ def _place_spans(spans: list[CodedSpan], texts: list[str], stored: str, unit: st
     return placed
 
 
-def import_coding(store: Store, path: Path, default_coder: str = "coder", offset_unit: str | None = None) -> dict:
-    """Import one coding file into the study; returns the alignment figures."""
+def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, offset_unit: str | None = None,
+                  replace: bool = False) -> dict:
+    """Import one coding file into the study; returns the alignment figures.
+
+    `replace`: also replace every earlier import of a file with this file's name (a corrected
+    re-export); without it they stay and are counted in "same_name_imports"."""
     path = Path(path)
     imported, digest = read_coding_file(path, default_coder)
     unit = offset_unit or imported.offset_unit
@@ -134,6 +141,15 @@ def import_coding(store: Store, path: Path, default_coder: str = "coder", offset
         previous = session.scalar(select(ManualCodingImport).where(ManualCodingImport.file_hash == digest))
         if previous is not None:
             _forget(session, previous.id)
+        # Ids and dates first: forgetting expires every loaded record.
+        same_name = session.execute(select(ManualCodingImport.id, ManualCodingImport.imported_at)
+                                    .where(ManualCodingImport.file_name == path.name)
+                                    .order_by(ManualCodingImport.imported_at)).all()
+        if replace:
+            for earlier_id, _ in same_name:
+                _forget(session, earlier_id)
+        same_name_dates = [] if replace else [_date(when) for _, when in same_name]
+        shared_coder = _sharing_default_coder(session, imported, default_coder)
         record = ManualCodingImport(file_hash=digest, file_name=path.name, file_format=imported.file_format)
         session.add(record)
         session.flush()
@@ -167,16 +183,60 @@ def import_coding(store: Store, path: Path, default_coder: str = "coder", offset
             "unmatched_documents": sorted(unmatched),
             "matched_by": {name: how for name, (_, how) in sorted(matched.items())},
             "codes": len(imported.codes), "coders": sorted({s.coder for s in imported.spans}),
-            "replaced_previous_import": previous is not None,
+            "replaced_previous_import": previous is not None or (replace and bool(same_name)),
+            "replaced_same_name_imports": len(same_name) if replace else 0,
+            "same_name_imports": len(same_name_dates), "same_name_import_dates": same_name_dates,
+            # Earlier files whose codings by `default_coder` now count as the same coder as this file's.
+            "default_coder_shared_with": shared_coder,
         }
         stats = dict(record.stats, file=path.name, format=imported.file_format)
     log.info("imported %s: %d spans, %d aligned", path.name, stats["spans"], stats["aligned"])
     return stats
 
 
+def _date(moment) -> str:
+    """When an import was made, to the minute, in UTC (stored so; SQLite drops the zone)."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _sharing_default_coder(session: Session, imported: ImportedCoding, default_coder: str) -> list[str]:
+    """Names of earlier imported files with codings by `default_coder`, when this file gave that
+    name to spans it names no coder for: `compare` would take both files for one coder."""
+    if not (imported.default_coder_used and any(s.coder == default_coder for s in imported.spans)):
+        return []
+    return sorted(set(session.scalars(select(ManualCodingImport.file_name).join(ManualCoding)
+                                      .where(ManualCoding.coder == default_coder))))
+
+
+def list_imports(store: Store) -> list[dict]:
+    """Every import kept: id, file name, format, date, coders and spans (no text)."""
+    with store.session() as session:
+        coders = defaultdict(dict)
+        for import_id, coder, spans in session.execute(
+                select(ManualCoding.import_id, ManualCoding.coder, func.count(ManualCoding.id))
+                .group_by(ManualCoding.import_id, ManualCoding.coder)):
+            coders[import_id][coder] = spans
+        return [{"id": record.id, "file": record.file_name, "format": record.file_format,
+                 "imported_at": _date(record.imported_at), "coders": sorted(coders[record.id]),
+                 "spans": sum(coders[record.id].values())}
+                for record in session.scalars(select(ManualCodingImport).order_by(ManualCodingImport.id))]
+
+
+def remove_import(store: Store, import_id: int) -> str | None:
+    """Forget one import, codings and codes; the file name it had, or None when there is no such import."""
+    with store.session() as session:
+        record = session.get(ManualCodingImport, import_id)
+        if record is None:
+            return None
+        name = record.file_name
+        _forget(session, import_id)
+    log.info("removed coding import %d (%s)", import_id, name)
+    return name
+
+
 def _forget(session: Session, import_id: int) -> None:
-    """Remove an earlier import of the same file: codings, then codes (children unhooked
-    from their parents first), then the import itself."""
+    """Remove an earlier import: codings, then codes (children unhooked from their parents
+    first), then the import itself."""
     session.execute(delete(ManualCoding).where(ManualCoding.import_id == import_id))
     session.execute(update(ManualCode).where(ManualCode.import_id == import_id).values(parent_id=None))
     session.execute(delete(ManualCode).where(ManualCode.import_id == import_id))

@@ -70,6 +70,9 @@ class ImportedCoding:
     documents: dict[str, SourceDocument] = field(default_factory=dict)
     codes: dict[CodePath, CodeInfo] = field(default_factory=dict)
     spans: list[CodedSpan] = field(default_factory=list)
+    # Set by a reader that gave some span the default coder because the file names none: two
+    # such files would otherwise merge into one coder unnoticed (the importer warns).
+    default_coder_used: bool = False
 
     def add_code(self, path: str | Sequence[str], description: str | None = None) -> CodePath:
         """Add a code and any missing ancestors (path ("A", "B") also adds ("A",)); returns its path."""

@@ -59,6 +59,7 @@ def read_project(root: Element, name: str, default_coder: str, archive: SafeArch
             guid = (element.get("creatingUser") or "").strip("{}").lower()
             if guid:
                 return users.get(guid, guid)
+        imported.default_coder_used = True
         return default_coder
 
     sources = root.find(f"{Q}Sources")

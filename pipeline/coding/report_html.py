@@ -96,8 +96,12 @@ def html_report(result: dict, title: str = "qualflow: agreement with manual codi
     if result.get("human_ceiling"):
         ceiling = result["human_ceiling"]
         columns.append((f"{ceiling['candidate']} vs {ceiling['reference']} (human ceiling)", ceiling))
+    # "auto" picks the level per coder (over that coder's transcripts), so it can differ between columns.
+    levels = {c.get("level", result["level"]) for c in comparisons} or {result["level"]}
+    level = (str(result["level"]) if len(levels) == 1 else
+             ", ".join(f"{c['level']} (vs {c['reference']})" for c in comparisons))
     body = [f"<h1>{escape(title)}</h1>",
-            (f"<p>qualflow level: <b>{escape(str(result['level']))}</b>; codes compared: "
+            (f"<p>qualflow level: <b>{escape(level)}</b>; codes compared: "
              f"{escape(str(result['code_depth']))}. Statements are the common unit; a code is on a statement when "
              "they overlap by at least half of the shorter. Quotes are de-identified stored text.</p>")]
     if not comparisons:

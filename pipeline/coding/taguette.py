@@ -56,6 +56,7 @@ def _read(connection: sqlite3.Connection, default_coder: str) -> ImportedCoding:
     if "project_members" in {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}:
         members = [row[0] for row in connection.execute("SELECT user_login FROM project_members")]
     coder = members[0] if len(members) == 1 else default_coder
+    imported.default_coder_used = len(members) != 1
     documents = {}
     for doc_id, name, contents in connection.execute("SELECT id, name, contents FROM documents ORDER BY id"):
         documents[doc_id] = name
