@@ -48,6 +48,8 @@ class RunSummary:
     unchanged: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)  # "b.txt: same content as a.txt"
     failed: list[str] = field(default_factory=list)  # one line each: "name: reason"
+    # The lines of `failed` for links whose target is missing or unreadable: reported, not quarantined.
+    broken_links: list[str] = field(default_factory=list)
     embedded: int = 0
     themes: int = 0
     reclustered: bool = False

@@ -222,7 +222,7 @@ def run(
     for line in getattr(summary, "repeated", []):
         console.print(f"[yellow]check[/yellow] {line}", highlight=False)
     for line in summary.failed:
-        console.print(f"[red]failed[/red] {line} (see {data / 'quarantine'})", highlight=False)
+        console.print(f"[red]failed[/red] {line}" + ("" if line in summary.broken_links else f" (see {data / 'quarantine'})"), highlight=False)
     if summary.files_seen == 0:
         _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}")
     store = _open_store(data, db)

@@ -11,7 +11,9 @@ Transcripts go through three phases:
    in this order, so every task runner gives the same study.
 
 Each file is stored in its own transaction: a file that cannot be used is reported and
-quarantined, and neither it nor anything that goes wrong with it changes what is stored.
+quarantined, and neither it nor anything that goes wrong with it changes what is stored. A link
+whose target is missing or unreadable is reported as failed too, but not quarantined: there is
+nothing to copy.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from qualflow.flows import tasks
 from qualflow.models import Store
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.errors import UnreadableFile
-from qualflow.pipeline.ingest import Document, source_name
+from qualflow.pipeline.ingest import Document, broken_link, source_name
 from qualflow.pipeline.persist import classify_file, load_key_map
 from qualflow.pipeline.quarantine import quarantine
 from qualflow.pipeline.segment import Segmenter
@@ -39,7 +41,8 @@ from qualflow.pipeline.withdraw import (
 )
 
 log = logging.getLogger(__name__)
-Outcome = tuple[str, str | None, int]  # ('added'|'new_version'|'unchanged'|'duplicate'|'failed', message, statements)
+# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link', message, statements)
+Outcome = tuple[str, str | None, int]
 
 
 @dataclass
@@ -94,6 +97,10 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
     limits = helpers.config.ingest
     window: list[_NewFile] = []
     for path in paths:
+        if (link := _broken_link(path, source)) is not None:
+            record(path, link)
+            advance(1)
+            continue
         # A plain call, not a task run: a nightly run over a hundred unchanged files would otherwise
         # spend more on Prefect's bookkeeping (about 11 ms a file) than on reading them. The task
         # runs that follow, for new files only, carry the file names.
@@ -132,6 +139,11 @@ def _analyse_and_store(new_files: list[_NewFile], db: Store, helpers: Helpers, p
         else:
             record(new.path, _store_one(new, analysis, db, helpers))
         advance(1)
+
+
+def _broken_link(path: Path, source: Path) -> Outcome | None:
+    why = broken_link(path)
+    return None if why is None else ("broken_link", f"{source_name(path, source)}: {why}; not read", 0)
 
 
 def _skipped(name: str, kind: str, already: str | None) -> Outcome:
@@ -175,6 +187,8 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
 
 def ingest_units(path: Path, source: Path, db: Store, helpers: Helpers) -> list[Outcome]:
     """A table of pre-cut units: each document a transcript, each unit one statement."""
+    if (link := _broken_link(path, source)) is not None:
+        return [link]
     try:
         return _ingest_units(path, source_name(path, source), db, helpers)
     except Exception as error:
@@ -226,7 +240,11 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
                    logger) -> None:
     """Count a file's outcome in the run summary; quarantine a file that failed."""
     kind, message, added = outcome
-    if kind == "failed":
+    if kind == "broken_link":  # failed, but there is no file to copy into quarantine
+        summary.failed.append(message)
+        summary.broken_links.append(message)
+        logger.warning("skipped %s: a link to a missing or unreadable file", path.name)
+    elif kind == "failed":
         summary.failed.append(message)
         quarantine(path, source_path, data, message, config.ingest.max_file_mb)
         logger.warning("quarantined %s", path.name)

@@ -86,7 +86,8 @@ def run_markdown(summary: Any) -> str:
         f"| new versions of stored files | {len(getattr(summary, 'new_versions', []))} |",
         f"| unchanged (skipped) | {len(summary.unchanged)} |",
         f"| duplicates (skipped) | {len(summary.duplicates)} |",
-        f"| failed (quarantined) | {len(summary.failed)} |",
+        f"| failed (quarantined) | {len(summary.failed) - len(_broken_links(summary))} |",
+        f"| failed, not quarantined (links to missing or unreadable files) | {len(_broken_links(summary))} |",
         f"| statements embedded | {summary.embedded} |",
         f"| themes | {_theme_work(summary)} |",
         f"| top-level themes now | {summary.themes} |",
@@ -109,6 +110,10 @@ def run_markdown(summary: Any) -> str:
     if summary.report:
         lines += ["", f"Report: `{summary.report}`"]
     return "\n".join(lines) + "\n"
+
+
+def _broken_links(summary: Any) -> list[str]:
+    return getattr(summary, "broken_links", [])
 
 
 def _theme_work(summary: Any) -> str:

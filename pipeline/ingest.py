@@ -33,7 +33,8 @@ from qualflow.pipeline.readers import (
     unreadable,
 )
 
-__all__ = ["Document", "SourceTurn", "content_hash", "decode_bytes", "discover", "normalise_text", "read_document"]
+__all__ = ["Document", "SourceTurn", "broken_link", "content_hash", "decode_bytes", "discover", "normalise_text",
+           "read_document"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,9 @@ def _too_big(name: str, size: int, max_file_mb: float):
 def discover(source: Path, extensions: list[str], skip: Path | None = None) -> list[Path]:
     """The transcript files under `source` (a file or a folder), in a stable order, leaving out
     anything under `skip`: the study's own data folder, when it lies inside the source, holds
-    qualflow's report and its quarantined copies, which must not come back as interviews."""
+    qualflow's report and its quarantined copies, which must not come back as interviews.
+    A link whose target is missing is kept (is_file() is False for it), so the run can name it
+    instead of dropping it without a word: see `broken_link`."""
     source = Path(source)
     if source.is_file():
         return [source]
@@ -170,7 +173,7 @@ def discover(source: Path, extensions: list[str], skip: Path | None = None) -> l
     return sorted(
         path
         for path in _files_below(source)
-        if path.is_file() and path.suffix.lower() in wanted and not path.name.startswith((".", "~$"))
+        if (path.is_file() or path.is_symlink()) and path.suffix.lower() in wanted and not path.name.startswith((".", "~$"))
         and path.name.lower() != "readme.md" and (skip is None or skip not in path.resolve().parents)
     )
 
@@ -188,6 +191,27 @@ def _files_below(folder: Path):
         seen.add(real)
         folders.sort()
         yield from (Path(root) / name for name in files)
+
+
+def broken_link(path: Path) -> str | None:
+    """Why `path`, a symbolic link, cannot be read through ("a link to …, which does not exist"),
+    or None when it can or is no link. Such a file is reported but not quarantined: there is
+    nothing to copy."""
+    path = Path(path)
+    if not path.is_symlink():
+        return None
+    target = os.readlink(path)
+    try:
+        os.stat(path)  # follows the whole chain of links
+    except FileNotFoundError:
+        return f"a link to {target}, which does not exist"
+    except OSError as error:  # a loop of links, a folder on the way that cannot be entered
+        return f"a link to {target}, which cannot be followed ({error.strerror or type(error).__name__})"
+    if not path.is_file():
+        return f"a link to {target}, which is not a file"
+    if not os.access(path, os.R_OK):
+        return f"a link to {target}, which cannot be read (permission denied)"
+    return None
 
 
 def source_name(path: Path, source: Path) -> str:

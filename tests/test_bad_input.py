@@ -34,7 +34,9 @@ def corrupt_office(path: Path, member: str) -> None:
 
 
 def snapshot(folder: Path) -> dict:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    # A link is recorded by where it points (the dangling one has nothing to hash).
+    return {p.name: str(p.readlink()) if p.is_symlink() else hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.iterdir()}
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,7 @@ def broken_batch(tmp_path_factory):
     zip_bomb(inbox / "bomb.odt", "content.xml")
     (inbox / "questions_only.txt").write_text("Interviewer: How are you?\nInterviewer: And the visits?\n")
     (inbox / "too_big.txt").write_text("P1: " + "words and more words. " * 60000)  # ~1.3 MB, limit set to 1 MB
+    (inbox / "moved_away.txt").symlink_to(root / "gone" / "p9.txt")  # a link whose target is missing
     config = root / "limits.yaml"
     config.write_text("ingest:\n  max_file_mb: 1\n")
     user_files = snapshot(inbox)
@@ -95,6 +98,20 @@ def test_each_broken_file_gets_one_clear_line_and_a_quarantine_entry(broken_batc
     assert reason_file.is_file() and reason in reason_file.read_text("utf-8")
 
 
+def test_a_link_to_a_missing_file_is_reported_by_name_and_not_quarantined(broken_batch):
+    from qualflow.flows.run_record import run_markdown
+
+    _, data, summary, _, _ = broken_batch
+    lines = [line for line in summary.failed if line.startswith("moved_away.txt:")]
+    assert len(lines) == 1 and "gone/p9.txt" in lines[0] and "does not exist" in lines[0], summary.failed
+    assert summary.broken_links == lines
+    assert not list((data / "quarantine").glob("moved_away*"))  # nothing to copy, so no entry
+    markdown = run_markdown(summary)
+    assert f"| failed (quarantined) | {len(EXPECTED)} |" in markdown
+    assert "| failed, not quarantined (links to missing or unreadable files) | 1 |" in markdown
+    assert "- moved_away.txt: a link to" in markdown
+
+
 def test_duplicate_content_under_another_name_is_reported(broken_batch):
     _, _, summary, _, _ = broken_batch
     assert summary.duplicates == ["same_as_p1_renamed.txt: same content as en_p1_nurse.txt, already stored; skipped"]
@@ -102,7 +119,7 @@ def test_duplicate_content_under_another_name_is_reported(broken_batch):
 
 def test_the_good_file_is_stored_and_nothing_stored_before_changed(broken_batch):
     _, data, summary, before, _ = broken_batch
-    assert summary.transcripts_added == 1 and len(summary.failed) == len(EXPECTED)
+    assert summary.transcripts_added == 1 and len(summary.failed) == len(EXPECTED) + 1  # + the dangling link
     store = Store(default_database_url(data))
     with store.session() as session:
         names = sorted(session.scalars(select(Transcript.source_name)))
@@ -123,7 +140,7 @@ def test_rerunning_the_broken_batch_is_safe(broken_batch):
     counts = (store.count(Transcript), store.count(Statement))
     summary = code_interviews(str(inbox), str(data), str(inbox.parent / "limits.yaml"))
     assert (store.count(Transcript), store.count(Statement)) == counts
-    assert len(summary.failed) == len(EXPECTED)
+    assert len(summary.failed) == len(EXPECTED) + 1
     assert len(list((data / "quarantine").glob("*.reason.txt"))) == len(EXPECTED)
 
 

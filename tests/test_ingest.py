@@ -1,6 +1,12 @@
 import pytest
 from qualflow.pipeline.errors import UnreadableFile
-from qualflow.pipeline.ingest import content_hash, discover, normalise_text, read_document
+from qualflow.pipeline.ingest import (
+    broken_link,
+    content_hash,
+    discover,
+    normalise_text,
+    read_document,
+)
 
 
 def test_line_endings_bom_and_nfc_are_normalised(tmp_path):
@@ -93,3 +99,18 @@ def test_discover_follows_a_linked_folder_once_and_never_loops(tmp_path):
     (elsewhere / "back_up").symlink_to(inbox, target_is_directory=True)  # a link back up: no loop
     found = [p.relative_to(inbox).as_posix() for p in discover(inbox, [".txt"])]
     assert found == ["site_a/p1.txt", "site_b/p2.txt"]  # each real folder once
+
+
+def test_discover_keeps_a_dangling_link_so_the_run_can_name_it(tmp_path):
+    (tmp_path / "p1.txt").write_text("P1: hello", "utf-8")
+    (tmp_path / "good_link.txt").symlink_to(tmp_path / "p1.txt")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "moved" / "p2.txt")
+    (tmp_path / "loop_a.txt").symlink_to(tmp_path / "loop_b.txt")
+    (tmp_path / "loop_b.txt").symlink_to(tmp_path / "loop_a.txt")
+    (tmp_path / "old.pdf").symlink_to(tmp_path / "gone.pdf")  # not a transcript type: ignored as before
+    found = [p.name for p in discover(tmp_path, [".txt"])]
+    assert found == ["dangling.txt", "good_link.txt", "loop_a.txt", "loop_b.txt", "p1.txt"]
+    assert broken_link(tmp_path / "p1.txt") is None and broken_link(tmp_path / "good_link.txt") is None
+    assert broken_link(tmp_path / "dangling.txt") == f"a link to {tmp_path / 'moved' / 'p2.txt'}, which does not exist"
+    assert broken_link(tmp_path / "loop_a.txt").startswith("a link to ")
+    assert "cannot be followed" in broken_link(tmp_path / "loop_a.txt")
