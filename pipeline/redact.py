@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
+from qualflow.pipeline.deid.lexicon import (
+    EN_FILE_NAME_WORDS,
+    EN_MONTHS_AND_DAYS,
+    EN_NOT_NAMES,
+    EN_PERSON_NOUNS,
+    EN_RELATION_NOUNS,
+    EN_TITLES,
+)
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.deidentify import replacements_for
 from qualflow.pipeline.persist import ReplacementRecord
@@ -98,19 +107,61 @@ def people_in_file_name(source_name: str, find) -> list[str]:
     """Names of people in a file's stored name ("interview_P9_Daniel_Kowalczyk.txt", a folder
     "Aisha Khan/"), read as words. A study keeps the real name to recognise the file; what leaves
     it (exports, reports) shows the name with the key map's entries replaced, so a person named
-    only in the file name must be in the key map too. `find(text)` gives the text's findings."""
+    only in the file name must be in the key map too. `find(text)` gives the text's findings.
+    A name in lower case ("interview_p9_daniel_kowalczyk.txt") is looked for once more with the
+    words capitalised that are not common words (`_capitalised`); one of two words or more."""
     stem = source_name.rsplit(".", 1)[0] if "." in source_name.rsplit("/", 1)[-1] else source_name
     words = _NAME_SEPARATORS.sub(" ", stem).strip()
-    people = set()
-    for finding in (find(words) if words else []):
-        if finding.kind != "PERSON":
-            continue
-        # A model takes codes beside a name for part of it ("P3 Mary"), or a code alone for a name
-        # ("P8 GMT20211129"): no name has a digit, so only the words without one are kept.
-        kept = " ".join(word for word in finding.text.split() if not any(ch.isdigit() for ch in word))
-        if kept:
-            people.add(kept)
-    return sorted(people)
+    if not words:
+        return []
+    people = {_without_codes(f.text) for f in find(words) if f.kind == "PERSON"}
+    cased = _capitalised(words)
+    if cased != words:
+        # Capitalising changes no offset, so each finding also slices the words as written.
+        found = {_lower_case_name(words[f.start:f.end], cased[f.start:f.end]) for f in find(cased) if f.kind == "PERSON"}
+        # Two words at least ("daniel kowalczyk"): a single word taken for a name this way is mostly an
+        # ordinary one ("p20_member_checking"), and would then be replaced in every memo and theme name.
+        people |= {name for name in found if len(name.split()) >= 2}
+    return sorted(people - {""})
+
+
+def _without_codes(name: str) -> str:
+    # A model takes codes beside a name for part of it ("P3 Mary"), or a code alone for a name
+    # ("P8 GMT20211129"): no name has a digit, so only the words without one are kept.
+    return " ".join(word for word in name.split() if not any(ch.isdigit() for ch in word))
+
+
+def _capitalised(words: str) -> str:
+    """File-name words with each lower-case word capitalised unless it is a common word. A file name
+    is no sentence: names in it are often in lower case, which the English model does not take for
+    names; capitalised, common words would be ("Interview Transcript Final" as a person)."""
+    return " ".join(word[0].upper() + word[1:] if _may_be_a_name(word) else word for word in words.split(" "))
+
+
+def _may_be_a_name(word: str) -> bool:
+    return (len(word) >= 2 and word.isalpha() and word.islower() and len(word[0].upper()) == 1
+            and not _is_common_word(word))
+
+
+def _lower_case_name(written: str, cased: str) -> str:
+    """The name in a finding of the capitalised words, as written: the words capitalised by
+    `_capitalised` or already, without codes and common words the model took in with them."""
+    return " ".join(word for word, as_cased in zip(written.split(" "), cased.split(" "))
+                    if as_cased[:1].isupper() and not any(ch.isdigit() for ch in word)
+                    and not _is_common_word(word.casefold()))
+
+
+def _is_common_word(word: str) -> bool:
+    common = _common_words()
+    return word in common or (word.endswith("s") and word[:-1] in common)
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return (STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS
+            | EN_MONTHS_AND_DAYS | {title.casefold() for title in EN_TITLES})
 
 
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:

@@ -261,14 +261,42 @@ def test_names_with_inner_capitals_are_taken_whole(text, people):
     [
         "I saw Dr NHS staff.",
         "Dr GP letters, Nurse ICU beds, Dr A&E waits.",
-        "Dr SMITH said, and Dr McDONALD too.",  # all capitals after Dr: no name rather than a fragment
         "a man called NHS Direct, my doctor GP surgery",
+        "Dr ENT referral, Nurse RMN training, Professor OBE, Dr NO",  # acronyms and common words
+        "Dr SAYS NO, Nurse JONES WAS RIGHT",  # a run of capitals is shouting or an acronym: left alone
+        "my PC CRASHED again",  # PC and DC are acronyms too: no capitals rule after them
     ],
 )
 def test_acronym_after_a_title_is_not_a_name(text):
     from qualflow.pipeline.deid.english import title_findings
 
     assert title_findings(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Dr SMITH said it was fine.", "SMITH"),
+        ("Then Dr McDONALD came in.", "McDONALD"),
+        ("I asked Professor Anna KOWALSKA.", "Anna KOWALSKA"),
+        ("Nurse O'BRIEN's shift, Sister LI and Dr JOHN SMITH too.", "O'BRIEN"),
+        ("Dr LI rang.", "LI"),
+        ("Dr JOHN SMITH said no.", "JOHN SMITH"),
+    ],
+)
+def test_a_surname_in_capitals_after_any_title_is_a_name(text, name):
+    from qualflow.pipeline.deid.english import title_findings
+
+    assert name in [f.text for f in title_findings(text)]
+
+
+def test_dr_smith_in_capitals_gets_the_placeholder_smith_already_has(deid):
+    names = Pseudonymiser({("PERSON", "smith"): "[PERSON_4]", ("PERSON", "anna"): "[PERSON_5]"})
+    text = "Dr SMITH said the ward was full."
+    new_text, _ = apply_replacements(text, replacements_for(deid.find(text, "en"), names))
+    assert new_text == "Dr [PERSON_4] said the ward was full."
+    new_text, _ = apply_replacements("Then Dr Smith came.", replacements_for(deid.find("Then Dr Smith came.", "en"), names))
+    assert new_text == "Then Dr [PERSON_4] came."
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ two files of one name in different folders, and a study folder holding its own d
 import shutil
 from pathlib import Path
 
+import pytest
 from qualflow.flows.batch import code_interviews
 from qualflow.models import Statement, Store, Transcript, default_database_url
 from qualflow.pipeline.deidentify import Pseudonymiser
@@ -189,3 +190,36 @@ def test_codes_and_dates_in_a_file_name_are_no_people(tmp_path):
     assert any(f.kind == "PERSON" for f in find("P8 GMT20211129"))
     assert people_in_file_name("P8_GMT20211129.odt", find) == []
     assert people_in_file_name("interview_P9_Daniel_Kowalczyk.txt", find) == ["Daniel Kowalczyk"]
+
+
+@pytest.fixture(scope="module")
+def find_in_words(jieba_cache):
+    from qualflow.pipeline.deid.detector import Deidentifier
+    from qualflow.pipeline.language import detect_language
+
+    detector = Deidentifier(cache_dir=jieba_cache)
+    return lambda words: detector.find(words, detect_language(words))
+
+
+@pytest.mark.parametrize(("name", "people"), [
+    ("interview_p9_daniel_kowalczyk.txt", ["daniel kowalczyk"]),
+    ("p3_mary_jones.docx", ["mary jones"]),
+    ("rebecca_hargreaves.txt", ["rebecca hargreaves"]),
+    ("p8_tom_brown_follow_up.txt", ["tom brown"]),
+    ("aisha khan/interview.txt", ["aisha khan"]),
+])
+def test_a_name_in_lower_case_in_a_file_name_is_found(find_in_words, name, people):
+    from qualflow.pipeline.redact import people_in_file_name
+
+    assert people_in_file_name(name, find_in_words) == people
+
+
+@pytest.mark.parametrize("name", [
+    "focus_group_nurses_week2.txt", "interview_transcript_final_v2.docx", "zoom_recording_march.txt",
+    "p07_follow_up.txt", "audio_transcription_otter_ai.txt", "member_check_feedback_round1.txt",
+    "wave2_parent_interviews_batch.txt", "p20_member_checking.txt", "P8_GMT20211129.odt",
+])
+def test_common_words_in_a_lower_case_file_name_are_no_people(find_in_words, name):
+    from qualflow.pipeline.redact import people_in_file_name
+
+    assert people_in_file_name(name, find_in_words) == []

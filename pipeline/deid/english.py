@@ -9,6 +9,7 @@ import re
 
 from qualflow.pipeline.deid.findings import Finding, make
 from qualflow.pipeline.deid.lexicon import (
+    EN_ACRONYMS_AFTER_TITLES,
     EN_NOT_NAMES,
     EN_PERSON_NOUNS,
     EN_RELATION_NOUNS,
@@ -17,7 +18,7 @@ from qualflow.pipeline.deid.lexicon import (
 
 _LABEL_KINDS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
 # A name word ends where the word ends: never before a letter, digit, "&" or a joining
-# apostrophe or hyphen, so "Dr NHS" and "Mr McDONALD" give no name rather than "N" or "Mc".
+# apostrophe or hyphen, so "Dr NHS" gives no name rather than "N", and "Mr McDONALD" never just "Mc".
 _WORD_END = r"(?![\w&]|['’\-]\w)"
 # One capitalised word, with inner capitals (McDonald, MacLeod, DeShawn) and joined parts
 # (O'Brien, D'Souza, Okonkwo-Bright) taken whole.
@@ -34,12 +35,20 @@ _TITLE = re.compile(
     r"\b(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?[ \t]+"
     rf"(?P<name>{_SURNAME}(?:[ \t]+{_SURNAME}){{0,2}})"
 )
-# After Mr, Mrs, Ms, Miss or Mx an all-capitals word is a surname ("Mr SMITH", "Mrs Jane O'BRIEN"):
-# no acronym follows these, as "NHS" can follow "Dr" or "Nurse".
-_CAPS_WORD = rf"[{_UPPER}]{{2,}}(?:['’\-][{_UPPER}]+)*" + _WORD_END
+# After Mr, Mrs, Ms, Miss or Mx an all-capitals word is a surname ("Mr SMITH", "Mrs Jane O'BRIEN",
+# "Mr McDONALD"): no acronym follows these, as "NHS" can follow "Dr" or "Nurse".
+_CAPS_WORD = rf"(?:Ma?c)?[{_UPPER}]{{2,}}(?:['’\-][{_UPPER}]+)*(?:['’]s)?" + _WORD_END
 _HONORIFIC_CAPS = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.?[ \t]+"
     rf"(?P<name>(?:{_NAME_WORD}[ \t]+){{0,2}}{_CAPS_WORD})"
+)
+# After the other titles ("Dr SMITH said", "Professor Anna KOWALSKA") capitals are a surname only
+# when no further capitals follow (a run of them is shouting, or "Dr NHS TRUST") and the words are
+# not acronyms or common words (`_caps_can_be_names`). PC and DC are acronyms themselves.
+_OTHER_TITLES = sorted(set(EN_TITLES) - {"Mr", "Mrs", "Ms", "Miss", "Mx", "PC", "DC"}, key=len, reverse=True)
+_TITLE_CAPS = re.compile(
+    r"\b(?:" + "|".join(_OTHER_TITLES) + r")\.?[ \t]+"
+    rf"(?P<name>(?:{_NAME_WORD}[ \t]+){{0,2}}{_CAPS_WORD}(?:[ \t]+{_CAPS_WORD})?)(?![ \t]+[{_UPPER}]{{2}})"
 )
 _CUE = re.compile(
     r"\b(?P<noun>[A-Za-z]+)[ \t]+(?:called|named|known[ \t]+as)[ \t]+"
@@ -79,6 +88,16 @@ def _name_end(text: str, start: int, end: int, common_words: frozenset[str] = fr
     return cursor
 
 
+_NOT_CAPS_SURNAMES = EN_ACRONYMS_AFTER_TITLES | EN_NOT_NAMES
+
+
+def _caps_can_be_names(match: re.Match, stop_words) -> bool:
+    """Whether every word in capitals after a title can be a surname: "Dr SMITH", not "Dr ENT" or "Dr NO"."""
+    words = [re.sub(r"['’]s$", "", word) for word in match.group("name").split()]
+    return all(word.casefold() not in _NOT_CAPS_SURNAMES and word.casefold() not in stop_words
+               for word in words if word.isupper())
+
+
 def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Finding]:
     """'Mr Osei', 'Dr. Ruth Bellamy', 'a guy called Imran', 'my daughter Emily' -> the name words, as PERSON."""
     from spacy.lang.en.stop_words import STOP_WORDS
@@ -87,6 +106,7 @@ def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Findin
     found = []
     matches = [(m, frozenset()) for m in _TITLE.finditer(text, lo, hi)]
     matches += [(m, frozenset()) for m in _HONORIFIC_CAPS.finditer(text, lo, hi)]
+    matches += [(m, frozenset()) for m in _TITLE_CAPS.finditer(text, lo, hi) if _caps_can_be_names(m, STOP_WORDS)]
     matches += [(m, frozenset()) for m in _CUE.finditer(text, lo, hi) if m.group("noun").casefold() in EN_PERSON_NOUNS]
     # After a relationship word a capitalised common word is usually a sentence the transcript
     # did not punctuate ("my son Then he went"), so stop words end the name there; after a title

@@ -107,6 +107,11 @@ EN_TITLES = (
     "Rev", "Revd", "Sir", "Dame", "Lady", "Lord", "Aunty", "Auntie", "Aunt", "Uncle", "Cllr", "Councillor",
     "Sgt", "Sergeant", "Inspector", "Officer", "PC", "DC",
 )
+# Acronyms that follow a title in capitals ("Dr ENT referral", "Nurse RMN"), besides those in
+# EN_NOT_NAMES: never taken for a surname written in capitals ("Dr SMITH").
+EN_ACRONYMS_AFTER_TITLES = frozenset(
+    "ae ed er ent md mbbs frcp rn rgn rmn chn nmp amhp sho spr hr it uk us usa eu who ceo phd mbe obe cbe".split()
+)
 # Nouns for people: "a support worker called X", "my neighbour named X".
 EN_PERSON_NOUNS = frozenset(
     """
@@ -136,5 +141,31 @@ EN_NOT_NAMES = frozenset(
     gp gps a&e icu cpn cmht crisis pc ot hca nhs mp mum dad mom mummy daddy nan nana gran granny grandma grandad
     god lord jesus christ ok okay yeah mm hmm um uh
     yes yep nope oh ah erm er well like actually basically obviously anyway alright sure sorry right
+    """.split()
+)
+# Words of research file names ("focus_group_nurses_week2", "zoom_recording_march"). A file name
+# in lower case has its other words capitalised before names are looked for in it
+# (pipeline/redact.py), so these, like stop words, months and the lists above, stay lower case:
+# the English model takes capitalised runs of them for a person ("Interview Transcript Final").
+EN_FILE_NAME_WORDS = frozenset(
+    """
+    interview interviews interviewed transcript transcripts transcribed transcription transcriptions audio video
+    recording recordings recorded zoom teams skype meeting call phone otter ai gmt final draft copy version edited
+    edit revised clean cleaned raw full notes note memo memos field log summary anon anonymised anonymized
+    deidentified redacted verbatim translated translation original english chinese mandarin cantonese focus group
+    groups fgd kii idi iv key informant discussion session sessions workshop pilot wave round batch part site
+    follow baseline week month year day morning afternoon evening first second third fourth fifth last new old
+    one two three four five six seven eight nine ten member check feedback study project data file files set
+    participant participants respondent case cases staff team patient patients service user users carer carers
+    parent parents family families young people youth child children adult adults older community health mental
+    care clinic ward hospital practice school home online remote visit survey questions answers open text
+    hcw chw gp gps nurse nurses doctor doctors worker workers manager managers lead leader social support
+    """.split()
+)
+EN_MONTHS_AND_DAYS = frozenset(
+    """
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
     """.split()
 )
