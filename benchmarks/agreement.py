@@ -115,7 +115,7 @@ def table_rows(run: dict) -> list[list[str]]:
             one, clustering = figures["one_to_one"], figures["clustering"]
             by_source = [r["char_kappa_by_source"] for r in figures["per_code"] if r["char_kappa_by_source"] is not None]
             rows.append([run["dataset"] + ("" if figures["candidate"] == "qualflow" else " (human ceiling)"),
-                         result["codes_at"], str(figures["codes"]), result["level"], str(figures["labels"]),
+                         result["codes_at"], str(figures["codes"]), figures.get("level", result["level"]), str(figures["labels"]),
                          str(figures["statements"]), num(one["f1"]), num(one["precision"]), num(one["recall"]),
                          num(figures["many_to_one"]["f1"]), num(figures["kappa"]), num(figures["alpha"]),
                          num(figures["char_kappa_mean"]), num(sum(by_source) / len(by_source) if by_source else None),
