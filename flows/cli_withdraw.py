@@ -44,7 +44,7 @@ def withdraw(
         plan = plan_withdrawal(session, found)
         name = export_names(session)
         whole = sorted({name(session.get(Transcript, i).source_name) for i in plan.whole})
-        partial = sorted({name(session.get(Transcript, i).source_name) for i in plan.partial})
+        partial = sorted({name(session.get(Transcript, i).source_name) for i in plan.partial + plan.emptied})
         console.print(
             f"Participant {found}: {plan.statements} statements ({plan.assigned} in {plan.themes} themes); "
             f"{len(whole)} files that are theirs alone, deleted whole; {len(partial)} files others speak in too, "

@@ -53,13 +53,16 @@ class WithdrawalPlan:
     participant: str
     whole: list[int] = field(default_factory=list)  # transcripts deleted entirely (all versions)
     partial: list[int] = field(default_factory=list)  # transcripts that lose only this participant's turns
+    # Versions only they speak in, of a file others speak in (in another version): emptied, not deleted,
+    # so the other versions, and what was decided on them, keep their place in the file's history.
+    emptied: list[int] = field(default_factory=list)
     statements: int = 0
     assigned: int = 0  # of those statements, how many sit in a theme
     themes: int = 0  # themes that lose statements
 
     @property
     def empty(self) -> bool:
-        return not self.whole and not self.partial
+        return not self.whole and not self.partial and not self.emptied
 
 
 def study_participant(session: Session, who: str) -> str | None:
@@ -71,22 +74,40 @@ def study_participant(session: Session, who: str) -> str | None:
         return who
     placeholder = session.scalar(select(Pseudonym.placeholder).where(
         Pseudonym.kind == "PERSON", func.lower(Pseudonym.real) == who.lower()))
-    if placeholder and session.scalar(select(Turn.participant).where(Turn.participant == placeholder).limit(1)):
+    if placeholder is None:
+        return None
+    if session.scalar(select(Turn.participant).where(Turn.participant == placeholder).limit(1)):
         return placeholder
-    return None
+    # A named speaker of a shared file ("Tom: …" in Zara's file) has an id of that file ("[PERSON_1]-2");
+    # the key map's placeholder for their name is their speaker label.
+    labelled = set(session.scalars(select(Turn.participant).where(
+        Turn.speaker_label == placeholder, Turn.role == "participant", Turn.participant.is_not(None))))
+    return labelled.pop() if len(labelled) == 1 else None
 
 
 def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
     plan = WithdrawalPlan(participant)
     touched = set(session.scalars(select(Turn.transcript_id).where(Turn.participant == participant)))
+    alone = set()
     for transcript_id in sorted(touched):
         others = session.scalar(select(func.count()).select_from(Turn).where(
             Turn.transcript_id == transcript_id, Turn.role == "participant",
             or_(Turn.participant.is_(None), Turn.participant != participant)))
-        (plan.partial if others else plan.whole).append(transcript_id)
-    # Every version of a file that is theirs alone goes: versions point at each other.
-    plan.whole = sorted(_with_versions(session, plan.whole))
-    plan.partial = sorted(set(plan.partial) - set(plan.whole))
+        if others:
+            plan.partial.append(transcript_id)
+        else:
+            alone.add(transcript_id)
+    # A file goes whole only when every version of it is theirs alone (versions point at each other);
+    # when others speak in some version, the versions only they speak in are emptied instead.
+    plan.whole, seen = [], set()
+    for transcript_id in sorted(alone):
+        if transcript_id in seen:
+            continue
+        chain = _with_versions(session, [transcript_id])
+        seen |= chain
+        (plan.whole if chain <= alone else plan.emptied).extend(sorted(chain & alone))
+    plan.whole.sort()
+    plan.emptied.sort()
     statement_ids = _statements(session, plan)
     plan.statements = len(statement_ids)
     active = session.execute(select(Suggestion.statement_id, Suggestion.theme_id).where(
@@ -109,7 +130,7 @@ def _with_versions(session: Session, transcript_ids: list[int]) -> set[int]:
 
 def _statements(session: Session, plan: WithdrawalPlan) -> list[int]:
     return list(session.scalars(select(Statement.id).where(or_(
-        Statement.transcript_id.in_(plan.whole),
+        Statement.transcript_id.in_(plan.whole + plan.emptied),
         Statement.turn_id.in_(select(Turn.id).where(Turn.transcript_id.in_(plan.partial),
                                                     Turn.participant == plan.participant))))))
 
@@ -121,7 +142,8 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     theme_ids = set(session.scalars(select(Suggestion.theme_id).where(Suggestion.statement_id.in_(statement_ids))))
     hashes = set(session.scalars(select(Statement.text_hash).where(Statement.id.in_(statement_ids))))
     removed_files = [session.get(Transcript, i) for i in plan.whole]
-    counts = {"transcripts": len(plan.whole), "transcripts_edited": len(plan.partial),
+    emptied_hashes = {session.get(Transcript, i).content_hash for i in plan.emptied}
+    counts = {"transcripts": len(plan.whole), "transcripts_edited": len(plan.partial) + len(plan.emptied),
               "statements": len(statement_ids), "themes_touched": len(theme_ids)}
 
     counts["memos"] = session.execute(delete(Memo).where(Memo.statement_id.in_(statement_ids))).rowcount
@@ -129,11 +151,15 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     counts["manual_codings"] = _delete_codings(session, plan)
     for transcript_id in plan.partial:
         _blank_turns(session, transcript_id, plan.participant)
+    for transcript_id in plan.emptied:
+        emptied = session.get(Transcript, transcript_id)
+        emptied.text = "".join(c if c == "\n" else " " for c in emptied.text)
+        emptied.meta, emptied.participant = {}, None
     session.execute(delete(Statement).where(Statement.id.in_(statement_ids)))
     session.execute(delete(Turn).where(or_(
-        Turn.transcript_id.in_(plan.whole),
+        Turn.transcript_id.in_(plan.whole + plan.emptied),
         (Turn.transcript_id.in_(plan.partial)) & (Turn.participant == plan.participant))))
-    session.execute(delete(Replacement).where(Replacement.transcript_id.in_(plan.whole)))
+    session.execute(delete(Replacement).where(Replacement.transcript_id.in_(plan.whole + plan.emptied)))
     # Versions point at each other: unhook them before deleting the rows.
     session.execute(update(Transcript).where(Transcript.id.in_(plan.whole))
                     .values(previous_version_id=None, superseded_by_id=None))
@@ -145,31 +171,77 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     session.expire_all()
     _refresh_themes(session, theme_ids, set(statement_ids))
     session.add(Withdrawal(participant=plan.participant, counts=counts,
-                           content_hashes=sorted(t.content_hash for t in removed_files),
+                           content_hashes=sorted({t.content_hash for t in removed_files} | emptied_hashes),
                            name_hashes=sorted({name_hash(t.source_name) for t in removed_files})))
     session.flush()
     return counts
 
 
 def _turn_spans(session: Session, transcript_id: int, participant: str) -> list[tuple[int, int]]:
-    return [(start, end) for start, end in session.execute(select(Turn.start, Turn.end).where(
-        Turn.transcript_id == transcript_id, Turn.participant == participant))]
+    """The participant's turns, each with its speaker label ("P2: ", "[PERSON_2]: ", a time stamp before
+    it): from the start of the turn's line, or the end of the turn before it on that line, to its end.
+    A label left standing would still say they took part, and hold their name's placeholder."""
+    text = session.scalar(select(Transcript.text).where(Transcript.id == transcript_id))
+    rows = session.execute(select(Turn.start, Turn.end, Turn.participant).where(
+        Turn.transcript_id == transcript_id).order_by(Turn.start)).all()
+    spans, previous_end = [], 0
+    for start, end, who in rows:
+        if who == participant:
+            line_start = text.rfind("\n", 0, start) + 1
+            spans.append((max(line_start, previous_end), end))
+        previous_end = max(previous_end, end)
+    return spans
 
 
 def _blank_turns(session: Session, transcript_id: int, participant: str) -> None:
-    """Overwrite the participant's turns with spaces (line breaks kept): same length, so the offsets of
-    every other turn, statement and replacement still point at the same words."""
+    """Overwrite the participant's turns, with their speaker labels, and the header values that name them
+    ("# participant: [PERSON_1]") with spaces (line breaks kept): same length, so the offsets of every
+    other turn, statement and replacement still point at the same words."""
     transcript = session.get(Transcript, transcript_id)
     text = list(transcript.text)
-    for start, end in _turn_spans(session, transcript_id, participant):
+    spans = _turn_spans(session, transcript_id, participant)
+    own = {participant} | _placeholders_over(session, transcript_id, spans)
+    spans += _header_values(transcript.text, session, transcript_id, own)
+    for start, end in spans:
         text[start:end] = [c if c == "\n" else " " for c in text[start:end]]
         session.execute(delete(Replacement).where(Replacement.transcript_id == transcript_id,
                                                   Replacement.start < end, Replacement.end > start))
     transcript.text = "".join(text)
+    transcript.meta = {key: value for key, value in (transcript.meta or {}).items()
+                       if not (isinstance(value, str) and value.strip() in own)}
+    if transcript.participant in own:
+        left = set(session.scalars(select(Turn.participant).where(
+            Turn.transcript_id == transcript_id, Turn.role == "participant", Turn.participant.is_not(None),
+            Turn.participant != participant)))
+        transcript.participant = left.pop() if len(left) == 1 else None
+
+
+def _placeholders_over(session: Session, transcript_id: int, spans: list[tuple[int, int]]) -> set[str]:
+    found = set()
+    for start, end in spans:
+        found |= set(session.scalars(select(Replacement.placeholder).where(
+            Replacement.transcript_id == transcript_id, Replacement.start < end, Replacement.end > start)))
+    return found
+
+
+def _header_values(text: str, session: Session, transcript_id: int, own: set[str]) -> list[tuple[int, int]]:
+    """Spans of the header's values (the `# key: value` lines before the first turn) that are the
+    participant: their id or the placeholder of their name."""
+    from qualflow.pipeline.turns import HEADER_LINE
+
+    first = session.scalar(select(func.min(Turn.start)).where(Turn.transcript_id == transcript_id)) or 0
+    spans, offset = [], 0
+    for line in text[:text.rfind("\n", 0, first) + 1].split("\n"):
+        match = HEADER_LINE.match(line)
+        if match and match.group("value").strip() in own:
+            spans.append((offset + match.start("value"), offset + match.end("value")))
+        offset += len(line) + 1
+    return spans
 
 
 def _delete_codings(session: Session, plan: WithdrawalPlan) -> int:
-    deleted = session.execute(delete(ManualCoding).where(ManualCoding.transcript_id.in_(plan.whole))).rowcount
+    deleted = session.execute(delete(ManualCoding).where(
+        ManualCoding.transcript_id.in_(plan.whole + plan.emptied))).rowcount
     for transcript_id in plan.partial:
         for start, end in _turn_spans(session, transcript_id, plan.participant):
             deleted += session.execute(delete(ManualCoding).where(
@@ -179,14 +251,29 @@ def _delete_codings(session: Session, plan: WithdrawalPlan) -> int:
 
 
 def _placeholders_in(session: Session, plan: WithdrawalPlan) -> set[str]:
-    """Placeholders the deleted material holds: the participant's own, and every replacement in it."""
+    """Placeholders the deleted material holds: the participant's own, every replacement in it (their
+    speaker labels and header values included), and the names of people in a deleted file's name."""
     found = {plan.participant}
-    found |= set(session.scalars(select(Replacement.placeholder).where(Replacement.transcript_id.in_(plan.whole))))
+    found |= set(session.scalars(select(Replacement.placeholder).where(
+        Replacement.transcript_id.in_(plan.whole + plan.emptied))))
     for transcript_id in plan.partial:
-        for start, end in _turn_spans(session, transcript_id, plan.participant):
-            found |= set(session.scalars(select(Replacement.placeholder).where(
-                Replacement.transcript_id == transcript_id, Replacement.start < end, Replacement.end > start)))
+        spans = _turn_spans(session, transcript_id, plan.participant)
+        own = {plan.participant} | _placeholders_over(session, transcript_id, spans)
+        text = session.get(Transcript, transcript_id).text
+        found |= own | _placeholders_over(session, transcript_id, _header_values(text, session, transcript_id, own))
+    names = [session.get(Transcript, i).source_name for i in plan.whole]
+    for entry in session.scalars(select(Pseudonym)):
+        if _in_names(entry, names):
+            found.add(entry.placeholder)
     return found
+
+
+def _in_names(entry: Pseudonym, names: list[str]) -> bool:
+    """Whether the key-map entry is in one of these file names, as exports match it (NameRedactor)."""
+    from qualflow.pipeline.deid.pseudonym import NameRedactor
+
+    redact = NameRedactor({(entry.kind, entry.real): entry.placeholder})
+    return any(redact(name) != name for name in names)
 
 
 def _forget_pseudonyms(session: Session, candidates: set[str]) -> int:
@@ -195,10 +282,10 @@ def _forget_pseudonyms(session: Session, candidates: set[str]) -> int:
     candidates = sorted(candidates)
     used = set(session.scalars(select(Replacement.placeholder).where(Replacement.placeholder.in_(candidates))))
     used |= set(session.scalars(select(Turn.participant).where(Turn.participant.in_(candidates))))
-    names = [n.lower() for n in session.scalars(select(Transcript.source_name))]
+    names = list(session.scalars(select(Transcript.source_name)))
     forgotten = 0
     for entry in session.scalars(select(Pseudonym).where(Pseudonym.placeholder.in_(sorted(set(candidates) - used)))).all():
-        if any(entry.real.lower() in name for name in names):
+        if _in_names(entry, names):
             continue
         session.delete(entry)
         forgotten += 1
@@ -239,12 +326,15 @@ def drop_withdrawn_turns(redacted, spans: list, exclusions: list, withdrawn: set
     if not gone:
         return redacted, spans, exclusions, 0
     text = list(redacted.text)
-    for i in gone:
-        text[turns[i].start:turns[i].end] = [c if c == "\n" else " " for c in text[turns[i].start:turns[i].end]]
+    blanked = []
+    for i in gone:  # with its speaker label: from the start of its line, or the end of the turn before it
+        before = max((t.end for t in turns if t.end <= turns[i].start), default=0)
+        start = max(redacted.text.rfind("\n", 0, turns[i].start) + 1, before)
+        blanked.append((start, turns[i].end))
+        text[start:turns[i].end] = [c if c == "\n" else " " for c in text[start:turns[i].end]]
     position = {old: new for new, old in enumerate(i for i in range(len(turns)) if i not in gone)}
     kept = [(replace(span, turn_index=position[span.turn_index]), reason)
             for span, reason in zip(spans, exclusions, strict=True) if span.turn_index not in gone]
-    blanked = [(turns[i].start, turns[i].end) for i in gone]
     replacements = [r for r in redacted.replacements
                     if not any(r.start < end and r.end > start for start, end in blanked)]
     parsed = replace(redacted.parsed, turns=[turn for i, turn in enumerate(turns) if i not in gone])

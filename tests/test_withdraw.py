@@ -123,6 +123,7 @@ def test_nothing_of_the_participant_is_left_in_the_study(study, tmp_path):
         group = session.scalar(select(Transcript).where(Transcript.source_name == "group_session.txt"))
         assert "Okafor" not in group.text and "waiting list" not in group.text and "three people" not in group.text
         assert P7_SAYS in group.text  # the other speaker's words stay, at the same offsets
+        assert "P2:" not in group.text and "P7:" in group.text  # their speaker labels go too
         for statement in session.scalars(select(Statement)):
             assert statement.transcript.text[statement.start:statement.end] == statement.text
         for replacement in session.scalars(select(Replacement).where(Replacement.transcript_id == group.id)):
@@ -165,8 +166,8 @@ def test_a_later_run_keeps_them_out(study, tmp_path):
     withdrawn(store)
     again = run(inbox, data)
     assert again.transcripts_added == 0 and not again.failed
-    assert again.withdrawn == ["en_p2_social_worker.txt: left out, its participant withdrew from the study "
-                               "(`qualflow withdraw`)"]
+    assert again.withdrawn == [("en_p2_social_worker.txt: left out, its participant withdrew from the study "
+                                "(`qualflow withdraw`)")]
     # An edited group session is a new version without P2's turns; a new file of P2's is left out.
     (inbox / "group_session.txt").write_text(GROUP.replace("three people", "four people"), "utf-8")
     follow_up = ("# participant: P2\n\nInterviewer: Anything to add?\n\nP2: Only that the waiting list is still "
@@ -180,6 +181,7 @@ def test_a_later_run_keeps_them_out(study, tmp_path):
         live = session.scalar(select(Transcript).where(Transcript.source_name == "group_session.txt",
                                                        Transcript.superseded_by_id.is_(None)))
         assert "four people" not in live.text and P7_SAYS in live.text
+        assert "P2:" not in live.text and "P7:" in live.text
         assert session.scalar(select(func.count()).select_from(Suggestion).where(Suggestion.status == "confirmed")) == 1
 
 
@@ -234,3 +236,126 @@ def test_withdrawing_on_postgres(tmp_path, postgres_url):
     again = code_interviews(str(inbox), str(data), "small-study", database_url=postgres_url)
     assert again.transcripts_added == 0 and len(again.withdrawn) == 1
     store.dispose()
+
+
+# A second study: a couple interview whose header names one partner, a file named after its participant,
+# and a file whose first version only P4 speaks in and whose second version P8 joins.
+COUPLE = """# participant: Zara Quinlan
+# language: en
+
+Interviewer: How did the move to the new flat go for you both?
+
+Zara: It was harder than I expected because the lift was broken for most of the first month and I had to carry everything up.
+
+Tom: I mostly worried about the money, since the deposit took every penny we had saved over two years.
+
+Zara: The neighbours helped a lot, they lent us a trolley and showed us where the recycling goes.
+
+Tom: The council never answered our letters about the damp in the bathroom, and that still makes me angry.
+"""
+NAMED = """# language: en
+
+Interviewer: Tell me about your first week on the ward.
+
+P9: The first week was chaotic because nobody had told the night staff that I was starting, so I waited at the desk for an hour.
+
+Interviewer: How did the team treat you?
+
+P9: Most of the nurses were kind, but the rota was published late every single week and I could never plan my childcare.
+"""
+VISIT = """# language: en
+
+Interviewer: What happens on a home visit?
+
+P4: I check the medication first, because the blister packs are often mixed up after a weekend with the family.
+
+P4: Then we talk about meals, since most of my clients skip lunch when nobody is there to remind them.
+"""
+P8_SAYS = "As the student on placement I mostly watched, and I was surprised how much of the job is paperwork in the car"
+VISIT_WITH_P8 = VISIT + f"""
+P8: {P8_SAYS}, sometimes for an hour after each visit.
+
+P8: The families were always polite to me, although some of them clearly wanted to talk to the nurse and not to a student.
+"""
+
+
+@pytest.fixture(scope="module")
+def couple_study(tmp_path_factory) -> Study:
+    root = tmp_path_factory.mktemp("withdraw-couple")
+    inbox, data = root / "inbox", root / "data"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / FILES[0], inbox / FILES[0])
+    (inbox / "couple.txt").write_text(COUPLE, "utf-8")
+    (inbox / "interview_P9_Daniel_Kowalczyk.txt").write_text(NAMED, "utf-8")
+    (inbox / "p4_home_visit.txt").write_text(VISIT, "utf-8")
+    assert not run(inbox, data).failed
+    (inbox / "p4_home_visit.txt").write_text(VISIT_WITH_P8, "utf-8")
+    assert run(inbox, data).new_versions == ["p4_home_visit.txt"]
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        p8 = _placed(session, "P8")
+        actions.confirm_assignment(session, "alice", p8[0].id)
+    store.dispose()
+    return Study(inbox, data)
+
+
+def test_a_partner_in_a_couple_leaves_no_label_header_or_name_behind(couple_study, tmp_path):
+    _, _, store = copy_of(couple_study, tmp_path)
+    with store.session() as session:
+        assert {p.real for p in session.scalars(select(Pseudonym))} >= {"zara quinlan", "zara", "tom"}
+    withdrawn(store, "Zara Quinlan")
+    with store.session() as session:
+        couple = session.scalar(select(Transcript).where(Transcript.source_name == "couple.txt"))
+        reals = {p.real for p in session.scalars(select(Pseudonym))}
+        # Her name, as the header gave it and as her speaker label gave it, leaves the key map.
+        assert "zara quinlan" not in reals and "zara" not in reals and "tom" in reals
+        # Her speaker labels and the header value naming her are blanked too, not only her words.
+        placeholders = {p.placeholder for p in session.scalars(select(Pseudonym))}
+        assert "lift was broken" not in couple.text and "deposit took every penny" in couple.text
+        assert "[PERSON_1]\n" not in couple.text and "[PERSON_2]" not in couple.text
+        assert couple.participant != "[PERSON_1]" and "[PERSON_1]" not in couple.meta.values()
+        for replacement in session.scalars(select(Replacement).where(Replacement.transcript_id == couple.id)):
+            assert couple.text[replacement.start:replacement.end] == replacement.placeholder in placeholders
+        for statement in session.scalars(select(Statement).where(Statement.transcript_id == couple.id)):
+            assert couple.text[statement.start:statement.end] == statement.text
+    # Her partner is found by the name the key map holds for his speaker label.
+    with store.session() as session:
+        tom = study_participant(session, "Tom")
+        assert tom is not None and session.scalar(select(Turn).where(Turn.participant == tom)).speaker_label \
+            == session.scalar(select(Pseudonym.placeholder).where(Pseudonym.real == "tom"))
+
+
+def test_a_name_only_a_deleted_file_name_held_leaves_the_key_map(couple_study, tmp_path):
+    _, _, store = copy_of(couple_study, tmp_path)
+    with store.session() as session:
+        assert session.scalar(select(Pseudonym).where(Pseudonym.real == "daniel kowalczyk")) is not None
+    counts = withdrawn(store, "P9")
+    assert counts["transcripts"] == 1
+    with store.session() as session:
+        assert session.scalar(select(Pseudonym).where(Pseudonym.real == "daniel kowalczyk")) is None
+
+
+def test_a_version_others_speak_in_is_not_deleted_with_their_own(couple_study, tmp_path):
+    _, _, store = copy_of(couple_study, tmp_path)
+    with store.session() as session:
+        p8_statements = session.scalar(select(func.count()).select_from(Statement).where(
+            Statement.participant == "P8"))
+        assert p8_statements > 0
+    counts = withdrawn(store, "P4")
+    assert counts["transcripts"] == 0 and counts["transcripts_edited"] == 2
+    with store.session() as session:
+        versions = session.scalars(select(Transcript).where(Transcript.source_name == "p4_home_visit.txt")
+                                   .order_by(Transcript.id)).all()
+        assert len(versions) == 2
+        first, live = versions
+        assert first.superseded_by_id == live.id and live.previous_version_id == first.id
+        assert "blister" not in first.text and not first.text.strip() and not first.turns
+        assert "blister" not in live.text and P8_SAYS in live.text
+        assert not session.scalars(select(Statement).where(Statement.participant == "P4")).all()
+        assert session.scalar(select(func.count()).select_from(Statement).where(
+            Statement.participant == "P8")) == p8_statements
+        confirmed = session.scalars(select(Suggestion).join(Statement).where(
+            Statement.participant == "P8", Suggestion.status == "confirmed")).all()
+        assert len(confirmed) == 1
+        for statement in session.scalars(select(Statement).where(Statement.transcript_id == live.id)):
+            assert live.text[statement.start:statement.end] == statement.text
