@@ -62,8 +62,11 @@ def saturation_command(
     if plot is not None:
         from qualflow.pipeline.figures import saturation_figure
 
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        plot.write_bytes(saturation_figure(result))
+        try:
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            plot.write_bytes(saturation_figure(result))
+        except OSError as error:  # a folder in the way, no permission, a full disk: one line
+            _fail(f"cannot write the plot {plot}: {error.strerror or error}")
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -102,11 +105,15 @@ def report_command(
     if participants is not None and not participants.is_file():
         _fail(f"no such participants file: {participants}")
     out_dir = out or data / REPORT_FOLDER
+    if out_dir.exists() and not out_dir.is_dir():
+        _fail(f"--out must be a folder, and {out_dir} is a file")
     with _open_store(data, db).session() as session:
         try:
             written = write_report(session, out_dir, participants, _order(order))
         except QualflowError as error:
             _fail(str(error))
+        except OSError as error:  # no permission, a full disk, a file where a folder should be: one line
+            _fail(f"cannot write the report into {out_dir}: {error.strerror or error}")
     console.print(f"Report written to {out_dir}: {written['html'].name}, {written['docx'].name}, "
                   f"{written['markdown'].name}, {written['saturation'].name} and "
                   f"{sum(1 for name in written if name.endswith('.png'))} figures.", highlight=False)

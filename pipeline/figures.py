@@ -62,7 +62,8 @@ def figure_label(code: str, label: str, width: int = 28) -> str:
     """"T2 Workload" when the label can be drawn, else just the code."""
     if _WIDE_SCRIPT.search(label) and cjk_font() is None:
         return code
-    label = " ".join(label.split())
+    # Controls (a bell, a NUL pasted with a reviewer's name) have no glyph: they would be drawn as boxes.
+    label = " ".join("".join(ch for ch in label if ch.isprintable() or ch.isspace()).split())
     return f"{code} {label if len(label) <= width else label[: width - 1] + '…'}"
 
 

@@ -7,6 +7,7 @@ identify someone is dropped before anything is summarised (see `identifying_colu
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -210,12 +211,20 @@ def _problem(error: Exception) -> str:
 
 def _csv_rows(path: Path, delimiter: str | None) -> list[dict]:
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("gb18030")  # Chinese spreadsheets saved as CSV by Excel
-    dialect_delimiter = delimiter or csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    return list(csv.DictReader(io.StringIO(text), delimiter=dialect_delimiter))
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16")  # Excel's "Unicode Text" (.txt, tab-separated)
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030")  # Chinese spreadsheets saved as CSV by Excel
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+        except csv.Error:  # one column (just the ids), or nothing the sniffer can decide on
+            first = text.split("\n", 1)[0]
+            delimiter = max(",;\t", key=first.count) if any(c in first for c in ",;\t") else ","
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def _xlsx_rows(path: Path) -> list[dict]:

@@ -64,6 +64,10 @@ def report_content(session: Session, participants_file: Path | None = None, orde
     theme_set = current_theme_set(session)
     notes = [note for note in [label_note(codebook)] if note]
     table1 = participant_table(session, codebook, participant_rows)
+    if table1["withdrawn_left_out"]:
+        count = table1["withdrawn_left_out"]
+        notes.append(f"{count} participant{'s' if count != 1 else ''} in the participants file withdrew consent "
+                     f"(qualflow withdraw): left out of Table 1.")
     if table1["in_file_without_statements"]:
         notes.append("In the participants file but with no statements in the study: "
                      + ", ".join(table1["in_file_without_statements"]) + ".")

@@ -11,7 +11,7 @@ import re
 import statistics
 from collections import Counter
 
-from qualflow.models import Statement, Theme
+from qualflow.models import Statement, Theme, Withdrawal
 from qualflow.models.queries import live_transcripts, question_order, study_participants
 from qualflow.pipeline.participants_file import (
     free_text_column,
@@ -57,6 +57,12 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
             themes_touched.setdefault(placement.statement.participant, set()).add(placement.theme.code)
     # The store's ids, keyed the way the file's ids are normalised, so "p01" in the file finds P1.
     store_ids = {normalise_id(p): p for p in statements}
+    # A participant who withdrew consent (`qualflow withdraw`) is still a row of the researcher's file, but
+    # nothing of theirs may be used any more: their attributes leave Table 1's summaries too.
+    withdrawn = {normalise_id(p) for p in session.scalars(select(Withdrawal.participant))} - set(store_ids)
+    withdrawn_rows = [row for row in rows or [] if row["id"] in withdrawn]
+    if rows is not None:
+        rows = [row for row in rows if row["id"] not in withdrawn]
     file_ids = [row["id"] for row in rows or []]
     unmatched = [i for i in file_ids if i not in store_ids]
     # An unmatched id that is not a study id (P3) may be a real name: counted, never shown.
@@ -69,6 +75,7 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
         "n": len(rows) if rows is not None else len(store_ids),
         "attributes": [], "left_out": [], "participants": per_participant,
         "in_file_without_statements": shown,
+        "withdrawn_left_out": len(withdrawn_rows),
         "in_file_without_statements_not_shown": len(unmatched) - len(shown),
         "in_study_not_in_file": ([p for p in sorted(store_ids.values(), key=participant_sort_key)
                                   if normalise_id(p) not in set(file_ids)] if rows is not None else []),

@@ -63,3 +63,32 @@ def test_flow_then_saturation_and_report(small_study, tmp_path):
     for name in ("saturation.png", "statement_map.png", "theme_sizes.png", "participants_by_theme.png"):
         width, height = png_size((out / name).read_bytes())
         assert width >= 400 and height >= 250
+
+
+def test_a_participant_who_withdrew_is_left_out_of_table_1(small_study, tmp_path):
+    """`qualflow withdraw P2` deletes P2's words; the researcher's participants file still lists P2, and Table 1
+    summarised P2's age and role all the same (the only social worker: P2's own value, in print)."""
+    data = tmp_path / "data"
+    summary = code_interviews(str(small_study), str(data), "small-study")
+    assert summary.transcripts_added == 4 and not summary.failed
+    runner = CliRunner()
+    result = runner.invoke(app, ["withdraw", "P2", "--yes", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    participants = tmp_path / "participants.csv"
+    participants.write_text("participant,age,role\nP1,34,nurse\nP2,41,social worker\nP5,45,doctor\nP6,38,nurse\n",
+                            encoding="utf-8")
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", "--data", str(data), "--out", str(out), "--participants", str(participants)])
+    assert result.exit_code == 0, result.output
+    markdown = (out / "report.md").read_text("utf-8")
+    assert "| Participants | N = 3 |" in markdown
+    assert "| age, mean (SD) | 39.0 (5.6); range 34–45 |" in markdown  # 34, 45, 38: not P2's 41
+    assert "social worker" not in markdown and "| P2 |" not in markdown
+    assert "1 participant in the participants file withdrew consent" in markdown
+    from docx import Document
+
+    document = Document(str(out / "report.docx"))
+    characteristics = next(t for t in document.tables if t.rows[0].cells[0].text == "Characteristic")
+    assert [c.text for c in characteristics.rows[1].cells] == ["Participants", "N = 3"]
+    for text in ((out / "report.html").read_text("utf-8"), str([[c.text for c in r.cells] for r in characteristics.rows])):
+        assert "social worker" not in text and "41" not in text.split("Table 1")[-1].split("Table 2")[0]

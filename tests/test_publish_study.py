@@ -11,6 +11,7 @@ import math
 import re
 import statistics
 import struct
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -556,3 +557,65 @@ def test_survey_report_shows_the_question_in_html_docx_and_markdown(survey_study
     assert [cells[i][0].strip() for i in starts] == ["What &amp; who takes &lt;most&gt; of your week?",
                                                      "How could we help? (training \\| pay)"]
     assert starts == [0, groups[0]["span"]]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Audit of the publishing code: files researchers really have, labels reviewers really type, folders in the way.
+
+def test_a_label_with_a_control_character_still_gives_every_report_file(store, tmp_path):
+    """A reviewer's name for a theme pasted from elsewhere can carry a control character (a bell, a form
+    feed from a PDF): Word's XML cannot hold it, and python-docx refused it, so `qualflow report` failed."""
+    from docx import Document
+    from qualflow.models import Theme
+    from qualflow.pipeline.publish import write_report
+    from qualflow.review.actions import rename
+    from sqlalchemy import select
+
+    with store.session() as session:
+        theme = session.scalar(select(Theme).where(Theme.code == "T3"))
+        rename(session, "reviewer", theme.id, "Safety\x07 on visits\x01")
+    with store.session() as session, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = write_report(session, tmp_path / "report")
+    assert not [w for w in caught if "missing from font" in str(w.message)]  # no boxes in the figures
+    document = Document(str(written["docx"]))
+    themes = next(t for t in document.tables if t.rows[0].cells[0].text == "Theme")
+    assert [row.cells[0].text for row in themes.rows if row.cells[0].text.startswith("T3")] == [
+        "T3 Safety on visits"]
+    assert "Safety" in written["html"].read_text("utf-8") and "Safety" in written["markdown"].read_text("utf-8")
+
+
+def test_report_into_a_file_instead_of_a_folder_is_one_line(tmp_path):
+    from qualflow.flows.cli import app
+    from qualflow.models import default_database_url
+    from typer.testing import CliRunner
+
+    data = tmp_path / "data"
+    data.mkdir()
+    build_study(default_database_url(data))
+    manuscript = tmp_path / "paper.docx"
+    manuscript.write_bytes(b"the researcher's own file")
+    result = CliRunner().invoke(app, ["report", "--data", str(data), "--out", str(manuscript)])
+    assert result.exit_code == 2, result.output
+    assert "--out must be a folder" in result.output and "Traceback" not in result.output
+    assert manuscript.read_bytes() == b"the researcher's own file"
+    result = CliRunner().invoke(app, ["saturation", "--data", str(data), "--plot", str(tmp_path)])
+    assert result.exit_code == 2 and "cannot write the plot" in result.output, result.output
+
+
+def test_participants_files_excel_writes_as_unicode_text_and_an_ids_only_list(store, tmp_path):
+    """Excel's "Unicode Text" is UTF-16 with a BOM, tab-separated, saved as .txt; a list of ids alone (who took
+    part) has one column, where the CSV sniffer gives up. Both were refused as unreadable."""
+    unicode_text = tmp_path / "participants.txt"
+    unicode_text.write_bytes("participant\tage\t性别\r\nP1\t30\t女\r\nP2\t40\t男\r\nP3\t50\t女\r\n"
+                             .encode("utf-16"))
+    assert unicode_text.read_bytes()[:2] == b"\xff\xfe"
+    assert read_participants(unicode_text) == ("participant", [{"id": "P1", "age": "30", "性别": "女"},
+                                                               {"id": "P2", "age": "40", "性别": "男"},
+                                                               {"id": "P3", "age": "50", "性别": "女"}])
+    ids_only = tmp_path / "ids.csv"
+    ids_only.write_text("\ufeffid\r\nP1\r\nP2\r\n3\r\nP4\r\nP5\r\n", encoding="utf-8")
+    assert read_participants(ids_only) == ("id", [{"id": f"P{n}"} for n in range(1, 6)])
+    with store.session() as session:
+        table = participant_table(session, live_codebook(session), read_participants(ids_only)[1])
+    assert table["n"] == 5 and table["attributes"] == [] and table["in_study_not_in_file"] == []
