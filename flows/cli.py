@@ -106,6 +106,34 @@ def _data_folder(data: Path) -> None:
     existing = next((p for p in [data, *data.absolute().parents] if p.exists()), None)
     if existing is not None and not existing.is_dir():
         _fail(f"--data: cannot make the folder {data}: {existing} is a file")
+    reason = _cannot_write(data)
+    if reason:
+        _fail(f"--data: cannot make or write in {data} ({reason})")
+
+
+def _cannot_write(folder: Path) -> str | None:
+    """Why nothing can be written in `folder` (no permission, a read-only disk), else None. A folder not
+    there yet is made and removed again, so that the check leaves no trace."""
+    import tempfile
+
+    if folder.is_dir():
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                return None
+        except OSError as error:
+            return error.strerror or type(error).__name__
+    missing = [p for p in [folder.absolute(), *folder.absolute().parents] if not p.exists()]
+    try:
+        folder.mkdir(parents=True)
+        return _cannot_write(folder)
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    finally:
+        for made in missing:  # the deepest first
+            try:
+                made.rmdir()
+            except OSError:
+                pass
 
 
 def _run_environment(data: Path, verbose: bool) -> None:
@@ -139,7 +167,7 @@ def _open_store(data: Path, db: str | None = None):
         setting = "$QUALFLOW_DB" if url == os.environ.get("QUALFLOW_DB") else "--db"
         try:
             shown = display_url(url)
-        except ArgumentError:  # not shown: a mistyped URL may still hold a password
+        except (ArgumentError, ValueError):  # not shown: a mistyped URL may still hold a password
             _fail(f"{setting} is not a database URL (like postgresql://user@host/study)")
         _opened.append(url)
         try:
@@ -277,6 +305,10 @@ def serve(
         _fail("give exactly one schedule: --cron EXPR or --interval SECONDS")
     if not inbox.is_dir():
         _fail(f"no such folder: {inbox}")
+    if data.resolve() == inbox.resolve() or data.resolve() in inbox.resolve().parents:
+        # A run never reads the data folder's own files: the schedule would find nothing, every night.
+        _fail(f"--inbox: {inbox} is inside the data folder {data}, which a run never reads; keep new "
+              "interviews in a folder of their own")
     _data_folder(data)
     _run_environment(data, verbose=True)  # before Prefect is imported below: it reads its settings then
     try:
@@ -297,9 +329,23 @@ def serve(
     if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
         _fail("a schedule needs a Prefect server: start one with `prefect server start` and set "
               "PREFECT_API_URL=http://127.0.0.1:4200/api")
-    _check_task_runner(task_runner, dask_address)
-    from qualflow.flows.serve import serve_inbox
+    from prefect.client.orchestration import get_client
 
+    with get_client(sync_client=True) as client:
+        unreachable = client.api_healthcheck()
+    if unreachable is not None:  # shown without any user:password@ part of the URL
+        _fail(f"cannot reach the Prefect server at {re.sub(r'//[^/@]*@', '//', str(PREFECT_API_URL.value()))} "
+              f"({type(unreachable).__name__}): is `prefect server start` running there?")
+    _check_task_runner(task_runner, dask_address)
+    from qualflow.flows.serve import (
+        deployment_parameters,
+        schedule_in_the_way,
+        serve_inbox,
+    )
+
+    in_the_way = schedule_in_the_way(name, deployment_parameters(inbox, data, config, db, task_runner, dask_address))
+    if in_the_way:
+        _fail(in_the_way)
     data.mkdir(parents=True, exist_ok=True)
     serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
                 task_runner=task_runner, dask_address=dask_address)

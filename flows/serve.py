@@ -28,6 +28,48 @@ def deployment_parameters(inbox: Path, data: Path, config: str | None, database_
     return parameters
 
 
+# A served deployment's runner polls the server every few seconds (PREFECT_RUNNER_POLL_FREQUENCY, 10 s);
+# one not polled for this long has no `qualflow serve` behind it any more.
+LIVE_WITHIN_SECONDS = 90
+
+
+def _study(parameters: dict) -> str | None:
+    return parameters.get("database_url") or parameters.get("data_dir")
+
+
+def schedule_in_the_way(name: str, parameters: dict, flow_name: str = "qualflow-batch") -> str | None:
+    """Another `qualflow serve` still serving this deployment, or a schedule on the same inbox or study:
+    a message saying which, else None. Serving a second time would re-register the deployment under
+    the first one (its runs would then code the second inbox, and stopping either would pause both),
+    and two schedules on one study would run at once."""
+    from datetime import UTC, datetime
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    now = datetime.now(UTC)
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])))
+    for deployment in deployments:
+        polled = deployment.last_polled
+        live = (not deployment.paused and polled is not None
+                and (now - polled).total_seconds() < LIVE_WITHIN_SECONDS)
+        if not live:
+            continue
+        served = deployment.parameters or {}
+        where = f"inbox {served.get('source')}"
+        if deployment.name == name:
+            return (f"the deployment '{name}' is already being served ({where}) by another `qualflow serve`: "
+                    "stop that one first (Ctrl-C), or give this schedule its own --name")
+        if served.get("source") == parameters["source"]:
+            return (f"the inbox {parameters['source']} is already on a schedule (deployment '{deployment.name}'): "
+                    "stop that `qualflow serve` first")
+        if _study(served) == _study(parameters):
+            return (f"this study is already on a schedule (deployment '{deployment.name}', {where}); two "
+                    "schedules on one study would run at once: stop that `qualflow serve` first")
+    return None
+
+
 def serve_inbox(inbox: Path, data: Path, config: str | None = None, cron: str | None = None,
                 interval: int | None = None, name: str = DEPLOYMENT_NAME, database_url: str | None = None,
                 task_runner: str = "default", dask_address: str | None = None) -> None:

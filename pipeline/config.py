@@ -9,10 +9,17 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from qualflow.pipeline.errors import ConfigError
 
 
@@ -27,6 +34,15 @@ class IngestConfig(_Section):
     max_file_mb: float = Field(default=20.0, gt=0)
     # .docx/.odt/.xlsx are zip archives: refuse one whose contents would unpack past this.
     max_unpacked_mb: float = Field(default=200.0, gt=0)
+
+    @field_validator("extensions")
+    @classmethod
+    def _extensions_have_dots(cls, extensions: list[str]) -> list[str]:
+        # "txt" would match no file at all, and a scheduled run would then find nothing, night after night.
+        for extension in extensions:
+            if not re.fullmatch(r"\.[^./\\\s]+", extension):
+                raise ValueError(f"{extension!r} is not a file extension like '.txt'")
+        return extensions
 
 
 class TurnsConfig(_Section):
@@ -89,22 +105,35 @@ class EmbedConfig(_Section):
     model: str | None = None
     batch_size: int = Field(default=64, ge=1)
 
+    @model_validator(mode="after")
+    def _model_only_where_used(self) -> EmbedConfig:
+        # Only sentence-transformers reads `model`: with another backend it would be ignored in silence.
+        if self.model is not None and self.backend != "sentence-transformers":
+            raise ValueError(f"'model' is used only with backend 'sentence-transformers', not '{self.backend}'")
+        return self
+
 
 class ClusterConfig(_Section):
     # "auto" scales the smallest theme with the number of statements (see pipeline.cluster).
-    min_cluster_size: int | Literal["auto"] = "auto"
+    min_cluster_size: Annotated[int, Field(ge=2)] | Literal["auto"] = "auto"
     # Dimension reduction before HDBSCAN: "umap" (default; best on the benchmark data),
     # "pca" (no numba compile on first use), or "none".
     reducer: Literal["umap", "pca", "none"] = "umap"
     n_components: int = Field(default=5, ge=2, le=100)
     # A statement placed in a theme with a cosine similarity below this is a "weak fit".
     # "auto": below every dense member of its subcategory (adapts to the encoder).
-    weak_fit_threshold: float | Literal["auto"] = "auto"
+    weak_fit_threshold: Annotated[float, Field(ge=-1.0, le=1.0)] | Literal["auto"] = "auto"
     # Blend each statement with its neighbours in the same interview before clustering
     # (see pipeline.context): "auto" does it only when neighbouring statements are measurably
     # about the same thing; "on" always; "off" never.
     context: Literal["auto", "on", "off"] = "auto"
     context_window: int = Field(default=2, ge=0, le=10)
+
+    @field_validator("context", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, value: Any) -> Any:
+        # YAML 1.1 reads a bare `on` / `off` as true / false: take them as the words they were written as.
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
     context_weight: float = Field(default=0.5, ge=0.0, le=2.0)
 
 
@@ -138,12 +167,22 @@ class Config(_Section):
 PRESETS = ("default", "zh", "small-study")
 
 
+def _key(loc: tuple) -> str:
+    """The config key of an error's location, without the names pydantic gives the members of a
+    union ("constrained-int", "literal['auto']"), which are no key a user wrote."""
+    parts = [str(part) for part in loc if not (isinstance(part, str) and re.search(r"[-\[(]", part))]
+    return ".".join(parts) or "(top level)"
+
+
 def _describe_validation_error(source: str, error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    errors = error.errors()
+    first = errors[0]
+    where = _key(first["loc"])
     if first["type"] == "extra_forbidden":
         return f"{source}: unknown config key '{where}'"
-    return f"{source}: bad value for '{where}': {first['msg']}"
+    # A value allowed in more than one form ("auto" or a number) fails once per form: say each.
+    reasons = list(dict.fromkeys(e["msg"] for e in errors if _key(e["loc"]) == where and e["type"] != "extra_forbidden"))
+    return f"{source}: bad value for '{where}': {'; or '.join(reasons)}"
 
 
 def config_from_mapping(data: Any, source: str = "config") -> Config:
@@ -157,6 +196,30 @@ def config_from_mapping(data: Any, source: str = "config") -> Config:
         raise ConfigError(_describe_validation_error(source, error)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys in silence: a second `cluster:` section would drop the
+    first one's settings. Here a repeated key is an error naming it."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                repeated = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: left to the usual error
+                continue
+            if repeated:
+                line = key_node.start_mark.line + 1
+                raise yaml.constructor.ConstructorError(None, None, f"key '{key}' appears twice (line {line})",
+                                                        key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str):
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def load_config(path_or_preset: str | Path | None = None) -> Config:
     """Load a YAML config file, or a bundled preset by name (`zh`, `small-study`)."""
     if path_or_preset is None:
@@ -164,12 +227,12 @@ def load_config(path_or_preset: str | Path | None = None) -> Config:
     name = str(path_or_preset)
     if name in PRESETS and not Path(name).exists():
         text = resources.files("qualflow.configs").joinpath(f"{name}.yaml").read_text("utf-8")
-        return config_from_mapping(yaml.safe_load(text), source=f"preset '{name}'")
+        return config_from_mapping(_load_yaml(text), source=f"preset '{name}'")
     path = Path(name)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path} (presets: {', '.join(PRESETS)})")
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = _load_yaml(path.read_text("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     return config_from_mapping(data, source=str(path))

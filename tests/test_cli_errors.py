@@ -189,3 +189,34 @@ def test_a_database_damaged_inside_is_one_line_too(data):
         result = runner.invoke(app, [*command, "--data", str(data)])
         one_line_error(result, str(database), "not a readable SQLite database", "malformed", "backup")
         assert database.read_bytes() == damaged
+
+
+def test_a_database_url_with_a_bad_port_is_one_line_without_the_password(tmp_path, monkeypatch):
+    # SQLAlchemy reads the port with int(): "abc" raised a ValueError traceback.
+    monkeypatch.setenv("QUALFLOW_DB", "postgresql://someone:secret@host:abc/study")
+    result = runner.invoke(app, ["themes", "--data", str(tmp_path)])
+    one_line_error(result, "$QUALFLOW_DB is not a database URL")
+    assert "secret" not in result.output
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no folder can be made")
+def test_a_data_folder_that_cannot_be_made_is_one_error_before_any_work(tmp_path):
+    # As root every folder is writable; /proc refuses a new folder to anyone. The flow's mkdir was a traceback.
+    data = Path("/proc/qualflow-cannot-be-here")
+    result = runner.invoke(app, ["run", str(EXAMPLES / "en_p1_nurse.txt"), "--data", str(data)])
+    one_line_error(result, "--data: cannot make or write in", str(data))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    result = runner.invoke(app, ["serve", "--inbox", str(inbox), "--interval", "3600", "--data", str(data)],
+                           env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    one_line_error(result, "--data: cannot make or write in", str(data))
+
+
+def test_the_writability_check_leaves_no_trace(tmp_path):
+    data = tmp_path / "new" / "study"
+    result = runner.invoke(app, ["run", str(tmp_path / "missing.txt"), "--data", str(data)])
+    one_line_error(result, "no such file or folder")
+    from qualflow.flows.cli import _cannot_write
+
+    assert _cannot_write(data) is None
+    assert not (tmp_path / "new").exists()

@@ -123,3 +123,65 @@ def test_serve_refuses_unclear_schedules_in_one_line(tmp_path, arguments, messag
                                 env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_serve_without_a_reachable_prefect_server_is_one_line_and_leaves_no_data_folder(tmp_path):
+    # It was a 40-line httpx.ConnectError traceback, after the data folder had been made.
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    result = CliRunner().invoke(app, ["serve", "--inbox", str(inbox), "--interval", "3600", "--data", str(data)],
+                                env={"PREFECT_API_URL": f"http://someone:secret@127.0.0.1:{free_port()}/api"})
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("qualflow: error: cannot reach the Prefect server at http://127.0.0.1:")
+    assert len(result.output.strip().splitlines()) == 1 and "secret" not in result.output
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("inbox_below", ["", "inbox"])
+def test_serve_refuses_an_inbox_inside_the_data_folder(tmp_path, inbox_below):
+    # A run skips the data folder's files, so this schedule would code nothing, night after night.
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    data = tmp_path / "data"
+    inbox = data / inbox_below
+    inbox.mkdir(parents=True)
+    result = CliRunner().invoke(app, ["serve", "--inbox", str(inbox), "--interval", "3600", "--data", str(data)],
+                                env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert result.exit_code == 2, result.output
+    assert "is inside the data folder" in result.output and "Traceback" not in result.output
+
+
+def test_a_second_serve_does_not_take_over_a_live_schedule(prefect_server, tmp_path):
+    """Registering the same deployment again moved the live schedule to the second inbox (its runs then
+    coded that one), and stopping either process paused both; two names on one inbox ran at once."""
+    env, api = prefect_server, prefect_server["PREFECT_API_URL"]
+    inbox, other = tmp_path / "inbox", tmp_path / "other"
+    inbox.mkdir()
+    other.mkdir()
+    log = open(tmp_path / "serve.log", "w")
+    served = subprocess.Popen([str(BIN / "qualflow"), "serve", "--inbox", str(inbox), "--interval", "86400",
+                               "--data", str(tmp_path / "data")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"{api}/deployments/name/qualflow-batch/qualflow-inbox"
+        _wait_for(lambda: (r := _get(url)) is not None and r.status_code == 200 and r.json().get("last_polled"),
+                  180, "the deployment to be polled", served)
+        for arguments, message in [
+            (["--inbox", str(other), "--data", str(tmp_path / "data2")], "already being served"),
+            (["--inbox", str(inbox), "--data", str(tmp_path / "data3"), "--name", "second"], "already on a schedule"),
+            (["--inbox", str(other), "--data", str(tmp_path / "data"), "--name", "third"], "study is already on a"),
+        ]:
+            second = subprocess.run([str(BIN / "qualflow"), "serve", "--interval", "3600", *arguments], env=env,
+                                    capture_output=True, text=True, timeout=120, check=False)
+            assert second.returncode == 2, second.stdout + second.stderr
+            assert message in second.stderr and "Traceback" not in second.stderr, second.stderr
+        deployment = httpx.get(url, timeout=10).json()
+        assert deployment["parameters"]["source"] == str(inbox.resolve()) and not deployment["paused"]
+        assert served.poll() is None
+    finally:
+        served.terminate()
+        served.wait(timeout=60)
+        log.close()
