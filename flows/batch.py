@@ -34,7 +34,7 @@ from qualflow.models.queries import (
     statement_questions,
     suggestions_after_transcript,
 )
-from qualflow.models.store import display_url
+from qualflow.models.store import display_url, from_parameter
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.ingest import discover
 from qualflow.pipeline.persist import clustering_fingerprint
@@ -95,7 +95,7 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     config = load_config(config_file)
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    db = Store(database_url or default_database_url(data))
+    db = Store(from_parameter(database_url) or default_database_url(data))
     summary = RunSummary(database=display_url(db.url))
     helpers = make_helpers(config, data)
     parallel = _runs_tasks_elsewhere()

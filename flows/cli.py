@@ -225,9 +225,12 @@ def run(
         _open_store(data, db).dispose()
     _check_task_runner(task_runner, dask_address)
     from qualflow.flows.batch import code_interviews
+    from qualflow.models.store import as_parameter
 
     try:
-        summary = code_interviews(str(path), str(data), config, units, database_url=db, recluster=recluster,
+        # The flow run's parameters are kept in Prefect's database: the URL goes there without its password.
+        summary = code_interviews(str(path), str(data), config, units, database_url=as_parameter(db) if db else None,
+                                  recluster=recluster,
                                   task_runner=task_runner, dask_address=dask_address)
     except QualflowError as error:
         _fail(str(error))

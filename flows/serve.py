@@ -23,8 +23,10 @@ def deployment_parameters(inbox: Path, data: Path, config: str | None, database_
         parameters["dask_address"] = dask_address
     if config and Path(config).is_file():
         parameters["config_file"] = str(Path(config).resolve())
-    if database_url:
-        parameters["database_url"] = database_url
+    if database_url:  # without its password, which Prefect would keep and show (models/store.py)
+        from qualflow.models.store import as_parameter
+
+        parameters["database_url"] = as_parameter(database_url)
     return parameters
 
 

@@ -92,6 +92,25 @@ def is_unreadable_database(error: BaseException) -> bool:
     return isinstance(orig, sqlite3.DatabaseError) and any(text in str(orig).lower() for text in _UNREADABLE_MESSAGES)
 
 
+def as_parameter(url: str) -> str:
+    """A database URL as a flow parameter: without its password. Prefect keeps every run's parameters in
+    its own database and shows them in its UI; the run finds the password in $QUALFLOW_DB (`from_parameter`)."""
+    import os
+
+    shown = display_url(url)
+    if shown != url:
+        os.environ["QUALFLOW_DB"] = url  # runs started from this process (a served schedule's too) inherit it
+    return shown
+
+
+def from_parameter(parameter: str | None) -> str | None:
+    """The URL a flow parameter stands for: $QUALFLOW_DB when the parameter is that URL without its password."""
+    found = database_from_environment()
+    if parameter and found and found != parameter and display_url(found) == parameter:
+        return found
+    return parameter
+
+
 def database_file(url: str) -> str | None:
     """The file of a SQLite URL (None for a server's URL or an in-memory database): what a
     message about a damaged file names, rather than the URL."""
