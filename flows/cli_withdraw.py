@@ -63,6 +63,8 @@ def withdraw(
         f"{counts['manual_codings']} manual codings, {counts['vectors']} cached vectors and "
         f"{counts['key_map_entries']} key-map entries; blanked their turns in {counts['transcripts_edited']} "
         f"transcripts; {counts['themes_touched']} themes recounted. Later runs leave this participant out. "
+        "Theme keywords and suggested names drawn partly from their words change when the study is clustered "
+        "again: `qualflow run PATH --recluster`. "
         "Reports and exports written before still hold their words: delete or write them again, and remove "
         "their files from the inbox.", highlight=False)
 

@@ -36,10 +36,13 @@ from qualflow.models import (
     Turn,
     Withdrawal,
 )
-from qualflow.models.codebook import refresh_counts
+from qualflow.models.codebook import refresh_counts, with_parents
 from qualflow.models.coding import ManualCoding
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
+
+
+EMPTIED_LABEL = "(emptied: its statements were a withdrawn participant's)"
 
 
 def name_hash(source_name: str) -> str:
@@ -301,6 +304,16 @@ def _refresh_themes(session: Session, theme_ids: set[int], deleted: set[int]) ->
         if kept != list(theme.exemplar_statement_ids or []):
             theme.exemplar_statement_ids = kept
     refresh_counts(session, theme_ids)
+    # A suggested theme left with no statement was made of their words: its keywords and the label and
+    # description drawn from them go too. What a reviewer wrote stays (reviewer_fields).
+    for theme in with_parents(session, theme_ids).values():
+        if theme.size == 0 and theme.status == "candidate":
+            if "label" not in (theme.reviewer_fields or []):
+                theme.label = EMPTIED_LABEL
+            if "description" not in (theme.reviewer_fields or []):
+                theme.description = None
+            theme.keywords = []
+    session.flush()
 
 
 def withdrawn_file(session: Session, content_hash: str, source_name: str) -> bool:

@@ -359,3 +359,24 @@ def test_a_version_others_speak_in_is_not_deleted_with_their_own(couple_study, t
         assert len(confirmed) == 1
         for statement in session.scalars(select(Statement).where(Statement.transcript_id == live.id)):
             assert live.text[statement.start:statement.end] == statement.text
+
+
+def test_a_suggested_theme_left_empty_loses_the_words_it_was_made_of(study, tmp_path):
+    from qualflow.pipeline.withdraw import EMPTIED_LABEL
+
+    _, _, store = copy_of(study, tmp_path)
+    with store.session() as session:
+        only_p2 = []
+        for theme in session.scalars(select(Theme).where(Theme.status == "candidate", Theme.size > 0)):
+            who = set(session.scalars(select(Statement.participant).join(Suggestion).where(
+                Suggestion.theme_id == theme.id, Suggestion.status.in_(ACTIVE_ASSIGNMENT))))
+            if who == {"P2"}:
+                only_p2.append((theme.id, theme.label))
+    assert only_p2, "the study needs a suggested subcategory of P2's statements alone"
+    withdrawn(store)
+    with store.session() as session:
+        for theme_id, label in only_p2:
+            theme = session.get(Theme, theme_id)
+            assert theme.size == 0 and theme.keywords == [] and theme.label == EMPTIED_LABEL != label
+        kept = session.scalars(select(Theme).where(Theme.size > 0)).all()
+        assert kept and all(t.label != EMPTIED_LABEL for t in kept)
