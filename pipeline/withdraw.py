@@ -41,7 +41,6 @@ from qualflow.models.coding import ManualCoding
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-
 EMPTIED_LABEL = "(emptied: its statements were a withdrawn participant's)"
 
 
