@@ -76,9 +76,13 @@ def serve_inbox(inbox: Path, data: Path, config: str | None = None, cron: str | 
                 interval: int | None = None, name: str = DEPLOYMENT_NAME, database_url: str | None = None,
                 task_runner: str = "default", dask_address: str | None = None) -> None:
     """Serve the batch flow as a deployment until interrupted (Ctrl-C pauses its schedule)."""
+    import os
+
     from prefect.deployments.runner import EntrypointType
     from qualflow.flows.batch import code_interviews
 
+    if database_url:  # the runs this process starts read the password here: the parameters hold none
+        os.environ["QUALFLOW_DB"] = database_url
     code_interviews.serve(
         name=name,
         cron=cron,

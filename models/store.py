@@ -92,19 +92,24 @@ def is_unreadable_database(error: BaseException) -> bool:
     return isinstance(orig, sqlite3.DatabaseError) and any(text in str(orig).lower() for text in _UNREADABLE_MESSAGES)
 
 
+# URLs given to this process, by the form they take as flow parameters (`as_parameter`).
+_GIVEN_URLS: dict[str, str] = {}
+
+
 def as_parameter(url: str) -> str:
     """A database URL as a flow parameter: without its password. Prefect keeps every run's parameters in
-    its own database and shows them in its UI; the run finds the password in $QUALFLOW_DB (`from_parameter`)."""
-    import os
-
+    its own database and shows them in its UI. A run in this process finds the URL again here; one a
+    `serve` process starts, in $QUALFLOW_DB, which serving sets (flows/serve.py)."""
     shown = display_url(url)
-    if shown != url:
-        os.environ["QUALFLOW_DB"] = url  # runs started from this process (a served schedule's too) inherit it
+    _GIVEN_URLS[shown] = url
     return shown
 
 
 def from_parameter(parameter: str | None) -> str | None:
-    """The URL a flow parameter stands for: $QUALFLOW_DB when the parameter is that URL without its password."""
+    """The URL a flow parameter stands for: the one given to this process, or $QUALFLOW_DB, when the
+    parameter is that URL without its password."""
+    if parameter in _GIVEN_URLS:
+        return _GIVEN_URLS[parameter]
     found = database_from_environment()
     if parameter and found and found != parameter and display_url(found) == parameter:
         return found

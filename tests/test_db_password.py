@@ -60,10 +60,19 @@ def test_deployment_parameters_hold_no_password(tmp_path, monkeypatch):
     parameters = deployment_parameters(tmp_path, tmp_path / "data", None, url)
     assert "s3cret-pw" not in str(parameters)
     assert parameters["database_url"] == "postgresql://coder:***@db.example.org:5432/study"
-    # The serving process keeps it for the runs it starts, which read it back from the parameter.
-    assert os.environ["QUALFLOW_DB"] == url
+    assert "QUALFLOW_DB" not in os.environ  # nothing leaks into the process's environment
+    # A run in this process reads the URL back from the parameter.
     assert from_parameter(parameters["database_url"]) == url
     assert from_parameter("postgresql://other@db.example.org/study") == "postgresql://other@db.example.org/study"
     # Without a password the URL is the parameter as it is.
     assert deployment_parameters(tmp_path, tmp_path / "d", None, "sqlite:////tmp/s.sqlite")["database_url"] \
         == "sqlite:////tmp/s.sqlite"
+
+
+def test_a_served_run_reads_the_password_from_the_environment(monkeypatch):
+    """What a run started by `serve` (another process, the same environment) does with its parameter."""
+    url = "postgresql://coder:other-pw@db.example.org:5432/served"
+    monkeypatch.setenv("QUALFLOW_DB", url)
+    assert from_parameter("postgresql://coder:***@db.example.org:5432/served") == url
+    assert from_parameter("postgresql://coder:***@db.example.org:5432/another") \
+        == "postgresql://coder:***@db.example.org:5432/another"
