@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -343,6 +344,29 @@ def _codebook(session: Session, statement_ids: list[int]):
     return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}, turned_down
 
 
+def logged_codes(session: Session) -> set[str]:
+    """Every theme code the decision log has shown: a code a theme gave up (set under another
+    parent, an undone move) is still what reviewers' memos, exports and the log call it."""
+    codes: set[str] = set()
+    for before, after in session.execute(select(Decision.before, Decision.after)):
+        for snapshot in (before, after):
+            codes |= {fields["code"] for fields in (snapshot or {}).get("themes", {}).values() if fields.get("code")}
+    return codes
+
+
+def unused_theme_code(session: Session, parent_code: str | None = None, prefix: str = "",
+                      logged: set[str] | None = None) -> str:
+    """A code no theme has now and none had in the decision log (`next_theme_code` sees only the
+    codes themes hold now, so a code given up would be handed to another theme)."""
+    fresh = next_theme_code(session, parent_code, prefix)
+    stem = f"{parent_code}." if parent_code else f"{prefix}T"
+    pattern = re.compile(re.escape(stem) + r"(\d+)$")
+    used = [int(m.group(1)) for code in (logged if logged is not None else logged_codes(session))
+            if (m := pattern.match(code))]
+    number = max(int(fresh[len(stem):]), max(used, default=0) + 1)
+    return f"{stem}{number}"
+
+
 def last_decision_id(session: Session) -> int:
     """The newest decision's id, 0 for an empty log: what `Suggestion.offered_after_decision` records."""
     return session.scalar(select(func.max(Decision.id))) or 0
@@ -363,6 +387,7 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
                          n_statements=len(statement_ids))
     session.add(theme_set)
     session.flush()
+    logged = logged_codes(session)
     order = iter(range(1_000_000, 2_000_000))  # provisional numbers, unique until the final numbering
 
     def into_this_set(theme: Theme) -> None:
@@ -390,7 +415,7 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
             if not any(group.parents[k] == t for k in used):
                 continue
             theme = _describe(session, group, description, by_id.get(group_plan.theme_theme[t]),
-                              lambda prefix=prefix: next_theme_code(session, prefix=prefix), "theme", None)
+                              lambda prefix=prefix: unused_theme_code(session, prefix=prefix, logged=logged), "theme", None)
             into_this_set(theme)
             tops[t] = theme
         session.flush()
@@ -400,7 +425,7 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
                 continue
             parent = tops[group.parents[k]]
             theme = _describe(session, group, description, by_id.get(group_plan.subcategory_theme[k]),
-                              lambda parent=parent: next_theme_code(session, parent.code), "subcategory", parent.id)
+                              lambda parent=parent: unused_theme_code(session, parent.code, logged=logged), "subcategory", parent.id)
             into_this_set(theme)
             subs[k] = theme
             session.flush()

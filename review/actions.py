@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from qualflow.models import Decision, Memo, Statement, Suggestion, Theme
-from qualflow.models.codebook import next_theme_code, next_theme_number, refresh_counts
+from qualflow.models.codebook import next_theme_number, refresh_counts
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     LIVE_STATUSES,
@@ -21,7 +21,7 @@ from qualflow.models.queries import (
     theme_decisions,
 )
 from qualflow.pipeline.deid.typed import redact_typed
-from qualflow.pipeline.persist import load_key_map
+from qualflow.pipeline.persist import load_key_map, unused_theme_code
 from qualflow.review.state import capture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -241,7 +241,7 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
         parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
         prefix = re.match(r"(Q\d+-)?", theme.code).group(0)
         new = Theme(theme_set_id=theme.theme_set_id, number=next_theme_number(session, theme.theme_set_id),
-                    code=next_theme_code(session, parent.code if parent else None, prefix), level=theme.level,
+                    code=unused_theme_code(session, parent.code if parent else None, prefix), level=theme.level,
                     question=theme.question, status="confirmed", parent_id=theme.parent_id, label=label,
                     keywords=[], exemplar_statement_ids=[], size=0, participants=[], cohesion=0.0,
                     reviewer_fields=["label"], created_by=reviewer)
@@ -345,10 +345,10 @@ def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | 
 
     def change():
         prefix = re.match(r"(Q\d+-)?", theme.code).group(0)
-        theme.code = next_theme_code(session, parent.code if parent else None, prefix)
+        theme.code = unused_theme_code(session, parent.code if parent else None, prefix)
         session.flush()
         for child in children:  # their codes follow the parent's, so lists and exports stay readable
-            child.code = next_theme_code(session, theme.code)
+            child.code = unused_theme_code(session, theme.code)
             session.flush()
         theme.parent_id, theme.level = (parent.id, "subcategory") if parent else (None, "theme")
         theme.reviewer_fields = sorted(set(theme.reviewer_fields or []) | {"parent_id"})

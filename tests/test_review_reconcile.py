@@ -434,3 +434,28 @@ def test_a_rejected_theme_is_not_offered_again_under_a_new_code(store):
         for statement_id in rejected_members | {added[0]}:
             row = active_assignment(session, statement_id)
             assert row is None or (row.theme_id != overtime_id and row.outlier)
+
+
+def test_a_code_a_theme_gave_up_is_never_given_to_another_theme(store):
+    """A subcategory set under another theme takes a new code there; set at the top level, it gives
+    that one up too. The decision log (and the reviewers' notes, exports) still call it by those
+    codes: a theme made later must not get one of them."""
+    with store.session() as session:
+        moved = theme_by_code(session, "T1.2")
+        actions.set_parent(session, "alice", moved.id, theme_by_code(session, "T2").id)
+        once = session.get(Theme, moved.id).code
+        actions.set_parent(session, "alice", moved.id, None)
+        families = theme_by_code(session, "T2.1")
+        decision = actions.split(session, "alice", families.id, sorted(members(session, families.id))[:1], "Night calls")
+        new = session.get(Theme, max(int(i) for i in decision.after["themes"]))
+        assert once == "T2.2" and new.code != once
+        codes = [t.code for t in session.scalars(select(Theme))]
+        assert len(codes) == len(set(codes))
+        # Undoing the move to the top level gives the theme its code back; the one it had there stays used.
+        undo(session, "alice")  # the split
+        top = session.get(Theme, moved.id).code
+        undo(session, "alice")  # the move to the top level
+        assert session.get(Theme, moved.id).code == once
+        split_again = actions.split(session, "alice", session.get(Theme, moved.id).id,
+                                    sorted(members(session, moved.id))[:1], "Late nights")
+        assert session.get(Theme, max(int(i) for i in split_again.after["themes"])).code not in {once, top, new.code}
