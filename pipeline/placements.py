@@ -7,7 +7,7 @@ default, so this works on studies (and record classes) from before reviewing exi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qualflow.models import Statement, Suggestion, Theme
 from qualflow.models.queries import current_theme_set
@@ -46,6 +46,9 @@ class Codebook:
     themes: list[Theme]
     subcategories: dict[int, list[Theme]]
     placements: list[Placement]
+    # Live themes and subcategories holding no statement (all moved out, or their participant withdrew):
+    # left out of the tables, figures and saturation, which describe what the data say.
+    empty: list[Theme] = field(default_factory=list)
 
     def all_codes(self) -> list[Theme]:
         return [t for theme in self.themes for t in [theme, *self.subcategories[theme.id]]]
@@ -91,7 +94,11 @@ def live_codebook(session: Session, confirmed_only: bool = False) -> Codebook:
         top = placed_in if placed_in.parent_id is None else by_id[placed_in.parent_id]
         placements.append(Placement(row.statement, top, None if placed_in is top else placed_in,
                                     float(row.similarity), assignment_status(row) == "confirmed"))
-    return Codebook(themes, subcategories, placements)
+    holding = {p.theme.id for p in placements} | {p.subcategory.id for p in placements if p.subcategory}
+    empty = [t for theme in themes for t in [theme, *subcategories[theme.id]] if t.id not in holding]
+    themes = [t for t in themes if t.id in holding]
+    subcategories = {t.id: [s for s in subcategories[t.id] if s.id in holding] for t in themes}
+    return Codebook(themes, subcategories, placements, empty)
 
 
 def participant_sort_key(participant: str) -> tuple:

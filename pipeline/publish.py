@@ -63,6 +63,9 @@ def report_content(session: Session, participants_file: Path | None = None, orde
     table2 = themes_table(session, codebook)
     theme_set = current_theme_set(session)
     notes = [note for note in [label_note(codebook)] if note]
+    if codebook.empty:
+        notes.append("Left out of Table 2 and the figures, holding no statement: "
+                     + ", ".join(theme.code for theme in codebook.empty) + ".")
     table1 = participant_table(session, codebook, participant_rows)
     if table1["withdrawn_left_out"]:
         count = table1["withdrawn_left_out"]

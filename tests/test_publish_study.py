@@ -179,6 +179,26 @@ def test_themes_table_counts_statements_and_participants_from_live_assignments(s
     assert [q["participant"] for q in by_code["T1.1"]["quotes"]] == ["P2", "P1", "P2"]
 
 
+def test_themes_holding_no_statement_are_left_out_of_tables_figures_and_saturation_with_a_note(tmp_path):
+    """All of a theme's statements moved out, or their participant withdrew: a row of "0 of 5" says nothing
+    about the data, so it is left out, and the report's notes name it."""
+    from qualflow.pipeline.publish import report_content
+
+    spec = dict(SPEC, themes=[*SPEC["themes"], {"code": "T6", "label": "Nobody said this"},
+                              {"code": "T2.2", "parent": "T2", "label": "Emptied by a move"}])
+    store = build_study(f"sqlite:///{tmp_path / 'study.sqlite'}", spec)
+    with store.session() as session:
+        codebook = live_codebook(session)
+        assert sorted(t.code for t in codebook.empty) == ["T2.2", "T6"]
+        rows = themes_table(session, codebook)
+        result = saturation(session)
+        notes = report_content(session)["notes"]
+    shown = [item["code"] for row in rows for item in [row, *row["subcategories"]]]
+    assert "T6" not in shown and "T2.2" not in shown and "T2.1" in shown
+    assert (result["themes"], result["subcategories"]) == (3, 3)  # as without the empty ones
+    assert any("holding no statement: T6, T2.2" in note or "holding no statement: T2.2, T6" in note for note in notes)
+
+
 @pytest.mark.parametrize("name", ["participants.csv", "participants.yaml", "participants.xlsx"])
 def test_participant_table_from_csv_yaml_and_xlsx(store, tmp_path, name):
     path = FIXTURES / name
