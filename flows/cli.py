@@ -85,8 +85,18 @@ def _check_output(output: Path, option: str = "--output") -> None:
     for the user, so a mistyped path does not leave study data in an unexpected place."""
     if output.is_dir():
         _fail(f"{option}: {output} is a folder; give a file name")
+    if _is_sqlite_database(output):  # an export over the study database would destroy the study
+        _fail(f"{option}: {output} is a SQLite database (a qualflow study?); it is not overwritten: give another file")
     if not output.parent.is_dir():
         _fail(f"{option}: no such folder: {output.parent}")
+
+
+def _is_sqlite_database(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _write_output(output: Path, payload: bytes, option: str = "--output") -> None:
@@ -473,9 +483,7 @@ def export_assignments(
 ) -> None:
     """One row per statement: document, participant, offsets, text, subcategory and theme, similarity,
     the theme's status and the statement's (assignment_status: suggested or confirmed)."""
-    import csv
-    import io
-
+    from qualflow.pipeline.coding.export_tables import to_csv
     from qualflow.pipeline.report import ASSIGNMENT_COLUMNS, assignment_rows
 
     if output_format not in ("csv", "json"):
@@ -486,12 +494,8 @@ def export_assignments(
         rows = assignment_rows(session)
     if output_format == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    else:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=ASSIGNMENT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        text = buffer.getvalue()
+    else:  # cells that would open as formulas in a spreadsheet are kept as text
+        text = to_csv(rows, ASSIGNMENT_COLUMNS).decode("utf-8")
     if output is None:
         typer.echo(text, nl=False)
     else:

@@ -129,7 +129,14 @@ def project_xml(session: Session, include_manual: bool = False) -> tuple[bytes, 
     rows = [r for r in all_rows if r["theme_id"] in code_guids]
     statements = {s.id: s for s in session.scalars(select(Statement).where(
         Statement.id.in_([r["statement_id"] for r in rows])))}
-    memos = _memos(session)
+    # Only memos on what the project holds: a memo on a rejected or merged theme, on one of an older
+    # run, or on a statement left out would be a note about something the project does not contain.
+    code_elements = {code.get("guid") for code in codebook.iter("Code")}
+    exported_themes = {t.id for t in current_themes(session) if guid(study, "theme", t.id) in code_elements}
+    exported_statements = {r["statement_id"] for r in rows}
+    memos = {key: items for key, items in _memos(session).items()
+             if (key[0] == "theme" and key[1] in exported_themes)
+             or (key[0] == "statement" and key[1] in exported_statements)}
     sources = SubElement(project, "Sources")
     export_name = export_names(session)
     files: dict[str, str] = {}

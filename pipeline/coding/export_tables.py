@@ -58,23 +58,45 @@ def taguette_codebook_rows(session: Session) -> list[dict]:
              "parent": names.get(r["parent"], "")} for r in rows]
 
 
+# A cell starting with one of these opens as a formula in Excel, LibreOffice and Google Sheets
+# (CSV injection): "=HYPERLINK(…)" typed as a theme name, "@home_visit_p3.txt" as a file name,
+# "- and then…" as a statement.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A text cell a spreadsheet shows as text: one that would start a formula gets a leading
+    apostrophe (OWASP's advice). Numbers and other values are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict], columns: list[str]) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: spreadsheet_safe(row.get(column)) for column in columns} for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 
 def to_xlsx(rows: list[dict], columns: list[str], sheet: str) -> bytes:
     import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = openpyxl.Workbook()
     worksheet = workbook.active
     worksheet.title = sheet
     worksheet.append(columns)
     for row in rows:
-        worksheet.append([row.get(column) for column in columns])
+        # A worksheet cannot hold most control characters; a transcript can (a form feed at a page
+        # break): each becomes a space, so lengths and offsets still agree with the stored text.
+        worksheet.append([ILLEGAL_CHARACTERS_RE.sub(" ", value) if isinstance(value, str) else value
+                          for value in (row.get(column) for column in columns)])
+        # openpyxl stores a string starting with "=" as a formula: text stays text, exactly as stored.
+        for cell in worksheet[worksheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
