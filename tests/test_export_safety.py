@@ -139,7 +139,8 @@ def test_qdpx_notes_are_only_memos_on_what_the_project_holds(data, tmp_path):
     path = tmp_path / "project.qdpx"
     qualflow(data, "export", "qdpx", "-o", str(path))
     project = zipfile.ZipFile(path).read("project.qde").decode("utf-8")
-    xmlschema.XMLSchema(str(ROOT.parent / "shared" / "refi-qda" / "Project.xsd")).validate(project)
+    # The project carries its own copy of the REFI-QDA schema (a clean clone has no ../shared).
+    xmlschema.XMLSchema(str(ROOT / "pipeline" / "coding" / "schemas" / "Project.xsd")).validate(project)
     assert "Keep this theme." in project and project.count("<NoteRef ") == 1
     assert "Rejected: too broad." not in project and project.count("<Note ") == 1
 
