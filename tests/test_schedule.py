@@ -126,17 +126,17 @@ def test_serve_refuses_unclear_schedules_in_one_line(tmp_path, arguments, messag
 
 
 def test_serve_without_a_reachable_prefect_server_is_one_line_and_leaves_no_data_folder(tmp_path):
-    # It was a 40-line httpx.ConnectError traceback, after the data folder had been made.
-    from qualflow.flows.cli import app
-    from typer.testing import CliRunner
-
+    # It was a 40-line httpx.ConnectError traceback, after the data folder had been made. A process of its
+    # own: Prefect reads PREFECT_API_URL once per process, and earlier tests in this one have read it.
     inbox, data = tmp_path / "inbox", tmp_path / "data"
     inbox.mkdir()
-    result = CliRunner().invoke(app, ["serve", "--inbox", str(inbox), "--interval", "3600", "--data", str(data)],
-                                env={"PREFECT_API_URL": f"http://someone:secret@127.0.0.1:{free_port()}/api"})
-    assert result.exit_code == 2, result.output
-    assert result.output.startswith("qualflow: error: cannot reach the Prefect server at http://127.0.0.1:")
-    assert len(result.output.strip().splitlines()) == 1 and "secret" not in result.output
+    env = {**os.environ, "PREFECT_API_URL": f"http://someone:secret@127.0.0.1:{free_port()}/api"}
+    result = subprocess.run([str(BIN / "qualflow"), "serve", "--inbox", str(inbox), "--interval", "3600",
+                             "--data", str(data)], env=env, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert output.startswith("qualflow: error: cannot reach the Prefect server at http://127.0.0.1:")
+    assert len(output.strip().splitlines()) == 1 and "secret" not in output
     assert not data.exists()
 
 
