@@ -155,7 +155,7 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
         _blank_turns(session, transcript_id, plan.participant)
     for transcript_id in plan.emptied:
         emptied = session.get(Transcript, transcript_id)
-        emptied.text = "".join(c if c == "\n" else " " for c in emptied.text)
+        emptied.text = _blank(emptied.text, [(0, len(emptied.text))])
         emptied.meta, emptied.participant = {}, None
     session.execute(delete(Statement).where(Statement.id.in_(statement_ids)))
     session.execute(delete(Turn).where(or_(
@@ -184,15 +184,28 @@ def _turn_spans(session: Session, transcript_id: int, participant: str) -> list[
     it): from the start of the turn's line, or the end of the turn before it on that line, to its end.
     A label left standing would still say they took part, and hold their name's placeholder."""
     text = session.scalar(select(Transcript.text).where(Transcript.id == transcript_id))
-    rows = session.execute(select(Turn.start, Turn.end, Turn.participant).where(
-        Turn.transcript_id == transcript_id).order_by(Turn.start)).all()
+    rows = session.execute(select(Turn.start, Turn.end, Turn.participant).where(Turn.transcript_id == transcript_id))
+    return _with_labels(text, [tuple(row) for row in rows], {participant})
+
+
+def _with_labels(text: str, turns: list[tuple[int, int, str | None]], participants: set[str]) -> list[tuple[int, int]]:
+    """Spans of the turns (start, end, participant) of `participants`, each from the start of its line, or
+    the end of the turn before it on that line, to its end: the turn with its speaker label."""
     spans, previous_end = [], 0
-    for start, end, who in rows:
-        if who == participant:
-            line_start = text.rfind("\n", 0, start) + 1
-            spans.append((max(line_start, previous_end), end))
+    for start, end, who in sorted(turns, key=lambda turn: turn[0]):
+        if who in participants:
+            spans.append((max(text.rfind("\n", 0, start) + 1, previous_end), end))
         previous_end = max(previous_end, end)
     return spans
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each span overwritten by spaces, line breaks kept: the same length, so the offsets of
+    every other turn, statement and replacement still point at the same words."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = [c if c == "\n" else " " for c in chars[start:end]]
+    return "".join(chars)
 
 
 def _blank_turns(session: Session, transcript_id: int, participant: str) -> None:
@@ -200,15 +213,13 @@ def _blank_turns(session: Session, transcript_id: int, participant: str) -> None
     ("# participant: [PERSON_1]") with spaces (line breaks kept): same length, so the offsets of every
     other turn, statement and replacement still point at the same words."""
     transcript = session.get(Transcript, transcript_id)
-    text = list(transcript.text)
     spans = _turn_spans(session, transcript_id, participant)
     own = {participant} | _placeholders_over(session, transcript_id, spans)
     spans += _header_values(transcript.text, session, transcript_id, own)
     for start, end in spans:
-        text[start:end] = [c if c == "\n" else " " for c in text[start:end]]
         session.execute(delete(Replacement).where(Replacement.transcript_id == transcript_id,
                                                   Replacement.start < end, Replacement.end > start))
-    transcript.text = "".join(text)
+    transcript.text = _blank(transcript.text, spans)
     transcript.meta = {key: value for key, value in (transcript.meta or {}).items()
                        if not (isinstance(value, str) and value.strip() in own)}
     if transcript.participant in own:
@@ -337,18 +348,12 @@ def drop_withdrawn_turns(redacted, spans: list, exclusions: list, withdrawn: set
     gone = {i for i, turn in enumerate(turns) if turn.participant in withdrawn}
     if not gone:
         return redacted, spans, exclusions, 0
-    text = list(redacted.text)
-    blanked = []
-    for i in gone:  # with its speaker label: from the start of its line, or the end of the turn before it
-        before = max((t.end for t in turns if t.end <= turns[i].start), default=0)
-        start = max(redacted.text.rfind("\n", 0, turns[i].start) + 1, before)
-        blanked.append((start, turns[i].end))
-        text[start:turns[i].end] = [c if c == "\n" else " " for c in text[start:turns[i].end]]
+    blanked = _with_labels(redacted.text, [(t.start, t.end, t.participant) for t in turns], withdrawn)
     position = {old: new for new, old in enumerate(i for i in range(len(turns)) if i not in gone)}
     kept = [(replace(span, turn_index=position[span.turn_index]), reason)
             for span, reason in zip(spans, exclusions, strict=True) if span.turn_index not in gone]
     replacements = [r for r in redacted.replacements
                     if not any(r.start < end and r.end > start for start, end in blanked)]
     parsed = replace(redacted.parsed, turns=[turn for i, turn in enumerate(turns) if i not in gone])
-    redacted = replace(redacted, text="".join(text), parsed=parsed, replacements=replacements)
+    redacted = replace(redacted, text=_blank(redacted.text, blanked), parsed=parsed, replacements=replacements)
     return redacted, [span for span, _ in kept], [reason for _, reason in kept], len(gone)
