@@ -92,9 +92,13 @@ def _check_output(output: Path, option: str = "--output") -> None:
 
 
 def _is_sqlite_database(path: Path) -> bool:
+    from qualflow.pipeline.coding.taguette import (
+        SQLITE_MAGIC,  # the header every SQLite file starts with
+    )
+
     try:
         with path.open("rb") as handle:
-            return handle.read(16) == b"SQLite format 3\x00"
+            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     except OSError:
         return False
 
