@@ -32,13 +32,17 @@ def withdraw(
     """Delete a participant's words from the study, and keep them out of later runs."""
     from qualflow.models import Transcript
     from qualflow.pipeline.report import export_names
-    from qualflow.pipeline.withdraw import plan_withdrawal, study_participant, withdraw
+    from qualflow.pipeline.withdraw import already_withdrawn, plan_withdrawal, study_participant, withdraw
 
     store = _open_store(data, db)
     # Not while a run stores files or themes: it would write onto statements being deleted.
     with store.exclusive("ingest"), store.exclusive("cluster"), store.session() as session:
         found = study_participant(session, participant)
         if found is None:
+            earlier = already_withdrawn(session, participant)
+            if earlier is not None:
+                _fail(f"{participant} withdrew on {earlier:%Y-%m-%d}: nothing of theirs is left in this study, "
+                      "and later runs leave them out")
             _fail("no participant of that id or name speaks in this study (ids are listed by "
                   "`qualflow export assignments`)")
         plan = plan_withdrawal(session, found)

@@ -334,6 +334,13 @@ def withdrawn_file(session: Session, content_hash: str, source_name: str) -> boo
     return False
 
 
+def already_withdrawn(session: Session, participant: str):
+    """When `participant` (an id, any case) withdrew before, the time of their withdrawal; else None.
+    Only ids: the key map no longer holds their name."""
+    return session.scalar(select(func.min(Withdrawal.at)).where(
+        func.lower(Withdrawal.participant) == participant.strip().lower()))
+
+
 def withdrawn_participants(session: Session) -> set[str]:
     return set(session.scalars(select(Withdrawal.participant)))
 
