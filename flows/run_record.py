@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qualflow.pipeline.markdown_text import markdown_text
+
 # Failures worth a second try: another writer held a lock, or the connection to the database
 # dropped (a server restart, an idle timeout, a network blip). Anything else (a missing table, a
 # file that cannot be opened or is not a database, a full disk, a read-only file, a file that
@@ -134,4 +136,4 @@ def publish(summary: Any) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return markdown_text(text)

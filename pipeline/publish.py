@@ -16,6 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from qualflow.models.queries import current_theme_set, study_participants
 from qualflow.pipeline.figures import all_figures, label_note
+from qualflow.pipeline.markdown_text import markdown_text
 from qualflow.pipeline.participants_file import read_participants_file
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.saturation import saturation, saturation_sentence
@@ -165,9 +166,7 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
 
 
 def _markdown_cell(text: str) -> str:
-    # Pipes would end the cell; angle brackets would be read as HTML by Markdown renderers.
-    text = " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|")
+    return markdown_text(text)
 
 
 def html_report(content: dict) -> str:

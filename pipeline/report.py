@@ -15,6 +15,7 @@ from qualflow.models.queries import (
     theme_suggestions,
 )
 from qualflow.pipeline.deid.pseudonym import NameRedactor
+from qualflow.pipeline.markdown_text import markdown_text
 from qualflow.pipeline.persist import load_key_map
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -226,4 +227,4 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    return markdown_text(text)
