@@ -16,7 +16,7 @@ from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.errors import QualflowError
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.report import export_names
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 # Header keys (`# date: 2026-03-02` is stored lower-cased in Transcript.meta) that give the interview date.
@@ -140,6 +140,7 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
         })
     return {
         "order": basis,
+        "survey_tables": _survey_tables(session, transcripts),
         "codebook": "confirmed themes only" if confirmed_only else "confirmed and candidate themes",
         "interviews": steps,
         "themes": len(codebook.themes),
@@ -147,6 +148,20 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
         "themes_saturation": _saturation_point([len(s["new_themes"]) for s in steps]),
         "subcategories_saturation": _saturation_point([len(s["new_subcategories"]) for s in steps]),
     }
+
+
+def _survey_tables(session: Session, transcripts: list[Transcript]) -> int:
+    """How many of the documents are tables of answers from several respondents (a units file with
+    no document column, or one whose documents hold several participants): they are no interviews,
+    and have no order in which interviews were held."""
+    from qualflow.models import Turn
+
+    tables = [t.id for t in transcripts if t.source_format == "units"]
+    if not tables:
+        return 0
+    speakers = session.execute(select(Turn.transcript_id, func.count(func.distinct(Turn.participant)))
+                               .where(Turn.transcript_id.in_(tables)).group_by(Turn.transcript_id)).all()
+    return sum(1 for _, n in speakers if n > 1)
 
 
 def _code_order(code: str) -> list[int]:
@@ -157,6 +172,9 @@ def saturation_sentence(result: dict) -> str:
     """The result in one sentence, as a methods section would put it."""
     point = result["themes_saturation"]
     n = len(result["interviews"])
+    if n and result.get("survey_tables") == n:
+        return (f"Saturation is not reported: the statements come from {n} table{'s' if n != 1 else ''} of answers "
+                "by several respondents each, not from interviews held in an order.")
     if point["after_interview"] is None:
         return f"No themes were found in the {n} interviews."
     if not point["reached"]:

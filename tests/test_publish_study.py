@@ -639,3 +639,38 @@ def test_participants_files_excel_writes_as_unicode_text_and_an_ids_only_list(st
     with store.session() as session:
         table = participant_table(session, live_codebook(session), read_participants(ids_only)[1])
     assert table["n"] == 5 and table["attributes"] == [] and table["in_study_not_in_file"] == []
+
+
+def test_a_survey_table_reports_no_saturation_over_interviews(survey_study):
+    """One table of answers by 24 respondents is no series of interviews: "interview 1 of 1" would
+    read as a finding. The report says saturation is not reported, and why."""
+    from qualflow.pipeline.saturation import saturation, saturation_sentence
+
+    with survey_study["store"].session() as session:
+        result = saturation(session)
+    assert result["survey_tables"] == len(result["interviews"]) == 1
+    sentence = saturation_sentence(result)
+    assert sentence.startswith("Saturation is not reported") and "interview 1" not in sentence
+    markdown = (survey_study["report"] / "report.md").read_text("utf-8")
+    assert "Saturation is not reported" in markdown and "interview 1 of 1" not in markdown
+
+
+def test_units_cut_from_interviews_one_participant_each_keep_their_saturation(tmp_path):
+    """A units file with a document column naming interviews is interviews: each document one person."""
+    from qualflow.models import Turn
+    from qualflow.pipeline.saturation import _survey_tables
+
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    with store.session() as session:
+        made = []
+        for n, speakers in enumerate((["P1", "P1"], ["P2"], ["R1", "R2"])):
+            transcript = Transcript(content_hash=str(n), source_name=f"u.csv#{n}", source_format="units",
+                                    language="en", text="a. b.", participant=None)
+            session.add(transcript)
+            session.flush()
+            session.add_all([Turn(transcript_id=transcript.id, index=i, role="participant", participant=who,
+                                  start=0, end=2) for i, who in enumerate(speakers)])
+            made.append(transcript)
+        session.flush()
+        assert _survey_tables(session, made[:2]) == 0
+        assert _survey_tables(session, made) == 1
