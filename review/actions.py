@@ -213,8 +213,11 @@ def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int
                 row.status = "rejected"
             else:
                 row.theme_id = target.id
-        for child in children:
+        for child in sorted(children, key=lambda c: c.number):
+            # Their codes follow their new theme's (T2.1 under T1 would read as T2's), as set-parent does.
             child.parent_id = target.id
+            child.code = unused_theme_code(session, target.code)
+            session.flush()
         for source in sources:
             source.status, source.merged_into_id = "merged", target.id
 

@@ -106,9 +106,16 @@ def test_merge_and_undo(store):
 
 def test_merge_top_level_themes_moves_subcategories(store):
     with store.session() as session:
+        before = everything(session)
+        moved = code(session, "T2.1")
         actions.merge(session, "alice", [code(session, "T2").id], code(session, "T1").id)
-        assert code(session, "T2.1").parent_id == code(session, "T1").id
+        assert moved.parent_id == code(session, "T1").id
         assert code(session, "T1").size == 18
+        # Its code follows its new theme's: T2.1 under T1 would read as the merged theme's.
+        assert moved.code == "T1.3" and code(session, "T2.1") is None
+    check_undo_restores(store, before)
+    with store.session() as session:
+        assert code(session, "T2.1").id == moved.id
 
 
 def test_split_by_picked_statements_and_undo(store):
