@@ -110,12 +110,12 @@ def read_participants_file(path: Path) -> ParticipantsFile:
         if record.get(id_column) in (None, "") or not str(record[id_column]).strip():
             raise QualflowError(f"participants file {path.name}: participant {number} has no '{id_column}'")
         participant = normalise_id(record[id_column])
-        if participant in seen:
+        if participant.casefold() in seen:
             # A study id (P3) can be shown; anything else in the id column may be a name.
             which = f"'{participant}'" if re.fullmatch(r"P\d+", participant) else "an id"
             raise QualflowError(f"participants file {path.name}: {which} appears twice "
-                                f"(participants {seen[participant]} and {number})")
-        seen[participant] = number
+                                f"(participants {seen[participant.casefold()]} and {number})")
+        seen[participant.casefold()] = number
         attributes = {str(k).strip(): v for k, v in record.items() if k != id_column and k not in (None, "")}
         rows.append({"id": participant, **attributes})
     left_out = identifying_columns(rows)

@@ -55,16 +55,17 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
     for placement in codebook.placements:
         if placement.statement.participant:
             themes_touched.setdefault(placement.statement.participant, set()).add(placement.theme.code)
-    # The store's ids, keyed the way the file's ids are normalised, so "p01" in the file finds P1.
-    store_ids = {normalise_id(p): p for p in statements}
+    # The store's ids, keyed the way the file's ids are normalised, so "p01" in the file finds P1 and
+    # "r7" finds R7 (a spreadsheet's case is no reason to lose a participant's row).
+    store_ids = {_id_key(p): p for p in statements}
     # A participant who withdrew consent (`qualflow withdraw`) is still a row of the researcher's file, but
     # nothing of theirs may be used any more: their attributes leave Table 1's summaries too.
-    withdrawn = {normalise_id(p) for p in session.scalars(select(Withdrawal.participant))} - set(store_ids)
-    withdrawn_rows = [row for row in rows or [] if row["id"] in withdrawn]
+    withdrawn = {_id_key(p) for p in session.scalars(select(Withdrawal.participant))} - set(store_ids)
+    withdrawn_rows = [row for row in rows or [] if _id_key(row["id"]) in withdrawn]
     if rows is not None:
-        rows = [row for row in rows if row["id"] not in withdrawn]
-    file_ids = [row["id"] for row in rows or []]
-    unmatched = [i for i in file_ids if i not in store_ids]
+        rows = [row for row in rows if _id_key(row["id"]) not in withdrawn]
+    file_ids = [_id_key(row["id"]) for row in rows or []]
+    unmatched = [normalise_id(row["id"]) for row in rows or [] if _id_key(row["id"]) not in store_ids]
     # An unmatched id that is not a study id (P3) may be a real name: counted, never shown.
     shown = [i for i in unmatched if re.fullmatch(r"P\d+", i)]
     everyone = sorted(set(store_ids.values()) | {store_ids[i] for i in file_ids if i in store_ids} | set(shown),
@@ -78,11 +79,15 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
         "withdrawn_left_out": len(withdrawn_rows),
         "in_file_without_statements_not_shown": len(unmatched) - len(shown),
         "in_study_not_in_file": ([p for p in sorted(store_ids.values(), key=participant_sort_key)
-                                  if normalise_id(p) not in set(file_ids)] if rows is not None else []),
+                                  if _id_key(p) not in set(file_ids)] if rows is not None else []),
     }
     if rows:
         table["attributes"], table["left_out"] = _summarise_attributes(rows)
     return table
+
+
+def _id_key(participant: str) -> str:
+    return normalise_id(participant).casefold()
 
 
 def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:

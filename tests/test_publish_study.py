@@ -674,3 +674,17 @@ def test_units_cut_from_interviews_one_participant_each_keep_their_saturation(tm
         session.flush()
         assert _survey_tables(session, made[:2]) == 0
         assert _survey_tables(session, made) == 1
+
+
+def test_ids_in_the_participants_file_match_whatever_their_case(survey_study, tmp_path):
+    """A spreadsheet saying r1 for the study's R1 still describes R1; r1 and R1 both listed is an error."""
+    listed = tmp_path / "respondents.csv"
+    listed.write_text("participant,age\nr1,30\nR2,40\n", encoding="utf-8")
+    with survey_study["store"].session() as session:
+        table = participant_table(session, live_codebook(session), read_participants(listed)[1])
+    assert table["n"] == 2 and table["in_file_without_statements_not_shown"] == 0
+    assert "R1" not in table["in_study_not_in_file"] and "R3" in table["in_study_not_in_file"]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("participant,age\nr1,30\nR1,31\n", encoding="utf-8")
+    with pytest.raises(QualflowError, match="an id appears twice"):
+        read_participants(twice)
