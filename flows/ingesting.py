@@ -38,6 +38,7 @@ from qualflow.pipeline.withdraw import (
     drop_withdrawn_turns,
     withdrawn_file,
     withdrawn_participants,
+    withdrawn_speakers,
 )
 
 log = logging.getLogger(__name__)
@@ -223,10 +224,11 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
                 TurnSpan(i, "participant", None, unit.participant, turn.start, turn.end, dict(turn.meta))
                 for i, (unit, turn) in enumerate(zip(members, document.source_turns))
             ])
-            pseudonymiser = Pseudonymiser(existing=key_map)
+            pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn[0])
             redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
-            redacted, spans, _, dropped = drop_withdrawn_turns(redacted, spans, [None] * len(spans), withdrawn)
+            redacted, spans, _, dropped = drop_withdrawn_turns(
+                redacted, spans, [None] * len(spans), withdrawn_speakers(withdrawn, pseudonymiser.new_entries))
             if dropped and not redacted.parsed.turns:
                 outcomes.append(_left_out(document.source_name))
                 continue

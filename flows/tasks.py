@@ -51,7 +51,7 @@ from qualflow.pipeline.report import markdown_report
 from qualflow.pipeline.segment import Segmenter, StatementSpan
 from qualflow.pipeline.select import StatementSelector
 from qualflow.pipeline.turns import ParsedTurns, turns_of_document
-from qualflow.pipeline.withdraw import drop_withdrawn_turns, withdrawn_participants
+from qualflow.pipeline.withdraw import drop_withdrawn_turns, withdrawn_participants, withdrawn_speakers
 
 REPORT_FILE = "report.md"
 log = logging.getLogger(__name__)
@@ -159,16 +159,17 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     """Pseudonymise with the study's key map, cut statements, choose the significant ones and store
     it all in one transaction. Runs in the flow, one file at a time in file order, so placeholders
     are numbered the same whichever task runner analysed the files."""
-    pseudonymiser = Pseudonymiser(existing=key_map)
+    with db.session() as session:
+        withdrawn = withdrawn_participants(session)
+    pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn[0])
     for person in analysis.people_in_name:
         pseudonymiser.placeholder("PERSON", person)  # into the key map, so exports replace it in the name
     redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser, analysis.deidentify)
     spans = segmenter.segment(redacted.text, redacted.parsed.turns)
     turns = redacted.parsed.turns
     exclusions = [selector.exclusion_reason(s.text, s.tokens, turns[s.turn_index].role) for s in spans]
-    with db.session() as session:
-        withdrawn = withdrawn_participants(session)
-    redacted, spans, exclusions, dropped = drop_withdrawn_turns(redacted, spans, exclusions, withdrawn)
+    redacted, spans, exclusions, dropped = drop_withdrawn_turns(
+        redacted, spans, exclusions, withdrawn_speakers(withdrawn, pseudonymiser.new_entries))
     if dropped and not any(turn.role == "participant" for turn in redacted.parsed.turns):
         return Stored("withdrawn", f"{document.source_name}: left out, its participants withdrew from the study", 0)
     if dropped:

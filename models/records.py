@@ -338,4 +338,7 @@ class Withdrawal(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     content_hashes: Mapped[list] = mapped_column(JSON, default=list)  # Transcript.content_hash of removed files
     name_hashes: Mapped[list] = mapped_column(JSON, default=list)  # sha256 of removed files' source names
+    # sha256 of the key map's names for them ("mary jones" -> [PERSON_2]), deleted with their words, so a
+    # new file that names them as a speaker is still recognised as theirs (pipeline/withdraw.py).
+    person_hashes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     counts: Mapped[dict] = mapped_column(JSON, default=dict)  # what was deleted, for the record

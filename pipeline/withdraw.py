@@ -38,6 +38,7 @@ from qualflow.models import (
 )
 from qualflow.models.codebook import refresh_counts, with_parents
 from qualflow.models.coding import ManualCoding
+from qualflow.pipeline.deid.pseudonym import normalise
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,11 @@ EMPTIED_LABEL = "(emptied: its statements were a withdrawn participant's)"
 
 def name_hash(source_name: str) -> str:
     return hashlib.sha256(f"withdrawn-file:{source_name}".encode()).hexdigest()
+
+
+def person_hash(kind: str, real: str) -> str:
+    """A key-map name's hash, as the key map normalises names ("Mary  JONES" is "mary jones")."""
+    return hashlib.sha256(f"withdrawn-person:{kind}:{normalise(real)}".encode()).hexdigest()
 
 
 @dataclass
@@ -169,12 +175,15 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     still_used = set(session.scalars(select(Statement.text_hash).where(Statement.text_hash.in_(sorted(hashes)))))
     counts["vectors"] = session.execute(delete(Embedding).where(
         Embedding.text_hash.in_(sorted(hashes - still_used)))).rowcount
+    names = {person_hash(entry.kind, entry.real) for entry in session.scalars(
+        select(Pseudonym).where(Pseudonym.placeholder == plan.participant))}
     counts["key_map_entries"] = _forget_pseudonyms(session, candidates)
     session.expire_all()
     _refresh_themes(session, theme_ids, set(statement_ids))
     session.add(Withdrawal(participant=plan.participant, counts=counts,
                            content_hashes=sorted({t.content_hash for t in removed_files} | emptied_hashes),
-                           name_hashes=sorted({name_hash(t.source_name) for t in removed_files})))
+                           name_hashes=sorted({name_hash(t.source_name) for t in removed_files}),
+                           person_hashes=sorted(names)))
     session.flush()
     return counts
 
@@ -335,14 +344,29 @@ def withdrawn_file(session: Session, content_hash: str, source_name: str) -> boo
 
 
 def already_withdrawn(session: Session, participant: str):
-    """When `participant` (an id, any case) withdrew before, the time of their withdrawal; else None.
-    Only ids: the key map no longer holds their name."""
-    return session.scalar(select(func.min(Withdrawal.at)).where(
-        func.lower(Withdrawal.participant) == participant.strip().lower()))
+    """When `participant` (an id in any case, or a name the key map held for them) withdrew before,
+    the time of their withdrawal; else None."""
+    named = person_hash("PERSON", participant)
+    return min((at for who, at, names in session.execute(
+        select(Withdrawal.participant, Withdrawal.at, Withdrawal.person_hashes)).all()
+        if who.lower() == participant.strip().lower() or named in (names or [])), default=None)
 
 
-def withdrawn_participants(session: Session) -> set[str]:
-    return set(session.scalars(select(Withdrawal.participant)))
+def withdrawn_participants(session: Session) -> tuple[set[str], set[str]]:
+    """The ids of participants who withdrew, and the hashes of the names the key map held for them."""
+    ids, names = set(), set()
+    for participant, hashes in session.execute(select(Withdrawal.participant, Withdrawal.person_hashes)).all():
+        ids.add(participant)
+        names.update(hashes or [])
+    return ids, names
+
+
+def withdrawn_speakers(withdrawn: tuple[set[str], set[str]], new_entries: dict[tuple[str, str], str]) -> set[str]:
+    """The ids whose turns a new file must lose: withdrawn ids, and the placeholders this file's
+    de-identification just gave to names of withdrawn people (their key-map entry went with them,
+    so the name came back under a new placeholder)."""
+    ids, names = withdrawn
+    return ids | {placeholder for (kind, real), placeholder in new_entries.items() if person_hash(kind, real) in names}
 
 
 def drop_withdrawn_turns(redacted, spans: list, exclusions: list, withdrawn: set[str]):

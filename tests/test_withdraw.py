@@ -31,7 +31,7 @@ from qualflow.pipeline.withdraw import plan_withdrawal, study_participant, withd
 from qualflow.review import actions
 from qualflow.review.actions import ReviewError
 from qualflow.review.undo import undo
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -383,3 +383,50 @@ def test_a_suggested_theme_left_empty_loses_the_words_it_was_made_of(study, tmp_
             assert theme.size == 0 and theme.keywords == [] and theme.label == EMPTIED_LABEL != label
         kept = session.scalars(select(Theme).where(Theme.size > 0)).all()
         assert kept and all(t.label != EMPTIED_LABEL for t in kept)
+
+
+FOLLOW_UP = """# participant: Zara Quinlan
+# language: en
+
+Interviewer: It has been a year since we last spoke. How is the new flat now?
+
+Zara: The damp is finally fixed, but only after the housing officer visited three times and took photographs.
+
+Zara: I still carry the shopping up the stairs on Thursdays because the lift is serviced that day.
+"""
+NEWCOMER = """# participant: Priya Raman
+# language: en
+
+Interviewer: How did you come to volunteer at the food bank?
+
+Priya: A neighbour asked me to help with the Saturday deliveries, and after a month I was running the rota myself.
+"""
+
+
+def test_a_participant_known_by_name_is_recognised_in_a_later_file_and_their_id_never_given_to_another(
+        couple_study, tmp_path):
+    inbox, data, store = copy_of(couple_study, tmp_path)
+    with store.session() as session:
+        zara = study_participant(session, "Zara Quinlan")
+        highest = max(int(p.placeholder.strip("[]").split("_")[1]) for p in session.scalars(
+            select(Pseudonym).where(Pseudonym.kind == "PERSON")))
+        # Her placeholder is made the study's newest, so a new name would be numbered after the ones left.
+        session.execute(update(Pseudonym).where(Pseudonym.placeholder == zara).values(
+            placeholder=f"[PERSON_{highest + 1}]"))
+        for model in (Turn, Statement):
+            session.execute(update(model).where(model.participant == zara).values(participant=f"[PERSON_{highest + 1}]"))
+        session.execute(update(Transcript).where(Transcript.participant == zara).values(
+            participant=f"[PERSON_{highest + 1}]"))
+        zara = f"[PERSON_{highest + 1}]"
+    withdrawn(store, zara)
+    (inbox / "zara_follow_up.txt").write_text(FOLLOW_UP, "utf-8")
+    (inbox / "newcomer.txt").write_text(NEWCOMER, "utf-8")
+    summary = run(inbox, data)
+    assert not summary.failed and summary.transcripts_added == 1, summary
+    with store.session() as session:
+        texts = " ".join(session.scalars(select(Statement.text)))
+        assert "housing officer" not in texts and "Saturday deliveries" in texts
+        newcomer = session.scalar(select(Statement.participant).where(Statement.text.contains("Saturday")))
+        assert newcomer is not None and newcomer != zara
+    result = CliRunner().invoke(app, ["withdraw", "Zara Quinlan", "--data", str(data)])
+    assert result.exit_code == 2 and "withdrew on" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from qualflow.pipeline.deid.findings import KINDS
 from qualflow.pipeline.language import is_cjk_word
@@ -23,16 +24,24 @@ class Pseudonymiser:
     `new_entries` holds what this instance added, for the caller to store.
     """
 
-    def __init__(self, existing: dict[tuple[str, str], str] | None = None):
+    def __init__(self, existing: dict[tuple[str, str], str] | None = None, taken: Iterable[str] = ()):
+        """`taken`: placeholders in use without a key-map entry (a withdrawn participant's id, whose entry
+        was deleted): never handed out again, or a new person would take a withdrawn one's id."""
         self._map: dict[tuple[str, str], str] = {}
         self._next: dict[str, int] = {kind: 1 for kind in KINDS}
         self._new: dict[tuple[str, str], str] = {}
+        for placeholder in taken:
+            self._count(placeholder)
         for (kind, real), placeholder in (existing or {}).items():
             self._map[(kind, normalise(real))] = placeholder
-            match = PLACEHOLDER.match(placeholder)
-            if match and match.group(1) in self._next:
-                number_kind = match.group(1)
-                self._next[number_kind] = max(self._next[number_kind], int(match.group(2)) + 1)
+            self._count(placeholder)
+
+    def _count(self, placeholder: str) -> None:
+        """Number new placeholders after this one."""
+        match = PLACEHOLDER.match(placeholder)
+        if match and match.group(1) in self._next:
+            kind = match.group(1)
+            self._next[kind] = max(self._next[kind], int(match.group(2)) + 1)
 
     def placeholder(self, kind: str, real: str) -> str:
         if kind not in KINDS:
