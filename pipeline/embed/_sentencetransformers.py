@@ -43,7 +43,28 @@ class SentenceTransformerEncoder(BaseEncoder):
                 "give a local model folder, or a hub name reachable from this machine"
             ) from None
         self.batch_size = batch_size
-        self.id = f"sentence-transformers:{model}"
+        # The name alone is not the model: a folder can be saved over with a fine-tuned model, a relative
+        # path names another folder elsewhere, a hub name moves on. What the model computes with is.
+        self.id = f"sentence-transformers:{model}@{model_fingerprint(self._model)}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._model.encode(texts, batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True)
+
+
+def model_fingerprint(model) -> str:
+    """12 hex digits of a hash over each module's kind, settings (pooling mode, normalisation, maximum
+    length) and weights: two models that could give different vectors never share it. Hashing the
+    weights of a small model (MiniLM's 90 MB) takes a fraction of a second, once per process."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    digest.update(f"max_seq_length={getattr(model, 'max_seq_length', None)}".encode())
+    for name, module in model.named_children():
+        digest.update(f"{name}:{type(module).__name__}".encode())
+        settings = module.get_config_dict() if hasattr(module, "get_config_dict") else {}
+        digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+        for key, tensor in sorted(module.state_dict().items()):
+            digest.update(key.encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:12]
