@@ -36,7 +36,7 @@ from qualflow.models.queries import (
 )
 from qualflow.models.store import display_url, from_parameter
 from qualflow.pipeline.config import Config, load_config
-from qualflow.pipeline.ingest import discover
+from qualflow.pipeline.ingest import discover, source_name
 from qualflow.pipeline.persist import clustering_fingerprint
 
 
@@ -123,8 +123,11 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         summary.repeated = [f"{new} repeats {shared} of its {total} statements from {old}: both are clustered, so "
                             "the interview counts twice; if it is the same interview under a new name, keep one file"
                             for new, old, shared, total in repeated_interviews(session, last_transcript_before)]
+        # The key map now holds this run's names too; what goes to Prefect shows file names through it.
+        for_prefect = run_record.prefect_names(session, [source_name(p, source_path) for p in paths],
+                                               tasks.people_finder(config, str(helpers.cache_dir)))
     for line in summary.repeated:
-        logger.warning("%s", line)
+        logger.warning("%s", for_prefect(line))
 
     encoder = tasks.encoder_for(config.embed.model_dump_json())
     with progress_with_total_later("embedding") as advance:
@@ -141,7 +144,7 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     with db.session() as session:
         summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
     try:
-        run_record.publish(summary)
+        run_record.publish(summary, for_prefect)
     except Exception as error:  # the work is done and stored; a lost artifact must not fail the run
         logger.warning("could not attach the run's artifact (%s)", type(error).__name__)
     db.dispose()

@@ -30,7 +30,7 @@ from qualflow.pipeline.config import Config
 from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.ingest import Document, broken_link, source_name
 from qualflow.pipeline.persist import classify_file, load_key_map
-from qualflow.pipeline.quarantine import quarantine
+from qualflow.pipeline.quarantine import QUARANTINE_DIR, quarantine
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
 from qualflow.pipeline.turns import ParsedTurns, TurnSpan, participant_from_file_name
@@ -245,11 +245,12 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
     if kind == "broken_link":  # failed, but there is no file to copy into quarantine
         summary.failed.append(message)
         summary.broken_links.append(message)
-        logger.warning("skipped %s: a link to a missing or unreadable file", path.name)
+        # No file name in Prefect's log: it may hold a participant's name (run_record.prefect_names).
+        logger.warning("skipped a link to a missing or unreadable file (the run's summary names it)")
     elif kind == "failed":
         summary.failed.append(message)
         quarantine(path, source_path, data, message, config.ingest.max_file_mb)
-        logger.warning("quarantined %s", path.name)
+        logger.warning("quarantined a file (the run's summary and DATA/%s say which, and why)", QUARANTINE_DIR)
     elif kind == "duplicate":
         summary.duplicates.append(message)
     elif kind == "unchanged":

@@ -6,6 +6,7 @@ sensitive; the Prefect server may be shared).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from qualflow.pipeline.markdown_text import markdown_text
@@ -76,8 +77,13 @@ def retry_when_transient(task, task_run, state) -> bool:
     return False
 
 
-def run_markdown(summary: Any) -> str:
-    """The run in a few lines of Markdown: counts, skipped and failed files, new suggestions."""
+def run_markdown(summary: Any, redact: Callable[[str], str] = str) -> str:
+    """The run in a few lines of Markdown: counts, skipped and failed files, new suggestions.
+    `redact` is applied to each line naming a file (`prefect_names`: for Prefect, names are replaced)."""
+
+    def _one_line(text: str) -> str:
+        return markdown_text(redact(text))
+
     lines = [
         "# qualflow run",
         "",
@@ -127,13 +133,28 @@ def _theme_work(summary: Any) -> str:
     return "unchanged (nothing new)"
 
 
-def publish(summary: Any) -> None:
-    """Attach the run's Markdown to the flow run in Prefect (its UI shows it under Artifacts)."""
+def publish(summary: Any, redact: Callable[[str], str]) -> None:
+    """Attach the run's Markdown to the flow run in Prefect (its UI shows it under Artifacts), with
+    file names as `redact` gives them: Prefect's database is outside the study (`prefect_names`)."""
     from prefect.artifacts import create_markdown_artifact
 
-    create_markdown_artifact(markdown=run_markdown(summary), key="qualflow-run",
+    create_markdown_artifact(markdown=run_markdown(summary, redact), key="qualflow-run",
                              description="Files, counts and new suggestions of this run")
 
 
-def _one_line(text: str) -> str:
-    return markdown_text(text)
+
+def prefect_names(session, file_names: Iterable[str], find_people: Callable[[str], list[str]] | None) -> Callable[[str], str]:
+    """File names as Prefect may keep them. Prefect's database (a server a team may share, and its UI)
+    is outside the study, and file names often carry a participant's name ("Mary Smith interview.docx"):
+    the key map's names become its placeholders, as in exports, and a person found in the name of a
+    file the study never stored (a file that failed) becomes "[PERSON]"."""
+    from qualflow.pipeline.deid.pseudonym import NameRedactor, normalise
+    from qualflow.pipeline.persist import load_key_map
+
+    key_map = load_key_map(session)
+    known = {real for _, real in key_map}
+    for name in file_names if find_people else ():
+        for person in find_people(name):
+            if normalise(person) not in known:
+                key_map[("PERSON", normalise(person))] = "[PERSON]"
+    return NameRedactor(key_map)

@@ -100,7 +100,7 @@ class Analysis:
     people_in_name: tuple[str, ...] = ()  # people named in the file's name (pipeline.redact.people_in_file_name)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="analyse {document.source_name}")
+@task(cache_policy=NO_CACHE, task_run_name="analyse file {document.content_hash:.8}")
 def analyse(document: Document, default_participant: str | None, config: Config, cache_dir: str) -> Analysis:
     """Speaker turns and identifiers: the costly, independent part of a file's work (spaCy's NER),
     so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store."""
@@ -113,10 +113,16 @@ def analyse(document: Document, default_participant: str | None, config: Config,
 
 
 def file_name_people(document: Document, config: Config, cache_dir: str) -> tuple[str, ...]:
+    find = people_finder(config, cache_dir)
+    return tuple(find(document.source_name)) if find else ()
+
+
+def people_finder(config: Config, cache_dir: str):
+    """The people a file's name holds (`people_in_file_name`); None when de-identification is off."""
     if not config.deidentify.enabled:
-        return ()
+        return None
     deidentifier = deidentifier_for(config.deidentify.model_dump_json(), cache_dir)
-    return tuple(people_in_file_name(document.source_name, lambda words: deidentifier.find(words, detect_language(words))))
+    return lambda name: people_in_file_name(name, lambda words: deidentifier.find(words, detect_language(words)))
 
 
 def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str) -> list:
@@ -128,7 +134,7 @@ def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_d
     return deidentifier.find(document.text, detect_language(participant_text))
 
 
-@task(cache_policy=NO_CACHE, task_run_name="de-identify {document.source_name}")
+@task(cache_policy=NO_CACHE, task_run_name="de-identify file {document.content_hash:.8}")
 def deidentify(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str,
                pseudonymiser: Pseudonymiser) -> Redacted:
     """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms, their
@@ -152,7 +158,7 @@ class Stored:
     statements: int
 
 
-@task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,
+@task(cache_policy=NO_CACHE, task_run_name="store file {document.content_hash:.8}", retry_condition_fn=retry_when_transient,
       **RETRIES)
 def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict, segmenter: Segmenter,
                selector: StatementSelector) -> Stored:
@@ -181,7 +187,7 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     return Stored("added", None, added)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="store {document.source_name}", retry_condition_fn=retry_when_transient,
+@task(cache_policy=NO_CACHE, task_run_name="store file {document.content_hash:.8}", retry_condition_fn=retry_when_transient,
       **RETRIES)
 def store(db: Store, document: Document, redacted: Redacted, spans: list[StatementSpan],
           exclusions: list[str | None], new_pseudonyms: dict) -> int:
