@@ -238,6 +238,7 @@ def run(
         # by the flow itself, so a run refused below leaves no trace.
         _open_store(data, db).dispose()
     _check_task_runner(task_runner, dask_address)
+    _check_encoder(config)
     from qualflow.flows.batch import code_interviews
     from qualflow.models.store import as_parameter
 
@@ -354,6 +355,7 @@ def serve(
         _fail(f"cannot reach the Prefect server at {re.sub(r'//[^/@]*@', '//', str(PREFECT_API_URL.value()))} "
               f"({type(unreachable).__name__}): is `prefect server start` running there?")
     _check_task_runner(task_runner, dask_address)
+    _check_encoder(config)
     from qualflow.flows.serve import (
         deployment_parameters,
         schedule_in_the_way,
@@ -366,6 +368,20 @@ def serve(
     data.mkdir(parents=True, exist_ok=True)
     serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
                 task_runner=task_runner, dask_address=dask_address)
+
+
+def _check_encoder(config_file) -> None:
+    """A model that cannot be loaded (a hub name this machine cannot reach, a folder with no model, a
+    missing package): one line before any file is read. The flow meets it only after storing every
+    file, as a Prefect traceback. The encoder is kept for the run (`encoder_for` caches it)."""
+    from qualflow.flows.tasks import encoder_for
+    from qualflow.pipeline.config import load_config
+    from qualflow.pipeline.errors import QualflowError
+
+    try:
+        encoder_for(load_config(config_file).embed.model_dump_json())
+    except QualflowError as error:
+        _fail(str(error))
 
 
 def _print_theme_table(rows: list[dict]) -> None:

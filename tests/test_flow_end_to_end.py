@@ -195,6 +195,18 @@ def test_cli_unreachable_database_is_one_line_before_any_work(tmp_path, small_st
     assert not (tmp_path / "d").exists()  # nothing started, nothing written
 
 
+def test_a_model_that_cannot_be_loaded_is_one_line_before_any_file_is_read(tmp_path, small_study):
+    """The flow loads the encoder after storing every file: it would fail there with a traceback."""
+    (tmp_path / "not-a-model").mkdir()
+    config = tmp_path / "model.yaml"
+    config.write_text(f"embed:\n  backend: sentence-transformers\n  model: {tmp_path / 'not-a-model'}\n")
+    result = runner.invoke(app, ["run", str(small_study), "--config", str(config), "--data", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert f"embed.model '{tmp_path / 'not-a-model'}' could not be loaded" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "d" / "qualflow.sqlite").exists()  # no file was read or stored
+
+
 def test_cli_unreadable_single_file(tmp_path):
     broken = tmp_path / "broken.docx"
     broken.write_bytes(b"\x00\x01 not a docx")
