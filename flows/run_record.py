@@ -43,7 +43,12 @@ def is_transient(exception: BaseException) -> bool:
 
 def _is_transient_one(error: BaseException) -> bool:
     from qualflow.models.store import is_lock_error
+    from qualflow.pipeline.persist import ReviewedMeanwhile
     from sqlalchemy import exc
+    from sqlalchemy.orm.exc import StaleDataError
+
+    if isinstance(error, (ReviewedMeanwhile, StaleDataError)):
+        return True  # a reviewer changed the codebook the run had read: read it again, with their decision
 
     if isinstance(error, (TimeoutError, ConnectionError, exc.TimeoutError, exc.DisconnectionError)):
         return True  # exc.TimeoutError: no pooled connection came free in time

@@ -378,6 +378,7 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     With questions, codes carry the question's number: "Q2-T1.3". `vectors` (rows for `ids`, in
     the clusterer's space) place new statements by similarity."""
     statement_ids = [s.id for g in groups for s in g.statements]
+    decided_before = last_decision_id(session)
     by_id, pinned, confirmed, candidates, carried, rejected, known, turned_down = _codebook(session, statement_ids)
     new_groups = [NewGroup(g.question, [s.id for s in g.statements], [a.theme_number for a in g.assignments],
                            [a.similarity for a in g.assignments], [a.outlier for a in g.assignments],
@@ -438,7 +439,18 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     for number, theme in enumerate(final, start=1):
         theme.number = number
     refresh_counts(session, [t.id for t in final])
+    if last_decision_id(session) != decided_before:
+        # A reviewer decided while this was planned from the codebook read above: the plan may not carry
+        # that decision (an accepted theme left behind, a confirmed statement in two themes). Checked
+        # after this transaction has written, so no later decision can commit before it does (SQLite),
+        # or only one that waits on the rows written here (PostgreSQL). Rolled back; the run retries.
+        raise ReviewedMeanwhile(f"{last_decision_id(session) - decided_before} reviewer decisions were made while "
+                                "the run stored its themes; stored again with them")
     return theme_set
+
+
+class ReviewedMeanwhile(RuntimeError):
+    """Reviewers decided while a run was storing its themes: worth retrying (flows/run_record.py)."""
 
 
 def _describe(session: Session, group: ClusteredGroup, description: ThemeDescription, previous: Theme | None,

@@ -122,3 +122,12 @@ def test_progress_is_silent_without_a_terminal_and_counts_with_one(capsys):
         advance(6)
     shown = capsys.readouterr().err
     assert "embedding" in shown and "10/10" in shown
+
+
+def test_a_codebook_changed_by_a_reviewer_during_the_store_is_retried():
+    """The retry reads the codebook again, with the reviewer's decision in it (tests/test_review_during_run.py)."""
+    from qualflow.pipeline.persist import ReviewedMeanwhile
+    from sqlalchemy.orm.exc import StaleDataError
+
+    assert is_transient(StaleDataError("UPDATE statement on table 'themes' expected to update 6 row(s); 4 were matched."))
+    assert is_transient(ReviewedMeanwhile("1 reviewer decisions were made while the run stored its themes"))
