@@ -20,14 +20,23 @@ _opened: list[str] = []
 class _Commands(TyperGroup):
     """Every command: a study database found damaged, on opening ("file is not a database") or in the
     middle of a command (a page that is not a database page: "database disk image is malformed"), is
-    one line naming the file."""
+    one line naming the file. So is a write to a read-only study (its file or its folder): reading one
+    works, a command that writes says it cannot."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except Exception as error:
-            from qualflow.models.store import is_unreadable_database
+            from qualflow.models.store import (
+                StudyNotWritable,
+                is_read_only_database,
+                is_unreadable_database,
+            )
 
+            if isinstance(error, StudyNotWritable):  # a read-only study, and a command that writes
+                _fail(str(error))
+            if is_read_only_database(error):
+                _read_only_database(_opened[-1] if _opened else None, error)
             if not is_unreadable_database(error):
                 raise
             _unreadable_database(_opened[-1] if _opened else None, error)
@@ -78,6 +87,31 @@ def _unreadable_database(url: str | None, error: BaseException) -> None:
     _, reason = driver_error(error)
     _fail(f"{where} is not a readable SQLite database ({reason}): it was damaged or overwritten; restore it "
           "from a backup (qualflow has not changed it)")
+
+
+def _read_only_database(url: str | None, error: BaseException) -> None:
+    """A write refused because the study's file (or the folder SQLite keeps its journal in) is read-only."""
+    from qualflow.models.store import database_file, display_url, driver_error
+
+    where = (database_file(url) or display_url(url)) if url else "the study database"
+    _, reason = driver_error(error)
+    _fail(f"{where} cannot be written ({reason}): the file or its folder is read-only; nothing was saved")
+
+
+def _check_writable(data: Path, db: str | None) -> None:
+    """Before a run or a schedule does any work: the study database can be written. A read-only file
+    (an archived copy, a file owned by someone else) would otherwise fail only when the first new
+    transcript is stored."""
+
+    store = _open_store(data, db)
+    try:
+        reason = store.cannot_write()
+        where = store.location() if reason else None
+    finally:
+        store.dispose()
+    if reason:
+        _fail(f"the study database {where} cannot be written ({reason}); "
+              "make it writable, or run on a copy. Nothing was read or stored")
 
 
 def _check_output(output: Path, option: str = "--output") -> None:
@@ -169,6 +203,7 @@ def _open_store(data: Path, db: str | None = None):
     from qualflow.models import Store, default_database_url
     from qualflow.models.store import (
         DATABASE_FILE,
+        StudyNotWritable,
         database_from_environment,
         is_unreadable_database,
     )
@@ -186,6 +221,8 @@ def _open_store(data: Path, db: str | None = None):
         _opened.append(url)
         try:
             return Store(url)
+        except StudyNotWritable as error:  # read-only, and an upgrade is due
+            _fail(str(error))
         except Exception as error:  # a wrong URL or an unreachable server: one line, no traceback
             if is_unreadable_database(error):
                 _unreadable_database(url, error)
@@ -195,7 +232,10 @@ def _open_store(data: Path, db: str | None = None):
         _fail(f"no qualflow study in {data} (run `qualflow run PATH --data {data}` first)")
     url = default_database_url(data)
     _opened.append(url)  # a damaged file is then named by _Commands, whenever it shows
-    return Store(url)
+    try:
+        return Store(url)
+    except StudyNotWritable as error:  # read-only, and an upgrade is due: one line
+        _fail(str(error))
 
 
 def _study_exists(data: Path, db: str | None) -> bool:
@@ -235,8 +275,9 @@ def run(
     if _study_exists(data, db):
         # An unreachable or wrong database, or a study file that is not a database: one line, before any
         # work (the flow would otherwise fail on it after reading the transcripts). A new study is made
-        # by the flow itself, so a run refused below leaves no trace.
-        _open_store(data, db).dispose()
+        # by the flow itself, so a run refused below leaves no trace. A read-only study file too: a
+        # transcript must not be blamed (and quarantined) for a database that cannot be written.
+        _check_writable(data, db)
     _check_task_runner(task_runner, dask_address)
     _check_encoder(config)
     from qualflow.flows.batch import code_interviews
@@ -341,7 +382,7 @@ def serve(
         except ValueError:
             _fail(f"--cron: not a valid cron expression: {cron!r}")
     if _study_exists(data, db):
-        _open_store(data, db).dispose()  # a wrong URL or a damaged study fails here, not in every scheduled run
+        _check_writable(data, db)  # a wrong URL, a damaged or read-only study fails here, not in every scheduled run
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile

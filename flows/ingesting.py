@@ -27,7 +27,7 @@ from prefect.utilities.annotations import quote
 from qualflow.flows import tasks
 from qualflow.models import Store
 from qualflow.pipeline.config import Config
-from qualflow.pipeline.errors import UnreadableFile
+from qualflow.pipeline.errors import QualflowError, UnreadableFile
 from qualflow.pipeline.ingest import Document, broken_link, source_name
 from qualflow.pipeline.persist import classify_file, load_key_map
 from qualflow.pipeline.quarantine import QUARANTINE_DIR, quarantine
@@ -157,6 +157,42 @@ def _left_out(name: str) -> Outcome:
     return "withdrawn", f"{name}: left out, its participant withdrew from the study (`qualflow withdraw`)", 0
 
 
+class StoreFailed(QualflowError):
+    """The study database failed while a file was being stored (read-only, full, gone): not the file's
+    fault, and every later file would fail the same way, so the run stops rather than quarantine it."""
+
+
+def is_database_error(error: BaseException) -> bool:
+    """Whether `error`, or one it was raised from, is the database's (a read-only or damaged file, a
+    full disk, a lost server), not the file's. A DataError is a value the database refused (text
+    PostgreSQL cannot hold): that one is the file's."""
+    import sqlite3
+
+    from sqlalchemy import exc
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, exc.DBAPIError) and not isinstance(error, exc.DataError):
+            return True
+        if isinstance(error, sqlite3.Error) and not isinstance(error, sqlite3.DataError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _store_failed(db: Store, error: Exception) -> StoreFailed:
+    """One line for the run: which database, and what it said (the driver's first line names no values)."""
+    from qualflow.models.store import driver_error, is_read_only_database
+
+    kind, reason = driver_error(error)
+    log.debug("the study database failed while storing a file", exc_info=error)
+    why = "it is read-only" if is_read_only_database(error) else f"{kind}: {reason}"
+    return StoreFailed(f"the study database {db.location()} could not be written while storing a new transcript "
+                       f"({why}); the run stopped. The transcript is not at fault and was not quarantined; nothing "
+                       "of it was stored")
+
+
 def _unexpected(path: Path, error: Exception) -> Outcome:
     """One bad file must not stop the batch (its transaction was rolled back: the store is untouched)."""
     # The type only in the outcome, which is reported and logged: an exception's message may quote
@@ -180,6 +216,8 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
             stored = tasks.store_file(db, new.document, quote(analysis), quote(key_map), helpers.segmenter,
                                      helpers.selector)
         except Exception as error:  # the store is untouched: the file's transaction was rolled back
+            if is_database_error(error):  # the database's fault, not the file's: stop, blame nothing
+                raise _store_failed(db, error) from error
             return _unexpected(new.path, error)
     if stored.outcome in ("failed", "withdrawn"):
         return stored.outcome, stored.message, 0
@@ -193,6 +231,8 @@ def ingest_units(path: Path, source: Path, db: Store, helpers: Helpers) -> list[
     try:
         return _ingest_units(path, source_name(path, source), db, helpers)
     except Exception as error:
+        if is_database_error(error):  # the database's fault, not the table's: stop, blame nothing
+            raise _store_failed(db, error) from error
         return [_unexpected(path, error)]
 
 

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from qualflow.models.migrate import upgrade
+from qualflow.models.migrate import current_revision, head_revision, upgrade
 from qualflow.models.records import Base
+from qualflow.pipeline.errors import QualflowError
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -127,6 +128,31 @@ def database_file(url: str) -> str | None:
     return parsed.database
 
 
+class StudyNotWritable(QualflowError):
+    """The study cannot be written here: its folder or its database file is read-only (an archived or
+    shared copy, a read-only mount) and a command needs to write to it. Reading it still works."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
+
+
+# SQLite's answer for a write to a file it could open only for reading (SQLITE_READONLY and its variants).
+_READ_ONLY_MESSAGES = ("attempt to write a readonly database", "readonly database")
+
+
+def is_read_only_database(error: BaseException) -> bool:
+    """Whether a database error (SQLAlchemy's, or sqlite3's own) says the study could not be written
+    because the file, or the folder SQLite keeps its journal in, is read-only."""
+    orig = getattr(error, "orig", None) or error
+    if (getattr(orig, "sqlite_errorname", None) or "").startswith("SQLITE_READONLY"):
+        return True
+    import sqlite3
+
+    return isinstance(orig, sqlite3.OperationalError) and any(text in str(orig).lower()
+                                                              for text in _READ_ONLY_MESSAGES)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets a reader (the CLI) look while a run writes.
     cursor = dbapi_connection.cursor()
@@ -147,8 +173,16 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # The schema comes from the Alembic revisions in models/migrations/ (one at a time across processes).
-        with self.exclusive("schema"):
-            upgrade(self.engine)
+        # A study already at the newest revision needs neither an upgrade nor the lock (a file beside
+        # the database): so a read-only study (an archived or shared copy) can still be read.
+        if self._migration_due():
+            try:
+                with self.exclusive("schema"):
+                    upgrade(self.engine)
+            except StudyNotWritable as error:
+                raise StudyNotWritable(f"the study {self.location()} needs an upgrade to this version of qualflow, "
+                                       f"but {error.reason}; make it writable, or use the qualflow version "
+                                       "that made it") from error
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -168,6 +202,56 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def _migration_due(self) -> bool:
+        """Whether the database is not yet at the newest revision (a new, an old or a pre-migration study).
+        Only reads: nothing is written to find out."""
+        return current_revision(self.engine) != _head()
+
+    def _sqlite_file(self) -> str | None:
+        """The SQLite file (None for a server, or an in-memory database)."""
+        url = self.engine.url
+        database = url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:":
+            return None
+        if url.query.get("uri") in ("true", "1") and database.startswith("file:"):  # sqlite:///file:PATH?mode=ro&uri=true
+            if url.query.get("mode") == "memory":
+                return None
+            return database[len("file:"):]
+        return database
+
+    def location(self) -> str:
+        return self._sqlite_file() or display_url(self.url)
+
+    def cannot_write(self) -> str | None:
+        """Why the study database cannot be written (a read-only file, or a read-only folder for its
+        journal and locks), else None. Checked by a write that is rolled back: nothing changes. Another
+        writer holding the database (a run, a review) means it can be written: that one waits its turn."""
+        if self.dialect != "sqlite" or self._sqlite_file() is None:
+            return None
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                version = cursor.execute("PRAGMA main.user_version").fetchone()[0]
+                cursor.execute(f"PRAGMA main.user_version = {int(version)}")
+            finally:
+                if connection.driver_connection.in_transaction:
+                    cursor.execute("ROLLBACK")
+        except Exception as error:
+            if is_lock_error(error):
+                return None
+            if is_read_only_database(error):
+                return "the file is read-only"
+            return driver_error(error)[1]
+        finally:
+            connection.close()
+        try:
+            with self.exclusive("ingest"):
+                return None
+        except StudyNotWritable as error:
+            return error.reason
+
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
         """Hold a lock named `name` across processes: two flow runs at once take turns at the
@@ -184,13 +268,20 @@ class Store:
                     connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
                     connection.commit()
             return
-        database = self.engine.url.database if self.dialect == "sqlite" else None
-        if not database or database == ":memory:":
+        database = self._sqlite_file()
+        if database is None:
             yield
             return
         import fcntl
 
-        with open(f"{database}.{key & 0xFFFFFFFF:08x}.lock", "a+") as handle:
+        lock = f"{database}.{key & 0xFFFFFFFF:08x}.lock"
+        try:
+            handle = open(lock, "a+")
+        except OSError as error:  # a read-only folder, or no permission: nothing can be written here
+            reason = f"cannot make or write {lock} ({error.strerror or type(error).__name__})"
+            raise StudyNotWritable(f"the study {database} cannot be written: {reason}; nothing was changed",
+                                   reason=reason) from error
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -203,3 +294,13 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_HEAD: list[str] = []
+
+
+def _head() -> str:
+    """The newest revision in models/migrations/ (read once per process)."""
+    if not _HEAD:
+        _HEAD.append(head_revision())
+    return _HEAD[0]

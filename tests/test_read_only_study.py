@@ -1,0 +1,132 @@
+"""A read-only study (an archived or shared copy, a read-only mount, a file owned by someone else) can
+still be read; a command that must write says so in one line (exit 2), and a run never blames (or
+quarantines) a transcript for a database it cannot write.
+
+Tests run as root, where chmod stops no write and a read-only mount needs privileges, so the read-only
+study is made with what root cannot write through either: SQLite opened read-only (`?mode=ro`, through
+$QUALFLOW_DB or --db) and, for a folder nothing can be made in, a folder where each lock file would go
+(opening it for writing fails, as it does in a read-only folder)."""
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fixtures.review.study import built_study
+from qualflow.flows.cli import app
+from typer.testing import CliRunner
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def data(tmp_path):
+    study = tmp_path / "study"
+    study.mkdir()
+    return built_study(study)
+
+
+def one_line_error(result, *expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert result.output.startswith("qualflow: error:"), result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output, result.output
+
+
+def no_lock_can_be_made(data: Path) -> None:
+    """Every lock file the store takes (schema, ingest, cluster) cannot be opened for writing."""
+    database = data / "qualflow.sqlite"
+    for old in data.glob("qualflow.sqlite.*.lock"):
+        old.unlink()
+    for name in ("schema", "ingest", "cluster"):
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        Path(f"{database}.{key & 0xFFFFFFFF:08x}.lock").mkdir()
+
+
+def read_only_url(data: Path) -> str:
+    return f"sqlite:///file:{data / 'qualflow.sqlite'}?mode=ro&uri=true"
+
+
+@pytest.fixture
+def uri_locks_resolve(tmp_path, monkeypatch):
+    """Before the fix, the store put the locks of a `file:` URL at the path `file:/...` relative to the
+    working folder: made here, so that the code before the fix reaches the defect these tests are about."""
+    cwd = tmp_path / "cwd"
+    (cwd / "file:" / str(tmp_path / "study").lstrip("/")).mkdir(parents=True)
+    monkeypatch.chdir(cwd)
+
+
+def snapshot(data: Path) -> bytes:
+    connection = sqlite3.connect(data / "qualflow.sqlite")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return (data / "qualflow.sqlite").read_bytes()
+
+
+@pytest.mark.parametrize("command", [["themes"], ["statements"], ["export", "assignments", "--format", "json"],
+                                     ["audit", "T1"], ["deid-report"]])
+def test_a_study_where_no_lock_can_be_made_can_still_be_read(data, command):
+    before = snapshot(data)
+    no_lock_can_be_made(data)
+    result = runner.invoke(app, [*command, "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert (data / "qualflow.sqlite").read_bytes() == before
+
+
+def test_a_read_only_study_can_be_read_and_a_write_is_one_line(data, monkeypatch):
+    before = snapshot(data)
+    no_lock_can_be_made(data)
+    monkeypatch.setenv("QUALFLOW_DB", read_only_url(data))
+    result = runner.invoke(app, ["themes", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["review", "accept", "T1", "--data", str(data)])
+    one_line_error(result, "readonly database", "nothing was saved")
+    result = runner.invoke(app, ["withdraw", "P1", "--yes", "--data", str(data)])
+    one_line_error(result, str(data / "qualflow.sqlite"), "cannot be written", "Is a directory")
+    assert (data / "qualflow.sqlite").read_bytes() == before
+
+
+def test_a_read_only_study_that_needs_an_upgrade_is_one_line_and_left_as_it_is(data):
+    connection = sqlite3.connect(data / "qualflow.sqlite")
+    with connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0006'")
+    connection.close()
+    before = snapshot(data)
+    no_lock_can_be_made(data)
+    result = runner.invoke(app, ["themes", "--data", str(data)])
+    one_line_error(result, str(data / "qualflow.sqlite"), "needs an upgrade", "Is a directory")
+    assert (data / "qualflow.sqlite").read_bytes() == before
+
+
+def test_a_run_on_a_read_only_study_file_stops_before_any_work(data, tmp_path, uri_locks_resolve):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox / "en_p1_nurse.txt")
+    before = snapshot(data)
+    result = runner.invoke(app, ["run", str(inbox), "--data", str(data), "--db", read_only_url(data)])
+    one_line_error(result, str(data / "qualflow.sqlite"), "cannot be written", "read-only")
+    assert not (data / "quarantine").exists()  # the transcript was not blamed for the database
+    assert (data / "qualflow.sqlite").read_bytes() == before
+
+
+def test_a_database_that_fails_while_storing_stops_the_run_and_blames_no_file(data, tmp_path, uri_locks_resolve):
+    # The flow itself (a scheduled run comes this way too, past the CLI's check): the database refuses
+    # the write of a good transcript. The run stops with one message; the file is not quarantined.
+    from qualflow.flows.batch import code_interviews
+    from qualflow.pipeline.errors import QualflowError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox / "en_p1_nurse.txt")
+    before = snapshot(data)
+    with pytest.raises(QualflowError) as raised:
+        code_interviews(str(inbox), str(data), database_url=read_only_url(data))
+    message = str(raised.value)
+    assert "could not be written" in message and "read-only" in message and "not quarantined" in message
+    assert "en_p1" not in message  # Prefect keeps this message: no file name in it
+    assert not (data / "quarantine").exists()
+    assert (data / "qualflow.sqlite").read_bytes() == before
