@@ -299,6 +299,9 @@ def run(
         f"{len(summary.duplicates)} duplicates, {len(summary.failed)} failed; "
         f"{summary.embedded} statements embedded.", highlight=False,
     )
+    if summary.encoder_changed:
+        console.print(f"The encoder changed ({summary.encoder_changed}): every statement was embedded and clustered "
+                      "again, and reviewers' decisions were carried over.", highlight=False)
     if summary.placed:
         console.print(f"{summary.placed} new statements placed into the current themes (no re-clustering; "
                       "--recluster to cluster everything again).", highlight=False)
