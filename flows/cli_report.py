@@ -14,8 +14,10 @@ from qualflow.flows.cli import (
     DEFAULT_DATA,
     DataOption,
     DbOption,
+    _check_output,
     _fail,
     _open_store,
+    _write_output,
     app,
     console,
 )
@@ -54,6 +56,8 @@ def saturation_command(
     from qualflow.pipeline.errors import QualflowError
     from qualflow.pipeline.saturation import saturation, saturation_sentence
 
+    if plot is not None:  # as every export: an existing folder, and never over the study database
+        _check_output(plot, "--plot")
     with _open_store(data, db).session() as session:
         try:
             result = saturation(session, _order(order), confirmed_only)
@@ -62,11 +66,7 @@ def saturation_command(
     if plot is not None:
         from qualflow.pipeline.figures import saturation_figure
 
-        try:
-            plot.parent.mkdir(parents=True, exist_ok=True)
-            plot.write_bytes(saturation_figure(result))
-        except OSError as error:  # a folder in the way, no permission, a full disk: one line
-            _fail(f"cannot write the plot {plot}: {error.strerror or error}")
+        _write_output(plot, saturation_figure(result), "--plot")
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

@@ -128,6 +128,18 @@ def test_an_export_never_overwrites_the_study_database(data, command):
         assert session.scalar(select(Transcript.id).limit(1)) is not None
 
 
+def test_the_saturation_plot_never_overwrites_the_study_database_nor_makes_folders(data, tmp_path):
+    database = data / "qualflow.sqlite"
+    before = database.read_bytes()
+    result = runner.invoke(app, ["saturation", "--plot", str(database), "--data", str(data)])
+    assert result.exit_code == 2 and "--plot" in result.output and "SQLite database" in result.output
+    assert database.read_bytes() == before
+    result = runner.invoke(app, ["saturation", "--plot", str(tmp_path / "no-such" / "s.png"), "--data", str(data)])
+    assert result.exit_code == 2 and "no such folder" in result.output and not (tmp_path / "no-such").exists()
+    result = runner.invoke(app, ["saturation", "--plot", str(tmp_path / "s.png"), "--data", str(data)])
+    assert result.exit_code == 0 and (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_qdpx_notes_are_only_memos_on_what_the_project_holds(data, tmp_path):
     import zipfile
 
