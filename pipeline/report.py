@@ -17,7 +17,7 @@ from qualflow.models.queries import (
 from qualflow.pipeline.deid.pseudonym import NameRedactor
 from qualflow.pipeline.markdown_text import markdown_text
 from qualflow.pipeline.persist import load_key_map
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 
@@ -192,12 +192,15 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
     n_participants = len(study_participants(session))
     fit = fit_summary(session)
     created = theme_set.created_at if theme_set else datetime.now(UTC)
+    # Counted now, not as the themes were made: a withdrawal deletes statements between runs.
+    n_statements = session.scalar(select(func.count()).select_from(Statement).where(
+        Statement.significant.is_(True), Statement.transcript_id.in_(live_transcripts()))) if theme_set else 0
     lines = [
         f"# {title}",
         "",
         (f"Suggestions for a researcher to review, not findings. Made {created:%Y-%m-%d %H:%M} UTC "
          f"with encoder `{theme_set.encoder_id if theme_set else '-'}` from "
-         f"{theme_set.n_statements if theme_set else 0} significant statements by {n_participants} participants: "
+         f"{n_statements} significant statements by {n_participants} participants: "
          f"{len(rows)} themes, {sum(len(r['subcategories']) for r in rows)} subcategories. "
          f"{fit['placed_by_nearest_theme']} statements lay outside every dense cluster and were placed in the "
          f"nearest subcategory; {fit['weak_fits']} of them ({fit['weak_fit_share']:.0%}) fit weakly "

@@ -202,6 +202,9 @@ def test_the_cli_shows_first_and_deletes_only_with_yes(study, tmp_path):
     assert "Deleted" in done.output and store.count(Withdrawal) == 1
     report = (data / "report.md").read_text("utf-8")
     assert "P2" not in report.replace("P20", "")
+    with store.session() as session:  # counted now: P2's statements are gone from the header's count too
+        left = session.scalar(select(func.count()).select_from(Statement).where(Statement.significant.is_(True)))
+    assert f"from {left} significant statements" in report
     again = runner.invoke(app, ["withdraw", "p2", "--data", str(data), "--yes"])
     assert again.exit_code == 2 and "P2" not in again.output.replace("p2 withdrew", "")
     assert "p2 withdrew on " in " ".join(again.output.split()) and store.count(Withdrawal) == 1
