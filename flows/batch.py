@@ -38,6 +38,7 @@ from qualflow.models.store import display_url, from_parameter
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.ingest import discover, source_name
 from qualflow.pipeline.persist import clustering_fingerprint
+from qualflow.pipeline.place import released
 
 
 @dataclass
@@ -166,7 +167,10 @@ def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Conf
     with db.exclusive("cluster"):
         with db.session() as session:
             current = current_theme_set(session)
-            unchanged = current is not None and current.fingerprint == fingerprint
+            # Statements released by a rejected theme wait for a run to suggest them elsewhere, even when
+            # nothing else changed (pipeline/place.py `released`).
+            unchanged = current is not None and current.fingerprint == fingerprint \
+                and not released(session, statement_ids)
             summary.themes = sum(1 for t in current_themes(session) if t.level == "theme")
         if current is not None and current.encoder_id != encoder.id and statement_ids:
             summary.encoder_changed = f"{current.encoder_id} -> {encoder.id}"

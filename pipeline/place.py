@@ -16,7 +16,14 @@ New themes can only come from a clustering, so the run clusters everything again
 - there is no current theme set, or it was made with another encoder or other settings.
 
 "New" means a significant statement no run has placed yet: it has no assignment row at all.
-Statements a reviewer took out of a theme keep their rejected rows and are left alone.
+
+A placement also suggests the statements a reviewer released by rejecting their whole theme
+(`released`): each goes into the nearest live theme of its question that it has never been
+rejected from, or stays unplaced, findable by search, when there is none (as reconcile leaves
+it). They had a theme and are not what the bars for a re-clustering measure, so they do not
+count toward them. Statements a reviewer took out of a theme on purpose (or out of a theme
+later rejected), marked not significant, or kept out of a merge are left alone: only a
+re-clustering, or a reviewer, places those.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from qualflow.models import Suggestion, Theme, ThemeSet
+from qualflow.models import Decision, Statement, Suggestion, Theme, ThemeSet
 from qualflow.models.codebook import family_ids, refresh_counts, with_parents
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
@@ -79,14 +86,16 @@ def targets_from(members: dict[int, list[int]], dense: dict[int, list[int]], que
 
 
 def place(new_ids: list[int], new_vectors: np.ndarray, new_questions: list[str | None],
-          targets: list[Target]) -> list[Placement | None]:
-    """Each new statement's nearest target of its own question (None when its question has none)."""
+          targets: list[Target], barred: list[set[int]] | None = None) -> list[Placement | None]:
+    """Each new statement's nearest target of its own question (None when its question has none),
+    leaving out the themes in its `barred` set (those it has an assignment row in: rejected ones)."""
     if not targets or not new_ids:
         return [None] * len(new_ids)
+    barred = barred or [set()] * len(new_ids)
     similarity = unit_length(new_vectors) @ np.vstack([t.centre for t in targets]).T
     placements: list[Placement | None] = []
     for i, statement_id in enumerate(new_ids):
-        allowed = [j for j, t in enumerate(targets) if t.question == new_questions[i]]
+        allowed = [j for j, t in enumerate(targets) if t.question == new_questions[i] and t.id not in barred[i]]
         if not allowed:
             placements.append(None)
             continue
@@ -146,11 +155,54 @@ def never_placed(session: Session, statement_ids: list[int]) -> list[int]:
     return [s for s in statement_ids if s not in seen]
 
 
+# Decisions that leave a statement in no theme. Only a rejection of its whole theme releases it to
+# be suggested elsewhere; the others are a reviewer's choice about that very statement.
+RELEASING = "reject"
+UNPLACING = ("reject", "reject-assignment", "not-significant", "merge")
+
+
+def released(session: Session, statement_ids: list[int]) -> dict[int, set[int]]:
+    """The significant statements among `statement_ids` a reviewer released by rejecting their theme
+    (review/actions.py `reject`) and no run or reviewer has placed since, each with the themes it
+    has an assignment row in (never to be suggested there again).
+
+    Such a statement has no active assignment, a rejected one in a rejected theme, and the last
+    decision that left it in no theme (undone ones aside) is that rejection. A statement taken out
+    of a theme (`reject_assignment`) also has a rejected row, in a theme that may later be rejected
+    as a whole: the take-out, logged after its placement, tells the two apart. A twin carried to an
+    edited file's new version (pipeline/versions.py) is named by no decision; its rows decide."""
+    wanted = set(statement_ids)
+    rows = session.execute(select(Suggestion.statement_id, Suggestion.theme_id, Suggestion.status, Theme.status)
+                           .join(Theme, Theme.id == Suggestion.theme_id)).all()
+    placed = {s for s, _, status, _ in rows if status in ACTIVE_ASSIGNMENT}
+    candidates = {s for s, _, status, theme_status in rows
+                  if status == "rejected" and theme_status == "rejected" and s in wanted} - placed
+    if not candidates:
+        return {}
+    candidates &= set(session.scalars(select(Statement.id).where(Statement.id.in_(candidates),
+                                                                 Statement.significant.is_(True))))
+    decisions = session.execute(select(Decision.id, Decision.action, Decision.statement_ids, Decision.undoes_id)
+                                .order_by(Decision.id)).all()
+    undone = {undoes for _, _, _, undoes in decisions if undoes}
+    last: dict[int, str] = {}
+    for decision_id, action, named, _ in decisions:
+        if action in UNPLACING and decision_id not in undone:
+            for s in named or []:
+                if s in candidates:
+                    last[s] = action
+    barred: dict[int, set[int]] = {}
+    for s, theme_id, _, _ in rows:
+        if s in candidates and last.get(s, RELEASING) == RELEASING:
+            barred.setdefault(s, set()).add(theme_id)
+    return barred
+
+
 def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[int], vectors: np.ndarray,
                               new_ids: list[int], fingerprint: str, max_new_share: float,
                               min_cluster_size: int | str) -> list[Placement] | None:
-    """Suggest `new_ids` into the current themes and record that the theme set now covers every
-    statement in `ids` (rows of `vectors`); None, with nothing written, when a clustering is needed."""
+    """Suggest `new_ids`, and the statements of `ids` released by a rejected theme (`released`),
+    into the current themes and record that the theme set now covers every statement in `ids`
+    (rows of `vectors`); None, with nothing written, when a clustering is needed."""
     row = {s: i for i, s in enumerate(ids)}
     members, dense, lowest = _codebook_members(session, theme_set)
     targets = targets_from(members, dense, lowest, row, vectors)
@@ -160,6 +212,13 @@ def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[i
     unplaceable = sum(1 for p in placements if p is None)
     if worth_reclustering(len(new_ids), weak, unplaceable, len(ids), max_new_share, min_cluster_size):
         return None
+    barred = released(session, [s for s in ids if s not in set(new_ids)])
+    again = sorted(barred)
+    if again:
+        # None: every theme of its question was rejected for it; it waits for a reviewer or a re-clustering.
+        placements += place(again, vectors[[row[s] for s in again]], [question.get(s) for s in again], targets,
+                            [barred[s] for s in again])
+    placements = [p for p in placements if p is not None]
     # A run's offer, not a reviewer's: free again at the next clustering unless a reviewer acts on the
     # theme first (pipeline/persist.py `_codebook`).
     offered_after = last_decision_id(session)

@@ -155,7 +155,10 @@ def accept(session: Session, reviewer: str, theme_id: int, expected=None) -> Dec
 
 def reject(session: Session, reviewer: str, theme_id: int, expected=None) -> Decision:
     """The theme and its subcategories are not themes: their statements are released (each
-    assignment rejected, so no later run puts them back) and suggested elsewhere by the next run."""
+    assignment rejected, so no run puts them back there) and the next run, even one with no new
+    file, suggests each into the nearest other live theme of its question it was never rejected
+    from (pipeline/place.py `released`), or leaves it unplaced when there is none. Statements
+    taken out of the theme before it was rejected stay out of every theme."""
     theme = _theme(session, theme_id, live=True)
     family = [theme] + list(session.scalars(select(Theme).where(Theme.parent_id == theme.id,
                                                                  Theme.status.in_(LIVE_STATUSES))))
