@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Reviewer, Store, Theme, Transcript
-from qualflow.models.queries import current_theme_set, memos_on, theme_decisions
+from qualflow.models.queries import current_theme_set, memos_on, theme_by_code, theme_decisions
 from qualflow.models.store import driver_error, is_lock_error, study_database_url
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
@@ -251,11 +251,18 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
             return page(request, "themes.html", rows=rows, filters=filters, **choices(session))
 
     @app.get("/themes/{theme_id}", response_class=HTMLResponse)
-    def theme_page(request: Request, theme_id: int):
+    def theme_page(request: Request, theme_id: str):
         signed_in(request)
         filters, number = filters_from(request), page_number(request)
         with store.session() as session:
-            theme = session.get(Theme, _clamp(theme_id))
+            number_given = _int(theme_id)
+            if number_given is None:
+                # A code, as reviewers write them ("T2", "q1-t2.3"): the current theme's page.
+                by_code = theme_by_code(session, theme_id.strip().upper())
+                if by_code is None:
+                    raise HTTPException(404, f"No theme {theme_id[:20]!r} in the current themes.")
+                return RedirectResponse(f"/themes/{by_code.id}", status_code=303)
+            theme = session.get(Theme, number_given)
             if theme is None:
                 raise HTTPException(404, "No such theme.")
             statements, total = theme_statements(session, theme, filters, number)

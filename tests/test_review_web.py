@@ -227,6 +227,17 @@ def test_huge_numbers_in_a_request_are_a_404_or_an_empty_page_never_a_500(data):
     assert response.status_code == 303  # back to the page with the error, nothing changed
 
 
+def test_a_theme_page_opens_by_its_code_as_reviewers_write_it(data):
+    client = client_for(data, "alice", "correct horse")
+    theme, _ = theme_id(data, "T1.1")
+    for code in ("T1.1", "t1.1"):
+        response = client.get(f"/themes/{code}", follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/themes/{theme}", code
+    assert "T1.1" in client.get("/themes/T1.1", follow_redirects=True).text
+    missing = client.get("/themes/T99")
+    assert missing.status_code == 404 and "T99" in missing.text and "int_parsing" not in missing.text
+
+
 def test_a_decision_while_a_run_holds_the_write_lock_is_busy_and_saves_nothing(data):
     import sqlite3
 
