@@ -121,8 +121,9 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
                 advance(1)
         else:
             ingest_transcripts(paths, source_path, db, helpers, parallel, record, advance)
-    logger.info("%d files: %d new, %d unchanged, %d duplicates, %d failed", summary.files_seen,
-                summary.transcripts_added, len(summary.unchanged), len(summary.duplicates), len(summary.failed))
+    logger.info("%d files: %d new, %d new versions of stored ones, %d unchanged, %d duplicates, %d withdrawn, %d failed",
+                summary.files_seen, summary.transcripts_added, len(summary.new_versions), len(summary.unchanged),
+                len(summary.duplicates), len(summary.withdrawn), len(summary.failed))
     with db.session() as session:
         summary.repeated = [f"{new} repeats {shared} of its {total} statements from {old}: both are clustered, so "
                             "the interview counts twice; if it is the same interview under a new name, keep one file"

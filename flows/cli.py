@@ -302,6 +302,9 @@ def run(
     if summary.encoder_changed:
         console.print(f"The encoder changed ({summary.encoder_changed}): every statement was embedded and clustered "
                       "again, and reviewers' decisions were carried over.", highlight=False)
+    elif summary.reclustered:
+        console.print("Every statement was clustered again" + (" (--recluster)" if recluster else "")
+                      + "; reviewers' decisions were carried over.", highlight=False)
     if summary.placed:
         console.print(f"{summary.placed} new statements placed into the current themes (no re-clustering; "
                       "--recluster to cluster everything again).", highlight=False)

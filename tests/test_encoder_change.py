@@ -4,10 +4,12 @@ import shutil
 from pathlib import Path
 
 from qualflow.flows.batch import code_interviews
+from qualflow.flows.cli import app
 from qualflow.flows.run_record import run_markdown
 from qualflow.models import Store, default_database_url
 from qualflow.models.queries import current_themes
 from qualflow.review import actions
+from typer.testing import CliRunner
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -35,3 +37,7 @@ def test_a_new_encoder_is_reported_and_a_run_with_nothing_new_still_counts_the_t
     with store.session() as session:
         assert any(t.label == "Kept across encoders" for t in current_themes(session))
     store.dispose()
+    # The terminal says what the run did with the themes, as the artifact does.
+    result = CliRunner().invoke(app, ["run", str(inbox), "--data", str(data), "--config", str(e5), "--recluster"])
+    assert result.exit_code == 0, result.output
+    assert "Every statement was clustered again (--recluster)" in " ".join(result.output.split())

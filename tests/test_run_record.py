@@ -102,10 +102,14 @@ def test_markdown_lists_counts_and_files_by_name():
                          failed=["broken.docx: not a Word file | zip"], embedded=57, themes=5, reclustered=True,
                          database="sqlite:///study.sqlite")
     text = run_markdown(summary)
-    assert "| new transcripts | 2 (57 statements) |" in text
+    assert "| new transcripts | 2 |" in text and "| statements in the new transcripts and versions | 57 |" in text
     assert "- p1.txt" in text and "p3.txt: same content as p2.txt" in text
     assert "broken.docx: not a Word file \\| zip" in text  # a pipe cannot break the table
     assert "| themes | all statements clustered again |" in text
+    # An edited file's new version: its statements are not counted as a new transcript's.
+    edited = run_markdown(RunSummary(files_seen=2, statements_added=83, new_versions=["p1.txt"], unchanged=["p2.txt"]))
+    assert "| new transcripts | 0 |" in edited and "| new versions of stored files | 1 |" in edited
+    assert "| statements in the new transcripts and versions | 83 |" in edited
     placed = run_markdown(RunSummary(files_seen=1, transcripts_added=1, statements_added=9, placed=7, themes=5))
     assert "| themes | 7 new statements placed into the current themes |" in placed
 
