@@ -276,7 +276,8 @@ def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config
     def embed_words(words: list[str]) -> np.ndarray:
         # Candidate keywords come from de-identified statements; cached like statements.
         with db.session() as session:
-            vectors, _ = embed_with_cache(session, encoder, words, [text_hash(w) for w in words])
+            vectors, _ = embed_with_cache(session, encoder, words, [text_hash(w) for w in words],
+                                          batch_size=config.embed.batch_size)  # the statements' batches
         return vectors
 
     options = {"n_keywords": config.describe.n_keywords, "n_exemplars": config.describe.n_exemplars,
