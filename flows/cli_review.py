@@ -41,12 +41,14 @@ def _reviewer(name: str | None) -> str:
 def _deciding(data: Path):
     """A session whose ReviewErrors and database failures print as one line (exit 2); the decision
     is echoed on success."""
-    from qualflow.models.store import driver_error, is_lock_error
+    from qualflow.models.store import driver_error, is_lock_error, is_read_only_database
     from qualflow.review.actions import ReviewError
     from sqlalchemy.exc import OperationalError
 
+    store = None
     try:
-        with _open_store(data).session() as session:
+        store = _open_store(data)
+        with store.session() as session:
             yield session
     except ReviewError as error:
         _fail(str(error))
@@ -57,6 +59,9 @@ def _deciding(data: Path):
         # SQLite waits for a lock (the sqlite3 module's 5 s timeout) before giving up with one.
         if is_lock_error(error):
             _fail("the study is busy (a run is writing to it); nothing was saved, try again in a moment")
+        if is_read_only_database(error):
+            _fail(f"the study database {store.location()} cannot be written: the file or its folder is read-only; "
+                  "nothing was saved")
         # Not a lock: waiting will not help, so say what failed (the driver's own first line names no values).
         kind, reason = driver_error(error)
         _fail(f"the study database failed ({kind}: {reason}); nothing was saved")

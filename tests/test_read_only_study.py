@@ -84,7 +84,7 @@ def test_a_read_only_study_can_be_read_and_a_write_is_one_line(data, monkeypatch
     result = runner.invoke(app, ["themes", "--data", str(data)])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["review", "accept", "T1", "--data", str(data)])
-    one_line_error(result, "readonly database", "nothing was saved")
+    one_line_error(result, str(data / "qualflow.sqlite"), "read-only", "nothing was saved")
     result = runner.invoke(app, ["withdraw", "P1", "--yes", "--data", str(data)])
     one_line_error(result, str(data / "qualflow.sqlite"), "cannot be written", "Is a directory")
     assert (data / "qualflow.sqlite").read_bytes() == before
