@@ -351,6 +351,7 @@ def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | 
 
     def change():
         prefix = re.match(r"(Q\d+-)?", theme.code).group(0)
+        was = theme.code
         theme.code = unused_theme_code(session, parent.code if parent else None, prefix)
         session.flush()
         for child in children:  # their codes follow the parent's, so lists and exports stay readable
@@ -358,7 +359,9 @@ def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | 
             session.flush()
         theme.parent_id, theme.level = (parent.id, "subcategory") if parent else (None, "theme")
         theme.reviewer_fields = sorted(set(theme.reviewer_fields or []) | {"parent_id"})
-        return {"summary": f"put {theme.code} under {parent.code}" if parent else f"made {theme.code} a top-level theme"}
+        # Both codes: the one reviewers knew it by, and the one it goes by now.
+        return {"summary": f"put {was} under {parent.code}, now {theme.code}" if parent
+                else f"made {was} a top-level theme, now {theme.code}"}
 
     return _decide(session, reviewer, "set-parent", "", change,
                    themes=[t for t in (theme.id, old_parent, parent_id) if t] + [c.id for c in children],

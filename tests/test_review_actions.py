@@ -195,8 +195,9 @@ def test_set_parent_and_undo(store):
     with store.session() as session:
         before = everything(session)
         sub = code(session, "T1.2")
-        actions.set_parent(session, "alice", sub.id, code(session, "T2").id)
+        decision = actions.set_parent(session, "alice", sub.id, code(session, "T2").id)
         assert sub.code == "T2.2" and sub.parent_id == code(session, "T2").id
+        assert decision.summary == "put T1.2 under T2, now T2.2"  # the code reviewers knew, and the new one
         assert code(session, "T2").size == 12 and code(session, "T1").size == 6
         with pytest.raises(ReviewError, match="two levels"):
             actions.set_parent(session, "alice", code(session, "T1").id, code(session, "T2").id)
