@@ -10,6 +10,7 @@ then per-file analysis and embedding run in parallel on its workers, with the sa
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,8 @@ class RunSummary:
     # "old id -> new id" when the study's themes were made with another encoder: every statement is
     # embedded and clustered again (vectors of two encoders are never compared).
     encoder_changed: str | None = None
+    # Statements in languages the encoder was not trained on (an English-only model on Chinese), by language.
+    outside_encoder_languages: dict[str, int] = field(default_factory=dict)
 
 
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
@@ -143,6 +146,14 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         else:
             embedded = tasks.embed(db, encoder, config.embed.batch_size, advance)
     statement_ids, summary.embedded = embedded.ids, embedded.computed
+    if encoder.languages is not None:
+        summary.outside_encoder_languages = dict(Counter(
+            language for language in embedded.languages if language not in encoder.languages))
+        if summary.outside_encoder_languages:
+            logger.warning("%d statements are in languages the encoder %s was not trained on (%s): their themes "
+                           "will be poor; a multilingual encoder (embed.backend use or e5) reads them",
+                           sum(summary.outside_encoder_languages.values()), encoder.id,
+                           ", ".join(sorted(summary.outside_encoder_languages)))
     _place_or_cluster(db, embedded, encoder, config, recluster, summary, logger)
     if statement_ids:
         summary.report = str(tasks.write_report(db, data))

@@ -299,6 +299,11 @@ def run(
         f"{len(summary.duplicates)} duplicates, {len(summary.failed)} failed; "
         f"{summary.embedded} statements embedded.", highlight=False,
     )
+    if summary.outside_encoder_languages:
+        counts = ", ".join(f"{n} {language}" for language, n in sorted(summary.outside_encoder_languages.items()))
+        console.print(f"[yellow]warning[/yellow] statements in languages the encoder was not trained on ({counts}): "
+                      "their themes will be poor; a multilingual encoder (embed.backend use or e5) reads them.",
+                      highlight=False)
     if summary.encoder_changed:
         console.print(f"The encoder changed ({summary.encoder_changed}): every statement was embedded and clustered "
                       "again, and reviewers' decisions were carried over.", highlight=False)

