@@ -67,6 +67,7 @@ class RunSummary:
     # "old id -> new id" when the study's themes were made with another encoder: every statement is
     # embedded and clustered again (vectors of two encoders are never compared).
     encoder_changed: str | None = None
+    had_themes: bool = False  # whether the study had themes before this run (a re-clustering, not the first)
     # Statements in languages the encoder was not trained on (an English-only model on Chinese), by language.
     outside_encoder_languages: dict[str, int] = field(default_factory=dict)
 
@@ -184,6 +185,7 @@ def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Conf
             unchanged = current is not None and current.fingerprint == fingerprint \
                 and not released(session, statement_ids)
             summary.themes = sum(1 for t in current_themes(session) if t.level == "theme")
+            summary.had_themes = current is not None
         if current is not None and current.encoder_id != encoder.id and statement_ids:
             summary.encoder_changed = f"{current.encoder_id} -> {encoder.id}"
             logger.info("the encoder changed (%s): every statement is embedded and clustered again; reviewers' "

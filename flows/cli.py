@@ -307,7 +307,7 @@ def run(
     if summary.encoder_changed:
         console.print(f"The encoder changed ({summary.encoder_changed}): every statement was embedded and clustered "
                       "again, and reviewers' decisions were carried over.", highlight=False)
-    elif summary.reclustered:
+    elif summary.reclustered and summary.had_themes:
         console.print("Every statement was clustered again" + (" (--recluster)" if recluster else "")
                       + "; reviewers' decisions were carried over.", highlight=False)
     if summary.placed:

@@ -51,6 +51,7 @@ def test_an_english_only_model_on_chinese_interviews_is_warned_about(tmp_path, s
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "statements in languages the encoder was not trained on (" in said and " zh)" in said
+    assert "clustered again" not in said  # a new study's first clustering is not "again"
     english = tmp_path / "english"
     english.mkdir()
     shutil.copy(EXAMPLES / "en_p1_nurse.txt", english)
