@@ -81,9 +81,9 @@ def _fail(message: str) -> None:
 def _unreadable_database(url: str | None, error: BaseException) -> None:
     """A SQLite file that is not (or no longer) a database: say which file, and that only a backup
     helps. The file is left exactly as it is: nothing here or before it writes to it."""
-    from qualflow.models.store import database_file, display_url, driver_error
+    from qualflow.models.store import driver_error, study_location
 
-    where = (database_file(url) or display_url(url)) if url else "the study database"
+    where = study_location(url) if url else "the study database"
     _, reason = driver_error(error)
     _fail(f"{where} is not a readable SQLite database ({reason}): it was damaged or overwritten; restore it "
           "from a backup (qualflow has not changed it)")
@@ -91,9 +91,9 @@ def _unreadable_database(url: str | None, error: BaseException) -> None:
 
 def _read_only_database(url: str | None, error: BaseException) -> None:
     """A write refused because the study's file (or the folder SQLite keeps its journal in) is read-only."""
-    from qualflow.models.store import database_file, display_url, driver_error
+    from qualflow.models.store import driver_error, study_location
 
-    where = (database_file(url) or display_url(url)) if url else "the study database"
+    where = study_location(url) if url else "the study database"
     _, reason = driver_error(error)
     _fail(f"{where} cannot be written ({reason}): the file or its folder is read-only; nothing was saved")
 

@@ -21,6 +21,7 @@ from qualflow.flows.cli import (
     DataOption,
     _fail,
     _open_store,
+    _read_only_database,
     app,
     console,
 )
@@ -45,9 +46,8 @@ def _deciding(data: Path):
     from qualflow.review.actions import ReviewError
     from sqlalchemy.exc import OperationalError
 
-    store = None
+    store = _open_store(data)
     try:
-        store = _open_store(data)
         with store.session() as session:
             yield session
     except ReviewError as error:
@@ -60,8 +60,7 @@ def _deciding(data: Path):
         if is_lock_error(error):
             _fail("the study is busy (a run is writing to it); nothing was saved, try again in a moment")
         if is_read_only_database(error):
-            _fail(f"the study database {store.location()} cannot be written: the file or its folder is read-only; "
-                  "nothing was saved")
+            _read_only_database(store.url, error)
         # Not a lock: waiting will not help, so say what failed (the driver's own first line names no values).
         kind, reason = driver_error(error)
         _fail(f"the study database failed ({kind}: {reason}); nothing was saved")

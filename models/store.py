@@ -123,9 +123,17 @@ def database_file(url: str) -> str | None:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(normalise_url(url))
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None
-    return parsed.database
+    if parsed.query.get("uri") in ("true", "1") and database.startswith("file:"):  # sqlite:///file:PATH?mode=ro&uri=true
+        return None if parsed.query.get("mode") == "memory" else database[len("file:"):]
+    return database
+
+
+def study_location(url: str) -> str:
+    """What a message names the study by: its SQLite file, else its URL without the password."""
+    return database_file(url) or display_url(url)
 
 
 class StudyNotWritable(QualflowError):
@@ -209,18 +217,10 @@ class Store:
 
     def _sqlite_file(self) -> str | None:
         """The SQLite file (None for a server, or an in-memory database)."""
-        url = self.engine.url
-        database = url.database if self.dialect == "sqlite" else None
-        if not database or database == ":memory:":
-            return None
-        if url.query.get("uri") in ("true", "1") and database.startswith("file:"):  # sqlite:///file:PATH?mode=ro&uri=true
-            if url.query.get("mode") == "memory":
-                return None
-            return database[len("file:"):]
-        return database
+        return database_file(self.url)
 
     def location(self) -> str:
-        return self._sqlite_file() or display_url(self.url)
+        return study_location(self.url)
 
     def cannot_write(self) -> str | None:
         """Why the study database cannot be written (a read-only file, or a read-only folder for its
