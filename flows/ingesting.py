@@ -264,7 +264,7 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
                 TurnSpan(i, "participant", None, unit.participant, turn.start, turn.end, dict(turn.meta))
                 for i, (unit, turn) in enumerate(zip(members, document.source_turns))
             ])
-            pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn[0])
+            pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn.ids)
             redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
             redacted, spans, _, dropped = drop_withdrawn_turns(

@@ -151,12 +151,12 @@ def publish(summary: Any, redact: Callable[[str], str]) -> None:
                              description="Files, counts and new suggestions of this run")
 
 
-
 def prefect_names(session, file_names: Iterable[str], find_people: Callable[[str], list[str]] | None) -> Callable[[str], str]:
     """File names as Prefect may keep them. Prefect's database (a server a team may share, and its UI)
     is outside the study, and file names often carry a participant's name ("Mary Smith interview.docx"):
     the key map's names become its placeholders, as in exports, and a person found in the name of a
-    file the study never stored (a file that failed) becomes "[PERSON]"."""
+    file the study never stored (a file that failed) becomes "[PERSON]". Every file name is read again,
+    stored ones too: one stored while de-identification was off has its people in no key map."""
     from qualflow.pipeline.deid.pseudonym import NameRedactor, normalise
     from qualflow.pipeline.persist import load_key_map
 

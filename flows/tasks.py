@@ -167,7 +167,7 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     are numbered the same whichever task runner analysed the files."""
     with db.session() as session:
         withdrawn = withdrawn_participants(session)
-    pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn[0])
+    pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn.ids)
     for person in analysis.people_in_name:
         pseudonymiser.placeholder("PERSON", person)  # into the key map, so exports replace it in the name
     redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser, analysis.deidentify)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from qualflow.models import (
     Embedding,
@@ -352,21 +353,25 @@ def already_withdrawn(session: Session, participant: str):
         if who.lower() == participant.strip().lower() or named in (names or [])), default=None)
 
 
-def withdrawn_participants(session: Session) -> tuple[set[str], set[str]]:
-    """The ids of participants who withdrew, and the hashes of the names the key map held for them."""
-    ids, names = set(), set()
+class Withdrawn(NamedTuple):
+    ids: set[str]  # the study's ids for participants who withdrew
+    names: set[str]  # hashes of the names the key map held for them (`person_hash`)
+
+
+def withdrawn_participants(session: Session) -> Withdrawn:
+    withdrawn = Withdrawn(set(), set())
     for participant, hashes in session.execute(select(Withdrawal.participant, Withdrawal.person_hashes)).all():
-        ids.add(participant)
-        names.update(hashes or [])
-    return ids, names
+        withdrawn.ids.add(participant)
+        withdrawn.names.update(hashes or [])
+    return withdrawn
 
 
-def withdrawn_speakers(withdrawn: tuple[set[str], set[str]], new_entries: dict[tuple[str, str], str]) -> set[str]:
+def withdrawn_speakers(withdrawn: Withdrawn, new_entries: dict[tuple[str, str], str]) -> set[str]:
     """The ids whose turns a new file must lose: withdrawn ids, and the placeholders this file's
     de-identification just gave to names of withdrawn people (their key-map entry went with them,
     so the name came back under a new placeholder)."""
-    ids, names = withdrawn
-    return ids | {placeholder for (kind, real), placeholder in new_entries.items() if person_hash(kind, real) in names}
+    return withdrawn.ids | {placeholder for (kind, real), placeholder in new_entries.items()
+                            if person_hash(kind, real) in withdrawn.names}
 
 
 def drop_withdrawn_turns(redacted, spans: list, exclusions: list, withdrawn: set[str]):
