@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixtures.cli import one_line_error
 from fixtures.review.study import built_study
 from qualflow.flows.cli import app
 from qualflow.models import Memo, Store, default_database_url
@@ -24,14 +25,6 @@ def data(tmp_path):
     study = tmp_path / "study"  # beside it, tmp_path has room for folders the tests name
     study.mkdir()
     return built_study(study)
-
-
-def one_line_error(result, *expected: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert len(result.output.strip().splitlines()) == 1, result.output
-    assert result.output.startswith("qualflow: error:"), result.output
-    for text in expected:
-        assert text in result.output, result.output
 
 
 @pytest.mark.parametrize("command", [["assignments"], ["assignments", "--format", "json"], ["qdpx"], ["qdc"],

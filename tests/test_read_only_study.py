@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fixtures.cli import one_line_error
 from fixtures.review.study import built_study
 from qualflow.flows.cli import app
 from typer.testing import CliRunner
@@ -26,15 +27,6 @@ def data(tmp_path):
     study = tmp_path / "study"
     study.mkdir()
     return built_study(study)
-
-
-def one_line_error(result, *expected: str) -> None:
-    assert result.exit_code == 2, result.output
-    assert len(result.output.strip().splitlines()) == 1, result.output
-    assert result.output.startswith("qualflow: error:"), result.output
-    assert "Traceback" not in result.output
-    for text in expected:
-        assert text in result.output, result.output
 
 
 def no_lock_can_be_made(data: Path) -> None:
