@@ -251,10 +251,17 @@ def serve(data: DataOption = DEFAULT_DATA,
     from qualflow.review.server import UnsafeBind, check_bind
     from qualflow.review.server import serve as run_server
 
-    _open_store(data).dispose()
+    store = _open_store(data)
+    try:
+        read_only, where = store.cannot_write(), store.location()
+    finally:
+        store.dispose()
     try:
         check_bind(host, not no_login)
         console.print(f"qualflow review on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+        if read_only:  # an archived copy is worth reading; the reviewers' pages say so too
+            console.print(f"the study {where} cannot be written ({read_only}): its pages can be read, and "
+                          "decisions cannot be saved", highlight=False, soft_wrap=True)
         run_server(data, host, port, login=not no_login)
     except (UnsafeBind, ReviewError) as error:
         _fail(str(error))

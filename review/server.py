@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Reviewer, Store, Theme, Transcript
 from qualflow.models.queries import current_theme_set, memos_on, theme_by_code, theme_decisions
-from qualflow.models.store import driver_error, is_lock_error, study_database_url
+from qualflow.models.store import driver_error, is_lock_error, is_read_only_database, study_database_url
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
 from qualflow.review.actions import ConflictError, ReviewError
@@ -62,6 +62,10 @@ BUSY = "The study database is busy (a batch run may be storing its results)."
 STORE_ERROR_PAGE = """{% extends "base.html" %}{% block main %}<h1>{{ title }}</h1>
 <p class="flash error" role="alert">{{ message }}</p><p><a href="/">Back to the themes</a></p>{% endblock %}"""
 
+
+READ_ONLY_MESSAGE = ("This copy of the study is read-only (its database file or folder cannot be written): "
+                     "nothing was saved. Pages can be read; to decide, the study must be served from a "
+                     "writable copy.")
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"]
 WILDCARD_BINDS = ("0.0.0.0", "::", "")
@@ -110,6 +114,8 @@ def check_bind(host: str, login: bool) -> None:
 
 def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> FastAPI:
     store = Store(study_database_url(Path(data_dir)))
+    # An archived or shared copy can still be read; every page says so, before anyone tries to decide.
+    read_only = store.cannot_write()
     if login:
         with store.session() as session:
             if not has_reviewers(session):
@@ -164,6 +170,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
             undoable = f"#{last.id} {last.reviewer}: {last.summary}" if last else None
             current = current_theme_set(session)
         context.update(reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
+                       read_only=read_only,
                        undo_id=last.id if last else None, current_set_id=current.id if current else None,
                        flash=request.session.pop("flash", None))
         return templates.TemplateResponse(request, name, context, status_code=status_code)
@@ -176,6 +183,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
         disk image is malformed") comes as DatabaseError: the same page, and the file is left as it is."""
         if is_lock_error(error):
             title, message, status = "Busy", f"{BUSY} Try again in a moment.", 503
+        elif is_read_only_database(error):  # nothing the server's log would add: say it here
+            title, message, status = "This study is read-only", READ_ONLY_MESSAGE, 403
         else:
             # The driver's error, not SQLAlchemy's: that quotes the statement (the parameters are hidden anyway).
             log.error("the study database failed on %s %s: %s: %s", request.method, request.url.path,
@@ -187,7 +196,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
         html = templates.env.from_string(STORE_ERROR_PAGE).render(
             # Not who(): that reads the store, which just failed. The page shows a name and an error only.
             title=title, message=message, reviewer=request.session.get("reviewer") if login else local_name,
-            csrf=csrf_token(request), login=login,
+            csrf=csrf_token(request), login=login, read_only=None,  # its message says so already
             undoable=None, undo_id=None, flash=None)
         return HTMLResponse(html, status_code=status, headers={"Retry-After": "5"} if status == 503 else None)
 

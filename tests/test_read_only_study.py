@@ -122,3 +122,46 @@ def test_a_database_that_fails_while_storing_stops_the_run_and_blames_no_file(da
     assert "en_p1" not in message  # Prefect keeps this message: no file name in it
     assert not (data / "quarantine").exists()
     assert (data / "qualflow.sqlite").read_bytes() == before
+
+
+def test_the_review_app_on_a_read_only_study_shows_it_and_says_a_decision_cannot_be_saved(data, monkeypatch):
+    # A reviewer opening an archived copy can read every page; a decision gets a page that says why it
+    # was not saved (not the generic "could not be read or written", which sends them to the server's log).
+    import re
+
+    from fastapi.testclient import TestClient
+    from qualflow.models import Store
+    from qualflow.models.queries import theme_by_code
+    from qualflow.review.server import create_app
+
+    with Store(f"sqlite:///{data / 'qualflow.sqlite'}").session() as session:
+        theme = theme_by_code(session, "T1")
+        theme_id, version = theme.id, theme.version
+    before = snapshot(data)
+    no_lock_can_be_made(data)
+    monkeypatch.setenv("QUALFLOW_DB", read_only_url(data))
+    client = TestClient(create_app(data, login=False), base_url="http://127.0.0.1:8765", follow_redirects=False)
+    page = client.get(f"/themes/{theme_id}")
+    assert page.status_code == 200
+    assert "cannot be written" in page.text and "read-only" in page.text  # before anyone tries to decide
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    response = client.post("/decide/accept", data={"theme": theme_id, "version": version, "csrf": csrf})
+    assert response.status_code == 403
+    assert "read-only" in response.text and "nothing was saved" in response.text
+    assert "server's log" not in response.text  # nothing for the reviewer to ask about: the page says what happened
+    assert (data / "qualflow.sqlite").read_bytes() == before
+
+
+def test_review_serve_on_a_read_only_study_says_so_when_it_starts(data, monkeypatch):
+    from qualflow.review import server
+
+    started = []
+    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: started.append(args))
+    no_lock_can_be_made(data)
+    monkeypatch.setenv("QUALFLOW_DB", read_only_url(data))
+    result = runner.invoke(app, ["review", "serve", "--no-login", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert started  # it still serves: reading an archived copy is useful
+    said = " ".join(result.output.split())
+    assert f"{data / 'qualflow.sqlite'} cannot be written (the file is read-only)" in said
+    assert "decisions cannot be saved" in said
