@@ -21,8 +21,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Reviewer, Store, Theme, Transcript
-from qualflow.models.queries import current_theme_set, memos_on, theme_by_code, theme_decisions
-from qualflow.models.store import driver_error, is_lock_error, is_read_only_database, study_database_url
+from qualflow.models.queries import (
+    current_theme_set,
+    memos_on,
+    theme_by_code,
+    theme_decisions,
+)
+from qualflow.models.store import (
+    driver_error,
+    is_lock_error,
+    is_read_only_database,
+    study_database_url,
+)
+from qualflow.pipeline.report import export_names
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
 from qualflow.review.actions import ConflictError, ReviewError
@@ -169,7 +180,9 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
             last = last_undoable(session)
             undoable = f"#{last.id} {last.reviewer}: {last.summary}" if last else None
             current = current_theme_set(session)
-        context.update(reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
+            # A file is often named after the person interviewed: pages show its name as exports do.
+            file_name = export_names(session)
+        context.update(file_name=file_name, reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
                        read_only=read_only,
                        undo_id=last.id if last else None, current_set_id=current.id if current else None,
                        flash=request.session.pop("flash", None))

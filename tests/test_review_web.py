@@ -103,6 +103,27 @@ def test_transcript_text_is_escaped(data):
     assert "script-src 'self'" in shown.headers["content-security-policy"]
 
 
+def test_pages_show_file_names_with_the_key_maps_names_replaced(data):
+    # A file is often named after the person interviewed. The study keeps the name it knows the file
+    # by; every page shows it as the exports and the report do, with the key map's names replaced.
+    from qualflow.models import Pseudonym, Transcript
+
+    with Store(default_database_url(data)).session() as session:
+        transcript = session.query(Transcript).filter_by(source_name="evil.txt").one()
+        transcript.source_name = "Mary_Smith interview.txt"
+        session.add(Pseudonym(kind="PERSON", real="mary smith", placeholder="[PERSON_7]"))
+    client = client_for(data, "alice", "correct horse")
+    theme, _ = theme_id(data, "T1.1")
+    pages = {"themes": client.get("/").text, "theme": client.get(f"/themes/{theme}").text,
+             "search": client.get("/search", params={"participant": "P9"}).text}
+    link = re.search(r'href="/transcripts/(\d+)\?statement=(\d+)', pages["search"])
+    pages["transcript"] = client.get(f"/transcripts/{link.group(1)}").text
+    for name, page in pages.items():
+        assert "Mary" not in page and "Smith" not in page, name
+    assert "[PERSON_7]_interview.txt" in pages["transcript"] or "[PERSON_7] interview.txt" in pages["transcript"]
+    assert "[PERSON_7]" in pages["search"] and "[PERSON_7]" in pages["themes"]
+
+
 def test_two_reviewers_on_one_theme_get_a_conflict_not_a_lost_update(data):
     alice, bob = client_for(data, "alice", "correct horse"), client_for(data, "bob", "battery staple")
     theme, version = theme_id(data, "T1.1")
