@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from spacy.lang.zh.stop_words import STOP_WORDS as ZH_STOP_WORDS
@@ -14,8 +15,15 @@ _HAS_WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
 # Spoken-language fillers and hedges. spaCy's stop lists are written for edited text, so
 # interview talk needs these too, or "yeah · honestly" ends up labelling a theme.
 SPOKEN_FILLERS = frozenset(
-    ["yeah", "yes", "yep", "okay", "ok", "um", "uh", "hmm", "mm", "honestly", "actually", "really", "basically", "literally", "like", "just", "kind", "sort", "lot", "lots", "thing", "things", "stuff", "know", "think", "mean", "guess", "maybe", "pretty", "bit", "quite", "就是", "然后", "其实", "那个", "这个", "觉得", "感觉", "有时候", "时候", "反正", "可能", "还是", "一些", "一下", "真的", "比较", "现在", "因为", "所以", "我们", "他们", "你们", "自己", "东西", "事情", "一个", "这种", "那种", "什么", "怎么", "这样", "那样", "已经", "没有", "不是", "还有", "知道", "特别", "挺"]
+    ["yeah", "yes", "yep", "okay", "ok", "um", "uh", "hmm", "mm", "honestly", "actually", "really", "basically", "literally", "like", "just", "kind", "sort", "lot", "lots", "thing", "things", "stuff", "know", "think", "mean", "guess", "maybe", "pretty", "bit", "quite", "就是", "然后", "其实", "那个", "这个", "觉得", "感觉", "有时候", "时候", "反正", "可能", "还是", "一些", "一下", "真的", "比较", "现在", "因为", "所以", "我们", "他们", "你们", "自己", "东西", "事情", "一个", "这种", "那种", "什么", "怎么", "这样", "那样", "已经", "没有", "不是", "还有", "知道", "特别", "挺", "说实话", "说真的", "老实说", "怎么说", "有个", "有点", "一下子", "不太"]
 )
+
+# A count, an amount or an ordinal ("一年", "三十多个", "七十多岁", "四五家", "第一次", "百分之八十"): spoken
+# Chinese counts things all the time, and "一年 · 最难" said nothing of what a theme is about. Numerals,
+# then at most two measure words, with the approximations 多/来/余; "一线", "三甲", "一家人" stay.
+_NUMERALS = "0-9０-９零〇一二两三四五六七八九十百千万亿几多半数"
+_MEASURES = "个年次家岁天月周位遍块点号名些回趟种样项条件只份层届期代倍级"
+_QUANTITY = re.compile(rf"^第?[{_NUMERALS}]+[多来余]?[{_MEASURES}]{{0,2}}[多来余]?$|^百分之[{_NUMERALS}]+$")
 
 
 def detect_language(text: str) -> str:
@@ -40,6 +48,19 @@ def is_cjk_word(token: str) -> bool:
     return bool(_CJK.search(token))
 
 
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters in `text` as Simplified ones (OpenCC's t2s tables), for looking
+    words up in lists written in Simplified; text is stored and shown as written."""
+    return _converter().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from opencc import OpenCC  # opencc-python-reimplemented: pure Python, its tables in the wheel
+
+    return OpenCC("t2s")
+
+
 def content_tokens(tokens: list[str]) -> list[str]:
     """Lower-cased tokens that carry meaning: no stop words, punctuation or single Chinese characters.
 
@@ -52,7 +73,9 @@ def content_tokens(tokens: list[str]) -> list[str]:
         if not word or not _HAS_WORD_CHAR.search(word) or word.isdigit():
             continue
         if is_cjk_word(word):
-            if len(word) < 2 or word in ZH_STOP_WORDS or word in SPOKEN_FILLERS:
+            simplified = to_simplified(word)  # one stop list serves Traditional script too (我們 is 我们)
+            if (len(word) < 2 or simplified in ZH_STOP_WORDS or simplified in SPOKEN_FILLERS
+                    or _QUANTITY.match(simplified)):
                 continue
         elif len(word) < 2 or word in EN_STOP_WORDS or word in SPOKEN_FILLERS or word.strip("'’") in EN_STOP_WORDS:
             continue

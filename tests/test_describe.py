@@ -59,3 +59,25 @@ def test_placeholders_are_never_keywords_with_either_tokeniser():
     words = first.keywords + second.keywords
     assert words and not [w for w in words if "person" in w or "org_" in w or "place" in w]
     assert "visits" in first.keywords and "医生" in second.keywords
+
+
+def test_chinese_quantities_hedges_and_traditional_stop_words_are_never_keywords():
+    # Spoken Chinese is full of counted things ("三十多个病人", "一年了"): the counts describe nothing
+    # a theme is about, and "一年 · 最难" labelled a theme. Traditional script has the same stop words
+    # in other characters (我們 is 我们).
+    import jieba
+    from qualflow.pipeline.language import content_tokens
+
+    said = content_tokens(list(jieba.cut(
+        "说实话，我做这个工作一年了，负责四个社区，三十多个病人，有个七十多岁的老人一个月来几次，"
+        "一两个家属，四五家医院，两年前开始的，第一次上门百分之八十都不开门。")))
+    for count in ("一年", "四个", "三十多个", "七十多岁", "一个月", "几次", "一两个", "四五家", "两年", "第一次",
+                  "百分之八十", "说实话", "有个"):
+        assert count not in said, count
+    assert {"社区", "病人", "老人", "家属", "医院", "上门"} <= set(said)
+    assert {"一线", "三甲", "老百姓", "一家人", "数据"} <= set(content_tokens(["一线", "三甲", "老百姓", "一家人", "数据"]))
+
+    traditional = content_tokens(list(jieba.cut("我們那時候不會這樣做，家屬壓力很大，他們覺得沒有辦法，現在還是這個樣子。")))
+    for word in ("我們", "時候", "不會", "這樣", "他們", "覺得", "沒有", "現在", "還是", "這個"):
+        assert word not in traditional, word
+    assert {"家屬", "壓力"} <= set(traditional)  # kept as written
