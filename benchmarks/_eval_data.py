@@ -5,8 +5,9 @@ text is clustered, as a researcher would cluster every statement of a study; onl
 one code in `codes` are scored: a clustering gives each unit one group, so a unit with two human codes
 has no single right answer. (`cluster="scored"` clusters the scored units alone, as the benchmark did
 before; on data where most units carry several codes that leaves a few dozen units out of hundreds.)
-In serdif, "Moderator assist" marks interviewer turns, which qualflow never clusters, so those rows
-are dropped whatever else they are coded with.
+A unit whose `speaker` is an interviewer by qualflow's own speaker-label rule (Interviewer, Moderator,
+访谈者, ...: `pipeline.turns.INTERVIEWER_LABELS`) is dropped, as qualflow never clusters an
+interviewer's turns; the same rule for every data set (it drops serdif's 182 MODERATOR rows).
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-INTERVIEWER_CODES = {"serdif_taguette_usability": {"Moderator assist"}}
+
+
+def is_interviewer(speaker: str | None) -> bool:
+    """Whether a unit's speaker is an interviewer by the rule qualflow applies to transcripts' labels."""
+    from qualflow.pipeline.turns import INTERVIEWER_LABELS
+
+    return (speaker or "").strip().lower() in INTERVIEWER_LABELS
 
 
 @dataclass
@@ -31,7 +38,7 @@ class Dataset:
     codes: list[str]  # aligned with texts: the unit's one code, or "" when it is not scored
     n_rows: int  # rows in units.csv
     n_multi_code: int  # not scored: more than one code
-    n_interviewer: int  # dropped: interviewer turns (serdif's "Moderator assist")
+    n_interviewer: int  # dropped: interviewer turns (by the speaker column)
     n_uncoded: int  # not scored: no code (dropped when there is no text either)
     # Each kept unit's document and row number in units.csv: qualflow reads a unit next to its
     # neighbours (pipeline.context), as it reads a statement next to its neighbours in an interview.
@@ -81,7 +88,6 @@ def read_units(path: Path, name: str | None = None, cluster: str = "all") -> Dat
     if cluster not in ("all", "scored"):
         raise ValueError(f"cluster must be 'all' or 'scored', not {cluster!r}")
     name = name or path.parent.name
-    dropped_codes = INTERVIEWER_CODES.get(name, set())
     texts, codes, documents, positions, codebook = [], [], [], [], set()
     n_rows = n_multi = n_interviewer = n_uncoded = 0
     # utf-8-sig: some upstream files carry a BOM, which would otherwise stick to the first header.
@@ -90,7 +96,7 @@ def read_units(path: Path, name: str | None = None, cluster: str = "all") -> Dat
             n_rows += 1
             row_codes = split_codes(row.get("codes", ""))
             text = (row.get("text") or "").strip()
-            if dropped_codes & set(row_codes):
+            if is_interviewer(row.get("speaker")):
                 n_interviewer += 1
                 continue
             scored = bool(text) and len(set(row_codes)) == 1

@@ -129,7 +129,7 @@ def text_table(run: DatasetRun) -> str:
     if d.n_uncoded:
         excluded += f", {d.n_uncoded} without code or text"
     if d.n_interviewer:
-        excluded += f"; dropped: {d.n_interviewer} interviewer (Moderator assist)"
+        excluded += f"; dropped: {d.n_interviewer} interviewer units (by speaker)"
     levels = ", ".join(f"{name} {count}" for name, count in q.extra["levels"].items())
     lines = [
         (f"== {d.name} ({d.language}): {len(d.texts)} units clustered, {d.n_scored} with one code scored, "

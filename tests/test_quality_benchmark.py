@@ -27,15 +27,16 @@ import _eval_data as eval_data  # the same modules quality.py imports, via sys.p
 import _report as report
 
 
-def _write_units(folder: Path, rows: list[tuple[str, str]]) -> Path:
+def _write_units(folder: Path, rows: list[tuple[str, ...]]) -> Path:
+    """Rows of (text, codes) or (text, codes, speaker); the speaker is P1 unless given."""
     folder.mkdir(parents=True)
     path = folder / "units.csv"
     # With a BOM, as some upstream exports have: the loader must still find the "unit_id" column.
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["unit_id", "document", "speaker", "text", "codes", "codes_fine", "coder"])
-        for i, (text, codes) in enumerate(rows):
-            writer.writerow([f"u{i}", "doc", "P1", text, codes, codes, "x"])
+        for i, (text, codes, *speaker) in enumerate(rows):
+            writer.writerow([f"u{i}", "doc", speaker[0] if speaker else "P1", text, codes, codes, "x"])
     return path
 
 
@@ -43,8 +44,8 @@ SERDIF_ROWS = [
     ("The export was simple.", "Simple export"),
     ("Where is the button?", "Navigation complex"),
     ("Both at once.", "Simple export;Search"),  # its second code is in no single-code unit
-    ("Try the other tab.", "Moderator assist"),
-    ("Try it, and it was confusing.", "Moderator assist;Navigation complex"),  # interviewer, not multi-code
+    ("Try the other tab.", "Moderator assist", "MODERATOR"),
+    ("Try it, and it was confusing.", "Moderator assist;Navigation complex", "Moderator"),  # interviewer, not multi-code
     ("No code here.", ""),
     ("  ", "Simple export"),
     ("Same code twice.", "Simple export; Simple export"),  # one distinct code
@@ -84,10 +85,12 @@ def test_only_the_scored_units_are_scored_but_every_unit_is_clustered():
     assert quality.run_kmeans(vectors, wrong, 3, seeds=2, scored=scored).ari < 1.0
 
 
-def test_moderator_assist_is_only_dropped_in_serdif(tmp_path):
-    path = _write_units(tmp_path / "other", [("Try the other tab.", "Moderator assist"), ("我很焦虑。", "Emotion")])
-    data = eval_data.read_units(path)
-    assert data.codes == ["Moderator assist", "Emotion"] and data.n_interviewer == 0
+def test_interviewer_units_are_dropped_by_speaker_in_every_data_set_never_by_name_or_code(tmp_path):
+    rows = [("Try the other tab.", "Moderator assist"), ("我很焦虑。", "Emotion"), ("你最近怎么样？", "Emotion", "访谈者"),
+            ("How was it?", "Emotion", "Interviewer")]
+    for folder in ("other", "serdif_taguette_usability"):  # the data set's name changes nothing
+        data = eval_data.read_units(_write_units(tmp_path / folder, rows))
+        assert data.codes == ["Moderator assist", "Emotion"] and data.n_interviewer == 2
 
 
 def test_language_detection():
