@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from qualflow.pipeline.deid.chinese_names import person_findings, title_findings
+from qualflow.pipeline.deid.chinese_names import person_findings, spread_title_pairs, title_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token, tokenize
 from qualflow.pipeline.deid.chinese_tokens import freq as _freq
@@ -30,6 +30,8 @@ _BUILDING = re.compile(
     rf"[{_NUM}]+(?:号楼|栋|幢|座)(?:[{_NUM}]+单元)?(?:[{_NUM}]+(?:室|户|号))?|[{_NUM}]+单元[{_NUM}]+(?:室|户|号)?"
     rf"|(?<=[路街巷弄道])[{_NUM}]+号(?:院|楼)?"
 )
+# 一所, 两家, 几个: a numeral and a classifier say how many, never which (一所小学).
+_NUMERAL_CLASSIFIER = re.compile(rf"^[{_NUM}几这那每某各]+[所家个間间座位名]$")
 _NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?(?:医院|中学|小学|幼儿园)")
 
 
@@ -110,7 +112,7 @@ def _org_part(token: Token) -> bool:
     word = token.word
     if token.tag in FUNCTION_TAGS - {"m"} or token.tag in {"x", "v", "uj"} or word in ZH_STOP_WORDS:
         return word in ZH_ORG_DESCRIPTORS
-    if not (_CJK.match(word) or word.isdigit()):
+    if not (_CJK.match(word) or word.isdigit()) or _NUMERAL_CLASSIFIER.match(word):
         return False
     return (
         token.tag in _SPECIFIC_TAGS
@@ -158,5 +160,6 @@ def chinese_findings(text: str, regions: list[tuple[int, int]]) -> tuple[list[Fi
     found = person_findings(text, index) + place_findings(text, index) + org_findings(text, index)
     for lo, hi in regions:
         found += title_findings(text, index, lo, hi)
+    found += spread_title_pairs(text, index, regions, found)
     boundaries = set(index.starts) | set(index.ends)
     return found, boundaries

@@ -19,11 +19,18 @@ from qualflow.pipeline.deid.lexicon import (
     FUNCTION_TAGS,
     SURNAMES,
     TRANSLITERATION_CHARS,
+    ZH_AFTER_YU,
+    ZH_MODAL_VERBS,
     ZH_NOT_NAME_CHARS,
+    ZH_NUMERAL_CHARS,
+    ZH_PREPOSITION_SURNAMES,
     ZH_RELATION_WORDS,
+    ZH_ROLE_SUFFIXES,
     ZH_STOP_WORDS,
+    ZH_SUBJECT_PRONOUNS,
     ZH_TITLE_SET,
     ZH_TITLES,
+    ZH_TOWARD_VERBS,
 )
 
 _GIVEN_NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nz", "z", "ng", "zg", "a", "n", "j"})
@@ -32,7 +39,7 @@ _COMMON_FREQ = 500  # a dictionary word this common is a word first, a name seco
 _RARE_GIVEN_FREQ = 100
 _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(SURNAMES))
 _COMMON_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(COMMON_SURNAMES))
-_TITLE_RULE = re.compile(rf"(?P<s>{_COMMON_ALT})(?P<t>{'|'.join(ZH_TITLES)})")
+_SURNAME_BEFORE_TITLE = re.compile(rf"(?P<s>{_COMMON_ALT})(?={'|'.join(ZH_TITLES)})")
 _XIAO_LAO = re.compile(rf"(?<=[小老])(?P<s>{_COMMON_ALT})")
 _XING = re.compile(rf"(?<![百贵同异改本])姓(?P<s>{_SURNAME_ALT})(?![名氏])")
 _CALLED = re.compile(r"(?:叫做|名叫|名字叫|名字是|叫)(?=[\u4e00-\u9fff])")
@@ -42,6 +49,8 @@ _DOT = re.compile(r"[·•・‧]")
 def plausible_name(word: str, tag: str | None = None) -> bool:
     """A full personal name: surname + given name, or a transliterated foreign name."""
     if word in ZH_STOP_WORDS or not _CJK.match(word) or any(ch in ZH_NOT_NAME_CHARS for ch in word):
+        return False
+    if _role_noun(word):
         return False
     if any(word.endswith(title) for title in ZH_TITLE_SET) and len(word) <= 4:
         return False  # 张老师, 刘大夫: the title rules take the surname
@@ -54,6 +63,12 @@ def plausible_name(word: str, tag: str | None = None) -> bool:
     if tag is not None and len(word) == 2 and tag != "nr":
         return False  # jieba's nrt holds many two-character words (科里, 令人, 保姆)
     return len(word) >= 2 and all(ch in TRANSLITERATION_CHARS for ch in word) and _freq(word) < 2000
+
+
+def _role_noun(word: str) -> bool:
+    """康复者, 施暴者, 幸存者, 协管员: a word of the dictionary + 者/员 names a role, not a person,
+    though jieba tags some nr (康复者 becoming [PERSON_n] everywhere hides who a transcript is about)."""
+    return len(word) >= 2 and word[-1] in ZH_ROLE_SUFFIXES and _freq(word[:-1]) > 0
 
 
 def _given_name(token: Token, surname: Token) -> bool:
@@ -127,16 +142,9 @@ def _foreign_part(token: Token) -> bool:
 def title_findings(text: str, index: Index, lo: int, hi: int) -> list[Finding]:
     """王医生, 小林, 老张, 姓贺, 叫林浩然: the surname (or name) only, as PERSON."""
     found = []
-    for m in _TITLE_RULE.finditer(text, lo, hi):
-        start, end = m.start("s"), m.end("t")
-        token = index.token_at(start)
-        if token is None or (end not in index.ends and not _title_then_word(text, m, index)):
-            continue
-        if token.end == m.end("s") and token.tag in FUNCTION_TAGS:
-            continue  # 向老师请教: a preposition, not a surname
-        if token.end not in (m.end("s"), end):
-            continue  # the surname is the start of another word
-        found.append(make(text, start, m.end("s"), "PERSON", "title-rule"))
+    for m in _SURNAME_BEFORE_TITLE.finditer(text, lo, hi):
+        if surname_before_title(text, index, m.start("s"), m.end("s")):
+            found.append(make(text, m.start("s"), m.end("s"), "PERSON", "title-rule"))
     for m in _XIAO_LAO.finditer(text, lo, hi):
         start, end = m.start() - 1, m.end()
         if start not in index.starts or end not in index.ends:
@@ -159,10 +167,95 @@ def title_findings(text: str, index: Index, lo: int, hi: int) -> list[Finding]:
     return found
 
 
-def _title_then_word(text: str, m: re.Match, index: Index) -> bool:
+def surname_before_title(text: str, index: Index, start: int, end: int) -> bool:
+    """Whether text[start:end], a common surname with a title after it, is that person's surname.
+
+    jieba tags a lone surname as it pleases (张/q, 刘/zg, 何/r, 许/m), so its tag is no guide: the
+    surname is one unless the words around make it a classifier (一张, 几十万) or a preposition
+    (向老师请教, 于医生而言)."""
+    title_end = _title_end(text, end, index)
+    token = index.token_at(start) or _surname_cut_off_a_word(index, start, end)
+    if title_end is None or token is None or token.end < end:
+        return False  # no title, or the surname is the end of another word (主张)
+    if token.end > title_end:
+        return _freq(token.word) == 0  # jieba's guess at an unknown word (王姐学/nr), not a word (高中)
+    if token.end > end:
+        return True  # one word for jieba (张老师/nr), or it joined the surname to the title's start (何处/长, 孙女/士)
+    return not _after_a_numeral(text, start) and not _used_as_preposition(index, token, title_end)
+
+
+def _surname_cut_off_a_word(index: Index, start: int, end: int) -> Token | None:
+    """跟/着陆/医生: jieba joined the surname to the character before it, though that character
+    makes a common word with the one before (跟着), so the surname stands alone (跟着/陆/医生).
+    In 主张医生 nothing before 主 makes a word with it: 张 stays part of 主张."""
+    token = index.token_covering(start)
+    if token is None or token.end != end or token.start == start:
+        return None
+    before = _token_ending_at(index, token.start)
+    if before is None or _freq(before.word + token.word[: start - token.start]) < _COMMON_FREQ:
+        return None
+    return Token(start, end, token.word[start - token.start :], "nr")
+
+
+def _title_end(text: str, at: int, index: Index) -> int | None:
+    """Where the longest title at `at` ends, if it ends a word there. jieba often joins a title's
+    end to the next word (王护理/师人, 王社/工人, 王总学的), so a title of two characters or more
+    counts wherever it ends, and a one-character title (总, 姐, 哥) where it makes no dictionary
+    word with what follows (钱总是不够: no title)."""
+    for title in ZH_TITLES:
+        end = at + len(title)
+        if text.startswith(title, at) and (
+            end in index.ends or len(title) >= 2 or _title_then_word(index, at, title) or _joined_to_no_word(index, end)
+        ):
+            return end
+    return None
+
+
+def _joined_to_no_word(index: Index, end: int) -> bool:
+    token = index.token_covering(end - 1)
+    return token is not None and _freq(token.word) == 0
+
+
+def _title_then_word(index: Index, at: int, title: str) -> bool:
     """王医生们 / 李主任他们: the title ends inside a token only because jieba joined what follows."""
-    token = index.token_at(m.start("t"))
-    return token is not None and token.word.startswith(m.group("t")) and token.word[len(m.group("t")) :] in {"们", "说", "家"}
+    token = index.token_at(at)
+    return token is not None and token.word.startswith(title) and token.word[len(title) :] in {"们", "們", "说", "說", "家"}
+
+
+def _after_a_numeral(text: str, start: int) -> bool:
+    return start > 0 and text[start - 1] in ZH_NUMERAL_CHARS  # 两张医生开的单子, 这段老师不在
+
+
+def _used_as_preposition(index: Index, surname: Token, title_end: int) -> bool:
+    """向老师请教, 我向医生说了, 于医生而言: 向 and 于 as prepositions. After another preposition or a
+    verb that is not modal (跟着向老师学, 觉得向医生…) 向 is a surname, and so it is where no verb
+    follows (向医生人挺好的)."""
+    if surname.word not in ZH_PREPOSITION_SURNAMES:
+        return False
+    before = _token_ending_at(index, surname.start)
+    after = _token_starting_after_title(index, title_end)
+    if before is not None and (before.tag in {"p", "c"} or (before.tag.startswith("v") and before.word not in ZH_MODAL_VERBS)):
+        return False
+    if after is None:
+        return False
+    if surname.word == "于":
+        return after.word in ZH_AFTER_YU
+    if after.word.startswith(ZH_TOWARD_VERBS):
+        return True
+    return before is not None and before.word in ZH_SUBJECT_PRONOUNS and after.tag.startswith("v")
+
+
+def _token_ending_at(index: Index, end: int) -> Token | None:
+    i = index.ends.get(end)
+    return None if i is None else index.tokens[i]
+
+
+def _token_starting_after_title(index: Index, title_end: int) -> Token | None:
+    """The word after a title, over a plural 们 (向老师们请教)."""
+    token = index.token_at(title_end)
+    if token is not None and token.word in {"们", "們"}:
+        token = index.token_at(token.end)
+    return token
 
 
 def _called_name(text: str, start: int, index: Index) -> int | None:
@@ -186,3 +279,31 @@ def _called_name(text: str, start: int, index: Index) -> int | None:
         elif first.end == start + surname_len and _freq(word[surname_len:]) < _COMMON_FREQ:
             return end  # 林/浩然
     return None
+
+
+def spread_title_pairs(text: str, index: Index, regions: list[tuple[int, int]], found: list[Finding]) -> list[Finding]:
+    """A surname found with its title (张医生) is that person wherever the same pair occurs, whatever
+    jieba makes of it there (我向张医生说了, 是许医生来了): the surname is found there too. Only the
+    same pair: 张 with another title (张主任) may be someone else. Not where the surname ends another
+    word (主张医生) or follows a numeral (一张医生开的证明)."""
+    pairs = {(f.text, title) for f in found if f.source == "title-rule" and (title := _title_at(text, f.end))}
+    taken = {(f.start, f.end) for f in found}
+    spread = []
+    for surname, title in sorted(pairs):
+        for lo, hi in regions:
+            for m in re.finditer(re.escape(surname + title), text[lo:hi]):
+                start, end = lo + m.start(), lo + m.start() + len(surname)
+                if (start, end) not in taken and _pair_stands_alone(text, index, start, end):
+                    taken.add((start, end))
+                    spread.append(make(text, start, end, "PERSON", "title-rule"))
+    return spread
+
+
+def _title_at(text: str, at: int) -> str | None:
+    """The longest title at `at`, if any."""
+    return next((title for title in ZH_TITLES if text.startswith(title, at)), None)
+
+
+def _pair_stands_alone(text: str, index: Index, start: int, end: int) -> bool:
+    starts_a_word = index.token_at(start) is not None or _surname_cut_off_a_word(index, start, end) is not None
+    return starts_a_word and not _after_a_numeral(text, start)

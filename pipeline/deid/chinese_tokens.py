@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 CJK_WORD = re.compile(r"^[\u3400-\u9fff]+$")
@@ -49,7 +50,13 @@ class Index:
         self.tokens = tokens
         self.starts = {t.start: i for i, t in enumerate(tokens)}
         self.ends = {t.end: i for i, t in enumerate(tokens)}
+        self._start_list = [t.start for t in tokens]
 
     def token_at(self, start: int) -> Token | None:
         i = self.starts.get(start)
         return None if i is None else self.tokens[i]
+
+    def token_covering(self, position: int) -> Token | None:
+        """The token that holds the character at `position`."""
+        i = bisect_right(self._start_list, position) - 1
+        return self.tokens[i] if i >= 0 and self.tokens[i].start <= position < self.tokens[i].end else None

@@ -167,5 +167,7 @@ def _propagable(key: str) -> bool:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     if _HAS_CJK.search(key):
+        # A one-character surname alone would be found in every word holding it (张 in 主张); it
+        # spreads with its title instead (chinese_names.spread_title_pairs).
         return len(key) >= 2
     return len(key) >= 3 and key[0].isupper() and key.casefold() not in STOP_WORDS and key.casefold() not in EN_NOT_NAMES

@@ -74,6 +74,12 @@ _ROLE_WORDS = frozenset(
     "director general registrar nurse doctor team unit ward service services council office health care station "
     "in of on at for and".split()
 )
+# An entity ending in one of these is an institution, whatever the model calls it: "Queen Mary
+# Hospital" is no person named "Mary Hospital".
+_INSTITUTION_END = re.compile(r"\b(?:Hospital|Clinic|University|School|College|Centre|Center|Infirmary|Hospice|Surgery)$")
+# A capitalised word right after Chinese: spaCy reads "我在Queen" as one word, and after "的 " it
+# leaves "Queen" out too, so the entity "Mary Hospital" misses the start of its name.
+_WORD_AFTER_CJK = re.compile(r"(?:(?<=[\u3400-\u9fff])|(?<=[\u3400-\u9fff][ \t]))[A-Z][a-z]+[ \t]+$")
 _LATIN_RUN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f0-9'’.\- ]*[A-Za-z\u00c0-\u024f0-9]")
 
 
@@ -215,9 +221,17 @@ def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding
                 piece_kind = kind if n == 0 else "PLACE"
                 s, e = _latin_part(chunk, s, e)
                 s, e = _trim(chunk, s, e, piece_kind)
+                if _INSTITUTION_END.search(chunk, s, e):
+                    piece_kind, s = "ORG", _institution_start(text, offset + s) - offset
                 if e > s and _keep_entity(chunk[s:e], piece_kind) and _is_proper_name(doc, s, e):
                     found.append(make(text, offset + s, offset + e, piece_kind, "ner"))
     return found
+
+
+def _institution_start(text: str, start: int) -> int:
+    """Where an institution's name starts: before a word right after Chinese that spaCy left out of it."""
+    glued = _WORD_AFTER_CJK.search(text, max(0, start - 40), start)
+    return glued.start() if glued and glued.end() == start else start
 
 
 def latin_regions(text: str) -> list[tuple[int, int]]:

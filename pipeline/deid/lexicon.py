@@ -6,8 +6,30 @@ speaker-label words, pronouns); a study adds its own with `deidentify.keep`.
 
 from __future__ import annotations
 
+# Simplified -> Traditional for the characters of the lists below that differ (Taiwan and Hong Kong
+# transcripts: 陳醫師, 劉護士長, 東西). Only what these lists need, so no conversion library.
+_TRADITIONAL = str.maketrans(
+    dict(
+        zip(
+            "张刘陈杨黄赵吴孙马罗郑谢许韩冯邓蒋叶苏吕卢钟谭陆贾韦邹闫龙贺顾龚万钱严汤"
+            "专东丽乡书华兴农区医处复头妈学寻属峡师干庆开当总护换时权板桥爱爷称约经脉荣见誉记语说谊辉达"
+            "镇长门问间队阳静鲜国里后儿们这个还么吗着过没与给让对从来会",
+            "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蔣葉蘇呂盧鍾譚陸賈韋鄒閆龍賀顧龔萬錢嚴湯"
+            "專東麗鄉書華興農區醫處復頭媽學尋屬峽師幹慶開當總護換時權闆橋愛爺稱約經脈榮見譽記語說誼輝達"
+            "鎮長門問間隊陽靜鮮國裡後兒們這個還麼嗎著過沒與給讓對從來會",
+            strict=True,
+        )
+    )
+)
+
+
+def with_traditional(words) -> frozenset[str]:
+    """The words (or characters) and their Traditional forms."""
+    return frozenset(words) | {word.translate(_TRADITIONAL) for word in words}
+
+
 # The ~100 most common Chinese surnames: enough for the title rules (王医生, 小林, 老张).
-COMMON_SURNAMES = frozenset(
+COMMON_SURNAMES = with_traditional(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
     "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 )
@@ -21,21 +43,38 @@ COMPOUND_SURNAMES = frozenset(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 司徒 端木 独孤 南宫 西门 申屠 轩辕 "
     "澹台 呼延 万俟 闻人 赫连 钟离 太史 司空".split()
 )
-# Surnames that are also prepositions or particles; never taken as a surname before a title
-# when jieba tags them as a function word (向老师请教, 于医生而言).
+# Tags of function words (prepositions, particles, numerals, classifiers). Before a title, jieba
+# gives them to common surnames too (张/q 医生, 刘/zg 主任, 何/r 老师), so the title rule judges a
+# surname by its context instead (chinese_names._used_as_preposition, _after_a_numeral).
 FUNCTION_TAGS = frozenset("p c d r u ul uj uz uv ud ug m q f y e o zg".split())
+# Surnames that are also prepositions: 向老师请教, 于医生而言.
+ZH_PREPOSITION_SURNAMES = frozenset("向于")
+# Verbs that take "向 + person" as the one asked or told: 向老师请教, 向医生反映, 向主任汇报.
+ZH_TOWARD_VERBS = tuple(
+    "请教 求教 学习 学 汇报 报告 反映 反应 求助 求救 咨询 请示 打听 询问 问好 致敬 致谢 道谢 道歉 投诉 申请 请假 告状 "
+    "诉苦 倾诉 提 借 要 讨 看齐 表示 说明 解释 介绍 推荐 传达 转达 交代 保证 承诺 递 求情 打招呼".split()
+)
+# Words after which 于 is "for, to": 于医生而言, 于老师来说.
+ZH_AFTER_YU = frozenset("而言 来说 來說".split())
+# Modal and motion verbs a preposition follows (我想向老师请教); after any other verb or a
+# preposition (跟着向老师学, 我觉得向医生…, 跟向主任) 向 is a surname.
+ZH_MODAL_VERBS = frozenset("想 要 会 能 能够 可以 应该 应当 得 需要 愿意 打算 准备 必须 去 来 敢 肯 该 會 應該 願意 來".split())
+# Pronouns that make "向 + title + verb" a preposition: 我向医生说了实话.
+ZH_SUBJECT_PRONOUNS = frozenset("我 你 他 她 您 我们 你们 他们 她们 咱们 大家 自己 人家 我們 你們 他們 她們 咱們".split())
+# Numerals and demonstratives before a classifier: 一张, 几十万, 这段 (then 张/万/段 is no surname).
+ZH_NUMERAL_CHARS = frozenset("0123456789一二三四五六七八九十百千万两几〇零这那哪每某各半多這兩幾萬")
 
 # Titles kept in the text: "王医生" becomes "[PERSON_1]医生". Longest first matters for 护士长.
 ZH_TITLES = (
     "护士长 医生 大夫 主任 老师 护士 院长 书记 科长 所长 局长 处长 校长 站长 队长 主席 经理 教授 博士 警官 律师 "
     "社工 专干 干事 阿姨 叔叔 大爷 大妈 大娘 大叔 大姐 大哥 奶奶 爷爷 阿婆 婆婆 伯伯 先生 女士 小姐 师傅 同学 "
-    "姐 哥 总"
+    "姐 哥 总 医师 护理师 护理长"
 ).split()
-ZH_TITLES = tuple(sorted(set(ZH_TITLES), key=len, reverse=True))
+ZH_TITLES = tuple(sorted(with_traditional(ZH_TITLES), key=len, reverse=True))
 ZH_TITLE_SET = frozenset(ZH_TITLES)
 
 # Characters that never occur in a personal name (particles, pronouns, common verbs).
-ZH_NOT_NAME_CHARS = frozenset("的了是在我你他她它您们吗呢吧啊么这那些个都也就还很说着过没不有和与跟被把给让对从到去来要会能想看做")
+ZH_NOT_NAME_CHARS = with_traditional("的了是在我你他她它您们吗呢吧啊么这那些个都也就还很说着过没不有和与跟被把给让对从到去来要会能想看做")
 
 # Relationship words a given name often follows: 我女儿小红, 她老公春生.
 ZH_RELATION_WORDS = frozenset(
@@ -45,8 +84,11 @@ ZH_RELATION_WORDS = frozenset(
     """.split()
 )
 
+# Endings of role nouns (康复者, 照顾者, 协管员): a word before them makes no name of them.
+ZH_ROLE_SUFFIXES = frozenset("者员員")
+
 # Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk.
-ZH_STOP_WORDS = frozenset(
+ZH_STOP_WORDS = with_traditional(
     """
     明白 高兴 阿姨 老公 老婆 康复 孙子 孙女 师傅 小姐 师兄 师哥 师姐 老太太 老头 家里人 干女儿 干儿子 博士后
     明文 谢谢 谢谢您 多谢 二人 令人 托人 恩人 换人 保姆 老板 老乡 老师 老人 王朝 王国 王府 王爷 文明 武功 道德 阳光

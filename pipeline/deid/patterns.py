@@ -33,7 +33,10 @@ _PHONE_CUE = re.compile(r"(?:电话|手机|座机|号码|联系方式|phone|mobi
 _BARE_DIGITS = re.compile(_NOT_BEFORE + r"0\d{9,11}" + _NOT_AFTER)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}[01]\d[0-3]\d\d{3}[0-9Xx](?![0-9A-Za-z])")
+# 18 characters, also written in groups of 6-8-4 (110105 19850312 0020, 110105-19850312-0020).
+_ID18 = re.compile(
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?P<sep>[ \-]?)(?:18|19|20)\d{2}[01]\d[0-3]\d(?P=sep)\d{3}[0-9Xx](?![0-9A-Za-z])"
+)
 _ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}\d{2}[01]\d[0-3]\d\d{3}(?![0-9A-Za-z])")
 # IDs that a word announces: NHS number, hospital number, 病历号, 微信号, QQ, passport ...
 _ID_CUE = re.compile(
@@ -77,6 +80,13 @@ _DOB_CUE = re.compile(
     re.IGNORECASE,
 )
 _DOB_WINDOW = 45
+# Chinese puts the date first: 我是1985年3月12日出生的, 1990年5月生人. 出生 may have a few words
+# between it and the date (1985年3月12日在北京出生的); 生的, 生人 and 生 must touch the date, as
+# they end other words too (医生的, 陌生人).
+_BIRTH_VERB_AFTER = re.compile(r"出生|出世|降生")
+_BORN_AFTER = re.compile(r"\s*(?:生人|生的|生(?=[，。！？；,.!?;\s]|$))")
+_CLAUSE_END = re.compile(r"[，。！？；,!?;\n]")
+_DATE_TO_CUE_GAP = 4
 _SENTENCE_END = re.compile(r"[.!?。！？\n](?!\d)")
 
 
@@ -129,7 +139,7 @@ def find_phones(text: str) -> list[Finding]:
 def find_ids(text: str) -> list[Finding]:
     found = []
     for m in _ID18.finditer(text):
-        number = m.group()
+        number = re.sub(r"[ \-]", "", m.group())
         if id_checksum_ok(number) and _valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14])):
             found.append(make(text, m.start(), m.end(), "ID", "pattern"))
     for m in _ID15.finditer(text):
@@ -159,6 +169,19 @@ def find_dates_of_birth(text: str) -> list[Finding]:
         m = DATE.search(window)
         if m:
             found.append(make(text, cue.end() + m.start(), cue.end() + m.end(), "DOB", "pattern"))
+    return found + _dates_before_birth_cues(text)
+
+
+def _dates_before_birth_cues(text: str) -> list[Finding]:
+    """我是1985年3月12日出生的, 她是2019年3月生的: a date closing its clause with 出生 or 生的. A year
+    alone (我1985年出生) is no date of birth here, as "born in 1984" is none in English."""
+    found = []
+    for date in DATE.finditer(text):
+        born = _BORN_AFTER.match(text, date.end())
+        verb = _BIRTH_VERB_AFTER.search(text, date.end(), date.end() + _DATE_TO_CUE_GAP + 2)  # 2: the verb's length
+        in_clause = verb is not None and not _CLAUSE_END.search(text, date.end(), verb.start())
+        if born or in_clause:
+            found.append(make(text, date.start(), date.end(), "DOB", "pattern"))
     return found
 
 
