@@ -553,8 +553,9 @@ def export_assignments(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
     data: DataOption = DEFAULT_DATA,
 ) -> None:
-    """One row per statement: document, participant, offsets, text, subcategory and theme, similarity,
-    the theme's status and the statement's (assignment_status: suggested or confirmed)."""
+    """One row per statement: its unit id and survey question (units files), document, participant,
+    offsets, text, subcategory and theme, similarity, the theme's status and the statement's
+    (assignment_status: suggested or confirmed)."""
     from qualflow.pipeline.coding.export_tables import to_csv
     from qualflow.pipeline.report import ASSIGNMENT_COLUMNS, assignment_rows
 

@@ -15,6 +15,7 @@ from qualflow.models.queries import (
     theme_suggestions,
 )
 from qualflow.pipeline.deid.pseudonym import NameRedactor
+from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.markdown_text import markdown_text
 from qualflow.pipeline.persist import load_key_map
 from sqlalchemy import func, select
@@ -86,8 +87,8 @@ def statement_rows(session: Session, theme: Theme) -> list[dict]:
 
 
 ASSIGNMENT_COLUMNS = [
-    "statement_id", "document", "participant", "start", "end", "text", "theme_id", "theme_label",
-    "parent_theme_id", "parent_theme_label", "parent_theme_status", "similarity", "status", "assignment_status",
+    "statement_id", "unit_id", "document", "participant", "question", "start", "end", "text", "theme_id",
+    "theme_label", "parent_theme_id", "parent_theme_label", "parent_theme_status", "similarity", "status", "assignment_status",
     "weak_fit", "outlier",
 ]
 
@@ -97,8 +98,16 @@ def assignment_rows(session: Session) -> list[dict]:
     (de-identified), its subcategory and theme, and how well it fits. `status` is the
     subcategory's (or theme's) status, which pipeline/coding reads to leave out rejected and
     merged themes; `assignment_status` is the reviewer's decision on this statement's place
-    (suggested or confirmed)."""
-    rows, name = [], export_names(session)
+    (suggested or confirmed).
+
+    A unit's `unit_id` is its id in the units file, to join the export back to that table; `question`
+    its survey question (de-identified as it was stored). Both are None for statements cut from
+    transcripts. The id is the researcher's and never went through de-identification: a careless
+    table's id column may hold a respondent's name or e-mail address, so it leaves the study as typed
+    text does (`TypedRedactor`: the key map's identifiers become their placeholders, e-mail addresses,
+    phone numbers, ID numbers and dates of birth their kind); ordinary ids ("u1", "R_3kX", "17") are
+    exported exactly."""
+    rows, name, unit_id = [], export_names(session), TypedRedactor(load_key_map(session))
     for theme in current_themes(session):
         # A reviewer's split can place statements straight into a top-level theme.
         parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
@@ -108,11 +117,14 @@ def assignment_rows(session: Session) -> list[dict]:
                                                  Suggestion.status.in_(ACTIVE_ASSIGNMENT),
                                                  Statement.transcript_id.in_(live_transcripts()))
                                           .options(selectinload(Suggestion.statement)
-                                                   .selectinload(Statement.transcript))):
+                                                   .selectinload(Statement.transcript),
+                                                   selectinload(Suggestion.statement).selectinload(Statement.turn))):
             statement = suggestion.statement
+            meta = (statement.turn.meta if statement.turn else None) or {}
             rows.append({
-                "statement_id": statement.id, "document": name(statement.transcript.source_name),
-                "participant": statement.participant, "start": statement.start, "end": statement.end,
+                "statement_id": statement.id, "unit_id": unit_id(meta.get("unit_id")) or None,
+                "document": name(statement.transcript.source_name), "participant": statement.participant,
+                "question": meta.get("question") or None, "start": statement.start, "end": statement.end,
                 "text": statement.text, "theme_id": theme.code, "theme_label": theme.label,
                 "parent_theme_id": parent.code if parent else None, "parent_theme_label": parent.label if parent else None,
                 "parent_theme_status": parent.status if parent else None,
