@@ -19,27 +19,37 @@ nothing to copy.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prefect.utilities.annotations import quote
 from qualflow.flows import tasks
-from qualflow.models import Store
+from qualflow.models import Store, Transcript, Turn
 from qualflow.pipeline.config import Config
 from qualflow.pipeline.errors import QualflowError, UnreadableFile
 from qualflow.pipeline.ingest import Document, broken_link, source_name
 from qualflow.pipeline.persist import classify_file, load_key_map
 from qualflow.pipeline.quarantine import QUARANTINE_DIR, quarantine
+from qualflow.pipeline.redact import is_respondent_code
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
-from qualflow.pipeline.turns import ParsedTurns, TurnSpan, participant_from_file_name
+from qualflow.pipeline.turns import (
+    ParsedTurns,
+    TurnSpan,
+    interview_number_in_file_name,
+    participant_from_file_name,
+    read_header,
+)
+from qualflow.pipeline.versions import live_version
 from qualflow.pipeline.withdraw import (
     drop_withdrawn_turns,
     withdrawn_file,
     withdrawn_participants,
     withdrawn_speakers,
 )
+from sqlalchemy import select
 
 log = logging.getLogger(__name__)
 # ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link', message, statements)
@@ -97,6 +107,7 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
     what became of each."""
     limits = helpers.config.ingest
     window: list[_NewFile] = []
+    reserved = codes_in_file_names(paths)
     for path in paths:
         if (link := _broken_link(path, source)) is not None:
             record(path, link)
@@ -124,22 +135,90 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
             advance(1)
             continue
         window.append(_NewFile(path, read.document))
+        reserved |= _numbers({read_header(read.document.text).get("participant")})
         if len(window) == WINDOW:
-            _analyse_and_store(window, db, helpers, parallel, record, advance)
+            _analyse_and_store(window, db, helpers, parallel, record, advance, reserved)
             window = []
-    _analyse_and_store(window, db, helpers, parallel, record, advance)
+    _analyse_and_store(window, db, helpers, parallel, record, advance, reserved)
 
 
 def _analyse_and_store(new_files: list[_NewFile], db: Store, helpers: Helpers, parallel: bool, record,
-                       advance) -> None:
-    calls = [(f.document, participant_from_file_name(f.path.stem) or f.path.stem, helpers.config,
-              str(helpers.cache_dir)) for f in new_files]
+                       advance, reserved: set[int]) -> None:
+    calls = [(f.document, code_in_file_name(f.path.stem), helpers.config, str(helpers.cache_dir)) for f in new_files]
     for new, analysis in zip(new_files, each_result(tasks.analyse, calls, parallel)):
         if isinstance(analysis, Exception):
             record(new.path, _unexpected(new.path, analysis))
         else:
-            record(new.path, _store_one(new, analysis, db, helpers))
+            record(new.path, _store_one(new, analysis, db, helpers, reserved))
         advance(1)
+
+
+# A file's participant before it is stored, when its name holds no code: who it is (a person the
+# name holds, an interview number, the id an earlier version got, the next free P<n>) is decided
+# when the file is stored (`file_participant`), since only then is the study's use of ids known.
+# A private-use character: no header or label can be it.
+TO_BE_NAMED = "\ue000file"
+_STUDY_ID = re.compile(r"^P(\d+)(?:-\d+)?$", re.IGNORECASE)
+
+
+def code_in_file_name(stem: str) -> str:
+    """The participant code a file's name gives ("P3_…", "受访者03"), the name itself when it is a code
+    ("interview_03", "resp_07"), else `TO_BE_NAMED`. Never the name: it often holds a person's."""
+    return participant_from_file_name(stem) or (stem if is_respondent_code(stem) else TO_BE_NAMED)
+
+
+def codes_in_file_names(paths: list[Path]) -> set[int]:
+    """The P<n> numbers the run's file names give, kept free for them (an unnamed file stored before
+    "P1_x.txt" must not take P1)."""
+    return _numbers({participant_from_file_name(p.stem) for p in paths}
+                    | {interview_number_in_file_name(p.stem) for p in paths})
+
+
+def _numbers(ids) -> set[int]:
+    return {int(match.group(1)) for value in ids if value and (match := _STUDY_ID.match(value.strip()))}
+
+
+def file_participant(session, new: _NewFile, analysis: tasks.Analysis, reserved: set[int]) -> str:
+    """Who the participant of a file with no code in its name or header is (see `TO_BE_NAMED`):
+    1. the person its name holds ("访谈_王芳.txt", "Mary Smith interview.txt"), so that participant and
+       mentions share a placeholder (a name holding two people: the one who speaks as a participant);
+    2. an interview number in its name ("访谈12.txt" is P12);
+    3. the id an earlier version of the file got, so an edit keeps its participant;
+    4. the next P<n> the study has not used, nor withdrawn, nor this run's file names give."""
+    person = _participant_named(analysis)
+    if person:
+        return person
+    number = interview_number_in_file_name(new.path.stem)
+    if number:
+        return number
+    earlier = live_version(session, new.document.source_name)
+    if earlier is not None and earlier.participant and _STUDY_ID.match(earlier.participant):
+        return earlier.participant
+    used = _numbers(session.scalars(select(Turn.participant).distinct()))
+    used |= _numbers(session.scalars(select(Transcript.participant).distinct()))
+    used |= _numbers(withdrawn_participants(session).ids)
+    return f"P{max(used | reserved | {0}) + 1}"
+
+
+def _participant_named(analysis: tasks.Analysis) -> str | None:
+    people = list(analysis.people_in_name)
+    speakers = {turn.speaker_label for turn in analysis.parsed.turns
+                if turn.role == "participant" and turn.label_start is not None}
+    speaking = [person for person in people if person in speakers]
+    if len(speaking) == 1:
+        return speaking[0]
+    return people[0] if len(people) == 1 else None
+
+
+def _with_participant(analysis: tasks.Analysis, participant: str) -> tasks.Analysis:
+    """`analysis` with `TO_BE_NAMED` (and "…-2" numbered on it) replaced by `participant`."""
+    def named(value: str | None) -> str | None:
+        if value == TO_BE_NAMED or (value or "").startswith(TO_BE_NAMED + "-"):
+            return participant + value[len(TO_BE_NAMED):]
+        return value
+
+    turns = [replace(turn, participant=named(turn.participant)) for turn in analysis.parsed.turns]
+    return replace(analysis, parsed=replace(analysis.parsed, turns=turns))
 
 
 def _broken_link(path: Path, source: Path) -> Outcome | None:
@@ -201,15 +280,21 @@ def _unexpected(path: Path, error: Exception) -> Outcome:
     return "failed", f"{path.name}: could not be processed ({type(error).__name__})", 0
 
 
-def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Helpers) -> Outcome:
+def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Helpers,
+               reserved: set[int] = frozenset()) -> Outcome:
     """Phase 3 for one file, holding the store's lock: another run at the same time cannot store
-    the same file twice, and both see each other's pseudonyms."""
+    the same file twice, and both see each other's pseudonyms (and participant ids)."""
     if not any(turn.role == "participant" for turn in analysis.parsed.turns):
         return "failed", f"{new.path.name}: no participant statements (only interviewer or unlabelled header text)", 0
+    for note in analysis.parsed.notes:
+        # The terminal's log, not Prefect's: the file name may hold a name.
+        log.warning("%s: %s", new.path.name, note)
     with db.exclusive("ingest"):
         with db.session() as session:
             kind, already = classify_file(session, new.document.content_hash, new.document.source_name)
             key_map = load_key_map(session)
+            if any((turn.participant or "").startswith(TO_BE_NAMED) for turn in analysis.parsed.turns):
+                analysis = _with_participant(analysis, file_participant(session, new, analysis, reserved))
         if kind in ("unchanged", "duplicate"):  # another run stored it meanwhile
             return _skipped(new.document.source_name, kind, already)
         try:

@@ -24,7 +24,13 @@ from qualflow.pipeline.deid.lexicon import (
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.deidentify import replacements_for
 from qualflow.pipeline.persist import ReplacementRecord
-from qualflow.pipeline.turns import HEADER_LINE, ParsedTurns, TurnSpan, read_header
+from qualflow.pipeline.turns import (
+    HEADER_LINE,
+    ParsedTurns,
+    TurnSpan,
+    header_key,
+    read_header,
+)
 
 # A respondent code: letters, maybe a separator, digits ("P3", "R12", "P03", "resp_7", "1042", "ID-9b").
 _RESPONDENT_CODE = re.compile(r"^[A-Za-z]{0,12}[\s_\-#.]?\d{1,10}[A-Za-z]?$")
@@ -36,6 +42,11 @@ class Redacted:
     text: str
     parsed: ParsedTurns
     replacements: list[ReplacementRecord]
+
+
+def is_respondent_code(value: str) -> bool:
+    """"P3", "R12", "resp_07", "interview_03": a code, which names no one."""
+    return bool(_RESPONDENT_CODE.match(value))
 
 
 def participant_id(value: str | None, pseudonymiser) -> str | None:
@@ -62,7 +73,10 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
     candidates = [f for f in findings if "\n" not in f.text]
     candidates += [make(text, turn.label_start, turn.label_end, "PERSON", "speaker-label")
                    for turn in parsed.turns if turn.label_start is not None]
-    candidates += header_person_findings(text) if parsed.header else []
+    if parsed.header:
+        people = {f.text.strip() for f in candidates if f.kind == "PERSON"}
+        candidates += header_person_findings(
+            text, lambda value: value in people or pseudonymiser.knows("PERSON", value))
     spans = [(f.start, f.end, f.kind, f.text, f.source) for f in resolve_overlaps(candidates)]
     placeholders = [pseudonymiser.placeholder(kind, real) for _, _, kind, real, _ in spans]
     new_text, offsets = apply_replacements(text, [(s[0], s[1], p) for s, p in zip(spans, placeholders)])
@@ -79,25 +93,35 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
     return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)
 
 
-# Header keys whose value names a person when it is not a respondent code.
-PERSON_HEADER_KEYS = frozenset({"participant", "interviewee", "respondent", "interviewer"})
+# Header keys (as `turns.header_key` reads them: `# 访谈者：…` is "interviewer") whose value names a
+# person when it is not a respondent code.
+PERSON_HEADER_KEYS = frozenset({
+    "participant", "interviewee", "respondent", "interviewer", "transcriber", "transcribed by", "note taker",
+    "记录人", "记录者", "记录员", "转录", "转录者", "转录人", "整理人", "記錄人", "記錄者", "轉錄", "轉錄者",
+})
 
 
-def header_person_findings(text: str) -> list:
-    """"# participant: Rebecca Hargreaves": the value, as a person, wherever the detector missed it.
-    The participant id made from it is a placeholder already; the line itself must not keep the name."""
+def header_person_findings(text: str, is_person=lambda value: False) -> list:
+    """"# participant: Rebecca Hargreaves", "# 访谈者：钱多多": the value, as a person, wherever the
+    detector missed it; under any other key too when `is_person(value)` (a speaker's name, a person
+    found elsewhere in the file). The participant id made from it is a placeholder already; the line
+    itself must not keep the name."""
     found, offset = [], 0
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             break
         match = HEADER_LINE.match(line)
-        if match and match.group("key").strip().lower() in PERSON_HEADER_KEYS:
-            value = match.group("value")
-            if value and not _RESPONDENT_CODE.match(value):
-                found.append(make(text, offset + match.start("value"), offset + match.end("value"), "PERSON", "header"))
+        if match and _names_a_person(header_key(match.group("key")), match.group("value"), is_person):
+            found.append(make(text, offset + match.start("value"), offset + match.end("value"), "PERSON", "header"))
         offset += len(line) + 1
     return found
+
+
+def _names_a_person(key: str, value: str, is_person) -> bool:
+    if not value or _RESPONDENT_CODE.match(value):
+        return False
+    return key in PERSON_HEADER_KEYS or is_person(value)
 
 
 _NAME_SEPARATORS = re.compile(r"[\s_\-.,/\\()\[\]]+")

@@ -24,6 +24,10 @@ from qualflow.pipeline.turns import TurnSpan
 _OPENERS = set("“‘「『（(《〈[【")
 _STRONG_CLAUSE_END = re.compile(r"[；;]")
 _WEAK_CLAUSE_END = re.compile(r"[，,、]")
+# Typed and speech-recognised Chinese often has no punctuation, only spaces between clauses
+# ("嗯 差不多有五年了吧 一开始是在街道…"): the last place a run-on can be cut.
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \t\u3000]+(?=[\u3400-\u9fff])")
+_CLAUSE_ENDS = (_STRONG_CLAUSE_END, _WEAK_CLAUSE_END, _CJK_SPACE)
 
 
 @dataclass(frozen=True)
@@ -149,14 +153,14 @@ def _sentence_spans(doc) -> list[tuple[int, int]]:
     return [(start, end) for start, end in spans if start < end]
 
 
-def _split_long(text: str, span: tuple[int, int], limit: int) -> list[tuple[int, int]]:
-    """Cut a run-on sentence at ；/; and, only if a part is still too long, at ，/,.
-    Clauses are packed greedily so no part is needlessly short."""
+def _split_long(text: str, span: tuple[int, int], limit: int, levels=_CLAUSE_ENDS) -> list[tuple[int, int]]:
+    """Cut a run-on sentence at ；/; and, only if a part is still too long, at ，/, and then at a
+    space between Chinese characters. Clauses are packed greedily so no part is needlessly short."""
     start, end = span
-    if end - start <= limit:
+    if end - start <= limit or not levels:
         return [span]
-    parts = _pack(text, start, end, _STRONG_CLAUSE_END, limit)
-    return [p for part in parts for p in (_pack(text, *part, _WEAK_CLAUSE_END, limit) if part[1] - part[0] > limit else [part])]
+    return [piece for part in _pack(text, start, end, levels[0], limit)
+            for piece in _split_long(text, part, limit, levels[1:])]
 
 
 def _pack(text: str, start: int, end: int, boundary: re.Pattern, limit: int) -> list[tuple[int, int]]:

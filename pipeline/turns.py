@@ -2,10 +2,11 @@
 
 A turn starts at a line that begins with a speaker label and runs until the next labelled
 line. Its span covers the words only, not the label. Recognised out of the box:
-role labels (`Interviewer:`, `I:`/`R:`, `Q:`/`A:`, `P3:`, `访谈者：`, `受访者：`, `问：`/`答：`…),
-named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`) when the same name opens
-at least two lines, and any pattern from `turns.label_patterns`. ASCII or full-width colons.
-Lines starting with `#` before the first turn are a header (`# participant: P4`).
+role labels (`Interviewer:`, `I:`/`R:`, `Q:`/`A:`, `P3:`, `访谈者：`, `受访者：`, `问：`/`答：`…, and the
+Traditional `訪談者：`, `受訪者：`…), named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`)
+when the same name opens at least two lines, and any pattern from `turns.label_patterns`. ASCII or
+full-width colons. `A:`/`B:` alone are no roles: who asks the questions is the interviewer.
+Lines starting with `#` before the first turn are a header (`# participant: P4`, `# 受访者：P4`).
 A transcript with no labels is one participant's monologue, a turn per paragraph.
 Timestamps like `[00:12:31]` inside a turn are kept as metadata and never enter a statement.
 """
@@ -21,10 +22,21 @@ from qualflow.pipeline.config import TurnsConfig
 INTERVIEWER_LABELS = {
     "interviewer", "moderator", "facilitator", "researcher", "i", "q", "int", "iv",
     "访谈者", "研究者", "采访者", "主持人", "访问者", "问",
+    "訪談者", "採訪者", "訪問者", "問",  # Traditional (研究者 is written alike)
 }
 PARTICIPANT_LABELS = {
     "participant", "interviewee", "respondent", "r", "a", "resp",
     "受访者", "被访者", "参与者", "答", "访谈对象",
+    "受訪者", "被訪者", "參與者", "訪談對象",  # Traditional (答 is written alike)
+}
+# Header keys read as the English ones: `# 受访者：P12` is `# participant: P12`, so the participant id,
+# the interviewer's name (to be redacted) and the date (saturation's order) are found whatever the language.
+HEADER_KEYS = {
+    **dict.fromkeys(("受访者", "被访者", "参与者", "访谈对象", "编号", "受访者编号",
+                     "受訪者", "被訪者", "參與者", "訪談對象", "編號", "受訪者編號"), "participant"),
+    **dict.fromkeys(("访谈者", "采访者", "研究者", "访问者", "访谈员", "主持人",
+                     "訪談者", "採訪者", "訪問者", "訪談員"), "interviewer"),
+    **dict.fromkeys(("日期", "访谈日期", "时间", "访谈时间", "訪談日期", "時間", "訪談時間"), "date"),
 }
 _ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS), key=len, reverse=True))
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
@@ -62,11 +74,41 @@ class TurnSpan:
 class ParsedTurns:
     turns: list[TurnSpan]
     header: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the researcher should check ("访谈者" with no colon)
+
+
+# A Chinese role word opening a line with a space but no colon ("访谈者 你好"): typed and speech-recognised
+# transcripts write labels so, but a label needs its colon (a line may well start with 问 or 答 as a word),
+# so these lines are read as text and the researcher is told.
+_CJK_ROLE_WORDS = sorted((w for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS if re.match(r"[\u4e00-\u9fff]", w)),
+                         key=len, reverse=True)
+_LABEL_WITHOUT_COLON = re.compile(rf"^[ \t]*({'|'.join(_CJK_ROLE_WORDS)})[ \t\u3000]+\S")
+
+
+def labels_without_colon(lines: list[str], found_labels: list) -> list[str]:
+    """A note for each role word that opens unlabelled lines followed by a space instead of a colon."""
+    counts = Counter(match.group(1) for line, found in zip(lines, found_labels)
+                     if not found and (match := _LABEL_WITHOUT_COLON.match(line)))
+    return [f'{n} lines start with "{word}" and a space but no colon: not read as a speaker label '
+            f'(write "{word}：" to make it one)' for word, n in counts.most_common()]
+
+
+def header_key(key: str) -> str:
+    """A header key as stored: lower case, and a Chinese key as its English one (`HEADER_KEYS`)."""
+    key = key.strip().lower()
+    return HEADER_KEYS.get(key, key)
+
+
+def _add_header_line(header: dict[str, str], match: re.Match) -> None:
+    key = header_key(match.group("key"))
+    # The first of two synonyms wins: "# 受访者：P3" then "# 编号：07" keep P3.
+    if key not in header or key not in HEADER_KEYS.values():
+        header[key] = match.group("value")
 
 
 def read_header(text: str) -> dict[str, str]:
     """The `# key: value` lines before the first non-header line."""
-    header = {}
+    header: dict[str, str] = {}
     for line in text.split("\n"):
         stripped = line.strip()
         if not stripped:
@@ -75,14 +117,31 @@ def read_header(text: str) -> dict[str, str]:
             break
         match = _HEADER.match(stripped)
         if match:
-            header[match.group("key").strip().lower()] = match.group("value")
+            _add_header_line(header, match)
     return header
 
 
+# A Chinese participant code in a file name: a respondent word and its number ("受访者03", "编号7").
+_CJK_WORD_CODE = r"[\s_\-#.:：]*第?(?P<n>\d{1,3})(?![\d年月日\-./])"
+_FILE_RESPONDENT_CODE = re.compile(r"(?:受访者|被访者|参与者|访谈对象|编号|受訪者|被訪者|參與者|訪談對象|編號)" + _CJK_WORD_CODE)
+# An interview number ("访谈12"): the participant's code only when the name holds no person, since
+# "王芳访谈2" is 王芳's second interview (flows/ingesting.py decides). Dates ("访谈2024年5月") are none.
+_FILE_INTERVIEW_NUMBER = re.compile(r"(?:访谈|采访|访问|訪談|採訪|訪問)" + _CJK_WORD_CODE)
+
+
 def participant_from_file_name(stem: str) -> str | None:
-    """"P2_GMT20211119" or "interview_p07" give P2 / P7."""
+    """"P2_GMT20211119", "interview_p07", "受访者03" or "编号7_社工" give P2 / P7 / P3 / P7."""
     match = _FILE_PARTICIPANT.search(stem)
-    return f"P{int(match.group(1))}" if match else None
+    if match:
+        return f"P{int(match.group(1))}"
+    match = _FILE_RESPONDENT_CODE.search(stem)
+    return f"P{int(match.group('n'))}" if match else None
+
+
+def interview_number_in_file_name(stem: str) -> str | None:
+    """"访谈12" gives P12: interview no. 12, numbered as researchers number their participants."""
+    match = _FILE_INTERVIEW_NUMBER.search(stem)
+    return f"P{int(match.group('n'))}" if match else None
 
 
 def role_of(label: str, config: TurnsConfig | None = None) -> str | None:
@@ -125,8 +184,10 @@ class TurnParser:
         counts = Counter(m.group("label") for line in text.split("\n") if (m := _NAMED_LABEL.match(line)) and m.group("label"))
         # The header's participant is a speaker however often they speak: "Zara: …" once in a couple
         # interview under "# participant: Zara" was read as the interviewer still talking.
-        participant = read_header(text).get("participant")
-        return {name for name, n in counts.items() if n >= 2 or name == participant}
+        # The header's interviewer too (`# 访谈者：钱多多`), who may ask one question only.
+        header = read_header(text)
+        named = {header.get("participant"), header.get("interviewer")}
+        return {name for name, n in counts.items() if n >= 2 or name in named}
 
     def parse(self, text: str, default_participant: str | None = None) -> ParsedTurns:
         header: dict[str, str] = {}
@@ -154,7 +215,7 @@ class TurnParser:
             if not seen_label and stripped.startswith("#"):
                 header_match = _HEADER.match(stripped)
                 if header_match:
-                    header[header_match.group("key").strip().lower()] = header_match.group("value")
+                    _add_header_line(header, header_match)
                 continue
             line_start, line_end = line_offset + len(line) - len(line.lstrip()), line_offset + len(line.rstrip())
             if _ANNOTATION.match(stripped):
@@ -166,7 +227,9 @@ class TurnParser:
             else:
                 # Before the first label: "other" if labels follow, a monologue if none ever do.
                 raw.append([None, None, None, line_start, line_end, None])
-        return self._build(text, raw, header, default_participant, seen_label)
+        parsed = self._build(text, raw, header, default_participant, seen_label)
+        parsed.notes = labels_without_colon(lines, found_labels)
+        return parsed
 
     def from_source_turns(self, text: str, source_turns, default_participant: str | None = None) -> ParsedTurns:
         """Turns given by the file format itself (subtitle cues, table rows)."""
@@ -185,7 +248,7 @@ class TurnParser:
         return ParsedTurns(turns=fixed, header={})
 
     def _build(self, text, raw, header, default_participant, seen_label) -> ParsedTurns:
-        roles = self._roles(text, raw, seen_label)
+        roles = self._roles(text, raw, seen_label, header.get("interviewer"))
         base = header.get("participant") or default_participant
         named_participants: dict[str, str] = {}
         turns = []
@@ -213,22 +276,30 @@ class TurnParser:
                       for m in TIMESTAMP.finditer(text, start, end)]
             if stamps:
                 meta["timestamps"] = stamps
-            is_name = label is not None and role_of(label, self.config) is None and not _PARTICIPANT_ID.match(label)
+            # One letter ("B:", "M:") is no name to pseudonymise: it would turn a role into a person.
+            is_name = (label is not None and len(label.strip()) > 1 and role_of(label, self.config) is None
+                       and not _PARTICIPANT_ID.match(label))
             name_at = label_start if is_name and label_start is not None else None
             turns.append(TurnSpan(len(turns), role, label, participant, start, end, meta,
                                   name_at, name_at + len(label) if name_at is not None else None))
         return ParsedTurns(turns=turns, header=header)
 
-    def _roles(self, text: str, raw: list[list], seen_label: bool) -> list[str]:
+    def _roles(self, text: str, raw: list[list], seen_label: bool, interviewer: str | None = None) -> list[str]:
+        """Each turn's role; `interviewer` is the header's (`# 访谈者：钱多多`), who asks whatever they say."""
         labels = [entry[0] for entry in raw]
+        a_and_b = _only_a_and_b(labels)
         roles = []
         for label, *_, hint in raw:
             if label is None:
                 roles.append(hint or ("other" if seen_label else "participant"))
+            elif a_and_b:
+                roles.append("?")  # A: and B: name no role ("A" is the answer only beside Q:): who asks decides
             else:
-                roles.append(role_of(label, self.config) or "?")
+                roles.append(role_of(label, self.config) or ("interviewer" if label == interviewer else "?"))
         if "?" in roles:
             questioner = self._questioner(labels, roles, text, raw)
+            if questioner is None and a_and_b:
+                questioner = next(label for label in labels if label and label.strip().upper() == "A")
             roles = [("interviewer" if label == questioner else "participant") if role == "?" else role
                      for label, role in zip(labels, roles)]
         return roles
@@ -249,6 +320,11 @@ class TurnParser:
         share = {name: asked[name] / spoke[name] for name in spoke}
         best = max(share, key=lambda name: (share[name], -spoke[name]))
         return best if share[best] >= 0.4 else None
+
+
+def _only_a_and_b(labels: list[str | None]) -> bool:
+    """Whether the speakers are exactly A and B, as many Chinese transcripts write them (no Q)."""
+    return {label.strip().upper() for label in labels if label} == {"A", "B"}
 
 
 def parse_turns(text: str, default_participant: str | None = None, config: TurnsConfig | None = None) -> ParsedTurns:

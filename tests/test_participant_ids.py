@@ -94,11 +94,13 @@ def test_names_in_file_names_and_headers_do_not_become_participant_ids(tmp_path)
         assert participant.startswith("[PERSON_"), participant
         assert transcripts[name] == participant
     assert by_file["Mary Smith interview.txt"] != by_file["notes.txt"]
-    # The researcher's check lists what the file name became, though it is in no transcript's text.
+    # The researcher's check lists the person the file name holds, though she is in no transcript's text;
+    # the participant is that person (the placeholder her mentions get), not the whole file name.
     with Store(default_database_url(data)).session() as session:
         rows = {row["original"]: row for row in deidentification_rows(session)}
-    assert rows["mary smith interview"]["placeholder"] in by_file["Mary Smith interview.txt"]
-    assert rows["mary smith interview"]["occurrences"] == 0 and "participant id" in rows["mary smith interview"]["found_by"][0]
+    assert {rows["mary smith"]["placeholder"]} == by_file["Mary Smith interview.txt"]
+    assert rows["mary smith"]["occurrences"] == 0 and "participant id" in rows["mary smith"]["found_by"][0]
+    assert "mary smith interview" not in rows
 
 
 def test_files_of_one_name_in_two_folders_are_two_transcripts(tmp_path):
@@ -168,8 +170,8 @@ def test_exports_name_files_without_the_names_in_them(tmp_path):
     with zipfile.ZipFile(tmp_path / "s.qdpx") as archive:
         outputs["project"] = archive.read("project.qde")
     documents = {row["document"] for row in json.loads(outputs["json"])}
-    # The file name became the participant's id, so the key map holds it whole.
-    assert any(d.startswith("[PERSON_") and d.endswith("].txt") for d in documents), documents
+    # The person in the file name is the participant; the rest of the name stays readable.
+    assert any(d.startswith("[PERSON_") and d.endswith("] interview.txt") for d in documents), documents
     for what, content in outputs.items():
         assert b"Smith" not in content and b"Mary" not in content, what
         assert b"Kowalczyk" not in content and b"Daniel" not in content, what
@@ -223,3 +225,25 @@ def test_common_words_in_a_lower_case_file_name_are_no_people(find_in_words, nam
     from qualflow.pipeline.redact import people_in_file_name
 
     assert people_in_file_name(name, find_in_words) == []
+
+
+def test_a_file_name_is_the_participant_only_through_the_person_it_holds(tmp_path):
+    """"Mary Smith interview.txt" is Mary Smith, with the placeholder her mentions get; "interview
+    notes.txt" names no one and holds no code, so it gets the next free P<n>, not a person's placeholder."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "Mary Smith interview.txt").write_text(
+        "Interviewer: Thank you for seeing me today, Mary Smith. How is the work going?\n\n"
+        + BODY.split("\n\n", 1)[1], "utf-8")
+    (inbox / "interview notes.txt").write_text(BODY.replace("caseload", "workload"), "utf-8")
+    shutil.copy(ROOT / "examples" / "en_p1_nurse.txt", inbox / "en_p1_nurse.txt")
+    data = tmp_path / "data"
+    assert code_interviews(str(inbox), str(data)).transcripts_added == 3
+    with Store(default_database_url(data)).session() as session:
+        participants = {t.source_name: t.participant for t in session.scalars(select(Transcript))}
+        mary = session.scalar(select(Transcript).where(Transcript.source_name == "Mary Smith interview.txt"))
+        rows = {row["original"]: row for row in deidentification_rows(session)}
+    assert participants["interview notes.txt"] == "P2"  # P1 is en_p1_nurse.txt's
+    assert participants["Mary Smith interview.txt"] == rows["mary smith"]["placeholder"]
+    assert rows["mary smith"]["occurrences"] >= 1 and "Mary" not in mary.text
+    assert not any("interview" in original for original in rows), rows

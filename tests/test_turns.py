@@ -157,3 +157,24 @@ def test_the_header_participant_speaking_once_is_a_speaker():
         ("interviewer", "Interviewer", None), ("participant", "Tom", "Zara-2")]
     # Any other name opening one line is still no speaker.
     assert [t.speaker_label for t in parse_turns(text.replace("# participant: Zara\n\n", "")).turns].count("Zara") == 0
+
+
+def test_chinese_header_keys_and_the_header_interviewer_among_named_speakers():
+    # 钱多多 asks nothing here (the questioner rule alone would make 王芳, who asks, the interviewer).
+    text = ("# 受访者：P12\n# 访谈者：钱多多\n# 日期：2026-05-03\n\n"
+            "钱多多：我们从您的工作开始聊。\n王芳：好的，可是要聊多久呢？我下午还要出门。\n"
+            "钱多多：大概半个小时。\n王芳：那行，我做社工五年了，压力一直很大吧？\n")
+    parsed = parse_turns(text)
+    assert parsed.header == {"participant": "P12", "interviewer": "钱多多", "date": "2026-05-03"}
+    assert [(t.speaker_label, t.role, t.participant) for t in parsed.turns] == [
+        ("钱多多", "interviewer", None), ("王芳", "participant", "P12"),
+        ("钱多多", "interviewer", None), ("王芳", "participant", "P12")]
+
+
+def test_traditional_chinese_labels_and_a_b_labels_are_roles():
+    text = "訪談者：您做這個工作多久了？\n受訪者：差不多五年了。\n訪談者：累嗎？\n受訪者：很累，家屬不理解。\n"
+    assert [t.role for t in parse_turns(text, "P3").turns] == ["interviewer", "participant"] * 2
+    text = "B：您好，能聊聊您的工作吗？\nA：可以。\nB：最难的是什么？\nA：家属不配合。\n"
+    turns = parse_turns(text, "P3").turns
+    assert [(t.speaker_label, t.role) for t in turns[:2]] == [("B", "interviewer"), ("A", "participant")]
+    assert all(t.label_start is None for t in turns)
