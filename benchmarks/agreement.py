@@ -16,7 +16,10 @@ transcripts it codes, it does what a researcher would:
 
 The study databases live in --work (default: a temporary folder, removed afterwards); give
 a folder to keep them, and a second run over it reuses the stored runs (the flow is
-idempotent). Figures are those of `qualflow compare`; see pipeline/coding/agreement.py.
+idempotent). Figures are those of `qualflow compare`; see pipeline/coding/agreement.py. The
+statements compared are those qualflow clusters; "left out" counts the rest of the coded
+transcripts (interviewer turns, too short, ...) and "coded left out" how many of them the
+coder had coded. ARI/NMI/V are over "ARI n" statements (one label on each side) only.
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-COLUMNS = ["dataset", "codes at", "codes", "level", "labels", "statements", "F1 1:1", "P", "R", "F1 m:1",
-           "kappa", "alpha", "char kappa", "char kappa (by source)", "ARI", "NMI", "V", "coverage", "uncoded"]
+# "statements" are the units (statements qualflow clusters); "left out" the other statements of the coded
+# transcripts, "coded left out" how many of those the coder had coded; ARI/NMI/V are over "ARI n" only.
+COLUMNS = ["dataset", "codes at", "codes", "level", "labels", "statements", "left out", "coded left out", "F1 1:1",
+           "P", "R", "F1 m:1", "kappa", "alpha", "char kappa", "char kappa (by source)", "ARI n", "ARI", "NMI", "V",
+           "coverage", "uncoded"]
 
 
 def coded_datasets(eval_dir: Path, names: list[str] | None) -> list[tuple[str, Path, Path | None]]:
@@ -116,10 +122,13 @@ def table_rows(run: dict) -> list[list[str]]:
             by_source = [r["char_kappa_by_source"] for r in figures["per_code"] if r["char_kappa_by_source"] is not None]
             rows.append([run["dataset"] + ("" if figures["candidate"] == "qualflow" else " (human ceiling)"),
                          result["codes_at"], str(figures["codes"]), figures.get("level", result["level"]), str(figures["labels"]),
-                         str(figures["statements"]), num(one["f1"]), num(one["precision"]), num(one["recall"]),
+                         str(figures["statements"]), str(figures["statements_not_units"]["statements"]),
+                         ", ".join(str(c["statements"]) for c in figures["coded_statements_left_out"].values()),
+                         num(one["f1"]), num(one["precision"]), num(one["recall"]),
                          num(figures["many_to_one"]["f1"]), num(figures["kappa"]), num(figures["alpha"]),
                          num(figures["char_kappa_mean"]), num(sum(by_source) / len(by_source) if by_source else None),
-                         num(clustering["ari"]), num(clustering["nmi"]), num(clustering["v_measure"]),
+                         str(clustering["statements"]), num(clustering["ari"]), num(clustering["nmi"]),
+                         num(clustering["v_measure"]),
                          num(figures["coverage"]), num(figures["uncoded_share"])])
     return rows
 

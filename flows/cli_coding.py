@@ -76,6 +76,16 @@ def import_coding_command(
             f"{', '.join(stats['same_name_import_dates'])} from a file with other contents; both are now counted "
             f"in `compare`. If this is a corrected export, import it with --replace to replace the earlier one "
             f"(`qualflow coding-imports` lists imports).", highlight=False)
+    if stats["qualflow_codings"]:
+        console.print(
+            f"[yellow]warning:[/yellow] {stats['qualflow_codings']} codings are by qualflow's own user: they are "
+            "qualflow's themes (from `qualflow export`), so `compare` never takes them for a human coder.",
+            highlight=False)
+    if stats["codes_differing_only_in_case"]:
+        groups = "; ".join(" / ".join(repr(name) for name in names) for names in stats["codes_differing_only_in_case"])
+        console.print(f"[yellow]warning:[/yellow] code names differing only in case are different codes in "
+                      f"`compare`: {groups}. If they are one code, correct the file and import it again with "
+                      "--replace.", highlight=False)
     if stats["default_coder_shared_with"]:
         console.print(
             f"[yellow]warning:[/yellow] this file names no coder, so its codings are by \"{coder}\", as are "
@@ -156,21 +166,56 @@ def compare(
 
 
 def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> None:
-    rows = list(result["comparisons"]) + ([result["human_ceiling"]] if result["human_ceiling"] else [])
-    for figures in rows:
-        one, clustering = figures["one_to_one"], figures["clustering"]
+    console.print("Units: the statements qualflow clusters, on both sides of every comparison (interviewer turns "
+                  "and statements too short or not significant are left out). Character figures (char kappa, "
+                  "coverage) are over the whole text, as NVivo's coding comparison counts them.", highlight=False)
+    for figures in result["comparisons"]:
         console.print(
             f"{figures['candidate']} vs {figures['reference']} ({figures['transcripts']} transcripts, "
             f"{figures['statements']} statements, {figures['codes']} codes, {figures['labels']} labels at level "
-            f"{figures.get('level', result['level'])}): "
-            f"F1 {one['f1']:.3f} (P {one['precision']:.3f}, R {one['recall']:.3f}), many-to-one F1 "
-            f"{figures['many_to_one']['f1']:.3f}, kappa {_num(figures['kappa'])}, alpha {_num(figures['alpha'])}, "
-            f"char kappa {_num(figures['char_kappa_mean'])}, ARI {_num(clustering['ari'])}, NMI "
-            f"{_num(clustering['nmi'])}, coverage {_num(figures['coverage'])}, uncoded "
-            f"{_num(figures['uncoded_share'])}.", highlight=False)
+            f"{figures.get('level', result['level'])}): {_figures(figures)}", highlight=False)
+        console.print(f"  {_left_out_line(figures)}", highlight=False)
+    ceiling = result["human_ceiling"]
+    if ceiling:
+        # Two coders of one codebook: no qualflow level or labels, codes matched by name.
+        console.print(
+            f"human ceiling: {ceiling['candidate']} vs {ceiling['reference']} ({ceiling['transcripts']} "
+            f"transcripts, {ceiling['statements']} statements, {ceiling['codes']} codes between them, "
+            f"matched by name): {_figures(ceiling)}", highlight=False)
+        console.print(f"  {_left_out_line(ceiling)}", highlight=False)
+    for coder in result.get("coders_not_compared", []):
+        console.print(f"[yellow]note:[/yellow] coder {coder['coder']}: none of {coder['spans']} coded spans was "
+                      "placed in a transcript, so no comparison includes them (see the import's alignment "
+                      "figures).", highlight=False)
+    if result.get("qualflow_codings_ignored"):
+        console.print(f"[yellow]note:[/yellow] {result['qualflow_codings_ignored']} imported codings by qualflow's "
+                      "own user (an import of qualflow's export) are qualflow's themes, not a coder's: left out.",
+                      highlight=False)
     for path, what in ((html, "HTML report"), (json_file, "JSON")):
         if path is not None:
             console.print(f"{what}: {path}")
+
+
+def _figures(figures: dict) -> str:
+    one, clustering = figures["one_to_one"], figures["clustering"]
+    return (f"F1 {one['f1']:.3f} (P {one['precision']:.3f}, R {one['recall']:.3f}), many-to-one F1 "
+            f"{figures['many_to_one']['f1']:.3f}, kappa {_num(figures['kappa'])}, alpha {_num(figures['alpha'])}, "
+            f"ARI {_num(clustering['ari'])}, NMI {_num(clustering['nmi'])} (over {clustering['statements']} "
+            f"statements with one label on each side), uncoded {_num(figures['uncoded_share'])}; whole text: "
+            f"char kappa {_num(figures['char_kappa_mean'])}, coverage {_num(figures['coverage'])}.")
+
+
+def _left_out_line(figures: dict) -> str:
+    """The statements that are not units, and how many of them each coder had coded."""
+    not_units = figures["statements_not_units"]
+    coders = [f"{name} {counts['statements']}{_reasons(counts)}"
+              for name, counts in figures["coded_statements_left_out"].items()]
+    return (f"left out: {not_units['statements']} statements qualflow does not cluster{_reasons(not_units)}; "
+            f"coded among them: {', '.join(coders)}.")
+
+
+def _reasons(counts: dict) -> str:
+    return f" ({', '.join(f'{n} {why}' for why, n in counts['by_reason'].items())})" if counts["statements"] else ""
 
 
 def _num(value) -> str:

@@ -148,3 +148,14 @@ def test_overall_kappa_without_a_shared_code_uses_one_rule_for_both_sides():
     forward, backward = compare(a, b, {}, same_codebook=True), compare(b, a, {}, same_codebook=True)
     assert forward["kappa"] == backward["kappa"] == pytest.approx(cohen_kappa_score(ref, cand), abs=1e-4)
     assert forward["alpha"] == backward["alpha"]
+
+
+def test_a_code_on_no_compared_statement_stays_out_of_the_mean_f1():
+    # "aside" was coded on text that is no unit (an interviewer turn): it keeps its row, for its
+    # character figures, but has no statement-level F1 to pull the mean down with.
+    reference = labelling("human", HUMAN)
+    reference.spans["aside"] = [(1, 95, 100)]
+    renamed = {"care": "T1", "load": "T2", "family": "T3", None: None}
+    result = compare(reference, labelling("qualflow", [renamed[label] for label in HUMAN]), {1: LENGTH * len(HUMAN)})
+    assert "aside" in [row["code"] for row in result["per_code"]]
+    assert result["one_to_one"]["macro_f1"] == 1.0

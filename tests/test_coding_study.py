@@ -360,8 +360,9 @@ def test_the_human_ceiling_matches_codes_by_name(store, tmp_path):
         (ZH, ZH_WORK, "家属作用", "coder_b"), (ZH, ZH_FAMILY, "工作负荷", "coder_b")]))
     with store.session() as session:
         ceiling = compare_study(session)["human_ceiling"]
-        statements = list(session.scalars(select(Statement).join(Transcript)
-                                          .where(Transcript.source_name == ZH).order_by(Statement.index)))
+        statements = list(session.scalars(select(Statement).join(Transcript)  # the units: clustered statements
+                                          .where(Transcript.source_name == ZH, Statement.significant.is_(True))
+                                          .order_by(Statement.index)))
     a = ["工作负荷" if ZH_WORK in s.text else "家属作用" if ZH_FAMILY in s.text else "-" for s in statements]
     b = ["家属作用" if ZH_WORK in s.text else "工作负荷" if ZH_FAMILY in s.text else "-" for s in statements]
     assert ceiling["statements"] == len(statements) and ceiling["statements_coded"] == 2
@@ -389,7 +390,7 @@ def test_each_comparison_is_over_the_transcripts_both_sides_coded(study, store, 
     with store.session() as session:
         result = compare_study(session, "subcategory")
         zh_statements = session.scalar(select(func.count(Statement.id)).join(Transcript)
-                                       .where(Transcript.source_name == ZH))
+                                       .where(Transcript.source_name == ZH, Statement.significant.is_(True)))
     with zh_store.session() as session:
         expected = compare_study(session, "subcategory")
 
@@ -627,3 +628,166 @@ def test_choose_level_picks_the_closest_number_of_groups():
     assert choose_level({"theme": 4, "subcategory": 7}, 2) == "theme"
     assert choose_level({"theme": 4, "subcategory": 13}, 12) == "subcategory"
     assert choose_level({"theme": 3, "subcategory": 3}, 2) == "subcategory"  # a tie: the finer level
+
+
+# --- The units of agreement, what is left out, and who counts as a coder (audit 9) ---
+
+EN_QUESTION = "What makes the work hard at the moment?"  # an interviewer turn: qualflow never labels it
+UNITS_ROWS = [(EN, EN_QUESTION, "Caseload", "coder_a"), (EN, EN_CASELOAD, "Caseload", "coder_a"),
+              (EN, EN_FAMILY, "Family", "coder_a"),
+              (EN, EN_CASELOAD, "Caseload", "coder_b"), (EN, EN_FAMILY, "Family", "coder_b")]
+STATEMENT_FIGURES = ("statements", "statements_coded", "one_to_one", "many_to_one", "kappa", "alpha", "clustering",
+                     "uncoded_share")
+
+
+def en_statements(session) -> list:
+    from qualflow.models import Statement
+
+    return list(session.scalars(select(Statement).join(Transcript).where(Transcript.source_name == EN)
+                                .order_by(Statement.index)))
+
+
+def test_the_units_are_the_statements_qualflow_clusters_on_both_rows(store, tmp_path):
+    from qualflow.pipeline.coding.compare import compare_study
+
+    import_coding(store, coding_csv(tmp_path / "with_question.csv", UNITS_ROWS))
+    with store.session() as session:
+        result = compare_study(session, "subcategory")
+        statements = en_statements(session)
+    clustered = [s for s in statements if s.significant]
+    assert len(clustered) < len(statements)
+    for figures in result["comparisons"] + [result["human_ceiling"]]:
+        assert figures["statements"] == len(clustered)
+        assert figures["statements_not_units"]["statements"] == len(statements) - len(clustered)
+        assert figures["statements_not_units"]["by_reason"]["interviewer turn"] > 0
+    ceiling = result["human_ceiling"]
+    # The coders agree on every clustered statement; their one difference is on a question, which is no unit.
+    assert ceiling["kappa"] == ceiling["alpha"] == ceiling["one_to_one"]["f1"] == 1.0
+    assert ceiling["coded_statements_left_out"] == {"coder_a": {"statements": 1, "by_reason": {"interviewer turn": 1}},
+                                                    "coder_b": {"statements": 0, "by_reason": {}}}
+    by_coder = {c["reference"]: c for c in result["comparisons"]}
+    assert {k: by_coder["coder_a"][k] for k in STATEMENT_FIGURES} == {k: by_coder["coder_b"][k]
+                                                                      for k in STATEMENT_FIGURES}
+    assert by_coder["coder_a"]["coded_statements_left_out"] == {
+        "coder_a": {"statements": 1, "by_reason": {"interviewer turn": 1}}}
+
+
+def compare_outputs(store, tmp_path, rows) -> tuple[str, dict, str]:
+    """The CLI summary (unwrapped), the --json-out figures and the --html page."""
+    data = data_of(store)
+    import_coding(store, coding_csv(tmp_path / "coding.csv", rows))
+    html, report = tmp_path / "agreement.html", tmp_path / "agreement.json"
+    result = runner.invoke(app, ["compare", "--data", str(data), "--html", str(html), "--json-out", str(report)],
+                           env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split()), json.loads(report.read_text("utf-8")), html.read_text("utf-8")
+
+
+def test_compare_output_says_what_is_left_out_and_over_how_many_statements_ari_is(store, tmp_path):
+    output, report, page = compare_outputs(store, tmp_path, UNITS_ROWS)
+    assert report["units"].startswith("statements qualflow clusters") and "NVivo" in report["characters"]
+    for figures in report["comparisons"] + [report["human_ceiling"]]:
+        clustering = figures["clustering"]
+        assert clustering["statements"] < figures["statements"]
+        assert (f"NMI {clustering['nmi']:.3f} (over {clustering['statements']} statements with one label on "
+                f"each side)") in output
+        not_units = figures["statements_not_units"]["statements"]
+        assert f"left out: {not_units} statements qualflow does not cluster (" in output
+    assert "coder_a 1 (1 interviewer turn), coder_b 0." in output
+    assert "whole text: char kappa" in output
+    assert "statements in ARI/NMI/V-measure (one label on each side)" in page
+    assert "coder_a had coded 1 (1 interviewer turn)" in page
+    assert "kappa (characters of the whole text, NVivo; mean over codes)" in page
+
+
+def test_the_human_ceiling_has_its_own_captions(store, tmp_path):
+    output, report, page = compare_outputs(store, tmp_path, UNITS_ROWS)
+    ceiling = report["human_ceiling"]
+    line = output[output.index("human ceiling: coder_b vs coder_a ("):]
+    line = line[:line.index("left out")]
+    assert f"{ceiling['codes']} codes between them, matched by name)" in line and "labels at level" not in line
+    table = page[page.index("<h2>Human ceiling"):]
+    table = table[:table.index("</table>")]
+    assert "statements the second coder coded" in table and "codes the second coder used" in table
+    assert "qualflow" not in table.replace("statements qualflow does not cluster", "").replace(
+        "those qualflow clusters", "")
+
+
+def test_reimported_qualflow_exports_are_not_a_human_coder(store, tmp_path):
+    from qualflow.pipeline.coding.compare import compare_study
+
+    data = data_of(store)
+    import_coding(store, FIXTURES / "two_coders.csv")
+    team, codings = tmp_path / "with_team.qdpx", tmp_path / "codings.csv"
+    for command in (["qdpx", "--with-manual", "-o", str(team)], ["codings", "-o", str(codings)]):
+        assert runner.invoke(app, ["export", *command, "--data", str(data)]).exit_code == 0
+    with store.session() as session:
+        themed = len(assignment_rows(session))
+    for path in (team, codings):  # they go back in (a round trip), with a warning
+        result = runner.invoke(app, ["import-coding", str(path), "--data", str(data)], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        assert f"{themed} codings are by qualflow's own user" in " ".join(result.output.split())
+    # A QDA tool may show qualflow's user under another name: its GUID still says whose codings they are.
+    renamed = tmp_path / "renamed.qdpx"
+    with zipfile.ZipFile(team) as source, zipfile.ZipFile(renamed, "w") as target:
+        for member in source.namelist():
+            payload = source.read(member)
+            if member == "project.qde":
+                payload = re.sub(rb'(<User [^>]*)name="qualflow"', rb'\1name="Reviewer"', payload)
+                assert b'name="Reviewer"' in payload
+            target.writestr(member, payload)
+    assert import_coding(store, renamed)["coders"] == ["coder_a", "coder_b", "qualflow"]
+    result = runner.invoke(app, ["compare", "--data", str(data)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0 and "qualflow vs qualflow" not in result.output
+    assert f"{3 * themed} imported codings by qualflow's own user" in " ".join(result.output.split())
+    with store.session() as session:
+        compared = compare_study(session)
+    assert [c["reference"] for c in compared["comparisons"]] == ["coder_a", "coder_b"]
+    assert (compared["human_ceiling"]["candidate"], compared["human_ceiling"]["reference"]) == ("coder_b", "coder_a")
+    assert compared["qualflow_codings_ignored"] == 3 * themed
+
+
+def test_compare_leaves_out_codings_stored_under_qualflows_name(store):
+    from qualflow.pipeline.coding.compare import compare_study
+    from sqlalchemy import update
+
+    import_coding(store, FIXTURES / "two_coders.csv")
+    with store.session() as session:  # as an import made before import-coding left qualflow's codings out
+        session.execute(update(ManualCoding).where(ManualCoding.coder == "coder_b").values(coder="qualflow"))
+    with store.session() as session:
+        compared = compare_study(session)
+    assert [c["reference"] for c in compared["comparisons"]] == ["coder_a"]
+    assert compared["human_ceiling"] is None and compared["qualflow_codings_ignored"] == 5
+
+
+def test_code_names_are_one_code_in_nfc_and_names_differing_in_case_are_warned(store, tmp_path):
+    import unicodedata
+
+    from qualflow.pipeline.coding.compare import compare_study
+
+    nfc, nfd = unicodedata.normalize("NFC", "Émotion"), unicodedata.normalize("NFD", "Émotion")
+    path = coding_csv(tmp_path / "variants.csv", [(EN, EN_CASELOAD, "Workload", "coder_a"), (EN, EN_FAMILY, nfc, "coder_a"),
+                                                   (EN, EN_CASELOAD, "workload", "coder_b"), (EN, EN_FAMILY, nfd, "coder_b")])
+    result = runner.invoke(app, ["import-coding", str(path), "--data", str(data_of(store))], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "differing only in case" in line]
+    assert len(warnings) == 1 and "'Workload' / 'workload'" in warnings[0]
+    with store.session() as session:
+        assert set(session.scalars(select(ManualCode.path))) == {"Workload", "workload", nfc}
+        ceiling = compare_study(session)["human_ceiling"]
+    assert {row["code"]: row["kappa"] for row in ceiling["per_code"]}[nfc] == 1.0
+
+
+def test_a_coding_table_without_a_code_column_says_the_code_column_is_missing(store, tmp_path):
+    path = tmp_path / "nocode.csv"
+    path.write_text(f"document,text,coder\n{EN},{EN_CASELOAD},coder_a\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-coding", str(path), "--data", str(data_of(store))], env={"COLUMNS": "400"})
+    assert result.exit_code == 2 and "no code column found" in result.output and "text column" not in result.output
+
+
+def test_a_coder_none_of_whose_spans_aligned_is_named_by_compare(store, tmp_path):
+    output, report, _ = compare_outputs(store, tmp_path, [
+        (EN, EN_CASELOAD, "Caseload", "coder_a"),
+        (EN, "A sentence that nobody said in this interview, not even in part.", "Caseload", "Dave")])
+    assert report["coders_not_compared"] == [{"coder": "Dave", "spans": 1}]
+    assert "coder Dave: none of 1 coded spans was placed in a transcript" in output

@@ -13,7 +13,8 @@ human's codes, or one human coder against another (the human ceiling). The figur
   `statement_labels`), and on characters as NVivo's coding comparison
   computes them (per code, every character of the source coded or not; NVivo reports
   kappa 1 where neither side coded anything, and so do we);
-- ARI, NMI, V-measure on statements with exactly one label on each side;
+- ARI, NMI, V-measure on statements with exactly one label on each side (their own number of
+  statements, `clustering.statements`, usually far fewer than the comparison's);
 - coverage: the share of reference-coded characters inside any candidate label, and the
   share of candidate-labelled statements the reference left uncoded.
 
@@ -202,12 +203,18 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
     labelled = cand_matrix.any(1)
     coded = ref_matrix.any(1)
     code_rows = [row for row in per_code if row["char_kappa"] is not None]
+    # A code on no compared statement (say, coded on interviewer turns only) has no statement-level
+    # F1 to average: it keeps its row, for its character figures, but stays out of the mean.
+    in_units = {codes[c] for c in np.flatnonzero(code_sizes)}
+    if same_codebook:  # a code only the second coder put on a statement is a disagreement, scored
+        in_units |= {themes[t] for t in np.flatnonzero(theme_sizes)}
+    scored = [row for row in per_code if row["code"] in in_units]
     return {
         "reference": reference.name, "candidate": candidate.name,
         "statements": n, "statements_coded": int(coded.sum()), "statements_labelled": int(labelled.sum()),
         "codes": len(codes), "labels": len(themes),
         "one_to_one": {**_prf(micro["tp"], micro["pred"], int(code_sizes.sum())),
-                       "macro_f1": _round(np.mean([r["f1"] for r in per_code])) if per_code else None},
+                       "macro_f1": _round(np.mean([r["f1"] for r in scored])) if scored else None},
         "many_to_one": _prf(micro["m2o_tp"], micro["m2o_pred"], int(code_sizes.sum())),
         "kappa": _round(kappa(ref_single, cand_single)) if n else None,
         "alpha": _round(alpha(ref_single, cand_single)) if n else None,
@@ -215,8 +222,8 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
         "char_alpha_mean": _round(np.mean([r["char_alpha"] for r in code_rows if r["char_alpha"] is not None]))
         if any(r["char_alpha"] is not None for r in code_rows) else None,
         "char_agreement_mean": _round(np.mean([r["char_agreement"] for r in code_rows])) if code_rows else None,
-        "clustering": {
-            "statements": len(single),
+        "clustering": {  # over fewer statements than the rest: say how many, wherever it is shown
+            "statements": len(single), "units": "statements with exactly one label on each side",
             "ari": _round(adjusted_rand_score(truth, found)) if single else None,
             "nmi": _round(normalized_mutual_info_score(truth, found)) if single else None,
             "v_measure": _round(v_measure) if single else None,

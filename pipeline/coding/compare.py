@@ -1,6 +1,11 @@
 """`qualflow compare`: qualflow's current themes against the imported manual coding.
 
-The common unit is the stored statement. A human code is on a statement when its coded span
+The common unit is the stored statement that qualflow clusters (`Statement.significant`), for
+qualflow against a coder and for the human ceiling alike: interviewer turns, back-channels and
+statements too short are left out on both sides, and each comparison says how many there were
+and how many of them each coder had coded ("statements_not_units", "coded_statements_left_out").
+Character figures stay over the whole text, as NVivo counts them. Codings under qualflow's own
+name (an import of qualflow's export) are never a coder. A human code is on a statement when its coded span
 and the statement overlap by at least half of the shorter of the two (a highlight inside a
 long statement counts, a word grazing a neighbour does not). qualflow's label is the
 statement's subcategory or theme (`level`), read through pipeline.report's assignment rows.
@@ -21,13 +26,14 @@ the first comparison's.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
-from qualflow.models import Statement, Transcript
+from qualflow.models import Statement, Transcript, Turn
 from qualflow.models.coding import ManualCode, ManualCoding
 from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.coding.agreement import Labelling, compare
 from qualflow.pipeline.coding.export_refi import HIDDEN_STATUSES
+from qualflow.pipeline.coding.records import is_qualflow_coder
 from qualflow.pipeline.report import assignment_rows
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,30 +53,33 @@ def _code_names(session: Session, depth: int | None) -> dict[int, str]:
 
 
 def study_labellings(session: Session, level: str = "auto", depth: int | None = None) -> dict:
-    """The statements compared, qualflow's labelling at each level that may be compared (both
-    for "auto") and one labelling per human coder."""
-    codings = list(session.scalars(select(ManualCoding).where(ManualCoding.start.is_not(None),
-                                                              ManualCoding.transcript_id.in_(live_transcripts()))))
+    """The statements compared (the units), qualflow's labelling at each level that may be
+    compared (both for "auto") and one labelling per human coder.
+
+    The units are the statements qualflow clusters (`Statement.significant`): qualflow cannot
+    label any other, so counting them would add automatic agreements (neither side coded an
+    interviewer turn) or automatic misses (a human coded a back-channel). Both qualflow against a
+    coder and the human ceiling are over these same units. Each coder's codes on the statements
+    left out are counted by reason ("left_out"); spans stay whole for the character figures."""
+    codings = [c for c in session.scalars(select(ManualCoding).where(
+        ManualCoding.start.is_not(None), ManualCoding.transcript_id.in_(live_transcripts())))
+        if not is_qualflow_coder(c.coder)]  # an earlier import of qualflow's own export: not a coder
     names = _code_names(session, depth)
     transcript_ids = sorted({c.transcript_id for c in codings})
-    statements = list(session.scalars(select(Statement).where(Statement.transcript_id.in_(transcript_ids))
-                                      .order_by(Statement.transcript_id, Statement.index)))
+    every = session.execute(select(Statement, Turn.role).join(Turn, Turn.id == Statement.turn_id)
+                            .where(Statement.transcript_id.in_(transcript_ids))
+                            .order_by(Statement.transcript_id, Statement.index)).all()
+    all_statements = [statement for statement, _ in every]
     lengths = {t.id: len(t.text) for t in session.scalars(select(Transcript).where(Transcript.id.in_(transcript_ids)))}
-    by_transcript = defaultdict(list)
-    for position, statement in enumerate(statements):
-        by_transcript[statement.transcript_id].append((statement.start, statement.end, position))
+    coders = _coder_labellings(codings, all_statements, names)
 
-    coders: dict[str, Labelling] = {}
-    for coding in codings:
-        if coding.coder not in coders:
-            coders[coding.coder] = Labelling(coding.coder, [set() for _ in statements])
-        coder = coders[coding.coder]
-        code = names[coding.code_id]
-        coder.spans.setdefault(code, []).append((coding.transcript_id, coding.start, coding.end))
-        for start, end, position in by_transcript[coding.transcript_id]:
-            overlap = min(end, coding.end) - max(start, coding.start)
-            if overlap > 0 and overlap >= MIN_OVERLAP * min(end - start, coding.end - coding.start):
-                coder.units[position].add(code)
+    units = [i for i, statement in enumerate(all_statements) if statement.significant]
+    reasons = {i: (statement.transcript_id, why_not_a_unit(statement.excluded_reason, role))
+               for i, (statement, role) in enumerate(every) if not statement.significant}
+    left_out = {name: [reasons[i] for i, unit in enumerate(coder.units) if unit and i in reasons]
+                for name, coder in coders.items()}
+    coders = {name: Labelling(name, [coder.units[i] for i in units], coder.spans) for name, coder in coders.items()}
+    statements = [all_statements[i] for i in units]
 
     position_of = {s.id: i for i, s in enumerate(statements)}
     rows = [r for r in assignment_rows(session)
@@ -96,7 +105,36 @@ def study_labellings(session: Session, level: str = "auto", depth: int | None = 
         coded_transcripts[coding.coder].add(coding.transcript_id)
     return {"statements": statements, "lengths": lengths, "qualflow": qualflow, "level": level,
             "coders": [coders[name] for name in sorted(coders, key=lambda n: (-_coded(coders[n]), n))],
-            "coded_transcripts": dict(coded_transcripts)}
+            "coded_transcripts": dict(coded_transcripts),
+            "not_units": list(reasons.values()), "left_out": left_out}
+
+
+def why_not_a_unit(excluded_reason: str | None, role: str) -> str:
+    """Why qualflow does not cluster a statement, in a few words: its stored exclusion reason
+    without the detail ("too short (1 content word)" -> "too short"), else its turn's role."""
+    if excluded_reason:
+        return excluded_reason.split(" (")[0]
+    return {"interviewer": "interviewer turn", "other": "other speaker"}.get(role, "not significant")
+
+
+def _coder_labellings(codings: list[ManualCoding], statements: list[Statement], names: dict[int, str]
+                      ) -> dict[str, Labelling]:
+    """Each coder's codes on `statements` (the overlap rule) and their spans."""
+    by_transcript = defaultdict(list)
+    for position, statement in enumerate(statements):
+        by_transcript[statement.transcript_id].append((statement.start, statement.end, position))
+    coders: dict[str, Labelling] = {}
+    for coding in codings:
+        if coding.coder not in coders:
+            coders[coding.coder] = Labelling(coding.coder, [set() for _ in statements])
+        coder = coders[coding.coder]
+        code = names[coding.code_id]
+        coder.spans.setdefault(code, []).append((coding.transcript_id, coding.start, coding.end))
+        for start, end, position in by_transcript[coding.transcript_id]:
+            overlap = min(end, coding.end) - max(start, coding.start)
+            if overlap > 0 and overlap >= MIN_OVERLAP * min(end - start, coding.end - coding.start):
+                coder.units[position].add(code)
+    return coders
 
 
 def codings_on_replaced_versions(session: Session) -> int:
@@ -124,11 +162,20 @@ def _level_for(data: dict, coder: Labelling, transcripts: set[int]) -> str:
     return choose_level(groups, len(_within(coder, [], transcripts).labels))
 
 
+UNITS = ("statements qualflow clusters (significant statements of live transcripts); interviewer turns and "
+         "statements too short or not significant are left out on both sides")
+CHARACTERS = ("every character of the compared transcripts, interviewer turns included, as NVivo's coding "
+              "comparison counts them")
+
+
 def compare_study(session: Session, level: str = "auto", depth: int | None = None) -> dict:
     """Every comparison as one JSON-ready dict, with disagreement examples for the report."""
     data = study_labellings(session, level, depth)
-    result = {"level": data["level"], "code_depth": f"depth {depth}" if depth else "as coded", "comparisons": [],
-              "human_ceiling": None, "codings_on_replaced_versions": codings_on_replaced_versions(session)}
+    result = {"level": data["level"], "code_depth": f"depth {depth}" if depth else "as coded",
+              "units": UNITS, "characters": CHARACTERS, "comparisons": [], "human_ceiling": None,
+              "codings_on_replaced_versions": codings_on_replaced_versions(session),
+              "qualflow_codings_ignored": qualflow_codings_ignored(session),
+              "coders_not_compared": coders_without_placed_codings(session)}
     if not data["coders"]:
         return result
     coded = data["coded_transcripts"]
@@ -148,6 +195,35 @@ def compare_study(session: Session, level: str = "auto", depth: int | None = Non
     return result
 
 
+def qualflow_codings_ignored(session: Session) -> int:
+    """Imported codings by qualflow's own user (its exports, imported back): they are qualflow's
+    themes, never compared as a human coder (it would agree with itself and could take a human's
+    place in the human ceiling)."""
+    return sum(1 for coder in session.scalars(select(ManualCoding.coder)) if is_qualflow_coder(coder))
+
+
+def coders_without_placed_codings(session: Session) -> list[dict]:
+    """Coders none of whose spans found a place in a live transcript: no comparison can include
+    them, so they are named rather than silently missing."""
+    spans: dict[str, int] = defaultdict(int)
+    placed: set[str] = set()
+    live = set(session.scalars(live_transcripts()))
+    for coder, start, transcript_id in session.execute(select(ManualCoding.coder, ManualCoding.start,
+                                                              ManualCoding.transcript_id)):
+        if is_qualflow_coder(coder):
+            continue
+        spans[coder] += 1
+        if start is not None and transcript_id in live:
+            placed.add(coder)
+    return [{"coder": coder, "spans": n} for coder, n in sorted(spans.items()) if coder not in placed]
+
+
+def _left_out(reasons: list[tuple[int, str]], transcripts: set[int]) -> dict:
+    """How many statements of `transcripts` are in `reasons`, and why."""
+    counts = Counter(reason for transcript_id, reason in reasons if transcript_id in transcripts)
+    return {"statements": sum(counts.values()), "by_reason": dict(sorted(counts.items()))}
+
+
 def _within(labelling: Labelling, positions: list[int], transcripts: set[int]) -> Labelling:
     """`labelling` on the statements at `positions` and the spans in `transcripts` only."""
     spans = {label: kept for label, found in labelling.spans.items()
@@ -162,8 +238,11 @@ def _compare_over(data: dict, reference: Labelling, candidate: Labelling, transc
     lengths = {t: n for t, n in data["lengths"].items() if t in transcripts}
     reference, candidate = _within(reference, positions, transcripts), _within(candidate, positions, transcripts)
     figures = compare(reference, candidate, lengths, same_codebook=same_codebook)
+    coders = [name for name in (figures["reference"], figures["candidate"]) if name in data["left_out"]]
     figures = {"reference": figures.pop("reference"), "candidate": figures.pop("candidate"),
-               "transcripts": len(transcripts), **figures}
+               "transcripts": len(transcripts), **figures,
+               "statements_not_units": _left_out(data["not_units"], transcripts),
+               "coded_statements_left_out": {name: _left_out(data["left_out"][name], transcripts) for name in coders}}
     return figures, reference, candidate, [data["statements"][i] for i in positions]
 
 

@@ -15,6 +15,7 @@ from qualflow.pipeline.coding.records import (
     ImportedCoding,
     SourceDocument,
 )
+from qualflow.pipeline.errors import UnreadableFile
 from qualflow.pipeline.readers import unreadable
 from qualflow.pipeline.readers._tables import cell, find_column, read_table
 
@@ -62,7 +63,11 @@ def _path(parent: str, code: str) -> tuple[str, ...]:
 
 
 def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -> ImportedCoding:
-    header, rows = read_table(data, name, suffix, CODE_COLUMNS)
+    try:
+        header, rows = read_table(data, name, suffix, CODE_COLUMNS)
+    except UnreadableFile as error:
+        # The table reader is shared with transcript tables, whose key column is the text; here it is the code.
+        raise UnreadableFile(str(error).replace("text column", "code column")) from None
     if header is None:
         raise unreadable(name, "the table is empty")
     at = {key: find_column(header, names) for key, names in (

@@ -29,13 +29,18 @@ from qualflow.models import Statement, Transcript
 from qualflow.models import records as model_records
 from qualflow.models.coding import ManualCode, ManualCoding
 from qualflow.models.queries import current_themes, live_transcripts
+from qualflow.pipeline.coding.records import (
+    GUID_NAMESPACE,
+    QUALFLOW_CODER,
+    QUALFLOW_USER_GUID,
+)
 from qualflow.pipeline.report import assignment_rows, export_names
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
-_GUIDS = uuid.UUID("5d7c1f43-2a0e-4c55-9f0b-6a1f3a0c9e11")
+_GUIDS = GUID_NAMESPACE
 HIDDEN_STATUSES = {"rejected", "merged", "withdrawn"}
 
 
@@ -109,12 +114,12 @@ def _manual_codebook(codes: Element, session: Session, study: str) -> dict[int, 
 def project_xml(session: Session, include_manual: bool = False) -> tuple[bytes, dict[str, str]]:
     """project.qde and the sources it points to (member name -> de-identified text)."""
     study = "qualflow"
-    qualflow_user = guid(study, "user", "qualflow")
+    qualflow_user = QUALFLOW_USER_GUID  # import-coding recognises it: qualflow's codings are not a coder's
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     project = Element("Project", xmlns=PROJECT_NS, name="qualflow study", origin="qualflow",
                       creatingUserGUID=qualflow_user, creationDateTime=now)
     users = SubElement(project, "Users")
-    SubElement(users, "User", guid=qualflow_user, name="qualflow")
+    SubElement(users, "User", guid=qualflow_user, name=QUALFLOW_CODER)
     codebook = SubElement(project, "CodeBook")
     all_rows = assignment_rows(session)
     code_guids = _codebook(codebook, session, study, {r["theme_id"] for r in all_rows if not r["parent_theme_id"]})

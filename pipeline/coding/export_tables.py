@@ -14,6 +14,7 @@ import io
 
 from qualflow.models.queries import current_themes
 from qualflow.pipeline.coding.export_refi import HIDDEN_STATUSES
+from qualflow.pipeline.coding.records import QUALFLOW_CODER
 from qualflow.pipeline.report import assignment_rows
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,7 @@ def coding_rows(session: Session) -> list[dict]:
     names = {t.code: _name(t) for t in _visible_themes(session)}
     return [{"document": r["document"], "participant": r["participant"], "start": r["start"], "end": r["end"],
              "text": r["text"], "code": names[r["theme_id"]],
-             "parent_code": names.get(r["parent_theme_id"], r["parent_theme_id"]), "coder": "qualflow",
+             "parent_code": names.get(r["parent_theme_id"], r["parent_theme_id"]), "coder": QUALFLOW_CODER,
              "similarity": round(r["similarity"], 4) if r["similarity"] is not None else None}
             for r in assignment_rows(session) if r["theme_id"] in names]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,12 +28,14 @@ from qualflow.pipeline.coding.records import (
     CodedSpan,
     CodePath,
     ImportedCoding,
+    is_qualflow_coder,
     stored_path,
 )
 from qualflow.pipeline.coding.refi import read_project, read_qdpx
 from qualflow.pipeline.coding.safety import SafeArchive, parse_xml, read_limited
 from qualflow.pipeline.coding.taguette import SQLITE_MAGIC, read_taguette_database
 from qualflow.pipeline.deid.typed import TypedRedactor
+from qualflow.pipeline.errors import QualflowError
 from qualflow.pipeline.persist import load_key_map
 from qualflow.pipeline.readers import unreadable
 from sqlalchemy import delete, func, select, update
@@ -123,6 +126,9 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
     `replace`: also replace every earlier import of a file with this file's name (a corrected
     re-export); without it they stay and are counted in "same_name_imports"."""
     path = Path(path)
+    if is_qualflow_coder(default_coder):
+        raise QualflowError(f'--coder "{default_coder}" is the name of qualflow\'s own codings; give the human '
+                            "coder's name")
     imported, digest = read_coding_file(path, default_coder)
     unit = offset_unit or imported.offset_unit
     with store.session() as session:
@@ -188,10 +194,24 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             "same_name_imports": len(same_name_dates), "same_name_import_dates": same_name_dates,
             # Earlier files whose codings by `default_coder` now count as the same coder as this file's.
             "default_coder_shared_with": shared_coder,
+            # qualflow's own codings (its exports, imported back): kept, so they round-trip, never a coder in compare.
+            "qualflow_codings": sum(1 for span in imported.spans if is_qualflow_coder(span.coder)),
+            "codes_differing_only_in_case": codes_differing_only_in_case(session, record.id),
         }
         stats = dict(record.stats, file=path.name, format=imported.file_format)
     log.info("imported %s: %d spans, %d aligned", path.name, stats["spans"], stats["aligned"])
     return stats
+
+
+def codes_differing_only_in_case(session: Session, import_id: int) -> list[list[str]]:
+    """Code paths of this import equal but for case to another stored one ("Workload", "workload"):
+    `compare` takes them for two codes, which a typo in one coder's codebook makes wrong, so the
+    import says so."""
+    groups: dict[str, set[str]] = defaultdict(set)
+    for path in session.scalars(select(ManualCode.path)):
+        groups[unicodedata.normalize("NFC", path).casefold()].add(path)
+    ours = set(session.scalars(select(ManualCode.path).where(ManualCode.import_id == import_id)))
+    return sorted(sorted(paths) for paths in groups.values() if len(paths) > 1 and paths & ours)
 
 
 def _date(moment) -> str:
@@ -250,7 +270,8 @@ def _store_codes(session: Session, record: ManualCodingImport, imported: Importe
     Names and descriptions are stored as reviewer-typed text is (deid.typed): an NVivo in-vivo
     code is named with a quote, and codes name people. Each name is redacted on its own, so the
     same name gets the same stored name in every import (codes are matched by name); names that
-    become equal ("Call 07700 900123", "Call 07700 900456") become one code."""
+    become equal ("Call 07700 900123", "Call 07700 900456") become one code. Names are stored in
+    Unicode NFC, so the same name in NFC and NFD is one code."""
     for span in imported.spans:  # a span whose code the codebook lacks still gets one
         if span.code_path not in imported.codes:
             imported.add_code(span.code_path)
@@ -259,7 +280,9 @@ def _store_codes(session: Session, record: ManualCodingImport, imported: Importe
 
     def clean(name: str) -> str:
         if name not in redacted:
-            redacted[name] = redact(name).strip() or name
+            # One code whichever tool wrote it: "É" as one character (NFC) or as "E" + accent (NFD).
+            name_nfc = unicodedata.normalize("NFC", name)
+            redacted[name] = redact(name_nfc).strip() or name_nfc
         return redacted[name]
 
     ids: dict[CodePath, int] = {}

@@ -11,6 +11,7 @@ balance") and stays one name. Only the stored `ManualCode.path` is a string (`st
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +22,16 @@ PATH_SEPARATOR = "\x1f"
 STORED_SEPARATOR = " / "  # between names in ManualCode.path (compare.py splits on it)
 SLASH_IN_NAME = "\u2215"  # DIVISION SLASH: a "/" inside a name, in ManualCode.path only
 UNNAMED = "(unnamed code)"
+# qualflow's own exports code as this user (`export codings`' coder column, the REFI-QDA User of
+# `export qdpx`): re-imported, such codings are qualflow's themes, not a human coder's.
+QUALFLOW_CODER = "qualflow"
+GUID_NAMESPACE = uuid.UUID("5d7c1f43-2a0e-4c55-9f0b-6a1f3a0c9e11")  # of every GUID export_refi writes
+QUALFLOW_USER_GUID = str(uuid.uuid5(GUID_NAMESPACE, f"qualflow:user:{QUALFLOW_CODER}"))
+
+
+def is_qualflow_coder(coder: str) -> bool:
+    """Whether a coder name is qualflow's own (any case, surrounding spaces ignored)."""
+    return coder.strip().casefold() == QUALFLOW_CODER
 
 
 def as_path(path: str | Sequence[str]) -> CodePath:

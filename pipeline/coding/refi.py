@@ -11,7 +11,8 @@ What differs between tools, and is handled here:
   as shipped and offsets.py decides.
 - A `Coding` directly under a `TextSource` codes the whole document.
 - The coder is the `creatingUser` of the Coding, else of the selection, resolved to the
-  User's name.
+  User's name; qualflow's own User GUID (its `export qdpx`) always resolves to "qualflow",
+  whose codings `compare` never takes for a human coder's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from xml.etree.ElementTree import Element
 
 from qualflow.pipeline.coding.csv_import import MAX_OFFSET
 from qualflow.pipeline.coding.records import (
+    QUALFLOW_CODER,
+    QUALFLOW_USER_GUID,
     UNNAMED,
     CodedSpan,
     CodePath,
@@ -49,6 +52,8 @@ def read_project(root: Element, name: str, default_coder: str, archive: SafeArch
     imported = ImportedCoding(file_format="qdpx", offset_unit="chars")
     users = {u.get("guid", "").strip("{}").lower(): (u.get("name") or u.get("id") or "unknown")
              for u in root.iter(f"{Q}User")}
+    # qualflow's own user, by GUID: a QDA tool may show it under another name, it is still qualflow.
+    users[QUALFLOW_USER_GUID] = QUALFLOW_CODER
     code_paths: dict[str, CodePath] = {}
     codebook = root.find(f"{Q}CodeBook/{Q}Codes")
     if codebook is not None:

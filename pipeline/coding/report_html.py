@@ -15,23 +15,50 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 blockquote{margin:.3em 0 .8em 1em;padding-left:.8em;border-left:3px solid #aaa}.muted{color:#666}
 """
 
-_SUMMARY = [
-    ("transcripts compared (coded by both sides)", "transcripts"), ("statements compared", "statements"),
-    ("statements the human coded", "statements_coded"),
-    ("statements in a qualflow label", "statements_labelled"), ("codes", "codes"), ("qualflow labels", "labels"),
+# Rows shared by both tables: the same figure, whoever the two sides are.
+_FIGURES = [
     ("precision (one-to-one)", ("one_to_one", "precision")), ("recall (one-to-one)", ("one_to_one", "recall")),
     ("F1 (one-to-one, micro)", ("one_to_one", "f1")), ("F1 (one-to-one, mean over codes)", ("one_to_one", "macro_f1")),
     ("F1 (many-to-one)", ("many_to_one", "f1")), ("Cohen's kappa (statements)", "kappa"),
-    ("Krippendorff's alpha (statements)", "alpha"), ("kappa (characters, mean over codes)", "char_kappa_mean"),
-    ("alpha (characters, mean over codes)", "char_alpha_mean"),
-    ("agreement % (characters, mean over codes)", "char_agreement_mean"),
+    ("Krippendorff's alpha (statements)", "alpha"),
+    ("statements in ARI/NMI/V-measure (one label on each side)", ("clustering", "statements")),
     ("ARI", ("clustering", "ari")), ("NMI", ("clustering", "nmi")), ("V-measure", ("clustering", "v_measure")),
-    ("coverage: coded text inside any qualflow label", "coverage"),
-    ("qualflow statements no human coded", "uncoded_share"),
+    ("kappa (characters of the whole text, NVivo; mean over codes)", "char_kappa_mean"),
+    ("alpha (characters of the whole text, NVivo; mean over codes)", "char_alpha_mean"),
+    ("agreement % (characters of the whole text, NVivo; mean over codes)", "char_agreement_mean"),
+]
+_SUMMARY = [
+    ("transcripts compared (coded by the coder)", "transcripts"),
+    ("statements compared (those qualflow clusters)", "statements"),
+    ("statements qualflow does not cluster (left out)", ("statements_not_units", "statements")),
+    ("of those, statements the coder had coded", lambda f: f["coded_statements_left_out"][f["reference"]]["statements"]),
+    ("statements the coder coded", "statements_coded"),
+    ("statements in a qualflow label", "statements_labelled"), ("codes", "codes"), ("qualflow labels", "labels"),
+    *_FIGURES,
+    ("coverage: coded text (whole text) inside any qualflow label", "coverage"),
+    ("qualflow statements the coder left uncoded", "uncoded_share"),
+]
+# The human ceiling is two coders of one codebook: no qualflow label, level or theme in it.
+_CEILING_SUMMARY = [
+    ("transcripts compared (coded by both coders)", "transcripts"),
+    ("statements compared (those qualflow clusters)", "statements"),
+    ("statements qualflow does not cluster (left out)", ("statements_not_units", "statements")),
+    ("of those, statements the first coder had coded",
+     lambda f: f["coded_statements_left_out"][f["reference"]]["statements"]),
+    ("of those, statements the second coder had coded",
+     lambda f: f["coded_statements_left_out"][f["candidate"]]["statements"]),
+    ("statements the first coder coded", "statements_coded"),
+    ("statements the second coder coded", "statements_labelled"),
+    ("codes used by either coder (matched by name)", "codes"), ("codes the second coder used", "labels"),
+    *_FIGURES,
+    ("coverage: first coder's coded text (whole text) inside any of the second's codes", "coverage"),
+    ("second coder's statements the first left uncoded", "uncoded_share"),
 ]
 
 
 def _get(figures: dict, key):
+    if callable(key):
+        return key(figures)
     if isinstance(key, tuple):
         return figures.get(key[0], {}).get(key[1])
     return figures.get(key)
@@ -45,18 +72,32 @@ def _fmt(value) -> str:
     return escape(str(value))
 
 
-def _summary(columns: list[tuple[str, dict]]) -> str:
+def _summary(columns: list[tuple[str, dict]], captions: list) -> str:
     head = "".join(f"<th>{escape(title)}</th>" for title, _ in columns)
     rows = "".join(f"<tr><th>{escape(label)}</th>" + "".join(f"<td class=n>{_fmt(_get(f, key))}</td>"
                                                               for _, f in columns) + "</tr>"
-                   for label, key in _SUMMARY)
+                   for label, key in captions)
     return f"<table><tr><th></th>{head}</tr>{rows}</table>"
+
+
+def _left_out(figures: dict) -> str:
+    """Why the statements left out are not units, and what each coder had coded among them."""
+    def reasons(counts: dict) -> str:
+        listed = ", ".join(f"{n} {why}" for why, n in counts["by_reason"].items())
+        return f" ({escape(listed)})" if listed else ""
+
+    coders = "; ".join(f"{escape(name)} had coded {counts['statements']}{reasons(counts)}"
+                       for name, counts in figures["coded_statements_left_out"].items())
+    return (f"<p class=muted>{escape(figures['candidate'])} vs {escape(figures['reference'])}: left out "
+            f"{figures['statements_not_units']['statements']} statements qualflow does not cluster"
+            f"{reasons(figures['statements_not_units'])}; {coders}.</p>")
 
 
 def _per_code(figures: dict) -> str:
     head = ("<tr><th>code</th><th>statements</th><th>matched qualflow label</th><th>P</th><th>R</th><th>F1</th>"
-            "<th>F1 many-to-one</th><th>kappa</th><th>alpha</th><th>char agreement</th><th>char kappa</th>"
-            "<th>char kappa (NVivo, by source)</th><th>coverage</th></tr>")
+            "<th>F1 many-to-one</th><th>kappa</th><th>alpha</th><th>char agreement (whole text)</th>"
+            "<th>char kappa (whole text)</th><th>char kappa (whole text, NVivo, by source)</th>"
+            "<th>coverage (whole text)</th></tr>")
     rows = "".join(
         f"<tr><td>{escape(r['code'])}</td><td class=n>{r['statements']}</td><td>{_fmt(r['matched_label'])}</td>"
         + "".join(f"<td class=n>{_fmt(r[k])}</td>" for k in ("precision", "recall", "f1"))
@@ -93,21 +134,29 @@ def _examples(examples: list[dict]) -> str:
 def html_report(result: dict, title: str = "qualflow: agreement with manual coding") -> str:
     comparisons = result["comparisons"]
     columns = [(f"qualflow vs {c['reference']}", c) for c in comparisons]
-    if result.get("human_ceiling"):
-        ceiling = result["human_ceiling"]
-        columns.append((f"{ceiling['candidate']} vs {ceiling['reference']} (human ceiling)", ceiling))
+    ceiling = result.get("human_ceiling")
     # "auto" picks the level per coder (over that coder's transcripts), so it can differ between columns.
     levels = {c.get("level", result["level"]) for c in comparisons} or {result["level"]}
     level = (str(result["level"]) if len(levels) == 1 else
              ", ".join(f"{c['level']} (vs {c['reference']})" for c in comparisons))
     body = [f"<h1>{escape(title)}</h1>",
             (f"<p>qualflow level: <b>{escape(level)}</b>; codes compared: "
-             f"{escape(str(result['code_depth']))}. Statements are the common unit; a code is on a statement when "
-             "they overlap by at least half of the shorter. Quotes are de-identified stored text.</p>")]
+             f"{escape(str(result['code_depth']))}. The units are the statements qualflow clusters, on both sides "
+             "of every comparison (the human ceiling too): interviewer turns and statements too short or not "
+             "significant are left out, and counted below. A code is on a statement when they overlap by at least "
+             "half of the shorter. ARI, NMI and V-measure are over the statements with exactly one label on each "
+             "side only (their number is given). Character figures are over the whole text, interviewer turns "
+             "included, as NVivo's coding comparison counts them. Quotes are de-identified stored text.</p>")]
     if not comparisons:
         body.append("<p>No aligned manual coding: import one with <code>qualflow import-coding FILE</code>.</p>")
     else:
-        body += ["<h2>Summary</h2>", _summary(columns)]
+        body += ["<h2>Summary</h2>", _summary(columns, _SUMMARY)] + [_left_out(c) for c in comparisons]
+        if ceiling:
+            body += [f"<h2>Human ceiling: {escape(ceiling['candidate'])} vs {escape(ceiling['reference'])}</h2>",
+                     ("<p class=muted>Two coders of one codebook, codes matched by name; first coder "
+                      f"{escape(ceiling['reference'])}, second {escape(ceiling['candidate'])}.</p>"),
+                     _summary([(f"{ceiling['candidate']} vs {ceiling['reference']} (human ceiling)", ceiling)],
+                              _CEILING_SUMMARY), _left_out(ceiling)]
         for figures in comparisons:
             body += [f"<h2>Per code: qualflow vs {escape(figures['reference'])}</h2>", _per_code(figures),
                      f"<h2>qualflow labels × codes of {escape(figures['reference'])}</h2>", _heatmap(figures),
