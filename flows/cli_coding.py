@@ -86,6 +86,13 @@ def import_coding_command(
         console.print(f"[yellow]warning:[/yellow] code names differing only in case are different codes in "
                       f"`compare`: {groups}. If they are one code, correct the file and import it again with "
                       "--replace.", highlight=False)
+    if stats.get("code_names_deidentified"):  # imports stored before 2026-11-26 lack it
+        renamed = stats["code_names_deidentified"]
+        shown = ", ".join(repr(name) for name in renamed[:5]) + (" …" if len(renamed) > 5 else "")
+        console.print(
+            f"[yellow]note:[/yellow] {len(renamed)} code name{' was' if len(renamed) == 1 else 's were'} changed by "
+            f"de-identification, as stored: {shown}. A word the study's key map holds was replaced; if it is no "
+            "name (a detector's false alarm), `qualflow deid-report` shows where it was found.", highlight=False)
     if stats["default_coder_shared_with"]:
         console.print(
             f"[yellow]warning:[/yellow] this file names no coder, so its codings are by \"{coder}\", as are "

@@ -791,3 +791,19 @@ def test_a_coder_none_of_whose_spans_aligned_is_named_by_compare(store, tmp_path
         (EN, "A sentence that nobody said in this interview, not even in part.", "Caseload", "Dave")])
     assert report["coders_not_compared"] == [{"coder": "Dave", "spans": 1}]
     assert "coder Dave: none of 1 coded spans was placed in a transcript" in output
+
+
+def test_import_says_which_code_names_de_identification_changed(store, tmp_path):
+    # A code named after a word the key map holds comes back renamed; the researcher must be told, since a
+    # false alarm of the detector ("Data", "Plot" on technical talk) also renames their codes.
+    quote = "Margaret Thompson, my manager, goes through the waiting list"
+    table = tmp_path / "team.csv"
+    table.write_text("document,text,code,coder\n"
+                     f'{EN},"{quote}","Support from Margaret Thompson",ben\n'
+                     f'{EN},"{quote}","Waiting list",ben\n', "utf-8")
+    result = runner.invoke(app, ["import-coding", str(table), "--data", str(data_of(store))])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "1 code name was changed by de-identification" in said
+    assert "'Support from [PERSON_" in said and "Margaret" not in said
+    assert "deid-report" in said

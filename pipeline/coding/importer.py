@@ -159,7 +159,7 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
         record = ManualCodingImport(file_hash=digest, file_name=path.name, file_format=imported.file_format)
         session.add(record)
         session.flush()
-        code_ids = _store_codes(session, record, imported)
+        code_ids, renamed = _store_codes(session, record, imported)
 
         qualities, unmatched = [], []
         for name, spans in spans_by_document.items():
@@ -197,6 +197,8 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             # qualflow's own codings (its exports, imported back): kept, so they round-trip, never a coder in compare.
             "qualflow_codings": sum(1 for span in imported.spans if is_qualflow_coder(span.coder)),
             "codes_differing_only_in_case": codes_differing_only_in_case(session, record.id),
+            # Code names de-identification changed, as stored (never the originals: stats are stored).
+            "code_names_deidentified": renamed,
         }
         stats = dict(record.stats, file=path.name, format=imported.file_format)
     log.info("imported %s: %d spans, %d aligned", path.name, stats["spans"], stats["aligned"])
@@ -264,8 +266,10 @@ def _forget(session: Session, import_id: int) -> None:
     session.expire_all()
 
 
-def _store_codes(session: Session, record: ManualCodingImport, imported: ImportedCoding) -> dict[CodePath, int]:
-    """Store the codebook; the id of each of the file's code paths.
+def _store_codes(session: Session, record: ManualCodingImport,
+                 imported: ImportedCoding) -> tuple[dict[CodePath, int], list[str]]:
+    """Store the codebook; the id of each of the file's code paths, and the stored names that
+    de-identification changed (a detector's false alarm in the transcripts renames codes too).
 
     Names and descriptions are stored as reviewer-typed text is (deid.typed): an NVivo in-vivo
     code is named with a quote, and codes name people. Each name is redacted on its own, so the
@@ -277,12 +281,15 @@ def _store_codes(session: Session, record: ManualCodingImport, imported: Importe
             imported.add_code(span.code_path)
     redact = TypedRedactor(load_key_map(session))
     redacted: dict[str, str] = {}
+    renamed: set[str] = set()
 
     def clean(name: str) -> str:
         if name not in redacted:
             # One code whichever tool wrote it: "É" as one character (NFC) or as "E" + accent (NFD).
             name_nfc = unicodedata.normalize("NFC", name)
             redacted[name] = redact(name_nfc).strip() or name_nfc
+            if redacted[name] != name_nfc:
+                renamed.add(redacted[name])
         return redacted[name]
 
     ids: dict[CodePath, int] = {}
@@ -302,4 +309,4 @@ def _store_codes(session: Session, record: ManualCodingImport, imported: Importe
         elif description and not code.description:
             code.description = description
         ids[info.path] = code.id
-    return ids
+    return ids, sorted(renamed)
