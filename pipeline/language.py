@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from qualflow.pipeline.chinese_script import to_simplified
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 from spacy.lang.zh.stop_words import STOP_WORDS as ZH_STOP_WORDS
 
@@ -46,19 +46,6 @@ def detect_language(text: str) -> str:
 
 def is_cjk_word(token: str) -> bool:
     return bool(_CJK.search(token))
-
-
-def to_simplified(text: str) -> str:
-    """Traditional Chinese characters in `text` as Simplified ones (OpenCC's t2s tables), for looking
-    words up in lists written in Simplified; text is stored and shown as written."""
-    return _converter().convert(text)
-
-
-@lru_cache(maxsize=1)
-def _converter():
-    from opencc import OpenCC  # opencc-python-reimplemented: pure Python, its tables in the wheel
-
-    return OpenCC("t2s")
 
 
 def content_tokens(tokens: list[str]) -> list[str]:

@@ -6,32 +6,28 @@ speaker-label words, pronouns); a study adds its own with `deidentify.keep`.
 
 from __future__ import annotations
 
-# Simplified -> Traditional for the characters of the lists below that differ (Taiwan and Hong Kong
-# transcripts: 陳醫師, 劉護士長, 東西). Only what these lists need, so no conversion library.
-_TRADITIONAL = str.maketrans(
-    dict(
-        zip(
-            "张刘陈杨黄赵吴孙马罗郑谢许韩冯邓蒋叶苏吕卢钟谭陆贾韦邹闫龙贺顾龚万钱严汤"
-            "专东丽乡书华兴农区医处复头妈学寻属峡师干庆开当总护换时权板桥爱爷称约经脉荣见誉记语说谊辉达"
-            "镇长门问间队阳静鲜国里后儿们这个还么吗着过没与给让对从来会",
-            "張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蔣葉蘇呂盧鍾譚陸賈韋鄒閆龍賀顧龔萬錢嚴湯"
-            "專東麗鄉書華興農區醫處復頭媽學尋屬峽師幹慶開當總護換時權闆橋愛爺稱約經脈榮見譽記語說誼輝達"
-            "鎮長門問間隊陽靜鮮國裡後兒們這個還麼嗎著過沒與給讓對從來會",
-            strict=True,
-        )
-    )
-)
+from qualflow.pipeline.chinese_script import traditional_forms
 
 
 def with_traditional(words) -> frozenset[str]:
-    """The words (or characters) and their Traditional forms."""
-    return frozenset(words) | {word.translate(_TRADITIONAL) for word in words}
+    """The words (or characters) and their Traditional forms as OpenCC writes them: standard, Taiwan
+    and Hong Kong (陳醫師, 劉護士長, 東西; 裡/裏, 說/説). The lists below are written in Simplified."""
+    return frozenset(words).union(*(traditional_forms(word) for word in words))
 
 
 # The ~100 most common Chinese surnames: enough for the title rules (王医生, 小林, 老张).
-COMMON_SURNAMES = with_traditional(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
-    "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+# OpenCC writes a lone character in its commonest sense, 于 'at' as 於, 余 'surplus' as 餘, 范 'model' as
+# 範; as surnames these three are written the same in Traditional script (and 於 is a common word).
+_SURNAMES_SAME_IN_TRADITIONAL = frozenset("于余范")
+COMMON_SURNAMES = (
+    with_traditional(
+        frozenset(
+            "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+            "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+        )
+        - _SURNAMES_SAME_IN_TRADITIONAL
+    )
+    | _SURNAMES_SAME_IN_TRADITIONAL
 )
 # Less common surnames: used only where a given name follows (包桂兰) or 姓 names the surname.
 MORE_SURNAMES = frozenset(
@@ -51,18 +47,22 @@ FUNCTION_TAGS = frozenset("p c d r u ul uj uz uv ud ug m q f y e o zg".split())
 ZH_PREPOSITION_SURNAMES = frozenset("向于")
 # Verbs that take "向 + person" as the one asked or told: 向老师请教, 向医生反映, 向主任汇报.
 ZH_TOWARD_VERBS = tuple(
-    "请教 求教 学习 学 汇报 报告 反映 反应 求助 求救 咨询 请示 打听 询问 问好 致敬 致谢 道谢 道歉 投诉 申请 请假 告状 "
-    "诉苦 倾诉 提 借 要 讨 看齐 表示 说明 解释 介绍 推荐 传达 转达 交代 保证 承诺 递 求情 打招呼".split()
+    sorted(
+        with_traditional(
+            "请教 求教 学习 学 汇报 报告 反映 反应 求助 求救 咨询 请示 打听 询问 问好 致敬 致谢 道谢 道歉 投诉 申请 请假 "
+            "告状 诉苦 倾诉 提 借 要 讨 看齐 表示 说明 解释 介绍 推荐 传达 转达 交代 保证 承诺 递 求情 打招呼".split()
+        )
+    )
 )
 # Words after which 于 is "for, to": 于医生而言, 于老师来说.
-ZH_AFTER_YU = frozenset("而言 来说 來說".split())
+ZH_AFTER_YU = with_traditional("而言 来说".split())
 # Modal and motion verbs a preposition follows (我想向老师请教); after any other verb or a
 # preposition (跟着向老师学, 我觉得向医生…, 跟向主任) 向 is a surname.
-ZH_MODAL_VERBS = frozenset("想 要 会 能 能够 可以 应该 应当 得 需要 愿意 打算 准备 必须 去 来 敢 肯 该 會 應該 願意 來".split())
+ZH_MODAL_VERBS = with_traditional("想 要 会 能 能够 可以 应该 应当 得 需要 愿意 打算 准备 必须 去 来 敢 肯 该".split())
 # Pronouns that make "向 + title + verb" a preposition: 我向医生说了实话.
-ZH_SUBJECT_PRONOUNS = frozenset("我 你 他 她 您 我们 你们 他们 她们 咱们 大家 自己 人家 我們 你們 他們 她們 咱們".split())
+ZH_SUBJECT_PRONOUNS = with_traditional("我 你 他 她 您 我们 你们 他们 她们 咱们 大家 自己 人家".split())
 # Numerals and demonstratives before a classifier: 一张, 几十万, 这段 (then 张/万/段 is no surname).
-ZH_NUMERAL_CHARS = frozenset("0123456789一二三四五六七八九十百千万两几〇零这那哪每某各半多這兩幾萬")
+ZH_NUMERAL_CHARS = with_traditional("0123456789一二三四五六七八九十百千万两几〇零这那哪每某各半多")
 
 # Titles kept in the text: "王医生" becomes "[PERSON_1]医生". Longest first matters for 护士长.
 ZH_TITLES = (
@@ -70,7 +70,7 @@ ZH_TITLES = (
     "社工 专干 干事 阿姨 叔叔 大爷 大妈 大娘 大叔 大姐 大哥 奶奶 爷爷 阿婆 婆婆 伯伯 先生 女士 小姐 师傅 同学 "
     "姐 哥 总 医师 护理师 护理长"
 ).split()
-ZH_TITLES = tuple(sorted(with_traditional(ZH_TITLES), key=len, reverse=True))
+ZH_TITLES = tuple(sorted(with_traditional(ZH_TITLES), key=lambda t: (-len(t), t)))  # longest first, then fixed
 ZH_TITLE_SET = frozenset(ZH_TITLES)
 
 # Characters that never occur in a personal name (particles, pronouns, common verbs).
@@ -85,7 +85,7 @@ ZH_RELATION_WORDS = frozenset(
 )
 
 # Endings of role nouns (康复者, 照顾者, 协管员): a word before them makes no name of them.
-ZH_ROLE_SUFFIXES = frozenset("者员員")
+ZH_ROLE_SUFFIXES = with_traditional("者员")
 
 # Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk.
 ZH_STOP_WORDS = with_traditional(
