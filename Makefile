@@ -20,10 +20,12 @@ export TRANSFORMERS_OFFLINE := 1
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+# constraints.txt: the exact versions everything was tested and benchmarked on (UMAP's layout for a
+# seed moves between umap-learn and scipy releases; see that file).
+$(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[transformers,e5,test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[transformers,e5,test]'
 	touch $@
 
 demo: $(INSTALLED)

