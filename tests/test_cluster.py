@@ -90,6 +90,29 @@ def test_subcategories_are_grouped_into_themes():
     assert np.all(sizes[:-1] >= sizes[1:])
 
 
+def test_themes_group_subcategories_where_hdbscan_found_them():
+    # The second level is built in the reduced space HDBSCAN clustered (issue #4: grouping the
+    # encoder-space centres was close to chance on llmcode's answers), and shuffling the input
+    # changes neither that space's use nor the themes.
+    from qualflow.pipeline.cluster import _group_subcategories
+
+    rng = np.random.default_rng(5)
+    families = rng.normal(size=(3, 32)) * 3
+    centres = np.vstack([f + rng.normal(size=(2, 32)) * 0.8 for f in families])
+    vectors = np.vstack([c + 0.1 * rng.normal(size=(30, 32)) for c in centres])
+    model = ThemeClusterer(reducer="pca").fit(vectors)
+    assert model.reduced_.shape == (len(vectors), 5)
+    dense_centres = np.vstack([model.reduced_[model.labels_ == k].mean(axis=0) for k in range(model.n_subcategories_)])
+    grouped = _group_subcategories(dense_centres)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(grouped, model.parents_) == 1.0
+    order = rng.permutation(len(vectors))
+    shuffled = ThemeClusterer(reducer="pca").fit(vectors[order])
+    assert np.allclose(np.abs(shuffled.reduced_), np.abs(model.reduced_[order]))
+    assert np.array_equal(shuffled.themes_, model.themes_[order])
+
+
 def test_language_offsets_are_removed_before_clustering():
     from qualflow.pipeline.cluster import centre_per_language
 
