@@ -245,10 +245,14 @@ def serve(data: DataOption = DEFAULT_DATA,
           host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option("--port")] = 8765,
           no_login: Annotated[bool, typer.Option("--no-login", help="No sign-in (only on 127.0.0.1); decisions "
-                                                 "are attributed to your login name.")] = False) -> None:
+                                                 "are attributed to your login name.")] = False,
+          tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this certificate "
+                                                        "(PEM); needs --tls-key.")] = None,
+          tls_key: Annotated[Path | None, typer.Option("--tls-key", help="The certificate's private key (PEM, "
+                                                       "without a passphrase).")] = None) -> None:
     """Start the review web app (http://127.0.0.1:8765 by default)."""
     from qualflow.review.actions import ReviewError
-    from qualflow.review.server import UnsafeBind, check_bind
+    from qualflow.review.server import UnsafeBind, check_bind, check_tls, clear_text_warning
     from qualflow.review.server import serve as run_server
 
     store = _open_store(data)
@@ -258,11 +262,15 @@ def serve(data: DataOption = DEFAULT_DATA,
         store.dispose()
     try:
         check_bind(host, not no_login)
-        console.print(f"qualflow review on http://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+        check_tls(tls_cert, tls_key)
+        scheme = "https" if tls_cert else "http"
+        console.print(f"qualflow review on {scheme}://{host}:{port}  (Ctrl+C stops it)", highlight=False)
+        if warning := clear_text_warning(host, tls=tls_cert is not None):
+            typer.echo(warning, err=True)  # one line, not wrapped: passwords in clear text
         if read_only:  # an archived copy is worth reading; the reviewers' pages say so too
             console.print(f"the study {where} cannot be written ({read_only}): its pages can be read, and "
                           "decisions cannot be saved", highlight=False, soft_wrap=True)
-        run_server(data, host, port, login=not no_login)
+        run_server(data, host, port, login=not no_login, tls_cert=tls_cert, tls_key=tls_key)
     except (UnsafeBind, ReviewError) as error:
         _fail(str(error))
 

@@ -13,11 +13,14 @@ import hmac
 import ipaddress
 import logging
 import secrets
+import ssl
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Reviewer, Store, Theme, Transcript
@@ -47,9 +50,12 @@ from qualflow.review.pages import (
     transcript_turns,
 )
 from qualflow.review.split_suggestion import suggest_split
+from qualflow.review.throttle import LoginThrottle
 from qualflow.review.undo import last_undoable, undo
 from sqlalchemy import select
 from sqlalchemy.exc import DatabaseError, OperationalError
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -87,6 +93,12 @@ NEEDS = {"accept": ("theme",), "reject": ("theme",), "rename": ("theme",), "merg
          "undo": ("decision",)}
 FIELD_NAMES = {"theme": "the theme", "target": "the theme to move or merge into", "statement_id": "the statement",
                "decision": "the decision to undo (reload the page: its Undo button names one)"}
+# Error pages: a short title and one plain sentence. A detail the app wrote ("No such theme.") is
+# shown as it is; Starlette's bare status phrases ("Not Found") are replaced by these.
+ERROR_TITLES = {400: "Not understood", 403: "Refused", 404: "Not found", 405: "Not allowed", 422: "Not understood"}
+ERROR_MESSAGES = {404: "There is no such page here.",
+                  405: "This address cannot be used that way: follow a link or a button instead.",
+                  422: "The address or form was not understood: a number in it may be mistyped."}
 
 
 class UnsafeBind(ValueError):
@@ -109,18 +121,82 @@ def allowed_hosts(host: str, login: bool) -> list[str]:
     return names if name.lower() in names else [*names, name.lower()]
 
 
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def check_bind(host: str, login: bool) -> None:
     """Without login, only this machine may connect: refuse any address but loopback."""
     if login:
         return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
+    if not is_loopback(host):
         raise UnsafeBind(f"refusing to listen on {host} without login: anyone who can reach it could change the "
                          "codebook. Add reviewers (`qualflow review add-reviewer NAME`) and serve with login, "
                          "or listen on 127.0.0.1")
+
+
+def check_tls(cert: Path | None, key: Path | None) -> None:
+    """Both files or neither, and they must load: a wrong file is one line now, not uvicorn's traceback."""
+    if (cert is None) != (key is None):
+        raise ReviewError("HTTPS needs both --tls-cert and --tls-key (a PEM certificate and its private key)")
+    problem = _tls_problem(cert, key) if cert is not None else None
+    if problem:
+        raise ReviewError(f"cannot use {cert} and {key} for HTTPS: {problem}")
+
+
+def _tls_problem(cert: Path, key: Path) -> str | None:
+    """What is wrong with the certificate and key, in words (OpenSSL's own are "[SSL] PEM lib")."""
+    try:
+        # The empty passphrase: an encrypted key fails here rather than prompting on the terminal.
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(cert, key, password=lambda: b"")
+    except ssl.SSLError as error:
+        if error.reason == "KEY_VALUES_MISMATCH":
+            return "the key is not this certificate's"
+        return "they must be a PEM certificate and its PEM private key, without a passphrase"
+    except OSError as error:
+        return error.strerror or str(error)  # no such file, permission denied
+    return None
+
+
+def clear_text_warning(host: str, tls: bool) -> str | None:
+    """One line for whoever starts a server that reviewers sign in to across the network without TLS.
+    Not a refusal: a lab may put its own HTTPS proxy in front."""
+    if tls or is_loopback(host):
+        return None
+    return (f"warning: without TLS, reviewers' passwords and session cookies cross the network to {host} in clear "
+            "text; serve with --tls-cert FILE --tls-key FILE, put an HTTPS proxy in front, or listen on 127.0.0.1 "
+            "and have reviewers use an SSH tunnel (ssh -L 8765:127.0.0.1:8765 THIS-SERVER)")
+
+
+class SecureCookiesOverHttps:
+    """Mark cookies Secure on a request that came over HTTPS, so a browser never sends the session
+    cookie over plain HTTP. HTTPS is what uvicorn says the scheme is: served with --tls-cert, or an
+    X-Forwarded-Proto from a proxy it trusts (127.0.0.1, or the addresses in FORWARDED_ALLOW_IPS).
+    Over plain HTTP a Secure cookie would be dropped by the browser, and nobody could sign in."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                cookies = headers.getlist("set-cookie")
+                if cookies:
+                    del headers["set-cookie"]
+                    for cookie in cookies:
+                        headers.append("set-cookie", cookie if "; secure" in cookie.lower() else cookie + "; secure")
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
 
 
 def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> FastAPI:
@@ -135,6 +211,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
     # A new secret each start: sessions end when the server stops, and nothing secret is stored.
     app.add_middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), session_cookie="qualflow_review",
                        same_site="strict", max_age=12 * 3600)
+    app.add_middleware(SecureCookiesOverHttps)  # outside the session middleware: it sees its cookie
     # Added last, so it runs first: a foreign Host is refused before anything else.
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host, login))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -213,6 +290,30 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
             undoable=None, undo_id=None, flash=None)
         return HTMLResponse(html, status_code=status, headers={"Retry-After": "5"} if status == 503 else None)
 
+    def error_page(request: Request, status: int, message: str, headers=None) -> Response:
+        """The app's own page for a refused or missing request (never FastAPI's JSON): a title, one
+        plain sentence, a way back, and a message flashed by the decision that led here."""
+        back_to = "/login" if request.url.path.startswith("/login") else "/"
+        try:
+            response = page(request, "error.html", status_code=status, title=_error_title(status),
+                            message=message, back=back_to)
+        except DatabaseError as error:  # the page reads the store too
+            return store_failed(request, error)
+        response.headers.update(headers or {})  # 405's Allow
+        return response
+
+    # Starlette's HTTPException: FastAPI's is one, and so are the router's own 404 and 405.
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code < 400:  # signed_in's way to the login page: a redirect, not an error
+            return Response(status_code=error.status_code, headers=error.headers)
+        return error_page(request, error.status_code, _error_message(error), error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def malformed_request(request: Request, error: RequestValidationError) -> Response:
+        # Pydantic's account (field names, the value sent) is for developers, and comes before sign-in.
+        return error_page(request, 422, ERROR_MESSAGES[422])
+
     def back(request: Request, url: str, message: str, kind: str = "ok") -> RedirectResponse:
         request.session["flash"] = {"kind": kind, "text": message}
         return RedirectResponse(url, status_code=303)
@@ -226,7 +327,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
     def filters_from(request: Request) -> Filters:
         q = request.query_params
         transcript = q.get("transcript", "")
-        return Filters(q=q.get("q", "").strip(), participant=q.get("participant", ""),
+        return Filters(q=_no_nul(q.get("q", "")).strip(), participant=_no_nul(q.get("participant", "")),
                        transcript=_int(transcript), status=q.get("status", "live")
                        if q.get("status") in ("live", "all", "candidate", "confirmed", "rejected", "merged") else "live")
 
@@ -239,15 +340,33 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
     def login_page(request: Request):
         return page(request, "login.html", next=_local_path(request.query_params.get("next", "/")))
 
+    throttle = LoginThrottle()
+
+    def login_refused(request: Request, status: int, error: str, next_url: str, wait: int) -> HTMLResponse:
+        if wait:
+            error += f" Too many attempts to sign in from this address: try again in {wait} s."
+        response = page(request, "login.html", status_code=status, error=error.strip(), next=_local_path(next_url))
+        if wait:
+            response.headers["Retry-After"] = str(wait)
+        return response
+
     @app.post("/login")
     async def login_submit(request: Request):
+        address = request.client.host if request.client else "unknown"
+        if wait := throttle.wait_for(address):
+            # Refused before the password is checked: a guess made now learns nothing.
+            next_url = str((await request.form()).get("next", "/"))
+            return login_refused(request, 429, "", next_url, wait)
         form = await form_of(request)
         with store.session() as session:
             name = check_password(session, str(form.get("name", "")), str(form.get("password", "")))
             generation = session.scalar(select(Reviewer.session_generation).where(Reviewer.name == name))
         if name is None:
-            return page(request, "login.html", status_code=401, error="Wrong name or password.",
-                        next=_local_path(str(form.get("next", "/"))))
+            wait = throttle.failed(address)
+            if wait:  # the address only: the name typed may be a password in the wrong box
+                log.warning("sign-in from %s paused for %d s after repeated wrong passwords", address, wait)
+            return login_refused(request, 401, "Wrong name or password.", str(form.get("next", "/")), wait)
+        throttle.succeeded(address)
         request.session.clear()  # a fresh session (and CSRF token) after signing in
         request.session["reviewer"], request.session["generation"] = name, generation
         return RedirectResponse(_local_path(str(form.get("next", "/"))), status_code=303)
@@ -300,21 +419,25 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
                         memos=memos_on(session, theme_id=theme.id), split_group=set(suggested_split[1])
                         if len(suggested_split) > 1 else set(), split_error=split_error, **choices(session))
 
+    # Ids in the path are read as text and parsed here, after signed_in: a typed parameter would be
+    # checked first, and answer a signed-out visitor with a validation error instead of the login page.
     @app.get("/themes/{theme_id}/audit", response_class=HTMLResponse)
-    def audit_page(request: Request, theme_id: int):
+    def audit_page(request: Request, theme_id: str):
         signed_in(request)
+        number = _int(theme_id)
         with store.session() as session:
-            theme = session.get(Theme, _clamp(theme_id))
+            theme = session.get(Theme, number) if number is not None else None
             if theme is None:
                 raise HTTPException(404, "No such theme.")
             return page(request, "audit.html", theme=theme, decisions=theme_decisions(session, theme.id))
 
     @app.get("/transcripts/{transcript_id}", response_class=HTMLResponse)
-    def transcript_page(request: Request, transcript_id: int):
+    def transcript_page(request: Request, transcript_id: str):
         signed_in(request)
         highlight = request.query_params.get("statement", "")
+        number = _int(transcript_id)
         with store.session() as session:
-            transcript = session.get(Transcript, _clamp(transcript_id))
+            transcript = session.get(Transcript, number) if number is not None else None
             if transcript is None:
                 raise HTTPException(404, "No such transcript.")
             turns = transcript_turns(session, transcript, _int(highlight))
@@ -419,8 +542,27 @@ def _check_form(action: str, form: dict) -> list[int]:
     return picked
 
 
-def _clamp(number: int) -> int:
-    return max(-MAX_ID, min(number, MAX_ID))
+def _error_title(status: int) -> str:
+    try:
+        return ERROR_TITLES.get(status) or HTTPStatus(status).phrase
+    except ValueError:  # a status code Python has no name for
+        return "Not served"
+
+
+def _error_message(error: StarletteHTTPException) -> str:
+    """The app's own sentence ("No such theme."); for Starlette's bare phrase ("Not Found"), a plainer one."""
+    try:
+        bare = error.detail == HTTPStatus(error.status_code).phrase
+    except ValueError:
+        bare = False
+    if bare or not isinstance(error.detail, str):
+        return ERROR_MESSAGES.get(error.status_code, "This request could not be served.")
+    return error.detail
+
+
+def _no_nul(text: str) -> str:
+    """A search without NUL characters: no statement holds one, and PostgreSQL refuses them in a query."""
+    return text.replace("\x00", "")
 
 
 def _int(value) -> int | None:
@@ -437,8 +579,13 @@ def _local_path(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
 
 
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool = True) -> None:
+def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool = True,
+          tls_cert: Path | None = None, tls_key: Path | None = None) -> None:
+    """Serve until stopped; over HTTPS when given a certificate and its key."""
     import uvicorn
 
     check_bind(host, login)
-    uvicorn.run(create_app(data_dir, login, host), host=host, port=port, log_level="warning", access_log=False)
+    check_tls(tls_cert, tls_key)
+    tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
+    uvicorn.run(create_app(data_dir, login, host), host=host, port=port, log_level="warning", access_log=False,
+                **tls)
