@@ -46,6 +46,12 @@ def _records(reason_file: Path, path: Path) -> bool:
         return False
 
 
+def one_line(reason: str) -> str:
+    """The first line of `reason`: a reason is read as one line, in the reason file and in the run's
+    summary, and an error's message can run on with a library's explanation or a traceback."""
+    return next((line.strip() for line in reason.splitlines() if line.strip()), "unknown reason")
+
+
 def quarantine(path: Path, source_root: Path, data_dir: Path, reason: str, copy_limit_mb: float) -> Path:
     """Record `path` as unusable; return the reason file's path."""
     folder = data_dir / QUARANTINE_DIR
@@ -62,7 +68,7 @@ def quarantine(path: Path, source_root: Path, data_dir: Path, reason: str, copy_
     reason_file.write_text(
         f"file: {path}\n"
         f"when: {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n"
-        f"reason: {reason}\n"
+        f"reason: {one_line(reason)}\n"
         f"copy: {'yes' if copied else 'no (too large or unreadable)'}\n",
         encoding="utf-8",
     )

@@ -4,7 +4,8 @@ English uses spaCy's rule-based sentencizer over its English tokenizer; Chinese 
 `spacy.blank("zh")` with the jieba segmenter and a sentencizer that knows Chinese sentence
 ends. Each statement keeps (start, end) code-point offsets into the transcript text and
 never crosses a turn or a timestamp. Fragments with too few content words are merged
-into a neighbour; run-on sentences are cut at clause boundaries.
+into a neighbour; run-on sentences are cut at clause boundaries, then at spaces, then between
+words, so no statement is longer than the configured limit.
 """
 
 from __future__ import annotations
@@ -27,7 +28,20 @@ _WEAK_CLAUSE_END = re.compile(r"[，,、]")
 # Typed and speech-recognised Chinese often has no punctuation, only spaces between clauses
 # ("嗯 差不多有五年了吧 一开始是在街道…"): the last place a run-on can be cut.
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \t\u3000]+(?=[\u3400-\u9fff])")
-_CLAUSE_ENDS = (_STRONG_CLAUSE_END, _WEAK_CLAUSE_END, _CJK_SPACE)
+# Speech-recognised English often has no punctuation at all: any space is the last place to cut
+# it (the tokens between words are the very last, see `_cut_between_tokens`).
+_ANY_SPACE = re.compile(r"\s+")
+_CLAUSE_ENDS = (_STRONG_CLAUSE_END, _WEAK_CLAUSE_END, _CJK_SPACE, _ANY_SPACE)
+# A piece longer than this is tokenised a block at a time. spaCy refuses a text over its
+# max_length (1,000,000 characters) and its memory grows with the text; a speech-to-text line can
+# be longer. Blocks end at a line break, a sentence end or a space where one is near, and no
+# statement is ever longer than a few hundred characters anyway, so the cut costs nothing.
+MAX_BLOCK_CHARS = 100_000
+_BLOCK_ENDS = (
+    re.compile(r"\n"),
+    re.compile(r"[.!?][\"'”’)]*\s|[。！？…][”’」』）]*"),  # Chinese needs no space after a full stop
+    re.compile(r"\s"),
+)
 
 
 @dataclass(frozen=True)
@@ -87,16 +101,18 @@ class Segmenter:
     def segment_turn(self, text: str, turn: TurnSpan) -> list[StatementSpan]:
         statements = []
         for piece_start, piece_end in _pieces_between_timestamps(turn):
-            statements += self._segment_piece(text, turn.index, piece_start, piece_end)
+            for block_start, block_end in blocks(text, piece_start, piece_end, MAX_BLOCK_CHARS):
+                statements += self._segment_piece(text, turn.index, block_start, block_end)
         return statements
 
     def whole_turn(self, text: str, turn: TurnSpan) -> StatementSpan:
         """A turn as one statement, tokenised but not cut: for units someone already cut."""
         start, end = _trim(text, turn.start, turn.end)
         piece = text[start:end]
-        doc = (self.english if detect_language(piece) == "en" else self.chinese)(piece)
-        return StatementSpan(turn.index, start, end, piece, detect_language(piece),
-                             [t.text for t in doc if not t.is_space])
+        nlp = self.english if detect_language(piece) == "en" else self.chinese
+        tokens = [t.text for a, b in blocks(text, start, end, MAX_BLOCK_CHARS) for t in nlp(text[a:b])
+                  if not t.is_space]
+        return StatementSpan(turn.index, start, end, piece, detect_language(piece), tokens)
 
     def segment(self, text: str, turns: list[TurnSpan]) -> list[StatementSpan]:
         return [statement for turn in turns for statement in self.segment_turn(text, turn)]
@@ -111,7 +127,8 @@ class Segmenter:
             raise RuntimeError("tokenizer changed the text; offsets would be wrong")
         limit = self.config.max_chars_en if is_english else self.config.max_chars_zh
         spans = [part for span in _sentence_spans(doc) for part in _split_long(piece, span, limit)]
-        groups = _merge_short(doc, spans, self.config.min_content_words)
+        spans = [part for span in spans for part in _cut_between_tokens(doc, span, limit)]
+        groups = _merge_short(doc, spans, self.config.min_content_words, limit)
         statements = []
         for span_start, span_end in groups:
             tokens = [t.text for t in doc.char_span(span_start, span_end, alignment_mode="expand") if not t.is_space]
@@ -140,6 +157,27 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def blocks(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """[start, end) in consecutive blocks of at most `size` characters, each ending at the last
+    line break, sentence end or space in its second half (else exactly at `size`)."""
+    parts = []
+    while end - start > size:
+        cut = _last_boundary(text, start + size // 2, start + size) or start + size
+        parts.append((start, cut))
+        start = cut
+    parts.append((start, end))
+    return parts
+
+
+def _last_boundary(text: str, lo: int, hi: int) -> int | None:
+    """The end of the last line break, sentence end or (failing those) space in text[lo:hi]."""
+    for boundary in _BLOCK_ENDS:
+        ends = [m.end() for m in boundary.finditer(text, lo, hi)]
+        if ends:
+            return ends[-1]
+    return None
+
+
 def _sentence_spans(doc) -> list[tuple[int, int]]:
     """Sentence (start, end) offsets in the doc's text, trimmed, with openers moved forward."""
     text = doc.text
@@ -154,8 +192,9 @@ def _sentence_spans(doc) -> list[tuple[int, int]]:
 
 
 def _split_long(text: str, span: tuple[int, int], limit: int, levels=_CLAUSE_ENDS) -> list[tuple[int, int]]:
-    """Cut a run-on sentence at ；/; and, only if a part is still too long, at ，/, and then at a
-    space between Chinese characters. Clauses are packed greedily so no part is needlessly short."""
+    """Cut a run-on sentence at ；/; and, only if a part is still too long, at ，/, then at a
+    space between Chinese characters, then at any space. Clauses are packed greedily so no part is
+    needlessly short."""
     start, end = span
     if end - start <= limit or not levels:
         return [span]
@@ -165,6 +204,24 @@ def _split_long(text: str, span: tuple[int, int], limit: int, levels=_CLAUSE_END
 
 def _pack(text: str, start: int, end: int, boundary: re.Pattern, limit: int) -> list[tuple[int, int]]:
     cuts = [m.end() for m in boundary.finditer(text, start, end) if m.end() < end]
+    return _pack_at(text, start, end, cuts, limit)
+
+
+def _cut_between_tokens(doc, span: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+    """The last resort for a part still over `limit` (Chinese with neither punctuation nor spaces,
+    a very long "word"): cut between tokens (jieba's words), and inside a token only if that
+    token alone is over the limit."""
+    start, end = span
+    if end - start <= limit:
+        return [span]
+    cuts = []
+    for token in doc.char_span(start, end, alignment_mode="expand"):
+        cuts += range(max(token.idx, start), min(token.idx + len(token), end), limit)
+    return _pack_at(doc.text, start, end, [cut for cut in cuts if start < cut < end], limit)
+
+
+def _pack_at(text: str, start: int, end: int, cuts: list[int], limit: int) -> list[tuple[int, int]]:
+    """[start, end) cut at some of `cuts` (ascending): each part as long as it can be within `limit`."""
     parts, part_start, last_cut = [], start, None
     for cut in cuts + [end]:
         if cut - part_start > limit and last_cut is not None:
@@ -176,9 +233,10 @@ def _pack(text: str, start: int, end: int, boundary: re.Pattern, limit: int) -> 
     return [(a, b) for a, b in trimmed if a < b]
 
 
-def _merge_short(doc, spans: list[tuple[int, int]], min_words: int) -> list[tuple[int, int]]:
+def _merge_short(doc, spans: list[tuple[int, int]], min_words: int, limit: int) -> list[tuple[int, int]]:
     """Join a fragment with fewer than `min_words` content words to the next sentence
-    (or, at the end of a piece, to the previous one). A lone fragment stays alone."""
+    (or, at the end of a piece, to the previous one), unless the two together would be longer
+    than `limit`. A lone fragment stays alone."""
     if min_words <= 0 or len(spans) < 2:
         return spans
 
@@ -188,6 +246,9 @@ def _merge_short(doc, spans: list[tuple[int, int]], min_words: int) -> list[tupl
     merged: list[list[int]] = []
     pending: list[int] | None = None
     for span in spans:
+        if pending and span[1] - pending[0] > limit:  # too long together: the fragment stays alone
+            merged.append(pending)
+            pending = None
         current = [pending[0], span[1]] if pending else [span[0], span[1]]
         if words(current) < min_words:
             pending = current
@@ -195,7 +256,7 @@ def _merge_short(doc, spans: list[tuple[int, int]], min_words: int) -> list[tupl
         merged.append(current)
         pending = None
     if pending:
-        if merged:
+        if merged and pending[1] - merged[-1][0] <= limit:
             merged[-1][1] = pending[1]
         else:
             merged.append(pending)

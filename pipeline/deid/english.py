@@ -82,6 +82,18 @@ _INSTITUTION_END = re.compile(r"\b(?:Hospital|Clinic|University|School|College|C
 _WORD_AFTER_CJK = re.compile(r"(?:(?<=[\u3400-\u9fff])|(?<=[\u3400-\u9fff][ \t]))[A-Z][a-z]+[ \t]+$")
 _LATIN_RUN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f0-9'’.\- ]*[A-Za-z\u00c0-\u024f0-9]")
 
+# spaCy's NER needs memory in proportion to the text it reads (about 3 KB a character with the
+# small model: 2 GB for a 660 KB line) and refuses a text over nlp.max_length (1,000,000). A longer
+# line, as speech-to-text gives with no punctuation, is read in chunks of about this many characters.
+NER_CHUNK_CHARS = 10_000
+# Each chunk also reads this much of its neighbours on either side, and keeps only the entities
+# that start in its own part: an entity near a cut is seen whole, with the words around it, by the
+# chunk it starts in. The model looks only a few words either way, so results match a whole read.
+NER_CHUNK_OVERLAP = 200
+# The chunks of a batch together: nlp.pipe holds a whole batch in memory at once.
+NER_BATCH_CHARS = 100_000
+_SPACE = re.compile(r"\s")
+
 
 def _name_end(text: str, start: int, end: int, common_words: frozenset[str] = frozenset()) -> int:
     """Where the name words after a title end: before the first word that cannot be a name."""
@@ -180,33 +192,95 @@ def _is_proper_name(doc, start: int, end: int) -> bool:
     return span is not None and any(t.pos_ == "PROPN" and t.text[:1].isupper() for t in span)
 
 
+def _batches(items: list, size, batch_size: int = 64, max_chars: int = NER_BATCH_CHARS):
+    """`items` in order, in batches of at most `batch_size` items and (unless one item alone is
+    longer) `max_chars` characters, as measured by `size`."""
+    batch, chars = [], 0
+    for item in items:
+        if batch and (len(batch) == batch_size or chars + size(item) > max_chars):
+            yield batch
+            batch, chars = [], 0
+        batch.append(item)
+        chars += size(item)
+    if batch:
+        yield batch
+
+
 def _entities_then_tags(nlp, lines: list[str]) -> list:
     """The lines through spaCy's NER, then through the tagger only where NER found something.
 
     `_is_proper_name` needs part-of-speech tags, but only inside entities, and most lines of an
     interview have none. The small model's NER has its own token-to-vector layer, so tagging a
-    line afterwards gives exactly the tags a full pass would (tests/test_deidentify.py checks)."""
+    line afterwards gives exactly the tags a full pass would (tests/test_deidentify.py checks).
+    Batches are bounded in characters as well as in lines, so memory is too."""
+    docs = []
     with nlp.select_pipes(enable=["ner"]):
-        docs = list(nlp.pipe(lines, batch_size=64))
+        for batch in _batches(lines, len):
+            docs += nlp.pipe(batch, batch_size=len(batch))
     with_entities = [doc for doc in docs if doc.ents]
     for name, component in nlp.pipeline:
         if name != "ner" and with_entities:
-            with_entities = list(component.pipe(with_entities, batch_size=64))
+            with_entities = [tagged for batch in _batches(with_entities, lambda doc: len(doc.text))
+                             for tagged in component.pipe(batch, batch_size=len(batch))]
     return docs
 
 
-def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding]:
-    """spaCy entities in each line of each region, mapped to our kinds and cleaned."""
+def ner_chunks(line: str) -> list[tuple[int, int, int, int]]:
+    """(read_start, read_end, own_start, own_end) for each chunk of a line, as offsets into it.
+
+    The own parts follow one another and cover the line, cut at a sentence end or a space where
+    there is one; a chunk reads its own part and up to NER_CHUNK_OVERLAP characters either side of
+    it, out to a space so no word is cut. A line of up to NER_CHUNK_CHARS characters is one chunk,
+    read whole."""
+    from qualflow.pipeline.segment import blocks
+
+    chunks, overlap = [], NER_CHUNK_OVERLAP
+    for own_start, own_end in blocks(line, 0, len(line), NER_CHUNK_CHARS):
+        read_start = _space_after(line, own_start - overlap, own_start)
+        read_end = _space_before(line, own_end, own_end + overlap)
+        chunks.append((read_start, read_end, own_start, own_end))
+    return chunks
+
+
+def _space_after(line: str, lo: int, hi: int) -> int:
+    """Just after the first space in line[lo:hi], else `hi` (and 0 when `lo` is the line's start)."""
+    if lo <= 0:
+        return 0
+    space = _SPACE.search(line, lo, hi)
+    return space.end() if space else hi
+
+
+def _space_before(line: str, lo: int, hi: int) -> int:
+    """At the last space in line[lo:hi], else `lo` (and the line's end when `hi` reaches it)."""
+    if hi >= len(line):
+        return len(line)
+    spaces = [m.start() for m in _SPACE.finditer(line, lo, hi)]
+    return spaces[-1] if spaces else lo
+
+
+def _line_chunks(text: str, regions: list[tuple[int, int]]) -> list[tuple[int, str, int, int]]:
+    """(offset, chunk text, own start, own end) for the lines of each region worth reading; own
+    offsets are into the chunk text."""
     chunks = []
     for lo, hi in regions:
         for line in re.finditer(r"[^\n]+", text[lo:hi]):
-            if any(ch.isalpha() for ch in line.group()):
-                chunks.append((lo + line.start(), line.group()))
+            if not any(ch.isalpha() for ch in line.group()):
+                continue
+            for read_start, read_end, own_start, own_end in ner_chunks(line.group()):
+                chunks.append((lo + line.start() + read_start, line.group()[read_start:read_end],
+                               own_start - read_start, own_end - read_start))
+    return chunks
+
+
+def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding]:
+    """spaCy entities in each line of each region (a long line chunk by chunk), mapped to our kinds
+    and cleaned."""
+    chunks = _line_chunks(text, regions)
     found = []
-    for (offset, chunk), doc in zip(chunks, _entities_then_tags(nlp, [c for _, c in chunks])):
+    for (offset, chunk, own_start, own_end), doc in zip(chunks, _entities_then_tags(nlp, [c for _, c, _, _ in chunks])):
         for ent in doc.ents:
             kind = _LABEL_KINDS.get(ent.label_)
-            if kind is None:
+            if kind is None or not own_start <= ent.start_char < own_end:  # another chunk's entity
                 continue
             pieces = [(ent.start_char, ent.end_char)]
             # spaCy's small model often runs "the X Team in Leeds" into one ORG: split off the place.
