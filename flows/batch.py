@@ -10,11 +10,13 @@ then per-file analysis and embedding run in parallel on its workers, with the sa
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed
 from prefect.utilities.annotations import quote
 from qualflow.flows import run_record, tasks
 from qualflow.flows.ingesting import (
@@ -35,11 +37,19 @@ from qualflow.models.queries import (
     statement_questions,
     suggestions_after_transcript,
 )
-from qualflow.models.store import display_url, from_parameter
+from qualflow.models.store import (
+    DATABASE_FILE,
+    database_file,
+    display_url,
+    from_parameter,
+    normalise_url,
+    study_location,
+)
 from qualflow.pipeline.config import Config, load_config
+from qualflow.pipeline.errors import QualflowError
 from qualflow.pipeline.ingest import discover, source_name
 from qualflow.pipeline.persist import clustering_fingerprint
-from qualflow.pipeline.place import released
+from qualflow.pipeline.place import never_placed, released
 
 
 @dataclass
@@ -56,6 +66,9 @@ class RunSummary:
     themes: int = 0
     reclustered: bool = False
     placed: int = 0  # new statements suggested into the current themes without re-clustering
+    # Statements a reviewer released by rejecting their theme, suggested into another theme by the same
+    # placement (pipeline/place.py `released`): not new, so not counted in `placed`.
+    resuggested: int = 0
     report: str | None = None
     database: str | None = None
     new_suggestions: int = 0  # suggestions for statements of the transcripts this run added
@@ -72,6 +85,58 @@ class RunSummary:
     outside_encoder_languages: dict[str, int] = field(default_factory=dict)
 
 
+def why_not_run(source: str, data_dir: str, database_url: str | None, create_study: bool) -> str | None:
+    """Why a run must not start (one line), else None. Only looks: nothing is made or opened for writing."""
+    inbox = Path(source).absolute()
+    if not inbox.exists() or (not create_study and not inbox.is_dir()):
+        return f"inbox {inbox} does not exist (or is not a folder); nothing was read or stored"
+    if inbox.is_dir():
+        try:
+            with os.scandir(inbox):
+                pass
+        except OSError as error:  # a folder this user may not list would look like an empty one
+            return f"inbox {inbox} cannot be read ({error.strerror or type(error).__name__}); nothing was read or stored"
+    if create_study:
+        return None
+    data = Path(data_dir).absolute()
+    url = from_parameter(database_url)
+    if not data.is_dir():
+        why = f"the study's data folder {data} is not there (moved, deleted, or on a share that is not mounted)"
+    elif url is None and not study_is_there(default_database_url(data)):
+        why = f"the study database {data / DATABASE_FILE} is not there (moved or deleted)"
+    elif url is not None and not _study_is_there_if_reachable(url):
+        why = f"the database {study_location(url)} holds no qualflow study (emptied, or another database)"
+    else:
+        return None
+    return (f"{why}; a scheduled run never starts a new study, so this one stopped and made nothing: put the "
+            "study back, or start `qualflow serve` again to begin a new study there")
+
+
+def study_is_there(url: str) -> bool:
+    """Whether the study database at `url` exists, without creating it: a SQLite file that is there and
+    not empty (what is in it is checked when it is opened), or a server's database that has the study's
+    tables."""
+    file = database_file(url)
+    if file is not None:
+        path, log = Path(file), Path(file + "-wal")  # a new study's tables may still be in its write-ahead log
+        return path.is_file() and (path.stat().st_size > 0 or (log.is_file() and log.stat().st_size > 0))
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(normalise_url(url))
+    try:
+        return inspect(engine).has_table("transcripts")
+    finally:
+        engine.dispose()
+
+
+def _study_is_there_if_reachable(url: str) -> bool:
+    """`study_is_there`, or True when the server cannot be asked: opening the store then says what is wrong."""
+    try:
+        return study_is_there(url)
+    except Exception:
+        return True
+
+
 def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str | None, list[int]]]:
     """Survey units with a question column are clustered per question; everything else together."""
     with db.session() as session:
@@ -84,21 +149,43 @@ def _groups_by_question(db: Store, statement_ids: list[int]) -> list[tuple[str |
     return sorted(groups.items(), key=lambda item: (item[0] is not None, rank.get(item[0], len(rank)), item[0] or ""))
 
 
+class RunRefused(QualflowError):
+    """A run that must not start: its inbox is not there, or (a scheduled run) its study is not. It
+    read, made and stored nothing; the CLI prints it as one line, a served run fails with it."""
+
+
+def _refused(message: str) -> Failed:
+    """The flow run's end for a `RunRefused`: Failed, with one line in its log and as its state's
+    message, and no traceback (raising would log one). Called directly (`qualflow run`), the flow
+    raises the RunRefused."""
+    get_run_logger().error("%s", message)
+    return Failed(message=message, data=RunRefused(message))
+
+
 @flow(name="qualflow-batch")
 def code_interviews(source: str, data_dir: str, config_file: str | None = None, units: bool = False,
                     database_url: str | None = None, recluster: bool = False, task_runner: str = "default",
-                    dask_address: str | None = None) -> RunSummary:
+                    dask_address: str | None = None, create_study: bool = True) -> RunSummary:
     """Ingest new interviews under `source` (or, with `units`, tables of pre-cut units), then
     place the new statements into the current themes or, when that will not do (see
     pipeline/place.py) or `recluster` asks for it, cluster all significant statements again.
     `task_runner` "dask" runs per-file analysis and embedding on a Dask cluster: the scheduler
-    at `dask_address`, or a temporary local one."""
+    at `dask_address`, or a temporary local one.
+
+    With `create_study` false (the runs `qualflow serve` schedules: flows/serve.py) the data folder
+    and the study database must already be there: a run whose study has gone (a folder moved, a
+    share not mounted, a database emptied) fails instead of starting a new, empty study beside the
+    reviewers' one. Whatever it is, a run whose `source` is not there fails too, before it makes
+    anything: an inbox that is gone is not a night with no new interviews."""
+    refusal = why_not_run(source, data_dir, database_url, create_study)
+    if refusal:
+        return _refused(refusal)
     if task_runner != "default" and not _runs_tasks_elsewhere():
         # Prefect fixes a flow's task runner before the flow starts, and a scheduled run starts
         # from the deployment's entrypoint: so the flow runs itself again, as a subflow on the
         # chosen runner. `qualflow run` and `qualflow serve` both come this way.
         return with_task_runner(task_runner, dask_address)(source, data_dir, config_file, units, database_url,
-                                                           recluster, task_runner, dask_address)
+                                                           recluster, task_runner, dask_address, create_study)
     logger = get_run_logger()
     config = load_config(config_file)
     data = Path(data_dir)
@@ -192,12 +279,19 @@ def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Conf
                         "decisions are carried over", summary.encoder_changed)
         placed = None
         if statement_ids and not unchanged and not recluster and config.incremental.place_new == "auto":
+            with db.session() as session:
+                new_ids = never_placed(session, statement_ids)
             placed = tasks.place_new(db, quote(embedded), fingerprint, encoder.id, settings, config)
         if placed is not None:
-            summary.placed = placed
             with db.session() as session:
+                # The placement also suggests statements released by a rejected theme elsewhere: those are
+                # not new. A new statement that could not be placed has no suggestion still.
+                summary.placed = len(new_ids) - len(never_placed(session, new_ids))
+                summary.resuggested = placed - summary.placed
                 summary.themes = sum(1 for t in current_themes(session) if t.level == "theme")
-            logger.info("%d new statements placed into the current themes without re-clustering", placed)
+            logger.info("%d new statements placed into the current themes without re-clustering%s", summary.placed,
+                        f"; {summary.resuggested} statements of rejected themes suggested elsewhere"
+                        if summary.resuggested else "")
         elif statement_ids and (recluster or not unchanged):
             found = []
             for question, indices in _groups_by_question(db, statement_ids):

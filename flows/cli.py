@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +22,9 @@ _opened: list[str] = []
 class _Commands(TyperGroup):
     """Every command: a study database found damaged, on opening ("file is not a database") or in the
     middle of a command (a page that is not a database page: "database disk image is malformed"), is
-    one line naming the file. So is a write to a read-only study (its file or its folder): reading one
-    works, a command that writes says it cannot."""
+    one line naming the file. So is a write to a read-only study (its file or its folder, or a
+    PostgreSQL account that may only read): reading one works, a command that writes says it cannot.
+    So is a database server that stopped or cannot be reached, naming it without its password."""
 
     def invoke(self, ctx):
         try:
@@ -35,6 +38,7 @@ class _Commands(TyperGroup):
 
             if isinstance(error, StudyNotWritable):  # a read-only study, and a command that writes
                 _fail(str(error))
+            _database_went_away(error)
             if is_read_only_database(error):
                 _read_only_database(_opened[-1] if _opened else None, error)
             if not is_unreadable_database(error):
@@ -90,12 +94,73 @@ def _unreadable_database(url: str | None, error: BaseException) -> None:
 
 
 def _read_only_database(url: str | None, error: BaseException) -> None:
-    """A write refused because the study's file (or the folder SQLite keeps its journal in) is read-only."""
-    from qualflow.models.store import driver_error, study_location
+    """A write refused because the study's file (or the folder SQLite keeps its journal in) is read-only,
+    or because the database server or account only allows reading."""
+    from qualflow.models.store import database_file, driver_error, study_location
 
     where = study_location(url) if url else "the study database"
     _, reason = driver_error(error)
-    _fail(f"{where} cannot be written ({reason}): the file or its folder is read-only; nothing was saved")
+    why = "the file or its folder is read-only" if database_file(url or "") else "it may only be read here"
+    _fail(f"{where} cannot be written ({reason}): {why}; nothing was saved")
+
+
+def _database_went_away(error: BaseException) -> None:
+    """A database server that stopped, restarted or cannot be reached (or took a lock with it): one line
+    naming the database without its password, and what to do. Anything else: back to the caller."""
+    from qualflow.models.store import (
+        StudyDatabaseUnreachable,
+        StudyLockLost,
+        display_url,
+        driver_error,
+        is_database_unreachable,
+    )
+
+    if isinstance(error, (StudyDatabaseUnreachable, StudyLockLost)):
+        _fail(str(error))
+    if is_database_unreachable(error):  # raised past the store (it names no database): name the one opened
+        where = display_url(_opened[-1]) if _opened else "the study database"
+        _fail(f"lost the connection to {where} ({driver_error(error)[1]}); check that the database server is "
+              "running, then run again")
+
+
+class _HeldPrefectErrors(logging.Filter):
+    """Prefect's own ERROR lines about failing task and flow runs (each with a traceback), held back from
+    the terminal until the run ends: a failure `run` says in one line makes them noise; any other
+    failure (a bug) shows them after all. Prefect's UI gets them as before (only the terminal is held)."""
+
+    RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+    def __init__(self, handlers: list[logging.Handler]):
+        super().__init__()
+        self.handlers, self.held, self.shown = handlers, [], False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.shown and record.levelno >= logging.ERROR and record.name in self.RUN_LOGGERS:
+            self.held.append(record)
+            return False
+        return True
+
+    def show(self) -> None:
+        """What was held, to the terminal after all; and from now on, nothing is held."""
+        self.shown = True
+        for record in self.held:
+            for handler in self.handlers:
+                handler.handle(record)
+
+
+@contextmanager
+def _prefect_errors_held(verbose: bool):
+    """Hold Prefect's run errors back from the terminal while the flow runs (not with -v). Prefect's
+    console handler sits on the root logger from its import on."""
+    handlers = [] if verbose else [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+    held = _HeldPrefectErrors(handlers)
+    for handler in handlers:
+        handler.addFilter(held)
+    try:
+        yield held
+    finally:
+        for handler in handlers:
+            handler.removeFilter(held)
 
 
 def _check_writable(data: Path, db: str | None) -> None:
@@ -203,8 +268,10 @@ def _open_store(data: Path, db: str | None = None):
     from qualflow.models import Store, default_database_url
     from qualflow.models.store import (
         DATABASE_FILE,
+        StudyDatabaseUnreachable,
         StudyNotWritable,
         database_from_environment,
+        driver_error,
         is_unreadable_database,
     )
 
@@ -223,6 +290,9 @@ def _open_store(data: Path, db: str | None = None):
             return Store(url)
         except StudyNotWritable as error:  # read-only, and an upgrade is due
             _fail(str(error))
+        except StudyDatabaseUnreachable as error:  # the server is down or cannot be reached
+            _fail(f"cannot open the database {shown} ({setting}): {driver_error(error)[1]}; check that the "
+                  "database server is running, then try again")
         except Exception as error:  # a wrong URL or an unreachable server: one line, no traceback
             if is_unreadable_database(error):
                 _unreadable_database(url, error)
@@ -283,13 +353,19 @@ def run(
     from qualflow.flows.batch import code_interviews
     from qualflow.models.store import as_parameter
 
-    try:
-        # The flow run's parameters are kept in Prefect's database: the URL goes there without its password.
-        summary = code_interviews(str(path), str(data), config, units, database_url=as_parameter(db) if db else None,
-                                  recluster=recluster,
-                                  task_runner=task_runner, dask_address=dask_address)
-    except QualflowError as error:
-        _fail(str(error))
+    with _prefect_errors_held(verbose) as held:
+        try:
+            # The flow run's parameters are kept in Prefect's database: the URL goes there without its password.
+            summary = code_interviews(str(path), str(data), config, units,
+                                      database_url=as_parameter(db) if db else None, recluster=recluster,
+                                      task_runner=task_runner, dask_address=dask_address)
+        except QualflowError as error:  # a database that went away too: one line, Prefect's tracebacks dropped
+            _fail(str(error))
+        except Exception as error:
+            _database_went_away(error)
+            held.show()  # a bug: Prefect's account of it, then the traceback
+            raise
+    held.show()  # a run that finished: what Prefect said on the way (a retried task)
     if summary.files_seen == 1 and summary.failed:
         _fail(summary.failed[0])
     console.print(
@@ -313,6 +389,9 @@ def run(
     if summary.placed:
         console.print(f"{summary.placed} new statements placed into the current themes (no re-clustering; "
                       "--recluster to cluster everything again).", highlight=False)
+    if summary.resuggested:
+        console.print(f"{summary.resuggested} statements of rejected themes suggested into other themes.",
+                      highlight=False)
     for line in summary.duplicates:
         console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
     for line in getattr(summary, "withdrawn", []):
@@ -356,7 +435,8 @@ def _check_task_runner(task_runner: str, dask_address: str | None) -> None:
 @app.command()
 def serve(
     inbox: Annotated[Path, typer.Option("--inbox", help="Folder that new interviews are dropped into.")],
-    cron: Annotated[str | None, typer.Option("--cron", help='Schedule as a cron expression, e.g. "0 2 * * *".')] = None,
+    cron: Annotated[str | None, typer.Option("--cron", help='Schedule as a cron expression, e.g. "0 2 * * *", in '
+                                             "this machine's time zone.")] = None,
     interval: Annotated[int | None, typer.Option("--interval", min=60, help="Schedule: seconds between runs.")] = None,
     config: Annotated[str | None, typer.Option("--config", help="YAML config file or preset.")] = None,
     data: DataOption = DEFAULT_DATA,
@@ -364,6 +444,8 @@ def serve(
     name: Annotated[str, typer.Option("--name", help="Deployment name in Prefect.")] = "qualflow-inbox",
     task_runner: TaskRunnerOption = "default",
     dask_address: DaskAddressOption = None,
+    timezone: Annotated[str | None, typer.Option("--timezone", help="The time zone --cron is read in, an IANA name "
+                                                 "such as Europe/London (default: this machine's).")] = None,
 ) -> None:
     """Serve the batch flow as a Prefect deployment that codes what is new in INBOX on a schedule.
 
@@ -392,6 +474,15 @@ def serve(
             CronSchedule(cron=cron)
         except ValueError:
             _fail(f"--cron: not a valid cron expression: {cron!r}")
+    if timezone is not None:
+        from qualflow.flows.serve import schedule_timezone
+
+        if cron is None:
+            _fail("--timezone goes with --cron (an --interval counts seconds, in no time zone)")
+        try:
+            schedule_timezone(timezone)
+        except ValueError as error:
+            _fail(str(error))
     if _study_exists(data, db):
         _check_writable(data, db)  # a wrong URL, a damaged or read-only study fails here, not in every scheduled run
     from prefect.settings import PREFECT_API_URL
@@ -419,7 +510,7 @@ def serve(
         _fail(in_the_way)
     data.mkdir(parents=True, exist_ok=True)
     serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
-                task_runner=task_runner, dask_address=dask_address)
+                task_runner=task_runner, dask_address=dask_address, timezone=timezone)
 
 
 def _check_encoder(config_file) -> None:

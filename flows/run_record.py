@@ -136,10 +136,10 @@ def _broken_links(summary: Any) -> list[str]:
 def _theme_work(summary: Any) -> str:
     if summary.reclustered:
         return "all statements clustered again"
-    placed = getattr(summary, "placed", 0)
-    if placed:
-        return f"{placed} new statements placed into the current themes"
-    return "unchanged (nothing new)"
+    placed, resuggested = getattr(summary, "placed", 0), getattr(summary, "resuggested", 0)
+    parts = ([f"{placed} new statements placed into the current themes"] if placed else []) \
+        + ([f"{resuggested} statements of rejected themes suggested elsewhere"] if resuggested else [])
+    return "; ".join(parts) or "unchanged (nothing new)"
 
 
 def publish(summary: Any, redact: Callable[[str], str]) -> None:

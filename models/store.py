@@ -4,6 +4,7 @@ SQLAlchemy URL) when given one."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,9 +14,12 @@ from qualflow.models.migrate import current_revision, head_revision, upgrade
 from qualflow.models.records import Base
 from qualflow.pipeline.errors import QualflowError
 from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 DATABASE_FILE = "qualflow.sqlite"
 
 
@@ -145,20 +149,73 @@ class StudyNotWritable(QualflowError):
         self.reason = reason or message
 
 
+# PostgreSQL's SQLSTATEs for a write the server refuses for good: insufficient_privilege (a SELECT-only
+# account) and read_only_sql_transaction (a standby, or default_transaction_read_only).
+_READ_ONLY_SQLSTATES = ("42501", "25006")
 # SQLite's answer for a write to a file it could open only for reading (SQLITE_READONLY and its variants).
 _READ_ONLY_MESSAGES = ("attempt to write a readonly database", "readonly database")
 
 
 def is_read_only_database(error: BaseException) -> bool:
-    """Whether a database error (SQLAlchemy's, or sqlite3's own) says the study could not be written
-    because the file, or the folder SQLite keeps its journal in, is read-only."""
+    """Whether a database error (SQLAlchemy's, or the driver's own) says the study could not be written
+    because the file, or the folder SQLite keeps its journal in, is read-only; or because the PostgreSQL
+    account may only read (or the server only allows reading)."""
     orig = getattr(error, "orig", None) or error
     if (getattr(orig, "sqlite_errorname", None) or "").startswith("SQLITE_READONLY"):
+        return True
+    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _READ_ONLY_SQLSTATES:
         return True
     import sqlite3
 
     return isinstance(orig, sqlite3.OperationalError) and any(text in str(orig).lower()
                                                               for text in _READ_ONLY_MESSAGES)
+
+
+# A server that cannot be reached, or whose connection dropped (a restart, a crash, a network failure):
+# SQLSTATE class 08 and the server shutting down or starting (57P01-57P03); libpq's own texts carry no code.
+# Not psycopg's "connection failed" alone: a wrong password or database fails that way too, and for good.
+_UNREACHABLE_SQLSTATES = ("57P01", "57P02", "57P03")
+_UNREACHABLE_MESSAGES = ("connection refused", "timeout expired", "could not connect", "server closed the connection",
+                         "consuming input failed", "terminating connection", "the database system is",
+                         "connection is closed", "connection already closed", "connection reset", "connection timed out",
+                         "could not receive data from server", "could not send data to server", "no route to host")
+
+
+def is_database_unreachable(error: BaseException) -> bool:
+    """Whether a database error says the server could not be reached, or the connection to it was lost."""
+    if isinstance(error, StudyDatabaseUnreachable) or getattr(error, "connection_invalidated", False):
+        return True
+    orig = getattr(error, "orig", None) or error
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+    if sqlstate.startswith("08") or sqlstate in _UNREACHABLE_SQLSTATES:
+        return True
+    if not type(orig).__name__ == "OperationalError":  # psycopg's or SQLAlchemy's; not a lock or a bad query
+        return False
+    return not is_lock_error(error) and any(text in str(orig).lower() for text in _UNREACHABLE_MESSAGES)
+
+
+class StudyDatabaseUnreachable(QualflowError, OperationalError):
+    """The study's database server went away (stopped, restarted, unreachable). One line for the user,
+    naming the database (password masked), and what to do. It is still an OperationalError with the
+    driver's error as `orig`: whatever handles a lost connection (a retry, the review app's 503 page)
+    handles this one too."""
+
+    def __init__(self, message: str, orig: BaseException | None = None):
+        Exception.__init__(self, message)
+        self.message, self.orig = message, orig
+        self.statement, self.params, self.code, self.detail = None, None, None, []
+        self.connection_invalidated, self.hide_parameters, self.ismulti = True, True, False
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):  # Prefect may pickle a failed task's exception: the driver's error stays behind
+        return type(self), (self.message,)
+
+
+class StudyLockLost(QualflowError):
+    """The connection holding a PostgreSQL advisory lock closed (a server restart), and the lock went with
+    it: another run may be in the same critical section now. The step stops before it writes more."""
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -169,42 +226,121 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_pragmas_read_only(dbapi_connection, _record) -> None:
+    # Opened read-only: WAL mode is the writer's to set (and setting it needs a writable folder).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _opened_read_only(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    query = make_url(url).query
+    return query.get("mode") == "ro" or query.get("immutable") == "1"
+
+
+def _folder_cannot_be_written(folder: str) -> bool:
+    """A read-only mount, or a folder this user may not write in: SQLite can make neither its
+    lock files nor the WAL index (-shm) there, and a plain open of a WAL database fails."""
+    try:
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+    return read_only_mount or not os.access(folder, os.W_OK)
+
+
+def readable_url(url: str) -> str:
+    """The URL to open a study with: unchanged, except for a SQLite file in a folder that cannot be
+    written (an archived copy on a read-only mount, a shared folder owned by someone else), which is
+    opened read-only. With no write-ahead log beside it (nothing is being written now) it is opened
+    `immutable`, the only way SQLite reads a WAL database without making its -shm file; with one,
+    `mode=ro` reads the log's committed work too."""
+    database = database_file(url)
+    if database is None or _opened_read_only(url) or not os.path.isfile(database):
+        return url
+    if any(character in database for character in "?#%"):  # cannot be written in SQLite's file: URI
+        return url
+    if not _folder_cannot_be_written(os.path.dirname(os.path.abspath(database))):
+        return url
+    wal = f"{database}-wal"
+    being_written = os.path.exists(wal) and os.path.getsize(wal) > 0
+    return f"sqlite:///file:{os.path.abspath(database)}?mode=ro{'' if being_written else '&immutable=1'}&uri=true"
+
+
 class Store:
     """The study database. Creates or upgrades its tables on open."""
 
     def __init__(self, url: str):
-        self.url = normalise_url(url)
+        self.url = readable_url(normalise_url(url))
+        self._shown_url = display_url(url)  # as the user gave it, without the password: for messages
         # pre_ping: a nightly job outlives server restarts and idle-connection timeouts. hide_parameters:
         # a failed statement's message would otherwise carry its values (statement text, the real names
         # of the key map) into tracebacks, Prefect's logs and its task states.
         self.engine: Engine = create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect",
+                         _sqlite_pragmas_read_only if _opened_read_only(self.url) else _sqlite_pragmas)
+        # PostgreSQL advisory locks this store holds (name -> the lock's key and its connection's backend):
+        # a write inside the critical section first checks that its lock is still there.
+        self._held_locks: dict[str, tuple[int, int]] = {}
         # The schema comes from the Alembic revisions in models/migrations/ (one at a time across processes).
         # A study already at the newest revision needs neither an upgrade nor the lock (a file beside
         # the database): so a read-only study (an archived or shared copy) can still be read.
-        if self._migration_due():
-            try:
-                with self.exclusive("schema"):
-                    upgrade(self.engine)
-            except StudyNotWritable as error:
-                raise StudyNotWritable(f"the study {self.location()} needs an upgrade to this version of qualflow, "
-                                       f"but {error.reason}; make it writable, or use the qualflow version "
-                                       "that made it") from error
+        with self._unreachable_is_one_line(opening=True):
+            if self._migration_due():
+                try:
+                    with self.exclusive("schema"):
+                        upgrade(self.engine)
+                except StudyNotWritable as error:
+                    raise StudyNotWritable(f"the study {self.location()} needs an upgrade to this version of "
+                                           f"qualflow, but {error.reason}; make it writable, or use the qualflow "
+                                           "version that made it") from error
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on any error."""
+        """A unit of work: committed on success, rolled back on any error. Inside a critical section
+        (`exclusive`) on PostgreSQL, nothing is committed once its lock has been lost."""
         session = self._sessions()
         try:
-            yield session
-            session.commit()
+            with self._unreachable_is_one_line():
+                self._check_locks_held(session)
+                yield session
+                self._check_locks_held(session)
+                session.commit()
         except BaseException:
-            session.rollback()
+            self._roll_back(session)
             raise
         finally:
             session.close()
+
+    @staticmethod
+    def _roll_back(session: Session) -> None:
+        try:
+            session.rollback()
+        except Exception as error:  # a dead connection: the server rolls the transaction back itself
+            if not is_database_unreachable(error):
+                raise
+
+    @contextmanager
+    def _unreachable_is_one_line(self, opening: bool = False) -> Iterator[None]:
+        """A lost or refused connection to the database server becomes StudyDatabaseUnreachable: one
+        line naming the database. A run stores each file, and each clustering, in one transaction,
+        so nothing is half-stored, and running again carries on where it stopped."""
+        try:
+            yield
+        except OperationalError as error:
+            if isinstance(error, StudyDatabaseUnreachable) or not is_database_unreachable(error):
+                raise
+            _, reason = driver_error(error)
+            if opening:
+                message = (f"cannot reach the study database {self._shown_url} ({reason}); check that the "
+                           "database server is running, then try again")
+            else:
+                message = (f"lost the connection to the study database {self._shown_url} ({reason}); nothing was "
+                           "half-stored: check that the database server is running, then run again")
+            raise StudyDatabaseUnreachable(message, error.orig) from error
 
     @property
     def dialect(self) -> str:
@@ -220,12 +356,15 @@ class Store:
         return database_file(self.url)
 
     def location(self) -> str:
-        return study_location(self.url)
+        """Its SQLite file, else its URL as the user gave it (without the password)."""
+        return database_file(self.url) or self._shown_url
 
     def cannot_write(self) -> str | None:
         """Why the study database cannot be written (a read-only file, or a read-only folder for its
         journal and locks), else None. Checked by a write that is rolled back: nothing changes. Another
         writer holding the database (a run, a review) means it can be written: that one waits its turn."""
+        if self.dialect == "postgresql":
+            return self._postgres_cannot_write()
         if self.dialect != "sqlite" or self._sqlite_file() is None:
             return None
         connection = self.engine.raw_connection()
@@ -260,13 +399,8 @@ class Store:
         one process and needs none."""
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         if self.dialect == "postgresql":
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
-                try:
-                    yield
-                finally:
-                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
-                    connection.commit()
+            with self._advisory_lock(name, key):
+                yield
             return
         database = self._sqlite_file()
         if database is None:
@@ -287,6 +421,81 @@ class Store:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _postgres_cannot_write(self) -> str | None:
+        """Why this PostgreSQL account cannot write the study (a read-only server, or an account that
+        may only read its tables), else None. Only reads the server's catalogue."""
+        from qualflow.models.records import Base as Records
+
+        with self._unreachable_is_one_line(), self.engine.connect() as connection:
+            if connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
+                return "the database server only allows reading (a standby, or default_transaction_read_only)"
+            user = connection.exec_driver_sql("SELECT current_user").scalar()
+            tables = [t.name for t in Records.metadata.sorted_tables]
+            refused = [t for t in tables if not connection.exec_driver_sql(
+                "SELECT has_table_privilege(current_user, %(table)s, 'INSERT')", {"table": t}).scalar()]
+        if refused:
+            return (f"the database account {user} may only read it (no INSERT on {len(refused)} of its "
+                    f"{len(tables)} tables, e.g. {refused[0]})")
+        return None
+
+    @contextmanager
+    def _advisory_lock(self, name: str, key: int) -> Iterator[None]:
+        """A session advisory lock, held by a connection of its own for the critical section. A server
+        restart closes that connection and releases the lock: `_check_locks_held` then stops every
+        write in the section, and the unlock at the end, which cannot succeed, is a warning only."""
+        with self._unreachable_is_one_line():
+            connection = self.engine.connect()
+            try:
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+                backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                connection.commit()  # the lock outlives the transaction: no "idle in transaction" meanwhile
+            except BaseException:
+                connection.close()
+                raise
+        self._held_locks[name] = (key, backend)
+        try:
+            yield
+        except BaseException:
+            self._held_locks.pop(name, None)
+            self._unlock(connection, key, name, after_success=False)  # the section's own error is the one to see
+            raise
+        self._held_locks.pop(name, None)
+        self._unlock(connection, key, name, after_success=True)
+
+    def _unlock(self, connection, key: int, name: str, after_success: bool) -> None:
+        try:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+            connection.commit()
+        except OperationalError as error:
+            if not is_database_unreachable(error):
+                raise
+            # The connection is gone, and the server released the lock with it. The section's writes each
+            # checked their lock before committing, so what it stored was stored under the lock.
+            if after_success:
+                log.warning("the %s lock on the study database %s was already released: its connection closed "
+                            "(%s); the work done under it was stored", name, self._shown_url, driver_error(error)[1])
+        finally:
+            try:
+                connection.close()
+            except Exception:  # the connection is dead: nothing to give back
+                pass
+
+    def _check_locks_held(self, session: Session) -> None:
+        """Inside a critical section on PostgreSQL: the advisory locks it holds are still held by their
+        connections. Checked in the session's own transaction, right before its work starts and before
+        it commits: a lost lock stops the step with nothing of it stored."""
+        for name, (key, backend) in list(self._held_locks.items()):
+            unsigned = key & 0xFFFFFFFFFFFFFFFF  # pg_locks shows a bigint key as two 32-bit halves
+            held = session.execute(
+                sql_text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :backend "
+                         "AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"),
+                {"backend": backend, "high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF}).scalar()
+            if not held:
+                raise StudyLockLost(
+                    f"lost the {name} lock on the study database {self._shown_url}: the connection holding it "
+                    "closed (was the database server restarted?), and another run may have taken it; nothing "
+                    "of this step was stored. Run again")
 
     def count(self, record: type[Base]) -> int:
         with self.session() as session:
