@@ -16,17 +16,6 @@ from qualflow.pipeline.markdown_text import markdown_text
 # file that cannot be opened or is not a database, a full disk, a read-only file, a file that
 # cannot be read, a bug) fails the same way every time, so it is not retried.
 RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10]}
-# SQLSTATEs of a lost connection: class 08 (connection exception) and the server shutting down,
-# crashing or still starting (57P01-57P03).
-_CONNECTION_SQLSTATES = ("57P01", "57P02", "57P03")
-# The same by message (libpq's and psycopg's own texts, which carry no SQLSTATE), lower case.
-_CONNECTION_MESSAGES = (
-    "server closed the connection unexpectedly", "could not connect to server", "connection refused",
-    "connection socket closed", "the connection is closed", "connection already closed", "consuming input failed",
-    "could not receive data from server", "could not send data to server", "no connection to the server",
-    "terminating connection", "the database system is starting up", "the database system is shutting down",
-    "connection reset", "connection timed out", "ssl syscall error", "ssl connection has been closed unexpectedly",
-)
 
 
 def is_transient(exception: BaseException) -> bool:
@@ -42,7 +31,7 @@ def is_transient(exception: BaseException) -> bool:
 
 
 def _is_transient_one(error: BaseException) -> bool:
-    from qualflow.models.store import is_lock_error
+    from qualflow.models.store import is_lock_error, message_says_connection_lost, sqlstate_says_connection_lost
     from qualflow.pipeline.persist import ReviewedMeanwhile
     from sqlalchemy import exc
     from sqlalchemy.orm.exc import StaleDataError
@@ -56,14 +45,8 @@ def _is_transient_one(error: BaseException) -> bool:
         return True  # SQLAlchemy's dialect recognised a lost connection
     if not isinstance(error, exc.DBAPIError) and not _is_driver_error(error):
         return False
-    if is_lock_error(error):
-        return True
-    orig = getattr(error, "orig", None) or error
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
-    if sqlstate.startswith("08") or sqlstate in _CONNECTION_SQLSTATES:
-        return True
-    message = str(orig).lower()
-    return any(text in message for text in _CONNECTION_MESSAGES)
+    # A lock another writer held, or a lost connection (models/store.py keeps the one list of those).
+    return is_lock_error(error) or sqlstate_says_connection_lost(error) or message_says_connection_lost(error)
 
 
 def _is_driver_error(error: BaseException) -> bool:

@@ -172,26 +172,43 @@ def is_read_only_database(error: BaseException) -> bool:
 
 
 # A server that cannot be reached, or whose connection dropped (a restart, a crash, a network failure):
-# SQLSTATE class 08 and the server shutting down or starting (57P01-57P03); libpq's own texts carry no code.
-# Not psycopg's "connection failed" alone: a wrong password or database fails that way too, and for good.
-_UNREACHABLE_SQLSTATES = ("57P01", "57P02", "57P03")
-_UNREACHABLE_MESSAGES = ("connection refused", "timeout expired", "could not connect", "server closed the connection",
-                         "consuming input failed", "terminating connection", "the database system is",
-                         "connection is closed", "connection already closed", "connection reset", "connection timed out",
-                         "could not receive data from server", "could not send data to server", "no route to host")
+# SQLSTATE class 08 and the server shutting down, crashing or starting (57P01-57P03). The one list for
+# the store's one-line errors and for the flow's retries (flows/run_record.py `is_transient`).
+CONNECTION_LOST_SQLSTATES = ("57P01", "57P02", "57P03")
+# The same by message (libpq's and psycopg's own texts, which carry no SQLSTATE), lower case. Not psycopg's
+# "connection failed" alone: a wrong password or database fails that way too, and for good.
+CONNECTION_LOST_MESSAGES = (
+    "server closed the connection", "could not connect", "connection refused", "connection socket closed",
+    "connection is closed", "connection already closed", "consuming input failed", "could not receive data from server",
+    "could not send data to server", "no connection to the server", "terminating connection",
+    "the database system is", "connection reset", "connection timed out", "timeout expired", "no route to host",
+    "ssl syscall error", "ssl connection has been closed unexpectedly",
+)
+
+
+def sqlstate_says_connection_lost(error: BaseException) -> bool:
+    """Whether a driver's error (or SQLAlchemy's wrapper of one) carries a lost-connection SQLSTATE."""
+    orig = getattr(error, "orig", None) or error
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+    return sqlstate.startswith("08") or sqlstate in CONNECTION_LOST_SQLSTATES
+
+
+def message_says_connection_lost(error: BaseException) -> bool:
+    """Whether a driver's error (or SQLAlchemy's wrapper of one) says so in words."""
+    orig = getattr(error, "orig", None) or error
+    return any(text in str(orig).lower() for text in CONNECTION_LOST_MESSAGES)
 
 
 def is_database_unreachable(error: BaseException) -> bool:
     """Whether a database error says the server could not be reached, or the connection to it was lost."""
     if isinstance(error, StudyDatabaseUnreachable) or getattr(error, "connection_invalidated", False):
         return True
-    orig = getattr(error, "orig", None) or error
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
-    if sqlstate.startswith("08") or sqlstate in _UNREACHABLE_SQLSTATES:
+    if sqlstate_says_connection_lost(error):
         return True
+    orig = getattr(error, "orig", None) or error
     if not type(orig).__name__ == "OperationalError":  # psycopg's or SQLAlchemy's; not a lock or a bad query
         return False
-    return not is_lock_error(error) and any(text in str(orig).lower() for text in _UNREACHABLE_MESSAGES)
+    return not is_lock_error(error) and message_says_connection_lost(error)
 
 
 class StudyDatabaseUnreachable(QualflowError, OperationalError):
