@@ -58,6 +58,23 @@ def prefect_server(tmp_path):
         log.close()
 
 
+def _run_and_wait(api: str, deployment_id: str, served: subprocess.Popen) -> tuple[dict, dict]:
+    """Start a run of the deployment through the server's API: the run, and its final state."""
+    for _attempt in range(3):  # a busy server's SQLite may answer 5xx ("database is locked") once
+        response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
+        if response.status_code < 500:
+            break
+        time.sleep(5)
+    assert response.status_code == 201, response.text
+    flow_run = response.json()
+
+    def finished():
+        state = httpx.get(f"{api}/flow_runs/{flow_run['id']}", timeout=10).json()["state"]
+        return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    return flow_run, _wait_for(finished, 600, "the flow run", served)
+
+
 def test_served_deployment_codes_a_transcript_dropped_into_the_inbox(prefect_server, tmp_path):
     env, api = prefect_server, prefect_server["PREFECT_API_URL"]
     inbox, data = tmp_path / "inbox", tmp_path / "data"
@@ -74,19 +91,7 @@ def test_served_deployment_codes_a_transcript_dropped_into_the_inbox(prefect_ser
         assert deployment["schedules"], "the interval schedule is registered"
 
         shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox)
-        for _attempt in range(3):  # a busy server's SQLite may answer 5xx ("database is locked") once
-            response = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=30)
-            if response.status_code < 500:
-                break
-            time.sleep(5)
-        assert response.status_code == 201, response.text
-        flow_run = response.json()
-
-        def finished():
-            state = httpx.get(f"{api}/flow_runs/{flow_run['id']}", timeout=10).json()["state"]
-            return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
-
-        state = _wait_for(finished, 600, "the flow run", served)
+        flow_run, state = _run_and_wait(api, deployment["id"], served)
         assert state["type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
     finally:
         served.terminate()

@@ -5,12 +5,11 @@ time zone, or `--timezone`'s, and the start-up message says which (#5)."""
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from test_schedule import _get, _wait_for, prefect_server  # noqa: F401  (a fixture)
+from test_schedule import _get, _run_and_wait, _wait_for, prefect_server  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -71,22 +70,6 @@ def test_serve_makes_the_study_it_will_serve_once(tmp_path):
     assert make_study(data, None) is None  # there now: left as it is
 
 
-def _run_and_wait(api: str, deployment_id: str, served: subprocess.Popen) -> dict:
-    for _attempt in range(3):  # a busy server's SQLite may answer 5xx ("database is locked") once
-        response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
-        if response.status_code < 500:
-            break
-        time.sleep(5)
-    assert response.status_code == 201, response.text
-    flow_run = response.json()
-
-    def finished():
-        state = httpx.get(f"{api}/flow_runs/{flow_run['id']}", timeout=10).json()["state"]
-        return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
-
-    return _wait_for(finished, 600, "the flow run", served)
-
-
 @pytest.mark.slow
 def test_a_served_run_whose_study_or_inbox_has_gone_fails_in_one_line_and_makes_nothing(prefect_server, tmp_path):
     """The auditor's repros: with the data folder moved, a served run coded every interview again into a new,
@@ -124,7 +107,7 @@ def test_a_served_run_whose_study_or_inbox_has_gone_fails_in_one_line_and_makes_
 
         # The study's folder is moved away (or its share is not mounted): the run makes nothing.
         data.rename(tmp_path / "data.moved")
-        state = _run_and_wait(api, deployment["id"], served)
+        _, state = _run_and_wait(api, deployment["id"], served)
         assert state["type"] == "FAILED"
         assert state["message"].startswith(f"the study's data folder {data} is not there")
         assert "never starts a new study" in state["message"]
@@ -133,12 +116,12 @@ def test_a_served_run_whose_study_or_inbox_has_gone_fails_in_one_line_and_makes_
 
         # The inbox is moved away: not a night with nothing new.
         inbox.rename(tmp_path / "inbox.away")
-        state = _run_and_wait(api, deployment["id"], served)
+        _, state = _run_and_wait(api, deployment["id"], served)
         assert state["type"] == "FAILED" and state["message"].startswith(f"inbox {inbox} does not exist")
         (tmp_path / "inbox.away").rename(inbox)
 
         # Both back: the run codes the interview into the study `serve` made.
-        state = _run_and_wait(api, deployment["id"], served)
+        _, state = _run_and_wait(api, deployment["id"], served)
         assert state["type"] == "COMPLETED", log_path.read_text()[-3000:]
     finally:
         served.terminate()
