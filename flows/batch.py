@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger
-from prefect.states import Failed
+from prefect.states import State
 from prefect.utilities.annotations import quote
 from qualflow.flows import run_record, tasks
 from qualflow.flows.ingesting import (
     each_result,
+    folder_not_read,
     ingest_transcripts,
     ingest_units,
     make_helpers,
@@ -62,6 +63,8 @@ class RunSummary:
     failed: list[str] = field(default_factory=list)  # one line each: "name: reason"
     # The lines of `failed` for links whose target is missing or unreadable: reported, not quarantined.
     broken_links: list[str] = field(default_factory=list)
+    # The lines of `failed` for folders that could not be listed: none of their files is in `files_seen`.
+    unreadable_folders: list[str] = field(default_factory=list)
     embedded: int = 0
     themes: int = 0
     reclustered: bool = False
@@ -154,12 +157,10 @@ class RunRefused(QualflowError):
     read, made and stored nothing; the CLI prints it as one line, a served run fails with it."""
 
 
-def _refused(message: str) -> Failed:
-    """The flow run's end for a `RunRefused`: Failed, with one line in its log and as its state's
-    message, and no traceback (raising would log one). Called directly (`qualflow run`), the flow
-    raises the RunRefused."""
-    get_run_logger().error("%s", message)
-    return Failed(message=message, data=RunRefused(message))
+def _refused(message: str) -> State:
+    """The flow run's end for a `RunRefused`: Failed in one line, no traceback (`failed_quietly`).
+    Called directly (`qualflow run`), the flow raises the RunRefused."""
+    return tasks.failed_quietly(message, RunRefused(message))
 
 
 @flow(name="qualflow-batch")
@@ -198,12 +199,16 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         last_transcript_before = newest_transcript_id(session)
 
     source_path = Path(source)
-    paths = list(discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions, skip=data))
+    unreadable: list[tuple[Path, str]] = []  # folders that could not be listed, and why
+    paths = list(discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions, skip=data,
+                          unreadable_folder=lambda folder, why: unreadable.append((folder, why))))
     summary.files_seen = len(paths)
 
     def record(path: Path, outcome) -> None:
         record_outcome(summary, path, source_path, data, config, outcome, logger)
 
+    for folder, why in unreadable:
+        record(folder, folder_not_read(folder, source_path, why))
     with progress_bar("files", len(paths)) as advance:
         if units:
             for path in paths:
@@ -220,7 +225,8 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
                             "the interview counts twice; if it is the same interview under a new name, keep one file"
                             for new, old, shared, total in repeated_interviews(session, last_transcript_before)]
         # The key map now holds this run's names too; what goes to Prefect shows file names through it.
-        for_prefect = run_record.prefect_names(session, [source_name(p, source_path) for p in paths],
+        for_prefect = run_record.prefect_names(session, [source_name(p, source_path)
+                                                         for p in paths + [folder for folder, _ in unreadable]],
                                                tasks.people_finder(config, str(helpers.cache_dir)))
     for line in summary.repeated:
         logger.warning("%s", for_prefect(line))

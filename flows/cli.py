@@ -366,8 +366,8 @@ def run(
             held.show()  # a bug: Prefect's account of it, then the traceback
             raise
     held.show()  # a run that finished: what Prefect said on the way (a retried task)
-    if summary.files_seen == 1 and summary.failed:
-        _fail(summary.failed[0])
+    if summary.files_seen == 1 and summary.failed and not summary.unreadable_folders:
+        _fail(summary.failed[0])  # the one file given could not be used: its reason is the whole story
     console.print(
         f"{summary.files_seen} files: {summary.transcripts_added} new transcripts"
         + (f", {len(summary.new_versions)} new versions of stored ones" if summary.new_versions else "")
@@ -401,7 +401,9 @@ def run(
     for line in summary.failed:
         console.print(f"[red]failed[/red] {line}" + ("" if line in summary.broken_links else f" (see {data / 'quarantine'})"), highlight=False)
     if summary.files_seen == 0:
-        _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}")
+        unread = f", apart from {len(summary.unreadable_folders)} folders that could not be read" \
+            if summary.unreadable_folders else ""
+        _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}{unread}")
     store = _open_store(data, db)
     with store.session() as session:
         from qualflow.pipeline.report import fit_summary, theme_rows

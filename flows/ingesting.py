@@ -13,7 +13,8 @@ Transcripts go through three phases:
 Each file is stored in its own transaction: a file that cannot be used is reported and
 quarantined, and neither it nor anything that goes wrong with it changes what is stored. A link
 whose target is missing or unreadable is reported as failed too, but not quarantined: there is
-nothing to copy.
+nothing to copy. A folder that cannot be listed is reported as failed, with its reason in quarantine,
+as a file that cannot be read is.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from qualflow.pipeline.withdraw import (
 from sqlalchemy import select
 
 log = logging.getLogger(__name__)
-# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link', message, statements)
+# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link'|'unreadable_folder', message, statements)
 Outcome = tuple[str, str | None, int]
 
 
@@ -85,7 +86,9 @@ def each_result(task, calls: list[tuple], parallel: bool) -> Iterator:
         return
     for args in calls:
         try:
-            yield task(*args)
+            # Its state, not its result: a task that ends Failed without raising (`tasks.failed_quietly`)
+            # would hand back that state as its result; the state's result() raises its error.
+            yield task(*args, return_state=True).result()
         except Exception as error:
             yield error
 
@@ -226,6 +229,13 @@ def _broken_link(path: Path, source: Path) -> Outcome | None:
     return None if why is None else ("broken_link", f"{source_name(path, source)}: {why}; not read", 0)
 
 
+def folder_not_read(folder: Path, source: Path, why: str) -> Outcome:
+    """A folder under the inbox that could not be listed (`discover`): failed like an unreadable file,
+    since its interviews may be in it."""
+    name = source_name(folder, source)
+    return "unreadable_folder", f"{name}/: the folder cannot be read ({why}); no file in it was read", 0
+
+
 def _skipped(name: str, kind: str, already: str | None) -> Outcome:
     if kind == "unchanged":
         return "unchanged", None, 0
@@ -274,10 +284,11 @@ def _store_failed(db: Store, error: Exception) -> StoreFailed:
 
 def _unexpected(path: Path, error: Exception) -> Outcome:
     """One bad file must not stop the batch (its transaction was rolled back: the store is untouched)."""
-    # The type only in the outcome, which is reported and logged: an exception's message may quote
-    # the transcript. The traceback goes to the debug log, which is not on by default.
+    # The outcome is reported and logged: a QualflowError's message (written for users) goes in it, of
+    # any other error only the type (`tasks.content_free`). The traceback goes to the debug log, which
+    # is not on by default.
     log.debug("%s on %s", type(error).__name__, path.name, exc_info=error)
-    return "failed", f"{path.name}: could not be processed ({type(error).__name__})", 0
+    return "failed", f"{path.name}: could not be processed ({tasks.content_free(error)})", 0
 
 
 def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Helpers,
@@ -376,6 +387,12 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
         summary.failed.append(message)
         quarantine(path, source_path, data, message, config.ingest.max_file_mb)
         logger.warning("quarantined a file (the run's summary and DATA/%s say which, and why)", QUARANTINE_DIR)
+    elif kind == "unreadable_folder":  # as a file that cannot be read: a reason in quarantine, nothing to copy
+        summary.failed.append(message)
+        summary.unreadable_folders.append(message)
+        quarantine(path, source_path, data, message, config.ingest.max_file_mb)
+        logger.warning("could not read a folder, so none of its files (the run's summary and DATA/%s say which "
+                       "folder, and why)", QUARANTINE_DIR)
     elif kind == "duplicate":
         summary.duplicates.append(message)
     elif kind == "unchanged":

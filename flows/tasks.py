@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 from qualflow.flows.run_record import RETRIES, retry_when_transient
 from qualflow.models import Store
 from qualflow.models.queries import current_theme_set, current_themes
@@ -29,7 +30,7 @@ from qualflow.pipeline.deidentify import Pseudonymiser
 from qualflow.pipeline.describe import ThemeDescription, describe_themes
 from qualflow.pipeline.embed import BaseEncoder, select_backend
 from qualflow.pipeline.embed.cache import embed_with_cache, encode_in_batches
-from qualflow.pipeline.errors import UnreadableFile
+from qualflow.pipeline.errors import QualflowError, UnreadableFile
 from qualflow.pipeline.ingest import Document, read_document
 from qualflow.pipeline.language import detect_language
 from qualflow.pipeline.persist import (
@@ -100,10 +101,42 @@ class Analysis:
     people_in_name: tuple[str, ...] = ()  # people named in the file's name (pipeline.redact.people_in_file_name)
 
 
+class StepFailed(QualflowError):
+    """A step failed on one file; the message is `content_free`: the error's type only."""
+
+
+def content_free(error: BaseException) -> str:
+    """What went wrong, in one line that quotes no transcript: a QualflowError's message (written for
+    users: it names files and settings, never their words), else only the error's type, since a
+    library's message, its repr (which Prefect logs) and a traceback may quote the text it failed on."""
+    if isinstance(error, QualflowError):
+        return " ".join(str(error).splitlines())
+    return type(error).__name__
+
+
+def failed_quietly(message: str, error: QualflowError) -> State:
+    """A task or flow run's end in `error` without the traceback raising would log: Failed, with the one
+    line `message` in the run's log and as the state's message, both kept by Prefect's server (so neither
+    may quote a transcript: `content_free`). Calling the task or flow raises `error`."""
+    get_run_logger().error("%s", message)
+    return Failed(message=message, data=error)
+
+
 @task(cache_policy=NO_CACHE, task_run_name="analyse file {document.content_hash:.8}")
 def analyse(document: Document, default_participant: str | None, config: Config, cache_dir: str) -> Analysis:
     """Speaker turns and identifiers: the costly, independent part of a file's work (spaCy's NER),
-    so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store."""
+    so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store.
+    A failure ends the task run Failed in one line (`failed_quietly`): raised, it would have Prefect
+    log the error's repr and traceback, which can quote the statement spaCy failed on."""
+    try:
+        return _analyse(document, default_participant, config, cache_dir)
+    except Exception as error:
+        log.debug("analysing file %.8s failed", document.content_hash, exc_info=error)  # off by default
+        quiet = error if isinstance(error, QualflowError) else StepFailed(content_free(error))
+        return failed_quietly(f"could not analyse the file ({content_free(error)})", quiet)
+
+
+def _analyse(document: Document, default_participant: str | None, config: Config, cache_dir: str) -> Analysis:
     parsed = turns_of_document(document, default_participant, config.turns)
     enabled = config.deidentify.enabled
     if not any(turn.role == "participant" for turn in parsed.turns):

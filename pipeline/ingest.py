@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,31 +160,40 @@ def _too_big(name: str, size: int, max_file_mb: float):
                             f"(ingest.max_file_mb; 1 MB = 1,048,576 bytes)")
 
 
-def discover(source: Path, extensions: list[str], skip: Path | None = None) -> list[Path]:
+def discover(source: Path, extensions: list[str], skip: Path | None = None,
+             unreadable_folder: Callable[[Path, str], None] | None = None) -> list[Path]:
     """The transcript files under `source` (a file or a folder), in a stable order, leaving out
     anything under `skip`: the study's own data folder, when it lies inside the source, holds
     qualflow's report and its quarantined copies, which must not come back as interviews.
     A link whose target is missing is kept (is_file() is False for it), so the run can name it
-    instead of dropping it without a word: see `broken_link`."""
+    instead of dropping it without a word: see `broken_link`. So is a folder that cannot be listed
+    (no permission, removed meanwhile): `unreadable_folder(folder, reason)` is told of it and the
+    search goes on; without that callback, its OSError is raised."""
     source = Path(source)
     if source.is_file():
         return [source]
     wanted = {extension.lower() for extension in extensions}
     skip = skip.resolve() if skip is not None else None
+
+    def not_listed(error: OSError) -> None:
+        if unreadable_folder is None:
+            raise error
+        unreadable_folder(Path(error.filename), error.strerror or type(error).__name__)
+
     return sorted(
         path
-        for path in _files_below(source)
+        for path in _files_below(source, not_listed)
         if (path.is_file() or path.is_symlink()) and path.suffix.lower() in wanted and not path.name.startswith((".", "~$"))
         and path.name.lower() != "readme.md" and (skip is None or skip not in path.resolve().parents)
     )
 
 
-def _files_below(folder: Path):
+def _files_below(folder: Path, not_listed: Callable[[OSError], None]):
     """Every file under `folder`, following links to folders (Path.rglob does not, so the interviews
     in a linked folder were left out without a word), each real folder once, so a link back up
-    cannot loop."""
+    cannot loop. A folder that cannot be listed goes to `not_listed` (os.walk would skip it silently)."""
     seen: set[str] = set()
-    for root, folders, files in os.walk(folder, followlinks=True):
+    for root, folders, files in os.walk(folder, onerror=not_listed, followlinks=True):
         real = os.path.realpath(root)
         if real in seen:
             folders[:] = []
