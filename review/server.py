@@ -14,10 +14,12 @@ import ipaddress
 import logging
 import secrets
 import ssl
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -68,6 +70,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Only when this server holds the certificate (--tls-cert): behind a lab's HTTPS proxy, the proxy decides.
+# No includeSubDomains: the tool does not own the domain it is served under.
+HSTS = "max-age=31536000"
 REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 # Numbers from a request are clamped into a 64-bit integer, the database's range: a bigger one
 # would make the driver raise OverflowError (a 500), while the largest id names no row (a 404 or
@@ -80,9 +85,19 @@ STORE_ERROR_PAGE = """{% extends "base.html" %}{% block main %}<h1>{{ title }}</
 <p class="flash error" role="alert">{{ message }}</p><p><a href="/">Back to the themes</a></p>{% endblock %}"""
 
 
-READ_ONLY_MESSAGE = ("This copy of the study is read-only (its database file or folder cannot be written): "
-                     "nothing was saved. Pages can be read; to decide, the study must be served from a "
-                     "writable copy.")
+# Why a decision was refused, in the store's own terms: SQLite's file and folder, or PostgreSQL's role.
+READ_ONLY_MESSAGES = {
+    "sqlite": "This copy of the study is read-only (its database file or folder cannot be written): nothing was "
+              "saved. Pages can be read; to decide, the study must be served from a writable copy.",
+    "postgresql": "This study is read-only here (the PostgreSQL role the server signs in as has no right to write "
+                  "to the study's database, or the database server only allows reading): nothing was saved. Pages "
+                  "can be read; to decide, the study must be served with a role that may write.",
+}
+
+# argon2 checks a password with 64 MiB and a core for a good part of a second, on purpose: a few at once,
+# each in a worker thread of its own. More would only queue for the CPU while holding their memory (a
+# flood of sign-ins could take gigabytes), and would take the worker threads the pages are served from.
+PASSWORD_CHECKS_AT_ONCE = 2
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"]
 WILDCARD_BINDS = ("0.0.0.0", "::", "")
@@ -199,7 +214,31 @@ class SecureCookiesOverHttps:
         await self.app(scope, receive, send_secure)
 
 
-def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> FastAPI:
+class ForeignHostPage:
+    """Starlette's TrustedHostMiddleware decides which Host names are answered (see allowed_hosts); it
+    refuses the others in plain text, and this answers them with the app's own HTML error page instead.
+    The page does not repeat the name that was refused."""
+
+    def __init__(self, app, allowed_hosts: list[str], refusal: Callable[[], Response]):
+        self.check = TrustedHostMiddleware(self._host_allowed, allowed_hosts=allowed_hosts, www_redirect=False)
+        self.app, self.refusal = app, refusal
+
+    async def _host_allowed(self, scope, receive, send):
+        scope["qualflow.host_allowed"] = True
+        await self.app(scope, receive, send)
+
+    async def __call__(self, scope, receive, send):
+        async def send_or_refuse(message):
+            if scope.get("qualflow.host_allowed"):
+                await send(message)
+            elif message["type"] == "http.response.start":  # the check's plain-text refusal begins
+                await self.refusal()(scope, receive, send)
+
+        await self.check(scope, receive, send_or_refuse)
+
+
+def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls: bool = False) -> FastAPI:
+    """The review app; `tls`: served over HTTPS by this process itself (--tls-cert), so it sends HSTS."""
     store = Store(study_database_url(Path(data_dir)))
     # An archived or shared copy can still be read; every page says so, before anyone tries to decide.
     read_only = store.cannot_write()
@@ -212,16 +251,23 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
     app.add_middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), session_cookie="qualflow_review",
                        same_site="strict", max_age=12 * 3600)
     app.add_middleware(SecureCookiesOverHttps)  # outside the session middleware: it sees its cookie
-    # Added last, so it runs first: a foreign Host is refused before anything else.
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host, login))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")  # .html templates are autoescaped
+    # Rendered once, without the session or the store: the request has not reached them.
+    foreign_host_html = templates.get_template("error.html").render(
+        title=ERROR_TITLES[400], message="This server does not answer to the name in the address you used. "
+        "Use the address you were given for the review server.", login=login)
+    # Added after the session middleware, so it runs before it: a foreign Host is refused before sessions.
+    app.add_middleware(ForeignHostPage, allowed_hosts=allowed_hosts(host, login),
+                       refusal=lambda: HTMLResponse(foreign_host_html, status_code=400))
     local_name = f"{getpass.getuser()} (local)"
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if tls:  # uvicorn answers nothing but HTTPS on this port then
+            response.headers["Strict-Transport-Security"] = HSTS
         if request.url.path == "/report":
             # The study report is one self-contained file: inline styles and data: images, no scripts.
             response.headers["Content-Security-Policy"] = REPORT_POLICY
@@ -274,7 +320,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
         if is_lock_error(error):
             title, message, status = "Busy", f"{BUSY} Try again in a moment.", 503
         elif is_read_only_database(error):  # nothing the server's log would add: say it here
-            title, message, status = "This study is read-only", READ_ONLY_MESSAGE, 403
+            title, message, status = "This study is read-only", READ_ONLY_MESSAGES[store.dialect], 403
         else:
             # The driver's error, not SQLAlchemy's: that quotes the statement (the parameters are hidden anyway).
             log.error("the study database failed on %s %s: %s: %s", request.method, request.url.path,
@@ -341,6 +387,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
         return page(request, "login.html", next=_local_path(request.query_params.get("next", "/")))
 
     throttle = LoginThrottle()
+    password_checks = anyio.CapacityLimiter(PASSWORD_CHECKS_AT_ONCE)
 
     def login_refused(request: Request, status: int, error: str, next_url: str, wait: int) -> HTMLResponse:
         if wait:
@@ -350,6 +397,12 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
             response.headers["Retry-After"] = str(wait)
         return response
 
+    def check_sign_in(name: str, password: str) -> tuple[str | None, int | None]:
+        """The reviewer's name and session generation when the password is right, else (None, None)."""
+        with store.session() as session:
+            name = check_password(session, name, password)
+            return name, session.scalar(select(Reviewer.session_generation).where(Reviewer.name == name))
+
     @app.post("/login")
     async def login_submit(request: Request):
         address = request.client.host if request.client else "unknown"
@@ -358,9 +411,9 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1") -> F
             next_url = str((await request.form()).get("next", "/"))
             return login_refused(request, 429, "", next_url, wait)
         form = await form_of(request)
-        with store.session() as session:
-            name = check_password(session, str(form.get("name", "")), str(form.get("password", "")))
-            generation = session.scalar(select(Reviewer.session_generation).where(Reviewer.name == name))
+        # Off the event loop, which goes on serving the other reviewers meanwhile.
+        name, generation = await anyio.to_thread.run_sync(
+            check_sign_in, str(form.get("name", "")), str(form.get("password", "")), limiter=password_checks)
         if name is None:
             wait = throttle.failed(address)
             if wait:  # the address only: the name typed may be a password in the wrong box
@@ -587,5 +640,5 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool
     check_bind(host, login)
     check_tls(tls_cert, tls_key)
     tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
-    uvicorn.run(create_app(data_dir, login, host), host=host, port=port, log_level="warning", access_log=False,
-                **tls)
+    uvicorn.run(create_app(data_dir, login, host, tls=tls_cert is not None), host=host, port=port,
+                log_level="warning", access_log=False, **tls)
