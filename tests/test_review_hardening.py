@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +25,9 @@ from qualflow.review.accounts import add_reviewer
 from qualflow.review.server import create_app
 from sqlalchemy import select
 from test_review_audit10 import self_signed  # a certificate for 127.0.0.1, made on the spot
+# A SELECT-only role on a PostgreSQL server of the test's own (CI's shared account may not make roles).
+from test_store_audit10 import PASSWORD as READER_PASSWORD
+from test_store_audit10 import restartable, select_only_url, server  # noqa: F401 (fixtures)
 
 PASSWORD = "correct horse"
 QUALFLOW = Path(sys.executable).with_name("qualflow")
@@ -243,25 +245,6 @@ def _admin(url: str) -> dict:
 
 
 @pytest.fixture
-def select_only_role(postgres_study):
-    """The study, and a URL for a role that may only read its tables."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    role = f"reader_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(**_admin(postgres_study)) as connection:
-        try:
-            connection.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'")
-        except psycopg.errors.InsufficientPrivilege:
-            pytest.skip("the test server's account may not create roles (CI's shared account)")
-        connection.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
-    yield make_url(postgres_study).set(username=role, password="reader-pw").render_as_string(hide_password=False)
-    with psycopg.connect(**_admin(postgres_study)) as connection:
-        connection.execute(f"DROP OWNED BY {role}")
-        connection.execute(f"DROP ROLE {role}")
-
-
-@pytest.fixture
 def read_only_server(postgres_study):
     """The study on a database where every transaction may only read (as on a standby)."""
     import psycopg
@@ -286,11 +269,11 @@ def refused_decision(data, monkeypatch, url: str) -> str:
     return " ".join(response.text.split())
 
 
-def test_a_select_only_postgres_role_is_told_about_the_role_not_a_file(select_only_role, tmp_path, monkeypatch):
-    said = refused_decision(tmp_path, monkeypatch, select_only_role)
+def test_a_select_only_postgres_role_is_told_about_the_role_not_a_file(select_only_url, tmp_path, monkeypatch):
+    said = refused_decision(tmp_path, monkeypatch, select_only_url)
     assert "PostgreSQL role the server signs in as has no right to write" in said
     assert "file" not in said and "folder" not in said
-    assert "reader-pw" not in said
+    assert READER_PASSWORD not in said
 
 
 def test_a_read_only_postgres_server_is_told_about_the_database_not_a_file(read_only_server, tmp_path,
