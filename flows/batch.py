@@ -177,7 +177,11 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     and the study database must already be there: a run whose study has gone (a folder moved, a
     share not mounted, a database emptied) fails instead of starting a new, empty study beside the
     reviewers' one. Whatever it is, a run whose `source` is not there fails too, before it makes
-    anything: an inbox that is gone is not a night with no new interviews."""
+    anything: an inbox that is gone is not a night with no new interviews. A run of a deployment never
+    makes a study, whatever its parameters say: Prefect's UI lets anyone change them for one run."""
+    from prefect.runtime import deployment
+
+    create_study = create_study and deployment.id is None
     refusal = why_not_run(source, data_dir, database_url, create_study)
     if refusal:
         return _refused(refusal)

@@ -58,10 +58,13 @@ def prefect_server(tmp_path):
         log.close()
 
 
-def _run_and_wait(api: str, deployment_id: str, served: subprocess.Popen) -> tuple[dict, dict]:
-    """Start a run of the deployment through the server's API: the run, and its final state."""
+def _run_and_wait(api: str, deployment_id: str, served: subprocess.Popen,
+                  parameters: dict | None = None) -> tuple[dict, dict]:
+    """Start a run of the deployment through the server's API (with `parameters` changed for this run,
+    as Prefect's UI allows): the run, and its final state."""
+    request = {"parameters": parameters} if parameters else {}
     for _attempt in range(3):  # a busy server's SQLite may answer 5xx ("database is locked") once
-        response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json={}, timeout=30)
+        response = httpx.post(f"{api}/deployments/{deployment_id}/create_flow_run", json=request, timeout=30)
         if response.status_code < 500:
             break
         time.sleep(5)

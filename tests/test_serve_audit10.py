@@ -112,6 +112,10 @@ def test_a_served_run_whose_study_or_inbox_has_gone_fails_in_one_line_and_makes_
         assert state["message"].startswith(f"the study's data folder {data} is not there")
         assert "never starts a new study" in state["message"]
         assert not data.exists()
+        # Nor when someone sets the run's create_study to true in Prefect's UI.
+        _, state = _run_and_wait(api, deployment["id"], served, parameters={"create_study": True})
+        assert state["type"] == "FAILED" and "never starts a new study" in state["message"]
+        assert not data.exists()
         (tmp_path / "data.moved").rename(data)
 
         # The inbox is moved away: not a night with nothing new.
