@@ -20,6 +20,7 @@ from qualflow.pipeline.deid.lexicon import (
     EN_PERSON_NOUNS,
     EN_RELATION_NOUNS,
     EN_TITLES,
+    with_traditional,
 )
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.deidentify import replacements_for
@@ -97,8 +98,7 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
 # person when it is not a respondent code.
 PERSON_HEADER_KEYS = frozenset({
     "participant", "interviewee", "respondent", "interviewer", "transcriber", "transcribed by", "note taker",
-    "记录人", "记录者", "记录员", "转录", "转录者", "转录人", "整理人", "記錄人", "記錄者", "轉錄", "轉錄者",
-})
+}) | with_traditional("记录人 记录者 记录员 转录 转录者 转录人 整理人".split())
 
 
 def header_person_findings(text: str, is_person=lambda value: False) -> list:

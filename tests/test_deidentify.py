@@ -126,6 +126,9 @@ def test_signalled_account_ids(deid):
         ("她生日是1951年3月8日，每年都过。", "zh", "1951年3月8日"),
         ("我女儿的生日是3月12日。", "zh", "3月12日"),
         ("他生于一九四六年十月二日。", "zh", "一九四六年十月二日"),
+        # A birth year narrows down who someone is (tests/test_deid_gaps.py has more).
+        ("I was born in 1984, so I remember the miners' strike.", "en", "1984"),
+        ("我是1978年出生的，做这行八年了。", "zh", "1978年"),
     ],
 )
 def test_dates_of_birth(deid, text, language, dob):
@@ -136,9 +139,9 @@ def test_dates_of_birth(deid, text, language, dob):
     "text, language",
     [
         ("We met on 3 May 2024 and again on 2024-06-01.", "en"),
-        ("I was born in 1984, so I remember the miners' strike.", "en"),  # a year alone is not a DOB
+        ("In 1984 we moved, the year of the miners' strike.", "en"),  # a year no birth is tied to
         ("访谈日期：2026年4月2日，地点在会议室。", "zh"),
-        ("我是1978年出生的，做这行八年了。", "zh"),
+        ("1978年我们搬到这里，做这行八年了。", "zh"),
     ],
 )
 def test_other_dates_are_kept(deid, text, language):

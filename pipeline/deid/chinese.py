@@ -22,17 +22,33 @@ from qualflow.pipeline.deid.lexicon import (
     ZH_ORG_SUFFIXES,
     ZH_PLACE_SUFFIXES,
     ZH_STOP_WORDS,
+    ZH_STREET_SUFFIXES,
+    longest_first,
+    with_traditional,
 )
 
 _SPECIFIC_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nz", "nt", "j"})
-_NUM = "0-9一二三四五六七八九十〇零两百"
+
+
+def _any_of(words: str) -> str:
+    """A regex alternation of the words and their Traditional forms (栋 棟, 单元 單元, 医院 醫院)."""
+    return "(?:" + "|".join(map(re.escape, longest_first(words.split()))) + ")"
+
+
+def _chars_of(characters: str) -> str:
+    return "".join(sorted(with_traditional(characters)))
+
+
+_NUM = "0-9" + _chars_of("一二三四五六七八九十〇零两百")
+_BUILDING_UNIT, _FLAT, _FLAT_OR_NUMBER = _any_of("单元"), _any_of("室 户 号"), _any_of("号")
 _BUILDING = re.compile(
-    rf"[{_NUM}]+(?:号楼|栋|幢|座)(?:[{_NUM}]+单元)?(?:[{_NUM}]+(?:室|户|号))?|[{_NUM}]+单元[{_NUM}]+(?:室|户|号)?"
-    rf"|(?<=[路街巷弄道])[{_NUM}]+号(?:院|楼)?"
+    rf"[{_NUM}]+{_any_of('号楼 栋 幢 座')}(?:[{_NUM}]+{_BUILDING_UNIT})?(?:[{_NUM}]+{_FLAT})?"
+    rf"|[{_NUM}]+{_BUILDING_UNIT}[{_NUM}]+{_FLAT}?"
+    rf"|(?<=[路街巷弄道])[{_NUM}]+{_FLAT_OR_NUMBER}{_any_of('院 楼')}?"
 )
 # 一所, 两家, 几个: a numeral and a classifier say how many, never which (一所小学).
-_NUMERAL_CLASSIFIER = re.compile(rf"^[{_NUM}几这那每某各]+[所家个間间座位名]$")
-_NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?(?:医院|中学|小学|幼儿园)")
+_NUMERAL_CLASSIFIER = re.compile(rf"^[{_NUM}{_chars_of('几这那每某各')}]+[{_chars_of('所家个间座位名')}]$")
+_NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?{_any_of('医院 中学 小学 幼儿园')}")
 
 
 def place_findings(text: str, index: Index) -> list[Finding]:
@@ -56,12 +72,9 @@ def place_findings(text: str, index: Index) -> list[Finding]:
     for m in _BUILDING.finditer(text):
         start = _estate_start(m.start(), index)
         # 建国路88号: the street goes with its house number, or "[PLACE_5]" would sit after a street anyone can read.
-        start = _estate_start(start, index, _STREET_SUFFIXES) if start == m.start() else start
+        start = _estate_start(start, index, ZH_STREET_SUFFIXES) if start == m.start() else start
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     return found
-
-
-_STREET_SUFFIXES = ("大街", "大道", "胡同", "路", "街", "巷", "弄", "道")
 
 
 def _estate_start(start: int, index: Index, suffixes: tuple[str, ...] = ZH_ESTATE_SUFFIXES) -> int:

@@ -31,6 +31,7 @@ from qualflow.pipeline.deid.lexicon import (
     ZH_TITLE_SET,
     ZH_TITLES,
     ZH_TOWARD_VERBS,
+    with_traditional,
 )
 
 _GIVEN_NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nz", "z", "ng", "zg", "a", "n", "j"})
@@ -41,7 +42,12 @@ _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(SURNAMES))
 _COMMON_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(COMMON_SURNAMES))
 _SURNAME_BEFORE_TITLE = re.compile(rf"(?P<s>{_COMMON_ALT})(?={'|'.join(ZH_TITLES)})")
 _XIAO_LAO = re.compile(rf"(?<=[小老])(?P<s>{_COMMON_ALT})")
-_XING = re.compile(rf"(?<![百贵同异改本])姓(?P<s>{_SURNAME_ALT})(?![名氏])")
+# 姓 in 百姓, 贵姓, 同姓, 异姓, 改姓, 本姓 names no one.
+_NOT_XING_BEFORE = "".join(sorted(with_traditional("百贵同异改本")))
+_XING = re.compile(rf"(?<![{_NOT_XING_BEFORE}])姓(?P<s>{_SURNAME_ALT})(?![名氏])")
+# What jieba joins to a title's end: 王医生们, 李主任说, 张老师家.
+_JOINED_AFTER_TITLE = with_traditional("们 说 家".split())
+_PLURAL = with_traditional(["们"])
 _CALLED = re.compile(r"(?:叫做|名叫|名字叫|名字是|叫)(?=[\u4e00-\u9fff])")
 _DOT = re.compile(r"[·•・‧]")
 
@@ -219,7 +225,7 @@ def _joined_to_no_word(index: Index, end: int) -> bool:
 def _title_then_word(index: Index, at: int, title: str) -> bool:
     """王医生们 / 李主任他们: the title ends inside a token only because jieba joined what follows."""
     token = index.token_at(at)
-    return token is not None and token.word.startswith(title) and token.word[len(title) :] in {"们", "們", "说", "說", "家"}
+    return token is not None and token.word.startswith(title) and token.word[len(title) :] in _JOINED_AFTER_TITLE
 
 
 def _after_a_numeral(text: str, start: int) -> bool:
@@ -253,7 +259,7 @@ def _token_ending_at(index: Index, end: int) -> Token | None:
 def _token_starting_after_title(index: Index, title_end: int) -> Token | None:
     """The word after a title, over a plural 们 (向老师们请教)."""
     token = index.token_at(title_end)
-    if token is not None and token.word in {"们", "們"}:
+    if token is not None and token.word in _PLURAL:
         token = index.token_at(token.end)
     return token
 

@@ -1,10 +1,19 @@
-"""jieba tokens with code-point offsets, and an index of where words start and end."""
+"""jieba tokens with code-point offsets, and an index of where words start and end.
+
+jieba's dictionary is Simplified: on Traditional text it cuts and tags poorly (臺/北/市 for 臺北市,
+市板/橋區 for 板橋區, 請/教). Each line is cut as OpenCC's Simplified form of it (pipeline/
+chinese_script.py), and the tokens keep the words as written, so offsets and word lists (which
+hold Traditional forms too, deid/lexicon.py) see the text itself.
+"""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
+
+from qualflow.pipeline.chinese_script import to_simplified
 
 CJK_WORD = re.compile(r"^[\u3400-\u9fff]+$")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\u3007·]+")
@@ -20,9 +29,17 @@ class Token:
 
 
 def freq(word: str) -> int:
+    """How common jieba's dictionary says `word` is, in Simplified script (時間 as 时间)."""
     import jieba
 
-    return jieba.dt.FREQ.get(word) or 0
+    return jieba.dt.FREQ.get(word) or jieba.dt.FREQ.get(_simplified_word(word)) or 0
+
+
+@lru_cache(maxsize=65536)
+def _simplified_word(word: str) -> str:
+    # Cached: the rules ask about the same words again and again; jieba's dictionary can still gain
+    # words (user words), so only the conversion is cached, not the frequency.
+    return to_simplified(word)
 
 
 def tokenize(text: str, regions: list[tuple[int, int]]) -> list[Token]:
@@ -32,12 +49,15 @@ def tokenize(text: str, regions: list[tuple[int, int]]) -> list[Token]:
     for lo, hi in regions:
         for line in re.finditer(r"[^\n]+", text[lo:hi]):
             cursor = lo + line.start()
-            for pair in pseg.cut(line.group()):
-                word, tag = pair.word, pair.flag
-                if text[cursor : cursor + len(word)] != word:
+            simplified = to_simplified(line.group())
+            # OpenCC converts character for character, but a phrase may in principle change length.
+            as_cut = simplified if len(simplified) == len(line.group()) else line.group()
+            for pair in pseg.cut(as_cut):
+                end = cursor + len(pair.word)
+                if as_cut[cursor - lo - line.start() : end - lo - line.start()] != pair.word:
                     raise RuntimeError("jieba changed the text; offsets would be wrong")
-                tokens.append(Token(cursor, cursor + len(word), word, tag))
-                cursor += len(word)
+                tokens.append(Token(cursor, end, text[cursor:end], pair.flag))
+                cursor = end
     return tokens
 
 

@@ -89,6 +89,7 @@ class Deidentifier:
             found += zh_found
         found = [f for f in found if not self._kept(text, f)]
         found = _yield_to_patterns(found)
+        found = _cut_to_known_names(text, found)
         found = self._propagate(text, found, boundaries)
         found = [f for f in found if not self._kept(text, f)]
         return resolve_overlaps(found)
@@ -153,6 +154,31 @@ def _yield_to_patterns(found: list[Finding]) -> list[Finding]:
         for f in found
         if f.source not in ("ner", "jieba") or not any(p.start < f.end and f.start < p.end for p in patterns)
     ]
+
+
+def _cut_to_known_names(text: str, found: list[Finding]) -> list[Finding]:
+    """A model's span that is a name found elsewhere in the text plus words in lower case at its
+    ends ("Aisha Khan day" as a PLACE where "Aisha Khan" is a person) becomes that name. Kept whole,
+    it would be a name of its own, found again wherever it recurs, and one person would have two
+    placeholders in a file (most often in long files, where the model has many chances to slip)."""
+    known = {f.text for f in found if f.source != "pattern" and f.kind in _NAME_KINDS}
+    return [_known_name_inside(text, f, known) or f for f in found]
+
+
+def _known_name_inside(text: str, finding: Finding, known: set[str]) -> Finding | None:
+    if finding.source != "ner" or _HAS_CJK.search(finding.text):
+        return None
+    words = [m for m in re.finditer(r"\S+", finding.text) if not _lower_case(m.group())]
+    if not words:
+        return None
+    start, end = finding.start + words[0].start(), finding.start + words[-1].end()
+    if (start, end) == (finding.start, finding.end) or text[start:end] not in known:
+        return None
+    return make(text, start, end, finding.kind, finding.source)
+
+
+def _lower_case(word: str) -> bool:
+    return word == word.lower() and any(ch.isalpha() for ch in word)
 
 
 def _name_parts(finding: Finding) -> list[tuple[str, float]]:

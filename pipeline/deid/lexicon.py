@@ -15,27 +15,36 @@ def with_traditional(words) -> frozenset[str]:
     return frozenset(words).union(*(traditional_forms(word) for word in words))
 
 
+def longest_first(words) -> tuple[str, ...]:
+    """Suffixes to try in order, longest first (then fixed), with their Traditional forms."""
+    return tuple(sorted(with_traditional(words), key=lambda word: (-len(word), word)))
+
+
+def surnames_with_traditional(characters: str, same_in_traditional: str) -> frozenset[str]:
+    """One-character surnames and their Traditional forms, except those OpenCC converts in another
+    sense and that are written the same as surnames (`same_in_traditional`)."""
+    same = frozenset(same_in_traditional)
+    return with_traditional(frozenset(characters) - same) | (same & frozenset(characters))
+
+
+# OpenCC writes a lone character in its commonest sense: 于 'at' as 於, 余 'surplus' as 餘, 范 'model'
+# as 範, 岳 'peak' as 嶽, 涂 'smear' as 塗. As surnames these are written the same in Traditional script
+# (and 於 is a common word).
+_SURNAMES_SAME_IN_TRADITIONAL = "于余范岳涂"
 # The ~100 most common Chinese surnames: enough for the title rules (王医生, 小林, 老张).
-# OpenCC writes a lone character in its commonest sense, 于 'at' as 於, 余 'surplus' as 餘, 范 'model' as
-# 範; as surnames these three are written the same in Traditional script (and 於 is a common word).
-_SURNAMES_SAME_IN_TRADITIONAL = frozenset("于余范")
-COMMON_SURNAMES = (
-    with_traditional(
-        frozenset(
-            "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
-            "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-        )
-        - _SURNAMES_SAME_IN_TRADITIONAL
-    )
-    | _SURNAMES_SAME_IN_TRADITIONAL
+COMMON_SURNAMES = surnames_with_traditional(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚"
+    "卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤",
+    _SURNAMES_SAME_IN_TRADITIONAL,
 )
-# Less common surnames: used only where a given name follows (包桂兰) or 姓 names the surname.
-MORE_SURNAMES = frozenset(
+# Less common surnames: used only where a given name follows (包桂兰, 莊淑芬) or 姓 names the surname.
+MORE_SURNAMES = surnames_with_traditional(
     "常乔赖康牛洪施左葛樊包季齐易殷庞翟倪温祝柳鲁单关詹岳邢童裴尚欧苗凌柯涂焦申聂费耿房滕阮冉纪宁曲牟骆甘"
-    "蓝谷符俞伍舒晏柴宫芦穆阎鲍饶巫卜艾隋仇闵褚佟鞠庄梅蒲霍辛管盛储解成文安华明路景车查练屈喻芮臧褚窦"
+    "蓝谷符俞伍舒晏柴宫芦穆阎鲍饶巫卜艾隋仇闵褚佟鞠庄梅蒲霍辛管盛储解成文安华明路景车查练屈喻芮臧褚窦",
+    _SURNAMES_SAME_IN_TRADITIONAL,
 )
 SURNAMES = COMMON_SURNAMES | MORE_SURNAMES
-COMPOUND_SURNAMES = frozenset(
+COMPOUND_SURNAMES = with_traditional(
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 夏侯 长孙 宇文 司徒 端木 独孤 南宫 西门 申屠 轩辕 "
     "澹台 呼延 万俟 闻人 赫连 钟离 太史 司空".split()
 )
@@ -70,14 +79,14 @@ ZH_TITLES = (
     "社工 专干 干事 阿姨 叔叔 大爷 大妈 大娘 大叔 大姐 大哥 奶奶 爷爷 阿婆 婆婆 伯伯 先生 女士 小姐 师傅 同学 "
     "姐 哥 总 医师 护理师 护理长"
 ).split()
-ZH_TITLES = tuple(sorted(with_traditional(ZH_TITLES), key=lambda t: (-len(t), t)))  # longest first, then fixed
+ZH_TITLES = longest_first(ZH_TITLES)
 ZH_TITLE_SET = frozenset(ZH_TITLES)
 
 # Characters that never occur in a personal name (particles, pronouns, common verbs).
 ZH_NOT_NAME_CHARS = with_traditional("的了是在我你他她它您们吗呢吧啊么这那些个都也就还很说着过没不有和与跟被把给让对从到去来要会能想看做")
 
 # Relationship words a given name often follows: 我女儿小红, 她老公春生.
-ZH_RELATION_WORDS = frozenset(
+ZH_RELATION_WORDS = with_traditional(
     """
     女儿 儿子 闺女 老公 老婆 丈夫 妻子 爱人 媳妇 儿媳 女婿 孙子 孙女 外孙 外孙女 妈妈 爸爸 母亲 父亲 哥哥 姐姐 弟弟
     妹妹 侄子 侄女 外甥 外甥女 表哥 表姐 表弟 表妹 堂哥 堂姐 对象 男朋友 女朋友 闺蜜 朋友 同事 同学 邻居 室友 领导
@@ -101,7 +110,7 @@ ZH_STOP_WORDS = with_traditional(
     """.split()
 )
 # Organisations and bodies too general to identify anyone (national bodies, kinds of institution).
-ZH_GENERIC_ORGS = frozenset(
+ZH_GENERIC_ORGS = with_traditional(
     """
     卫生院 医院 中心 居委会 村委会 街道办 派出所 公安局 法院 人民法院 人民政府 政府 国务院 人民代表大会 全国人大
     共产党 中国共产党 国民党 解放军 人民解放军 联合国 党中央 中共中央 卫生部 卫健委 民政局 残联 妇联 联席会
@@ -110,18 +119,14 @@ ZH_GENERIC_ORGS = frozenset(
     """.split()
 )
 # Suffixes that make a run of words an organisation name, longest first.
-ZH_ORG_SUFFIXES = tuple(
-    sorted(
-        """
-        医院 卫生院 中心 大学 学院 中学 小学 幼儿园 公司 集团 银行 协会 基金会 研究所 研究院 委员会 诊所 卫生室
-        服务站 疾控中心 派出所 保健院 养老院 敬老院 福利院 事务所 工作室 社工站
-        """.split(),
-        key=len,
-        reverse=True,
-    )
+ZH_ORG_SUFFIXES = longest_first(
+    """
+    医院 卫生院 中心 大学 学院 中学 小学 幼儿园 公司 集团 银行 协会 基金会 研究所 研究院 委员会 诊所 卫生室
+    服务站 疾控中心 派出所 保健院 养老院 敬老院 福利院 事务所 工作室 社工站
+    """.split()
 )
 # Words inside an organisation name that say what kind it is but identify nothing on their own.
-ZH_ORG_DESCRIPTORS = frozenset(
+ZH_ORG_DESCRIPTORS = with_traditional(
     """
     人民 精神 卫生 精神卫生 社区 服务 社区卫生 卫生服务 社会 工作 社会工作 社工 服务中心 科技 有限 有限公司 心理 咨询
     心理咨询 疾控 疾病 预防 控制 妇幼 妇幼保健 保健 中医 中西医 结合 儿童 肿瘤 康复 专科 综合 第一 第二 第三 第四
@@ -129,14 +134,17 @@ ZH_ORG_DESCRIPTORS = frozenset(
     """.split()
 )
 # Suffixes that make a word a place (the word before must be a name, not a common noun).
-ZH_PLACE_SUFFIXES = tuple(
-    sorted("省 市 区 县 镇 乡 村 街道 路 街 大街 巷 胡同 弄 小区 新村 花园 公寓 家园 大院 家属院 宿舍 社区 开发区 新区".split(), key=len, reverse=True)
+# Traditional forms too: Taiwan writes 大安區, 屏東縣, 潮州鎮, 開發區.
+ZH_PLACE_SUFFIXES = longest_first(
+    "省 市 区 县 镇 乡 村 街道 路 街 大街 巷 胡同 弄 小区 新村 花园 公寓 家园 大院 家属院 宿舍 社区 开发区 新区".split()
 )
-ZH_ESTATE_SUFFIXES = ("家属院", "小区", "新村", "花园", "公寓", "家园", "大院", "宿舍")
-ZH_ADMIN_SUFFIXES = ("开发区", "街道", "新区", "省", "市", "区", "县", "镇", "乡", "村", "路", "街")
+ZH_ESTATE_SUFFIXES = longest_first("家属院 小区 新村 花园 公寓 家园 大院 宿舍".split())
+ZH_ADMIN_SUFFIXES = longest_first("开发区 街道 新区 省 市 区 县 镇 乡 村 路 街".split())
+# Street words a house number goes with (建国路88号).
+ZH_STREET_SUFFIXES = longest_first("大街 大道 胡同 路 街 巷 弄 道".split())
 
 # Characters used to transliterate foreign names (艾米丽, 史密斯, 约翰).
-TRANSLITERATION_CHARS = frozenset(
+TRANSLITERATION_CHARS = with_traditional(
     "阿埃艾爱安奥巴芭拜班邦鲍贝本比彼毕宾波伯博布查达黛丹德迪蒂丁东杜顿多厄恩尔法菲费芬弗福盖甘冈戈格古哈海汉赫亨"
     "华霍基吉加贾杰金卡凯坎康柯科克肯库拉莱兰朗劳勒雷蕾里莉丽利莲林琳柳卢鲁路伦罗洛马玛迈麦曼梅蒙米敏莫姆穆纳娜南"
     "内尼妮努诺欧帕佩彭皮珀普奇琪乔切琼丘萨塞桑瑟森沙莎珊尚舍圣施史斯松苏索塔泰汤唐特提汀图托瓦万威韦维温沃乌西希"

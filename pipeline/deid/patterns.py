@@ -6,6 +6,13 @@ import re
 from datetime import date
 
 from qualflow.pipeline.deid.findings import Finding, make
+from qualflow.pipeline.deid.lexicon import longest_first, with_traditional
+
+
+def _chinese_words(words: str) -> str:
+    """A regex alternation of Chinese words and their Traditional forms (电话 電話, 出生于 出生於)."""
+    return "|".join(map(re.escape, longest_first(words.split())))
+
 
 _NOT_BEFORE = r"(?<![0-9A-Za-z+])"  # CJK may touch a number: 电话13812345678就行
 _NOT_AFTER = r"(?![0-9A-Za-z])"
@@ -29,7 +36,10 @@ PHONES = [
 ]
 _PHONE_DIGITS = (8, 15)
 # Digits alone make a phone number only when a word says so: "电话 01062345678", "call 01134960731".
-_PHONE_CUE = re.compile(r"(?:电话|手机|座机|号码|联系方式|phone|mobile|tel|call|ring|text|number)[^\n。.!?]{0,12}$", re.IGNORECASE)
+_PHONE_CUE = re.compile(
+    rf"(?:{_chinese_words('电话 手机 座机 号码 联系方式 联络方式')}|phone|mobile|tel|call|ring|text|number)[^\n。.!?]{{0,12}}$",
+    re.IGNORECASE,
+)
 _BARE_DIGITS = re.compile(_NOT_BEFORE + r"0\d{9,11}" + _NOT_AFTER)
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -41,9 +51,11 @@ _ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}\d{2}[01]\d[0-3]\d\d{3}(?![0-9A-Z
 # IDs that a word announces: NHS number, hospital number, 病历号, 微信号, QQ, passport ...
 _ID_CUE = re.compile(
     r"(?:NHS\s+(?:number|no\.?)|hospital\s+number|MRN|patient\s+(?:ID|number)|case\s+number|passport\s+(?:number|no\.?)"
-    r"|national\s+insurance\s+(?:number|no\.?)|NI\s+number|WeChat(?:\s+ID)?|QQ(?:号)?|微信号?|身份证号?(?:码)?|护照号?(?:码)?"
-    r"|病历号|住院号|门诊号|社保卡号|医保卡号|工号|学号)"
-    r"[\s,:：]*(?:is|was|是|为)?[\s,:：]*",
+    r"|national\s+insurance\s+(?:number|no\.?)|NI\s+number|WeChat(?:\s+ID)?|QQ(?:号|號)?|"
+    # 身分证字号: Taiwan's ID card (A123456789); 健保卡号: its health insurance card.
+    + _chinese_words("微信号 微信 身份证号码 身份证号 身份证 身分证字号 身分证号码 身分证 护照号码 护照号 护照 病历号 住院号 "
+                     "门诊号 社保卡号 医保卡号 健保卡号 工号 学号")
+    + r")[\s,:：]*(?:is|was|是|为|為)?[\s,:：]*",
     re.IGNORECASE,
 )
 _ID_VALUE = re.compile(r"\d{3} \d{3} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
@@ -73,17 +85,23 @@ DATE = re.compile(
         ]
     )
 )
+# 生于 ends words that are no birth: 发生于 'happened in', 医生于 'the doctor, in', 学生于 …
+_NOT_BORN_BEFORE = "".join(sorted(with_traditional("发产卫医学先人师考新再派滋寄共伴招门后晚众野营逃")))
+_SHENG_YU = rf"(?<![{_NOT_BORN_BEFORE}])(?:生于|生於)"
+# 出生 in 出生率 'birth rate', 出生地 'birthplace', 出生证 'birth certificate' tells no one's birth date.
+_NOT_A_BIRTH = rf"(?!{_chinese_words('率 地 证 人口 数 缺陷 体重 登记')})"
 # What announces a date of birth; the date must follow within the same sentence, soon.
 _DOB_CUE = re.compile(
     r"(?:\bborn\b(?:\s+(?:on|in))?|\bdate\s+of\s+birth\b|\bD\.?O\.?B\b\.?|\bbirth\s*date\b|\bbirthday\b"
-    r"|出生(?:日期|年月日|年月|于|在|时间)?|生日|生于|诞生于)",
+    r"|\byear\s+of\s+birth\b|\bbirth\s*year\b"
+    rf"|{_chinese_words('出生日期 出生年月日 出生年月 出生年份 出生于 出生在 出生时间 出生 生日 诞生于')}|{_SHENG_YU})",
     re.IGNORECASE,
 )
 _DOB_WINDOW = 45
 # Chinese puts the date first: 我是1985年3月12日出生的, 1990年5月生人. 出生 may have a few words
 # between it and the date (1985年3月12日在北京出生的); 生的, 生人 and 生 must touch the date, as
 # they end other words too (医生的, 陌生人).
-_BIRTH_VERB_AFTER = re.compile(r"出生|出世|降生")
+_BIRTH_VERB_AFTER = re.compile(rf"(?:出生|出世|降生){_NOT_A_BIRTH}")
 _BORN_AFTER = re.compile(r"\s*(?:生人|生的|生(?=[，。！？；,.!?;\s]|$))")
 _CLAUSE_END = re.compile(r"[，。！？；,!?;\n]")
 _DATE_TO_CUE_GAP = 4
@@ -159,6 +177,38 @@ def find_ids(text: str) -> list[Finding]:
     return found
 
 
+# A year alone is a date of birth where the same clause ties it to a birth: "born in 1962",
+# "born in '62", "year of birth: 1958", 出生于1962年, 1962年出生, 我是62年生的, 民國85年出生, and the
+# Taiwanese birth cohort 85年次 (born in ROC year 85, 1996), which needs no other word. A birth
+# year narrows down who someone is as a full date does; "in 2019 we changed the rota" keeps its year.
+# "birthday" and 生日 are no such cue: "my birthday in 2019" is not the year of a birth.
+_YEAR_CUE = re.compile(
+    r"\bborn\b|\b(?:date|year)\s+of\s+birth\b|\bD\.?O\.?B\b\.?|\bbirth\s*(?:date|year)\b"
+    rf"|(?:{_chinese_words('出生 诞生')}){_NOT_A_BIRTH}|{_SHENG_YU}",
+    re.IGNORECASE,
+)
+_CN_DIGIT = "〇零一二三四五六七八九"
+# ROC (Taiwan) years count from 1912: 民國85年 is 1996.
+_ROC_YEAR = rf"民[國国]\s*(?:\d{{1,3}}|[{_CN_NUM}]{{1,4}})\s*年"
+_FULL_YEAR = rf"(?<!\d)(?:19|20)\d{{2}}(?:\s*年|(?![0-9A-Za-z]))|[{_CN_DIGIT}]{{4}}年|{_ROC_YEAR}"
+# A two-digit year (85年, '62) only where nothing else can be meant: after 于/在 (出生于85年),
+# right before 出生/生的 (85年出生), after an apostrophe ("born in '62") or right after "born in".
+_SHORT_YEAR = rf"(?<![\d民國国])\d{{2}}\s*年|[{_CN_DIGIT}]{{2}}年"
+_YEAR_AFTER_CUE = re.compile(
+    rf"{_FULL_YEAR}|(?<=[于於在])(?:{_SHORT_YEAR})|['’]\d{{2}}(?![0-9A-Za-z])"
+    r"|(?<=\bborn in )\d{2}(?![0-9A-Za-z%])(?!\s+(?:hours?|minutes?|days?|weeks?|months?|years?)\b)",
+    re.IGNORECASE,
+)
+_YEAR_BEFORE_CUE = re.compile(rf"{_FULL_YEAR}|{_SHORT_YEAR}")
+_BIRTH_COHORT = re.compile(rf"(?:民[國国]\s*)?(?<!\d)(?:\d{{2,3}}|[{_CN_NUM}]{{2,4}})\s*年次")
+# Where the clause a birth cue opens ends: punctuation, or a word that starts another clause.
+_CLAUSE_BREAK = re.compile(
+    r"[,;.!?，；。！？\n]|\b(?:and|but|or|so|then|when|while|until|since|because|where|who|which)\b", re.IGNORECASE
+)
+_YEAR_WINDOW = 30
+_CUE_SEPARATOR = re.compile(r"[\s:：\-–]*")  # "DOB: 1962", "born - 1962"
+
+
 def find_dates_of_birth(text: str) -> list[Finding]:
     found = []
     for cue in _DOB_CUE.finditer(text):
@@ -169,12 +219,31 @@ def find_dates_of_birth(text: str) -> list[Finding]:
         m = DATE.search(window)
         if m:
             found.append(make(text, cue.end() + m.start(), cue.end() + m.end(), "DOB", "pattern"))
-    return found + _dates_before_birth_cues(text)
+    return found + _dates_before_birth_cues(text) + find_birth_years(text)
+
+
+def find_birth_years(text: str) -> list[Finding]:
+    """Years that a birth cue in the same clause makes years of birth (see `_YEAR_CUE`)."""
+    found = [make(text, m.start(), m.end(), "DOB", "pattern") for m in _BIRTH_COHORT.finditer(text)]
+    for cue in _YEAR_CUE.finditer(text):
+        start = _CUE_SEPARATOR.match(text, cue.end()).end()
+        clause_end = _CLAUSE_BREAK.search(text, start, start + _YEAR_WINDOW)
+        year = _YEAR_AFTER_CUE.search(text, start, clause_end.start() if clause_end else start + _YEAR_WINDOW)
+        if year:
+            found.append(make(text, year.start(), year.end(), "DOB", "pattern"))
+    for year in _YEAR_BEFORE_CUE.finditer(text):
+        # A two-digit year (85年) must touch its verb: 我们结婚10年出生了… is no birth year.
+        two_digits = year.group()[0] != "民" and sum(ch.isdigit() or ch in _CN_DIGIT for ch in year.group()) == 2
+        born = _BORN_AFTER.match(text, year.end())
+        verb = _BIRTH_VERB_AFTER.search(text, year.end(), year.end() + (0 if two_digits else _DATE_TO_CUE_GAP) + 2)
+        if born or (verb and not _CLAUSE_END.search(text, year.end(), verb.start())):
+            found.append(make(text, year.start(), year.end(), "DOB", "pattern"))
+    return found
 
 
 def _dates_before_birth_cues(text: str) -> list[Finding]:
-    """我是1985年3月12日出生的, 她是2019年3月生的: a date closing its clause with 出生 or 生的. A year
-    alone (我1985年出生) is no date of birth here, as "born in 1984" is none in English."""
+    """我是1985年3月12日出生的, 她是2019年3月生的: a date closing its clause with 出生 or 生的 (a
+    year alone: `find_birth_years`)."""
     found = []
     for date in DATE.finditer(text):
         born = _BORN_AFTER.match(text, date.end())
