@@ -48,7 +48,7 @@ from qualflow.models.store import (
 )
 from qualflow.pipeline.config import Config, load_config
 from qualflow.pipeline.errors import QualflowError
-from qualflow.pipeline.ingest import discover, source_name
+from qualflow.pipeline.ingest import UNIT_EXTENSIONS, discover, other_types_line, source_name, type_label
 from qualflow.pipeline.persist import clustering_fingerprint
 from qualflow.pipeline.place import never_placed, released
 
@@ -86,6 +86,8 @@ class RunSummary:
     had_themes: bool = False  # whether the study had themes before this run (a re-clustering, not the first)
     # Statements in languages the encoder was not trained on (an English-only model on Chinese), by language.
     outside_encoder_languages: dict[str, int] = field(default_factory=dict)
+    # Files left out for their type (a .pdf beside the transcripts), by `type_label`: not in `files_seen`.
+    other_types: dict[str, int] = field(default_factory=dict)
 
 
 def why_not_run(source: str, data_dir: str, database_url: str | None, create_study: bool) -> str | None:
@@ -204,9 +206,13 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
 
     source_path = Path(source)
     unreadable: list[tuple[Path, str]] = []  # folders that could not be listed, and why
-    paths = list(discover(source_path, [".csv", ".xlsx"] if units else config.ingest.extensions, skip=data,
-                          unreadable_folder=lambda folder, why: unreadable.append((folder, why))))
-    summary.files_seen = len(paths)
+    other_types = Counter()
+    paths = list(discover(source_path, UNIT_EXTENSIONS if units else config.ingest.extensions, skip=data,
+                          unreadable_folder=lambda folder, why: unreadable.append((folder, why)),
+                          other_type=lambda path: other_types.update([type_label(path)])))
+    summary.files_seen, summary.other_types = len(paths), dict(other_types)
+    if other_types:
+        logger.info("skipped %s", other_types_line(summary.other_types, "--units" if units else "qualflow"))
 
     def record(path: Path, outcome) -> None:
         record_outcome(summary, path, source_path, data, config, outcome, logger)

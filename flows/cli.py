@@ -332,14 +332,16 @@ def run(
     """Ingest new interviews under PATH and suggest candidate themes."""
     from qualflow.pipeline.config import load_config
     from qualflow.pipeline.errors import QualflowError
+    from qualflow.pipeline.ingest import other_types_line
 
     if not path.exists():
         _fail(f"no such file or folder: {path}")
     try:
-        load_config(config)  # fail fast, before Prefect starts its server
+        run_config = load_config(config)  # fail fast, before Prefect starts its server
     except QualflowError as error:
         _fail(str(error))
     _data_folder(data)
+    _check_something_to_read(path, data, units, run_config)
     # Before _check_task_runner: it imports qualflow.flows.batch, and with it Prefect.
     _run_environment(data, verbose)
     if _study_exists(data, db):
@@ -400,10 +402,13 @@ def run(
         console.print(f"[yellow]check[/yellow] {line}", highlight=False)
     for line in summary.failed:
         console.print(f"[red]failed[/red] {line}" + ("" if line in summary.broken_links else f" (see {data / 'quarantine'})"), highlight=False)
-    if summary.files_seen == 0:
+    if summary.other_types:
+        console.print(f"[yellow]skipped[/yellow] {other_types_line(summary.other_types, _reader(units))}",
+                      highlight=False)
+    if summary.files_seen == 0:  # only folders that could not be read: the flow has reported them
         unread = f", apart from {len(summary.unreadable_folders)} folders that could not be read" \
             if summary.unreadable_folders else ""
-        _fail(f"no transcript files ({', '.join(load_config(config).ingest.extensions)}) under {path}{unread}")
+        _fail(f"{_nothing_to_read(path, units, run_config)}{unread}")
     store = _open_store(data, db)
     with store.session() as session:
         from qualflow.pipeline.report import fit_summary, theme_rows
@@ -416,6 +421,41 @@ def run(
         console.print(f"Report: {summary.report}")
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _reader(units: bool) -> str:
+    return "--units" if units else "qualflow"
+
+
+def _nothing_to_read(path: Path, units: bool, config) -> str:
+    from qualflow.pipeline.ingest import UNIT_EXTENSIONS
+
+    if units:
+        return f"no units files ({', '.join(UNIT_EXTENSIONS)}) under {path}"
+    return f"no transcript files ({', '.join(config.ingest.extensions)}) under {path}"
+
+
+def _check_something_to_read(path: Path, data: Path, units: bool, config) -> None:
+    """Before the study is made and Prefect starts (tens of seconds): a file of a type qualflow does not
+    read (a PDF), or a folder with nothing to read, is one line, and nothing is made. Only `qualflow run`
+    asks this: a scheduled run finding an empty inbox is a night with no new interviews. A folder that
+    could not be listed is left to the run, which reports and quarantines it as it does every failure."""
+    from collections import Counter
+
+    from qualflow.pipeline.ingest import UNIT_EXTENSIONS, discover, other_types_line, type_label, type_not_read
+
+    if path.is_file():
+        if type_not_read(path):
+            _fail(f"{path.name}: {type_not_read(path)}")
+        return
+    unlisted, other_types = [], Counter()
+    found = discover(path, UNIT_EXTENSIONS if units else config.ingest.extensions, skip=data,
+                     unreadable_folder=lambda folder, why: unlisted.append(folder),
+                     other_type=lambda file: other_types.update([type_label(file)]))
+    if found or unlisted:
+        return
+    only = f", only {other_types_line(other_types, _reader(units))}" if other_types else ""
+    _fail(f"{_nothing_to_read(path, units, config)}{only}; nothing was made")
 
 
 def _check_task_runner(task_runner: str, dask_address: str | None) -> None:
@@ -585,12 +625,15 @@ def show(
                                "statements": rows}, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{code}: {label}", show_lines=False)
+    # The id comes first and never wraps: every `qualflow review` statement action takes it.
+    table.add_column("id", no_wrap=True, justify="right")
     for column in ("participant", "transcript", "start–end", "sim", "statement"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        flag = " (outlier)" if row["outlier"] else ""
-        table.add_row(row["participant"] or "", row["transcript"], f"{row['start']}–{row['end']}",
-                      f"{row['similarity']:.2f}{flag}", row["text"])
+        flags = [name for name, on in (("outlier", row["outlier"]), ("weak fit", row["weak_fit"])) if on]
+        flag = f" ({', '.join(flags)})" if flags else ""
+        table.add_row(str(row["statement_id"]), row["participant"] or "", row["transcript"],
+                      f"{row['start']}–{row['end']}", f"{row['similarity']:.2f}{flag}", row["text"])
     console.print(table)
 
 
@@ -609,11 +652,13 @@ def statements(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{'Excluded' if excluded else 'Significant'} statements ({len(rows)})")
+    table.add_column("id", no_wrap=True, justify="right")  # what `qualflow review` statement actions take
     columns = ["participant", "transcript", "start–end"] + (["reason"] if excluded else []) + ["statement"]
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        cells = [row["participant"] or "", row["transcript"], f"{row['start']}–{row['end']}"]
+        cells = [str(row["statement_id"]), row["participant"] or "", row["transcript"],
+                 f"{row['start']}–{row['end']}"]
         table.add_row(*cells, *([row["reason"]] if excluded else []), row["text"])
     console.print(table)
 

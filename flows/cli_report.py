@@ -107,6 +107,10 @@ def report_command(
     out_dir = out or data / REPORT_FOLDER
     if out_dir.exists() and not out_dir.is_dir():
         _fail(f"--out must be a folder, and {out_dir} is a file")
+    # The report's own folder is made, but not the folders above it: as with every export, a mistyped
+    # path is refused rather than made, so the study's tables do not land somewhere unexpected.
+    if out is not None and not out_dir.parent.is_dir():
+        _fail(f"--out: no such folder: {out_dir.parent}")
     with _open_store(data, db).session() as session:
         try:
             written = write_report(session, out_dir, participants, _order(order))

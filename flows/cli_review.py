@@ -124,6 +124,21 @@ def merge(themes: Annotated[list[str], typer.Argument(help="Themes to merge (sam
                             _theme_id(session, into)))
 
 
+SPLIT_PREVIEW_STATEMENTS = 2  # statements shown per suggested group
+PREVIEW_CHARACTERS = 60
+
+
+def _preview(text: str) -> str:
+    """The start of a statement on one line: whole words where the text has spaces (Chinese has none)."""
+    text = " ".join(text.split())
+    if len(text) <= PREVIEW_CHARACTERS:
+        return text
+    cut = text[:PREVIEW_CHARACTERS]
+    if " " in cut[PREVIEW_CHARACTERS // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,;:.，。、") + "…"
+
+
 @review_app.command()
 def split(theme: ThemeArgument,
           statements: Annotated[str | None, typer.Option("--statements", help="Statement ids to move out: 12,15,40.")] = None,
@@ -131,6 +146,7 @@ def split(theme: ThemeArgument,
           suggest: Annotated[bool, typer.Option("--suggest", help="Only print a two-way sub-clustering.")] = False,
           data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
     """Split statements off into a new theme, or (--suggest) print a suggested split."""
+    from qualflow.models import Statement
     from qualflow.review import actions
     from qualflow.review.split_suggestion import suggest_split
 
@@ -139,6 +155,10 @@ def split(theme: ThemeArgument,
         if suggest:
             for n, group in enumerate(suggest_split(session, theme_id), start=1):
                 console.print(f"group {n} ({len(group)}): {','.join(map(str, group))}", highlight=False)
+                # A glimpse of what the group is about: ids alone do not say which statements go together.
+                for statement_id in group[:SPLIT_PREVIEW_STATEMENTS]:
+                    text = session.get(Statement, statement_id).text
+                    console.print(f"  {statement_id}: “{_preview(text)}”", highlight=False, markup=False)
             return
         if not statements or not label:
             _fail("give --statements ID,ID… and --label NAME (or --suggest)")
@@ -206,6 +226,8 @@ def memo(text: Annotated[str, typer.Argument(help="The memo.")],
     """Write a memo on a theme or a statement."""
     from qualflow.review import actions
 
+    if theme and statement is not None:
+        _fail("a memo goes on one theme or one statement, not both: give --theme or --statement")
     with _deciding(data) as session:
         _done(actions.write_memo(session, _reviewer(reviewer), text,
                                  theme_id=_theme_id(session, theme) if theme else None, statement_id=statement))

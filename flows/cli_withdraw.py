@@ -50,9 +50,9 @@ def withdraw(
         whole = sorted({name(session.get(Transcript, i).source_name) for i in plan.whole})
         partial = sorted({name(session.get(Transcript, i).source_name) for i in plan.partial + plan.emptied})
         console.print(
-            f"Participant {found}: {plan.statements} statements ({plan.assigned} in {plan.themes} themes); "
-            f"{len(whole)} files that are theirs alone, deleted whole; {len(partial)} files others speak in too, "
-            "where only their turns are blanked.", highlight=False)
+            f"Participant {found}: {_count(plan.statements, 'statement')} ({plan.assigned} {_where(session, plan)}); "
+            f"{_count(len(whole), 'file')} that {_verb(len(whole))} theirs alone, deleted whole; "
+            f"{_count(len(partial), 'file')} others speak in too, where only their turns are blanked.", highlight=False)
         for shown in whole:
             console.print(f"  delete   {shown}", highlight=False)
         for shown in partial:
@@ -71,6 +71,31 @@ def withdraw(
         "again: `qualflow run PATH --recluster`. "
         "Reports and exports written before still hold their words: delete or write them again, and remove "
         "their files from the inbox.", highlight=False)
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _verb(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _where(session, plan) -> str:
+    """Where their statements sit, as the tables count it: "in 7 subcategories of 4 themes". Statements
+    are suggested into subcategories (or into a theme that has none), so themes are counted by parent."""
+    from qualflow.models import Suggestion, Theme
+    from qualflow.pipeline.withdraw import _statements
+    from sqlalchemy import select
+
+    placed = session.scalars(select(Theme).join(Suggestion, Suggestion.theme_id == Theme.id).where(
+        Suggestion.statement_id.in_(_statements(session, plan)),
+        Suggestion.status.in_(("suggested", "confirmed"))).distinct()).all()
+    themes = _count(len({theme.parent_id or theme.id for theme in placed}), "theme")
+    subcategories = sum(1 for theme in placed if theme.parent_id)
+    if not subcategories:
+        return f"in {themes}"
+    return f"in {_count(subcategories, 'subcategory', 'subcategories')} of {themes}"
 
 
 def _rewrite_report(store, data: Path, db: str | None) -> None:

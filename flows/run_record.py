@@ -83,6 +83,7 @@ def run_markdown(summary: Any, redact: Callable[[str], str] = str) -> str:
         f"| statements in the new transcripts and versions | {summary.statements_added} |",
         f"| unchanged (skipped) | {len(summary.unchanged)} |",
         f"| duplicates (skipped) | {len(summary.duplicates)} |",
+        f"| files of types not read (skipped) | {_other_types(summary)} |",
         f"| files of withdrawn participants (skipped) | {len(getattr(summary, 'withdrawn', []))} |",
         f"| failed (quarantined) | {len(summary.failed) - len(_broken_links(summary))} |",
         f"| failed, not quarantined (links to missing or unreadable files) | {len(_broken_links(summary))} |",
@@ -110,6 +111,13 @@ def run_markdown(summary: Any, redact: Callable[[str], str] = str) -> str:
     if summary.report:
         lines += ["", f"Report: `{summary.report}`"]
     return "\n".join(lines) + "\n"
+
+
+def _other_types(summary: Any) -> str:
+    """"2 (.doc, .pdf)": the files a folder held that are of no type the run reads (types as
+    `qualflow.pipeline.ingest.type_label` names them: never a name that followed a dot)."""
+    counts = getattr(summary, "other_types", {})
+    return f"{sum(counts.values())} ({', '.join(sorted(counts))})" if counts else "0"
 
 
 def _broken_links(summary: Any) -> list[str]:

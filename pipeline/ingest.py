@@ -72,6 +72,22 @@ _TURNS = {
     ".xlsx": ("xlsx", read_xlsx),
 }
 _ZIP_BASED = {".docx", ".odt", ".xlsx"}
+UNIT_EXTENSIONS = [".csv", ".xlsx"]  # what `qualflow run --units` reads
+# Common formats a transcript may come in that qualflow does not read, and what to save them as. Any
+# other unknown extension is still read as plain text, as it always was; these are not text: they failed
+# as "binary", which does not say what to do, or a text file of that name was taken in.
+NOT_READ = {
+    ".pdf": ".docx or .txt", ".doc": ".docx", ".pages": ".docx", ".xls": ".xlsx or .csv",
+    ".ppt": ".docx or .txt", ".pptx": ".docx or .txt",
+}
+
+
+def type_not_read(path: Path) -> str | None:
+    """Why a file of this type is not read, and what to do, or None when it may be read."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in NOT_READ:
+        return None
+    return f"{suffix} files are not read by qualflow: save the transcript as {NOT_READ[suffix]} and run again"
 
 
 def normalise_text(raw: str) -> str:
@@ -102,6 +118,8 @@ def read_document(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float 
     if not data.strip():
         raise unreadable(name, "the file is empty")
 
+    if type_not_read(path):
+        raise unreadable(name, type_not_read(path))
     suffix = path.suffix.lower()
     if suffix in _ZIP_BASED:
         check_archive(data, name, suffix[1:], max_unpacked_mb)
@@ -109,7 +127,7 @@ def read_document(path: Path, max_file_mb: float = 20.0, max_unpacked_mb: float 
         format_name, read_turns = _TURNS[suffix]
         text, turns = _join_turns(read_turns(data, name))
     else:
-        # Unknown extensions are read as plain text, as before; binary ones fail in decoding.
+        # Other unknown extensions are read as plain text, as before; binary ones fail in decoding.
         format_name, read_prose = _PROSE.get(suffix, ("txt", decode_bytes))
         text, turns = normalise_text(read_prose(data, name)), None
     if not text.strip():
@@ -161,14 +179,18 @@ def _too_big(name: str, size: int, max_file_mb: float):
 
 
 def discover(source: Path, extensions: list[str], skip: Path | None = None,
-             unreadable_folder: Callable[[Path, str], None] | None = None) -> list[Path]:
+             unreadable_folder: Callable[[Path, str], None] | None = None,
+             other_type: Callable[[Path], None] | None = None) -> list[Path]:
     """The transcript files under `source` (a file or a folder), in a stable order, leaving out
     anything under `skip`: the study's own data folder, when it lies inside the source, holds
     qualflow's report and its quarantined copies, which must not come back as interviews.
     A link whose target is missing is kept (is_file() is False for it), so the run can name it
     instead of dropping it without a word: see `broken_link`. So is a folder that cannot be listed
     (no permission, removed meanwhile): `unreadable_folder(folder, reason)` is told of it and the
-    search goes on; without that callback, its OSError is raised."""
+    search goes on; without that callback, its OSError is raised. A file left out only for its type
+    (a PDF beside the transcripts) goes to `other_type`, so the run can say so: a researcher who keeps
+    .doc or .pdf interviews in the folder would otherwise lose them without a word. Hidden files and
+    folders, Office lock files, README.md and the system's own files are not interviews: not reported."""
     source = Path(source)
     if source.is_file():
         return [source]
@@ -180,12 +202,52 @@ def discover(source: Path, extensions: list[str], skip: Path | None = None,
             raise error
         unreadable_folder(Path(error.filename), error.strerror or type(error).__name__)
 
-    return sorted(
-        path
-        for path in _files_below(source, not_listed)
-        if (path.is_file() or path.is_symlink()) and path.suffix.lower() in wanted and not path.name.startswith((".", "~$"))
-        and path.name.lower() != "readme.md" and (skip is None or skip not in path.resolve().parents)
-    )
+    found = []
+    for path in _files_below(source, not_listed):
+        if not (path.is_file() or path.is_symlink()) or _not_an_interview(path):
+            continue
+        if skip is not None and skip in path.resolve().parents:
+            continue
+        if path.suffix.lower() in wanted:
+            found.append(path)
+        elif other_type is not None and not _in_hidden_folder(path, source):  # .git, .Trash: not the user's files
+            other_type(path)
+    return sorted(found)
+
+
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}  # Windows' own files in a shared folder
+
+
+def _not_an_interview(path: Path) -> bool:
+    """Files no one means as a transcript: hidden ones, Office's `~$` lock files, a folder's README.md
+    and the system's own files."""
+    return path.name.startswith((".", "~$")) or path.name.lower() in {"readme.md", *_SYSTEM_FILES}
+
+
+def _in_hidden_folder(path: Path, source: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(source).parts[:-1])
+
+
+# File types named when a run skips files of them. Any other ending is shown as "other": what follows a
+# dot in a file name may be a name ("interview Mary.Smith"), and the run's record goes to Prefect.
+_NAMED_TYPES = {*NOT_READ, *_PROSE, *_TURNS, ".odp", ".ods", ".key", ".numbers", ".docm", ".dotx", ".xlsm", ".tsv",
+                ".json", ".xml", ".html", ".htm", ".log", ".zip", ".7z", ".rar", ".png", ".jpg", ".jpeg", ".gif",
+                ".heic", ".tif", ".tiff", ".mp3", ".m4a", ".wav", ".ogg", ".mp4", ".mov", ".msg", ".eml", ".epub"}
+
+
+def type_label(path: Path) -> str:
+    """What a skipped file's type is called in the run's summary: ".pdf", "no extension" or "other"."""
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in _NAMED_TYPES else "other" if suffix else "no extension"
+
+
+def other_types_line(counts: dict[str, int], reader: str = "qualflow") -> str:
+    """"2 files of types qualflow does not read (.doc, .pdf)", from `discover`'s other_type files counted
+    by `type_label`. `reader` is what does not read them (`--units` reads only tables)."""
+    files = sum(counts.values())
+    types = ", ".join(sorted(counts))
+    return f"{files} file of a type {reader} does not read ({types})" if files == 1 \
+        else f"{files} files of types {reader} does not read ({types})"
 
 
 def _files_below(folder: Path, not_listed: Callable[[OSError], None]):
