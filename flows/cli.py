@@ -693,16 +693,17 @@ def export_assignments(
 ) -> None:
     """One row per statement: its unit id and survey question (units files), document, participant,
     offsets, text, subcategory and theme, similarity, the theme's status and the statement's
-    (assignment_status: suggested or confirmed)."""
+    (assignment_status: suggested or confirmed; for a statement in no theme taken-out, released,
+    not-significant or unplaced)."""
     from qualflow.pipeline.coding.export_tables import to_csv
-    from qualflow.pipeline.report import ASSIGNMENT_COLUMNS, assignment_rows
+    from qualflow.pipeline.report import ASSIGNMENT_COLUMNS, export_assignment_rows
 
     if output_format not in ("csv", "json"):
         _fail(f"--format must be csv or json, not '{output_format}'")
     if output is not None:
         _check_output(output)
     with _open_store(data).session() as session:
-        rows = assignment_rows(session)
+        rows = export_assignment_rows(session)
     if output_format == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     else:  # cells that would open as formulas in a spreadsheet are kept as text

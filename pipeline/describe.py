@@ -89,13 +89,21 @@ def _pick_exemplars(member_indices: np.ndarray, similarity: np.ndarray, particip
                     n: int) -> list[int]:
     """Closest to the centre first, one per participant while others remain."""
     ranked = [int(i) for i in member_indices[np.argsort(-similarity[member_indices], kind="stable")]]
-    chosen, seen = [], set()
+    return choose_exemplars(ranked, dict(enumerate(participants)), n)
+
+
+def choose_exemplars(ranked: list, participant_of: dict, n: int, kept: list = ()) -> list:
+    """Up to `n` exemplars: the `kept` ones first (quotes a reviewer has already seen, when they are
+    still members), then from `ranked` (members, closest to the centre first) one per participant
+    not yet quoted while others remain, then the closest of the rest."""
+    chosen = list(kept)[:n]
+    seen = {participant_of.get(i) for i in chosen}
     for i in ranked:
-        if participants[i] not in seen:
-            chosen.append(i)
-            seen.add(participants[i])
         if len(chosen) == n:
             return chosen
+        if i not in chosen and participant_of.get(i) not in seen:
+            chosen.append(i)
+            seen.add(participant_of.get(i))
     return chosen + [i for i in ranked if i not in chosen][: n - len(chosen)]
 
 

@@ -27,15 +27,19 @@ from qualflow.models import (
     Transcript,
     Turn,
 )
-from qualflow.models.codebook import code_order, next_theme_code, refresh_counts
+from qualflow.models.codebook import code_order, next_theme_code, refresh_counts, with_parents
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     LIVE_STATUSES,
     current_theme_set,
     live_transcripts,
+    theme_suggestions,
 )
+from qualflow.pipeline.cluster import centre_per_language
 from qualflow.pipeline.coding.carry import move_codings
-from qualflow.pipeline.describe import ThemeDescription
+from qualflow.pipeline.config import DescribeConfig
+from qualflow.pipeline.describe import ThemeDescription, choose_exemplars
+from qualflow.pipeline.embed.cache import _cached_vectors
 from qualflow.pipeline.ingest import Document
 from qualflow.pipeline.reconcile import (
     CandidateTheme,
@@ -183,6 +187,17 @@ def significant_statements(session: Session) -> list[Statement]:
                                                 Statement.transcript_id.in_(live_transcripts()))
                         .order_by(Statement.id))
     )
+
+
+def stored_vectors(session: Session, encoder_id: str) -> tuple[list[int], np.ndarray] | None:
+    """The significant statements' ids and cached vectors (`encoder_id`), each language's mean removed
+    as a run removes it before clustering and placing (flows/tasks.py); None when any is not cached."""
+    statements = significant_statements(session)
+    cached = _cached_vectors(session, encoder_id, [s.text_hash for s in statements])
+    if not statements or any(s.text_hash not in cached for s in statements):
+        return None
+    vectors = np.vstack([cached[s.text_hash] for s in statements])
+    return [s.id for s in statements], centre_per_language(vectors, [s.language for s in statements])
 
 
 def clustering_fingerprint(ids: list[int], text_hashes: list[str], encoder_id: str, settings: dict) -> str:
@@ -439,6 +454,9 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     for number, theme in enumerate(final, start=1):
         theme.number = number
     refresh_counts(session, [t.id for t in final])
+    # Described from the clusterer's groups, before reconciliation kept reviewed statements where reviewers
+    # put them: a quote may belong to another theme now.
+    refresh_exemplars(session, [t.id for t in final])
     if last_decision_id(session) != decided_before:
         # A reviewer decided while this was planned from the codebook read above: the plan may not carry
         # that decision (an accepted theme left behind, a confirmed statement in two themes). Checked
@@ -447,6 +465,30 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
         raise ReviewedMeanwhile(f"{last_decision_id(session) - decided_before} reviewer decisions were made while "
                                 "the run stored its themes; stored again with them")
     return theme_set
+
+
+def refresh_exemplars(session: Session, theme_ids) -> None:
+    """Store `exemplars_among_members` for these themes and their parents (whose members change
+    with their subcategories')."""
+    for theme in with_parents(session, theme_ids).values():
+        chosen = exemplars_among_members(session, theme)
+        if chosen != list(theme.exemplar_statement_ids or []):
+            theme.exemplar_statement_ids = chosen
+
+
+def exemplars_among_members(session: Session, theme: Theme) -> list[int]:
+    """A theme's exemplar quotes kept among its members now (a top-level theme's: its own and its
+    live subcategories'): quotes that left are dropped and replaced by the members closest to the
+    centre, from participants not yet quoted where possible (as pipeline/describe.py picks them).
+    Quotes still members stay, so a reviewer sees the same ones."""
+    # Dense members first, each by decreasing similarity to the centre of the (sub)theme it sits in.
+    members = [row.statement for row in theme_suggestions(session, theme)
+               if row.statement.transcript.superseded_by_id is None]
+    participant_of = {s.id: s.participant for s in members}
+    current = list(theme.exemplar_statement_ids or [])
+    kept = [i for i in current if i in participant_of]
+    wanted = len(current) or DescribeConfig().n_exemplars  # as many as it had; a new theme the default
+    return choose_exemplars([s.id for s in members], participant_of, wanted, kept)
 
 
 class ReviewedMeanwhile(RuntimeError):

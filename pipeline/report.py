@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, Transcript
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
+    NOT_SIGNIFICANT,
     current_theme_set,
     current_themes,
     live_transcripts,
@@ -17,7 +18,8 @@ from qualflow.models.queries import (
 from qualflow.pipeline.deid.pseudonym import NameRedactor
 from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.markdown_text import markdown_text
-from qualflow.pipeline.persist import load_key_map
+from qualflow.pipeline.persist import exemplars_among_members, load_key_map
+from qualflow.pipeline.place import released
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,10 +30,11 @@ def _quote(text: str, limit: int = 160) -> str:
 
 
 def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
-    # A carried theme's exemplars may date from before its transcript was replaced by a new version.
-    exemplars = list(session.scalars(select(Statement).where(Statement.id.in_(theme.exemplar_statement_ids or []),
-                                                             Statement.transcript_id.in_(live_transcripts()))))
-    exemplars.sort(key=lambda s: theme.exemplar_statement_ids.index(s.id))
+    # Stored quotes are kept among the theme's members after every run and decision, but a study from
+    # before that (or a withdrawal since) may hold one from another theme: what is shown is checked again.
+    chosen = exemplars_among_members(session, theme)
+    exemplars = sorted(session.scalars(select(Statement).where(Statement.id.in_(chosen))),
+                       key=lambda s: chosen.index(s.id))
     return {
         "code": theme.code,
         "level": theme.level,
@@ -98,7 +101,7 @@ def assignment_rows(session: Session) -> list[dict]:
     (de-identified), its subcategory and theme, and how well it fits. `status` is the
     subcategory's (or theme's) status, which pipeline/coding reads to leave out rejected and
     merged themes; `assignment_status` is the reviewer's decision on this statement's place
-    (suggested or confirmed).
+    (suggested or confirmed). Statements in no theme are not here: `export_assignment_rows` adds them.
 
     A unit's `unit_id` is its id in the units file, to join the export back to that table; `question`
     its survey question (de-identified as it was stored). Both are None for statements cut from
@@ -107,7 +110,7 @@ def assignment_rows(session: Session) -> list[dict]:
     text does (`TypedRedactor`: the key map's identifiers become their placeholders, e-mail addresses,
     phone numbers, ID numbers and dates of birth their kind); ordinary ids ("u1", "R_3kX", "17") are
     exported exactly."""
-    rows, name, unit_id = [], export_names(session), TypedRedactor(load_key_map(session))
+    rows, cells = [], _statement_cells(session)
     for theme in current_themes(session):
         # A reviewer's split can place statements straight into a top-level theme.
         parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
@@ -119,19 +122,61 @@ def assignment_rows(session: Session) -> list[dict]:
                                           .options(selectinload(Suggestion.statement)
                                                    .selectinload(Statement.transcript),
                                                    selectinload(Suggestion.statement).selectinload(Statement.turn))):
-            statement = suggestion.statement
-            meta = (statement.turn.meta if statement.turn else None) or {}
-            rows.append({
-                "statement_id": statement.id, "unit_id": unit_id(meta.get("unit_id")) or None,
-                "document": name(statement.transcript.source_name), "participant": statement.participant,
-                "question": meta.get("question") or None, "start": statement.start, "end": statement.end,
-                "text": statement.text, "theme_id": theme.code, "theme_label": theme.label,
+            rows.append(cells(suggestion.statement) | {
+                "theme_id": theme.code, "theme_label": theme.label,
                 "parent_theme_id": parent.code if parent else None, "parent_theme_label": parent.label if parent else None,
                 "parent_theme_status": parent.status if parent else None,
                 "similarity": suggestion.similarity, "status": theme.status,
                 "assignment_status": suggestion.status, "weak_fit": suggestion.weak_fit,
                 "outlier": suggestion.outlier,
             })
+    return sorted(rows, key=lambda r: r["statement_id"])
+
+
+def _statement_cells(session: Session):
+    """A function giving a statement's own columns of `ASSIGNMENT_COLUMNS`, as they may leave the study."""
+    name, unit_id = export_names(session), TypedRedactor(load_key_map(session))
+
+    def cells(statement: Statement) -> dict:
+        meta = (statement.turn.meta if statement.turn else None) or {}
+        return {"statement_id": statement.id, "unit_id": unit_id(meta.get("unit_id")) or None,
+                "document": name(statement.transcript.source_name), "participant": statement.participant,
+                "question": meta.get("question") or None, "start": statement.start, "end": statement.end,
+                "text": statement.text}
+
+    return cells
+
+
+# `assignment_status` of a statement in no theme: why it is in none.
+TAKEN_OUT = "taken-out"  # a reviewer took it out of its theme (or kept it out of a merge); it stays out
+RELEASED = "released"  # a reviewer rejected its theme; the next run suggests it into another
+NOT_SIGNIFICANT_STATUS = "not-significant"  # a reviewer marked it not significant
+UNPLACED = "unplaced"  # no run has placed it yet
+
+
+def export_assignment_rows(session: Session) -> list[dict]:
+    """What `qualflow export assignments` writes: one row per statement the study clusters or a
+    reviewer took out of clustering, so that a table joined on `statement_id` loses none. Statements
+    in a theme as `assignment_rows` gives them; the others with no theme, and `assignment_status`
+    saying why (TAKEN_OUT, RELEASED, NOT_SIGNIFICANT_STATUS, UNPLACED). Statements the selection step
+    left out (interviewer turns, back-channel) are not rows: `qualflow statements --excluded` lists them."""
+    if current_theme_set(session) is None:
+        return []
+    rows = assignment_rows(session)
+    placed = {r["statement_id"] for r in rows}
+    outside = [s for s in session.scalars(
+        select(Statement).where(Statement.transcript_id.in_(live_transcripts()),
+                                Statement.significant.is_(True) | (Statement.excluded_reason == NOT_SIGNIFICANT))
+        .options(selectinload(Statement.transcript), selectinload(Statement.turn)))
+        if s.id not in placed]
+    released_ids = released(session, [s.id for s in outside if s.significant])
+    # Filtered here: an IN list of every statement could pass SQLite's bound-parameter limit.
+    taken_out = set(session.scalars(select(Suggestion.statement_id).where(Suggestion.status == "rejected")))
+    cells = _statement_cells(session)
+    for statement in outside:
+        why = (NOT_SIGNIFICANT_STATUS if not statement.significant else RELEASED if statement.id in released_ids
+               else TAKEN_OUT if statement.id in taken_out else UNPLACED)
+        rows.append(dict.fromkeys(ASSIGNMENT_COLUMNS) | cells(statement) | {"assignment_status": why})
     return sorted(rows, key=lambda r: r["statement_id"])
 
 

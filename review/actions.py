@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from qualflow.models import Decision, Memo, Statement, Suggestion, Theme
-from qualflow.models.codebook import next_theme_number, refresh_counts
+from qualflow.models.codebook import family_ids, next_theme_number, refresh_counts
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     LIVE_STATUSES,
@@ -21,7 +21,9 @@ from qualflow.models.queries import (
     theme_decisions,
 )
 from qualflow.pipeline.deid.typed import redact_typed
-from qualflow.pipeline.persist import load_key_map, unused_theme_code
+from qualflow.pipeline.cluster import unit_length
+from qualflow.pipeline.persist import load_key_map, refresh_exemplars, stored_vectors, unused_theme_code
+from qualflow.pipeline.place import targets_from
 from qualflow.review.state import capture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,6 +94,26 @@ def bump_versions(session: Session, theme_ids) -> None:
         theme.version += 1  # the mapper's version check still compares with the version it read
 
 
+def _measure_in(session: Session, theme: Theme, rows: list[Suggestion]) -> None:
+    """Give `rows`, now in `theme`, their cosine to its centre (of its dense members, theirs included),
+    on the vectors pipeline/place.py measures placements on: they came with their similarity to the
+    theme they left. A study without stored vectors keeps that value: `suggestions.similarity`
+    cannot be empty."""
+    study = stored_vectors(session, current_theme_set(session).encoder_id)
+    if study is None:
+        return
+    ids, vectors = study
+    row_of = {statement_id: i for i, statement_id in enumerate(ids)}
+    session.flush()
+    held = session.execute(select(Suggestion.statement_id, Suggestion.outlier).where(
+        Suggestion.theme_id.in_(family_ids(session, theme)), Suggestion.status.in_(ACTIVE_ASSIGNMENT))).all()
+    target = targets_from({theme.id: [s for s, _ in held]}, {theme.id: [s for s, outlier in held if not outlier]},
+                          {theme.id: theme.question}, row_of, vectors)
+    for row in rows:
+        if target and row.statement_id in row_of:
+            row.similarity = round(float(unit_length(vectors[row_of[row.statement_id]]) @ target[0].centre), 4)
+
+
 def _assignment(session: Session, statement_id: int) -> Suggestion:
     if session.get(Statement, int(statement_id)) is None:
         raise ReviewError(f"no statement with id {statement_id}")
@@ -114,6 +136,7 @@ def _decide(session: Session, reviewer: str, action: str, summary: str, change: 
         touched = set(themes) | set(created.get("themes", []))
         parents = {session.get(Theme, i).parent_id for i in touched}
         refresh_counts(session, touched | {p for p in parents if p})
+        refresh_exemplars(session, touched)  # a quote must stay a member: a split or move may take it away
         after = capture(session, touched | {p for p in parents if p}, statements, created.get("memos", []))
         for theme_id in created.get("themes", []):
             before["themes"][str(theme_id)] = {**after["themes"][str(theme_id)], "status": "withdrawn"}
@@ -221,6 +244,7 @@ def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int
             child.parent_id = target.id
             child.code = unused_theme_code(session, target.code)
             session.flush()
+        _measure_in(session, target, [row for row in rows if row.theme_id == target.id])
         for source in sources:
             source.status, source.merged_into_id = "merged", target.id
 
@@ -253,10 +277,12 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
                     reviewer_fields=["label"], created_by=reviewer)
         session.add(new)
         session.flush()
+        split_off = [Suggestion(theme_id=new.id, statement_id=row.statement_id, similarity=row.similarity,
+                                outlier=row.outlier, weak_fit=row.weak_fit, status="confirmed") for row in rows]
         for row in rows:
             row.status = "rejected"
-            session.add(Suggestion(theme_id=new.id, statement_id=row.statement_id, similarity=row.similarity,
-                                   outlier=row.outlier, weak_fit=row.weak_fit, status="confirmed"))
+        session.add_all(split_off)
+        _measure_in(session, new, split_off)
         return {"themes": [new.id], "summary": f"split {len(rows)} statements of {theme.code} into {new.code} “{label}”"}
 
     return _decide(session, reviewer, "split", "", change, themes=list(family),
@@ -276,11 +302,14 @@ def move(session: Session, reviewer: str, statement_id: int, target_id: int, exp
     def change():
         bump_versions(session, [source.id, target.id])
         row.status = "rejected"
-        if existing is not None:  # once rejected from the target; a reviewer's move overrides that
-            existing.status = "confirmed"
+        placed = existing
+        if placed is not None:  # once rejected from the target; a reviewer's move overrides that
+            placed.status = "confirmed"
         else:
-            session.add(Suggestion(theme_id=target.id, statement_id=row.statement_id, similarity=row.similarity,
-                                   outlier=False, weak_fit=False, status="confirmed"))
+            placed = Suggestion(theme_id=target.id, statement_id=row.statement_id, similarity=row.similarity,
+                                outlier=False, weak_fit=False, status="confirmed")
+            session.add(placed)
+        _measure_in(session, target, [placed])
 
     return _decide(session, reviewer, "move", f"moved statement {statement_id} from {source.code} to {target.code}",
                    change, themes=[source.id, target.id], statements=[row.statement_id], expected=expected)

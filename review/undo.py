@@ -14,6 +14,7 @@ import json
 
 from qualflow.models import Decision, Memo
 from qualflow.models.codebook import refresh_counts
+from qualflow.pipeline.persist import refresh_exemplars
 from qualflow.pipeline.versions import carried_copies
 from qualflow.review.actions import ConflictError, ReviewError, bump_versions
 from qualflow.review.state import capture, restore
@@ -82,6 +83,7 @@ def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Dec
     touched = _entities(target.before)
     touched["memos"] += copies
     refresh_counts(session, touched["themes"])
+    refresh_exemplars(session, touched["themes"])  # derived like the counts: quotes that left are replaced
     # Restoring assignments does not update the themes' rows: a new version makes forms from before
     # the undo a conflict (see actions.bump_versions).
     bump_versions(session, touched["themes"])
