@@ -23,6 +23,7 @@ from qualflow.flows.cli import (
     console,
     export_app,
 )
+from rich.markup import escape
 from rich.table import Table
 
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
@@ -63,8 +64,8 @@ def import_coding_command(
         f"with ≥90% of their characters found; mean {stats['mean_quality_of_aligned']:.0%} of characters found.",
         highlight=False)
     for name in stats["unmatched_documents"]:
-        console.print(f"[yellow]no transcript matches[/yellow] {name} (run `qualflow run` on it first)",
-                      highlight=False)
+        console.print(f"[yellow]no transcript matches[/yellow] {escape(name)}: "
+                      f"{escape(stats['unmatched_hints'][name])}", highlight=False)
     if stats["replaced_same_name_imports"]:
         console.print(f"Replaced {stats['replaced_same_name_imports']} earlier import(s) of {stats['file']}.",
                       highlight=False)
@@ -94,11 +95,12 @@ def import_coding_command(
             f"de-identification, as stored: {shown}. A word the study's key map holds was replaced; if it is no "
             "name (a detector's false alarm), `qualflow deid-report` shows where it was found.", highlight=False)
     if stats["default_coder_shared_with"]:
+        earlier = stats["default_coder_shared_with"]
+        files = "both files'" if len(earlier) == 1 else f"these {len(earlier) + 1} files'"
         console.print(
             f"[yellow]warning:[/yellow] this file names no coder, so its codings are by \"{coder}\", as are "
-            f"codings of {', '.join(stats['default_coder_shared_with'])}: `compare` counts both files' codings as "
-            f"one coder \"{coder}\". Import it again with --coder NAME to tell them apart.",
-            highlight=False)
+            f"codings of {', '.join(earlier)}: `compare` counts {files} codings as one coder \"{coder}\". "
+            "Import it again with --coder NAME to tell them apart.", highlight=False)
 
 
 @app.command("coding-imports")
@@ -188,10 +190,10 @@ def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> N
         console.print(
             f"human ceiling: {ceiling['candidate']} vs {ceiling['reference']} ({ceiling['transcripts']} "
             f"transcripts, {ceiling['statements']} statements, {ceiling['codes']} codes between them, "
-            f"matched by name): {_figures(ceiling)}", highlight=False)
+            f"matched by name): {_figures(ceiling, ceiling=True)}", highlight=False)
         console.print(f"  {_left_out_line(ceiling)}", highlight=False)
     for coder in result.get("coders_not_compared", []):
-        console.print(f"[yellow]note:[/yellow] coder {coder['coder']}: none of {coder['spans']} coded spans was "
+        console.print(f"[yellow]note:[/yellow] {_coder(coder['coder'])}: none of {coder['spans']} coded spans was "
                       "placed in a transcript, so no comparison includes them (see the import's alignment "
                       "figures).", highlight=False)
     if result.get("qualflow_codings_ignored"):
@@ -203,12 +205,23 @@ def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> N
             console.print(f"{what}: {path}")
 
 
-def _figures(figures: dict) -> str:
+def _coder(name: str) -> str:
+    """"coder Dave"; the default name quoted and explained, since "coder coder" reads as a typo."""
+    from qualflow.pipeline.coding.importer import DEFAULT_CODER
+
+    return f'coder "{name}" (files naming no coder)' if name == DEFAULT_CODER else f"coder {name}"
+
+
+def _figures(figures: dict, ceiling: bool = False) -> str:
     one, clustering = figures["one_to_one"], figures["clustering"]
+    # `uncoded_share` counts the candidate's statements the reference left uncoded: say whose, as the
+    # candidate is qualflow on its lines and the second coder on the human ceiling's.
+    candidate = f"coded by {figures['candidate']}" if ceiling else "in a qualflow label"
     return (f"F1 {one['f1']:.3f} (P {one['precision']:.3f}, R {one['recall']:.3f}), many-to-one F1 "
             f"{figures['many_to_one']['f1']:.3f}, kappa {_num(figures['kappa'])}, alpha {_num(figures['alpha'])}, "
             f"ARI {_num(clustering['ari'])}, NMI {_num(clustering['nmi'])} (over {clustering['statements']} "
-            f"statements with one label on each side), uncoded {_num(figures['uncoded_share'])}; whole text: "
+            f"statements with one label on each side), share of statements {candidate} that "
+            f"{figures['reference']} left uncoded {_num(figures['uncoded_share'])}; whole text: "
             f"char kappa {_num(figures['char_kappa_mean'])}, coverage {_num(figures['coverage'])}.")
 
 

@@ -120,6 +120,11 @@ def saturation_figure(result: dict) -> bytes:
     if point["reached"]:
         axes.axvline(point["after_interview"] + 0.5, color="grey", linestyle="--",
                      label=f"no new theme after interview {point['after_interview']}")
+    new_information = result.get("new_information", {})  # the figure to report (pipeline/saturation.py)
+    if new_information.get("reached"):
+        axes.axvline(new_information["after_interview"] + 0.5, color="#31a354", linestyle="-",
+                     label=f"new-information saturation at {new_information['after_interview']} "
+                           f"(≤{new_information['threshold']:.0%}, runs of {new_information['run_length']})")
     every = max(1, math.ceil(len(steps) / 30))  # a hundred interviews: label every fourth
     axes.set_xticks(x[::every], [s["participant"] or str(s["position"]) for s in steps][::every],
                     rotation=45 if len(x) > 12 else 0)

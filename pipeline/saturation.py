@@ -1,8 +1,17 @@
 """Data saturation: taking the interviews in order, when did new themes stop appearing?
 
-A theme (or subcategory) appears in an interview when at least one of its statements comes from that
-interview. Saturation is reached after the last interview that brought a new theme, provided at least
-one later interview followed and brought none ("confirmed by" counts those later interviews).
+Two figures. First appearances: a theme (or subcategory) appears in an interview when at least one of
+its statements comes from that interview; no new theme appeared after the last interview that brought
+one, provided at least one later interview followed and brought none ("confirmed by" counts them). Since
+themes are found on all interviews together, broad themes touch nearly every interview, and this point
+falls at interview 1 or 2 almost by construction: the sentence then says it means little.
+
+New information (Guest, Namey & Chen 2020, PLoS ONE 15(5): e0232076), the figure to report: over the
+codebook's finest codes (subcategories, and themes without any), the codes of the first BASE_SIZE
+interviews are the base; a run of RUN_LENGTH interviews adds new information when it brings codes no
+earlier interview had. Saturation is reached at the last interview before the first run whose new codes
+are at most NEW_INFORMATION_THRESHOLD of the base's: "saturation at 6 interviews, confirmed by 7–8".
+It cannot fall inside the base, and needs BASE_SIZE + RUN_LENGTH interviews.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from qualflow.pipeline.report import export_names
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+# Guest, Namey & Chen's (2020) recommended parameters: a base of 4 interviews, runs of 2, at most 5% new.
+BASE_SIZE, RUN_LENGTH, NEW_INFORMATION_THRESHOLD = 4, 2, 0.05
 # Header keys (`# date: 2026-03-02` is stored lower-cased in Transcript.meta) that give the interview date.
 DATE_KEYS = ("date", "interview date", "interview_date", "interviewed", "日期", "访谈日期", "访谈时间")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
@@ -116,11 +127,13 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
     codebook = live_codebook(session, confirmed_only)
     themes_in: dict[int, set[str]] = {}
     subcategories_in: dict[int, set[str]] = {}
+    finest_codes_in: dict[int, set[str]] = {}
     for placement in codebook.placements:
         transcript_id = placement.statement.transcript_id
         themes_in.setdefault(transcript_id, set()).add(placement.theme.code)
         if placement.subcategory is not None:
             subcategories_in.setdefault(transcript_id, set()).add(placement.subcategory.code)
+        finest_codes_in.setdefault(transcript_id, set()).add((placement.subcategory or placement.theme).code)
     seen_themes: set[str] = set()
     seen_subcategories: set[str] = set()
     export_name = export_names(session)
@@ -147,7 +160,35 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
         "subcategories": sum(len(subs) for subs in codebook.subcategories.values()),
         "themes_saturation": _saturation_point([len(s["new_themes"]) for s in steps]),
         "subcategories_saturation": _saturation_point([len(s["new_subcategories"]) for s in steps]),
+        "new_information": new_information([finest_codes_in.get(t.id, set()) for t in transcripts]),
     }
+
+
+def new_information(codes_per_interview: list[set[str]], base_size: int = BASE_SIZE, run_length: int = RUN_LENGTH,
+                    threshold: float = NEW_INFORMATION_THRESHOLD) -> dict:
+    """Guest, Namey & Chen's (2020) saturation: each run of `run_length` interviews after the base,
+    sliding by one, with the codes it brought that no earlier interview had, as a share of the codes
+    of the first `base_size` interviews; saturation at the interview before the first run at or
+    under `threshold`."""
+    rule = {"unit": "subcategories, and themes without subcategories", "base_size": base_size,
+            "run_length": run_length, "threshold": threshold}
+    base = set().union(*codes_per_interview[:base_size])
+    # The degree of saturation (Guest et al.'s check after the fact): how many of all codes the point had seen.
+    result = {**rule, "base_codes": len(base), "codes_in_all": len(set().union(*codes_per_interview)), "runs": [],
+              "after_interview": None, "confirmed_by": None, "codes_by_then": None, "reached": False}
+    if len(codes_per_interview) < base_size + run_length or not base:
+        return result
+    for first in range(base_size, len(codes_per_interview) - run_length + 1):  # 0-based: the run's first interview
+        earlier = set().union(*codes_per_interview[:first])
+        new = set().union(*codes_per_interview[first:first + run_length]) - earlier
+        share = len(new) / len(base)
+        result["runs"].append({"interviews": [first + 1, first + run_length],
+                               "new_codes": sorted(new, key=lambda code: (_code_order(code), code)),
+                               "share": round(share, 4)})
+        if share <= threshold:
+            return {**result, "after_interview": first, "confirmed_by": run_length, "codes_by_then": len(earlier),
+                    "reached": True}
+    return result
 
 
 def _survey_tables(session: Session, transcripts: list[Transcript]) -> int:
@@ -169,7 +210,8 @@ def _code_order(code: str) -> list[int]:
 
 
 def saturation_sentence(result: dict) -> str:
-    """The result in one sentence, as a methods section would put it."""
+    """The result as a methods section would put it: first appearances, a caution when they say
+    little, then the new-information figure with the rule it used."""
     point = result["themes_saturation"]
     n = len(result["interviews"])
     if n and result.get("survey_tables") == n:
@@ -178,7 +220,31 @@ def saturation_sentence(result: dict) -> str:
     if point["after_interview"] is None:
         return f"No themes were found in the {n} interviews."
     if not point["reached"]:
-        return (f"Saturation was not reached: interview {point['after_interview']} of {n}, the last, "
-                "still brought a new theme.")
-    return (f"No new theme appeared after interview {point['after_interview']} of {n}; "
-            f"{point['confirmed_by']} later interview{'s' if point['confirmed_by'] != 1 else ''} confirmed it.")
+        first = (f"Saturation was not reached: interview {point['after_interview']} of {n}, the last, "
+                 "still brought a new theme.")
+    else:
+        first = (f"No new theme appeared after interview {point['after_interview']} of {n}; "
+                 f"{point['confirmed_by']} later interview{'s' if point['confirmed_by'] != 1 else ''} confirmed it.")
+        if point["after_interview"] <= 2:
+            first += " Caution: this says little, as the themes were found on all interviews together."
+    return f"{first} {new_information_sentence(result['new_information'], n)}"
+
+
+def new_information_sentence(figure: dict, n: int) -> str:
+    """The new-information figure in one sentence, naming its rule."""
+    rule = (f"New-information saturation (Guest, Namey & Chen 2020: base {figure['base_size']} interviews, runs of "
+            f"{figure['run_length']}, at most {figure['threshold']:.0%} new subcategories relative to the base; "
+            "a theme without subcategories counts as one)")
+    if n < figure["base_size"] + figure["run_length"]:
+        return f"{rule}: needs at least {figure['base_size'] + figure['run_length']} interviews, not {n}."
+    if not figure["base_codes"]:
+        return f"{rule}: not computed, as the base interviews hold no theme."
+    if not figure["reached"]:
+        return f"{rule}: not reached; every run after the base brought more than {figure['threshold']:.0%}."
+    run = figure["runs"][-1]
+    new = len(run["new_codes"])
+    return (f"{rule}: reached at {figure['after_interview']} of {n} interviews; interviews "
+            f"{run['interviews'][0]}–{run['interviews'][1]} brought {new or 'no'} new subcategor"
+            f"{'y' if new <= 1 else 'ies'} ({run['share']:.0%} of the base's {figure['base_codes']}); "
+            f"{figure['codes_by_then']} of all {figure['codes_in_all']} had appeared by then "
+            f"({figure['codes_by_then'] / figure['codes_in_all']:.0%}).")

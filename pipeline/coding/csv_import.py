@@ -76,13 +76,15 @@ def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -
         ("parent", PARENT_COLUMNS), ("coder", CODER_COLUMNS), ("description", DESCRIPTION_COLUMNS))}
     in_bytes = at["start"] is None and at["start_byte"] is not None
     start_at, end_at = (at["start_byte"], at["end_byte"]) if in_bytes else (at["start"], at["end"])
-    if at["quote"] is None and (start_at is None or end_at is None):
-        raise unreadable(name, "needs start and end offsets or a column with the coded text "
-                               f"(one of: {', '.join(QUOTE_COLUMNS[:6])})")
-    code_label = str(header[at["code"]]).strip().casefold()
 
     def column_name(index: int | None) -> str:  # a header cell: a column's name, not someone's words
         return str(header[index]).strip() if index is not None else ""
+
+    if at["quote"] is None and (start_at is None or end_at is None):
+        found = ", ".join(repr(column_name(index)) for index in range(len(header)))
+        raise unreadable(name, "needs start and end offsets or a column with the coded text "
+                               f"(one of: {', '.join(QUOTE_COLUMNS[:6])}); columns found: {found}")
+    code_label = str(header[at["code"]]).strip().casefold()
 
     imported = ImportedCoding(file_format=suffix.lstrip("."), offset_unit="bytes" if in_bytes else "auto")
     for row_number, row in enumerate(rows, start=2):

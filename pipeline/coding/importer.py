@@ -1,7 +1,9 @@
 """`qualflow import-coding FILE`: read a coding file, place its spans in the stored
 transcripts, and keep them in the study database.
 
-Importing the same file again (same bytes) replaces what it imported before, so a re-import
+A file none of whose spans could be placed is refused and nothing is stored: it is nearly always
+the wrong file, or documents named unlike the transcripts, and kept it would follow every later
+`compare`. Importing the same file again (same bytes) replaces what it imported before, so a re-import
 after a new run re-aligns instead of doubling the codings. A corrected file (same name, other
 bytes) replaces its earlier imports only when asked (`replace`): two coders' files may share a
 tool's default name, so otherwise both are kept and the stats say so. Logs carry counts and
@@ -22,7 +24,7 @@ from qualflow.models.coding import ManualCode, ManualCoding, ManualCodingImport
 from qualflow.models.queries import live_transcripts
 from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_span
 from qualflow.pipeline.coding.csv_import import read_coding_table
-from qualflow.pipeline.coding.match import StoredTranscript, match_documents
+from qualflow.pipeline.coding.match import StoredTranscript, closest_names, match_documents
 from qualflow.pipeline.coding.offsets import choose_convention, converter
 from qualflow.pipeline.coding.records import (
     CodedSpan,
@@ -38,12 +40,16 @@ from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.errors import QualflowError
 from qualflow.pipeline.persist import load_key_map
 from qualflow.pipeline.readers import unreadable
+from qualflow.pipeline.report import export_names
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 GOOD_QUALITY = 0.9  # a span counts as well aligned when this share of its characters was found
 DEFAULT_CODER = "coder"  # the coder of a file that names none, unless `--coder` says otherwise
+CODING_FORMATS = ".csv, .tsv, .xlsx, REFI-QDA .qdpx or .qde, and a Taguette .sqlite3 database"
+QDPX_SUFFIXES = (".qdpx", ".zip", "")  # a REFI-QDA project is a zip, renamed by some or stripped of its name
+TAGUETTE_SUFFIXES = (".sqlite3", ".sqlite", ".db")
 
 
 def read_coding_file(path: Path, default_coder: str = DEFAULT_CODER) -> tuple[ImportedCoding, str]:
@@ -60,11 +66,14 @@ def read_coding_file(path: Path, default_coder: str = DEFAULT_CODER) -> tuple[Im
         return read_coding_table(data, path.name, ".xlsx" if suffix == ".xlsx" else ".csv", default_coder), digest
     if suffix == ".qdc":
         raise unreadable(path.name, "a .qdc file holds a codebook but no codings; import the project (.qdpx)")
-    if data.startswith(b"PK"):
+    if data.startswith(b"PK") and suffix in QDPX_SUFFIXES:
         return read_qdpx(data, path.name, default_coder), digest
     if suffix in (".qde", ".xml"):
         return read_project(parse_xml(data, path.name), path.name, default_coder), digest
-    raise unreadable(path.name, "not a coding file qualflow reads (.csv, .xlsx, .qdpx, .qde, a Taguette .sqlite3)")
+    if suffix in QDPX_SUFFIXES or suffix in TAGUETTE_SUFFIXES:
+        raise unreadable(path.name, f"not a coding file qualflow reads ({CODING_FORMATS})")
+    # A .docx is a zip as a .qdpx is: say it is no coding format, not that it is a broken project.
+    raise unreadable(path.name, f"a {suffix} file is not a coding format; qualflow reads {CODING_FORMATS}")
 
 
 def original_text(session: Session, transcript: Transcript) -> str:
@@ -141,7 +150,9 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             spans_by_document[span.document].append(span)
         known_text = {name: doc.text or " ".join(s.quote or "" for s in spans_by_document[name])
                       for name, doc in imported.documents.items()}
-        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text) for t in transcripts])
+        exported = export_names(session)
+        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text, exported(t.source_name))
+                                               for t in transcripts])
         by_id = {t.id: t for t in transcripts}
 
         previous = session.scalar(select(ManualCodingImport).where(ManualCodingImport.file_hash == digest))
@@ -200,9 +211,46 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             # Code names de-identification changed, as stored (never the originals: stats are stored).
             "code_names_deidentified": renamed,
         }
-        stats = dict(record.stats, file=path.name, format=imported.file_format)
+        # Suggestions show names as exports give them: the stored one may hold a participant's name.
+        shown_as: dict[str, str] = {}
+        for transcript in transcripts:
+            shown = exported(transcript.source_name)
+            shown_as |= {transcript.source_name: shown, shown: shown}
+        hints = {name: unmatched_hint(name, shown_as) for name in unmatched}
+        if record.stats["aligned"] == 0:
+            raise QualflowError(_nothing_placed(path.name, record.stats, hints))  # rolls the import back
+        stats = dict(record.stats, file=path.name, format=imported.file_format, unmatched_hints=hints)
     log.info("imported %s: %d spans, %d aligned", path.name, stats["spans"], stats["aligned"])
     return stats
+
+
+def unmatched_hint(document: str, shown_as: dict[str, str], shown: int = 5) -> str:
+    """What to say of a coded document no transcript matches: the names most like its own, else
+    the study's names (a few). `shown_as`: each name a transcript is known by -> the one to show."""
+    close = closest_names(document, shown_as)
+    if close:
+        return f"closest: {', '.join(repr(name) for name in close)}"
+    transcript_names = sorted(set(shown_as.values()))
+    listed = ", ".join(repr(name) for name in transcript_names[:shown])
+    if len(transcript_names) <= shown:
+        return f"the study's transcripts are {listed}"
+    return f"none of the study's {len(transcript_names)} transcripts is named like it, e.g. {listed}"
+
+
+def _nothing_placed(file_name: str, stats: dict, hints: dict[str, str]) -> str:
+    """Why no span of a file could be placed, in one line."""
+    if stats["spans"] == 0:
+        return f"nothing imported from {file_name}: it holds no coded passages (a codebook alone compares with nothing)"
+    spans = f"none of its {stats['spans']} coded spans could be placed in a transcript"
+    if stats["documents_matched"] == 0 and hints:
+        first = stats["unmatched_documents"][0]
+        others = len(hints) - 1
+        more = f" (nor {others} other document{'s' if others != 1 else ''})" if others else ""
+        return (f"nothing imported from {file_name}: {spans}: no transcript matches {first!r}{more}; "
+                f"{hints[first]}")
+    return (f"nothing imported from {file_name}: {spans}: {stats['documents_matched']} of its documents matched "
+            "a transcript, but neither the spans' offsets nor their text fit it (coded on another version of the "
+            "file? --offsets chars or bytes says what the offsets count)")
 
 
 def codes_differing_only_in_case(session: Session, import_id: int) -> list[list[str]]:

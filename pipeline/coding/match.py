@@ -1,13 +1,16 @@
 """Which stored transcript is the document a tool coded?
 
 By name first (exact, then the same file name without folder or extension, ignoring case:
-tools rename `P3.docx` to `P3.txt` or `sources/P3.txt`), then by text: the transcript
+tools rename `P3.docx` to `P3.txt` or `sources/P3.txt`), under the name the study stores or
+the name qualflow's exports give the file (identifiers replaced: a team codes the export and
+sends it back as "[PERSON_4] interview.txt"), then by text: the transcript
 whose word shingles the document's text (or its coded quotes) shares most. A transcript is
 matched to one document at most.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -21,6 +24,11 @@ class StoredTranscript:
     id: int
     source_name: str
     text: str
+    exported_name: str | None = None  # the name exports give it, when it differs (report.export_names)
+
+    @property
+    def names(self) -> set[str]:
+        return {self.source_name, self.exported_name or self.source_name}
 
 
 def _stem(name: str) -> str:
@@ -44,7 +52,8 @@ def match_documents(documents: dict[str, str], transcripts: list[StoredTranscrip
     for how, key in (("name", lambda n: n.casefold()), ("file name", _stem)):
         by_key: dict[str, list[StoredTranscript]] = {}
         for transcript in transcripts:
-            by_key.setdefault(key(transcript.source_name), []).append(transcript)
+            for known_key in {key(name) for name in transcript.names}:
+                by_key.setdefault(known_key, []).append(transcript)
         for name in documents:
             if name in matched:
                 continue
@@ -65,3 +74,14 @@ def match_documents(documents: dict[str, str], transcripts: list[StoredTranscrip
             matched[name] = (best[1], f"text {best[0]:.2f}")
             taken.add(best[1])
     return matched
+
+
+def closest_names(name: str, shown_as: dict[str, str], limit: int = 3) -> list[str]:
+    """The transcripts whose file name (without folder or extension, ignoring case) is most like
+    `name`'s: what to suggest when a coded document matches no transcript. `shown_as` maps each
+    name a transcript is known by (stored, exported) to the one to show."""
+    by_stem: dict[str, list[str]] = {}
+    for known, shown in shown_as.items():
+        by_stem.setdefault(_stem(known), []).append(shown)
+    close = difflib.get_close_matches(_stem(name), list(by_stem), n=limit * 2, cutoff=0.6)
+    return list(dict.fromkeys(shown for stem in close for shown in by_stem[stem]))[:limit]
