@@ -261,6 +261,7 @@ def export_qdpx(output: OutputOption, data: DataOption = DEFAULT_DATA,
     """A REFI-QDA project: de-identified sources, themes as codes, qualflow as its own user."""
     from qualflow.pipeline.coding.export_refi import qdpx_bytes
 
+    _check_suffix(output, ".qdpx")
     _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
@@ -273,11 +274,18 @@ def export_qdc(output: OutputOption, data: DataOption = DEFAULT_DATA) -> None:
     """A REFI-QDA codebook (.qdc): themes and their subcategories."""
     from qualflow.pipeline.coding.export_refi import qdc_bytes
 
+    _check_suffix(output, ".qdc")
     _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
         payload = qdc_bytes(session)
     _write(output, payload, "REFI-QDA codebook")
+
+
+def _check_suffix(output: Path, suffix: str) -> None:
+    """Other QDA software opens a project by its ending: x.sqlite holding a REFI-QDA zip opens nowhere."""
+    if output.suffix.lower() != suffix:
+        _fail(f"--output must end in {suffix}, not '{output.name}'")
 
 
 def _table_export(output: Path, rows_of, columns: list[str], sheet: str, data: Path, what: str) -> None:

@@ -31,7 +31,7 @@ def data(tmp_path):
                                      ["codings"], ["codebook"]])
 def test_exporting_into_a_missing_folder_is_one_error(data, tmp_path, command):
     missing = tmp_path / "no-such-folder"
-    suffix = ".qdpx" if command[0] == "qdpx" else ".csv"
+    suffix = {"qdpx": ".qdpx", "qdc": ".qdc"}.get(command[0], ".csv")
     result = runner.invoke(app, ["export", *command, "-o", str(missing / f"out{suffix}"), "--data", str(data)])
     one_line_error(result, "--output: no such folder", str(missing))
     assert not missing.exists()  # no folder is made for a mistyped path

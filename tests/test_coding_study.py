@@ -243,6 +243,14 @@ def test_compare_without_manual_coding_says_what_to_do(store):
     assert result.exit_code == 2 and "import-coding" in result.output
 
 
+@pytest.mark.parametrize("command, wrong", [("qdpx", "project.sqlite"), ("qdc", "book.qdpx")])
+def test_a_refi_qda_export_refuses_another_ending(store, tmp_path, command, wrong):
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    result = runner.invoke(app, ["export", command, "-o", str(tmp_path / wrong), "--data", str(data)])
+    assert result.exit_code == 2 and f"--output must end in .{command}, not '{wrong}'" in result.output
+    assert not (tmp_path / wrong).exists()
+
+
 def test_qdpx_export_validates_and_round_trips(store, tmp_path):
     data = Path(store.url.removeprefix("sqlite:///")).parent
     path = tmp_path / "qualflow.qdpx"
