@@ -10,9 +10,11 @@ in English and Chinese transcripts, and replace them with consistent pseudonyms.
     # offsets.start(i) / offsets.end(i) map old offsets (e.g. statement spans) into new_text
 
 Titles are kept and only the name is replaced, in both languages: "Dr Anil Mehra" ->
-"Dr [PERSON_1]", "王医生" -> "[PERSON_2]医生", "小林" -> "小[PERSON_3]". A full name and a bare
-surname get different placeholders ("Anil Mehra" vs "Mehra" after "Dr"), and Chinese title-rule
-findings are surname-only keys, so 王医生 and 王主任 share a placeholder.
+"Dr [PERSON_1]", "王医生" -> "[PERSON_2]医生", "小林" -> "小[PERSON_3]". `replacements_for` keys each
+finding by its own text, so a full name and a bare surname get different placeholders ("Anil Mehra"
+vs "Mehra" after "Dr"); `pipeline.redact.redact`, which stores a file, gives a first or last name alone
+the placeholder of the one person the file names in full with it. Chinese title-rule findings are
+surname-only keys, so 王医生 and 王主任 share a placeholder.
 
 The code lives in the `qualflow.pipeline.deid` package; this module is the interface.
 """

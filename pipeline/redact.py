@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from qualflow.pipeline.deid.detector import propagable
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import (
     EN_FILE_NAME_WORDS,
@@ -22,8 +23,10 @@ from qualflow.pipeline.deid.lexicon import (
     EN_TITLES,
     with_traditional,
 )
+from qualflow.pipeline.deid.pseudonym import normalise
 from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.deidentify import replacements_for
+from qualflow.pipeline.language import is_cjk_word
 from qualflow.pipeline.persist import ReplacementRecord
 from qualflow.pipeline.turns import (
     HEADER_LINE,
@@ -67,10 +70,13 @@ def participant_id(value: str | None, pseudonymiser) -> str | None:
     return pseudonymiser.placeholder("PERSON", base) + suffix
 
 
-def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants: bool = True) -> Redacted:
+def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants: bool = True,
+           people_in_name: tuple[str, ...] = ()) -> Redacted:
     """Replace `findings` (objects with start, end, kind, text, source) and named speaker
     labels with placeholders from `pseudonymiser`; remap turns onto the new text. With
-    `participants`, participant ids that are not codes are replaced too (`participant_id`)."""
+    `participants`, participant ids that are not codes are replaced too (`participant_id`), and a
+    first or last name alone gets the placeholder of the one person the file names in full with it
+    (`whole_names_by_part`), `people_in_name` (`people_in_file_name`) among them."""
     candidates = [f for f in findings if "\n" not in f.text]
     candidates += [make(text, turn.label_start, turn.label_end, "PERSON", "speaker-label")
                    for turn in parsed.turns if turn.label_start is not None]
@@ -78,8 +84,16 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
         people = {f.text.strip() for f in candidates if f.kind == "PERSON"}
         candidates += header_person_findings(
             text, lambda value: value in people or pseudonymiser.knows("PERSON", value))
+    whole_name_of = {}
+    if participants:  # de-identification is on
+        given = names_given(candidates, parsed.turns) | set(people_in_name)
+        whole_name_of = whole_names_by_part(given | {f.text for f in candidates if f.kind == "PERSON"})
+        # The detector found the parts of the names it found; those of headers, labels and ids it never saw.
+        given = {normalise(name) for name in given}
+        candidates += name_part_findings(text, [part for part, whole in whole_name_of.items() if whole in given])
     spans = [(f.start, f.end, f.kind, f.text, f.source) for f in resolve_overlaps(candidates)]
-    placeholders = [pseudonymiser.placeholder(kind, real) for _, _, kind, real, _ in spans]
+    placeholders = [pseudonymiser.placeholder(kind, whole_name_of.get(normalise(real), real) if kind == "PERSON" else real)
+                    for _, _, kind, real, _ in spans]
     new_text, offsets = apply_replacements(text, [(s[0], s[1], p) for s, p in zip(spans, placeholders)])
     records = [
         ReplacementRecord(offsets.start(start), offsets.start(start) + len(placeholder), placeholder, kind, found_by)
@@ -92,6 +106,46 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
     # The header is read again from the new text, so a name in "# interviewer: …" is replaced there too.
     header = read_header(new_text) if parsed.header else {}
     return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)
+
+
+def names_given(findings, turns) -> set[str]:
+    """People the file names outside its talk: header values, speaker labels and participant ids that
+    are no code (from a `# participant:` header or a file named "Mary Smith interview.txt")."""
+    names = {f.text for f in findings if f.kind == "PERSON" and f.source in ("header", "speaker-label")}
+    return names | {_NUMBERED_ON.sub(r"\1", turn.participant) for turn in turns
+                    if turn.participant and not _RESPONDENT_CODE.match(turn.participant)}
+
+
+def whole_names_by_part(names: set[str]) -> dict[str, str]:
+    """First and last names (normalised) that stand for one of `names` named in full, the people a
+    file names: "Thank you Mary." gets the placeholder of the header's "Mary Smith", "Dr Mehra" that
+    of "Dr Rajesh Mehra" said earlier.
+
+    Only within a file: across a study a bare "Mary" may be anyone, so it keeps its own key-map entry
+    unless its file names her in full. A part two full names of the file share (Mary Smith and Mary
+    Jones) is left to itself: a placeholder of its own is safer than a wrong merge."""
+    owners: dict[str, set[str]] = {}
+    for name in {normalise(name) for name in names if not is_cjk_word(name)}:
+        words = name.split()
+        # A label "Nurse Jones" or header "Dr Mary Smith" holds a title, which is no part of a name.
+        for word in set(words) - _TITLE_WORDS if len(words) > 1 else []:
+            owners.setdefault(word, set()).add(name)
+    return {part: next(iter(wholes)) for part, wholes in owners.items() if len(wholes) == 1}
+
+
+_TITLE_WORDS = frozenset(title.casefold() for title in EN_TITLES)
+# A name part standing alone: not inside a word, nor joined to one ("Smith-Jones", "O'Brien").
+_ALONE = r"(?<![\w'’\-]){}(?![\w]|['’\-]\w)"
+
+
+def name_part_findings(text: str, parts: list[str]) -> list:
+    """Each of `parts` (first or last names) wherever it stands alone and capitalised in the text."""
+    found = []
+    for part in parts:
+        pattern = re.compile(_ALONE.format(re.escape(part)), re.IGNORECASE)
+        found += [make(text, m.start(), m.end(), "PERSON", "name-part") for m in pattern.finditer(text)
+                  if propagable(m.group())]
+    return found
 
 
 # Header keys (as `turns.header_key` reads them: `# 访谈者：…` is "interviewer") whose value names a

@@ -121,7 +121,7 @@ class Deidentifier:
             if f.kind not in _NAME_KINDS or f.source == "pattern":
                 continue
             for key, weight in [(f.text, _WEIGHTS[f.source])] + _name_parts(f):
-                if _propagable(key):
+                if propagable(key):
                     votes[key][f.kind] += weight
                     source_of.setdefault(key, f.source)
         # Most votes wins; on a tie, PERSON (the costlier kind to leave in), then PLACE, then ORG.
@@ -189,7 +189,9 @@ def _name_parts(finding: Finding) -> list[tuple[str, float]]:
     return [(w, 1) for w in words] if len(words) > 1 else []
 
 
-def _propagable(key: str) -> bool:
+def propagable(key: str) -> bool:
+    """Whether a name is looked for wherever else it occurs: not a stop word or common word, and
+    for Latin script a capitalised word of three letters or more."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     if _HAS_CJK.search(key):

@@ -64,6 +64,9 @@ _WHO = re.compile(r",?\s+who\b")
 _SPEAKER_CODE = re.compile(r"^(?:P|R|I|Q|A|S|IV|INT|PT)\d{0,3}$", re.IGNORECASE)
 _LEADING = re.compile(r"^(?:the|The|THE|a|an)\s+")
 _TITLE_PREFIX = re.compile(r"^(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?\s+")
+# Titles only people carry: an entity opening with one is a person whatever the model calls it ("Mr
+# Okafor" as a PLACE). Not "Lady", "Lord", "Sir" or "Father" ("Lady Margaret Hall", "Father Ted").
+_HONORIFIC_PREFIX = re.compile(r"^(?:Mrs|Mr|Ms|Miss|Mx|Dr|Doctor|Prof|Professor|Sister|Nurse)\.?\s+(?=[A-Z\u00c0-\u00de])")
 _WORDS_AFTER_TITLE_NOT_NAMES = frozenset(
     "I The A An And Or But So Then If When Who What Which That This These Those He She They We You It My "
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter".split()
@@ -137,7 +140,9 @@ def title_findings(text: str, lo: int = 0, hi: int | None = None) -> list[Findin
         end = _name_end(text, m.start("name"), m.end("name"), common_words)
         if text[m.start("name"):end].endswith(("'s", "’s")):  # "Mr Osei's wife": the name is "Osei"
             end -= 2
-        if end > m.start("name"):
+        if _INSTITUTION_END.search(text, m.start("name"), end):  # "Dr Gray's Hospital": named after a person
+            found.append(make(text, m.start(), end, "ORG", "title-rule"))
+        elif end > m.start("name"):
             found.append(make(text, m.start("name"), end, "PERSON", "title-rule"))
     return found
 
@@ -162,6 +167,15 @@ def _trim(text: str, start: int, end: int, kind: str) -> tuple[int, int]:
     while start < end and not text[start].isalnum():
         start += 1
     return start, end
+
+
+def _person_after_honorific(text: str, start: int, end: int, kind: str) -> tuple[str, int]:
+    """"Mr Okafor" tagged PLACE or ORG: a PERSON, its name starting after the title, which the text
+    keeps ("Mr [PERSON_2]"). A role after the title ("Nurse Practitioner Team") is no name."""
+    title = _HONORIFIC_PREFIX.match(text[start:end])
+    if not title or text[start + title.end():end].split()[0].casefold() in _ROLE_WORDS:
+        return kind, start
+    return "PERSON", start + title.end()
 
 
 def _latin_part(text: str, start: int, end: int) -> tuple[int, int]:
@@ -297,6 +311,8 @@ def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding
                 s, e = _trim(chunk, s, e, piece_kind)
                 if _INSTITUTION_END.search(chunk, s, e):
                     piece_kind, s = "ORG", _institution_start(text, offset + s) - offset
+                else:
+                    piece_kind, s = _person_after_honorific(chunk, s, e, piece_kind)
                 if e > s and _keep_entity(chunk[s:e], piece_kind) and _is_proper_name(doc, s, e):
                     found.append(make(text, offset + s, offset + e, piece_kind, "ner"))
     return found
