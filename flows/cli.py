@@ -687,32 +687,45 @@ def deid_report(
 
 @export_app.command("assignments")
 def export_assignments(
-    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="csv, json or xlsx (xlsx needs --output FILE.xlsx).")] = "csv",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="File to write (default: stdout). A CSV file starts with a UTF-8 byte-order "
+        "mark so that Excel reads Chinese text; CSV on stdout has none, so pipes read a clean header.")] = None,
     data: DataOption = DEFAULT_DATA,
 ) -> None:
     """One row per statement: its unit id and survey question (units files), document, participant,
     offsets, text, subcategory and theme, similarity, the theme's status and the statement's
     (assignment_status: suggested or confirmed; for a statement in no theme taken-out, released,
     not-significant or unplaced)."""
-    from qualflow.pipeline.coding.export_tables import to_csv
+    from qualflow.pipeline.coding.export_tables import csv_text, to_csv, to_xlsx
     from qualflow.pipeline.report import ASSIGNMENT_COLUMNS, export_assignment_rows
 
-    if output_format not in ("csv", "json"):
-        _fail(f"--format must be csv or json, not '{output_format}'")
+    if output_format not in ("csv", "json", "xlsx"):
+        _fail(f"--format must be csv, json or xlsx, not '{output_format}'")
+    if output_format == "xlsx" and (output is None or output.suffix.lower() != ".xlsx"):
+        # A workbook is binary: on a terminal it is noise, and Excel opens a file by its ending.
+        _fail("--format xlsx needs --output ending in .xlsx")
+    if output is not None and output.suffix.lower() == ".xlsx" and output_format != "xlsx":
+        _fail(f"--output {output.name} is a workbook: add --format xlsx")  # Excel would not open CSV text in it
     if output is not None:
         _check_output(output)
     with _open_store(data).session() as session:
         rows = export_assignment_rows(session)
     if output_format == "json":
-        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    else:  # cells that would open as formulas in a spreadsheet are kept as text
-        text = to_csv(rows, ASSIGNMENT_COLUMNS).decode("utf-8")
-    if output is None:
-        typer.echo(text, nl=False)
+        payload = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    elif output_format == "xlsx":
+        payload = to_xlsx(rows, ASSIGNMENT_COLUMNS, "assignments")
+    elif output is None:  # cells that would open as formulas in a spreadsheet are kept as text
+        payload = csv_text(rows, ASSIGNMENT_COLUMNS).encode("utf-8")
     else:
-        _write_output(output, text.encode("utf-8"))
+        payload = to_csv(rows, ASSIGNMENT_COLUMNS)
+    if output is None:
+        typer.echo(payload.decode("utf-8"), nl=False)
+    else:
+        _write_output(output, payload)
         console.print(f"{len(rows)} statements written to {output}")
+
 
 # `review …` and `audit`; import-coding, compare and export qdpx|qdc|codings|codebook; withdraw: their own modules.
 from qualflow.flows import (  # noqa: F401

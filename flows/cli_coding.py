@@ -261,8 +261,8 @@ def export_qdpx(output: OutputOption, data: DataOption = DEFAULT_DATA,
     """A REFI-QDA project: de-identified sources, themes as codes, qualflow as its own user."""
     from qualflow.pipeline.coding.export_refi import qdpx_bytes
 
+    _check_output(output)  # first: "that is the study database" matters more than a wrong ending
     _check_suffix(output, ".qdpx")
-    _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
         payload = qdpx_bytes(session, include_manual)
@@ -274,8 +274,8 @@ def export_qdc(output: OutputOption, data: DataOption = DEFAULT_DATA) -> None:
     """A REFI-QDA codebook (.qdc): themes and their subcategories."""
     from qualflow.pipeline.coding.export_refi import qdc_bytes
 
+    _check_output(output)  # first: "that is the study database" matters more than a wrong ending
     _check_suffix(output, ".qdc")
-    _check_output(output)
     with _open_store(data).session() as session:
         _themes_or_fail(session)
         payload = qdc_bytes(session)
@@ -303,7 +303,8 @@ def _table_export(output: Path, rows_of, columns: list[str], sheet: str, data: P
 
 @export_app.command("codings")
 def export_codings(output: OutputOption, data: DataOption = DEFAULT_DATA) -> None:
-    """qualflow's codings (.csv or .xlsx by the file's extension), importable with `import-coding`."""
+    """qualflow's codings (.csv or .xlsx by the file's extension), importable with `import-coding`.
+    A .csv starts with a UTF-8 byte-order mark, which Excel needs to show Chinese text."""
     from qualflow.pipeline.coding.export_tables import CODING_COLUMNS, coding_rows
 
     _table_export(output, coding_rows, CODING_COLUMNS, "codings", data, "codings")
@@ -315,7 +316,8 @@ def export_codebook(
     taguette: Annotated[bool, typer.Option("--taguette", help="Columns Taguette's codebook import reads "
                                            "(tag, description, parent).")] = False,
 ) -> None:
-    """The codebook: themes and subcategories (.csv or .xlsx)."""
+    """The codebook: themes and subcategories (.csv or .xlsx). A .csv starts with a UTF-8 byte-order
+    mark, which Excel needs to show Chinese text (Taguette's import skips it)."""
     from qualflow.pipeline.coding.export_tables import (
         CODEBOOK_COLUMNS,
         TAGUETTE_COLUMNS,

@@ -293,7 +293,7 @@ def test_codebook_and_coding_tables(store, tmp_path):
                     for c in codings_of(session, name)}
         assert back == expected
     # Read as Taguette's codebook import reads it: one of tag/name/path, then description, parent.
-    rows = list(csv.reader(files["taguette.csv"].open(encoding="utf-8")))
+    rows = list(csv.reader(files["taguette.csv"].open(encoding="utf-8-sig")))
     header = [cell.lower() for cell in rows[0]]
     assert sum(column in header for column in ("tag", "name", "path")) == 1 and "description" in header
     seen = set()

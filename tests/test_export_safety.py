@@ -74,7 +74,7 @@ def test_csv_exports_keep_formulas_out_of_every_cell(data, tmp_path):
     for name, command in (("codings.csv", ["codings"]), ("codebook.csv", ["codebook"]),
                           ("taguette.csv", ["codebook", "--taguette"])):
         qualflow(data, "export", *command, "-o", str(tmp_path / name))
-        tables[name] = list(csv.reader((tmp_path / name).open(encoding="utf-8")))
+        tables[name] = list(csv.reader((tmp_path / name).open(encoding="utf-8-sig")))
     for rows in [assignments, *tables.values()]:
         assert formula_cells(rows) == []
     # Nothing is lost: the apostrophe is all that was added.

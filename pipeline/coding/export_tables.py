@@ -73,12 +73,21 @@ def spreadsheet_safe(value):
     return value
 
 
-def to_csv(rows: list[dict], columns: list[str]) -> bytes:
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    """The table as CSV text without a byte-order mark: what goes to stdout, where a BOM would end up
+    in the first column's name for `head`, `cut` or pandas reading the pipe."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows({column: spreadsheet_safe(row.get(column)) for column in columns} for row in rows)
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> bytes:
+    """A CSV file's bytes: UTF-8 with a byte-order mark. Without one, Excel double-clicked on Windows
+    reads the file in the locale's code page and shows Chinese (and accented) text as mojibake.
+    qualflow's own CSV readers and Taguette's codebook import skip the mark."""
+    return csv_text(rows, columns).encode("utf-8-sig")
 
 
 def to_xlsx(rows: list[dict], columns: list[str], sheet: str) -> bytes:
