@@ -33,6 +33,7 @@ from qualflow.pipeline.turns import (
     ParsedTurns,
     TurnSpan,
     header_key,
+    participant_code,
     read_header,
 )
 
@@ -59,6 +60,7 @@ def participant_id(value: str | None, pseudonymiser) -> str | None:
     e-mail address) becomes the study's placeholder for it, the one its mentions in the text get."""
     if value is None:
         return value
+    value = participant_code(value)  # a units column's "P01" is the P1 of a file name or header
     numbered = _NUMBERED_ON.match(value)
     base, suffix = (numbered.group(1), numbered.group(2)) if numbered else (value, "")
     # "Zara-2", the second named speaker of Zara's file, has the shape of a code ("ID-9"); it is a

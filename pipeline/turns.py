@@ -129,6 +129,20 @@ _FILE_RESPONDENT_CODE = re.compile(r"(?:受访者|被访者|参与者|访谈对�
 _FILE_INTERVIEW_NUMBER = re.compile(r"(?:访谈|采访|访问|訪談|採訪|訪問)" + _CJK_WORD_CODE)
 
 
+# One spelling per participant code, whatever its source (file name, header, speaker label, units
+# column): "P01", "p1", "P 01", "P_01" are all P1. P<n> without padding is the form file names have
+# always given, so the ids of stored studies (mostly from file names) keep theirs, and it is what
+# new P<n> numbers are counted from (flows/ingesting.py). "Keep the first spelling seen" would make an
+# id depend on the order files arrive in. Other codes (R17, resp_07) stay as written.
+_P_CODE = re.compile(r"^P[ _-]?0*(\d{1,4})$", re.IGNORECASE)
+
+
+def participant_code(value: str) -> str:
+    """"P01", "p1" or "P 01" as P1; any other id (R17, resp_07, a name, a placeholder) as it is."""
+    match = _P_CODE.match(value.strip())
+    return f"P{int(match.group(1))}" if match else value
+
+
 def participant_from_file_name(stem: str) -> str | None:
     """"P2_GMT20211119", "interview_p07", "受访者03" or "编号7_社工" give P2 / P7 / P3 / P7."""
     match = _FILE_PARTICIPANT.search(stem)
@@ -250,6 +264,7 @@ class TurnParser:
     def _build(self, text, raw, header, default_participant, seen_label) -> ParsedTurns:
         roles = self._roles(text, raw, seen_label, header.get("interviewer"))
         base = header.get("participant") or default_participant
+        base = participant_code(base) if base else base
         named_participants: dict[str, str] = {}
         turns = []
         for (label, time, label_start, start, end, _), role in zip(raw, roles):
@@ -260,7 +275,7 @@ class TurnParser:
             participant = None
             if role == "participant":
                 if label and _PARTICIPANT_ID.match(label):
-                    participant = label.upper()
+                    participant = participant_code(label)
                 elif label and role_of(label, self.config) is None:
                     # A named participant: the file's participant id, numbered on if a file has several.
                     if label not in named_participants:

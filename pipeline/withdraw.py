@@ -40,6 +40,7 @@ from qualflow.models import (
 from qualflow.models.codebook import refresh_counts, with_parents
 from qualflow.models.coding import ManualCoding
 from qualflow.pipeline.deid.pseudonym import normalise
+from qualflow.pipeline.turns import participant_code
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -60,6 +61,9 @@ class WithdrawalPlan:
     """What withdrawing `participant` deletes: shown before anything is deleted."""
 
     participant: str
+    # Every spelling the study stores them under: a study run before codes had one spelling may hold
+    # both "P01" (from a header) and "P1" (from a file name) for one person (`participant_code`).
+    ids: set[str] = field(default_factory=set)
     whole: list[int] = field(default_factory=list)  # transcripts deleted entirely (all versions)
     partial: list[int] = field(default_factory=list)  # transcripts that lose only this participant's turns
     # Versions only they speak in, of a file others speak in (in another version): emptied, not deleted,
@@ -78,9 +82,8 @@ def study_participant(session: Session, who: str) -> str | None:
     """The study's id for `who`: an id as the study shows it (P3, [PERSON_2]), or a real name the key
     map holds (the researcher may know the person only by name). None when neither is known."""
     who = who.strip()
-    known = select(Turn.participant).where(Turn.participant == who).limit(1)
-    if session.scalar(known) is not None:
-        return who
+    if stored_ids(session, who):
+        return participant_code(who)
     placeholder = session.scalar(select(Pseudonym.placeholder).where(
         Pseudonym.kind == "PERSON", func.lower(Pseudonym.real) == who.lower()))
     if placeholder is None:
@@ -94,14 +97,21 @@ def study_participant(session: Session, who: str) -> str | None:
     return labelled.pop() if len(labelled) == 1 else None
 
 
+def stored_ids(session: Session, participant: str) -> set[str]:
+    """The ids the study stores `participant` under: "P1" finds "P01" and "P1"; any other id only itself."""
+    code = participant_code(participant)
+    ids = session.scalars(select(Turn.participant).distinct().where(Turn.participant.is_not(None)))
+    return {stored for stored in ids if participant_code(stored) == code}
+
+
 def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
-    plan = WithdrawalPlan(participant)
-    touched = set(session.scalars(select(Turn.transcript_id).where(Turn.participant == participant)))
+    plan = WithdrawalPlan(participant, stored_ids(session, participant) | {participant})
+    touched = set(session.scalars(select(Turn.transcript_id).where(Turn.participant.in_(plan.ids))))
     alone = set()
     for transcript_id in sorted(touched):
         others = session.scalar(select(func.count()).select_from(Turn).where(
             Turn.transcript_id == transcript_id, Turn.role == "participant",
-            or_(Turn.participant.is_(None), Turn.participant != participant)))
+            or_(Turn.participant.is_(None), Turn.participant.not_in(plan.ids))))
         if others:
             plan.partial.append(transcript_id)
         else:
@@ -141,7 +151,7 @@ def _statements(session: Session, plan: WithdrawalPlan) -> list[int]:
     return list(session.scalars(select(Statement.id).where(or_(
         Statement.transcript_id.in_(plan.whole + plan.emptied),
         Statement.turn_id.in_(select(Turn.id).where(Turn.transcript_id.in_(plan.partial),
-                                                    Turn.participant == plan.participant))))))
+                                                    Turn.participant.in_(plan.ids)))))))
 
 
 def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
@@ -159,7 +169,7 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     session.execute(delete(Suggestion).where(Suggestion.statement_id.in_(statement_ids)))
     counts["manual_codings"] = _delete_codings(session, plan)
     for transcript_id in plan.partial:
-        _blank_turns(session, transcript_id, plan.participant)
+        _blank_turns(session, transcript_id, plan.ids)
     for transcript_id in plan.emptied:
         emptied = session.get(Transcript, transcript_id)
         emptied.text = _blank(emptied.text, [(0, len(emptied.text))])
@@ -167,7 +177,7 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     session.execute(delete(Statement).where(Statement.id.in_(statement_ids)))
     session.execute(delete(Turn).where(or_(
         Turn.transcript_id.in_(plan.whole + plan.emptied),
-        (Turn.transcript_id.in_(plan.partial)) & (Turn.participant == plan.participant))))
+        (Turn.transcript_id.in_(plan.partial)) & (Turn.participant.in_(plan.ids)))))
     session.execute(delete(Replacement).where(Replacement.transcript_id.in_(plan.whole + plan.emptied)))
     # Versions point at each other: unhook them before deleting the rows.
     session.execute(update(Transcript).where(Transcript.id.in_(plan.whole))
@@ -177,7 +187,7 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     counts["vectors"] = session.execute(delete(Embedding).where(
         Embedding.text_hash.in_(sorted(hashes - still_used)))).rowcount
     names = {person_hash(entry.kind, entry.real) for entry in session.scalars(
-        select(Pseudonym).where(Pseudonym.placeholder == plan.participant))}
+        select(Pseudonym).where(Pseudonym.placeholder.in_(plan.ids)))}
     counts["key_map_entries"] = _forget_pseudonyms(session, candidates)
     session.expire_all()
     _refresh_themes(session, theme_ids, set(statement_ids))
@@ -189,13 +199,13 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     return counts
 
 
-def _turn_spans(session: Session, transcript_id: int, participant: str) -> list[tuple[int, int]]:
+def _turn_spans(session: Session, transcript_id: int, ids: set[str]) -> list[tuple[int, int]]:
     """The participant's turns, each with its speaker label ("P2: ", "[PERSON_2]: ", a time stamp before
     it): from the start of the turn's line, or the end of the turn before it on that line, to its end.
     A label left standing would still say they took part, and hold their name's placeholder."""
     text = session.scalar(select(Transcript.text).where(Transcript.id == transcript_id))
     rows = session.execute(select(Turn.start, Turn.end, Turn.participant).where(Turn.transcript_id == transcript_id))
-    return _with_labels(text, [tuple(row) for row in rows], {participant})
+    return _with_labels(text, [tuple(row) for row in rows], ids)
 
 
 def _with_labels(text: str, turns: list[tuple[int, int, str | None]], participants: set[str]) -> list[tuple[int, int]]:
@@ -218,13 +228,13 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def _blank_turns(session: Session, transcript_id: int, participant: str) -> None:
+def _blank_turns(session: Session, transcript_id: int, ids: set[str]) -> None:
     """Overwrite the participant's turns, with their speaker labels, and the header values that name them
     ("# participant: [PERSON_1]") with spaces (line breaks kept): same length, so the offsets of every
     other turn, statement and replacement still point at the same words."""
     transcript = session.get(Transcript, transcript_id)
-    spans = _turn_spans(session, transcript_id, participant)
-    own = {participant} | _placeholders_over(session, transcript_id, spans)
+    spans = _turn_spans(session, transcript_id, ids)
+    own = ids | _placeholders_over(session, transcript_id, spans)
     spans += _header_values(transcript.text, session, transcript_id, own)
     for start, end in spans:
         session.execute(delete(Replacement).where(Replacement.transcript_id == transcript_id,
@@ -235,7 +245,7 @@ def _blank_turns(session: Session, transcript_id: int, participant: str) -> None
     if transcript.participant in own:
         left = set(session.scalars(select(Turn.participant).where(
             Turn.transcript_id == transcript_id, Turn.role == "participant", Turn.participant.is_not(None),
-            Turn.participant != participant)))
+            Turn.participant.not_in(ids))))
         transcript.participant = left.pop() if len(left) == 1 else None
 
 
@@ -266,7 +276,7 @@ def _delete_codings(session: Session, plan: WithdrawalPlan) -> int:
     deleted = session.execute(delete(ManualCoding).where(
         ManualCoding.transcript_id.in_(plan.whole + plan.emptied))).rowcount
     for transcript_id in plan.partial:
-        for start, end in _turn_spans(session, transcript_id, plan.participant):
+        for start, end in _turn_spans(session, transcript_id, plan.ids):
             deleted += session.execute(delete(ManualCoding).where(
                 ManualCoding.transcript_id == transcript_id, ManualCoding.start < end,
                 ManualCoding.end > start)).rowcount
@@ -276,12 +286,12 @@ def _delete_codings(session: Session, plan: WithdrawalPlan) -> int:
 def _placeholders_in(session: Session, plan: WithdrawalPlan) -> set[str]:
     """Placeholders the deleted material holds: the participant's own, every replacement in it (their
     speaker labels and header values included), and the names of people in a deleted file's name."""
-    found = {plan.participant}
+    found = set(plan.ids)
     found |= set(session.scalars(select(Replacement.placeholder).where(
         Replacement.transcript_id.in_(plan.whole + plan.emptied))))
     for transcript_id in plan.partial:
-        spans = _turn_spans(session, transcript_id, plan.participant)
-        own = {plan.participant} | _placeholders_over(session, transcript_id, spans)
+        spans = _turn_spans(session, transcript_id, plan.ids)
+        own = plan.ids | _placeholders_over(session, transcript_id, spans)
         text = session.get(Transcript, transcript_id).text
         found |= own | _placeholders_over(session, transcript_id, _header_values(text, session, transcript_id, own))
     names = [session.get(Transcript, i).source_name for i in plan.whole]
@@ -350,7 +360,7 @@ def already_withdrawn(session: Session, participant: str):
     named = person_hash("PERSON", participant)
     return min((at for who, at, names in session.execute(
         select(Withdrawal.participant, Withdrawal.at, Withdrawal.person_hashes)).all()
-        if who.lower() == participant.strip().lower() or named in (names or [])), default=None)
+        if participant_code(who).lower() == participant_code(participant.strip()).lower() or named in (names or [])), default=None)
 
 
 class Withdrawn(NamedTuple):
@@ -361,7 +371,8 @@ class Withdrawn(NamedTuple):
 def withdrawn_participants(session: Session) -> Withdrawn:
     withdrawn = Withdrawn(set(), set())
     for participant, hashes in session.execute(select(Withdrawal.participant, Withdrawal.person_hashes)).all():
-        withdrawn.ids.add(participant)
+        # A new file's turns carry the one spelling (`participant_code`): "P01" stored before is P1 too.
+        withdrawn.ids.update({participant, participant_code(participant)})
         withdrawn.names.update(hashes or [])
     return withdrawn
 
