@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from qualflow.models import (
@@ -48,7 +48,7 @@ from qualflow.pipeline.reconcile import (
     reconcile,
 )
 from qualflow.pipeline.segment import StatementSpan
-from qualflow.pipeline.turns import ParsedTurns
+from qualflow.pipeline.turns import ParsedTurns, participant_code
 from qualflow.pipeline.versions import (
     holds_content,
     live_version,
@@ -134,6 +134,8 @@ def store_transcript(
     stored_hash, previous = slot
     for (kind, real), placeholder in (new_pseudonyms or {}).items():
         session.add(Pseudonym(kind=kind, real=real, placeholder=placeholder))
+    as_stored = _study_spelling(session)
+    parsed = replace(parsed, turns=[replace(t, participant=as_stored(t.participant)) for t in parsed.turns])
     participants = sorted({t.participant for t in parsed.turns if t.participant})
     transcript = Transcript(
         content_hash=stored_hash,
@@ -141,7 +143,7 @@ def store_transcript(
         source_name=document.source_name,
         source_format=getattr(document, "format", "txt"),
         language=language,
-        participant=participants[0] if len(participants) == 1 else parsed.header.get("participant"),
+        participant=participants[0] if len(participants) == 1 else as_stored(parsed.header.get("participant")),
         text=text,
         meta=dict(parsed.header),
     )
@@ -178,6 +180,25 @@ def store_transcript(
                  document.source_name, previous.id, carried["assignments"], carried["suggestions"],
                  carried["not_significant"], carried["memos"], moved["codings"], moved["codings_unplaced"])
     return transcript
+
+
+def _study_spelling(session: Session):
+    """A participant code as the study already spells it: P01, P1 and p1 are one participant
+    (`participant_code`), and a study stored before codes were written one way may hold P05 from a
+    header; its next file headed P05 (now read as P5) must join that participant, not split it. A code
+    the study has not seen keeps the canonical spelling; of two stored spellings the canonical one wins."""
+    stored = session.scalars(select(Turn.participant).where(Turn.participant.is_not(None)).distinct())
+    spelling: dict[str, str] = {}
+    for written in sorted(stored, key=lambda p: (participant_code(p) != p, p)):  # canonical first
+        spelling.setdefault(participant_code(written), written)
+
+    def as_stored(participant: str | None) -> str | None:
+        if not participant:
+            return participant
+        code = participant_code(participant)
+        return spelling.get(code, code)
+
+    return as_stored
 
 
 def significant_statements(session: Session) -> list[Statement]:

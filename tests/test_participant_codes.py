@@ -92,3 +92,20 @@ def test_a_study_stored_with_two_spellings_withdraws_both_and_keeps_the_person_o
     assert not later.failed, later.failed
     assert any("third.txt" in line for line in later.withdrawn), later.withdrawn
     assert _participants(data) == set()
+
+
+def test_a_study_that_stored_a_padded_header_code_keeps_its_spelling_for_the_next_file(tmp_path):
+    """A study stored before codes were written one way holds "P01" from a header; its next file headed
+    P01 (read now as P1) joins that participant instead of splitting them into P01 and P1."""
+    inbox, data = _study(tmp_path)
+    with Store(default_database_url(data)).session() as session:
+        for table in (Turn, Statement):
+            session.execute(update(table).where(table.participant == "P1").values(participant="P01"))
+        session.execute(update(Transcript).where(Transcript.participant == "P1").values(participant="P01"))
+        session.commit()
+    (inbox / "third.txt").write_text(FIRST.replace("caseload", "workload"), "utf-8")
+    assert code_interviews(str(inbox), str(data)).transcripts_added == 1
+    assert _participants(data) == {"P01"}
+    with Store(default_database_url(data)).session() as session:
+        third = session.scalar(select(Transcript).where(Transcript.source_name == "third.txt"))
+        assert third.participant == "P01"
