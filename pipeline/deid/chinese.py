@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.deid.chinese_names import person_findings, spread_title_pairs, title_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token, tokenize
@@ -15,11 +16,14 @@ from qualflow.pipeline.deid.findings import Finding, make
 from qualflow.pipeline.deid.lexicon import (
     COMPOUND_SURNAMES,
     FUNCTION_TAGS,
+    SURNAMES,
     ZH_ADMIN_SUFFIXES,
     ZH_ESTATE_SUFFIXES,
     ZH_GENERIC_ORGS,
+    ZH_NEGATION_AND_DEGREE,
     ZH_ORG_DESCRIPTORS,
     ZH_ORG_SUFFIXES,
+    ZH_PLACE_FORMS,
     ZH_PLACE_SUFFIXES,
     ZH_STOP_WORDS,
     ZH_STREET_SUFFIXES,
@@ -48,6 +52,8 @@ _BUILDING = re.compile(
 )
 # 一所, 两家, 几个: a numeral and a classifier say how many, never which (一所小学).
 _NUMERAL_CLASSIFIER = re.compile(rf"^[{_NUM}{_chars_of('几这那每某各')}]+[{_chars_of('所家个间座位名')}]$")
+# 一面, 两个, 这张: a numeral or demonstrative and any classifier (_NUMERAL_CLASSIFIER names the ones of institutions).
+_NUMERAL_CLASSIFIER_ANY = re.compile(rf"^[{_NUM}{_chars_of('几这那每某各')}]+[\u4e00-\u9fff]$")
 _NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?{_any_of('医院 中学 小学 幼儿园')}")
 
 
@@ -58,8 +64,9 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         word = token.word
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         suffix = nxt is not None and nxt.start == token.end and nxt.word in ZH_PLACE_SUFFIXES
-        if token.tag == "ns" and len(word) >= 2 and word not in ZH_STOP_WORDS and word not in COMPOUND_SURNAMES:
-            found.append(make(text, token.start, nxt.end if suffix else token.end, "PLACE", "jieba"))
+        if _tagged_place(token) and word not in ZH_STOP_WORDS and word not in COMPOUND_SURNAMES:
+            if suffix or not _ordinary_word_tagged_ns(tokens, i):
+                found.append(make(text, token.start, nxt.end if suffix else token.end, "PLACE", "jieba"))
         elif (
             suffix
             and token.tag in _SPECIFIC_TAGS
@@ -75,6 +82,43 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         start = _estate_start(start, index, ZH_STREET_SUFFIXES) if start == m.start() else start
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     return found
+
+
+def _tagged_place(token: Token) -> bool:
+    """ns, or a dictionary word of a surname and one character that jieba tags nr and lists as a place too
+    (许昌/nr, 许昌市; 钟山/nr, 钟山县): such words are no people (chinese_names.plausible_name) but may be places."""
+    word = token.word
+    if token.tag == "ns":
+        return len(word) >= 2
+    return token.tag == "nr" and len(word) == 2 and word[0] in SURNAMES and _freq(word) > 0 and _listed_as_place(word)
+
+
+def _ordinary_word_tagged_ns(tokens: list[Token], i: int) -> bool:
+    """jieba tags some ordinary words and phrases ns: its dictionary lists 锦旗 (a silk banner) and 安宁
+    (peaceful, also a city) as places, and its HMM joins 太/累 into a new "place". Without a place
+    suffix after it, such a word is no place where
+    - a negation or degree word comes before it (不得安宁, 很安宁): it is said of something;
+    - it is an unknown word none of whose dictionary parts is a noun (太累, 很远);
+    - a numeral and classifier count it (一面锦旗) and the dictionary lists no place form of it
+      (安宁市, 英国人: 一个英国来的研究员 keeps 英国)."""
+    token = tokens[i]
+    before = tokens[i - 1] if i > 0 and tokens[i - 1].end == token.start else None
+    if before is not None and before.word in ZH_NEGATION_AND_DEGREE:
+        return True
+    if _freq(token.word) == 0 and not _listed_as_place(token.word):
+        return not any(tag.startswith("n") for tag in _dictionary_tags(token.word))
+    counted = before is not None and before.tag in {"m", "mq", "q"} and _NUMERAL_CLASSIFIER_ANY.match(before.word)
+    return bool(counted) and not _listed_as_place(token.word)
+
+
+def _listed_as_place(word: str) -> bool:
+    return any(_freq(word + form) > 0 for form in ZH_PLACE_FORMS)
+
+
+def _dictionary_tags(word: str) -> list[str]:
+    import jieba.posseg as pseg
+
+    return [pair.flag for pair in pseg.cut(to_simplified(word), HMM=False)]
 
 
 def _estate_start(start: int, index: Index, suffixes: tuple[str, ...] = ZH_ESTATE_SUFFIXES) -> int:

@@ -12,6 +12,7 @@ from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import NR_TAGS as _NR
 from qualflow.pipeline.deid.chinese_tokens import Index, Token
 from qualflow.pipeline.deid.chinese_tokens import freq as _freq
+from qualflow.pipeline.deid.chinese_tokens import name_ending_share
 from qualflow.pipeline.deid.findings import Finding, make
 from qualflow.pipeline.deid.lexicon import (
     COMMON_SURNAMES,
@@ -62,12 +63,22 @@ def plausible_name(word: str, tag: str | None = None) -> bool:
         return False  # 张老师, 刘大夫: the title rules take the surname
     if word[:2] in COMPOUND_SURNAMES and 3 <= len(word) <= 4:
         return True
+    if len(word) == 2 and word[0] in SURNAMES and _freq(word) > 0 and tag != "nrfg":
+        # Most two-character names people go by (李明, 王芳, 陈静) are not in jieba's dictionary, and
+        # most of the surname-initial words it lists and tags nr are ordinary words, however rare
+        # (白班, 高三, 顾全, 周旋, 高雅). Such a word may be a name only where its last character mostly
+        # ends names (李娜, 安娜: 娜) or jieba tags it a full name (李强/nrfg); a title or 叫 still
+        # finds the rest (白护士, 叫高峰).
+        if name_ending_share(word[1]) <= 0.5:
+            return False
     if word[0] in SURNAMES and 2 <= len(word) <= 3 and _freq(word) < _COMMON_FREQ:
         # A rarer surname that is also a common verb or noun (查, 包) needs a given name that is
         # not itself a common word: 包桂兰 yes, 包饺子 and 查药 no.
         return word[0] in COMMON_SURNAMES or _freq(word[1:]) < _RARE_GIVEN_FREQ
     if tag is not None and len(word) == 2 and tag != "nr":
         return False  # jieba's nrt holds many two-character words (科里, 令人, 保姆)
+    if len(word) == 2 and _freq(word) == 0:
+        return False  # two common characters jieba's HMM joined (班加 in 两头班加夜班), not 玛丽 or 安娜
     return len(word) >= 2 and all(ch in TRANSLITERATION_CHARS for ch in word) and _freq(word) < 2000
 
 

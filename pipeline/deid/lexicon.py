@@ -133,6 +133,11 @@ ZH_ORG_DESCRIPTORS = with_traditional(
     第五 第六 第七 第八 第九 附属 医科 医学 师范 理工 财经 科学 技术 信息 网络 发展 管理 咨询服务 公益 慈善 志愿
     """.split()
 )
+# Negation and degree words: what follows them is said of something (不得安宁, 很安宁), never a place.
+ZH_NEGATION_AND_DEGREE = with_traditional("不 不得 不太 没那么 很 太 挺 非常 比较 更 最 特别 十分 有点 有些".split())
+# Endings jieba's dictionary lists after real places (安宁市, 台北县, 英国人); an ordinary word it tags
+# ns (锦旗) has none. Looked up in the Simplified dictionary, so Simplified only.
+ZH_PLACE_FORMS = tuple("市 县 省 区 镇 乡 村 州 人 路 街道".split())
 # Suffixes that make a word a place (the word before must be a name, not a common noun).
 # Traditional forms too: Taiwan writes 大安區, 屏東縣, 潮州鎮, 開發區.
 ZH_PLACE_SUFFIXES = longest_first(
