@@ -9,7 +9,6 @@ import re
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -19,30 +18,17 @@ import httpx
 import pytest
 from _net import free_port
 from fastapi.testclient import TestClient
-from fixtures.review.study import build, built_study
+from fixtures.review.study import build
 from qualflow.models import Reviewer, Store, default_database_url
-from qualflow.review.accounts import add_reviewer
 from qualflow.review.server import create_app
 from sqlalchemy import select
-from test_review_audit10 import self_signed  # a certificate for 127.0.0.1, made on the spot
+# A certificate for 127.0.0.1 made on the spot, and the study with reviewer alice (PASSWORD).
+from test_review_audit10 import FREE_FAILURES, PASSWORD, QUALFLOW, data, self_signed  # noqa: F401 (data: a fixture)
 # A SELECT-only role on a PostgreSQL server of the test's own (CI's shared account may not make roles).
 from test_store_audit10 import PASSWORD as READER_PASSWORD
 from test_store_audit10 import restartable, select_only_url, server  # noqa: F401 (fixtures)
 
-PASSWORD = "correct horse"
-QUALFLOW = Path(sys.executable).with_name("qualflow")
 CHROMIUM = Path("/usr/bin/chromium")
-FREE_FAILURES = 5  # wrong passwords from one address before it must wait
-
-
-@pytest.fixture
-def data(tmp_path):
-    built_study(tmp_path)
-    store = Store(default_database_url(tmp_path))
-    with store.session() as session:
-        add_reviewer(session, "alice", PASSWORD)
-    store.dispose()
-    return tmp_path
 
 
 def csrf_of(page: str) -> str:
