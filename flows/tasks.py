@@ -28,7 +28,7 @@ from qualflow.pipeline.config import Config
 from qualflow.pipeline.context import fit_in_context
 from qualflow.pipeline.deidentify import Pseudonymiser
 from qualflow.pipeline.describe import ThemeDescription, describe_themes
-from qualflow.pipeline.embed import BaseEncoder, select_backend
+from qualflow.pipeline.embed import BaseEncoder, select_backend, text_to_embed
 from qualflow.pipeline.embed.cache import embed_with_cache, encode_in_batches
 from qualflow.pipeline.errors import QualflowError, UnreadableFile
 from qualflow.pipeline.ingest import Document, read_document
@@ -49,7 +49,7 @@ from qualflow.pipeline.redact import (
     redact_questions,
 )
 from qualflow.pipeline.report import markdown_report
-from qualflow.pipeline.segment import Segmenter, StatementSpan
+from qualflow.pipeline.segment import Segmenter, StatementSpan, configure_jieba
 from qualflow.pipeline.select import StatementSelector
 from qualflow.pipeline.turns import ParsedTurns, turns_of_document
 from qualflow.pipeline.withdraw import drop_withdrawn_turns, withdrawn_participants, withdrawn_speakers
@@ -243,7 +243,7 @@ class Embedded:
     """The significant statements, read once, with what clustering and describing need."""
 
     ids: list[int]
-    text_hashes: list[str]
+    text_hashes: list[str]  # of the texts as embedded (pipeline.embed.text_to_embed)
     languages: list[str]
     tokens: list[list[str]]
     participants: list[str | None]
@@ -268,11 +268,14 @@ def embed(db: Store, encoder: BaseEncoder, batch_size: int, progress=None, encod
     see pipeline.embed.cache."""
     with db.session() as session:
         rows = significant_statements(session)
+        texts = [text_to_embed(s.text, s.language) for s in rows]
         vectors, computed = embed_with_cache(
-            session, encoder, [s.text for s in rows], [s.text_hash for s in rows], batch_size, progress,
-            encode_chunks, chunk_batches,
+            session, encoder, texts, [s.text_hash for s in rows], batch_size, progress, encode_chunks, chunk_batches,
+            rewritten=[text != s.text for text, s in zip(texts, rows)],
         )
-        return Embedded([s.id for s in rows], [s.text_hash for s in rows], [s.language for s in rows],
+        # The clustering's fingerprint covers the texts as embedded: a study whose Traditional statements
+        # are now embedded in Simplified is not "unchanged".
+        return Embedded([s.id for s in rows], [text_hash(text) for text in texts], [s.language for s in rows],
                         [s.tokens for s in rows], [s.participant for s in rows], vectors, computed,
                         [s.transcript_id for s in rows], [s.index for s in rows])
 
@@ -305,6 +308,9 @@ def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
 def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config: Config,
              encoder: BaseEncoder) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
     """Descriptions of the subcategories and of the themes."""
+    # Keyword tokens are cut again by jieba's dictionary (language.content_token_forms), which must hold
+    # the study's own words even when this run segmented no transcript.
+    configure_jieba(None, config.segment.user_dictionary)
 
     def embed_words(words: list[str]) -> np.ndarray:
         # Candidate keywords come from de-identified statements; cached like statements.

@@ -94,6 +94,9 @@ class SelectConfig(_Section):
             "嗯", "啊", "哦", "噢", "对", "是", "是的", "好", "好的", "对的", "没错", "嗯哼", "行",
             "yeah", "yes", "yep", "mm", "mmhmm", "mhm", "uhhuh", "okay", "ok", "right", "sure",
             "i see", "exactly", "uh", "um", "hmm",
+            # The thanks and goodbyes that close an interview ("不客气，谢谢你们。"), alone or in a run.
+            "谢谢", "谢谢你", "谢谢你们", "谢谢您", "不客气", "不用谢", "没关系", "再见", "拜拜",
+            "thanks", "thank you", "bye", "goodbye",
         ]
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qualflow.pipeline.deid.pseudonym import PLACEHOLDER
-from qualflow.pipeline.language import content_tokens
+from qualflow.pipeline.language import content_token_forms
 
 # A placeholder is cut into at most "[", "PERSON", "_", "1", "]" by jieba (spaCy: "[", "PERSON_1", "]").
 _LONGEST_PLACEHOLDER = 5
@@ -131,15 +131,20 @@ def describe_themes(
     n_themes = int(assigned.max() + 1) if len(assigned) else 0
     core = [np.flatnonzero((assigned == k) & ~outlier) for k in range(n_themes)]
     core = [c if len(c) else np.flatnonzero(assigned == k) for k, c in enumerate(core)]
-    scores = class_tfidf([[w for i in members for w in content_tokens(without_placeholders(tokens[i]))]
-                          for members in core])
+    # Words are counted by their key (Chinese in Simplified, so 家屬 and 家属 are one word) and shown as
+    # the theme's own statements most often write them: a Taipei theme keeps its Traditional keywords.
+    forms = [[pair for i in members for pair in content_token_forms(without_placeholders(tokens[i]))]
+             for members in core]
+    scores = class_tfidf([[key for key, _ in pairs] for pairs in forms])
     descriptions = []
     for k in range(n_themes):
         members = np.flatnonzero(assigned == k)
         ranked = sorted(scores[k].items(), key=lambda item: (-item[1], item[0]))[: 2 * n_keywords]
         words = [word for word, _ in ranked]
         vectors = embed_words(words) if embed_words is not None and words else None
-        keywords = diverse_keywords(words, [score for _, score in ranked], vectors, n_keywords)
+        written = _most_written(forms[k])
+        keywords = [written.get(key, key) for key in
+                    diverse_keywords(words, [score for _, score in ranked], vectors, n_keywords)]
         label = " · ".join(keywords[:label_keywords]) or f"theme {k + 1}"
         covered = sorted({p for p in (participants[i] for i in members) if p}, key=_participant_sort_key)
         descriptions.append(
@@ -152,6 +157,15 @@ def describe_themes(
             )
         )
     return descriptions
+
+
+def _most_written(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Per keyword key, the form written most often (ties: the first in sorted order)."""
+    counts = Counter(pairs)
+    best: dict[str, str] = {}
+    for (key, form), n in sorted(counts.items(), key=lambda item: (-item[1], item[0][1])):
+        best.setdefault(key, form)
+    return best
 
 
 def cohesion(similarity: np.ndarray) -> float:

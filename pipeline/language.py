@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qualflow.pipeline.chinese_script import to_simplified
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
@@ -22,8 +23,13 @@ SPOKEN_FILLERS = frozenset(
 # Chinese counts things all the time, and "一年 · 最难" said nothing of what a theme is about. Numerals,
 # then at most two measure words, with the approximations 多/来/余; "一线", "三甲", "一家人" stay.
 _NUMERALS = "0-9０-９零〇一二两三四五六七八九十百千万亿几多半数"
-_MEASURES = "个年次家岁天月周位遍块点号名些回趟种样项条件只份层届期代倍级"
-_QUANTITY = re.compile(rf"^第?[{_NUMERALS}]+[多来余]?[{_MEASURES}]{{0,2}}[多来余]?$|^百分之[{_NUMERALS}]+$")
+# The measure words: the classifiers of a Chinese grammar's list (个 张 条 床 台 针 …), counting
+# containers (杯 瓶 包 …) and units of time and amount (时 分 秒 斤 …).
+_MEASURES = ("个年次家岁天月周位遍块点号名些回趟种样项条件只份层届期代倍级"
+             "张把本台辆支根片颗粒枚床间座栋所首双对套副批群堆排行列头口匹株棵封句声场阵顿番轮段节篇门"
+             "杯瓶包盒袋箱桶碗盘针剂管滴时分秒刻斤两克米里升")
+_QUANTITY = re.compile(rf"^第?[{_NUMERALS}]+[多来余]?[{_MEASURES}]{{0,2}}[多来余]?$|^百分之[{_NUMERALS}]+$"
+                       rf"|^[{_NUMERALS}]+比[{_NUMERALS}]*$")  # and a ratio, 一比二 (a nurse to two patients)
 
 
 def detect_language(text: str) -> str:
@@ -49,22 +55,80 @@ def is_cjk_word(token: str) -> bool:
 
 
 def content_tokens(tokens: list[str]) -> list[str]:
-    """Lower-cased tokens that carry meaning: no stop words, punctuation or single Chinese characters.
+    """The tokens that carry meaning, as `content_token_forms` counts them."""
+    return [key for key, _ in content_token_forms(tokens)]
 
-    Single Chinese characters are mostly particles and pronouns once jieba has joined the
-    content words, so dropping them removes noise from keywords without a longer stop list.
-    """
+
+def content_token_forms(tokens: list[str]) -> list[tuple[str, str]]:
+    """(key, as written) for each word that carries meaning: no stop words, punctuation, counts or
+    single Chinese characters (mostly particles and pronouns once jieba has joined the content words).
+
+    The key is lower-cased, and Chinese is keyed in Simplified script, so 家屬 and 家属 count as one
+    word; the written form is the transcript's, to show. Chinese is cut again from its Simplified
+    form (`_keyword_words`): jieba's dictionary is Simplified, so Traditional text cut as written
+    gave 換來換 and 寫個案."""
     kept = []
-    for token in tokens:
-        word = token.strip().lower()
-        if not word or not _HAS_WORD_CHAR.search(word) or word.isdigit():
+    for run, chinese in _runs(tokens):
+        if not chinese:
+            word = run[0].strip().lower()
+            if (len(word) >= 2 and _HAS_WORD_CHAR.search(word) and not word.isdigit() and word not in EN_STOP_WORDS
+                    and word not in SPOKEN_FILLERS and word.strip("'’") not in EN_STOP_WORDS):
+                kept.append((word, word))
             continue
-        if is_cjk_word(word):
-            simplified = to_simplified(word)  # one stop list serves Traditional script too (我們 is 我们)
-            if (len(word) < 2 or simplified in ZH_STOP_WORDS or simplified in SPOKEN_FILLERS
-                    or _QUANTITY.match(simplified)):
-                continue
-        elif len(word) < 2 or word in EN_STOP_WORDS or word in SPOKEN_FILLERS or word.strip("'’") in EN_STOP_WORDS:
-            continue
-        kept.append(word)
+        for key, written in _keyword_words("".join(run)):
+            if (len(key) >= 2 and _HAS_WORD_CHAR.search(key) and not key.isdigit() and key not in ZH_STOP_WORDS
+                    and key not in SPOKEN_FILLERS and not _QUANTITY.match(key)):
+                kept.append((key, written))
     return kept
+
+
+def _runs(tokens: list[str]):
+    """Consecutive Chinese tokens joined (each with True), every other token alone (with False)."""
+    run: list[str] = []
+    for token in tokens:
+        if is_cjk_word(token):
+            run.append(token.strip())
+            continue
+        if run:
+            yield run, True
+            run = []
+        yield [token], False
+    if run:
+        yield run, True
+
+
+def _keyword_words(text: str) -> list[tuple[str, str]]:
+    """`text` cut by jieba in Simplified script: (Simplified word lower-cased, the same characters as
+    written). jieba's HMM guesses words its dictionary lacks: real ones (大夜, 食材, 吐槽) and fragments
+    that glue a function character to a neighbour (我想考, 有过, 这是, 很难). A guessed word holding a
+    function character is cut again by the dictionary alone; a study's own words (segment.configure_jieba)
+    are in the dictionary and stay whole."""
+    import jieba
+
+    simplified = to_simplified(text)
+    words = [piece for word in jieba.lcut(simplified) for piece in
+             (jieba.lcut(word, HMM=False) if _guessed_with_function_character(word) else [word])]
+    if len(simplified) != len(text):  # OpenCC changed a phrase's length: show the Simplified form
+        return [(word.strip().lower(), word.strip()) for word in words]
+    pairs, start = [], 0
+    for word in words:
+        pairs.append((word.strip().lower(), text[start:start + len(word)].strip()))
+        start += len(word)
+    return pairs
+
+
+def _guessed_with_function_character(word: str) -> bool:
+    import jieba
+
+    return len(word) > 1 and not jieba.dt.FREQ.get(word) and any(c in _function_characters() for c in word)
+
+
+@lru_cache(maxsize=1)
+def _function_characters() -> frozenset[str]:
+    """Single-character stop words that jieba's dictionary tags as no noun, adjective, numeral or
+    measure word: pronouns, adverbs, auxiliaries, prepositions, particles (我, 很, 还, 这, 过, 要, 会).
+    大 (大夜), 人 and 二 (二宝) are stop words too, but content characters."""
+    import jieba.posseg
+
+    tags = jieba.posseg.dt.word_tag_tab
+    return frozenset(c for c in ZH_STOP_WORDS if len(c) == 1 and is_cjk_word(c) and tags.get(c, "x")[0] not in "namq")

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.config import SegmentConfig
 from qualflow.pipeline.language import content_tokens, detect_language
 from qualflow.pipeline.turns import TurnSpan
@@ -55,7 +56,9 @@ class StatementSpan:
 
 
 def configure_jieba(cache_dir: Path | None, user_words: list[str] | tuple[str, ...] = ()) -> None:
-    """Point jieba's dictionary cache at a writable folder, quieten it, add domain terms."""
+    """Point jieba's dictionary cache at a writable folder, quieten it, add domain terms. A term is
+    added in Simplified script too: keyword tokens are cut from the Simplified text
+    (language.content_token_forms), so 護病比 must be found there as 护病比."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -65,6 +68,7 @@ def configure_jieba(cache_dir: Path | None, user_words: list[str] | tuple[str, .
     for word in user_words:
         if word.strip():
             jieba.add_word(word.strip())
+            jieba.add_word(to_simplified(word.strip()))
 
 
 class Segmenter:

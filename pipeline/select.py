@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from qualflow.pipeline.config import SelectConfig
+from qualflow.pipeline.deid.lexicon import with_traditional
 from qualflow.pipeline.language import content_tokens
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -25,7 +26,9 @@ def _squash(text: str) -> str:
 class StatementSelector:
     def __init__(self, config: SelectConfig | None = None):
         self.config = config or SelectConfig()
-        units = sorted({_squash(word) for word in self.config.backchannels if _squash(word)}, key=len, reverse=True)
+        # The lists are written in Simplified: Taiwan and Hong Kong transcripts write 對, 謝謝, 再見.
+        words = with_traditional(self.config.backchannels)
+        units = sorted({_squash(word) for word in words if _squash(word)}, key=len, reverse=True)
         # "对对对", "嗯嗯，好的", "yeah yeah okay": any run of back-channel words and nothing else.
         self._backchannel = re.compile("^(?:" + "|".join(map(re.escape, units)) + ")+$") if units else None
 

@@ -80,4 +80,16 @@ def test_chinese_quantities_hedges_and_traditional_stop_words_are_never_keywords
     traditional = content_tokens(list(jieba.cut("我們那時候不會這樣做，家屬壓力很大，他們覺得沒有辦法，現在還是這個樣子。")))
     for word in ("我們", "時候", "不會", "這樣", "他們", "覺得", "沒有", "現在", "還是", "這個"):
         assert word not in traditional, word
-    assert {"家屬", "壓力"} <= set(traditional)  # kept as written
+    assert {"家属", "压力"} <= set(traditional)  # counted by their Simplified key, with 家属 written so
+
+
+def test_keywords_are_counted_across_scripts_and_shown_as_the_theme_writes_them():
+    import jieba
+
+    taipei = ["家屬壓力很大，家屬常常打電話來。", "家屬希望我們多解釋，壓力真的很大。", "有的家屬每天都來。"]
+    shanghai = ["夜班太累了，夜班以后要休息两天。", "上夜班的时候人手不够。", "夜班补贴不够多。"]
+    tokens = [list(jieba.cut(text)) for text in taipei + shanghai]
+    assigned = np.array([0, 0, 0, 1, 1, 1])
+    [families, nights] = describe_themes(assigned, np.zeros(6, bool), np.ones(6), tokens, ["P5"] * 3 + ["P1"] * 3)
+    assert families.keywords[0] == "家屬" and "家属" not in families.keywords  # one word, written as Taipei writes it
+    assert nights.keywords[0] == "夜班"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.config import EmbedConfig
 from qualflow.pipeline.embed._base import BaseEncoder
+
+# Languages (pipeline/language.py:detect_language) whose text holds Chinese: "mixed" is Chinese with
+# English words in it ("我们ICU的shift"), which OpenCC leaves as they are.
+_CHINESE = frozenset({"zh", "mixed"})
 
 
 def select_backend(config: EmbedConfig) -> BaseEncoder:
@@ -20,4 +25,12 @@ def select_backend(config: EmbedConfig) -> BaseEncoder:
     return SentenceTransformerEncoder(config.model, batch_size=config.batch_size)
 
 
-__all__ = ["BaseEncoder", "select_backend"]
+def text_to_embed(text: str, language: str) -> str:
+    """The form of a statement the encoder sees: Chinese in Simplified script. The encoders place a
+    Traditional sentence far from its own Simplified form (cosine about 0.6 with USE), so a Taipei
+    interview would form themes of its own; the text is still stored and shown as written.
+    Simplified and English text come back unchanged, so their cached vectors stay valid."""
+    return to_simplified(text) if language in _CHINESE else text
+
+
+__all__ = ["BaseEncoder", "select_backend", "text_to_embed"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 
 import numpy as np
 from qualflow.models import Embedding
 from qualflow.pipeline.embed._base import BaseEncoder
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+
+# One row per encoder, with no vector, marks a study whose Chinese statements are embedded by their
+# Simplified form (pipeline.embed.text_to_embed); readers never ask for this encoder id.
+SIMPLIFIED_FORM_MARK = "qualflow:chinese-embedded-in-simplified"
 
 
 def encode_in_batches(encoder: BaseEncoder, texts: list[str], batch_size: int) -> np.ndarray:
@@ -21,8 +26,15 @@ def embed_with_cache(
     session: Session, encoder: BaseEncoder, texts: list[str], text_hashes: list[str], batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
     encode_chunks: Callable[[list[list[str]]], Iterable[np.ndarray]] | None = None, chunk_batches: int = 1,
+    rewritten: list[bool] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Vectors for `texts` in order, and how many had to be computed (the rest came from the cache).
+
+    `rewritten` says which texts are not the statement as stored but the form the encoder sees
+    (Chinese in Simplified script, pipeline.embed.text_to_embed), still keyed by the stored statement's
+    hash, where readers and withdrawals find vectors. Until a study is marked as embedding that form,
+    such a text's cached vector is of the text as written (an older version): it is computed again,
+    once, and replaced rather than reused.
 
     The texts to compute are cut into chunks of `chunk_batches` batches. `encode_chunks` turns the
     list of chunks into their vectors, in order and lazily (a task runner may compute them
@@ -31,6 +43,11 @@ def embed_with_cache(
     computes only the rest. A vector that another run stored meanwhile is not stored twice.
     `progress(n, total)` is told of each chunk of n of the total computed."""
     cached = _cached_vectors(session, encoder.id, sorted(set(text_hashes)))
+    stale = set()
+    if rewritten is not None and not _marked_simplified(session, encoder.id):
+        stale = {h for h, is_rewritten in zip(text_hashes, rewritten) if is_rewritten and h in cached}
+        for text_hash in stale:
+            del cached[text_hash]
     missing = {}
     for text, text_hash in zip(texts, text_hashes):
         if text_hash not in cached:
@@ -47,13 +64,30 @@ def embed_with_cache(
             cached[text_hash] = vector
             rows.append({"encoder_id": encoder.id, "text_hash": text_hash, "dim": int(vector.shape[0]),
                          "vector": np.asarray(vector).astype("<f4").tobytes()})
+        replaced = sorted(stale.intersection(batch))
+        if replaced:
+            session.execute(delete(Embedding).where(Embedding.encoder_id == encoder.id,
+                                                    Embedding.text_hash.in_(replaced)))
         _insert_new(session, rows)
         session.commit()
         if progress is not None:
             progress(len(batch), len(missing_hashes))
+    if rewritten is not None:
+        _insert_new(session, [{"encoder_id": SIMPLIFIED_FORM_MARK, "text_hash": _mark_key(encoder.id), "dim": 0,
+                               "vector": b""}])
+        session.commit()
     if not texts:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.vstack([cached[h] for h in text_hashes]).astype(np.float32), len(missing_hashes)
+
+
+def _mark_key(encoder_id: str) -> str:
+    return hashlib.sha256(encoder_id.encode("utf-8")).hexdigest()  # encoder ids outgrow the 64-character column
+
+
+def _marked_simplified(session: Session, encoder_id: str) -> bool:
+    return session.scalar(select(Embedding.id).where(Embedding.encoder_id == SIMPLIFIED_FORM_MARK,
+                                                     Embedding.text_hash == _mark_key(encoder_id))) is not None
 
 
 def _cached_vectors(session: Session, encoder_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
