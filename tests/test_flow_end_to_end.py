@@ -259,7 +259,7 @@ def test_export_assignments(study, tmp_path, output_format):
                                  "--data", str(data)])
     assert result.exit_code == 0, result.output
     if output_format == "csv":
-        rows = list(csv.DictReader(target.open(encoding="utf-8")))
+        rows = list(csv.DictReader(target.open(encoding="utf-8-sig")))  # Excel's byte-order mark
     else:
         rows = json.loads(target.read_text("utf-8"))
     store = Store(default_database_url(data))
