@@ -1,7 +1,7 @@
 """A reviewer in a real browser (Playwright driving Debian's chromium), then a real Prefect run.
 
 The reviewer signs in, accepts themes (a button and the `a` shortcut), renames one, merges two,
-moves a statement and writes a memo. Then the batch flow codes a new interview, and every
+moves a statement and writes a memo. Then the batch flow codes a follow-up interview, and every
 decision must have survived, with new statements suggested under the confirmed themes.
 """
 
@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FOLLOW_UP = "en_p1_follow_up.txt"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
@@ -158,8 +159,16 @@ def test_review_in_the_browser_then_a_new_run_keeps_every_decision(server, page)
             Suggestion.theme_id.in_([chosen["accept"]] + [c.id for c in subcategories_of(session, session.get(
                 Theme, chosen["accept"]))]), Suggestion.status != "rejected"))}
 
-    # A new interview arrives; the real flow codes it.
-    shutil.copy(EXAMPLES / "en_p3_new_graduate.txt", inbox / "en_p3_new_graduate.txt")
+    # A follow-up interview arrives, in which the participant comes back to points of the accepted theme
+    # (so where its statements belong does not hang on how UMAP lays out a new topic); the real flow codes it.
+    with store.session() as session:
+        points = session.scalars(select(Statement.text).join(Suggestion, Suggestion.statement_id == Statement.id)
+                                 .where(Suggestion.theme_id.in_([chosen["accept"]] + [c.id for c in subcategories_of(
+                                     session, session.get(Theme, chosen["accept"]))]), Statement.language == "en",
+                                        Suggestion.status == "suggested").order_by(Statement.id).limit(4)).all()
+    assert len(points) == 4
+    (inbox / FOLLOW_UP).write_text("".join(f"Interviewer: Can you say more about that?\n\nP1: {text}\n\n"
+                                           for text in points), "utf-8")
     summary = code_interviews(str(inbox), str(data), "small-study")
     assert summary.transcripts_added == 1 and (summary.reclustered or summary.placed)
 
@@ -180,7 +189,7 @@ def test_review_in_the_browser_then_a_new_run_keeps_every_decision(server, page)
         members_now = {s for s, in session.execute(select(Suggestion.statement_id).where(
             Suggestion.theme_id.in_(family), Suggestion.status != "rejected"))}
         assert confirmed_members <= members_now  # confirmed members never move
-        new_transcript = session.scalar(select(Transcript).where(Transcript.source_name == "en_p3_new_graduate.txt"))
+        new_transcript = session.scalar(select(Transcript).where(Transcript.source_name == FOLLOW_UP))
         new_in_confirmed = session.execute(
             select(Suggestion.statement_id, Suggestion.theme_id).join(Statement, Statement.id == Suggestion.statement_id)
             .where(Statement.transcript_id == new_transcript.id, Suggestion.theme_id.in_(family),
@@ -192,5 +201,5 @@ def test_review_in_the_browser_then_a_new_run_keeps_every_decision(server, page)
     # The reviewer sees them too, as suggestions under the confirmed theme.
     page.goto(f"{url}/themes/{parent_id}?transcript={new_transcript.id}")
     assert page.locator("li.statement.suggested").count() >= 1
-    assert "en_p3_new_graduate.txt" in page.locator("li.statement.suggested").first.inner_text()
+    assert FOLLOW_UP in page.locator("li.statement.suggested").first.inner_text()
     assert page.locator("h1 .badge").inner_text() == "confirmed"
