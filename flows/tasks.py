@@ -203,7 +203,8 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
     pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn.ids)
     for person in analysis.people_in_name:
         pseudonymiser.placeholder("PERSON", person)  # into the key map, so exports replace it in the name
-    redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser, analysis.deidentify)
+    redacted = redact(document.text, analysis.parsed, analysis.findings, pseudonymiser, analysis.deidentify,
+                      people_in_name=analysis.people_in_name)
     spans = segmenter.segment(redacted.text, redacted.parsed.turns)
     turns = redacted.parsed.turns
     exclusions = [selector.exclusion_reason(s.text, s.tokens, turns[s.turn_index].role) for s in spans]

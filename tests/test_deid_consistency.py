@@ -158,3 +158,24 @@ def test_the_audit_file_through_a_real_run(tmp_path):
     assert "mary" not in rows  # one person, one key-map entry
     assert "mr okafor" not in rows and rows["okafor"]["kind"] == "PERSON"
     assert "someone like Mr [PERSON_" in text and "[PLACE_" not in text.split("someone like")[1].split("\n")[0]
+
+
+def test_a_first_name_in_the_text_takes_the_placeholder_of_the_person_in_the_file_name(tmp_path):
+    """Through the real run: "interview_P9_Daniel_Kowalczyk.txt" names Daniel Kowalczyk; "Daniel" in its
+    text is the same person, so one placeholder."""
+    from qualflow.flows.batch import code_interviews
+    from qualflow.models import Pseudonym, Replacement, Store, default_database_url
+    from sqlalchemy import select
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "interview_P9_Daniel_Kowalczyk.txt").write_text(
+        "Interviewer: How did the first month go?\n\n"
+        "P9: My mentor kept saying, Daniel, you need to slow down and check the charts twice.\n\n"
+        "Interviewer: And now?\n\n"
+        "P9: Now the night shifts feel manageable and the team trusts my handovers.\n", "utf-8")
+    assert code_interviews(str(inbox), str(tmp_path / "data"), "small-study").transcripts_added == 1
+    with Store(default_database_url(tmp_path / "data")).session() as session:
+        whole = session.scalar(select(Pseudonym.placeholder).where(Pseudonym.real == "daniel kowalczyk"))
+        used = set(session.scalars(select(Replacement.placeholder)))
+    assert whole and used == {whole}
