@@ -4,6 +4,7 @@ statements opens as fast as one of 50."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from qualflow.models import Statement, Suggestion, Theme, Transcript, Turn
@@ -17,7 +18,8 @@ from qualflow.models.queries import (
     memos_on,
     study_participants,
 )
-from sqlalchemy import func, select
+from qualflow.pipeline.chinese_script import to_simplified, traditional_forms
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 PAGE_SIZE = 50
@@ -44,11 +46,23 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _script_forms(q: str) -> list[str]:
+    """The search words as typed and in both Chinese scripts: 家屬 finds a Shanghai transcript's 家属,
+    and 家属 a Taipei one's 家屬 (statements are stored as written)."""
+    if not _CJK.search(q):
+        return [q]
+    simplified = to_simplified(q)
+    return sorted({q, simplified, *traditional_forms(simplified)})
+
+
 def _statement_filter(query, filters: Filters):
     # A replaced version of a transcript is history: no list or search shows its statements.
     query = query.where(Statement.transcript_id.in_(live_transcripts()))
     if filters.q:
-        query = query.where(Statement.text.like(_like(filters.q), escape="\\"))
+        query = query.where(or_(*(Statement.text.like(_like(form), escape="\\") for form in _script_forms(filters.q))))
     if filters.participant:
         query = query.where(Statement.participant == filters.participant)
     if filters.transcript:

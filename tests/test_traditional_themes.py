@@ -151,3 +151,27 @@ def test_the_default_back_channels_are_found_in_traditional_script_too():
 def test_the_default_settings_leave_closings_out_too(text):
     """Without --config zh (the demo's mixed English and Chinese study), as with it."""
     assert StatementSelector().exclusion_reason(text, jieba.lcut(text), "participant") == BACKCHANNEL
+
+
+# --- the review app's search folds the two scripts ----------------------------------------------------
+
+
+def test_search_finds_a_word_in_either_script(tmp_path):
+    from fixtures.review.study import build
+    from qualflow.models import Statement, Store
+    from qualflow.review.pages import Filters, search_statements
+    from sqlalchemy import select, update
+
+    store = Store(f"sqlite:///{tmp_path / 'study.sqlite'}")
+    build(store)
+    with store.session() as session:
+        taipei, shanghai = session.scalars(select(Statement.id).order_by(Statement.id).limit(2)).all()
+        session.execute(update(Statement).where(Statement.id == taipei).values(text="護病比太高，家屬常常打電話來。"))
+        session.execute(update(Statement).where(Statement.id == shanghai).values(text="护病比一比十二，家属说压力太大了。"))
+        session.commit()
+        for typed in ("护病比", "護病比"):
+            found, _ = search_statements(session, Filters(q=typed), 1)
+            assert {row["statement"].id for row in found} == {taipei, shanghai}, typed
+        found, _ = search_statements(session, Filters(q="打电话"), 1)
+        assert {row["statement"].id for row in found} == {taipei}  # only the Taipei one says it
+    store.dispose()
