@@ -39,7 +39,7 @@ from qualflow.pipeline.cluster import centre_per_language
 from qualflow.pipeline.coding.carry import move_codings
 from qualflow.pipeline.config import DescribeConfig
 from qualflow.pipeline.describe import ThemeDescription, choose_exemplars
-from qualflow.pipeline.embed.cache import _cached_vectors
+from qualflow.pipeline.embed.cache import cached_vectors
 from qualflow.pipeline.ingest import Document
 from qualflow.pipeline.reconcile import (
     CandidateTheme,
@@ -214,7 +214,7 @@ def stored_vectors(session: Session, encoder_id: str) -> tuple[list[int], np.nda
     """The significant statements' ids and cached vectors (`encoder_id`), each language's mean removed
     as a run removes it before clustering and placing (flows/tasks.py); None when any is not cached."""
     statements = significant_statements(session)
-    cached = _cached_vectors(session, encoder_id, [s.text_hash for s in statements])
+    cached = cached_vectors(session, encoder_id, [s.text_hash for s in statements])
     if not statements or any(s.text_hash not in cached for s in statements):
         return None
     vectors = np.vstack([cached[s.text_hash] for s in statements])

@@ -42,7 +42,7 @@ def embed_with_cache(
     soon as its vectors arrive: a run that is killed keeps the chunks it finished, and the next run
     computes only the rest. A vector that another run stored meanwhile is not stored twice.
     `progress(n, total)` is told of each chunk of n of the total computed."""
-    cached = _cached_vectors(session, encoder.id, sorted(set(text_hashes)))
+    cached = cached_vectors(session, encoder.id, sorted(set(text_hashes)))
     stale = set()
     if rewritten is not None and not _marked_simplified(session, encoder.id):
         stale = {h for h, is_rewritten in zip(text_hashes, rewritten) if is_rewritten and h in cached}
@@ -90,7 +90,7 @@ def _marked_simplified(session: Session, encoder_id: str) -> bool:
                                                      Embedding.text_hash == _mark_key(encoder_id))) is not None
 
 
-def _cached_vectors(session: Session, encoder_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
+def cached_vectors(session: Session, encoder_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
     cached: dict[str, np.ndarray] = {}
     for chunk_start in range(0, len(hashes), 500):  # stay under SQLite's bound-parameter limit
         chunk = hashes[chunk_start : chunk_start + 500]
