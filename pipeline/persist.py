@@ -182,15 +182,23 @@ def store_transcript(
     return transcript
 
 
-def _study_spelling(session: Session):
-    """A participant code as the study already spells it: P01, P1 and p1 are one participant
-    (`participant_code`), and a study stored before codes were written one way may hold P05 from a
-    header; its next file headed P05 (now read as P5) must join that participant, not split it. A code
-    the study has not seen keeps the canonical spelling; of two stored spellings the canonical one wins."""
+def participant_spellings(session: Session) -> dict[str, list[str]]:
+    """Each participant code (`participant_code`) with the ids the study stores it under, the
+    canonical spelling first: a study stored before codes were written one way may hold both P01
+    (from a header) and P1 (from a file name) for one person."""
     stored = session.scalars(select(Turn.participant).where(Turn.participant.is_not(None)).distinct())
-    spelling: dict[str, str] = {}
+    spellings: dict[str, list[str]] = {}
     for written in sorted(stored, key=lambda p: (participant_code(p) != p, p)):  # canonical first
-        spelling.setdefault(participant_code(written), written)
+        spellings.setdefault(participant_code(written), []).append(written)
+    return spellings
+
+
+def _study_spelling(session: Session):
+    """A participant code as the study already spells it: P01, P1 and p1 are one participant, and a
+    study that stored P05 from a header must have its next file headed P05 (now read as P5) join that
+    participant, not split it. A code the study has not seen keeps the canonical spelling; of two
+    stored spellings the canonical one wins."""
+    spelling = {code: written[0] for code, written in participant_spellings(session).items()}
 
     def as_stored(participant: str | None) -> str | None:
         if not participant:

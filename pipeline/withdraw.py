@@ -40,6 +40,7 @@ from qualflow.models import (
 from qualflow.models.codebook import refresh_counts, with_parents
 from qualflow.models.coding import ManualCoding
 from qualflow.pipeline.deid.pseudonym import normalise
+from qualflow.pipeline.persist import participant_spellings
 from qualflow.pipeline.turns import participant_code
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -99,9 +100,7 @@ def study_participant(session: Session, who: str) -> str | None:
 
 def stored_ids(session: Session, participant: str) -> set[str]:
     """The ids the study stores `participant` under: "P1" finds "P01" and "P1"; any other id only itself."""
-    code = participant_code(participant)
-    ids = session.scalars(select(Turn.participant).distinct().where(Turn.participant.is_not(None)))
-    return {stored for stored in ids if participant_code(stored) == code}
+    return set(participant_spellings(session).get(participant_code(participant), ()))
 
 
 def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
