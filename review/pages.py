@@ -4,7 +4,6 @@ statements opens as fast as one of 50."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from qualflow.models import Statement, Suggestion, Theme, Transcript, Turn
@@ -46,14 +45,9 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
 def _script_forms(q: str) -> list[str]:
     """The search words as typed and in both Chinese scripts: 家屬 finds a Shanghai transcript's 家属,
-    and 家属 a Taipei one's 家屬 (statements are stored as written)."""
-    if not _CJK.search(q):
-        return [q]
+    and 家属 a Taipei one's 家屬 (statements are stored as written; other text converts to itself)."""
     simplified = to_simplified(q)
     return sorted({q, simplified, *traditional_forms(simplified)})
 
