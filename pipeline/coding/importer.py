@@ -151,7 +151,8 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
         known_text = {name: doc.text or " ".join(s.quote or "" for s in spans_by_document[name])
                       for name, doc in imported.documents.items()}
         exported = export_names(session)
-        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text, exported(t.source_name))
+        exported_name = {t.id: exported(t.source_name) for t in transcripts}
+        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text, exported_name[t.id])
                                                for t in transcripts])
         by_id = {t.id: t for t in transcripts}
 
@@ -214,7 +215,7 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
         # Suggestions show names as exports give them: the stored one may hold a participant's name.
         shown_as: dict[str, str] = {}
         for transcript in transcripts:
-            shown = exported(transcript.source_name)
+            shown = exported_name[transcript.id]
             shown_as |= {transcript.source_name: shown, shown: shown}
         hints = {name: unmatched_hint(name, shown_as) for name in unmatched}
         if record.stats["aligned"] == 0:
