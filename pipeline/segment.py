@@ -5,7 +5,8 @@ English uses spaCy's rule-based sentencizer over its English tokenizer; Chinese 
 ends. Each statement keeps (start, end) code-point offsets into the transcript text and
 never crosses a turn or a timestamp. Fragments with too few content words are merged
 into a neighbour; run-on sentences are cut at clause boundaries, then at spaces, then between
-words, so no statement is longer than the configured limit.
+words, so no statement is longer than the configured limit. A Chinese line with no punctuation at all
+(speech-to-text) is also cut before discourse connectives (然后, 但是, 所以).
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \t\u3000]+(?=[\u3400-\u9fff])")
 # it (the tokens between words are the very last, see `_cut_between_tokens`).
 _ANY_SPACE = re.compile(r"\s+")
 _CLAUSE_ENDS = (_STRONG_CLAUSE_END, _WEAK_CLAUSE_END, _CJK_SPACE, _ANY_SPACE)
+# Speech-to-text Chinese often has no punctuation at all: one "sentence" runs on across ideas joined by
+# 然后, 但是, 所以. In such a line (no mark of `_ANY_PUNCTUATION` anywhere in it, so a transcript a person
+# punctuated is never touched) a statement also ends before these connectives, which in the punctuated
+# CPsyCounE dialogues open a clause (after a mark or a particle) 193 times in 196 (the others: 喘不过气, 但后来).
+_ZH_CONNECTIVES = frozenset("然后 但是 可是 所以 而且 不过 后来 另外 接着".split())
+# 还有 is as often "still have" (我还有一个疑虑): a new statement only after a sentence-final particle
+# (…挺好的 还有就是…). 因为 is left out: it opens a reason in mid-clause as often as not (会因为害怕而放弃).
+_ZH_CONNECTIVES_AFTER_PARTICLE = frozenset({"还有"})
+_ZH_FINAL_PARTICLES = frozenset("了 的 吧 啊 呢 嘛 呀 哦 啦 嗯 呗".split())
+_ANY_PUNCTUATION = re.compile(r"[。！？!?；;…，,、：:]")
+# Both sides of such a cut must be at least this long (characters, spaces not counted): 10 is the 5th
+# percentile of the sentences people punctuated in the CPsyCounE dialogues (median 25), so a piece
+# shorter than that is rarely a statement on its own (但是没有用, 然后呢就是); the piece then stays joined.
+MIN_CHARS_AT_CONNECTIVE = 10
 # A piece longer than this is tokenised a block at a time. spaCy refuses a text over its
 # max_length (1,000,000 characters) and its memory grows with the text; a speech-to-text line can
 # be longer. Blocks end at a line break, a sentence end or a space where one is near, and no
@@ -130,18 +145,32 @@ class Segmenter:
         if doc.text != piece:  # spaCy promises this; offsets depend on it
             raise RuntimeError("tokenizer changed the text; offsets would be wrong")
         limit = self.config.max_chars_en if is_english else self.config.max_chars_zh
-        spans = [part for span in _sentence_spans(doc) for part in _split_long(piece, span, limit)]
+        spans = _sentence_spans(doc)
+        if not is_english:
+            spans = [part for span in spans for part in _cut_at_connectives(piece, span)]
+        spans = [part for span in spans for part in _split_long(piece, span, limit)]
         spans = [part for span in spans for part in _cut_between_tokens(doc, span, limit)]
         groups = _merge_short(doc, spans, self.config.min_content_words, limit)
         statements = []
         for span_start, span_end in groups:
-            tokens = [t.text for t in doc.char_span(span_start, span_end, alignment_mode="expand") if not t.is_space]
+            tokens = _tokens_within(doc, span_start, span_end)
             sentence = piece[span_start:span_end]
             statements.append(
                 StatementSpan(turn_index, start + span_start, start + span_end, sentence,
                               detect_language(sentence), tokens)
             )
         return statements
+
+
+def _tokens_within(doc, start: int, end: int) -> list[str]:
+    """The statement's tokens, a token the statement's edge cuts through clipped to the edge: spaCy's
+    jieba cuts Traditional text as written (人然/後 for 人然後), while statements are cut where the words
+    of its Simplified form start (before 然後), so the statements' tokens still join up to their text."""
+    tokens = []
+    for token in doc.char_span(start, end, alignment_mode="expand"):
+        if not token.is_space:
+            tokens.append(token.text[max(start - token.idx, 0) : end - token.idx])
+    return tokens
 
 
 def _pieces_between_timestamps(turn: TurnSpan) -> list[tuple[int, int]]:
@@ -193,6 +222,55 @@ def _sentence_spans(doc) -> list[tuple[int, int]]:
         bounds[i] = cut
     spans = [_trim(text, start, end) for start, end in zip(bounds, bounds[1:])]
     return [(start, end) for start, end in spans if start < end]
+
+
+def _cut_at_connectives(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """An unpunctuated line's span cut before 然后, 但是, 所以… where the words start (jieba's words of the
+    Simplified text, so 虽然后来 has no 然后 and 然後 is found), each part at least
+    MIN_CHARS_AT_CONNECTIVE long. A connective right after another conjunction (虽然/后来, 但是/后来)
+    is cut before the first."""
+    start, end = span
+    if _ANY_PUNCTUATION.search(text, *_line_around(text, start, end)):
+        return [span]
+    cuts, last = [], start
+    for cut in _connective_starts(text, start, end):
+        if _chars(text, last, cut) >= MIN_CHARS_AT_CONNECTIVE <= _chars(text, cut, end):
+            cuts.append(cut)
+            last = cut
+    bounds = [start, *cuts, end]
+    return [_trim(text, a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+def _line_around(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return line_start, len(text) if line_end < 0 else line_end
+
+
+def _chars(text: str, start: int, end: int) -> int:
+    return sum(not ch.isspace() for ch in text[start:end])
+
+
+def _connective_starts(text: str, start: int, end: int) -> list[int]:
+    import jieba.posseg as pseg
+
+    simplified = to_simplified(text[start:end])
+    if len(simplified) != end - start:  # offsets would not match the text
+        return []
+    starts, cursor, before = [], start, None
+    for pair in pseg.cut(simplified):
+        word = pair.word
+        if before is not None and before.flag != "c" and before.word not in _ZH_CONNECTIVES:
+            opens = word in _ZH_CONNECTIVES or (
+                word in _ZH_CONNECTIVES_AFTER_PARTICLE and before.word in _ZH_FINAL_PARTICLES
+            )
+            # 不过 after a verb is its complement (喘不过气, 抢不过别人), not "but".
+            if opens and not (word == "不过" and before.flag.startswith("v")):
+                starts.append(cursor)
+        cursor += len(word)
+        if word.strip():
+            before = pair
+    return starts
 
 
 def _split_long(text: str, span: tuple[int, int], limit: int, levels=_CLAUSE_ENDS) -> list[tuple[int, int]]:

@@ -1,4 +1,5 @@
-"""Chinese: places (jieba ns, place suffixes, building numbers) and organisations (nt, name + suffix).
+"""Chinese: places (jieba ns, place suffixes, district names, building numbers) and organisations (nt,
+name + suffix).
 
 `chinese_findings` runs these and the name rules (`chinese_names`) over the given regions.
 """
@@ -18,6 +19,7 @@ from qualflow.pipeline.deid.lexicon import (
     FUNCTION_TAGS,
     SURNAMES,
     ZH_ADMIN_SUFFIXES,
+    ZH_DISTRICT_SUFFIXES,
     ZH_ESTATE_SUFFIXES,
     ZH_GENERIC_ORGS,
     ZH_NEGATION_AND_DEGREE,
@@ -27,6 +29,8 @@ from qualflow.pipeline.deid.lexicon import (
     ZH_PLACE_SUFFIXES,
     ZH_STOP_WORDS,
     ZH_STREET_SUFFIXES,
+    ZH_TAIWAN_DISTRICTS,
+    ZH_TOWN_FORMS,
     longest_first,
     with_traditional,
 )
@@ -54,6 +58,12 @@ _BUILDING = re.compile(
 _NUMERAL_CLASSIFIER = re.compile(rf"^[{_NUM}{_chars_of('几这那每某各')}]+[{_chars_of('所家个间座位名')}]$")
 # 一面, 两个, 这张: a numeral or demonstrative and any classifier (_NUMERAL_CLASSIFIER names the ones of institutions).
 _NUMERAL_CLASSIFIER_ANY = re.compile(rf"^[{_NUM}{_chars_of('几这那每某各')}]+[\u4e00-\u9fff]$")
+_TAIWAN_DISTRICT = re.compile(rf"(?:{'|'.join(sorted(ZH_TAIWAN_DISTRICTS, key=len, reverse=True))})[区區]")
+# 忠孝東路三段: a numbered section of a road is part of an address (Taiwan), so the road before it is a place.
+_ROAD_SECTION = re.compile(r"(?<=[路街])[一二三四五六七八九十]{1,2}段")
+# A noun jieba counts this often is meant as the word before 区 far more often than as a town of
+# that name: 重点区 (a key area), 机场区, 花园区; 板桥 (63), 汐止 (2) and 林口 (18) are rarer.
+_COMMON_NOUN_FREQ = 1000
 _NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?{_any_of('医院 中学 小学 幼儿园')}")
 
 
@@ -76,12 +86,45 @@ def place_findings(text: str, index: Index) -> list[Finding]:
             and not word.endswith(ZH_ORG_SUFFIXES)
         ):
             found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 翠苑/小区, 望京/街道
+        elif suffix and nxt.word in ZH_DISTRICT_SUFFIXES and _town_tagged_as_noun(token):
+            found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 板桥/区, 汐止/镇
+    for m in _TAIWAN_DISTRICT.finditer(text):
+        if _starts_a_word(index, m.start()) and m.end() in index.ends:
+            found.append(make(text, m.start(), m.end(), "PLACE", "pattern"))
+    for m in _ROAD_SECTION.finditer(text):
+        start = _estate_start(m.start(), index, ZH_STREET_SUFFIXES)
+        if m.start() - start >= 3:  # a named road (中山路, 忠孝東路), not 路 alone (这条路一段一段的)
+            found.append(make(text, start, m.end(), "PLACE", "pattern"))
     for m in _BUILDING.finditer(text):
         start = _estate_start(m.start(), index)
         # 建国路88号: the street goes with its house number, or "[PLACE_5]" would sit after a street anyone can read.
         start = _estate_start(start, index, ZH_STREET_SUFFIXES) if start == m.start() else start
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     return found
+
+
+def _starts_a_word(index: Index, position: int) -> bool:
+    """A word starts at `position`, or jieba's HMM glued what comes before to it (住文/山区 for 住文山區):
+    a district name is whole words, never the end of a dictionary word (大安 of 巨大安全 stays)."""
+    if position in index.starts:
+        return True
+    token = index.token_covering(position)
+    return token is not None and _freq(token.word) == 0
+
+
+def _town_tagged_as_noun(token: Token) -> bool:
+    """板桥/n before 区: a noun jieba tags as a common word (板桥 "plank bridge") but its dictionary also
+    lists as a town (板桥市, 板桥镇), and no common word. Words before 区 in care work (护理区, 候诊区,
+    门诊区, 等候区) have no town form; the stop words (市区, 郊区, 山区) and ns words are decided elsewhere."""
+    word = token.word
+    return (
+        token.tag == "n"
+        and len(word) >= 2
+        and bool(_CJK.match(word))
+        and word not in ZH_STOP_WORDS
+        and _freq(word) < _COMMON_NOUN_FREQ
+        and any(_freq(word + form) > 0 for form in ZH_TOWN_FORMS)
+    )
 
 
 def _tagged_place(token: Token) -> bool:

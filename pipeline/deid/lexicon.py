@@ -6,7 +6,7 @@ speaker-label words, pronouns); a study adds its own with `deidentify.keep`.
 
 from __future__ import annotations
 
-from qualflow.pipeline.chinese_script import traditional_forms
+from qualflow.pipeline.chinese_script import to_simplified, traditional_forms
 
 
 def with_traditional(words) -> frozenset[str]:
@@ -145,6 +145,33 @@ ZH_PLACE_SUFFIXES = longest_first(
 )
 ZH_ESTATE_SUFFIXES = longest_first("家属院 小区 新村 花园 公寓 家园 大院 宿舍".split())
 ZH_ADMIN_SUFFIXES = longest_first("开发区 街道 新区 省 市 区 县 镇 乡 村 路 街".split())
+# Units a district, county or town name stands before (板桥区, 林口县, 汐止镇), and the endings jieba's
+# dictionary lists after such a name (板桥市, 汐止镇): together they tell a town's name that jieba
+# tags as a common noun (板桥/n "plank bridge") from a word before 区 (护理区, 候诊区), which has none.
+ZH_DISTRICT_SUFFIXES = with_traditional("区 县 市 镇 乡".split())
+ZH_TOWN_FORMS = tuple("市 县 镇 乡 区".split())
+# The districts (區) of Taiwan's six municipalities, Keelung, Hsinchu and Chiayi, written in
+# Traditional as Taiwan writes them; found before 區/区 in either script. jieba's dictionary was built
+# on mainland text: it lists 海淀区, 天河区, 浦东新区 as places but reads 板橋 as a noun, 信義 as
+# "good faith" and 文山區 as 文/山区. Left out: single-character districts (東區: a hospital has an
+# east wing) and those that also read as ordinary words before 区 (新社區 a new community, 大社區,
+# 新市區 a new urban area, 大園區 a large park, 山上, 將軍).
+ZH_TAIWAN_DISTRICTS = frozenset(
+    """
+    中正 大同 中山 松山 大安 萬華 信義 士林 北投 內湖 南港 文山
+    板橋 三重 中和 永和 新莊 新店 樹林 鶯歌 三峽 淡水 汐止 瑞芳 土城 蘆洲 五股 泰山 林口 深坑 石碇 坪林
+    三芝 石門 八里 平溪 雙溪 貢寮 金山 萬里 烏來
+    桃園 中壢 大溪 楊梅 蘆竹 龜山 八德 龍潭 平鎮 新屋 觀音 復興
+    北屯 西屯 南屯 太平 大里 霧峰 烏日 豐原 后里 石岡 東勢 和平 潭子 大雅 神岡 大肚 沙鹿 龍井 梧棲 清水
+    大甲 外埔
+    新營 鹽水 白河 柳營 後壁 東山 麻豆 下營 六甲 官田 大內 佳里 學甲 西港 七股 北門 新化 善化 安定 玉井
+    楠西 南化 左鎮 仁德 歸仁 關廟 龍崎 永康 安南 安平 中西
+    新興 前金 苓雅 鹽埕 鼓山 旗津 前鎮 三民 楠梓 小港 左營 仁武 岡山 路竹 阿蓮 田寮 燕巢 橋頭 梓官 彌陀
+    永安 湖內 鳳山 大寮 林園 鳥松 大樹 旗山 美濃 六龜 內門 杉林 甲仙 桃源 那瑪夏 茂林 茄萣
+    仁愛 安樂 暖暖 七堵 香山
+    """.split()
+)
+ZH_TAIWAN_DISTRICTS = ZH_TAIWAN_DISTRICTS | frozenset(to_simplified(name) for name in ZH_TAIWAN_DISTRICTS)
 # Street words a house number goes with (建国路88号).
 ZH_STREET_SUFFIXES = longest_first("大街 大道 胡同 路 街 巷 弄 道".split())
 
