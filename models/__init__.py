@@ -21,6 +21,7 @@ from qualflow.models.records import (
     Withdrawal,
 )
 from qualflow.models.store import Store, default_database_url
+from qualflow.models.theme_codes import ThemeCode
 
 __all__ = [
     "ASSIGNMENT_STATUSES",
@@ -37,6 +38,7 @@ __all__ = [
     "Store",
     "Suggestion",
     "Theme",
+    "ThemeCode",
     "ThemeSet",
     "Transcript",
     "Turn",

@@ -6,16 +6,19 @@ import re
 
 from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES
 from qualflow.models.records import Statement, Suggestion, Theme
+from qualflow.models.theme_codes import ThemeCode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 
 def next_theme_code(session: Session, parent_code: str | None = None, prefix: str = "") -> str:
-    """A code never used before in this study: "T7" (after prefix, e.g. "Q2-") or, under a parent, "T2.4"."""
+    """A code never used before in this study: "T7" (after prefix, e.g. "Q2-") or, under a parent, "T2.4".
+    Codes themes gave up count as used (`theme_codes`): a researcher's note may still say "T3.2"."""
     stem = f"{parent_code}." if parent_code else f"{prefix}T"
     pattern = re.compile(re.escape(stem) + r"(\d+)$")
-    used = [int(m.group(1)) for code in session.scalars(select(Theme.code).where(Theme.code.like(stem + "%")))
-            if (m := pattern.match(code))]
+    held = select(Theme.code).where(Theme.code.like(stem + "%"))
+    given = select(ThemeCode.code).where(ThemeCode.code.like(stem + "%"))
+    used = [int(m.group(1)) for code in session.scalars(held.union(given)) if (m := pattern.match(code))]
     return f"{stem}{max(used, default=0) + 1}"
 
 

@@ -33,6 +33,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 class ManualCodingImport(Base):
     __tablename__ = "manual_coding_imports"
+    # Users name an import by its id (`coding-imports --remove ID`, notes, reports): on SQLite,
+    # AUTOINCREMENT keeps a removed import's id from being given to the next one (revision 0008).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)

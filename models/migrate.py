@@ -29,21 +29,38 @@ def _config(connection: Connection) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the database to the newest revision. A study made before migrations existed
     (qualflow 0.1 created its tables directly) is recognised and stamped first."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A revision that rebuilds a table (SQLite cannot ALTER it) drops the old one, which other
+            # tables' foreign keys refer to: that needs them off, and SQLite ignores the pragma inside
+            # a transaction, so it is set before one starts. The revision checks the keys itself.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                _upgrade(connection)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _upgrade(connection: Connection) -> None:
     from sqlalchemy import inspect
 
-    with engine.begin() as connection:
-        config = _config(connection)
-        tables = set(inspect(connection).get_table_names())
-        if "transcripts" in tables and "alembic_version" not in tables:
-            if "decisions" in tables:
-                # Made by a development build between 0.1 and migrations: complete it and take it as current.
-                from qualflow.models.records import Base
+    config = _config(connection)
+    tables = set(inspect(connection).get_table_names())
+    if "transcripts" in tables and "alembic_version" not in tables:
+        if "decisions" in tables:
+            # Made by a development build between 0.1 and migrations: complete it and take it as current.
+            from qualflow.models.records import Base
 
-                Base.metadata.create_all(connection)
-                command.stamp(config, "head")
-                return
-            command.stamp(config, "0001")
-        command.upgrade(config, "head")
+            Base.metadata.create_all(connection)
+            command.stamp(config, "head")
+            return
+        command.stamp(config, "0001")
+    command.upgrade(config, "head")
 
 
 def current_revision(engine: Engine) -> str | None:

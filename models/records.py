@@ -38,6 +38,9 @@ class Transcript(Base):
     """One interview file, as normalised, de-identified text. Identified by the hash of the text as read."""
 
     __tablename__ = "transcripts"
+    # Ids are seen (review pages' addresses) and a withdrawal deletes rows: on SQLite, AUTOINCREMENT
+    # keeps a deleted id from naming the next file (revision 0008). Statements and memos alike.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Hash of the normalised text as read, before de-identification: how a file is recognised.
@@ -88,7 +91,8 @@ class Statement(Base):
     """
 
     __tablename__ = "statements"
-    __table_args__ = (UniqueConstraint("transcript_id", "index"),)
+    # Decisions, memos and reviewers name statements by id; a withdrawal deletes rows (see Transcript).
+    __table_args__ = (UniqueConstraint("transcript_id", "index"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id"), index=True)
@@ -152,7 +156,8 @@ class Theme(Base):
 
     Two levels, as in published analyses: statements are suggested into subcategories,
     which sit under themes (`parent_id`). `code` names it for people: "T2" is a theme,
-    "T2.3" one of its subcategories; a code is given once and never reused.
+    "T2.3" one of its subcategories; a code is given once and never reused, and every code a theme
+    held is kept in `theme_codes` (models/theme_codes.py), so a former code still finds it.
 
     A theme outlives theme sets: `theme_set_id` is the newest run it belongs to, so the themes
     of the current set are the live codebook, and a run carries confirmed, rejected, merged and
@@ -295,6 +300,8 @@ class Memo(Base):
     """A reviewer's note on a theme or a statement. Withdrawn (not deleted) when its decision is undone."""
 
     __tablename__ = "memos"
+    # Decisions name memos by id (undo restores them); a withdrawal deletes rows (see Transcript).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id"), index=True)
