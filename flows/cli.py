@@ -570,6 +570,8 @@ def _check_encoder(config_file) -> None:
 
 
 def _print_theme_table(rows: list[dict]) -> None:
+    from qualflow.pipeline.describe import ONE_PARTICIPANT_WHY
+
     table = Table(title="Candidate themes and subcategories (suggestions to review)", show_lines=True)
     for column in ("code", "label", "top keywords", "statements", "participants", "exemplar quote"):
         table.add_column(column, overflow="fold")
@@ -579,9 +581,18 @@ def _print_theme_table(rows: list[dict]) -> None:
             quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
             is_theme = item["level"] == "theme"
             table.add_row(item["code"], f"[bold]{item['label']}[/bold]" if is_theme else f"  {item['label']}",
-                          ", ".join(item["keywords"][:5]), str(item["statements"]), item["participants_covered"],
+                          ", ".join(item["keywords"][:5]), str(item["statements"]), _covered(item),
                           quote, style=None if is_theme else "dim")
     console.print(table)
+    if any(item["single_participant"] for row in rows for item in [row] + row["subcategories"]):
+        console.print(f"⚑ {ONE_PARTICIPANT_WHY}", highlight=False)
+
+
+def _covered(item: dict) -> str:
+    """"1 of 9 ⚑ one participant": a theme resting on one participant is flagged where its coverage is."""
+    from qualflow.pipeline.describe import ONE_PARTICIPANT
+
+    return item["participants_covered"] + (f" ⚑ {ONE_PARTICIPANT}" if item["single_participant"] else "")
 
 
 @app.command()
@@ -608,6 +619,7 @@ def show(
 ) -> None:
     """Show a theme's or subcategory's statements, each with participant, transcript and character offsets."""
     from qualflow.models.queries import theme_by_code
+    from qualflow.pipeline.describe import ONE_PARTICIPANT_WHY, one_participant_themes
     from qualflow.pipeline.report import statement_rows
 
     code = theme.strip().upper()
@@ -619,11 +631,14 @@ def show(
         if found is None:
             _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
         label, keywords, level = found.label, found.keywords, found.level
+        single = found.id in one_participant_themes(session, [found])
         rows = statement_rows(session, found)
     if as_json:
         typer.echo(json.dumps({"code": code, "level": level, "label": label, "keywords": keywords,
-                               "statements": rows}, ensure_ascii=False, indent=2))
+                               "single_participant": single, "statements": rows}, ensure_ascii=False, indent=2))
         return
+    if single:
+        console.print(f"⚑ {code}: {ONE_PARTICIPANT_WHY}", highlight=False)
     table = Table(title=f"{code}: {label}", show_lines=False)
     # The id comes first and never wraps: every `qualflow review` statement action takes it.
     table.add_column("id", no_wrap=True, justify="right")

@@ -25,6 +25,7 @@ from qualflow.flows.cli import (
     app,
     console,
 )
+from rich.markup import escape
 from rich.table import Table
 
 review_app = typer.Typer(help="Review suggested themes: every action is logged and respected by later runs.",
@@ -66,17 +67,52 @@ def _deciding(data: Path):
         _fail(f"the study database failed ({kind}: {reason}); nothing was saved")
 
 
-def _theme_id(session, code: str) -> int:
-    from qualflow.models.queries import theme_by_code
-
+def _theme_code(code: str) -> str:
     code = code.strip().upper()
     code = code if code.startswith(("T", "Q")) else "T" + code
     if not re.fullmatch(r"(?:Q\d+-)?T\d+(?:\.\d+)?", code):
         _fail(f"'{code}' is not a theme code like T2 or T2.3 (see `qualflow themes`)")
+    return code
+
+
+def _no_such_theme(session, code: str) -> None:
+    """A code no current theme holds: say what became of the themes that held it, if any did."""
+    from qualflow.models.former_codes import continued_by
+
+    _, lines = continued_by(session, code)
+    if lines:
+        _fail(f"no theme {code} in the current themes: {'; '.join(lines)}")
+    _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
+
+
+def _theme_id(session, code: str) -> int:
+    """The current theme of this code. A former code is not followed: a decision must name the
+    theme as it is now (the message says which that is)."""
+    from qualflow.models.queries import theme_by_code
+
+    code = _theme_code(code)
     theme = theme_by_code(session, code)
     if theme is None:
-        _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
+        _no_such_theme(session, code)
     return theme.id
+
+
+def _audited_theme(session, code: str) -> tuple[int, list[str]]:
+    """`audit` only reads, so a code a theme had before opens the theme it is now, saying so; with
+    notes on where a merged theme went and on other themes that held the code before."""
+    from qualflow.models.former_codes import continued_by, former_holders, merged_line
+    from qualflow.models.queries import theme_by_code
+
+    code = _theme_code(code)
+    theme = theme_by_code(session, code)
+    if theme is None:
+        now, lines = continued_by(session, code)
+        if now is None:
+            _no_such_theme(session, code)
+        return now.id, lines
+    notes = [f"{code} was also another theme's code before: {h.line}"
+             for h in former_holders(session, code, excluding=theme.id)]
+    return theme.id, [line for line in [merged_line(session, theme), *notes] if line]
 
 
 def _done(decision) -> None:
@@ -302,19 +338,26 @@ def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
     """A theme's full decision history, and its statements with transcript and offsets."""
     from qualflow.models import Theme
     from qualflow.models.queries import theme_decisions
+    from qualflow.pipeline.describe import ONE_PARTICIPANT, one_participant_themes
     from qualflow.pipeline.report import statement_rows
 
     with _open_store(data).session() as session:
-        theme_row = session.get(Theme, _theme_id(session, theme))
+        theme_id, notes = _audited_theme(session, theme)
+        theme_row = session.get(Theme, theme_id)
         history = [{"id": d.id, "at": d.at.isoformat(), "reviewer": d.reviewer, "action": d.action,
                     "summary": d.summary, "undoes": d.undoes_id, "before": d.before, "after": d.after}
                    for d in theme_decisions(session, theme_row.id)]
         rows = statement_rows(session, theme_row)
-        head = {"id": theme_row.id, "code": theme_row.code, "label": theme_row.label, "status": theme_row.status}
+        head = {"id": theme_row.id, "code": theme_row.code, "label": theme_row.label, "status": theme_row.status,
+                "single_participant": theme_row.id in one_participant_themes(session, [theme_row])}
     if as_json:
-        typer.echo(json.dumps({**head, "decisions": history, "statements": rows}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({**head, "notes": notes, "decisions": history, "statements": rows}, ensure_ascii=False,
+                              indent=2))
         return
-    console.print(f"{head['code']} “{head['label']}” ({head['status']}, id {head['id']})", highlight=False)
+    for note in notes:  # before the theme: the code asked for may not be the one shown
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
+    flag = f" ⚑ {ONE_PARTICIPANT}" if head["single_participant"] else ""
+    console.print(f"{head['code']} “{head['label']}” ({head['status']}, id {head['id']}){flag}", highlight=False)
     table = Table(title="Decisions")
     for column in ("#", "when (UTC)", "who", "what"):
         table.add_column(column, overflow="fold")

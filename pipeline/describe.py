@@ -1,4 +1,5 @@
-"""Describing each theme: keywords, a short label, exemplar quotes, coverage, cohesion.
+"""Describing each theme: keywords, a short label, exemplar quotes, coverage, cohesion; and, read from
+the store's current members, whether a theme rests on one participant (`one_participant_themes`).
 
 Keywords are class-based TF-IDF (as in BERTopic): all statements of a theme form one
 document, and a word scores high when it is frequent in this theme and rare across themes.
@@ -11,8 +12,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from qualflow.models import Statement, Suggestion, Theme
+from qualflow.models.queries import ACTIVE_ASSIGNMENT, study_participants
 from qualflow.pipeline.deid.pseudonym import PLACEHOLDER
 from qualflow.pipeline.language import content_token_forms
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 # A placeholder is cut into at most "[", "PERSON", "_", "1", "]" by jieba (spaCy: "[", "PERSON_1", "]").
 _LONGEST_PLACEHOLDER = 5
@@ -159,11 +164,14 @@ def describe_themes(
     return descriptions
 
 
-def _most_written(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Per keyword key, the form written most often (ties: the first in sorted order)."""
-    counts = Counter(pairs)
+def _most_written(pairs: list[tuple[str, str | None]]) -> dict[str, str]:
+    """Per keyword key, the form written most often: "ICU" when the theme writes it so, "family" when
+    it writes "Family" mid-sentence only as often as "family" (ties: lower case, then sorted order).
+    A form of None (a capital that only opens a sentence) casts no vote; a key with no vote is shown
+    as the key, in lower case."""
+    counts = Counter(pair for pair in pairs if pair[1] is not None)
     best: dict[str, str] = {}
-    for (key, form), n in sorted(counts.items(), key=lambda item: (-item[1], item[0][1])):
+    for (key, form), n in sorted(counts.items(), key=lambda item: (-item[1], not item[0][1].islower(), item[0][1])):
         best.setdefault(key, form)
     return best
 
@@ -176,3 +184,46 @@ def cohesion(similarity: np.ndarray) -> float:
 def _participant_sort_key(participant: str) -> tuple:
     digits = "".join(ch for ch in participant if ch.isdigit())
     return (0, int(digits), participant) if digits else (1, 0, participant)
+
+
+# What reviewers read beside a flagged theme: the flag says why it matters, not only that it is set.
+ONE_PARTICIPANT = "one participant"
+ONE_PARTICIPANT_WHY = ("Every statement comes from one participant: an individual view, "
+                       "not a pattern across the study.")
+
+
+def rests_on_one_participant(participants: list[str], unattributed_statements: int, participants_in_study: int) -> bool:
+    """Whether a theme's statements all come from one participant. Not when the study itself has one
+    participant (every theme would be flagged, which says nothing), nor when some statements name no
+    participant (a units file's empty cell: they may be anyone's), nor when none does (coverage unknown)."""
+    return len(participants) == 1 and unattributed_statements == 0 and participants_in_study > 1
+
+
+def one_participant_themes(session: Session, themes: list[Theme]) -> set[int]:
+    """The ids of those of `themes` that rest on one participant, read from their current members:
+    `Theme.participants` is recounted after every decision, undo, run and withdrawal
+    (models.codebook.refresh_counts), so the flag follows a move, a split or a merge."""
+    n_study = len(study_participants(session))
+    single = [theme for theme in themes if len(theme.participants) == 1]
+    if n_study < 2 or not single:
+        return set()
+    unattributed = _unattributed_statements(session)
+    return {theme.id for theme in single
+            if rests_on_one_participant(theme.participants, unattributed.get(theme.id, 0), n_study)}
+
+
+def _unattributed_statements(session: Session) -> Counter:
+    """Per theme, its placed statements that name no participant; a theme counts its subcategories'
+    too, as its participants do."""
+    rows = session.execute(
+        select(Suggestion.theme_id, Theme.parent_id, func.count())
+        .join(Statement, Statement.id == Suggestion.statement_id).join(Theme, Theme.id == Suggestion.theme_id)
+        .where(Suggestion.status.in_(ACTIVE_ASSIGNMENT),
+               or_(Statement.participant.is_(None), Statement.participant == ""))
+        .group_by(Suggestion.theme_id, Theme.parent_id)).all()
+    counts: Counter = Counter()
+    for theme_id, parent_id, n in rows:
+        counts[theme_id] += n
+        if parent_id is not None:
+            counts[parent_id] += n
+    return counts

@@ -12,6 +12,8 @@ from spacy.lang.zh.stop_words import STOP_WORDS as ZH_STOP_WORDS
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _HAS_WORD_CHAR = re.compile(r"[\w]", re.UNICODE)
+# A token ending so ends a sentence ("." "?!" "U.S." "。"): the next word's capital is the sentence's.
+_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
 
 # Spoken-language fillers and hedges. spaCy's stop lists are written for edited text, so
 # interview talk needs these too, or "yeah · honestly" ends up labelling a theme.
@@ -59,27 +61,45 @@ def content_tokens(tokens: list[str]) -> list[str]:
     return [key for key, _ in content_token_forms(tokens)]
 
 
-def content_token_forms(tokens: list[str]) -> list[tuple[str, str]]:
+def content_token_forms(tokens: list[str]) -> list[tuple[str, str | None]]:
     """(key, as written) for each word that carries meaning: no stop words, punctuation, counts or
     single Chinese characters (mostly particles and pronouns once jieba has joined the content words).
 
     The key is lower-cased, and Chinese is keyed in Simplified script, so 家屬 and 家属 count as one
-    word; the written form is the transcript's, to show. Chinese is cut again from its Simplified
-    form (`_keyword_words`): jieba's dictionary is Simplified, so Traditional text cut as written
-    gave 換來換 and 寫個案."""
+    word; the written form is the transcript's, to show ("ICU" stays an acronym), or None for an English
+    word whose capital may be only the sentence's (`_english_form`).
+    Chinese is cut again from its Simplified form (`_keyword_words`): jieba's dictionary is
+    Simplified, so Traditional text cut as written gave 換來換 and 寫個案."""
     kept = []
+    sentence_start = True
     for run, chinese in _runs(tokens):
         if not chinese:
-            word = run[0].strip().lower()
+            written = run[0].strip()
+            word = written.lower()
+            opens_sentence = sentence_start
+            if _HAS_WORD_CHAR.search(word):
+                sentence_start = False
+            if written.endswith(_SENTENCE_ENDS):
+                sentence_start = True
             if (len(word) >= 2 and _HAS_WORD_CHAR.search(word) and not word.isdigit() and word not in EN_STOP_WORDS
                     and word not in SPOKEN_FILLERS and word.strip("'’") not in EN_STOP_WORDS):
-                kept.append((word, word))
+                kept.append((word, _english_form(written, opens_sentence)))
             continue
+        sentence_start = False
         for key, written in _keyword_words("".join(run)):
             if (len(key) >= 2 and _HAS_WORD_CHAR.search(key) and not key.isdigit() and key not in ZH_STOP_WORDS
                     and key not in SPOKEN_FILLERS and not _QUANTITY.match(key)):
                 kept.append((key, written))
     return kept
+
+
+def _english_form(written: str, opens_sentence: bool) -> str | None:
+    """How an English word is written, for showing: "ICU", "COVID", "iPhone", "London" as written; None
+    for a capital that may only open a sentence ("Nights are long.", "London rents are high."): it says
+    nothing of how the word is written, so it casts no vote (describe._most_written)."""
+    if opens_sentence and written[:1].isupper() and written[1:].islower():
+        return None
+    return written
 
 
 def _runs(tokens: list[str]):

@@ -17,6 +17,7 @@ from qualflow.models.queries import (
 )
 from qualflow.pipeline.deid.pseudonym import NameRedactor
 from qualflow.pipeline.deid.typed import TypedRedactor
+from qualflow.pipeline.describe import ONE_PARTICIPANT, ONE_PARTICIPANT_WHY, one_participant_themes
 from qualflow.pipeline.markdown_text import markdown_text
 from qualflow.pipeline.persist import exemplars_among_members, load_key_map
 from qualflow.pipeline.place import released
@@ -29,7 +30,7 @@ def _quote(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
+def _theme_row(session: Session, theme: Theme, n_participants: int, one_participant: set[int]) -> dict:
     # Stored quotes are kept among the theme's members after every run and decision, but a study from
     # before that (or a withdrawal since) may hold one from another theme: what is shown is checked again.
     chosen = exemplars_among_members(session, theme)
@@ -45,6 +46,7 @@ def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
         "statements": theme.size,
         "participants": theme.participants,
         "participants_covered": f"{len(theme.participants)} of {n_participants}",
+        "single_participant": theme.id in one_participant,
         "cohesion": theme.cohesion,
         "exemplars": [{"statement_id": s.id, "participant": s.participant, "text": s.text} for s in exemplars if s],
     }
@@ -53,12 +55,14 @@ def _theme_row(session: Session, theme: Theme, n_participants: int) -> dict:
 def theme_rows(session: Session) -> list[dict]:
     """The current themes, largest first, each with its subcategories: what `qualflow themes --json` prints."""
     n_participants = len(study_participants(session))
+    one_participant = one_participant_themes(session, current_themes(session))
     rows = []
     for theme in current_themes(session):
         if theme.level != "theme":
             continue
-        row = _theme_row(session, theme, n_participants)
-        row["subcategories"] = [_theme_row(session, sub, n_participants) for sub in subcategories_of(session, theme)]
+        row = _theme_row(session, theme, n_participants, one_participant)
+        row["subcategories"] = [_theme_row(session, sub, n_participants, one_participant)
+                                for sub in subcategories_of(session, theme)]
         rows.append(row)
     return rows
 
@@ -271,19 +275,28 @@ def markdown_report(session: Session, title: str = "qualflow: candidate themes")
             name = f"**{_md(item['label'])}**" if item["level"] == "theme" else f"↳ {_md(item['label'])}"
             name += " (confirmed)" if item["status"] == "confirmed" else ""
             lines.append(f"| {item['code']} | {name} | {_md(', '.join(item['keywords'][:6]))} | {item['statements']} "
-                         f"| {item['participants_covered']} | {item['cohesion']:.2f} |")
+                         f"| {_covered(item)} | {item['cohesion']:.2f} |")
     for row in rows:
         asked = f" (question: {_md(row['question'])})" if row["question"] else ""
         lines += ["", f"## {row['code']}: {_md(row['label'])}{asked}", ""]
         lines.append(f"Keywords: {_md(', '.join(row['keywords']))}. {row['statements']} statements from "
-                     f"{row['participants_covered']} participants ({', '.join(row['participants'])}).")
+                     f"{row['participants_covered']} participants ({', '.join(row['participants'])}).{_why(row)}")
         for sub in row["subcategories"]:
             lines += ["", f"### {sub['code']}: {_md(sub['label'])}", "",
-                      f"{sub['statements']} statements, {sub['participants_covered']} participants.", ""]
+                      f"{sub['statements']} statements, {sub['participants_covered']} participants.{_why(sub)}", ""]
             for exemplar in sub["exemplars"]:
                 lines.append(f"> {_md(_quote(exemplar['text'], 400))} ({exemplar['participant'] or 'unknown'})")
                 lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _covered(row: dict) -> str:
+    """"1 of 9 (one participant)" for a theme resting on one participant: the report flags it too."""
+    return row["participants_covered"] + (f" ({ONE_PARTICIPANT})" if row["single_participant"] else "")
+
+
+def _why(row: dict) -> str:
+    return f" {ONE_PARTICIPANT_WHY}" if row["single_participant"] else ""
 
 
 def _md(text: str) -> str:

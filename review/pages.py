@@ -18,6 +18,7 @@ from qualflow.models.queries import (
     study_participants,
 )
 from qualflow.pipeline.chinese_script import to_simplified, traditional_forms
+from qualflow.pipeline.describe import ONE_PARTICIPANT, ONE_PARTICIPANT_WHY, one_participant_themes
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -168,10 +169,13 @@ def search_statements(session: Session, filters: Filters, page: int) -> tuple[li
 
 
 def choices(session: Session) -> dict:
-    """What the filter menus and the move/merge targets offer."""
+    """What the filter menus and the move/merge targets offer, and which live themes rest on one
+    participant (every page that lists or shows themes flags them)."""
     theme_set = current_theme_set(session)
     live = current_themes(session) if theme_set else []
     return {"participants": study_participants(session),
+            "one_participant": one_participant_themes(session, live),
+            "one_participant_flag": ONE_PARTICIPANT, "one_participant_why": ONE_PARTICIPANT_WHY,
             "transcripts": session.execute(select(Transcript.id, Transcript.source_name)
                                            .where(Transcript.id.in_(live_transcripts()))
                                            .order_by(Transcript.source_name)).all(),
