@@ -96,6 +96,10 @@ def report_command(
         "--participants", help="CSV, XLSX or YAML with a participant id column and attributes (age, sex, …) "
                                "for Table 1.")] = None,
     order: OrderOption = None,
+    # The default is tables.MIN_CELL_SIZE, written out so the command line starts without the pipeline.
+    min_cell_size: Annotated[int, typer.Option(
+        "--min-cell-size", min=2, help="Table 1 shows no value fewer participants than this hold: such values "
+                                       "are pooled, unnamed, and a pool smaller than this is suppressed.")] = 3,
     db: DbOption = None,
 ) -> None:
     """Write the study report: HTML (self-contained), DOCX and Markdown, with the figures as PNG files."""
@@ -113,7 +117,7 @@ def report_command(
         _fail(f"--out: no such folder: {out_dir.parent}")
     with _open_store(data, db).session() as session:
         try:
-            written = write_report(session, out_dir, participants, _order(order))
+            written = write_report(session, out_dir, participants, _order(order), min_cell_size)
         except QualflowError as error:
             _fail(str(error))
         except OSError as error:  # no permission, a full disk, a file where a folder should be: one line

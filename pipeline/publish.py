@@ -21,6 +21,8 @@ from qualflow.pipeline.participants_file import read_participants_file
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.saturation import saturation, saturation_sentence
 from qualflow.pipeline.tables import (
+    MIN_CELL_SIZE,
+    coverage_cell,
     has_questions,
     participant_table,
     question_groups,
@@ -55,7 +57,7 @@ def report_path(data_dir: Path) -> Path:
 
 
 def report_content(session: Session, participants_file: Path | None = None, order: list[str] | None = None,
-                   with_figures: bool = True) -> dict:
+                   with_figures: bool = True, min_cell_size: int = MIN_CELL_SIZE) -> dict:
     """Everything the report shows, as plain data (the JSON a script could use, plus PNG bytes)."""
     codebook = live_codebook(session)
     participants = read_participants_file(participants_file) if participants_file else None
@@ -67,7 +69,7 @@ def report_content(session: Session, participants_file: Path | None = None, orde
     if codebook.empty:
         notes.append("Left out of Table 2 and the figures, holding no statement: "
                      + ", ".join(theme.code for theme in codebook.empty) + ".")
-    table1 = participant_table(session, codebook, participant_rows)
+    table1 = participant_table(session, codebook, participant_rows, min_cell_size)
     if table1["withdrawn_left_out"]:
         count = table1["withdrawn_left_out"]
         notes.append(f"{count} participant{'s' if count != 1 else ''} in the participants file withdrew consent "
@@ -90,6 +92,7 @@ def report_content(session: Session, participants_file: Path | None = None, orde
         "confirmed_themes": sum(1 for row in table2 if row["status"] == "confirmed"),
         "saturation": result, "saturation_sentence": saturation_sentence(result),
         "participant_table": table1, "participant_lines": participant_lines(table1),
+        "table1_notes": table1_notes(table1),
         "themes_table": table2, "notes": notes,
         "figures": all_figures(session, codebook, result, table2) if with_figures else {},
     }
@@ -111,9 +114,28 @@ def participant_lines(table: dict) -> list[dict]:
                                    f"{_number(attribute['max'])}{missing}"})
         else:
             lines.append({"label": f"{attribute['name']}, n (%)", "value": missing.lstrip("; "), "indent": 0})
-            lines += [{"label": level["value"], "value": f"{level['count']} ({level['percent']:.1f}%)", "indent": 1}
-                      for level in attribute["levels"]]
+            lines += [{"label": level["value"], "indent": 1,
+                       "value": f"fewer than {table['min_cell_size']} (suppressed)" if level.get("suppressed")
+                       else f"{level['count']} ({level['percent']:.1f}%)"} for level in attribute["levels"]]
     return lines
+
+
+def table1_notes(table: dict) -> list[str]:
+    """What the note under Table 1 says about small groups: which columns had values pooled or suppressed,
+    and why, by column name only (the values stay unnamed)."""
+    size = table.get("min_cell_size", MIN_CELL_SIZE)
+    pooled = [a["name"] for a in table["attributes"] if a.get("pooled")]
+    if not pooled:
+        return []
+    lines = sorted({level["value"] for a in table["attributes"] for level in a.get("levels", [])
+                    if level.get("pooled")})
+    note = (f"Values held by fewer than {size} participants are not shown, since so few can be recognised: "
+            f"in {', '.join(pooled)} they are pooled, unnamed, into one line ({', '.join(lines)}).")
+    suppressed = [a["name"] for a in table["attributes"] if a.get("suppressed")]
+    if suppressed:
+        note += (f" Where that pool is itself smaller than {size} participants, its count is suppressed too: "
+                 f"{', '.join(suppressed)}.")
+    return [note + f" Smallest group shown: {size} (qualflow report --min-cell-size)."]
 
 
 def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -> str:
@@ -126,6 +148,7 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
              "## Table 1. Participant characteristics", "", "| characteristic | value |", "|---|---|"]
     lines += [f"| {'&nbsp;&nbsp;' * line['indent']}{esc(line['label'])} | {esc(line['value'])} |"
               for line in content["participant_lines"]]
+    lines += [line for note in content.get("table1_notes", []) for line in ("", f"*{esc(note)}*")]
     lines += ["", "Statements contributed per participant:", "",
               "| participant | significant statements | in themes | themes |", "|---|---|---|---|"]
     lines += [f"| {esc(p['id'])} | {p['statements']} | {p['in_themes']} | {p['themes']} |"
@@ -149,7 +172,7 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
                     first = item is group["rows"][0]
                     question = f"| {esc(question_label(group['question'])) if first else ''} "
                 lines.append(f"{question}| {f'**{name}**' if is_theme else ''} | {'' if is_theme else name} "
-                             f"| {item['statements']} | {item['participants_covered']} | {quotes} |")
+                             f"| {item['statements']} | {coverage_cell(item)} | {quotes} |")
     order = content["saturation"]["order"]
     lines += ["", "## Saturation", "", f"{content['saturation_sentence']} Order of interviews: {order}.", "",
               "| # | participant | date | new themes | new subcategories | themes so far | subcategories so far |",
@@ -181,17 +204,18 @@ def html_report(content: dict) -> str:
                                                          table2_questions=has_questions(content["themes_table"]))
 
 
-def study_report_html(session: Session, participants_file: Path | None = None) -> str:
+def study_report_html(session: Session, participants_file: Path | None = None,
+                      min_cell_size: int = MIN_CELL_SIZE) -> str:
     """The HTML report of the study as it stands, for a web page (the review app) to serve without a file."""
-    return html_report(report_content(session, participants_file))
+    return html_report(report_content(session, participants_file, min_cell_size=min_cell_size))
 
 
 def write_report(session: Session, out_dir: Path, participants_file: Path | None = None,
-                 order: list[str] | None = None) -> dict[str, Path]:
+                 order: list[str] | None = None, min_cell_size: int = MIN_CELL_SIZE) -> dict[str, Path]:
     """Write the HTML, DOCX and Markdown reports, the figures and saturation.json into `out_dir`."""
     from qualflow.pipeline.publish_docx import docx_report
 
-    content = report_content(session, participants_file, order)
+    content = report_content(session, participants_file, order, min_cell_size=min_cell_size)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, png in content["figures"].items():

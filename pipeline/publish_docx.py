@@ -10,7 +10,7 @@ from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
-from qualflow.pipeline.tables import has_questions, question_groups
+from qualflow.pipeline.tables import coverage_cell, has_questions, question_groups
 
 REPORT_TITLE = "Study report: participants, themes and saturation"
 TABLE_1_TITLE = "Table 1. Participant characteristics"
@@ -59,6 +59,8 @@ def docx_report(content: dict) -> Document:
         cells[0].text, cells[1].text = _xml(line["label"]), _xml(line["value"])
         if line["indent"]:
             cells[0].paragraphs[0].paragraph_format.left_indent = Inches(0.25)
+    for note in content.get("table1_notes", []):  # under the table: what small groups were pooled, and why
+        document.add_paragraph().add_run(_xml(note)).italic = True
     document.add_paragraph("Statements contributed per participant:")
     table = _table(document, ["Participant", "Significant statements", "In themes", "Themes"])
     for p in content["participant_table"]["participants"]:
@@ -78,7 +80,7 @@ def docx_report(content: dict) -> Document:
                 name = f"{item['code']} {item['label']}" + (" (confirmed)" if item["status"] == "confirmed" else "")
                 cells = table.add_row().cells
                 cells[first if is_theme else first + 1].text = _xml(name)
-                cells[first + 2].text, cells[first + 3].text = str(item["statements"]), item["participants_covered"]
+                cells[first + 2].text, cells[first + 3].text = str(item["statements"]), coverage_cell(item)
                 if is_theme:
                     cells[first].paragraphs[0].runs[0].bold = True
                 # A theme's quotes are given under its subcategories; a theme without any gives its own.

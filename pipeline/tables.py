@@ -13,6 +13,7 @@ from collections import Counter
 
 from qualflow.models import Statement, Theme, Withdrawal
 from qualflow.models.queries import live_transcripts, question_order, study_participants
+from qualflow.pipeline.describe import ONE_PARTICIPANT, rests_on_one_participant
 from qualflow.pipeline.participants_file import (
     free_text_column,
     free_text_value,
@@ -40,13 +41,26 @@ IDENTIFYING_COLUMNS = {"name", "full name", "first name", "last name", "surname"
 MAX_RANGE_DIGITS = 3
 # The level under which a free-text column's own texts are counted, never shown.
 FREE_TEXT_LEVEL = "other free text (not shown)"
+# The smallest group of participants Table 1 shows: a value fewer hold (the one pharmacist, the two men of a
+# ward's team) can name them to anyone who knows the setting. The threshold rule of statistical disclosure
+# control; `qualflow report --min-cell-size` raises it (5 is common in health statistics) or lowers it to 2.
+MIN_CELL_SIZE = 3
+# A number column is summarised from this many values on, whatever the cell size: the mean and SD of two
+# values are the two values in disguise, and the range shows them outright.
+MIN_NUMERIC_VALUES = 3
+# Where a categorical column's small values go, together and unnamed.
+POOLED_LEVEL = "Other"
 QUOTES_PER_ROW = 3
 # Words (jieba words for Chinese) a quote needs to be preferred as representative.
 MIN_QUOTE_WORDS = 8
 
 
-def participant_table(session: Session, codebook: Codebook, rows: list[dict] | None = None) -> dict:
-    """Table 1: attribute summaries from the participants file and statements per participant."""
+def participant_table(session: Session, codebook: Codebook, rows: list[dict] | None = None,
+                      min_cell_size: int = MIN_CELL_SIZE) -> dict:
+    """Table 1: attribute summaries from the participants file and statements per participant.
+
+    A value held by fewer than `min_cell_size` participants is never shown: such values are pooled into
+    one unnamed level, whose count is itself suppressed when the pool is smaller than `min_cell_size`."""
     statements = dict(session.execute(select(Statement.participant, func.count()).where(
         Statement.significant.is_(True), Statement.participant.is_not(None),
         Statement.transcript_id.in_(live_transcripts())).group_by(Statement.participant)).all())
@@ -73,7 +87,7 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
     per_participant = [{"id": p, "statements": statements.get(p, 0), "in_themes": placed.get(p, 0),
                         "themes": len(themes_touched.get(p, ()))} for p in everyone]
     table = {
-        "n": len(rows) if rows is not None else len(store_ids),
+        "n": len(rows) if rows is not None else len(store_ids), "min_cell_size": min_cell_size,
         "attributes": [], "left_out": [], "participants": per_participant,
         "in_file_without_statements": shown,
         "withdrawn_left_out": len(withdrawn_rows),
@@ -82,7 +96,7 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
                                   if _id_key(p) not in set(file_ids)] if rows is not None else []),
     }
     if rows:
-        table["attributes"], table["left_out"] = _summarise_attributes(rows)
+        table["attributes"], table["left_out"] = _summarise_attributes(rows, min_cell_size)
     return table
 
 
@@ -90,7 +104,7 @@ def _id_key(participant: str) -> str:
     return normalise_id(participant).casefold()
 
 
-def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:
+def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) -> tuple[list[dict], list[str]]:
     columns = list(dict.fromkeys(key for row in rows for key in row if key != "id"))
     summaries, left_out = [], []
     n = len(rows)
@@ -107,6 +121,12 @@ def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:
             continue
         numbers = [_number(v) for v in given]
         if given and all(x is not None for x in numbers):
+            fewest = max(min_cell_size, MIN_NUMERIC_VALUES)
+            if len(numbers) < fewest:
+                # The mean and SD of one or two values give the values themselves (and the range shows them).
+                left_out.append(f"{column}: given by fewer than {fewest} participants, whose mean and range "
+                                "would show their own values; not summarised")
+                continue
             if max(len(str(int(abs(x)))) for x in numbers) > MAX_RANGE_DIGITS:
                 left_out.append(f"{column}: numbers of more than {MAX_RANGE_DIGITS} digits, whose range (smallest "
                                 "and largest value) would show single participants' values; not summarised")
@@ -122,23 +142,32 @@ def _summarise_attributes(rows: list[dict]) -> tuple[list[dict], list[str]]:
             # Counts of values that are all different would list each person's value by itself.
             left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
             continue
-        counts = Counter(texts)
-        # Free text (a notes column, or one with a long or address-like value): a value only one participant
-        # gave is about that participant, and a value that reads as free text is no category, so these are
-        # counted under one level and never printed. A category's one-participant level ("Male": 1) is
-        # ordinary Table 1 content and stays.
-        hidden = 0
-        if free_text_column(column, texts):
-            hidden = sum(count for value, count in counts.items() if count == 1 or free_text_value(value))
-            counts = Counter({value: count for value, count in counts.items()
-                              if count > 1 and not free_text_value(value)})
-        levels = [{"value": value, "count": count, "percent": 100 * count / n}
-                  for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-        if hidden:
-            levels.append({"value": FREE_TEXT_LEVEL, "count": hidden, "percent": 100 * hidden / n})
-        summaries.append({"name": column, "kind": "categorical", "n": len(texts), "missing": n - len(texts),
-                          "levels": levels})
+        summaries.append(_categorical(column, texts, n, min_cell_size))
     return summaries, left_out
+
+
+def _categorical(column: str, texts: list[str], n: int, min_cell_size: int) -> dict:
+    """A categorical column's levels. A value fewer than `min_cell_size` participants hold ("pharmacist": 1)
+    would point at them, so such values are pooled into one level that never names them; a pool itself
+    smaller than `min_cell_size` keeps its count back too (`suppressed`, count and percent None). Free text
+    (a notes column, or a long or address-like value) is no category: its texts are pooled the same way,
+    under FREE_TEXT_LEVEL, whatever their count."""
+    counts = Counter(texts)
+    free_text = free_text_column(column, texts)
+    small = {value for value, count in counts.items()
+             if count < min_cell_size or (free_text and free_text_value(value))}
+    levels = [{"value": value, "count": count, "percent": 100 * count / n}
+              for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if value not in small]
+    pooled = sum(counts[value] for value in small)
+    if pooled:
+        label = FREE_TEXT_LEVEL if free_text else POOLED_LEVEL
+        if label.casefold() in {level["value"].casefold() for level in levels}:  # the file's own "Other" value
+            label += " (pooled)"
+        suppressed = pooled < min_cell_size
+        levels.append({"value": label, "pooled": True, "suppressed": suppressed,
+                       "count": None if suppressed else pooled, "percent": None if suppressed else 100 * pooled / n})
+    return {"name": column, "kind": "categorical", "n": len(texts), "missing": n - len(texts), "levels": levels,
+            "pooled": bool(pooled), "suppressed": pooled > 0 and pooled < min_cell_size}
 
 
 def _number(value: object) -> float | None:
@@ -205,8 +234,15 @@ def _row(theme: Theme, placements: list[Placement], n_participants: int) -> dict
         "question": theme.question,
         "statements": len(placements), "participants": participants,
         "participants_covered": f"{len(participants)} of {n_participants}",
+        "single_participant": rests_on_one_participant(
+            participants, sum(1 for p in placements if not p.statement.participant), n_participants),
         "quotes": representative_quotes(theme, placements),
     }
+
+
+def coverage_cell(row: dict) -> str:
+    """Table 2's participants cell: "1 of 9 (one participant)" for a theme resting on one person."""
+    return row["participants_covered"] + (f" ({ONE_PARTICIPANT})" if row["single_participant"] else "")
 
 
 def representative_quotes(theme: Theme, placements: list[Placement], limit: int = QUOTES_PER_ROW) -> list[dict]:

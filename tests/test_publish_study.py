@@ -218,8 +218,9 @@ def test_participant_table_from_csv_yaml_and_xlsx(store, tmp_path, name):
     assert attributes["age"]["mean"] == pytest.approx(statistics.fmean(ages))
     assert attributes["age"]["sd"] == pytest.approx(math.sqrt(sum((a - 50) ** 2 for a in ages) / 4))
     assert (attributes["age"]["min"], attributes["age"]["max"]) == (30, 70)
+    # One participant's "M" is below the minimum cell size: pooled, unnamed, its count suppressed.
     assert [(lv["value"], lv["count"], lv["percent"]) for lv in attributes["sex"]["levels"]] == [
-        ("F", 3, 60.0), ("M", 1, 20.0)]
+        ("F", 3, 60.0), ("Other", None, None)]
     assert attributes["sex"]["missing"] == 1
     assert any(note.startswith("name:") for note in table["left_out"])  # names are never summarised
     assert table["in_file_without_statements"] == ["P7"] and table["in_study_not_in_file"] == ["P5"]

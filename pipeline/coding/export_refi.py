@@ -1,8 +1,11 @@
 """qualflow's themes as a REFI-QDA project (.qdpx) or codebook (.qdc), for NVivo, ATLAS.ti,
 MAXQDA, QualCoder and Taguette.
 
-- Sources are the stored, de-identified transcripts (`sources/<guid>.txt`, UTF-8, `\\n`);
-  positions are code points into them, as qualflow counts.
+- Sources are the stored, de-identified transcripts (`sources/<guid>.txt`, UTF-8, `\\n`), with the
+  header's values replaced (`exported_source`): an interview's date, time or place is no name, so
+  de-identification keeps it, and it can single out the interview. Positions are code points into
+  the exported text, as qualflow counts (a character beyond the BMP is one position, where a
+  UTF-16 tool would count two), each shifted past the replaced values.
 - Themes are parent codes that cannot be coded (`isCodable="false"`), subcategories are the
   codes under them; each statement's place is a PlainTextSelection coded with its subcategory.
 - Every coding is made by the User "qualflow", so a tool's coder comparison can set qualflow
@@ -18,6 +21,7 @@ the REFI-QDA schema before it is written.
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -25,7 +29,7 @@ from functools import cache
 from importlib import resources
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from qualflow.models import Statement, Transcript
+from qualflow.models import Statement, Transcript, Turn
 from qualflow.models import records as model_records
 from qualflow.models.coding import ManualCode, ManualCoding
 from qualflow.models.queries import current_themes, live_transcripts
@@ -34,7 +38,9 @@ from qualflow.pipeline.coding.records import (
     QUALFLOW_CODER,
     QUALFLOW_USER_GUID,
 )
+from qualflow.pipeline.deid.replace import OffsetMap, apply_replacements
 from qualflow.pipeline.report import assignment_rows, export_names
+from qualflow.pipeline.turns import HEADER_LINE, header_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +48,17 @@ PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 _GUIDS = GUID_NAMESPACE
 HIDDEN_STATUSES = {"rejected", "merged", "withdrawn"}
+
+
+# Header values kept, each only in its expected form: a participant's or interviewer's respondent code or
+# placeholder (ingest de-identified them), so a QDA tool still shows whose interview a source is, and a
+# language tag. Every other header value (date, time, place, site, duration) is replaced, as is a header
+# comment that is no `key: value` line ("# Ward 7, 3 March 2024").
+_PERSON_VALUE = re.compile(r"[A-Za-z]{0,12}[\s_\-#.]?\d{1,10}[A-Za-z]?|(?:\[[A-Z]+_\d+\](?:-\d+)?[\s,;、，]*)+")
+KEPT_HEADER_VALUES = {"participant": _PERSON_VALUE, "interviewer": _PERSON_VALUE,
+                      "language": re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?")}
+_DATE_KEY = re.compile(r"date|time|day|日期|时间|時間|日子")
+DATE_PLACEHOLDER, REMOVED_PLACEHOLDER = "[DATE]", "[REMOVED]"
 
 
 class ExportInvalid(RuntimeError):
@@ -146,15 +163,22 @@ def project_xml(session: Session, include_manual: bool = False) -> tuple[bytes, 
     export_name = export_names(session)
     files: dict[str, str] = {}
     transcript_ids = sorted({s.transcript_id for s in statements.values()} | {m.transcript_id for m in manual})
+    turn_spans: dict[int, list[tuple[int, int]]] = {}
+    for transcript_id, start, end in session.execute(select(Turn.transcript_id, Turn.start, Turn.end).where(
+            Turn.transcript_id.in_(transcript_ids))):
+        turn_spans.setdefault(transcript_id, []).append((start, end))
     for transcript in session.scalars(select(Transcript).where(Transcript.id.in_(transcript_ids))
                                       .order_by(Transcript.id)):
         source_guid = guid(study, "source", transcript.content_hash)
         source = SubElement(sources, "TextSource", guid=source_guid, name=export_name(transcript.source_name),
                             plainTextPath=f"internal://{source_guid}.txt", creatingUser=qualflow_user)
-        files[f"sources/{source_guid}.txt"] = transcript.text
-        selections = [(statements[r["statement_id"]].start, statements[r["statement_id"]].end, "qf", r)
-                      for r in rows if statements[r["statement_id"]].transcript_id == transcript.id]
-        selections += [(m.start, m.end, "human", m) for m in manual if m.transcript_id == transcript.id]
+        text, moved = exported_source(transcript.text, turn_spans.get(transcript.id, []))
+        files[f"sources/{source_guid}.txt"] = text
+        # Every position moves past the replaced header values, so a selection still covers its words.
+        selections = [(moved.start(statements[r["statement_id"]].start), moved.end(statements[r["statement_id"]].end),
+                       "qf", r) for r in rows if statements[r["statement_id"]].transcript_id == transcript.id]
+        selections += [(moved.start(m.start), moved.end(m.end), "human", m) for m in manual
+                       if m.transcript_id == transcript.id]
         for start, end, kind, item in sorted(selections, key=lambda s: (s[0], s[1], s[2])):
             if kind == "qf":
                 user, target, key = qualflow_user, code_guids[item["theme_id"]], ("statement", item["statement_id"])
@@ -175,6 +199,34 @@ def project_xml(session: Session, include_manual: bool = False) -> tuple[bytes, 
     xml = b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(project, encoding="utf-8", xml_declaration=False)
     validate(xml, "Project.xsd")
     return xml, files
+
+
+def exported_source(text: str, turns: list[tuple[int, int]]) -> tuple[str, OffsetMap]:
+    """A transcript's text as the project ships it, and the map of its positions into that text.
+
+    The header is the `#` lines the turn parser read as no one's words: before the first speaker label,
+    inside no turn. Each keeps its key (`# date: [DATE]`) so the file still reads as a transcript; its value
+    is replaced unless `KEPT_HEADER_VALUES` keeps it. The statements lie in turns, so none of them moves
+    but as a whole; a coder's span over a header value comes to cover its placeholder."""
+    replacements, offset = [], 0
+    for line in text.split("\n"):
+        start, end = offset, offset + len(line)
+        offset = end + 1
+        if not line.lstrip().startswith("#") or any(s < end and start < e for s, e in turns):
+            continue
+        match = HEADER_LINE.match(line)
+        if match is None:  # a comment, "# Ward 7, 3 March 2024": all of it after the "#"
+            words = line.split("#", 1)[1].strip()
+            if words:
+                at = start + line.index(words, line.index("#"))
+                replacements.append((at, at + len(words), REMOVED_PLACEHOLDER))
+            continue
+        key, value = header_key(match.group("key")), match.group("value")
+        if not value or (key in KEPT_HEADER_VALUES and KEPT_HEADER_VALUES[key].fullmatch(value)):
+            continue
+        replacements.append((start + match.start("value"), start + match.end("value"),
+                             DATE_PLACEHOLDER if _DATE_KEY.search(key) else REMOVED_PLACEHOLDER))
+    return apply_replacements(text, replacements)
 
 
 def _memos(session: Session) -> dict[tuple[str, int], list]:
