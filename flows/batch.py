@@ -193,6 +193,18 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         # chosen runner. `qualflow run` and `qualflow serve` both come this way.
         return with_task_runner(task_runner, dask_address)(source, data_dir, config_file, units, database_url,
                                                            recluster, task_runner, dask_address, create_study)
+    try:
+        return _ingest_and_place(source, data_dir, config_file, units, database_url, recluster)
+    except QualflowError as error:
+        # A database that failed while storing, a lost connection or lock: one line, as `qualflow run`
+        # prints it; raised, Prefect would log its traceback to `qualflow serve`'s terminal. Calling the
+        # flow raises `error`.
+        return tasks.failed_quietly(tasks.content_free(error), error)
+
+
+def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units: bool, database_url: str | None,
+                      recluster: bool) -> RunSummary:
+    """The flow's work, once it may start (see code_interviews)."""
     logger = get_run_logger()
     config = load_config(config_file)
     data = Path(data_dir)

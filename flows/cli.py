@@ -256,6 +256,9 @@ def _run_environment(data: Path, verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's client-side switch: without it, the first run in a terminal prints Prefect's three-line
+    # notice about usage data (and how to opt out) although the server's analytics above are off.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     # A first start in a new PREFECT_HOME migrates a database; allow a slow machine time for it.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     # UMAP's numba code compiles on first use (~20 s); a cache makes later runs start fast.

@@ -285,6 +285,19 @@ def readable_url(url: str) -> str:
     return f"sqlite:///file:{os.path.abspath(database)}?mode=ro{'' if being_written else '&immutable=1'}&uri=true"
 
 
+# Lock files of a SQLite study sit in a hidden folder beside the database, so that a researcher opening
+# the data folder sees the study, its report and its cache, not empty files. They are never deleted:
+# a process waiting for an flock holds the old file open, and one that deleted it on release would let
+# a newcomer lock a new file of the same name while that waiter goes on with the old one.
+LOCKS_FOLDER = ".qualflow-locks"
+
+
+def sqlite_lock_file(database: str, key: int) -> str:
+    """Where the lock numbered `key` (Store.exclusive) of the SQLite file `database` is taken."""
+    folder, name = os.path.split(database)
+    return os.path.join(folder, LOCKS_FOLDER, f"{name}.{key & 0xFFFFFFFF:08x}.lock")
+
+
 class Store:
     """The study database. Creates or upgrades its tables on open."""
 
@@ -425,8 +438,9 @@ class Store:
             return
         import fcntl
 
-        lock = f"{database}.{key & 0xFFFFFFFF:08x}.lock"
+        lock = sqlite_lock_file(database, key)
         try:
+            os.makedirs(os.path.dirname(lock), exist_ok=True)
             handle = open(lock, "a+")
         except OSError as error:  # a read-only folder, or no permission: nothing can be written here
             reason = f"cannot make or write {lock} ({error.strerror or type(error).__name__})"

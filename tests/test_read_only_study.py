@@ -16,6 +16,7 @@ import pytest
 from fixtures.cli import one_line_error
 from fixtures.review.study import built_study
 from qualflow.flows.cli import app
+from qualflow.models.store import LOCKS_FOLDER, sqlite_lock_file
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -32,11 +33,11 @@ def data(tmp_path):
 def no_lock_can_be_made(data: Path) -> None:
     """Every lock file the store takes (schema, ingest, cluster) cannot be opened for writing."""
     database = data / "qualflow.sqlite"
-    for old in data.glob("qualflow.sqlite.*.lock"):
+    for old in (data / LOCKS_FOLDER).glob("qualflow.sqlite.*.lock"):
         old.unlink()
     for name in ("schema", "ingest", "cluster"):
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        Path(f"{database}.{key & 0xFFFFFFFF:08x}.lock").mkdir()
+        Path(sqlite_lock_file(str(database), key)).mkdir(parents=True)
 
 
 def read_only_url(data: Path) -> str:
@@ -165,3 +166,18 @@ def test_review_serve_on_a_read_only_study_says_so_when_it_starts(data, monkeypa
     said = " ".join(result.output.split())
     assert f"{data / 'qualflow.sqlite'} cannot be written (the file is read-only)" in said
     assert "decisions cannot be saved" in said
+
+
+def test_a_flow_run_that_cannot_write_its_study_fails_in_one_line_without_a_traceback(data, capfd):
+    """`qualflow serve` shows what its flow runs log: a study it cannot write ends the run Failed in one
+    line, not with the traceback Prefect logs for an exception a flow raises. Called directly, the flow
+    still raises the error."""
+    from qualflow.flows.batch import code_interviews
+    from qualflow.pipeline.errors import QualflowError
+
+    no_lock_can_be_made(data)
+    with pytest.raises(QualflowError):
+        code_interviews(str(EXAMPLES), str(data), create_study=False)
+    logged = capfd.readouterr()
+    assert "cannot make or write" in logged.out + logged.err
+    assert "Traceback" not in logged.out + logged.err
