@@ -632,7 +632,9 @@ def show(
     with _open_store(data).session() as session:
         found = theme_by_code(session, code)
         if found is None:
-            _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
+            from qualflow.flows.cli_review import _no_such_theme
+
+            _no_such_theme(session, code)  # a former code: says what it became
         label, keywords, level = found.label, found.keywords, found.level
         single = found.id in one_participant_themes(session, [found])
         rows = statement_rows(session, found)

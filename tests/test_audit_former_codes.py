@@ -25,6 +25,8 @@ def test_audit_finds_a_theme_by_a_code_it_had_and_says_what_it_is_now(tmp_path):
     # A decision is not made on a guess: the command names the code to use.
     refused = qualflow(data, "review", "accept", "T1.2", "--as", "alice")
     assert refused.exit_code == 2 and "T1.2 is now T2.2" in refused.output
+    shown = qualflow(data, "show", "T1.2")  # `show` only reads but shows one code's table: it names the code to use
+    assert shown.exit_code == 2 and "T1.2 is now T2.2" in shown.output
 
 
 def test_audit_of_a_merged_theme_says_where_it_went(tmp_path):
