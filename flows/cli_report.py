@@ -100,6 +100,11 @@ def report_command(
     min_cell_size: Annotated[int, typer.Option(
         "--min-cell-size", min=2, help="Table 1 shows no value fewer participants than this hold: such values "
                                        "are pooled, unnamed, and a pool smaller than this is suppressed.")] = 3,
+    with_dates: Annotated[bool, typer.Option(
+        "--with-dates", help="Show each interview's date beside its participant (saturation table, saturation.json). "
+                             "For your private working copy only, NOT for publication: a date beside a participant "
+                             "code can identify who was interviewed. Without it the report gives the interview "
+                             "order and the months data collection spanned.")] = False,
     db: DbOption = None,
 ) -> None:
     """Write the study report: HTML (self-contained), DOCX and Markdown, with the figures as PNG files."""
@@ -117,7 +122,7 @@ def report_command(
         _fail(f"--out: no such folder: {out_dir.parent}")
     with _open_store(data, db).session() as session:
         try:
-            written = write_report(session, out_dir, participants, _order(order), min_cell_size)
+            written = write_report(session, out_dir, participants, _order(order), min_cell_size, with_dates)
         except QualflowError as error:
             _fail(str(error))
         except OSError as error:  # no permission, a full disk, a file where a folder should be: one line
@@ -125,3 +130,6 @@ def report_command(
     console.print(f"Report written to {out_dir}: {written['html'].name}, {written['docx'].name}, "
                   f"{written['markdown'].name}, {written['saturation'].name} and "
                   f"{sum(1 for name in written if name.endswith('.png'))} figures.", highlight=False)
+    if with_dates:
+        console.print("With interview dates (--with-dates): a private working copy, not for publication. "
+                      "Write the report again without --with-dates to share it.", style="bold red", highlight=False)

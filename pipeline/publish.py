@@ -3,7 +3,9 @@ self-contained HTML file, a DOCX with real Word tables, and Markdown, into one f
 
 Everything shown comes from the store (de-identified statement text, P-numbers) or is an aggregate of the
 researcher's participants file. Interview file names are left out of the shared report: they may carry
-real names; interviews are named by position, participant and date instead.
+real names; interviews are named by position and participant instead. Interview dates order them but are not
+shown (a date beside a participant code can identify them), only the months the study spanned, unless
+`qualflow report --with-dates` asks for a private working copy.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from qualflow.pipeline.figures import all_figures, label_note
 from qualflow.pipeline.markdown_text import markdown_text
 from qualflow.pipeline.participants_file import read_participants_file
 from qualflow.pipeline.placements import live_codebook
-from qualflow.pipeline.saturation import saturation, saturation_sentence
+from qualflow.pipeline.saturation import (
+    data_collection,
+    data_collection_sentence,
+    saturation,
+    saturation_sentence,
+    without_interview_dates,
+)
 from qualflow.pipeline.tables import (
     MIN_CELL_SIZE,
     coverage_cell,
@@ -42,6 +50,14 @@ _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templa
                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
+# `qualflow report --with-dates` says this at the top of every file it writes, and in saturation.json.
+PRIVATE_COPY = ("Private working copy, not for publication: each interview's date is shown beside its participant "
+                "(qualflow report --with-dates), and a date can identify who was interviewed. Write the report "
+                "again without --with-dates to share it.")
+DATES_LEFT_OUT = ("left out: a date beside a participant can identify them (qualflow report --with-dates adds them "
+                  "for a private working copy)")
+
+
 # Table 2's question cell for themes of units that had no question, in a study where others had one.
 NO_QUESTION = "(no question)"
 
@@ -57,12 +73,18 @@ def report_path(data_dir: Path) -> Path:
 
 
 def report_content(session: Session, participants_file: Path | None = None, order: list[str] | None = None,
-                   with_figures: bool = True, min_cell_size: int = MIN_CELL_SIZE) -> dict:
-    """Everything the report shows, as plain data (the JSON a script could use, plus PNG bytes)."""
+                   with_figures: bool = True, min_cell_size: int = MIN_CELL_SIZE, with_dates: bool = False) -> dict:
+    """Everything the report shows, as plain data (the JSON a script could use, plus PNG bytes).
+
+    Interviews are ordered by date, but no date is shown unless `with_dates`: only the months the study's
+    interviews spanned (saturation.data_collection). The figures are drawn from the same undated result."""
     codebook = live_codebook(session)
     participants = read_participants_file(participants_file) if participants_file else None
     participant_rows = participants.rows if participants else None
     result = saturation(session, order)
+    span = data_collection(result["interviews"], min_cell_size)
+    if not with_dates:
+        result = without_interview_dates(result)
     table2 = themes_table(session, codebook)
     theme_set = current_theme_set(session)
     notes = [note for note in [label_note(codebook)] if note]
@@ -91,6 +113,8 @@ def report_content(session: Session, participants_file: Path | None = None, orde
         "statements_in_themes": len(codebook.placements),
         "confirmed_themes": sum(1 for row in table2 if row["status"] == "confirmed"),
         "saturation": result, "saturation_sentence": saturation_sentence(result),
+        "data_collection": span, "data_collection_sentence": data_collection_sentence(span),
+        "with_dates": with_dates, "private_note": PRIVATE_COPY if with_dates else None,
         "participant_table": table1, "participant_lines": participant_lines(table1),
         "table1_notes": table1_notes(table1),
         "themes_table": table2, "notes": notes,
@@ -143,8 +167,10 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
     esc = _markdown_cell
     summary = (f"Made {content['created']}. {content['interviews']} interviews, {content['participants']} "
                f"participants, {len(content['themes_table'])} themes ({content['confirmed_themes']} confirmed by a "
-               f"reviewer), {content['statements_in_themes']} statements in themes. {content['saturation_sentence']}")
-    lines = ["# Study report: participants, themes and saturation", "", summary, "",
+               f"reviewer), {content['statements_in_themes']} statements in themes. "
+               f"{_and_space(content.get('data_collection_sentence'))}{content['saturation_sentence']}")
+    private = [f"**{content['private_note']}**", ""] if content.get("private_note") else []
+    lines = ["# Study report: participants, themes and saturation", "", *private, summary, "",
              "## Table 1. Participant characteristics", "", "| characteristic | value |", "|---|---|"]
     lines += [f"| {'&nbsp;&nbsp;' * line['indent']}{esc(line['label'])} | {esc(line['value'])} |"
               for line in content["participant_lines"]]
@@ -175,10 +201,11 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
                              f"| {item['statements']} | {coverage_cell(item)} | {quotes} |")
     order = content["saturation"]["order"]
     lines += ["", "## Saturation", "", f"{content['saturation_sentence']} Order of interviews: {order}.", "",
-              "| # | participant | date | new themes | new subcategories | themes so far | subcategories so far |",
-              "|---|---|---|---|---|---|---|"]
+              f"| # | participant |{' date |' if content.get('with_dates') else ''} new themes | new subcategories "
+              "| themes so far | subcategories so far |", "|---" * (7 if content.get("with_dates") else 6) + "|"]
     for step in content["saturation"]["interviews"]:
-        lines.append(f"| {step['position']} | {esc(step['participant'] or '')} | {step['date'] or ''} | "
+        date = f" {step.get('date') or ''} |" if content.get("with_dates") else ""
+        lines.append(f"| {step['position']} | {esc(step['participant'] or '')} |{date} "
                      f"{', '.join(step['new_themes'])} | {', '.join(step['new_subcategories'])} | "
                      f"{step['themes_so_far']} | {step['subcategories_so_far']} |")
     for name, path in (figure_files or {}).items():
@@ -186,6 +213,10 @@ def markdown_report(content: dict, figure_files: dict[str, str] | None = None) -
     if content["notes"]:
         lines += ["", "## Notes", ""] + [f"- {esc(note)}" for note in content["notes"]]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _and_space(sentence: str | None) -> str:
+    return f"{sentence} " if sentence else ""
 
 
 def _markdown_cell(text: str) -> str:
@@ -211,11 +242,13 @@ def study_report_html(session: Session, participants_file: Path | None = None,
 
 
 def write_report(session: Session, out_dir: Path, participants_file: Path | None = None,
-                 order: list[str] | None = None, min_cell_size: int = MIN_CELL_SIZE) -> dict[str, Path]:
-    """Write the HTML, DOCX and Markdown reports, the figures and saturation.json into `out_dir`."""
+                 order: list[str] | None = None, min_cell_size: int = MIN_CELL_SIZE,
+                 with_dates: bool = False) -> dict[str, Path]:
+    """Write the HTML, DOCX and Markdown reports, the figures and saturation.json into `out_dir`;
+    interview dates only `with_dates` (a private working copy)."""
     from qualflow.pipeline.publish_docx import docx_report
 
-    content = report_content(session, participants_file, order, min_cell_size=min_cell_size)
+    content = report_content(session, participants_file, order, min_cell_size=min_cell_size, with_dates=with_dates)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, png in content["figures"].items():
@@ -226,7 +259,9 @@ def write_report(session: Session, out_dir: Path, participants_file: Path | None
     docx_report(content).save(out_dir / DOCX_NAME)
     # File names stay out of the shared folder (they may carry names): interviews go by position and participant.
     shared = content["saturation"] | {"interviews": [{k: v for k, v in step.items() if k != "interview"}
-                                                     for step in content["saturation"]["interviews"]]}
+                                                     for step in content["saturation"]["interviews"]],
+                                      "data_collection": content["data_collection"],
+                                      "interview_dates": PRIVATE_COPY if with_dates else DATES_LEFT_OUT}
     (out_dir / SATURATION_JSON).write_text(json.dumps(shared, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     written |= {"html": out_dir / HTML_NAME, "docx": out_dir / DOCX_NAME, "markdown": out_dir / MARKDOWN_NAME,
                 "saturation": out_dir / SATURATION_JSON}

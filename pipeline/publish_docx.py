@@ -47,10 +47,13 @@ def docx_report(content: dict) -> Document:
     # Word picks this font for Chinese characters; without it some versions show boxes.
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
     document.add_heading(REPORT_TITLE, level=1)
+    if content.get("private_note"):  # --with-dates: a working copy that must not be shared as it is
+        document.add_paragraph().add_run(_xml(content["private_note"])).bold = True
+    span = f"{content['data_collection_sentence']} " if content.get("data_collection_sentence") else ""
     document.add_paragraph(_xml(
         f"Made {content['created']}. {content['interviews']} interviews, {content['participants']} participants, "
         f"{len(content['themes_table'])} themes ({content['confirmed_themes']} confirmed by a reviewer). "
-        f"{content['saturation_sentence']}"))
+        f"{span}{content['saturation_sentence']}"))
 
     document.add_heading(TABLE_1_TITLE, level=2)
     table = _table(document, ["Characteristic", "Value"])
@@ -97,10 +100,11 @@ def docx_report(content: dict) -> Document:
 
     document.add_heading("Data saturation", level=2)
     document.add_paragraph(f"{content['saturation_sentence']} Order of interviews: {content['saturation']['order']}.")
-    table = _table(document, ["#", "Participant", "Date", "New themes", "New subcategories", "Themes so far",
-                              "Subcategories so far"])
+    dated = content.get("with_dates", False)  # a date column only in a private working copy
+    table = _table(document, ["#", "Participant", *(["Date"] if dated else []), "New themes", "New subcategories",
+                              "Themes so far", "Subcategories so far"])
     for step in content["saturation"]["interviews"]:
-        _add_row(table, [str(step["position"]), step["participant"] or "", step["date"] or "",
+        _add_row(table, [str(step["position"]), step["participant"] or "", *([step.get("date") or ""] if dated else []),
                          ", ".join(step["new_themes"]), ", ".join(step["new_subcategories"]),
                          str(step["themes_so_far"]), str(step["subcategories_so_far"])])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, Transcript
@@ -67,9 +68,97 @@ def theme_rows(session: Session) -> list[dict]:
     return rows
 
 
-def export_names(session: Session) -> NameRedactor:
-    """Transcript names as they may leave the study: with the key map's identifiers replaced."""
-    return NameRedactor(load_key_map(session))
+# A date in a file name says when someone was interviewed ("P3_2024-03-12.txt"); beside the rota of a
+# small ward that names them. Exported names leave dates out, down to a month with its year.
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_DAY, _D, _M = r"\d{1,2}(?:st|nd|rd|th)?", r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
+_YEAR, _ZH_DIGIT, _SEP = r"(?:19|20)\d{2}", r"[0-9０-９〇零一二三四五六七八九十两]", r"[\s_.,-]*"
+_DATE_IN_NAME = re.compile("|".join([
+    rf"(?<!\d){_YEAR}[-_./]{_M}[-_./]{_D}(?!\d)",  # 2024-03-12, 2024_3_12, 2024.03.12
+    # Day first (or month first) takes one separator twice and starts a word, so "P9_12.03.2024" is not read from its 9.
+    rf"(?<![0-9a-z]){_D}(?P<sep>[-_.]){_D}(?P=sep)(?:{_YEAR}|\d{{2}})(?!\d)",  # 12.03.2024, 12-03-24
+    rf"(?<!\d){_YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)",  # 20240312
+    rf"(?<![0-9a-z])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2]){_YEAR}(?!\d)",  # 12032024
+    rf"(?<!\d){_YEAR}[-.]{_M}(?!\d)",  # 2024-03: a month
+    # 2024年3月12日, 3月12日, 二〇二四年三月 (a year alone, 2024年, stays: it names no one's interview)
+    rf"(?:{_ZH_DIGIT}{{2,4}}\s*年\s*)?{_ZH_DIGIT}{{1,2}}\s*月(?:\s*{_ZH_DIGIT}{{1,3}}\s*[日号號])?",
+    rf"(?<![0-9a-z]){_DAY}{_SEP}{_MONTH}(?![a-z])(?:{_SEP}(?:{_YEAR}|'?\d{{2}})(?!\d))?",  # 12 March 2024
+    rf"(?<![a-z]){_MONTH}{_SEP}{_DAY}(?![0-9a-z])(?:{_SEP}{_YEAR}(?!\d))?",  # March 12, 2024; Mar12
+    rf"(?<![a-z]){_MONTH}{_SEP}(?:{_YEAR}|'\d{{2}})(?!\d)",  # March 2024, Mar '24
+]), re.IGNORECASE)
+_EXTENSION = re.compile(r"\.[0-9A-Za-z]{1,5}$")
+_SEPARATORS = re.compile(r"(?<=[\s_.,-])[\s_.,-]+")
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|（\s*）|【\s*】")
+UNDATED_NAME = "interview"  # a file named by its date alone ("2024-03-12.txt")
+
+
+def _split_extension(name: str) -> tuple[str, str]:
+    found = _EXTENSION.search(name)
+    return (name[: found.start()], found.group()) if found and found.start() > 0 else (name, "")
+
+
+def without_dates(name: str) -> str:
+    """A file name (or path) with its date-like parts left out, and the separators they leave tidied:
+    "P3_2024-03-12.txt" becomes "P3.txt", "2024年3月12日_访谈.txt" "访谈.txt"; a folder that was a date goes."""
+    parts = []
+    *folders, file_name = name.split("/")
+    for part in folders:
+        kept = _undated(part)
+        if kept:
+            parts.append(kept)
+    stem, extension = _split_extension(file_name)
+    parts.append((_undated(stem) or UNDATED_NAME) + extension)
+    return "/".join(parts)
+
+
+def _undated(part: str) -> str:
+    kept, found = _DATE_IN_NAME.subn("", part)
+    if not found:
+        return part  # names without a date go out exactly as before
+    kept = _SEPARATORS.sub("", _EMPTY_BRACKETS.sub("", kept))
+    return kept.strip(" _.,-")
+
+
+class ExportNames:
+    """Transcript names as they may leave the study: the key map's identifiers replaced (NameRedactor)
+    and dates left out. Leaving dates out can give two files one name (P3's interviews of 12 March and
+    2 April are both "P3.txt"): the file that came into the study first keeps it and later ones are
+    "P3 (2).txt", "P3 (3).txt", so each export names each transcript the same way every time, and a
+    coding of the export imports back onto the right file (pipeline/coding/match.py)."""
+
+    def __init__(self, session: Session):
+        self._redact = NameRedactor(load_key_map(session))
+        self._given: dict[str, str] = {}
+        taken: set[str] = set()
+        first_seen = func.min(Transcript.id)
+        for source_name, _ in session.execute(select(Transcript.source_name, first_seen)
+                                              .group_by(Transcript.source_name).order_by(first_seen)):
+            shown = self._undated(source_name)
+            stem, extension = _split_extension(shown)
+            number = 1
+            while shown.casefold() in taken:  # import matches names ignoring case
+                number += 1
+                shown = f"{stem} ({number}){extension}"
+            taken.add(shown.casefold())
+            self._given[source_name] = shown
+
+    def _undated(self, name: str) -> str:
+        return without_dates(self._redact(name))
+
+    def with_dates(self, name: str) -> str:
+        """The name exports gave before they left dates out: identifiers replaced, dates kept."""
+        return self._redact(name)
+
+    def __call__(self, name: str | None) -> str | None:
+        if not name:
+            return name
+        return self._given.get(name) or self._undated(name)
+
+
+def export_names(session: Session) -> ExportNames:
+    """Transcript names as they may leave the study: identifiers replaced, dates left out, each unique."""
+    return ExportNames(session)
 
 
 def statement_rows(session: Session, theme: Theme) -> list[dict]:

@@ -164,6 +164,49 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
     }
 
 
+# What a shared report says about when interviews were held. An interview's date beside its participant code
+# names them to anyone who knows the rota; so does its month in a small study. The span of the whole study, to
+# the month, is what a methods section reports (SRQR item 10: start and stop dates of data collection): it is
+# given when at least `smallest` interviews are dated, so neither end is one person's month alone.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def data_collection(steps: list[dict], smallest: int) -> dict | None:
+    """The months of the first and last dated interviews, or None when fewer than `smallest` are dated."""
+    dated = sorted(step["date"] for step in steps if step.get("date"))
+    if not dated or len(dated) < smallest:
+        return None
+    return {"first_month": dated[0][:7], "last_month": dated[-1][:7], "dated_interviews": len(dated),
+            "interviews": len(steps)}
+
+
+def data_collection_sentence(span: dict | None) -> str:
+    """"Interviews took place between March and June 2024." (months only), or "" without a span."""
+    if span is None:
+        return ""
+    first, last = (_month_name(span[key]) for key in ("first_month", "last_month"))
+    if first == last:
+        when = f"in {first}"
+    elif span["first_month"][:4] == span["last_month"][:4]:
+        when = f"between {first.split()[0]} and {last}"
+    else:
+        when = f"between {first} and {last}"
+    undated = span["interviews"] - span["dated_interviews"]
+    gap = f" ({undated} of {span['interviews']} interviews give no date)" if undated else ""
+    return f"Interviews took place {when}{gap}."
+
+
+def _month_name(year_month: str) -> str:
+    year, month = year_month.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def without_interview_dates(result: dict) -> dict:
+    """The saturation result with each interview's date left out; order and counts are unchanged."""
+    return result | {"interviews": [{k: v for k, v in step.items() if k != "date"} for step in result["interviews"]]}
+
+
 def new_information(codes_per_interview: list[set[str]], base_size: int = BASE_SIZE, run_length: int = RUN_LENGTH,
                     threshold: float = NEW_INFORMATION_THRESHOLD) -> dict:
     """Guest, Namey & Chen's (2020) saturation: each run of `run_length` interviews after the base,

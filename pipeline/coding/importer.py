@@ -152,7 +152,8 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
                       for name, doc in imported.documents.items()}
         exported = export_names(session)
         exported_name = {t.id: exported(t.source_name) for t in transcripts}
-        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text, exported_name[t.id])
+        matched = match_documents(known_text, [StoredTranscript(t.id, t.source_name, t.text, exported_name[t.id],
+                                                                exported.with_dates(t.source_name))
                                                for t in transcripts])
         by_id = {t.id: t for t in transcripts}
 

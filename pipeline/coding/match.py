@@ -25,10 +25,13 @@ class StoredTranscript:
     source_name: str
     text: str
     exported_name: str | None = None  # the name exports give it, when it differs (report.export_names)
+    # The name exports gave it before they left dates out (until 2026-11-27), so that a coding of an
+    # older export still imports by name.
+    dated_export_name: str | None = None
 
     @property
     def names(self) -> set[str]:
-        return {self.source_name, self.exported_name or self.source_name}
+        return {self.source_name, self.exported_name or self.source_name, self.dated_export_name or self.source_name}
 
 
 def _stem(name: str) -> str:
