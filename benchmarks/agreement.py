@@ -119,7 +119,11 @@ def table_rows(run: dict) -> list[list[str]]:
     for result in run["results"]:
         for figures in result["comparisons"] + ([result["human_ceiling"]] if result["human_ceiling"] else []):
             one, clustering = figures["one_to_one"], figures["clustering"]
-            by_source = [r["char_kappa_by_source"] for r in figures["per_code"] if r["char_kappa_by_source"] is not None]
+            # Over the same codes as "char kappa": those on compared statements (a code only on
+            # statements left out keeps its row but is in no mean).
+            off_units = set(figures.get("codes_on_no_statement", []))
+            by_source = [r["char_kappa_by_source"] for r in figures["per_code"]
+                         if r["char_kappa_by_source"] is not None and r["code"] not in off_units]
             rows.append([run["dataset"] + ("" if figures["candidate"] == "qualflow" else " (human ceiling)"),
                          result["codes_at"], str(figures["codes"]), figures.get("level", result["level"]), str(figures["labels"]),
                          str(figures["statements"]), str(figures["statements_not_units"]["statements"]),

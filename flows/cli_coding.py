@@ -230,8 +230,12 @@ def _left_out_line(figures: dict) -> str:
     not_units = figures["statements_not_units"]
     coders = [f"{name} {counts['statements']}{_reasons(counts)}"
               for name, counts in figures["coded_statements_left_out"].items()]
+    # A code only on those statements is not among the codes counted, nor in any mean: name it.
+    off_units = figures.get("codes_on_no_statement") or []
+    named = ", ".join(off_units) if len(off_units) <= 5 else f"{len(off_units)}, named in the JSON"
+    codes = f" Codes only on statements left out (own row in the JSON/HTML, in no mean): {named}." if off_units else ""
     return (f"left out: {not_units['statements']} statements qualflow does not cluster{_reasons(not_units)}; "
-            f"coded among them: {', '.join(coders)}.")
+            f"coded among them: {', '.join(coders)}.{codes}")
 
 
 def _reasons(counts: dict) -> str:

@@ -6,13 +6,21 @@ human's codes, or one human coder against another (the human ceiling). The figur
 - precision/recall/F1 per code after the best one-to-one matching of candidate labels to
   reference codes (Hungarian, scipy's linear_sum_assignment on F1), and the many-to-one
   view (each candidate label goes to the code it overlaps most; several may share a code).
+  Precision counts every label the candidate gave: a statement in a label matched to no code
+  (or, many-to-one, in a label that overlaps no coded statement) is a false positive, so
+  precision and recall are over the same statements and many-to-one F1 >= one-to-one F1.
+  This is scikit-learn's micro/macro F1 over the labels with the candidate's renamed to the
+  codes they were matched to (an unmatched label keeps a name of its own and scores 0).
   Two human coders share a codebook (`same_codebook=True`): a code is matched only to the
   code of the same name, never by overlap, and a code only one of them used never agrees;
 - Cohen's kappa and Krippendorff's alpha on statements (per code: in the matched label or
   not; overall: one label per statement, chosen the same way on both sides, see
-  `statement_labels`), and on characters as NVivo's coding comparison
-  computes them (per code, every character of the source coded or not; NVivo reports
-  kappa 1 where neither side coded anything, and so do we);
+  `statement_labels`). Where both sides give every statement one and the same value, kappa
+  is 0/0 and alpha undefined: both are None (shown "–"), as scikit-learn gives NaN;
+- the same on characters as NVivo's coding comparison computes them (per code, every
+  character of the source coded or not). There NVivo reports kappa 1 where the two sides
+  agree on every character with one value (neither coded any of it), and so do we
+  (`nvivo_kappa`); it is NVivo's convention for its character figures only;
 - ARI, NMI, V-measure on statements with exactly one label on each side (their own number of
   statements, `clustering.statements`, usually far fewer than the comparison's);
 - coverage: the share of reference-coded characters inside any candidate label, and the
@@ -56,14 +64,27 @@ def _round(value) -> float | None:
     return None if value is None or not np.isfinite(value) else round(float(value), 4)
 
 
-def kappa(a: np.ndarray, b: np.ndarray) -> float:
+def _one_value(a: np.ndarray, b: np.ndarray) -> bool:
     both = np.concatenate([a, b])
-    single_value = (both.all() or not both.any()) if both.dtype == bool else len(set(both.tolist())) <= 1
-    if single_value:
-        return 1.0  # both sides gave every unit the same single value: full agreement
+    return bool(both.all() or not both.any()) if both.dtype == bool else len(set(both.tolist())) <= 1
+
+
+def kappa(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cohen's kappa; None when it is undefined: both sides gave every unit the same single value
+    (chance agreement is 1, so kappa is 0/0; scikit-learn gives NaN). Say so rather than 1."""
+    if _one_value(a, b):
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return float(cohen_kappa_score(a, b))
+
+
+def nvivo_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Character kappa as NVivo's coding comparison reports it: 1 where Cohen's kappa is 0/0
+    because both sides agree on every character with one value (typically neither coded any of
+    a source). NVivo's convention, kept for the character figures that follow NVivo only."""
+    value = kappa(a, b)
+    return 1.0 if value is None else value
 
 
 def alpha(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -86,6 +107,10 @@ def _prf(tp: int, predicted: int, actual: int) -> dict:
     recall = tp / actual if actual else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+# A code on no compared statement has no statement-level precision, recall or F1 (0/0): "–".
+_NO_PRF = {"precision": None, "recall": None, "f1": None}
 
 
 def _char_masks(spans: list[tuple[int, int, int]], lengths: dict[int, int], offsets: dict[int, int], total: int):
@@ -148,6 +173,15 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
         rows, cols = linear_sum_assignment(-f1) if f1.size else (np.array([], int), np.array([], int))
         match = {codes[c]: themes[t] for t, c in zip(rows, cols, strict=True) if counts[t, c] > 0}
         best_code = {themes[t]: codes[int(counts[t].argmax())] for t in range(len(themes)) if counts[t].max() > 0}
+    # The codes on compared statements (either side's, for two coders). A code only elsewhere (say,
+    # on interviewer turns) keeps its row for its character figures but has no statement figures,
+    # is not counted among the codes compared and stays out of every mean over codes.
+    in_units = {codes[c] for c in np.flatnonzero(code_sizes)}
+    if same_codebook:  # a code only the second coder put on a statement is a disagreement, scored
+        in_units |= {themes[t] for t in np.flatnonzero(theme_sizes)}
+    # Labels the candidate gave that no code answers: their statements are false positives.
+    unmatched = [t for t in range(len(themes)) if themes[t] not in match.values() and theme_sizes[t]]
+    unmapped = [t for t in range(len(themes)) if themes[t] not in best_code and theme_sizes[t]]
 
     offsets, total = {}, 0
     for transcript_id in sorted(lengths):
@@ -156,7 +190,7 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
     any_cand = np.logical_or.reduce(list(cand_chars.values())) if cand_chars else np.zeros(total, bool)
     any_ref = np.zeros(total, bool)
 
-    per_code, micro = [], {"tp": 0, "pred": 0, "m2o_tp": 0, "m2o_pred": 0}
+    per_code, micro = [], {"tp": 0, "m2o_tp": 0, "m2o_pred": 0}
     for c, code in enumerate(codes):
         theme = match.get(code)
         t = themes.index(theme) if theme else None
@@ -168,20 +202,21 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
         in_mapped = cand_matrix[:, [themes.index(m) for m in mapped]].any(1) if mapped else np.zeros(n, bool)
         m2o_tp, m2o_pred = int((in_mapped & ref_bin).sum()), int(in_mapped.sum())
         micro["tp"] += tp
-        micro["pred"] += predicted
         micro["m2o_tp"] += m2o_tp
         micro["m2o_pred"] += m2o_pred
         ref_chars = _char_masks(reference.spans.get(code, []), lengths, offsets, total)
         any_ref |= ref_chars
         theme_chars = cand_chars[theme] if theme else np.zeros(total, bool)
+        on_units = code in in_units
         per_code.append({
-            "code": code, "statements": int(code_sizes[c]), "matched_label": theme, **_prf(tp, predicted,
-                                                                                          int(code_sizes[c])),
-            "many_to_one": {"labels": mapped, **_prf(m2o_tp, m2o_pred, int(code_sizes[c]))},
+            "code": code, "statements": int(code_sizes[c]), "matched_label": theme,
+            **(_prf(tp, predicted, int(code_sizes[c])) if on_units else _NO_PRF),
+            "many_to_one": {"labels": mapped,
+                            **(_prf(m2o_tp, m2o_pred, int(code_sizes[c])) if on_units else _NO_PRF)},
             "kappa": _round(kappa(ref_bin, cand_bin)), "alpha": _round(alpha(ref_bin, cand_bin)),
             "characters": int(ref_chars.sum()),
             "char_agreement": _round((ref_chars == theme_chars).mean()) if total else None,
-            "char_kappa": _round(kappa(ref_chars, theme_chars)) if total else None,
+            "char_kappa": _round(nvivo_kappa(ref_chars, theme_chars)) if total else None,
             "char_alpha": _round(alpha(ref_chars, theme_chars)) if total else None,
             "char_kappa_by_source": _by_source(ref_chars, theme_chars, offsets, lengths),
             "coverage": _round((ref_chars & any_cand).sum() / ref_chars.sum()) if ref_chars.any() else None,
@@ -194,6 +229,10 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
     said = [{theme_to_code.get(t, f"unmatched:{t}") for t in unit} for unit in candidate.units]
     ref_single, cand_single = statement_labels(reference.units, said)
     ref_single, cand_single = np.array(ref_single, dtype=object), np.array(cand_single, dtype=object)
+    # Statements the one-label rule counts as agreeing although one side also gave a code the
+    # other did not: F1 and the per-code rows count that code as a disagreement, kappa/alpha do not.
+    unshared_set_aside = sum(1 for ours, theirs in zip(reference.units, said, strict=True)
+                             if ours & theirs and ours ^ theirs)
 
     single = [i for i in range(n) if len(reference.units[i]) == 1 and len(candidate.units[i]) == 1]
     truth = [next(iter(reference.units[i])) for i in single]
@@ -202,22 +241,27 @@ def compare(reference: Labelling, candidate: Labelling, lengths: dict[int, int],
         homogeneity, completeness, v_measure = homogeneity_completeness_v_measure(truth, found)
     labelled = cand_matrix.any(1)
     coded = ref_matrix.any(1)
-    code_rows = [row for row in per_code if row["char_kappa"] is not None]
-    # A code on no compared statement (say, coded on interviewer turns only) has no statement-level
-    # F1 to average: it keeps its row, for its character figures, but stays out of the mean.
-    in_units = {codes[c] for c in np.flatnonzero(code_sizes)}
-    if same_codebook:  # a code only the second coder put on a statement is a disagreement, scored
-        in_units |= {themes[t] for t in np.flatnonzero(theme_sizes)}
     scored = [row for row in per_code if row["code"] in in_units]
+    code_rows = [row for row in scored if row["char_kappa"] is not None]
+    # Macro F1 as scikit-learn's: the mean over the codes and the unmatched labels (each F1 0).
+    macro = [row["f1"] for row in scored] + [0.0] * len(unmatched)
     return {
         "reference": reference.name, "candidate": candidate.name,
         "statements": n, "statements_coded": int(coded.sum()), "statements_labelled": int(labelled.sum()),
-        "codes": len(codes), "labels": len(themes),
-        "one_to_one": {**_prf(micro["tp"], micro["pred"], int(code_sizes.sum())),
-                       "macro_f1": _round(np.mean([r["f1"] for r in scored])) if scored else None},
-        "many_to_one": _prf(micro["m2o_tp"], micro["m2o_pred"], int(code_sizes.sum())),
+        "codes": len(in_units), "codes_on_no_statement": sorted(set(codes) - in_units),
+        "labels": int(np.count_nonzero(theme_sizes)),
+        # Precision is over every label the candidate gave, matched or not (recall over every code).
+        "one_to_one": {**_prf(micro["tp"], int(theme_sizes.sum()), int(code_sizes.sum())),
+                       "macro_f1": _round(np.mean(macro)) if macro else None,
+                       "unmatched_labels": [{"label": themes[t], "statements": int(theme_sizes[t])}
+                                            for t in unmatched]},
+        "many_to_one": {**_prf(micro["m2o_tp"], micro["m2o_pred"] + int(theme_sizes[unmapped].sum()),
+                               int(code_sizes.sum())),
+                        "labels_on_no_code": [{"label": themes[t], "statements": int(theme_sizes[t])}
+                                              for t in unmapped]},
         "kappa": _round(kappa(ref_single, cand_single)) if n else None,
         "alpha": _round(alpha(ref_single, cand_single)) if n else None,
+        "kappa_unshared_codes_set_aside": unshared_set_aside,
         "char_kappa_mean": _round(np.mean([r["char_kappa"] for r in code_rows])) if code_rows else None,
         "char_alpha_mean": _round(np.mean([r["char_alpha"] for r in code_rows if r["char_alpha"] is not None]))
         if any(r["char_alpha"] is not None for r in code_rows) else None,
@@ -245,6 +289,6 @@ def _by_source(ref: np.ndarray, cand: np.ndarray, offsets: dict[int, int], lengt
     for transcript_id, base in offsets.items():
         size = lengths[transcript_id]
         if size:
-            values.append(kappa(ref[base : base + size], cand[base : base + size]))
+            values.append(nvivo_kappa(ref[base : base + size], cand[base : base + size]))
             weights.append(size)
     return _round(np.average(values, weights=weights)) if values else None

@@ -159,7 +159,11 @@ def _level_for(data: dict, coder: Labelling, transcripts: set[int]) -> str:
         return data["level"]
     groups = {at: sum(1 for spans in labelling.spans.values() if any(s[0] in transcripts for s in spans))
               for at, labelling in data["qualflow"].items()}
-    return choose_level(groups, len(_within(coder, [], transcripts).labels))
+    # The coder's codes on the compared statements: the number `compare` reports as "codes" (a
+    # code only on interviewer turns is none qualflow could group).
+    codes = {code for statement, unit in zip(data["statements"], coder.units, strict=True)
+             if statement.transcript_id in transcripts for code in unit}
+    return choose_level(groups, len(codes))
 
 
 UNITS = ("statements qualflow clusters (significant statements of live transcripts); interviewer turns and "

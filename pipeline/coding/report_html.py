@@ -18,9 +18,11 @@ blockquote{margin:.3em 0 .8em 1em;padding-left:.8em;border-left:3px solid #aaa}.
 # Rows shared by both tables: the same figure, whoever the two sides are.
 _FIGURES = [
     ("precision (one-to-one)", ("one_to_one", "precision")), ("recall (one-to-one)", ("one_to_one", "recall")),
-    ("F1 (one-to-one, micro)", ("one_to_one", "f1")), ("F1 (one-to-one, mean over codes)", ("one_to_one", "macro_f1")),
-    ("F1 (many-to-one)", ("many_to_one", "f1")), ("Cohen's kappa (statements)", "kappa"),
-    ("Krippendorff's alpha (statements)", "alpha"),
+    ("F1 (one-to-one, micro)", ("one_to_one", "f1")),
+    ("F1 (one-to-one, macro: mean over codes, an unmatched label scoring 0)", ("one_to_one", "macro_f1")),
+    ("F1 (many-to-one)", ("many_to_one", "f1")), ("Cohen's kappa (statements, one label each)", "kappa"),
+    ("Krippendorff's alpha (statements, one label each)", "alpha"),
+    ("statements kappa/alpha count as agreeing though one side gave a further code", "kappa_unshared_codes_set_aside"),
     ("statements in ARI/NMI/V-measure (one label on each side)", ("clustering", "statements")),
     ("ARI", ("clustering", "ari")), ("NMI", ("clustering", "nmi")), ("V-measure", ("clustering", "v_measure")),
     ("kappa (characters of the whole text, NVivo; mean over codes)", "char_kappa_mean"),
@@ -33,7 +35,11 @@ _SUMMARY = [
     ("statements qualflow does not cluster (left out)", ("statements_not_units", "statements")),
     ("of those, statements the coder had coded", lambda f: f["coded_statements_left_out"][f["reference"]]["statements"]),
     ("statements the coder coded", "statements_coded"),
-    ("statements in a qualflow label", "statements_labelled"), ("codes", "codes"), ("qualflow labels", "labels"),
+    ("statements in a qualflow label", "statements_labelled"), ("codes on compared statements", "codes"),
+    ("codes only on statements left out (own row, in no mean)", lambda f: len(f["codes_on_no_statement"])),
+    ("qualflow labels", "labels"),
+    ("statements in qualflow labels matched to no code (false positives)",
+     lambda f: sum(label["statements"] for label in f["one_to_one"]["unmatched_labels"])),
     *_FIGURES,
     ("coverage: coded text (whole text) inside any qualflow label", "coverage"),
     ("qualflow statements the coder left uncoded", "uncoded_share"),
@@ -49,7 +55,9 @@ _CEILING_SUMMARY = [
      lambda f: f["coded_statements_left_out"][f["candidate"]]["statements"]),
     ("statements the first coder coded", "statements_coded"),
     ("statements the second coder coded", "statements_labelled"),
-    ("codes used by either coder (matched by name)", "codes"), ("codes the second coder used", "labels"),
+    ("codes used by either coder on compared statements (matched by name)", "codes"),
+    ("codes only on statements left out (own row, in no mean)", lambda f: len(f["codes_on_no_statement"])),
+    ("codes the second coder used (on compared statements)", "labels"),
     *_FIGURES,
     ("coverage: first coder's coded text (whole text) inside any of the second's codes", "coverage"),
     ("second coder's statements the first left uncoded", "uncoded_share"),
@@ -105,7 +113,11 @@ def _per_code(figures: dict) -> str:
         + "".join(f"<td class=n>{_fmt(r[k])}</td>" for k in ("kappa", "alpha", "char_agreement", "char_kappa",
                                                              "char_kappa_by_source", "coverage"))
         + "</tr>" for r in figures["per_code"])
-    return f"<table>{head}{rows}</table>"
+    unmatched = ", ".join(f"{escape(u['label'])} ({u['statements']} statements)"
+                          for u in figures["one_to_one"]["unmatched_labels"])
+    note = (f"<p class=muted>qualflow labels matched to no code (their statements are false positives in "
+            f"precision): {unmatched}.</p>") if unmatched else ""
+    return f"<table>{head}{rows}</table>{note}"
 
 
 def _heatmap(figures: dict) -> str:
@@ -146,7 +158,9 @@ def html_report(result: dict, title: str = "qualflow: agreement with manual codi
              "significant are left out, and counted below. A code is on a statement when they overlap by at least "
              "half of the shorter. ARI, NMI and V-measure are over the statements with exactly one label on each "
              "side only (their number is given). Character figures are over the whole text, interviewer turns "
-             "included, as NVivo's coding comparison counts them. Quotes are de-identified stored text.</p>")]
+             "included, as NVivo's coding comparison counts them. A dash (–) is a figure that is undefined, such as "
+             "kappa where both sides gave every statement one and the same value. Quotes are de-identified "
+             "stored text.</p>")]
     if not comparisons:
         body.append("<p>No aligned manual coding: import one with <code>qualflow import-coding FILE</code>.</p>")
     else:
