@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime
 import io
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,6 +47,21 @@ FREE_TEXT_COLUMNS = {"notes", "note", "comment", "comments", "remark", "remarks"
 _FREE_TEXT_MAX_WIDTH, _FREE_TEXT_MIN_WORDS = 40, 5
 _SENTENCE_PUNCTUATION = re.compile(r"[,;!?，。；！？]|\.\s")
 _ADDRESS = re.compile(r"\b\d+[A-Za-z]?\s+[A-Z][a-z]+\s+[A-Z]|[路街道巷弄村]\d+号|\d+(?:号楼|栋|单元|室)")
+
+# Cells that say a value is missing rather than what it is: R's "NA", pandas' "NaN", Excel's "#N/A", Stata's
+# and SAS's ".", the "N/A" and lone dashes people type, and the word "missing"; compared trimmed and
+# case-insensitively, like an empty cell. Words that can be real answers ("None", "unknown", "prefer not to
+# say", "0", "无") are deliberately not here: they stay values, counted like any other.
+MISSING_MARKERS = frozenset({"na", "n/a", "#n/a", "nan", ".", "-", "\u2013", "\u2014", "missing"})
+
+
+def is_missing(value: object) -> bool:
+    """Whether a participants-file cell holds no answer: empty, a float NaN, or a MISSING_MARKERS marker."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return " ".join(str(value).split()).casefold() in MISSING_MARKERS | {""}
 
 
 @dataclass(frozen=True)
@@ -144,7 +160,8 @@ def identifying_columns(rows: list[dict]) -> dict[str, str]:
     for column in columns:
         if column.strip().lower() in IDENTIFYING_COLUMNS:
             continue
-        values = [_text(row.get(column)) for row in rows]
+        # "NA" and the like are no value: ten of them are not ten participants sharing a text.
+        values = [_text(row.get(column)) for row in rows if not is_missing(row.get(column))]
         values = [v for v in values if v]
         if any(_EMAIL.search(v) for v in values):
             found[column] = "values look like e-mail addresses, which identify people; not summarised"

@@ -92,16 +92,7 @@ def report_content(session: Session, participants_file: Path | None = None, orde
         notes.append("Left out of Table 2 and the figures, holding no statement: "
                      + ", ".join(theme.code for theme in codebook.empty) + ".")
     table1 = participant_table(session, codebook, participant_rows, min_cell_size)
-    if table1["withdrawn_left_out"]:
-        count = table1["withdrawn_left_out"]
-        notes.append(f"{count} participant{'s' if count != 1 else ''} in the participants file withdrew consent "
-                     f"(qualflow withdraw): left out of Table 1.")
-    if table1["in_file_without_statements"]:
-        notes.append("In the participants file but with no statements in the study: "
-                     + ", ".join(table1["in_file_without_statements"]) + ".")
-    if table1["in_file_without_statements_not_shown"]:
-        notes.append("Ids in the participants file that match no participant in the study and are not study ids "
-                     f"like P3: {table1['in_file_without_statements_not_shown']} (not shown: they may be names).")
+    # Who was left out of Table 1's N (withdrawn, or no interview) is said under the table: see table1_notes.
     if table1["in_study_not_in_file"]:
         notes.append("With statements in the study but not in the participants file: "
                      + ", ".join(table1["in_study_not_in_file"]) + ".")
@@ -145,8 +136,45 @@ def participant_lines(table: dict) -> list[dict]:
 
 
 def table1_notes(table: dict) -> list[str]:
-    """What the note under Table 1 says about small groups: which columns had values pooled or suppressed,
+    """The notes under Table 1: who N leaves out (rows of the file with no interview, withdrawn
+    participants), what the percentages are of, and which columns had small groups pooled or suppressed,
     and why, by column name only (the values stay unnamed)."""
+    return [*_sample_notes(table), *_percent_note(table), *_small_group_notes(table)]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _sample_notes(table: dict) -> list[str]:
+    notes = []
+    without = table.get("in_file_without_statements_left_out", 0)
+    if without:
+        shown, hidden = table["in_file_without_statements"], table["in_file_without_statements_not_shown"]
+        # Study ids (P9) are named; an id that is not one may be a real name, so it is only counted.
+        which = ", ".join(shown)
+        if hidden:
+            which += (" and " if shown else "") + (
+                f"{_plural(hidden, 'id that is not a study id like P3', 'ids that are not study ids like P3')} "
+                f"(not shown: {'it' if hidden == 1 else 'they'} may be {'a name' if hidden == 1 else 'names'})")
+        notes.append(f"N = {table['n']}: the participants with an interview in the study. Left out of Table 1 "
+                     f"(N and every summary): {_plural(without, 'row', 'rows')} of the participants file with no "
+                     f"interview in the study: {which}.")
+    if table.get("withdrawn_left_out"):
+        count = table["withdrawn_left_out"]
+        notes.append(f"{_plural(count, 'participant', 'participants')} in the participants file withdrew consent "
+                     f"(qualflow withdraw): left out of Table 1.")
+    return notes
+
+
+def _percent_note(table: dict) -> list[str]:
+    if not any(a["kind"] == "categorical" for a in table["attributes"]):
+        return []
+    return ["n (%): percentages are of the participants who gave a value for that characteristic; those who "
+            "gave none (an empty cell, NA, N/A, a dash…) are counted as \"not given\" and left out of the percentages."]
+
+
+def _small_group_notes(table: dict) -> list[str]:
     size = table.get("min_cell_size", MIN_CELL_SIZE)
     pooled = [a["name"] for a in table["attributes"] if a.get("pooled")]
     if not pooled:

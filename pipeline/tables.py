@@ -18,6 +18,7 @@ from qualflow.pipeline.participants_file import (
     free_text_column,
     free_text_value,
     identifying_columns,
+    is_missing,
     normalise_id,
 )
 from qualflow.pipeline.placements import (
@@ -50,6 +51,11 @@ MIN_CELL_SIZE = 3
 MIN_NUMERIC_VALUES = 3
 # Where a categorical column's small values go, together and unnamed.
 POOLED_LEVEL = "Other"
+# What a categorical level's percentage is of: the participants who gave a value for that characteristic
+# ("valid percent"), those who gave none counted apart as "not given" -- the default of the Table 1 tools
+# health researchers use (R's tableone and gtsummary, SPSS's valid percent), and what STROBE asks for by
+# reporting the missing separately. The reports say so under the table.
+PERCENT_OF = "participants who gave a value"
 QUOTES_PER_ROW = 3
 # Words (jieba words for Chinese) a quote needs to be preferred as representative.
 MIN_QUOTE_WORDS = 8
@@ -60,7 +66,10 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
     """Table 1: attribute summaries from the participants file and statements per participant.
 
     A value held by fewer than `min_cell_size` participants is never shown: such values are pooled into
-    one unnamed level, whose count is itself suppressed when the pool is smaller than `min_cell_size`."""
+    one unnamed level, whose count is itself suppressed when the pool is smaller than `min_cell_size`.
+
+    Table 1 describes the analysed sample: rows of the file with no interview in the study (no significant
+    statement) and participants who withdrew are left out of N and of every summary, and counted."""
     statements = dict(session.execute(select(Statement.participant, func.count()).where(
         Statement.significant.is_(True), Statement.participant.is_not(None),
         Statement.transcript_id.in_(live_transcripts())).group_by(Statement.participant)).all())
@@ -80,6 +89,10 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
         rows = [row for row in rows if _id_key(row["id"]) not in withdrawn]
     file_ids = [_id_key(row["id"]) for row in rows or []]
     unmatched = [normalise_id(row["id"]) for row in rows or [] if _id_key(row["id"]) not in store_ids]
+    if rows is not None:
+        # A row without an interview (a participant recruited but never interviewed, a typo'd id) is no
+        # part of the sample analysed: counting them would make N and every percentage describe other people.
+        rows = [row for row in rows if _id_key(row["id"]) in store_ids]
     # An unmatched id that is not a study id (P3) may be a real name: counted, never shown.
     shown = [i for i in unmatched if re.fullmatch(r"P\d+", i)]
     everyone = sorted(set(store_ids.values()) | {store_ids[i] for i in file_ids if i in store_ids} | set(shown),
@@ -88,8 +101,11 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
                         "themes": len(themes_touched.get(p, ()))} for p in everyone]
     table = {
         "n": len(rows) if rows is not None else len(store_ids), "min_cell_size": min_cell_size,
+        "percent_of": PERCENT_OF,
         "attributes": [], "left_out": [], "participants": per_participant,
         "in_file_without_statements": shown,
+        # Rows of the file left out of N and the summaries for having no interview (shown or not).
+        "in_file_without_statements_left_out": len(unmatched),
         "withdrawn_left_out": len(withdrawn_rows),
         "in_file_without_statements_not_shown": len(unmatched) - len(shown),
         "in_study_not_in_file": ([p for p in sorted(store_ids.values(), key=participant_sort_key)
@@ -112,7 +128,9 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
     identifying = identifying_columns(rows)
     for column in columns:
         values = [row.get(column) for row in rows]
-        given = [v for v in values if v not in (None, "") and str(v).strip() != ""]
+        # "NA", "N/A", "." (R, Stata, SPSS, Excel exports) are no answer: neither a category nor text that
+        # turns a number column into words.
+        given = [v for v in values if not is_missing(v)]
         if column.strip().lower() in IDENTIFYING_COLUMNS:
             left_out.append(f"{column}: identifies people, not summarised")
             continue
@@ -151,12 +169,14 @@ def _categorical(column: str, texts: list[str], n: int, min_cell_size: int) -> d
     would point at them, so such values are pooled into one level that never names them; a pool itself
     smaller than `min_cell_size` keeps its count back too (`suppressed`, count and percent None). Free text
     (a notes column, or a long or address-like value) is no category: its texts are pooled the same way,
-    under FREE_TEXT_LEVEL, whatever their count."""
+    under FREE_TEXT_LEVEL, whatever their count. Percentages are of those who gave a value (`texts`), not
+    of `n`: the rest are the column's "not given" count (PERCENT_OF)."""
     counts = Counter(texts)
+    answered = len(texts)
     free_text = free_text_column(column, texts)
     small = {value for value, count in counts.items()
              if count < min_cell_size or (free_text and free_text_value(value))}
-    levels = [{"value": value, "count": count, "percent": 100 * count / n}
+    levels = [{"value": value, "count": count, "percent": 100 * count / answered}
               for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if value not in small]
     pooled = sum(counts[value] for value in small)
     if pooled:
@@ -165,7 +185,8 @@ def _categorical(column: str, texts: list[str], n: int, min_cell_size: int) -> d
             label += " (pooled)"
         suppressed = pooled < min_cell_size
         levels.append({"value": label, "pooled": True, "suppressed": suppressed,
-                       "count": None if suppressed else pooled, "percent": None if suppressed else 100 * pooled / n})
+                       "count": None if suppressed else pooled,
+                       "percent": None if suppressed else 100 * pooled / answered})
     return {"name": column, "kind": "categorical", "n": len(texts), "missing": n - len(texts), "levels": levels,
             "pooled": bool(pooled), "suppressed": pooled > 0 and pooled < min_cell_size}
 

@@ -213,15 +213,17 @@ def test_participant_table_from_csv_yaml_and_xlsx(store, tmp_path, name):
     with store.session() as session:
         table = participant_table(session, live_codebook(session), read_participants(path)[1])
     attributes = {a["name"]: a for a in table["attributes"]}
-    assert table["n"] == 5 and set(attributes) == {"age", "sex", "site"}
-    ages = [30, 40, 50, 60, 70]
+    # P7 is in the file but has no interview in the study: left out of N and every summary.
+    assert table["n"] == 4 and set(attributes) == {"age", "sex", "site"}
+    assert table["in_file_without_statements_left_out"] == 1
+    ages = [30, 40, 50, 60]
     assert attributes["age"]["mean"] == pytest.approx(statistics.fmean(ages))
-    assert attributes["age"]["sd"] == pytest.approx(math.sqrt(sum((a - 50) ** 2 for a in ages) / 4))
-    assert (attributes["age"]["min"], attributes["age"]["max"]) == (30, 70)
+    assert attributes["age"]["sd"] == pytest.approx(math.sqrt(sum((a - 45) ** 2 for a in ages) / 3))
+    assert (attributes["age"]["min"], attributes["age"]["max"]) == (30, 60)
     # One participant's "M" is below the minimum cell size: pooled, unnamed, its count suppressed.
     assert [(lv["value"], lv["count"], lv["percent"]) for lv in attributes["sex"]["levels"]] == [
-        ("F", 3, 60.0), ("Other", None, None)]
-    assert attributes["sex"]["missing"] == 1
+        ("F", 3, 75.0), ("Other", None, None)]
+    assert attributes["sex"]["missing"] == 0
     assert any(note.startswith("name:") for note in table["left_out"])  # names are never summarised
     assert table["in_file_without_statements"] == ["P7"] and table["in_study_not_in_file"] == ["P5"]
     per = {p["id"]: (p["statements"], p["in_themes"], p["themes"]) for p in table["participants"]}
@@ -237,11 +239,14 @@ def test_unmatched_ids_that_may_be_names_are_counted_not_shown(store, tmp_path):
     named.write_text("id,age\nP1,30\nMary Smith,40\nP8,50\n", encoding="utf-8")
     with store.session() as session:
         table = participant_table(session, live_codebook(session), read_participants(named)[1])
-        notes = report_content(session, named, with_figures=False)["notes"]
+        content = report_content(session, named, with_figures=False)
+    notes = content["notes"] + content["table1_notes"]
     assert table["in_file_without_statements"] == ["P8"] and table["in_file_without_statements_not_shown"] == 1
+    assert table["n"] == 1 and table["in_file_without_statements_left_out"] == 2
     assert "Mary Smith" not in str(table) + str(notes)
-    assert any(note.startswith("Ids in the participants file that match no") and ": 1 (not shown" in note
-               for note in notes)
+    assert ("N = 1: the participants with an interview in the study. Left out of Table 1 (N and every summary): "
+            "2 rows of the participants file with no interview in the study: P8 and 1 id that is not a study id "
+            "like P3 (not shown: it may be a name).") in content["table1_notes"]
 
 
 def test_participant_file_problems_are_one_line_errors(tmp_path):
@@ -350,8 +355,8 @@ def test_report_files_html_docx_markdown(store, tmp_path):
     document = Document(str(written["docx"]))
     tables = [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables]
     characteristics = next(t for t in tables if t[0] == ["Characteristic", "Value"])
-    assert ["age, mean (SD)", "50.0 (15.8); range 30–70"] in characteristics
-    assert ["F", "3 (60.0%)"] in characteristics
+    assert ["age, mean (SD)", "45.0 (12.9); range 30–60"] in characteristics  # P7 (70) has no interview
+    assert ["F", "3 (75.0%)"] in characteristics
     themes = next(t for t in tables if t[0][:4] == ["Theme", "Subcategory", "Statements", "Participants"])
     assert ["T1 <b>Workload</b> & stress (confirmed)", "", "5", "3 of 5"] == themes[1][:4]
     assert themes[2][1:4] == ["T1.1 Paperwork", "3", "2 of 5"]
@@ -359,7 +364,7 @@ def test_report_files_html_docx_markdown(store, tmp_path):
     assert len(document.inline_shapes) == 4  # the figures
 
     markdown = written["markdown"].read_text("utf-8")
-    assert "| age, mean (SD) | 50.0 (15.8); range 30–70 |" in markdown
+    assert "| age, mean (SD) | 45.0 (12.9); range 30–60 |" in markdown
     assert "![Figure 1." in markdown and (tmp_path / "report" / "saturation.png").is_file()
     # Only de-identified stored text: no names from the participants file, no interview file names.
     shared = written["saturation"].read_text("utf-8")

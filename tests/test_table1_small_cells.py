@@ -1,7 +1,7 @@
 """Table 1 never shows a group of participants smaller than the minimum cell size: the one orthoptist of a
 small study is as good as named. Small values are pooled, unnamed, into one "Other" line; a pool itself below
 the threshold keeps its count back; a note under the table says so. Checked through the real `qualflow
-report` on a stored study (the fixture of test_publish_study), in every file the report writes."""
+report` on a stored study (the fixture of test_publish_study, with interviews for P6–P8 too), in every file the report writes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from qualflow.models import Store, default_database_url
 from qualflow.pipeline.participants_file import read_participants_file
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.tables import participant_table
-from test_publish_study import build_study
+from test_table1_missing_and_n import build_study_of
 from typer.testing import CliRunner
 
 # Eight participants. role: nurse 5, and three roles one person each (pooled: 3, shown as "Other");
@@ -37,9 +37,9 @@ NOTE = "Values held by fewer than 3 participants are not shown"
 
 @pytest.fixture
 def study_data(tmp_path):
+    # All eight are interviewed: Table 1 leaves out a file row with no interview in the study.
     data = tmp_path / "data"
-    data.mkdir()
-    build_study(default_database_url(data)).dispose()
+    build_study_of(data, 8)
     return data
 
 
