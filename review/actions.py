@@ -46,6 +46,16 @@ def _conflict_message(session: Session, theme: Theme) -> str:
             "Nothing was saved; reload the page to see the change, then decide again.")
 
 
+def _gone_message(session: Session, theme: Theme) -> str:
+    """Why a merged theme takes no more memos: where it went, and the latest decision on it."""
+    target = session.get(Theme, theme.merged_into_id) if theme.merged_into_id else None
+    where = f" Its statements are now in {target.code} “{target.label}”: write the memo there." if target else ""
+    last = (theme_decisions(session, theme.id) or [None])[-1]
+    latest = f" Latest decision on it: {last.reviewer}, {last.summary} ({last.at:%Y-%m-%d %H:%M} UTC)." if last else ""
+    return (f"Conflict: {theme.code} “{theme.label}” is {theme.status} and takes no more memos.{latest}{where} "
+            "Nothing was saved.")
+
+
 def _check_versions(session: Session, expected: dict[int, int] | None) -> None:
     for theme_id, version in (expected or {}).items():
         theme = _theme(session, theme_id)
@@ -71,9 +81,15 @@ def _theme(session: Session, theme_id: int, live: bool = False) -> Theme:
     return theme
 
 
+# C0 control characters but tab, newline and carriage return (a browser's textarea sends CRLF), and DEL.
+# No one types them; pasted or hand-made text can hold them, and PostgreSQL refuses NUL in text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _typed(session: Session, text: str | None) -> str | None:
-    """What a reviewer typed, with the study's identifiers replaced (pipeline/deid/typed.py): it
-    leaves the study in exports."""
+    """What a reviewer typed, without control characters and with the study's identifiers replaced
+    (pipeline/deid/typed.py): it leaves the study in exports."""
+    text = CONTROL_CHARACTERS.sub("", text) if text else text
     return redact_typed(text, load_key_map(session)) if text else text
 
 
@@ -399,11 +415,16 @@ def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | 
 
 def write_memo(session: Session, reviewer: str, text: str, theme_id: int | None = None,
                statement_id: int | None = None) -> Decision:
-    text = _typed(session, (text or "").strip())
+    text = (_typed(session, text or "") or "").strip()
     if not text or (theme_id is None) == (statement_id is None):
         raise ReviewError("a memo needs text and either a theme or a statement")
     if theme_id is not None:
-        where = _theme(session, theme_id).code
+        theme = _theme(session, theme_id)
+        if theme.status == "merged":
+            # Merged, most likely since the page was loaded: a memo there would go where no list, audit of
+            # the merge target or later run looks. A rejected theme still takes one (why it was rejected).
+            raise ConflictError(_gone_message(session, theme))
+        where = theme.code
     elif session.get(Statement, int(statement_id)) is None:
         raise ReviewError(f"no statement with id {statement_id}")
     else:

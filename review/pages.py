@@ -5,7 +5,9 @@ statements opens as fast as one of 50."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from markupsafe import Markup
 from qualflow.models import Statement, Suggestion, Theme, Transcript, Turn
 from qualflow.models.codebook import code_order
 from qualflow.models.queries import (
@@ -19,6 +21,7 @@ from qualflow.models.queries import (
 )
 from qualflow.pipeline.chinese_script import to_simplified, traditional_forms
 from qualflow.pipeline.describe import ONE_PARTICIPANT, ONE_PARTICIPANT_WHY, one_participant_themes
+from qualflow.pipeline.language import detect_language
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -39,6 +42,13 @@ class Filters:
         if self.status == "all":
             return ("candidate", "confirmed", "rejected", "merged")
         return (self.status,)
+
+
+@lru_cache(maxsize=4096)  # a theme page names every theme in each statement's "Move to" menu
+def lang_of(text: str | None) -> Markup:
+    """' lang="zh"' for Chinese text (pages are lang="en"), so screen readers read it with Chinese
+    rules and browsers pick a Chinese font; nothing for other text. A template filter."""
+    return Markup(' lang="zh"') if text and detect_language(str(text)) == "zh" else Markup("")
 
 
 def _like(text: str) -> str:

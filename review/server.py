@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
@@ -26,8 +26,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from qualflow.models import Reviewer, Store, Theme, Transcript
+from qualflow.models.former_codes import merged_line
 from qualflow.models.queries import (
     current_theme_set,
+    current_themes,
     memos_on,
     theme_by_code,
     theme_decisions,
@@ -46,6 +48,7 @@ from qualflow.review.pages import (
     PAGE_SIZE,
     Filters,
     choices,
+    lang_of,
     search_statements,
     theme_list,
     theme_statements,
@@ -106,6 +109,9 @@ NEEDS = {"accept": ("theme",), "reject": ("theme",), "rename": ("theme",), "merg
          "split": ("theme",), "parent": ("theme",), "move": ("statement_id", "target"),
          "confirm": ("statement_id",), "take-out": ("statement_id",), "not-significant": ("statement_id",),
          "undo": ("decision",)}
+# The fields a reviewer types into, as the "not saved" pages name them.
+TYPED_FIELDS = {"label": "Name", "description": "Description", "text": "Memo"}
+CSRF_REFUSAL = "This form has expired or did not come from this site (CSRF check). Reload the page."
 FIELD_NAMES = {"theme": "the theme", "target": "the theme to move or merge into", "statement_id": "the statement",
                "decision": "the decision to undo (reload the page: its Undo button names one)"}
 # Error pages: a short title and one plain sentence. A detail the app wrote ("No such theme.") is
@@ -248,11 +254,16 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                 raise ReviewError("no reviewer accounts yet: add one with `qualflow review add-reviewer NAME`")
     app = FastAPI(title="qualflow review", docs_url=None, redoc_url=None, openapi_url=None)
     # A new secret each start: sessions end when the server stops, and nothing secret is stored.
+    # Lax, not Strict: a link to the app from a chat or an e-mail page must arrive signed in. With
+    # Strict it came without the cookie, and the sign-in page's new cookie signed the reviewer out in
+    # every tab. Lax still keeps the cookie off other sites' POSTs; forms are guarded by the CSRF
+    # token and the Origin check (form_of), not by the cookie's SameSite.
     app.add_middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), session_cookie="qualflow_review",
-                       same_site="strict", max_age=12 * 3600)
+                       same_site="lax", max_age=12 * 3600)
     app.add_middleware(SecureCookiesOverHttps)  # outside the session middleware: it sees its cookie
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")  # .html templates are autoescaped
+    templates.env.filters["lang"] = lang_of  # ' lang="zh"' on Chinese text, for screen readers and fonts
     # Rendered once, without the session or the store: the request has not reached them.
     foreign_host_html = templates.get_template("error.html").render(
         title=ERROR_TITLES[400], message="This server does not answer to the name in the address you used. "
@@ -294,9 +305,17 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
     async def form_of(request: Request) -> dict:
         form = await request.form()
         sent, kept = str(form.get("csrf", "")), request.session.get("csrf", "")
-        if not kept or not hmac.compare_digest(sent, kept):
-            raise HTTPException(403, "This form has expired or did not come from this site (CSRF check). Reload the page.")
+        if not kept or not hmac.compare_digest(sent, kept) or _foreign_origin(request):
+            raise HTTPException(403, CSRF_REFUSAL)
         return {key: form.getlist(key) if key in ("statement", "source") else form.get(key) for key in form}
+
+    def not_saved(request: Request, form, status: int, title: str, message: str) -> HTMLResponse:
+        """A form that was not saved (signed out, or its token expired): say so, keep what the reviewer
+        typed in view to copy, and link back to the page the form came from (never to a POST address)."""
+        theme = _int(form.get("theme"))
+        back_to = _local_path(str(form.get("back") or (f"/themes/{theme}" if theme else "/")))
+        return page(request, "not_saved.html", status_code=status, title=title, message=message, back=back_to,
+                    typed=typed_fields(form), sign_in="/login?" + urlencode({"next": back_to}))
 
     def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         with store.session() as session:
@@ -367,7 +386,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
     def signed_in(request: Request) -> str:
         name = who(request)
         if name is None:
-            raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": request.url.path})})
+            raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": _next_page(request.url.path)})})
         return name
 
     def filters_from(request: Request) -> Filters:
@@ -384,15 +403,18 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
 
     @app.get("/login", response_class=HTMLResponse)
     def login_page(request: Request):
-        return page(request, "login.html", next=_local_path(request.query_params.get("next", "/")))
+        return page(request, "login.html", next=_next_page(request.query_params.get("next", "/")))
 
     throttle = LoginThrottle()
     password_checks = anyio.CapacityLimiter(PASSWORD_CHECKS_AT_ONCE)
 
-    def login_refused(request: Request, status: int, error: str, next_url: str, wait: int) -> HTMLResponse:
+    def login_refused(request: Request, status: int, error: str, next_url: str, wait: int,
+                      name: str = "") -> HTMLResponse:
         if wait:
             error += f" Too many attempts to sign in from this address: try again in {wait} s."
-        response = page(request, "login.html", status_code=status, error=error.strip(), next=_local_path(next_url))
+        # The name stays in its field (a wrong password is the usual slip); the password never comes back.
+        response = page(request, "login.html", status_code=status, error=error.strip(), next=_next_page(next_url),
+                        typed_name=name[:200])
         if wait:
             response.headers["Retry-After"] = str(wait)
         return response
@@ -408,8 +430,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
         address = request.client.host if request.client else "unknown"
         if wait := throttle.wait_for(address):
             # Refused before the password is checked: a guess made now learns nothing.
-            next_url = str((await request.form()).get("next", "/"))
-            return login_refused(request, 429, "", next_url, wait)
+            sent = await request.form()
+            return login_refused(request, 429, "", str(sent.get("next", "/")), wait, str(sent.get("name", "")))
         form = await form_of(request)
         # Off the event loop, which goes on serving the other reviewers meanwhile.
         name, generation = await anyio.to_thread.run_sync(
@@ -418,11 +440,12 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             wait = throttle.failed(address)
             if wait:  # the address only: the name typed may be a password in the wrong box
                 log.warning("sign-in from %s paused for %d s after repeated wrong passwords", address, wait)
-            return login_refused(request, 401, "Wrong name or password.", str(form.get("next", "/")), wait)
+            return login_refused(request, 401, "Wrong name or password.", str(form.get("next", "/")), wait,
+                                 str(form.get("name", "")))
         throttle.succeeded(address)
         request.session.clear()  # a fresh session (and CSRF token) after signing in
         request.session["reviewer"], request.session["generation"] = name, generation
-        return RedirectResponse(_local_path(str(form.get("next", "/"))), status_code=303)
+        return RedirectResponse(_next_page(str(form.get("next", "/"))), status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request):
@@ -442,7 +465,10 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
         filters = filters_from(request)
         with store.session() as session:
             rows = theme_list(session, filters)
-            return page(request, "themes.html", rows=rows, filters=filters, **choices(session))
+            # With nothing to list, why: no run yet, or every theme hidden by the status filter (all rejected).
+            elsewhere = len(current_themes(session, Filters(status="all").statuses())) if not rows else 0
+            return page(request, "themes.html", rows=rows, filters=filters, hidden_by_status=elsewhere,
+                        **choices(session))
 
     @app.get("/themes/{theme_id}", response_class=HTMLResponse)
     def theme_page(request: Request, theme_id: str):
@@ -467,7 +493,9 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                 except ReviewError as error:
                     split_error = str(error)
             parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
-            return page(request, "theme.html", theme=theme, parent=parent, statements=statements, total=total,
+            merged_into = session.get(Theme, theme.merged_into_id) if theme.merged_into_id else None
+            return page(request, "theme.html", theme=theme, parent=parent, merged_into=merged_into,
+                        merged_line=merged_line(session, theme), statements=statements, total=total,
                         page=number, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
                         memos=memos_on(session, theme_id=theme.id), split_group=set(suggested_split[1])
                         if len(suggested_split) > 1 else set(), split_error=split_error, **choices(session))
@@ -526,8 +554,17 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
 
     @app.post("/decide/{action}")
     async def decide(request: Request, action: str):
-        reviewer = signed_in(request)
-        form = await form_of(request)
+        reviewer = who(request)
+        if reviewer is None:
+            # Not a redirect to sign in: that would come back to this POST address as a GET (a 405),
+            # and what the reviewer typed would be gone without a word.
+            return not_saved(request, await request.form(), 401, "You were signed out: nothing was saved",
+                             "Your session ended (signed out in another tab, timed out, or the server restarted) "
+                             "before this form arrived, so nothing was saved.")
+        try:
+            form = await form_of(request)
+        except HTTPException:
+            return not_saved(request, await request.form(), 403, "Not saved: the form had expired", CSRF_REFUSAL)
         theme_id = _int(form.get("theme"))
         version = _int(form.get("version"))
         expected = {theme_id: version} if theme_id and version else None
@@ -537,7 +574,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             picked = _check_form(action, form)
         except BadForm as error:
             return page(request, "error.html", status_code=400, title="Not saved: the form was incomplete",
-                        message=f"{error} Nothing was saved.", back=back_to)
+                        message=f"{error} Nothing was saved.", back=back_to, typed=typed_fields(form))
         try:
             with store.session() as session:
                 if action == "accept":
@@ -563,6 +600,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                 elif action == "not-significant":
                     done = actions.mark_not_significant(session, reviewer, statement, expected)
                 elif action == "memo":
+                    # Not the theme's version: a memo is not outdated by a rename; write_memo refuses a
+                    # theme merged away or rejected since the page was loaded (a conflict).
                     done = actions.write_memo(session, reviewer, str(form.get("text", "")),
                                               theme_id=None if statement else theme_id, statement_id=statement)
                 elif action == "undo":
@@ -571,7 +610,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                     raise HTTPException(404, "No such action.")
                 message = f"Saved: {done.summary}."
         except ConflictError as error:
-            return page(request, "conflict.html", status_code=409, message=str(error), back=back_to)
+            return page(request, "conflict.html", status_code=409, message=str(error), back=back_to,
+                        typed=typed_fields(form))
         except ReviewError as error:
             return back(request, back_to, str(error), "error")
         except OperationalError as error:
@@ -589,6 +629,9 @@ def _check_form(action: str, form: dict) -> list[int]:
     for field in NEEDS.get(action, ()):
         if not _int(form.get(field)):
             raise BadForm(f"The form did not name {FIELD_NAMES[field]}, or not as a number.")
+    # Empty means "a top-level theme"; anything else must be a theme's number, not read as empty.
+    if action == "parent" and str(form.get("parent") or "").strip() and not _int(form.get("parent")):
+        raise BadForm("The parent theme must be a theme's number (or empty, for a top-level theme).")
     picked = [_int(s) for s in form.get("statement") or []] if action == "split" else []
     if None in picked:
         raise BadForm("The statements ticked to split off must be statement numbers.")
@@ -611,6 +654,28 @@ def _error_message(error: StarletteHTTPException) -> str:
     if bare or not isinstance(error.detail, str):
         return ERROR_MESSAGES.get(error.status_code, "This request could not be served.")
     return error.detail
+
+
+def typed_fields(form) -> list[tuple[str, str]]:
+    """What the reviewer typed into a form (name, description, memo), to show back when it was not saved."""
+    return [(TYPED_FIELDS[key], str(form.get(key))) for key in TYPED_FIELDS if str(form.get(key) or "").strip()]
+
+
+def _foreign_origin(request: Request) -> bool:
+    """A form sent from a page on another origin. Browsers send Origin with a POST; with this app's
+    Referrer-Policy: no-referrer Chromium sends "null" for its own forms, so that (or none) is left
+    to the CSRF token alone."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return False
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+def _next_page(url: str) -> str:
+    """Where to go after signing in: a page on this site. A form's address (/decide/…, /logout) only
+    answers POST, so it would be a 405: the theme list instead."""
+    url = _local_path(url)
+    return "/" if urlsplit(url).path.startswith(("/decide/", "/logout")) else url
 
 
 def _no_nul(text: str) -> str:

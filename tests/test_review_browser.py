@@ -134,6 +134,7 @@ def test_review_in_the_browser_then_a_new_run_keeps_every_decision(server, page)
     page.goto(f"{url}/themes/{chosen['merge_source']}")
     page.click("text=Merge into another theme")
     page.select_option("#merge-target", str(chosen["merge_target"]))
+    page.once("dialog", lambda dialog: dialog.accept())  # merging asks first (audit 12, D3)
     page.click("#merge")
     page.wait_for_selector("text=Saved: merged")
 

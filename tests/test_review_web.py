@@ -460,7 +460,9 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(data):
     thief.cookies.set("qualflow_review", copied)
     assert thief.get("/").status_code == 303  # to the login page
     theme, version = theme_id(data, "T1")
-    assert thief.post("/decide/accept", data={"csrf": csrf, "theme": theme, "version": version}).status_code == 303
+    # Signed out: the "nothing was saved" page (audit 12, D1), not a redirect to sign in.
+    refused = thief.post("/decide/accept", data={"csrf": csrf, "theme": theme, "version": version})
+    assert refused.status_code == 401 and "nothing was saved" in refused.text
     with Store(default_database_url(data)).session() as session:
         assert session.get(Theme, theme).status == "candidate"
     again = client_for(data, "alice", "correct horse", app=app)  # signing in again works

@@ -14,15 +14,25 @@
     all[selected].scrollIntoView({ block: "nearest" });
   }
 
+  // A form's question; "{target}" is the theme chosen in its menu (merge names both themes).
+  function questionFor(form) {
+    const text = form.dataset.confirm;
+    if (!text) return text;
+    const chosen = form.querySelector("select[name=target]");
+    const name = chosen && chosen.selectedIndex >= 0 ? chosen.options[chosen.selectedIndex].text : "the chosen theme";
+    const at = text.lastIndexOf("{target}");  // the last: a theme's own name could hold the same word
+    return at < 0 ? text : text.slice(0, at) + name + text.slice(at + "{target}".length);
+  }
+
   function submit(form) {
     if (!form) return;
-    const question = form.dataset.confirm;
+    const question = questionFor(form);
     if (question && !window.confirm(question)) return;
     form.submit();  // submit() skips the submit event: the question was asked here
   }
 
   document.addEventListener("submit", (event) => {
-    const question = event.target.dataset.confirm;
+    const question = questionFor(event.target);
     if (question && !event.submitter?.dataset.confirmed && !window.confirm(question)) event.preventDefault();
   }, true);
 
@@ -47,7 +57,7 @@
     if (!target) return;
     event.preventDefault();
     if (target.tagName === "FORM") {
-      const question = target.dataset.confirm;
+      const question = questionFor(target);
       if (question && !window.confirm(question)) return;
       target.submit();  // submit() skips the submit event: the question was asked here
     } else {
