@@ -191,15 +191,22 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         # Prefect fixes a flow's task runner before the flow starts, and a scheduled run starts
         # from the deployment's entrypoint: so the flow runs itself again, as a subflow on the
         # chosen runner. `qualflow run` and `qualflow serve` both come this way.
-        return with_task_runner(task_runner, dask_address)(source, data_dir, config_file, units, database_url,
-                                                           recluster, task_runner, dask_address, create_study)
-    try:
-        return _ingest_and_place(source, data_dir, config_file, units, database_url, recluster)
-    except QualflowError as error:
-        # A database that failed while storing, a lost connection or lock: one line, as `qualflow run`
-        # prints it; raised, Prefect would log its traceback to `qualflow serve`'s terminal. Calling the
-        # flow raises `error`.
-        return tasks.failed_quietly(tasks.content_free(error), error)
+        try:
+            return with_task_runner(task_runner, dask_address)(source, data_dir, config_file, units, database_url,
+                                                               recluster, task_runner, dask_address, create_study)
+        except QualflowError as error:  # the subflow failed in one line: so does this run, without a traceback
+            failure = error
+    else:
+        try:
+            return _ingest_and_place(source, data_dir, config_file, units, database_url, recluster)
+        except QualflowError as error:
+            # A step that failed (`tasks.fails_quietly`), a database that failed while storing, a lost
+            # connection or lock: one line, as `qualflow run` prints it; raised, Prefect would log its traceback
+            # (and the errors chained to it, which may quote a transcript) to its API and `qualflow serve`'s
+            # terminal.
+            failure = error
+    # Out of the except block: a log handler failing while the line is logged would print the error's chain.
+    return tasks.flow_failed(failure)
 
 
 def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units: bool, database_url: str | None,
@@ -258,9 +265,10 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
         if parallel:
             # Called as a plain function: a task submitted from inside another task would carry
             # that task's context (the store, the progress bar) to the workers, which cannot be sent.
-            embedded = tasks.embed.fn(db, encoder, config.embed.batch_size, advance, *_encode_elsewhere(config))
+            embedded = tasks.outcome(tasks.embed.fn(db, encoder, config.embed.batch_size, advance,
+                                                    *_encode_elsewhere(config)))
         else:
-            embedded = tasks.embed(db, encoder, config.embed.batch_size, advance)
+            embedded = tasks.outcome(tasks.embed(db, encoder, config.embed.batch_size, advance, return_state=True))
     statement_ids, summary.embedded = embedded.ids, embedded.computed
     if encoder.languages is not None:
         summary.outside_encoder_languages = dict(Counter(
@@ -272,7 +280,7 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
                            ", ".join(sorted(summary.outside_encoder_languages)))
     _place_or_cluster(db, embedded, encoder, config, recluster, summary, logger)
     if statement_ids:
-        summary.report = str(tasks.write_report(db, data))
+        summary.report = str(tasks.outcome(tasks.write_report(db, data, return_state=True)))
     with db.session() as session:
         summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
     try:
@@ -309,7 +317,8 @@ def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Conf
         if statement_ids and not unchanged and not recluster and config.incremental.place_new == "auto":
             with db.session() as session:
                 new_ids = never_placed(session, statement_ids)
-            placed = tasks.place_new(db, quote(embedded), fingerprint, encoder.id, settings, config)
+            placed = tasks.outcome(tasks.place_new(db, quote(embedded), fingerprint, encoder.id, settings, config,
+                                                   return_state=True))
         if placed is not None:
             with db.session() as session:
                 # The placement also suggests statements released by a rejected theme elsewhere: those are
@@ -324,10 +333,11 @@ def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Conf
             found = []
             for question, indices in _groups_by_question(db, statement_ids):
                 group = embedded.subset(indices)
-                clustering = tasks.cluster(quote(group), config)
-                found.append((question, group.ids, clustering,
-                              tasks.describe(db, quote(group), quote(clustering), config, encoder)))
-            summary.themes = tasks.store_suggestions(db, fingerprint, encoder.id, settings, quote(found), quote(embedded))
+                clustering = tasks.outcome(tasks.cluster(quote(group), config, return_state=True))
+                found.append((question, group.ids, clustering, tasks.outcome(
+                    tasks.describe(db, quote(group), quote(clustering), config, encoder, return_state=True))))
+            summary.themes = tasks.outcome(tasks.store_suggestions(db, fingerprint, encoder.id, settings, quote(found),
+                                                                   quote(embedded), return_state=True))
             summary.reclustered = True
             logger.info("%d statements clustered; %d themes after reconciling with reviews", len(statement_ids),
                         summary.themes)

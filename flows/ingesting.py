@@ -79,18 +79,21 @@ def each_result(task, calls: list[tuple], parallel: bool) -> Iterator:
     if parallel:
         futures = [task.submit(*args) for args in calls]
         for future in futures:
-            try:
-                yield future.result()
-            except Exception as error:
-                yield error
+            yield _result_or_error(future.result)
         return
     for args in calls:
-        try:
-            # Its state, not its result: a task that ends Failed without raising (`tasks.failed_quietly`)
-            # would hand back that state as its result; the state's result() raises its error.
-            yield task(*args, return_state=True).result()
-        except Exception as error:
-            yield error
+        # Its state, not its result: a task that ends Failed without raising (`tasks.fails_quietly`)
+        # would hand back that state as its result; `outcome` raises its StepFailed.
+        yield _result_or_error(lambda: tasks.outcome(task(*args, return_state=True)))
+
+
+def _result_or_error(result):
+    """`result()`, or the exception it raised: returned, not yielded from an except block, so what the
+    caller logs next is not logged "during handling of" it."""
+    try:
+        return result()
+    except Exception as error:
+        return error
 
 
 @dataclass
@@ -275,7 +278,7 @@ def _store_failed(db: Store, error: Exception) -> StoreFailed:
     from qualflow.models.store import driver_error, is_read_only_database
 
     kind, reason = driver_error(error)
-    log.debug("the study database failed while storing a file", exc_info=error)
+    log.debug("the study database failed while storing a file", exc_info=error, extra={"send_to_api": False})
     why = "it is read-only" if is_read_only_database(error) else f"{kind}: {reason}"
     return StoreFailed(f"the study database {db.location()} could not be written while storing a new transcript "
                        f"({why}); the run stopped. The transcript is not at fault and was not quarantined; nothing "
@@ -287,7 +290,7 @@ def _unexpected(path: Path, error: Exception) -> Outcome:
     # The outcome is reported and logged: a QualflowError's message (written for users) goes in it, of
     # any other error only the type (`tasks.content_free`). The traceback goes to the debug log, which
     # is not on by default.
-    log.debug("%s on %s", type(error).__name__, path.name, exc_info=error)
+    log.debug("%s on %s", type(error).__name__, path.name, exc_info=error, extra={"send_to_api": False})
     return "failed", f"{path.name}: could not be processed ({tasks.content_free(error)})", 0
 
 
@@ -309,9 +312,10 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
         if kind in ("unchanged", "duplicate"):  # another run stored it meanwhile
             return _skipped(new.document.source_name, kind, already)
         try:
-            stored = tasks.store_file(db, new.document, quote(analysis), quote(key_map), helpers.segmenter,
-                                     helpers.selector)
+            stored = tasks.outcome(tasks.store_file(db, new.document, quote(analysis), quote(key_map),
+                                                    helpers.segmenter, helpers.selector, return_state=True))
         except Exception as error:  # the store is untouched: the file's transaction was rolled back
+            error = tasks.original(error)  # a failed task's StepFailed stands for it
             if is_database_error(error):  # the database's fault, not the file's: stop, blame nothing
                 raise _store_failed(db, error) from error
             return _unexpected(new.path, error)
@@ -327,6 +331,7 @@ def ingest_units(path: Path, source: Path, db: Store, helpers: Helpers) -> list[
     try:
         return _ingest_units(path, source_name(path, source), db, helpers)
     except Exception as error:
+        error = tasks.original(error)  # a failed task's StepFailed stands for it
         if is_database_error(error):  # the database's fault, not the table's: stop, blame nothing
             raise _store_failed(db, error) from error
         return [_unexpected(path, error)]
@@ -361,14 +366,16 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
                 for i, (unit, turn) in enumerate(zip(members, document.source_turns))
             ])
             pseudonymiser = Pseudonymiser(existing=key_map, taken=withdrawn.ids)
-            redacted = tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir), pseudonymiser)
+            redacted = tasks.outcome(tasks.deidentify(document, parsed, helpers.config, str(helpers.cache_dir),
+                                                      pseudonymiser, return_state=True))
             spans = [helpers.segmenter.whole_turn(redacted.text, turn) for turn in redacted.parsed.turns]
             redacted, spans, _, dropped = drop_withdrawn_turns(
                 redacted, spans, [None] * len(spans), withdrawn_speakers(withdrawn, pseudonymiser.new_entries))
             if dropped and not redacted.parsed.turns:
                 outcomes.append(_left_out(document.source_name))
                 continue
-            added = tasks.store(db, document, redacted, spans, [None] * len(spans), pseudonymiser.new_entries)
+            added = tasks.outcome(tasks.store(db, document, redacted, spans, [None] * len(spans),
+                                              pseudonymiser.new_entries, return_state=True))
             outcomes.append(("new_version", document.source_name, added) if kind == "new_version"
                             else ("added", None, added))
     return outcomes

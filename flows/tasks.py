@@ -2,14 +2,15 @@
 
 Tasks hold non-hashable helpers (spaCy pipelines, the encoder) and their work is cheap to
 redo or cached in the store, so Prefect's input-hash caching is switched off. Task runs
-are named by file; logs carry counts and file names, never statement text.
+are named by file; logs carry counts and file names, never statement text. A task that fails
+says so in one content-free line, never with its error's message or traceback (`fails_quietly`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,26 @@ class Analysis:
 
 
 class StepFailed(QualflowError):
-    """A step failed on one file; the message is `content_free`: the error's type only."""
+    """A task that failed: which `step`, and why in a `content_free` line (its str, so a file's quarantine
+    reason reads as it always did). The error itself is its __cause__, for the flow's own decisions (retry
+    it, blame the file, stop for the database): Prefect logs a failed state's data by repr, which is this
+    line only, and never looks at its cause."""
+
+    def __init__(self, reason: str, step: str = "finish a step"):
+        super().__init__(reason, step)
+        self.reason, self.step = reason, step
+
+    def __str__(self) -> str:
+        return self.reason
+
+    @property
+    def line(self) -> str:
+        return f"could not {self.step} ({self.reason})"
+
+
+class RunFailed(QualflowError):
+    """What a served run (or a subflow) ends with: its one line, and no error chained to it. Prefect's
+    engine raises a failed run's error at the end of a served run and logs it with its traceback."""
 
 
 def content_free(error: BaseException) -> str:
@@ -114,26 +134,77 @@ def content_free(error: BaseException) -> str:
     return type(error).__name__
 
 
-def failed_quietly(message: str, error: QualflowError) -> State:
+def failed_quietly(message: str, error: BaseException) -> State:
     """A task or flow run's end in `error` without the traceback raising would log: Failed, with the one
     line `message` in the run's log and as the state's message, both kept by Prefect's server (so neither
-    may quote a transcript: `content_free`). Calling the task or flow raises `error`."""
+    may quote a transcript: `content_free`). Prefect logs the state's repr too, so `error`'s repr must not
+    quote one either. Calling the task or flow raises `error`."""
     get_run_logger().error("%s", message)
     return Failed(message=message, data=error)
 
 
+def fails_quietly(step: str):
+    """For a task's body: an exception ends the task run Failed in one line, "could not {step} (reason)",
+    with a `StepFailed` standing for the error, where raised it would have Prefect log its repr and
+    traceback, which can quote a transcript. Retries still see the error (the StepFailed's
+    cause: run_record.retry_when_transient). A task that returns a Failed state hands the state back
+    when called, so call it with return_state=True and take its result with `outcome`.
+    The traceback goes to this module's DEBUG log (off by default), never to Prefect's API."""
+    def decorate(body):
+        @wraps(body)
+        def quietly(*args, **kwargs):
+            try:
+                return body(*args, **kwargs)
+            except Exception as error:
+                failure = error
+            # Logged out of the except block: a log handler that fails there (a closed terminal) prints its
+            # own traceback, "during handling of" the error, message and all.
+            log.debug("could not %s", step, exc_info=failure, extra={"send_to_api": False})
+            failed = StepFailed(content_free(failure), step)
+            failed.__cause__ = failure
+            # Not logged here: an attempt that is retried would log it too. Prefect logs the state's message
+            # once the task run ends ("Finished in state Failed('could not …')").
+            return Failed(message=failed.line, data=failed)
+        return quietly
+    return decorate
+
+
+def outcome(result):
+    """A task's result, from its state (`task(..., return_state=True)`) or from its body called as a plain
+    function (`task.fn(...)`): a step that failed raises its StepFailed (see `fails_quietly`)."""
+    return result.result() if isinstance(result, State) else result
+
+
+def original(error: BaseException) -> BaseException:
+    """The error a failed step met (a StepFailed's cause), for the decisions the error itself drives:
+    whether the database is at fault, what `qualflow run` says."""
+    if isinstance(error, StepFailed) and error.__cause__ is not None:
+        return error.__cause__
+    return error
+
+
+def flow_failed(error: QualflowError) -> State:
+    """The batch flow's end for a QualflowError (a failed step's StepFailed among them): Failed in one line,
+    the step and a content-free reason. Called directly (`qualflow run`), the flow raises the error the
+    step met, as it always has, so `run` says what it always said. A served run, or a subflow, ends with a
+    `RunFailed` instead: its error is raised by Prefect's engine and logged with its traceback and causes."""
+    from prefect.context import FlowRunContext
+    from prefect.runtime import deployment
+
+    line = error.line if isinstance(error, StepFailed) else content_free(error)
+    context = FlowRunContext.get()
+    subflow = context is not None and context.flow_run is not None and context.flow_run.parent_task_run_id
+    if deployment.id is None and not subflow:
+        return failed_quietly(line, original(error))
+    return failed_quietly(line, RunFailed(line))
+
+
 @task(cache_policy=NO_CACHE, task_run_name="analyse file {document.content_hash:.8}")
+@fails_quietly("analyse the file")
 def analyse(document: Document, default_participant: str | None, config: Config, cache_dir: str) -> Analysis:
     """Speaker turns and identifiers: the costly, independent part of a file's work (spaCy's NER),
-    so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store.
-    A failure ends the task run Failed in one line (`failed_quietly`): raised, it would have Prefect
-    log the error's repr and traceback, which can quote the statement spaCy failed on."""
-    try:
-        return _analyse(document, default_participant, config, cache_dir)
-    except Exception as error:
-        log.debug("analysing file %.8s failed", document.content_hash, exc_info=error)  # off by default
-        quiet = error if isinstance(error, QualflowError) else StepFailed(content_free(error))
-        return failed_quietly(f"could not analyse the file ({content_free(error)})", quiet)
+    so it is the part a Dask cluster runs in parallel. Pure: it reads and writes no store."""
+    return _analyse(document, default_participant, config, cache_dir)
 
 
 def _analyse(document: Document, default_participant: str | None, config: Config, cache_dir: str) -> Analysis:
@@ -168,6 +239,7 @@ def identifiers(document: Document, parsed: ParsedTurns, config: Config, cache_d
 
 
 @task(cache_policy=NO_CACHE, task_run_name="de-identify file {document.content_hash:.8}")
+@fails_quietly("de-identify the file")
 def deidentify(document: Document, parsed: ParsedTurns, config: Config, cache_dir: str,
                pseudonymiser: Pseudonymiser) -> Redacted:
     """Turns given by a table of pre-cut units, de-identified with the study's pseudonyms, their
@@ -193,6 +265,7 @@ class Stored:
 
 @task(cache_policy=NO_CACHE, task_run_name="store file {document.content_hash:.8}", retry_condition_fn=retry_when_transient,
       **RETRIES)
+@fails_quietly("store the file")
 def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict, segmenter: Segmenter,
                selector: StatementSelector) -> Stored:
     """Pseudonymise with the study's key map, cut statements, choose the significant ones and store
@@ -223,6 +296,7 @@ def store_file(db: Store, document: Document, analysis: Analysis, key_map: dict,
 
 @task(cache_policy=NO_CACHE, task_run_name="store file {document.content_hash:.8}", retry_condition_fn=retry_when_transient,
       **RETRIES)
+@fails_quietly("store the file")
 def store(db: Store, document: Document, redacted: Redacted, spans: list[StatementSpan],
           exclusions: list[str | None], new_pseudonyms: dict) -> int:
     """Store a de-identified, segmented document (tables of pre-cut units come this way)."""
@@ -262,6 +336,7 @@ class Embedded:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="embed", retry_condition_fn=retry_when_transient, **RETRIES)
+@fails_quietly("embed the statements")
 def embed(db: Store, encoder: BaseEncoder, batch_size: int, progress=None, encode_chunks=None,
           chunk_batches: int = 1) -> Embedded:
     """Every significant statement's vector; only the ones not cached are computed (a retry
@@ -282,6 +357,7 @@ def embed(db: Store, encoder: BaseEncoder, batch_size: int, progress=None, encod
 
 
 @task(cache_policy=NO_CACHE, task_run_name="encode {n} texts")
+@fails_quietly("encode the statements")
 def encode(texts: list[str], n: int, embed_config_json: str, batch_size: int) -> np.ndarray:
     """One chunk of statements embedded where the task runner puts it (a Dask worker builds its
     encoder once). `n` only names the task run: the texts themselves never appear in names or logs."""
@@ -289,6 +365,7 @@ def encode(texts: list[str], n: int, embed_config_json: str, batch_size: int) ->
 
 
 @task(cache_policy=NO_CACHE, task_run_name="cluster")
+@fails_quietly("cluster the statements")
 def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
     settings = config.cluster
     vectors = centre_per_language(statements.vectors, statements.languages)
@@ -306,6 +383,7 @@ def cluster(statements: Embedded, config: Config) -> ThemeClusterer:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="describe")
+@fails_quietly("describe the themes")
 def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config: Config,
              encoder: BaseEncoder) -> tuple[list[ThemeDescription], list[ThemeDescription]]:
     """Descriptions of the subcategories and of the themes."""
@@ -337,6 +415,7 @@ def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config
 
 @task(cache_policy=NO_CACHE, task_run_name="store suggestions", retry_condition_fn=retry_when_transient,
       **RETRIES)
+@fails_quietly("store the suggestions")
 def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: dict, found: list[tuple],
                       statements: Embedded) -> int:
     """`found`: (question, statement ids, clustering, (subcategory, theme descriptions)) per group.
@@ -360,6 +439,7 @@ def store_suggestions(db: Store, fingerprint: str, encoder_id: str, settings: di
 
 @task(cache_policy=NO_CACHE, task_run_name="place new statements", retry_condition_fn=retry_when_transient,
       **RETRIES)
+@fails_quietly("place the new statements")
 def place_new(db: Store, statements: Embedded, fingerprint: str, encoder_id: str, settings: dict,
               config: Config) -> int | None:
     """Suggest statements no run has placed yet into the current themes (pipeline/place.py);
@@ -376,6 +456,7 @@ def place_new(db: Store, statements: Embedded, fingerprint: str, encoder_id: str
 
 
 @task(cache_policy=NO_CACHE, task_run_name="report")
+@fails_quietly("write the report")
 def write_report(db: Store, data_dir: Path) -> Path:
     with db.session() as session:
         text = markdown_report(session)
