@@ -6,12 +6,10 @@ decision must have survived, with new statements suggested under the confirmed t
 """
 
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from _net import free_port
+from fixtures.browser import NEEDS_CHROMIUM, chromium, served
 from qualflow.models import (
     Memo,
     Statement,
@@ -29,21 +27,15 @@ from qualflow.models.queries import (
 from qualflow.review.accounts import add_reviewer
 from sqlalchemy import select
 
-CHROMIUM = Path("/usr/bin/chromium")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 FOLLOW_UP = "en_p1_follow_up.txt"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                       "(apt-get install chromium); playwright does not download browsers here"),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 
 @pytest.fixture
 def server(tmp_path):
     """A coded study and the review app serving it on a free 127.0.0.1 port."""
-    import uvicorn
     from qualflow.flows.batch import code_interviews
     from qualflow.review.server import create_app
 
@@ -55,33 +47,17 @@ def server(tmp_path):
     store = Store(default_database_url(data))
     with store.session() as session:
         add_reviewer(session, "alice", "correct horse battery")
-    port = free_port()
-    app_server = uvicorn.Server(uvicorn.Config(create_app(data), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not app_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert app_server.started, "the review server did not start"
-    yield f"http://127.0.0.1:{port}", inbox, data, store
-    app_server.should_exit = True
-    thread.join(10)
+    with served(create_app(data)) as base:
+        yield base, inbox, data, store
     store.dispose()
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
+    with chromium() as browser:
         page = browser.new_page()
         page.set_default_timeout(15_000)
         yield page
-        browser.close()
 
 
 def plan(store: Store) -> dict:

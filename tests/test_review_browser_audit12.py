@@ -6,63 +6,38 @@
 - D8: a 300-character unbroken name does not make the pages wider than the window.
 """
 
-import threading
-import time
-from pathlib import Path
 
 import pytest
-from _net import free_port
+from fixtures.browser import NEEDS_CHROMIUM, chromium, served
 from fixtures.review.study import built_study
 from qualflow.models import Memo, Store, Theme, default_database_url
 from qualflow.models.queries import theme_by_code
 from qualflow.review.accounts import add_reviewer
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery"
 ELSEWHERE = "http://chat.elsewhere.test"  # another site: answered by the test itself (page.route), not a network
 WIDTH = 1280
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
-                       "(apt-get install chromium); playwright does not download browsers here"),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture
 def server(tmp_path):
     """The review fixture study served on a free 127.0.0.1 port, with sign-in."""
-    import uvicorn
     from qualflow.review.server import create_app
 
     built_study(tmp_path)
     store = Store(default_database_url(tmp_path))
     with store.session() as session:
         add_reviewer(session, "alice", PASSWORD)
-    app_server = uvicorn.Server(uvicorn.Config(create_app(tmp_path), host="127.0.0.1", port=free_port(),
-                                               log_level="warning"))
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not app_server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert app_server.started, "the review server did not start"
-    yield f"http://127.0.0.1:{app_server.config.port}", store
-    app_server.should_exit = True
-    thread.join(10)
+    with served(create_app(tmp_path)) as base:
+        yield base, store
     store.dispose()
 
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def sign_in(page, base):
