@@ -9,6 +9,7 @@ similarity, and as a weak fit when that similarity is low.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -152,11 +153,15 @@ class ThemeClusterer:
         # From 4,096 rows UMAP would switch to approximate neighbours (pynndescent), whose numba code
         # takes ~35 s to compile in every new process; exact neighbours cost less here and are exact.
         knn = exact_neighbours(vectors, n_neighbors) if n >= APPROXIMATE_FROM else (None, None, None)
-        return UMAP(
-            n_neighbors=n_neighbors, n_components=self.n_components, min_dist=0.0, metric="cosine",
-            random_state=self.random_state, n_jobs=1, init="spectral" if n > 40 else "random",
-            precomputed_knn=knn,
-        ).fit_transform(vectors)
+        with warnings.catch_warnings():
+            # With exact neighbours UMAP warns that it cannot `transform` new data later; qualflow never
+            # asks it to (later statements are placed by their similarity to themes, pipeline/place.py).
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+            return UMAP(
+                n_neighbors=n_neighbors, n_components=self.n_components, min_dist=0.0, metric="cosine",
+                random_state=self.random_state, n_jobs=1, init="spectral" if n > 40 else "random",
+                precomputed_knn=knn,
+            ).fit_transform(vectors)
 
     def _agglomerative(self, vectors: np.ndarray) -> np.ndarray:
         from sklearn.cluster import AgglomerativeClustering
