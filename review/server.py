@@ -43,7 +43,7 @@ from qualflow.models.store import (
 from qualflow.pipeline.report import export_names
 from qualflow.review import actions
 from qualflow.review.accounts import check_password, has_reviewers
-from qualflow.review.actions import ConflictError, ReviewError
+from qualflow.review.actions import CONTROL_CHARACTERS, ConflictError, ReviewError
 from qualflow.review.pages import (
     PAGE_SIZE,
     Filters,
@@ -613,12 +613,22 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             return page(request, "conflict.html", status_code=409, message=str(error), back=back_to,
                         typed=typed_fields(form))
         except ReviewError as error:
-            return back(request, back_to, str(error), "error")
+            return refused(request, form, back_to, str(error), 400)
         except OperationalError as error:
             if not is_lock_error(error):
                 raise  # store_failed: an error page, and the details in the server's log
-            return back(request, back_to, f"{BUSY} Nothing was saved; try again in a moment.", "error")
+            return refused(request, form, back_to, f"{BUSY} Nothing was saved; try again in a moment.", 503)
         return back(request, back_to, message)
+
+    def refused(request: Request, form: dict, back_to: str, message: str, status: int) -> Response:
+        """A decision refused (a rule it breaks, or the study busy): back to the page with the notice, unless
+        the reviewer typed something (a name, a memo), which that redirect would lose: then a page saying
+        so that keeps it in view to copy."""
+        typed = typed_fields(form)
+        if not typed:
+            return back(request, back_to, message, "error")
+        return page(request, "error.html", status_code=status, title="Not saved", message=message, back=back_to,
+                    typed=typed)
 
     return app
 
@@ -657,8 +667,10 @@ def _error_message(error: StarletteHTTPException) -> str:
 
 
 def typed_fields(form) -> list[tuple[str, str]]:
-    """What the reviewer typed into a form (name, description, memo), to show back when it was not saved."""
-    return [(TYPED_FIELDS[key], str(form.get(key))) for key in TYPED_FIELDS if str(form.get(key) or "").strip()]
+    """What the reviewer typed into a form (name, description, memo), to show back when it was not saved;
+    without control characters, as it would have been stored (nothing, if that is all there was)."""
+    typed = {key: CONTROL_CHARACTERS.sub("", str(form.get(key) or "")) for key in TYPED_FIELDS}
+    return [(TYPED_FIELDS[key], text) for key, text in typed.items() if text.strip()]
 
 
 def _foreign_origin(request: Request) -> bool:

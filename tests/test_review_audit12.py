@@ -311,3 +311,21 @@ def test_a_rejected_theme_still_takes_a_memo_saying_why(data):
         session.commit()
         memos = session.scalars(select(Memo).where(Memo.theme_id == theme.id)).all()
     assert [memo.text for memo in memos] == ["Rejected: two unrelated topics mixed together."]
+
+
+def test_a_refused_rename_keeps_the_name_typed_in_view(data):
+    """A decision refused by a rule (a name over 300 characters) used to go back to the theme page with a
+    notice, and the typed name was gone; now the page says nothing was saved and shows it to copy. A
+    refusal with nothing typed still goes back with the notice."""
+    app = create_app(data)
+    alice = client_for(app, "alice")
+    theme = theme_of(data, "T1")
+    typed = "Workload and the rota " * 20  # 440 characters
+    response = alice.post("/decide/rename", data={"csrf": token(alice.get(f"/themes/{theme.id}").text),
+                                                 "theme": theme.id, "version": theme.version, "label": typed})
+    assert response.status_code == 400
+    assert "1 to 300 characters" in response.text and html.escape(typed.strip()) in response.text
+    assert theme_of(data, "T1").label == theme.label
+    response = alice.post("/decide/merge", data={"csrf": token(alice.get(f"/themes/{theme.id}").text),
+                                                "theme": theme.id, "target": theme.id})  # into itself: refused
+    assert response.status_code == 303 and response.headers["location"].endswith(f"/themes/{theme.id}")

@@ -272,9 +272,12 @@ def test_a_decision_while_a_run_holds_the_write_lock_is_busy_and_saves_nothing(d
                                                      "text": "Tom drinks every night"})
     finally:
         holder.close()
-    assert response.status_code == 303
-    page = client.get(response.headers["location"]).text
-    assert "The study database is busy" in page and "try again in a moment" in page and "Tom" not in page
+    # The memo typed is shown back to copy (in the page only: never in the session cookie's notice).
+    assert response.status_code == 503
+    assert "Tom" not in response.headers.get("set-cookie", "")
+    page = response.text
+    assert "The study database is busy" in page and "try again in a moment" in page
+    assert "Tom drinks every night" in page and "not saved" in page.lower()
     with Store(default_database_url(data)).session() as session:
         assert session.query(Memo).count() == 0
 
