@@ -12,12 +12,12 @@ import subprocess
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 from _net import free_port
 from fastapi.testclient import TestClient
+from fixtures.browser import NEEDS_CHROMIUM, chromium, served
 from fixtures.review.study import build
 from qualflow.models import Reviewer, Store, default_database_url
 from qualflow.review.server import create_app
@@ -28,31 +28,8 @@ from test_review_audit10 import FREE_FAILURES, PASSWORD, QUALFLOW, data, self_si
 from test_store_audit10 import PASSWORD as READER_PASSWORD
 from test_store_audit10 import restartable, select_only_url, server  # noqa: F401 (fixtures)
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 def csrf_of(page: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-
-
-@contextmanager
-def served(app):
-    """The app on a free 127.0.0.1 port, served by a real uvicorn in a thread."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the review server did not start"
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def start_serve(data, port, *options, env=None) -> subprocess.Popen:
@@ -105,7 +82,7 @@ def slow_to_check(data) -> None:
 
 def test_a_slow_password_check_does_not_hold_up_other_reviewers(data):
     slow_to_check(data)
-    with served(create_app(data)) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as alices:
+    with served(create_app(data)) as base, httpx.Client(base_url=base, timeout=60) as alices:
         csrf = csrf_of(alices.get("/login").text)
         answers = {}
 
@@ -115,7 +92,7 @@ def test_a_slow_password_check_does_not_hold_up_other_reviewers(data):
         signing_in = threading.Thread(target=sign_in)
         signing_in.start()
         time.sleep(0.3)  # the sign-in is being checked now
-        other = httpx.get(f"http://127.0.0.1:{port}/login", timeout=30)
+        other = httpx.get(f"{base}/login", timeout=30)
         answered_during_the_check = signing_in.is_alive()
         signing_in.join(60)
     assert other.status_code == 200
@@ -145,9 +122,9 @@ def test_only_a_few_passwords_are_checked_at_once(data, monkeypatch):
 
     monkeypatch.setattr(accounts, "_hasher", CountingHasher())
     slow_to_check(data)
-    with served(create_app(data)) as port:
+    with served(create_app(data)) as base:
         def sign_in(answers: list):
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            with httpx.Client(base_url=base, timeout=120) as client:
                 csrf = csrf_of(client.get("/login").text)
                 answers.append(client.post("/login", data={"name": "alice", "password": "wrong guess",
                                                             "csrf": csrf}).status_code)
@@ -192,23 +169,17 @@ def test_a_foreign_host_gets_the_html_error_page_without_its_name(data, host):
     assert client.get("/login").status_code == 200  # the server's own name still works
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+@NEEDS_CHROMIUM
 def test_a_browser_sent_here_by_a_rebound_name_sees_the_error_page(data):
-    from playwright.sync_api import sync_playwright
-
-    with served(create_app(data, login=False)) as port, sync_playwright() as playwright:
-        # The browser resolves the attacker's name to this machine, as DNS rebinding makes it do.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP rebound.example 127.0.0.1"])
-        try:
-            page = browser.new_page()
-            response = page.goto(f"http://rebound.example:{port}/")
-            assert response.status == 400
-            assert page.locator("h1").inner_text() == "Not understood"
-            assert "does not answer to the name" in page.locator("#error").inner_text()
-            assert "rebound" not in page.content() and not page.locator("table.themes").count()
-        finally:
-            browser.close()
+    # The browser resolves the attacker's name to this machine, as DNS rebinding makes it do.
+    with served(create_app(data, login=False)) as base, \
+            chromium("--host-resolver-rules=MAP rebound.example 127.0.0.1") as browser:
+        page = browser.new_page()
+        response = page.goto(base.replace("127.0.0.1", "rebound.example") + "/")
+        assert response.status == 400
+        assert page.locator("h1").inner_text() == "Not understood"
+        assert "does not answer to the name" in page.locator("#error").inner_text()
+        assert "rebound" not in page.content() and not page.locator("table.themes").count()
 
 
 # --- 4: the read-only page names what cannot be written ----------------------------------------------
