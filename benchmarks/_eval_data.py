@@ -47,6 +47,9 @@ class Dataset:
     # Every code the human coders put on a clustered unit, the unscored units' codes included: the
     # size of the codebook the clustering is compared with (k for k-means, the level to compare).
     codebook: set[str] = field(default_factory=set)
+    # Every code of each clustered unit (sorted, each once; [] for an uncoded unit): the multi-code
+    # units too, for the sensitivity figure that scores one row per (unit, code) pair (_report.py).
+    unit_codes: list[list[str]] = field(default_factory=list)
 
     @property
     def scored(self) -> np.ndarray:
@@ -88,7 +91,7 @@ def read_units(path: Path, name: str | None = None, cluster: str = "all") -> Dat
     if cluster not in ("all", "scored"):
         raise ValueError(f"cluster must be 'all' or 'scored', not {cluster!r}")
     name = name or path.parent.name
-    texts, codes, documents, positions, codebook = [], [], [], [], set()
+    texts, codes, documents, positions, codebook, unit_codes = [], [], [], [], set(), []
     n_rows = n_multi = n_interviewer = n_uncoded = 0
     # utf-8-sig: some upstream files carry a BOM, which would otherwise stick to the first header.
     with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -107,10 +110,11 @@ def read_units(path: Path, name: str | None = None, cluster: str = "all") -> Dat
             texts.append(text)
             codes.append(row_codes[0] if scored else "")
             codebook.update(row_codes)
+            unit_codes.append(sorted(set(row_codes)))
             documents.append(row.get("document") or "")
             positions.append(n_rows)
     return Dataset(name, detect_language(texts), texts, codes, n_rows, n_multi, n_interviewer, n_uncoded,
-                   documents, positions, codebook)
+                   documents, positions, codebook, unit_codes)
 
 
 def find_datasets(eval_dir: Path, names: list[str] | None = None) -> list[Path]:

@@ -88,6 +88,82 @@ def fragile_means(runs: list[DatasetRun]) -> list[str]:
     return notes
 
 
+def failing_means(runs: list[DatasetRun]) -> list[str]:
+    """The other side of fragile_means: mean targets that fail, but would pass without one dataset."""
+    notes = []
+    for metric in ("ari", "ami"):
+        def passes(kept: list[DatasetRun]) -> bool:
+            q = np.mean([getattr(r.qualflow, metric) for r in kept])
+            return q >= 1.5 * np.mean([getattr(r.bertopic, metric) for r in kept])
+
+        if len(runs) < 2 or passes(runs):
+            continue
+        blockers = [r.dataset.name for r in runs if passes([o for o in runs if o is not r])]
+        if blockers:
+            notes.append(f"mean {metric.upper()} >= 1.5 x BERTopic-default's mean would pass without "
+                         f"{' or '.join(blockers)}")
+    return notes
+
+
+def pair_rows(unit_codes: list[list[str]], labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row per (unit, code) pair of the coded units: the code, and the unit's group (repeated for
+    each of its codes). A sensitivity figure only: it scores the multi-code units the targets leave
+    out, at the price of counting a unit once per code, so that no clustering can score 1.0 on a
+    unit with two codes (the same price for every method)."""
+    names = sorted({code for codes in unit_codes for code in codes})
+    index = {name: i for i, name in enumerate(names)}
+    true, predicted = [], []
+    for codes, label in zip(unit_codes, np.asarray(labels)):
+        for code in codes:
+            true.append(index[code])
+            predicted.append(int(label))
+    return np.array(true, dtype=int), np.array(predicted, dtype=int)
+
+
+def pair_scores(unit_codes: list[list[str]], labellings: list[np.ndarray]) -> dict[str, float]:
+    """Mean ARI and AMI over labellings (seeds), scored on (unit, code) pairs (see pair_rows)."""
+    from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+
+    rows = [pair_rows(unit_codes, labels) for labels in labellings]
+    return {"ari": float(np.mean([adjusted_rand_score(t, p) for t, p in rows])),
+            "ami": float(np.mean([adjusted_mutual_info_score(t, p) for t, p in rows]))}
+
+
+def _pair_figures(run: DatasetRun) -> dict[str, dict[str, float]] | None:
+    """Each method's pair scores on one dataset, when every method kept its labels."""
+    methods = {"qualflow": run.qualflow, "BERTopic": run.bertopic, "k-means": run.kmeans}
+    if not run.dataset.unit_codes or any("labels" not in s.extra for s in methods.values()):
+        return None
+    return {name: pair_scores(run.dataset.unit_codes, s.extra["labels"]) for name, s in methods.items()}
+
+
+def pair_line(run: DatasetRun) -> str | None:
+    figures = _pair_figures(run)
+    if figures is None:
+        return None
+    d = run.dataset
+    coded = sum(1 for codes in d.unit_codes if codes)
+    pairs = sum(len(codes) for codes in d.unit_codes)
+    return (f"   sensitivity, every coded unit ({coded} units, {pairs} (unit, code) pairs): "
+            + "; ".join(f"{name} ARI {f['ari']:.3f} AMI {f['ami']:.3f}" for name, f in figures.items()))
+
+
+def pair_means(runs: list[DatasetRun]) -> str | None:
+    """The pair figures' means over the datasets, beside 1.5 x BERTopic's: not a target, a check on
+    how much the targets' verdicts rest on which units are scored."""
+    figures = [_pair_figures(run) for run in runs]
+    if not figures or any(f is None for f in figures):
+        return None
+    mean = {name: {m: float(np.mean([f[name][m] for f in figures])) for m in ("ari", "ami")} for name in figures[0]}
+    below = {m: [run.dataset.name for run, f in zip(runs, figures) if f["qualflow"][m] < f["BERTopic"][m]]
+             for m in ("ari", "ami")}
+    return ("Sensitivity (not a target): every coded unit scored as (unit, code) pairs, mean over the datasets: "
+            + "; ".join(f"{name} ARI {v['ari']:.3f} AMI {v['ami']:.3f}" for name, v in mean.items())
+            + f"; 1.5 x BERTopic = ARI {1.5 * mean['BERTopic']['ari']:.3f} AMI {1.5 * mean['BERTopic']['ami']:.3f}"
+            + "; qualflow below BERTopic on: "
+            + ", ".join(f"{m.upper()} {', '.join(names) or 'none'}" for m, names in below.items()))
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -148,6 +224,9 @@ def text_table(run: DatasetRun) -> str:
                                          [labels[d.scored] for labels in run.bertopic.extra["labels"]])
         lines.append("   qualflow - BERTopic, 95% bootstrap interval over units: "
                      + ", ".join(f"{m.upper()} {v:+.3f} [{lo:+.3f}, {hi:+.3f}]" for m, (v, lo, hi) in intervals.items()))
+    pairs = pair_line(run)
+    if pairs:
+        lines.append(pairs)
     return "\n".join(lines)
 
 

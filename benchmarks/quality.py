@@ -17,7 +17,8 @@ they are: no de-identification and no selection of significant statements (see R
 - k-means with k = the number of human codes: a reference that is told the answer's size.
 
 Only units with exactly one code are scored (see _eval_data.py); `--cluster scored` clusters those
-units alone. Vectors are cached per
+units alone. Beside the targets, a sensitivity figure scores every coded unit as (unit, code) pairs
+(_report.pair_rows), so that the multi-code units count too; it is printed, never a target. Vectors are cached per
 (dataset, encoder) in .cache/bench/. BERTopic is a benchmark-only extra; the pipeline never imports it.
 """
 
@@ -46,8 +47,10 @@ from _report import (
     DatasetRun,
     Scores,
     check_targets,
+    failing_means,
     fragile_means,
     markdown_table,
+    pair_means,
     text_table,
 )
 
@@ -262,13 +265,16 @@ def run_kmeans(vectors: np.ndarray, true: np.ndarray, k: int, seeds: int, scored
     from sklearn.cluster import KMeans
 
     scored = np.ones(len(vectors), dtype=bool) if scored is None else scored
-    runs = []
+    runs, labellings = [], []
     for seed in range(seeds):
         started = time.perf_counter()
         labels = KMeans(n_clusters=k, random_state=seed).fit_predict(vectors)
+        labellings.append(labels)
         runs.append({**score(true, labels[scored]), "n_groups": n_groups(labels), "unassigned": 0.0,
                      "seconds": time.perf_counter() - started})
-    return mean_of_runs(f"k-means (k={k})", runs)
+    scores = mean_of_runs(f"k-means (k={k})", runs)
+    scores.extra["labels"] = labellings
+    return scores
 
 
 # ---------------------------------------------------------------- main
@@ -362,8 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     say(f"Targets (qualflow, {len(runs)} datasets, encoder {args.encoder}):")
     for passed, text in check_targets(runs):
         say(f"  {'PASS' if passed else 'FAIL'}  {text}")
-    for note in fragile_means(runs):
+    for note in fragile_means(runs) + failing_means(runs):
         say(f"  note  {note}")
+    sensitivity = pair_means(runs)
+    if sensitivity:
+        say("\n" + sensitivity)
     if not args.markdown:
         say("\n" + markdown_table(runs))
     say(f"\nwall time {time.perf_counter() - started:.0f} s (encoding {embed_seconds:.0f} s)")

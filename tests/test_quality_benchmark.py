@@ -243,3 +243,39 @@ def test_qualflow_seed_spread_scores_one_run_per_umap_seed():
     line = quality.seed_spread_line({"ari": [0.1, 0.3], "ami": [0.2, 0.4], "weak": [0.0, 0.1]})
     assert "over 2 UMAP seeds: ARI 0.200 [0.100, 0.300], AMI 0.300 [0.200, 0.400], weak fit 5.0% (max 10.0%)" in line
     assert quality.parse_args([]).qualflow_seeds == 1  # off unless asked for
+
+
+def test_failing_means_names_the_dataset_without_which_a_mean_would_pass():
+    held_back = [_run("tiny", 0.20, 0.60, 0.1), _run("b", 0.30, 0.10, 0.12), _run("c", 0.30, 0.10, 0.12)]
+    assert report.failing_means(held_back) == [
+        "mean ARI >= 1.5 x BERTopic-default's mean would pass without tiny",
+        "mean AMI >= 1.5 x BERTopic-default's mean would pass without tiny"]
+    assert report.failing_means([_run("a", 0.30, 0.10, 0.2), _run("b", 0.40, 0.20, 0.3)]) == []  # passing
+    everywhere_behind = [_run("a", 0.10, 0.30, 0.1), _run("b", 0.10, 0.30, 0.1)]
+    assert report.failing_means(everywhere_behind) == []  # no one data set holds it back
+
+
+def test_pair_rows_score_each_code_of_a_unit_against_the_units_group():
+    unit_codes = [["a"], ["a", "b"], ["b"], []]  # the uncoded unit gives no row
+    true, predicted = report.pair_rows(unit_codes, np.array([7, 7, 9, -1]))
+    assert true.tolist() == [0, 0, 1, 1]
+    assert predicted.tolist() == [7, 7, 7, 9]
+
+
+def test_pair_scores_are_perfect_only_when_no_unit_has_two_codes():
+    single = [["a"], ["a"], ["b"], ["b"]]
+    assert report.pair_scores(single, [np.array([0, 0, 1, 1])]) == {"ari": 1.0, "ami": 1.0}
+    multi = single + [["a", "b"]]
+    best = report.pair_scores(multi, [np.array([0, 0, 1, 1, 0])])
+    assert 0 < best["ari"] < 1 and 0 < best["ami"] < 1
+    # Two seeds: the mean of their scores.
+    swapped = report.pair_scores(single, [np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])])
+    assert swapped["ari"] == pytest.approx((1.0 + report.pair_scores(single, [np.array([0, 1, 0, 1])])["ari"]) / 2)
+
+
+def test_loader_keeps_every_code_of_each_clustered_unit(tmp_path):
+    path = _write_units(tmp_path / "set", [("one", "x"), ("two", "y;x;y"), ("none", ""), ("", "x")])
+    data = eval_data.read_units(path)
+    assert data.texts == ["one", "two", "none"]
+    assert data.unit_codes == [["x"], ["x", "y"], []]
+    assert eval_data.read_units(path, cluster="scored").unit_codes == [["x"]]
