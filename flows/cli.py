@@ -1,4 +1,5 @@
-"""`qualflow` on the command line. Errors a user can fix print as one line and exit 2."""
+"""`qualflow` on the command line. Errors a user can fix print as one line and exit 2; a bug prints
+one content-free line and exits 70, its traceback in an owner-only file in the data folder."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from qualflow.flows.bug_account import DATA_FOLDER, PREFECT_LINES, RUN, SHOW_TRACEBACK, stopped_by_a_bug
+
+try:  # typer 0.29 on has its own copy of click: its usage errors derive from TyperException
+    from typer import TyperException as _CommandLineError
+except ImportError:  # an older typer: click's
+    from click import ClickException as _CommandLineError
+
 # The study databases this command opens (their URLs), for a message naming one found damaged.
 _opened: list[str] = []
 
@@ -24,11 +32,14 @@ class _Commands(TyperGroup):
     middle of a command (a page that is not a database page: "database disk image is malformed"), is
     one line naming the file. So is a write to a read-only study (its file or its folder, or a
     PostgreSQL account that may only read): reading one works, a command that writes says it cannot.
-    So is a database server that stopped or cannot be reached, naming it without its password."""
+    So is a database server that stopped or cannot be reached, naming it without its password. Any other
+    error is a bug: one line without its message, which can quote interview text (flows/bug_account.py)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, _CommandLineError):
+            raise  # a command's own ending (`_fail` among them), or a usage error: already said
         except Exception as error:
             from qualflow.models.store import (
                 StudyNotWritable,
@@ -41,9 +52,11 @@ class _Commands(TyperGroup):
             _database_went_away(error)
             if is_read_only_database(error):
                 _read_only_database(_opened[-1] if _opened else None, error)
-            if not is_unreadable_database(error):
+            if is_unreadable_database(error):
+                _unreadable_database(_opened[-1] if _opened else None, error)
+            if ctx.meta.get(SHOW_TRACEBACK):  # `run --verbose`: Python's traceback on screen, as always
                 raise
-            _unreadable_database(_opened[-1] if _opened else None, error)
+            stopped_by_a_bug(error, ctx.meta)
 
 
 app = typer.Typer(
@@ -58,8 +71,14 @@ console = Console()
 export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
+def _remember_data_folder(ctx: typer.Context, data: Path) -> Path:
+    ctx.meta[DATA_FOLDER] = data
+    return data
+
+
 DataOption = Annotated[
-    Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA")
+    Path, typer.Option("--data", help="Data folder: the study database and reports.", envvar="QUALFLOW_DATA",
+                       callback=_remember_data_folder)
 ]
 DEFAULT_DATA = Path("qualflow-data")
 TaskRunnerOption = Annotated[
@@ -126,7 +145,8 @@ def _database_went_away(error: BaseException) -> None:
 class _HeldPrefectErrors(logging.Filter):
     """Prefect's own ERROR lines about failing task and flow runs (each with a traceback), held back from
     the terminal until the run ends: a failure `run` says in one line makes them noise; any other
-    failure (a bug) shows them after all. Prefect's UI gets them as before (only the terminal is held)."""
+    failure (a bug) writes them into the bug's account. Prefect's UI gets them as before (only the
+    terminal is held)."""
 
     RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 
@@ -139,6 +159,12 @@ class _HeldPrefectErrors(logging.Filter):
             self.held.append(record)
             return False
         return True
+
+    def formatted(self) -> list[str]:
+        """What was held, as lines for a file (with any traceback); from now on, nothing is held."""
+        self.shown = True
+        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return [formatter.format(record) + "\n" for record in self.held]
 
     def show(self) -> None:
         """What was held, to the terminal after all; and from now on, nothing is held."""
@@ -320,6 +346,7 @@ def _study_exists(data: Path, db: str | None) -> bool:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A transcript file or a folder of them.")],
     config: Annotated[str | None, typer.Option("--config", help="YAML config file or preset (zh, small-study).")] = None,
     data: DataOption = DEFAULT_DATA,
@@ -337,6 +364,7 @@ def run(
     from qualflow.pipeline.errors import QualflowError
     from qualflow.pipeline.ingest import other_types_line
 
+    ctx.meta.update({RUN: True, SHOW_TRACEBACK: verbose})  # for a bug's one line (_Commands)
     if not path.exists():
         _fail(f"no such file or folder: {path}")
     try:
@@ -368,7 +396,10 @@ def run(
             _fail(str(error))
         except Exception as error:
             _database_went_away(error)
-            held.show()  # a bug: Prefect's account of it, then the traceback
+            if verbose:  # Python's traceback on screen after Prefect's account, as always
+                held.show()
+            else:  # Prefect's account goes into the bug's account file, with the traceback (_Commands)
+                ctx.meta[PREFECT_LINES] = held.formatted()
             raise
     held.show()  # a run that finished: what Prefect said on the way (a retried task)
     if summary.files_seen == 1 and summary.failed and not summary.unreadable_folders:
@@ -632,9 +663,9 @@ def show(
     with _open_store(data).session() as session:
         found = theme_by_code(session, code)
         if found is None:
-            from qualflow.flows.cli_review import _no_such_theme
+            from qualflow.models.former_codes import no_such_theme_message
 
-            _no_such_theme(session, code)  # a former code: says what it became
+            _fail(no_such_theme_message(session, code))  # a former code: says what it became
         label, keywords, level = found.label, found.keywords, found.level
         single = found.id in one_participant_themes(session, [found])
         rows = statement_rows(session, found)

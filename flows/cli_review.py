@@ -75,32 +75,23 @@ def _theme_code(code: str) -> str:
     return code
 
 
-def _no_such_theme(session, code: str) -> None:
-    """A code no current theme holds: say what became of the themes that held it, if any did."""
-    from qualflow.models.former_codes import continued_by
-
-    _, lines = continued_by(session, code)
-    if lines:
-        _fail(f"no theme {code} in the current themes: {'; '.join(lines)}")
-    _fail(f"no theme {code} in the current themes (see `qualflow themes`)")
-
-
 def _theme_id(session, code: str) -> int:
     """The current theme of this code. A former code is not followed: a decision must name the
     theme as it is now (the message says which that is)."""
+    from qualflow.models.former_codes import no_such_theme_message
     from qualflow.models.queries import theme_by_code
 
     code = _theme_code(code)
     theme = theme_by_code(session, code)
     if theme is None:
-        _no_such_theme(session, code)
+        _fail(no_such_theme_message(session, code))  # a former code: says what it became
     return theme.id
 
 
 def _audited_theme(session, code: str) -> tuple[int, list[str]]:
     """`audit` only reads, so a code a theme had before opens the theme it is now, saying so; with
     notes on where a merged theme went and on other themes that held the code before."""
-    from qualflow.models.former_codes import continued_by, former_holders, merged_line
+    from qualflow.models.former_codes import continued_by, former_holders, merged_line, no_such_theme_message
     from qualflow.models.queries import theme_by_code
 
     code = _theme_code(code)
@@ -108,7 +99,7 @@ def _audited_theme(session, code: str) -> tuple[int, list[str]]:
     if theme is None:
         now, lines = continued_by(session, code)
         if now is None:
-            _no_such_theme(session, code)
+            _fail(no_such_theme_message(session, code))
         return now.id, lines
     notes = [f"{code} was also another theme's code before: {h.line}"
              for h in former_holders(session, code, excluding=theme.id)]

@@ -101,3 +101,12 @@ def continued_by(session: Session, code: str) -> tuple[Theme | None, list[str]]:
     now = {holder.now.id: holder.now for holder in holders if holder.now is not None}
     only = next(iter(now.values())) if len(now) == 1 and all(h.now is not None for h in holders) else None
     return only, [holder.line for holder in holders]
+
+
+def no_such_theme_message(session: Session, code: str) -> str:
+    """What a command says of a code no current theme holds: what became of the themes that held it,
+    if any did."""
+    _, lines = continued_by(session, code)
+    if lines:
+        return f"no theme {code} in the current themes: {'; '.join(lines)}"
+    return f"no theme {code} in the current themes (see `qualflow themes`)"
