@@ -107,6 +107,7 @@ ZH_STOP_WORDS = with_traditional(
     山区 城镇 平原 山脉 湖泊 海洋 太阳 高原 大桥 南北 东南 西南 西北 东北 外国 中原 华夏 共和国 古城 河口 冰川 山水
     海峡 阿哥 京城 南路 国外 国内 外地 本地 当地 老家 家乡 全国 各地 内地 市区 郊区 农村 城里 乡下 小康 老江湖 小白
     小马 老马 小于 老于 小时 老是 小程 大爷 大妈 奶奶 爷爷 叔叔 婆婆 伯伯 同事 同学 朋友 病人 患者 家属
+    老城区 新城区 大城市 小城市 城中村 美食街
     """.split()
 )
 # Organisations and bodies too general to identify anyone (national bodies, kinds of institution).
@@ -141,7 +142,7 @@ ZH_PLACE_FORMS = tuple("市 县 省 区 镇 乡 村 州 人 路 街道".split())
 # Suffixes that make a word a place (the word before must be a name, not a common noun).
 # Traditional forms too: Taiwan writes 大安區, 屏東縣, 潮州鎮, 開發區.
 ZH_PLACE_SUFFIXES = longest_first(
-    "省 市 区 县 镇 乡 村 街道 路 街 大街 巷 胡同 弄 小区 新村 花园 公寓 家园 大院 家属院 宿舍 社区 开发区 新区".split()
+    "省 市 区 县 镇 乡 村 街道 路 东路 西路 南路 北路 中路 街 大街 大道 巷 胡同 弄 小区 新村 花园 公寓 家园 大院 家属院 宿舍 社区 开发区 新区".split()
 )
 ZH_ESTATE_SUFFIXES = longest_first("家属院 小区 新村 花园 公寓 家园 大院 宿舍".split())
 ZH_ADMIN_SUFFIXES = longest_first("开发区 街道 新区 省 市 区 县 镇 乡 村 路 街".split())
@@ -174,6 +175,19 @@ ZH_TAIWAN_DISTRICTS = frozenset(
 ZH_TAIWAN_DISTRICTS = ZH_TAIWAN_DISTRICTS | frozenset(to_simplified(name) for name in ZH_TAIWAN_DISTRICTS)
 # Street words a house number goes with (建国路88号).
 ZH_STREET_SUFFIXES = longest_first("大街 大道 胡同 路 街 巷 弄 道".split())
+# One word of a name and its unit (越秀区, 张江镇, 信義路, 民生路): jieba's dictionary lists many such
+# words whole, tagged as it pleases (越秀区/nr, 龙岗区/n, 信义路/n), or its HMM joins an unknown
+# name to its unit (张江镇). chinese._place_word decides whether the part before the unit is a name.
+ZH_ADMIN_WORD_SUFFIXES = longest_first("街道 区 县 市 镇 乡 村".split())
+ZH_ROAD_WORD_SUFFIXES = longest_first("大道 大街 路 街 巷 弄".split())
+# What a road is made of, what kind it is or where it leads in a story, not which road it is (柏油路,
+# 下坡路, 康庄大道, 求学路): words jieba's dictionary lists whole, like the names of roads.
+ZH_ROAD_KINDS = with_traditional(
+    """
+    柏油 沥青 渣油 水泥 石子 碎石 砾石 砂石 沙石 石板 青石板 青石 煤渣 泥土 泥巴 土石 环城 高架 盘山 林荫 乡间 田间 山间
+    上坡 下坡 斜坡 走下坡 整段 十字 康庄 阳关 金光 人生 求学 致富 成才 回家 回头 冤枉
+    """.split()
+)
 
 # Characters used to transliterate foreign names (艾米丽, 史密斯, 约翰).
 TRANSLITERATION_CHARS = with_traditional(
