@@ -16,6 +16,7 @@ from qualflow.models.queries import (
     subcategories_of,
     theme_suggestions,
 )
+from qualflow.pipeline.deid.patterns import MONTH_NAMES, ZH_NUMERALS
 from qualflow.pipeline.deid.pseudonym import NameRedactor
 from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.describe import ONE_PARTICIPANT, ONE_PARTICIPANT_WHY, one_participant_themes
@@ -70,10 +71,10 @@ def theme_rows(session: Session) -> list[dict]:
 
 # A date in a file name says when someone was interviewed ("P3_2024-03-12.txt"); beside the rota of a
 # small ward that names them. Exported names leave dates out, down to a month with its year.
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# The month names and Chinese numerals the text's date patterns know (pipeline/deid/patterns.py).
+_MONTH = "(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + ")"
 _DAY, _D, _M = r"\d{1,2}(?:st|nd|rd|th)?", r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])"
-_YEAR, _ZH_DIGIT, _SEP = r"(?:19|20)\d{2}", r"[0-9０-９〇零一二三四五六七八九十两]", r"[\s_.,-]*"
+_YEAR, _ZH_DIGIT, _SEP = r"(?:19|20)\d{2}", rf"[0-9０-９{ZH_NUMERALS}两]", r"[\s_.,-]*"
 _DATE_IN_NAME = re.compile("|".join([
     rf"(?<!\d){_YEAR}[-_./]{_M}[-_./]{_D}(?!\d)",  # 2024-03-12, 2024_3_12, 2024.03.12
     # Day first (or month first) takes one separator twice and starts a word, so "P9_12.03.2024" is not read from its 9.

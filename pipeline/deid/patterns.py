@@ -60,14 +60,18 @@ _ID_CUE = re.compile(
 )
 _ID_VALUE = re.compile(r"\d{3} \d{3} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-_MONTH = r"(?:" + "|".join(m.capitalize() + r"|" + m for m in sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+# English month names and their short forms, and Chinese numerals: what a date is written with (also
+# in file names, pipeline/report.py).
+MONTH_NAMES = tuple(
+    (
+        "january february march april may june july august september october november december "
+        "jan feb mar apr jun jul aug sep sept oct nov dec"
+    ).split()
+)
+_MONTH = r"(?:" + "|".join(m.capitalize() + r"|" + m for m in sorted(MONTH_NAMES, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d{2}"
-_CN_NUM = "〇零一二三四五六七八九十"
+ZH_NUMERALS = "〇零一二三四五六七八九十"
 DATE = re.compile(
     "|".join(
         [
@@ -76,9 +80,9 @@ DATE = re.compile(
             r"(?<!\d)(?:0?[1-9]|[12]\d|3[01])[/.\-](?:0?[1-9]|1[0-2])[/.\-](?:(?:19|20)\d{2}|\d{2})(?!\d)",  # 03/05/1984
             r"(?<!\d)(?:19|20)\d{2}[/.\-](?:0?[1-9]|1[0-2])[/.\-](?:0?[1-9]|[12]\d|3[01])(?!\d)",  # 1984-05-03
             r"(?<!\d)(?:19|20)\d{2}\s*年\s*(?:0?[1-9]|1[0-2])\s*月(?:\s*(?:0?[1-9]|[12]\d|3[01])\s*[日号])?",  # 1984年5月3日
-            rf"[{_CN_NUM}]{{4}}年[{_CN_NUM}]{{1,2}}月(?:[{_CN_NUM}]{{1,3}}[日号])?",  # 一九八四年五月三日
+            rf"[{ZH_NUMERALS}]{{4}}年[{ZH_NUMERALS}]{{1,2}}月(?:[{ZH_NUMERALS}]{{1,3}}[日号])?",  # 一九八四年五月三日
             r"(?<!\d)(?:0?[1-9]|1[0-2])\s*月\s*(?:0?[1-9]|[12]\d|3[01])\s*[日号]",  # 5月3日 (a birthday)
-            rf"[{_CN_NUM}]{{1,2}}月[{_CN_NUM}]{{1,3}}[日号]",
+            rf"[{ZH_NUMERALS}]{{1,2}}月[{ZH_NUMERALS}]{{1,3}}[日号]",
             rf"{_DAY}(?:\s+of)?\s+{_MONTH}(?![a-z])",  # 3 May (a birthday)
             rf"{_MONTH}\s+{_DAY}(?![0-9a-z])",  # May 3rd
             rf"{_MONTH}\s+{_YEAR}",  # May 1984
@@ -189,7 +193,7 @@ _YEAR_CUE = re.compile(
 )
 _CN_DIGIT = "〇零一二三四五六七八九"
 # ROC (Taiwan) years count from 1912: 民國85年 is 1996.
-_ROC_YEAR = rf"民[國国]\s*(?:\d{{1,3}}|[{_CN_NUM}]{{1,4}})\s*年"
+_ROC_YEAR = rf"民[國国]\s*(?:\d{{1,3}}|[{ZH_NUMERALS}]{{1,4}})\s*年"
 _FULL_YEAR = rf"(?<!\d)(?:19|20)\d{{2}}(?:\s*年|(?![0-9A-Za-z]))|[{_CN_DIGIT}]{{4}}年|{_ROC_YEAR}"
 # A two-digit year (85年, '62) only where nothing else can be meant: after 于/在 (出生于85年),
 # right before 出生/生的 (85年出生), after an apostrophe ("born in '62") or right after "born in".
@@ -200,7 +204,7 @@ _YEAR_AFTER_CUE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_BEFORE_CUE = re.compile(rf"{_FULL_YEAR}|{_SHORT_YEAR}")
-_BIRTH_COHORT = re.compile(rf"(?:民[國国]\s*)?(?<!\d)(?:\d{{2,3}}|[{_CN_NUM}]{{2,4}})\s*年次")
+_BIRTH_COHORT = re.compile(rf"(?:民[國国]\s*)?(?<!\d)(?:\d{{2,3}}|[{ZH_NUMERALS}]{{2,4}})\s*年次")
 # Where the clause a birth cue opens ends: punctuation, or a word that starts another clause.
 _CLAUSE_BREAK = re.compile(
     r"[,;.!?，；。！？\n]|\b(?:and|but|or|so|then|when|while|until|since|because|where|who|which)\b", re.IGNORECASE
