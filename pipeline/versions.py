@@ -5,13 +5,14 @@ New content under a known name is that file's next version. It is stored in full
 point into its own text) and linked to the version it replaces; the replaced version stays in the
 store as history, but nothing live reads it (models.queries.live_transcripts).
 
-What reviewers decided about a statement that did not change carries over to its twin in the
-new version: confirmed and rejected assignments, a "not significant" mark and memos. Twins are
-statements with the same text hash, paired in order (the k-th "Yes." of the old version with
-the k-th "Yes." of the new one). No Decision is written: the log records what reviewers did,
+What reviewers decided about a statement carries over to its twin in the new version: confirmed
+and rejected assignments, a "not significant" mark and memos. Twins are the same passage in both
+versions (`twins`): the same text where the two versions align, or wording changed a little (a typo
+fixed) in a stretch that changed. A statement rewritten beyond that has no twin, and the run says how
+many decisions stayed on the old version (`decisions_left_behind`). No Decision is written: the log records what reviewers did,
 and a new file version is not a reviewer's act; the copies repeat decisions already logged.
 
-A plain suggestion (never reviewed) of an unchanged statement carries over too, when its theme is
+A plain suggestion (never reviewed) of a statement with a twin carries over too, when its theme is
 a live theme of the current theme set: otherwise the twin would have no assignment row, and the
 next run would take it for a new statement (pipeline/place.py) and place it again, maybe
 elsewhere, and count it toward the share of new statements that calls for a re-clustering.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from difflib import SequenceMatcher
 
 from qualflow.models import Memo, Statement, Suggestion, Transcript
 from qualflow.models.codebook import refresh_counts
@@ -71,22 +73,61 @@ def _statements(session: Session, transcript_id: int) -> list[Statement]:
 
 
 def twins(old: list[Statement], new: list[Statement]) -> list[tuple[Statement, Statement]]:
-    """Unchanged statements: the k-th old statement with a text hash beside the k-th new one with it."""
+    """Each old statement beside the new one that is the same passage, both lists in document order.
+
+    1. Identical texts, aligned in order (difflib over the text hashes): a sentence added earlier in
+       the file ("It builds up quietly." said twice) does not take the decisions of the one further on.
+    2. In a stretch that changed, a statement whose wording changed a little (at least EDITED_TWIN of
+       its characters the same) is the same passage: a typo fixed, a word inserted. Decisions stay on
+       a passage through an edit, as coding does in NVivo or ATLAS.ti.
+    3. Identical texts the alignment left apart (a paragraph moved elsewhere) pair k-th with k-th."""
+    matcher = SequenceMatcher(None, [s.text_hash for s in old], [s.text_hash for s in new], autojunk=False)
+    pairs: list[tuple[Statement, Statement]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pairs += zip(old[i1:i2], new[j1:j2])
+        elif tag == "replace":
+            pairs += _edited_twins(old[i1:i2], new[j1:j2])
+    paired_old, paired_new = {a.id for a, _ in pairs}, {b.id for _, b in pairs}
     waiting: dict[str, list[Statement]] = defaultdict(list)
     for statement in old:
-        waiting[statement.text_hash].append(statement)
-    pairs = []
+        if statement.id not in paired_old:
+            waiting[statement.text_hash].append(statement)
     for statement in new:
-        if waiting[statement.text_hash]:
+        if statement.id not in paired_new and waiting[statement.text_hash]:
             pairs.append((waiting[statement.text_hash].pop(0), statement))
     return pairs
+
+
+# How much of a statement's wording may change for it to stay the same passage (difflib's ratio), and
+# how many new statements past the last pair an old one is looked for among (a changed stretch can be long).
+EDITED_TWIN = 0.8
+_LOOK_AHEAD = 8
+
+
+def _edited_twins(old: list[Statement], new: list[Statement]) -> list[tuple[Statement, Statement]]:
+    """In one changed stretch, old and new statements paired in order where their wording is close."""
+    pairs, start = [], 0
+    for before in old:
+        for j in range(start, min(len(new), start + _LOOK_AHEAD)):
+            if before.text_hash != new[j].text_hash and _close(before.text, new[j].text):
+                pairs.append((before, new[j]))
+                start = j + 1
+                break
+    return pairs
+
+
+def _close(a: str, b: str) -> bool:
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.real_quick_ratio() >= EDITED_TWIN and matcher.quick_ratio() >= EDITED_TWIN \
+        and matcher.ratio() >= EDITED_TWIN
 
 
 def _carry(session: Session, before: Statement, after: Statement, rows: list[Suggestion], memos: list[Memo],
            carried: dict[str, int], live_themes: set[int], taken: set[tuple[int, int]], placed: set[int],
            noted: set[tuple]) -> None:
-    """Put what reviewers decided about `before`, and its live plain suggestion, on its unchanged
-    twin `after`. `taken` holds the (statement, theme) pairs that have a row, `placed` the
+    """Put what reviewers decided about `before` on its twin `after`, and its live plain suggestion
+    when the text is the same (an edited twin is placed afresh by the next placement). `taken` holds the (statement, theme) pairs that have a row, `placed` the
     statements with an active row, `noted` the (statement, reviewer, text, time) of live memos:
     nothing is carried onto a twin twice, and a statement keeps one active row at most."""
     if before.excluded_reason == NOT_SIGNIFICANT and after.significant:
@@ -98,7 +139,8 @@ def _carry(session: Session, before: Statement, after: Statement, rows: list[Sug
         # A confirmed place needs a clustered statement; a rejection is a record and always carries.
         if row.status in CARRIED_STATUSES and (after.significant or row.status == "rejected"):
             key = "assignments"
-        elif row.status == SUGGESTED and after.significant and row.theme_id in live_themes:
+        elif row.status == SUGGESTED and after.significant and row.theme_id in live_themes and \
+                before.text_hash == after.text_hash:  # an edited statement is placed afresh, on its new vectors
             key = "suggestions"
         else:
             continue
@@ -119,7 +161,7 @@ def _carry(session: Session, before: Statement, after: Statement, rows: list[Sug
 
 def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, int]:
     """Make `new` the live version in place of `old` and carry the reviews and live plain
-    suggestions of unchanged statements; returns how many reviewed assignments ("assignments"),
+    suggestions of statements that have a twin (`twins`); returns how many reviewed assignments ("assignments"),
     plain suggestions, not-significant marks and memos were carried."""
     old.superseded_by_id = new.id
     old_statements = _statements(session, old.id)
@@ -153,6 +195,35 @@ def supersede(session: Session, old: Transcript, new: Transcript) -> dict[str, i
     session.flush()
     refresh_counts(session, {row.theme_id for row in old_rows})
     return carried
+
+
+def decisions_per_statement(session: Session, transcript_id: int) -> dict[int, int]:
+    """How many reviewers' decisions each decided statement of a transcript holds: confirmed or
+    rejected assignments, a not-significant mark, live memos. Read before `supersede`, which marks
+    the old rows superseded, so that `decisions_left_behind` can tell what did not carry."""
+    ids = [s.id for s in _statements(session, transcript_id)]
+    counts: dict[int, int] = defaultdict(int)
+    for statement_id in session.scalars(select(Suggestion.statement_id).where(
+            Suggestion.statement_id.in_(ids), Suggestion.status.in_(CARRIED_STATUSES))):
+        counts[statement_id] += 1
+    for statement_id in session.scalars(select(Statement.id).where(
+            Statement.id.in_(ids), Statement.excluded_reason == NOT_SIGNIFICANT)):
+        counts[statement_id] += 1
+    for statement_id in session.scalars(select(Memo.statement_id).where(
+            Memo.statement_id.in_(ids), Memo.withdrawn.is_(False))):
+        counts[statement_id] += 1
+    return dict(counts)
+
+
+def decisions_left_behind(session: Session, old: Transcript, decisions: dict[int, int]) -> int:
+    """Of `decisions` (`decisions_per_statement` of `old`, read before it was superseded), how many
+    sit on statements with no twin in the version that replaced it: not carried over, so
+    out of every live view (they stay on the old version, as history)."""
+    if not decisions or old.superseded_by_id is None:
+        return 0
+    twinned = {before.id for before, _ in twins(_statements(session, old.id),
+                                                 _statements(session, old.superseded_by_id))}
+    return sum(count for statement_id, count in decisions.items() if statement_id not in twinned)
 
 
 def carried_copies(session: Session, memo: Memo) -> list[Memo]:
