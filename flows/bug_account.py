@@ -22,8 +22,10 @@ def stopped_by_a_bug(error: BaseException, meta: dict) -> None:
     """A bug: one line naming only the error's type and where in qualflow's code it happened. Its
     message, Python's traceback and Prefect's lines can quote interview text, and terminal output gets
     pasted into public bug reports: they go to an owner-only file in the data folder instead."""
-    account = _write_account(error, meta.get(DATA_FOLDER), meta.get(PREFECT_LINES, []))
-    line = f"qualflow stopped on an unexpected error ({type(error).__name__}{_where(error)})."
+    prefect_lines = meta.get(PREFECT_LINES, [])
+    account = _write_account(error, meta.get(DATA_FOLDER), [
+        "Prefect's account of the run (held back from the terminal):\n", *prefect_lines, "\n"] if prefect_lines else [])
+    line = f"qualflow stopped on an unexpected error ({what_and_where(error)})."
     if meta.get(RUN):  # a run writes only in transactions (models/store.py Store.session rolls back on any error)
         line += (" Nothing stored was lost, and nothing was half-stored: a run stores each transcript, and each "
                  "clustering, whole or not at all.")
@@ -34,6 +36,19 @@ def stopped_by_a_bug(error: BaseException, meta: dict) -> None:
             "; `qualflow run --verbose` shows it on screen." if meta.get(RUN) else ".")
     typer.echo(line, err=True)
     raise typer.Exit(BUG_EXIT)
+
+
+def write_account(error: BaseException, data: Path | None, context_lines: list[str]) -> Path | str:
+    """For a bug qualflow goes on after (one request of the review server): its account in an owner-only
+    file, as a command's, with `context_lines` ("request: POST /decide/{action}") before the traceback;
+    the file's path, or why it could not be written."""
+    return _write_account(error, data, [f"{line}\n" for line in context_lines] + ["\n"],
+                          heading="qualflow hit an unexpected error")
+
+
+def what_and_where(error: BaseException) -> str:
+    """"KeyError in flows/tasks.py, line 436": the error's type and where in qualflow's code, never its message."""
+    return f"{type(error).__name__}{_where(error)}"
 
 
 def _where(error: BaseException) -> str:
@@ -49,10 +64,11 @@ def _where(error: BaseException) -> str:
     return found
 
 
-def _write_account(error: BaseException, data: Path | None, prefect_lines: list[str]) -> Path | str:
-    """The file holding the traceback and Prefect's held lines (mode 0600, in a 0700 folder), in the
-    data folder, or the system's temporary folder when there is none yet (a bug is no reason to make
-    one); its path, or why it could not be written."""
+def _write_account(error: BaseException, data: Path | None, context_lines: list[str],
+                   heading: str = "qualflow stopped on an unexpected error") -> Path | str:
+    """The file holding `context_lines` (Prefect's held lines, the request) and the traceback (mode 0600,
+    in a 0700 folder), in the data folder, or the system's temporary folder when there is none yet (a
+    bug is no reason to make one); its path, or why it could not be written."""
     import platform
     import shlex
     import sys
@@ -61,13 +77,12 @@ def _write_account(error: BaseException, data: Path | None, prefect_lines: list[
     import traceback
 
     text = "".join([
-        f"qualflow stopped on an unexpected error, {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n",
+        f"{heading}, {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n",
         f"command: qualflow {shlex.join(sys.argv[1:])}\n",
         f"Python {platform.python_version()} on {platform.platform()}\n",
         "This file may quote interview text (an error's message, the values in a traceback): read it, and take\n"
         "out what is private, before sharing any of it.\n\n",
-        *(["Prefect's account of the run (held back from the terminal):\n", *prefect_lines, "\n"]
-          if prefect_lines else []),
+        *context_lines,
         *traceback.format_exception(error),
     ])
     name = f"error-{time.strftime('%Y%m%d-%H%M%S')}"

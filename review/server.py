@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import secrets
 import ssl
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -25,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from qualflow.flows.bug_account import ACCOUNTS_FOLDER, what_and_where, write_account
 from qualflow.models import Reviewer, Store, Theme, Transcript
 from qualflow.models.former_codes import merged_line
 from qualflow.models.queries import (
@@ -117,6 +119,14 @@ FIELD_NAMES = {"theme": "the theme", "target": "the theme to move or merge into"
 # Error pages: a short title and one plain sentence. A detail the app wrote ("No such theme.") is
 # shown as it is; Starlette's bare status phrases ("Not Found") are replaced by these.
 ERROR_TITLES = {400: "Not understood", 403: "Refused", 404: "Not found", 405: "Not allowed", 422: "Not understood"}
+# The form a request sent, kept in its scope: the page for an unexpected error shows what was typed in it.
+FORM_SENT = "qualflow.form"
+# If the page for an unexpected error cannot be rendered either: no template, no store, no session.
+PLAIN_UNEXPECTED_ERROR_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Unexpected error · qualflow review</title></head><body><h1>qualflow hit an unexpected error</h1>
+<p>What you were doing may not have been saved. The person running <code>qualflow review serve</code> can find
+the details in the study's data folder, under <code>""" + ACCOUNTS_FOLDER + """</code>.</p>
+<p><a href="/">Back to the themes</a></p></body></html>"""
 ERROR_MESSAGES = {404: "There is no such page here.",
                   405: "This address cannot be used that way: follow a link or a button instead.",
                   422: "The address or form was not understood: a number in it may be mistyped."}
@@ -128,6 +138,58 @@ class UnsafeBind(ValueError):
 
 class BadForm(ValueError):
     """A form with a missing or malformed field: a 400 page saying which."""
+
+
+class UnexpectedErrorPage:
+    """A bug (an exception no handler foresaw) while answering a request: its traceback to an owner-only
+    file in the data folder (flows/bug_account.py), one line without the error's message in the server's
+    log, and `page(request)` for the reviewer. Starlette would log the traceback, which can quote interview
+    text, to the terminal of `qualflow review serve`, and answer a bare "Internal Server Error". An app
+    made with FastAPI's `debug` keeps Starlette's traceback page."""
+
+    def __init__(self, app, data_dir: Path, page: Callable[[Request], Response]):
+        self.app, self.data_dir, self.page = app, data_dir, page
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if getattr(scope.get("app"), "debug", False):
+                raise
+            self._account(scope, error)
+            if started:  # part of a response is out: nothing more can be said, and the server closes it
+                return
+            request = Request(scope, receive)
+            try:
+                response = self.page(request)
+            except Exception as page_error:  # a bug in that page too: its own account, and a plain page
+                self._account(scope, page_error)
+                response = HTMLResponse(PLAIN_UNEXPECTED_ERROR_PAGE, status_code=500)
+            await response(scope, receive, send)
+
+    def _account(self, scope, error: Exception) -> None:
+        # The route's pattern, not the path: no text from the address (a search, a theme code) in the log.
+        route = getattr(scope.get("route"), "path", None) or "(no route)"
+        request = f"{scope.get('method', '')} {route}"
+        account = write_account(error, self.data_dir, [f"request: {request}"])
+        told = ("the reviewer was told it may not have been saved" if scope.get("method") == "POST"
+                else "the reviewer was shown an error page")
+        if isinstance(account, Path):
+            saved = f"The full account is in {account} — it may quote interview text, so read it before sharing it."
+        else:
+            saved = f"Its full account could not be written ({account})."
+        log.error("qualflow review hit an unexpected error (%s) answering %s; %s. %s", what_and_where(error),
+                  request, told, saved)
 
 
 def allowed_hosts(host: str, login: bool) -> list[str]:
@@ -253,6 +315,10 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             if not has_reviewers(session):
                 raise ReviewError("no reviewer accounts yet: add one with `qualflow review add-reviewer NAME`")
     app = FastAPI(title="qualflow review", docs_url=None, redoc_url=None, openapi_url=None)
+    # Added first, so innermost of the middleware: inside the session (the page knows who is signed in)
+    # and the security headers, around FastAPI's handlers for the errors the app foresees (HTTPException,
+    # the store's). A lambda: the page is made further down, with the other pages.
+    app.add_middleware(UnexpectedErrorPage, data_dir=Path(data_dir), page=lambda request: unexpected_error(request))
     # A new secret each start: sessions end when the server stops, and nothing secret is stored.
     # Lax, not Strict: a link to the app from a chat or an e-mail page must arrive signed in. With
     # Strict it came without the cookie, and the sign-in page's new cookie signed the reviewer out in
@@ -302,8 +368,13 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             request.session["csrf"] = secrets.token_urlsafe(32)
         return request.session["csrf"]
 
-    async def form_of(request: Request) -> dict:
+    async def sent_form(request: Request):
         form = await request.form()
+        request.scope[FORM_SENT] = form  # for the page of an unexpected error, if one comes
+        return form
+
+    async def form_of(request: Request) -> dict:
+        form = await sent_form(request)
         sent, kept = str(form.get("csrf", "")), request.session.get("csrf", "")
         if not kept or not hmac.compare_digest(sent, kept) or _foreign_origin(request):
             raise HTTPException(403, CSRF_REFUSAL)
@@ -354,6 +425,20 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             csrf=csrf_token(request), login=login, read_only=None,  # its message says so already
             undoable=None, undo_id=None, flash=None)
         return HTMLResponse(html, status_code=status, headers={"Retry-After": "5"} if status == 503 else None)
+
+    def unexpected_error(request: Request) -> HTMLResponse:
+        """The reviewer's page for a bug (UnexpectedErrorPage): what may not have been saved, what they typed
+        (to copy), and who can read the details. Never the traceback or the file's path: a reviewer may be
+        anyone the server lets sign in. Rendered without the store, as a failing store may be the bug."""
+        form = request.scope.get(FORM_SENT) or {}
+        theme = _int(form.get("theme"))
+        html = templates.get_template("unexpected_error.html").render(
+            sent=request.method == "POST", typed=typed_fields(form), when=time.strftime("%H:%M"),
+            accounts_folder=ACCOUNTS_FOLDER,
+            back=_local_path(str(form.get("back") or (f"/themes/{theme}" if theme else "/"))),
+            reviewer=request.session.get("reviewer") if login else local_name, csrf=csrf_token(request),
+            login=login, read_only=None, undoable=None, undo_id=None, flash=None)
+        return HTMLResponse(html, status_code=500)
 
     def error_page(request: Request, status: int, message: str, headers=None) -> Response:
         """The app's own page for a refused or missing request (never FastAPI's JSON): a title, one
@@ -558,13 +643,13 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
         if reviewer is None:
             # Not a redirect to sign in: that would come back to this POST address as a GET (a 405),
             # and what the reviewer typed would be gone without a word.
-            return not_saved(request, await request.form(), 401, "You were signed out: nothing was saved",
+            return not_saved(request, await sent_form(request), 401, "You were signed out: nothing was saved",
                              "Your session ended (signed out in another tab, timed out, or the server restarted) "
                              "before this form arrived, so nothing was saved.")
         try:
             form = await form_of(request)
         except HTTPException:
-            return not_saved(request, await request.form(), 403, "Not saved: the form had expired", CSRF_REFUSAL)
+            return not_saved(request, await sent_form(request), 403, "Not saved: the form had expired", CSRF_REFUSAL)
         theme_id = _int(form.get("theme"))
         version = _int(form.get("version"))
         expected = {theme_id: version} if theme_id and version else None
