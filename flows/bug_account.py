@@ -106,7 +106,11 @@ def _new_private_file(folder: Path, name: str, text: str) -> Path:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             continue
-        with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+        except OSError:  # a full disk: no empty or cut-off account left behind to be read as the whole story
+            path.unlink(missing_ok=True)
+            raise
         return path
     raise FileExistsError(f"no free name for {name} in {folder}")

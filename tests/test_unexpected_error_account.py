@@ -132,3 +132,31 @@ if __name__ == "__main__":  # python THIS_FILE [bug] qualflow-arguments…
 
         tasks.store_theme_set = store_theme_set_then_a_bug
     app(sys.argv[2:], prog_name="qualflow")
+
+
+def test_an_account_that_cannot_be_written_whole_leaves_no_empty_file(tmp_path, monkeypatch):
+    """A full disk: the data folder's account is taken back, and the temporary folder's is tried."""
+    import errno
+    import os
+    import tempfile
+
+    from qualflow.flows import bug_account
+
+    data, spare = tmp_path / "data", tmp_path / "spare"
+    data.mkdir()
+    spare.mkdir()
+    real_fdopen = os.fdopen
+
+    def full_in_data(descriptor, *args, **kwargs):
+        handle = real_fdopen(descriptor, *args, **kwargs)
+        if str(data) in os.readlink(f"/proc/self/fd/{descriptor}"):
+            def write(_text):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            handle.write = write
+        return handle
+
+    monkeypatch.setattr(bug_account.os, "fdopen", full_in_data)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(spare))
+    account = bug_account.write_account(KeyError("a statement"), data, [])
+    assert list((data / bug_account.ACCOUNTS_FOLDER).iterdir()) == []
+    assert isinstance(account, Path) and account.parent == spare and "a statement" in account.read_text()
