@@ -88,6 +88,9 @@ class RunSummary:
     outside_encoder_languages: dict[str, int] = field(default_factory=dict)
     # Files left out for their type (a .pdf beside the transcripts), by `type_label`: not in `files_seen`.
     other_types: dict[str, int] = field(default_factory=dict)
+    # Caveats about files stored (flows/ingesting.py "note"), one content-free line each: "x.txt: 1 byte was not
+    # UTF-8 and was read as Windows-1252 (line 42)…", "x.txt (new version): 3 reviewer decisions … not carried over…"
+    notes: list[str] = field(default_factory=list)
 
 
 def why_not_run(source: str, data_dir: str, database_url: str | None, create_study: bool) -> str | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from prefect.utilities.annotations import quote
@@ -33,6 +33,7 @@ from qualflow.pipeline.errors import QualflowError, UnreadableFile
 from qualflow.pipeline.ingest import Document, broken_link, source_name
 from qualflow.pipeline.persist import classify_file, load_key_map
 from qualflow.pipeline.quarantine import QUARANTINE_DIR, quarantine
+from qualflow.pipeline.readers._text import decoding_notes
 from qualflow.pipeline.redact import is_respondent_code
 from qualflow.pipeline.segment import Segmenter
 from qualflow.pipeline.select import StatementSelector
@@ -43,7 +44,7 @@ from qualflow.pipeline.turns import (
     participant_from_file_name,
     read_header,
 )
-from qualflow.pipeline.versions import live_version
+from qualflow.pipeline.versions import decisions_left_behind, decisions_per_statement, live_version
 from qualflow.pipeline.withdraw import (
     drop_withdrawn_turns,
     withdrawn_file,
@@ -53,7 +54,9 @@ from qualflow.pipeline.withdraw import (
 from sqlalchemy import select
 
 log = logging.getLogger(__name__)
-# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link'|'unreadable_folder', message, statements)
+# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link'|'unreadable_folder', message, statements),
+# or ('note', line, 0): a caveat about a file just stored (bytes read as Windows-1252, decisions not carried),
+# recorded after its outcome.
 Outcome = tuple[str, str | None, int]
 
 
@@ -100,6 +103,8 @@ def _result_or_error(result):
 class _NewFile:
     path: Path
     document: Document
+    # One-line, content-free caveats for the run's summary, given once the file is stored.
+    notes: list[str] = field(default_factory=list)
 
 
 # New files are analysed and stored a window at a time: enough to keep a cluster's workers busy,
@@ -122,7 +127,8 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
         # A plain call, not a task run: a nightly run over a hundred unchanged files would otherwise
         # spend more on Prefect's bookkeeping (about 11 ms a file) than on reading them. The task
         # runs that follow, for new files only, carry the file names.
-        read = tasks.read_file(path, source_name(path, source), limits.max_file_mb, limits.max_unpacked_mb)
+        with decoding_notes() as notes:  # stray bytes read as Windows-1252 (pipeline/readers/_text.py)
+            read = tasks.read_file(path, source_name(path, source), limits.max_file_mb, limits.max_unpacked_mb)
         if read.error:
             record(path, ("failed", read.error, 0))
             advance(1)
@@ -140,7 +146,7 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
             record(path, _skipped(read.document.source_name, kind, already))
             advance(1)
             continue
-        window.append(_NewFile(path, read.document))
+        window.append(_NewFile(path, read.document, list(notes)))
         reserved |= _numbers({read_header(read.document.text).get("participant")})
         if len(window) == WINDOW:
             _analyse_and_store(window, db, helpers, parallel, record, advance, reserved)
@@ -155,7 +161,11 @@ def _analyse_and_store(new_files: list[_NewFile], db: Store, helpers: Helpers, p
         if isinstance(analysis, Exception):
             record(new.path, _unexpected(new.path, analysis))
         else:
-            record(new.path, _store_one(new, analysis, db, helpers, reserved))
+            outcome = _store_one(new, analysis, db, helpers, reserved)
+            record(new.path, outcome)
+            if outcome[0] in ("added", "new_version"):
+                for note in new.notes:
+                    record(new.path, ("note", note, 0))
         advance(1)
 
 
@@ -309,6 +319,10 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
             key_map = load_key_map(session)
             if any((turn.participant or "").startswith(TO_BE_NAMED) for turn in analysis.parsed.turns):
                 analysis = _with_participant(analysis, file_participant(session, new, analysis, reserved))
+            earlier = live_version(session, new.document.source_name) if kind == "new_version" else None
+            earlier_id = earlier.id if earlier is not None else None
+            # Read now: storing the new version marks the old one's rows superseded.
+            decided = decisions_per_statement(session, earlier_id) if earlier_id is not None else {}
         if kind in ("unchanged", "duplicate"):  # another run stored it meanwhile
             return _skipped(new.document.source_name, kind, already)
         try:
@@ -321,6 +335,13 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
             return _unexpected(new.path, error)
     if stored.outcome in ("failed", "withdrawn"):
         return stored.outcome, stored.message, 0
+    if decided:
+        with db.session() as session:
+            left = decisions_left_behind(session, session.get(Transcript, earlier_id), decided)
+        if left:
+            new.notes.append(f"{new.document.source_name} (new version): {left} reviewer decision"
+                             f"{'s' if left > 1 else ''} on statements that changed {'were' if left > 1 else 'was'} "
+                             "not carried over; they stay on the old version, out of the live views")
     return ("new_version" if kind == "new_version" else "added"), None, stored.statements
 
 
@@ -400,6 +421,10 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
         quarantine(path, source_path, data, message, config.ingest.max_file_mb)
         logger.warning("could not read a folder, so none of its files (the run's summary and DATA/%s say which "
                        "folder, and why)", QUARANTINE_DIR)
+    elif kind == "note":
+        summary.notes.append(message)
+        log.warning("%s", message)  # the terminal's log, not Prefect's: the file name may hold a name
+        logger.warning("stored a file with a caveat (the run's summary says which, and what)")
     elif kind == "duplicate":
         summary.duplicates.append(message)
     elif kind == "unchanged":

@@ -8,11 +8,18 @@ Order of attempts, most certain first:
    comes before UTF-8 because NUL bytes are valid UTF-8, and "I\\x00n\\x00" would be
    stored as a transcript full of NUL characters;
 3. strict UTF-8, by far the commonest encoding and almost never valid by accident;
+   then UTF-8 with a few stray bytes (see `_utf8_with_stray_bytes`): an edited UTF-8 file
+   into which Word or a Windows editor pasted a Windows-1252 curly quote. The strays are
+   read as Windows-1252 and the run says so; too many, or one in Chinese text, and the
+   file is refused rather than guessed (it would otherwise fall to step 6 and come back
+   as Mac-Icelandic mojibake, every "’" a "‚Äô");
 4. Chinese legacy encodings, GB18030 (a superset of GBK/GB2312) and Big5, when a decoding
    reads as Chinese (see `_chinese_decoding`);
 5. Windows-1252 when it reads as Western text, i.e. English with the odd curly quote or
    accented letter (see `_western_decoding`);
-6. charset-normalizer for everything else (Cyrillic, Greek, Shift-JIS, ...).
+6. charset-normalizer for everything else (Cyrillic, Greek, Shift-JIS, ...), except that
+   its guess of an old code page (mac_*, cp437, ...) is refused for bytes that are mostly
+   valid UTF-8: such a guess is mojibake.
 
 Steps 4 and 5 are priors for the two languages qualflow analyses, tried before
 charset-normalizer because it is unreliable on the short texts interviews are often split
@@ -24,8 +31,12 @@ into. Measured with charset-normalizer 3.5: GBK "我觉得压力很大。" comes
 from __future__ import annotations
 
 import codecs
+import contextlib
+import contextvars
 import functools
+import re
 import unicodedata
+from collections.abc import Iterator
 
 from charset_normalizer import from_bytes
 from qualflow.pipeline.readers._common import unreadable
@@ -48,6 +59,22 @@ _MIN_CHINESE_SCORE = 0.8
 _SCORE_PREFIX = 5000
 
 
+# Notes about how files were read, for the run's summary (see `decoding_notes`); None when nobody listens.
+_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("decoding_notes", default=None)
+
+
+@contextlib.contextmanager
+def decoding_notes() -> Iterator[list[str]]:
+    """Collect the one-line, content-free notes `decode_bytes` makes while the block runs
+    ("x.txt: 1 byte was not UTF-8 and was read as Windows-1252 (line 42)")."""
+    notes: list[str] = []
+    token = _NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.reset(token)
+
+
 def decode_bytes(data: bytes, name: str) -> str:
     """Decode a text file's bytes, or raise UnreadableFile with a one-line reason."""
     for bom, encoding in _BOMS:
@@ -66,13 +93,106 @@ def decode_bytes(data: bytes, name: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    utf8 = _Utf8Reading(data)
+    if utf8.mostly_valid:
+        return _utf8_with_stray_bytes(utf8, name)
     text = _chinese_decoding(data) or _western_decoding(data)
     if text is not None:
         return text
     best = from_bytes(data).best()
-    if best is None:
-        raise unreadable(name, "cannot tell which text encoding this file uses (save it as UTF-8)")
+    if best is None or (utf8.valid and (best.encoding in _OLD_CODE_PAGES or best.encoding.startswith("mac_"))):
+        where = f": partly UTF-8, but not valid UTF-8 on line {utf8.line_of(utf8.strays[0])}" if utf8.valid else ""
+        raise unreadable(name, f"cannot tell which text encoding this file uses{where} (save it as UTF-8)")
     return str(best)
+
+
+# Code pages charset-normalizer may name for bytes that are partly UTF-8; they are not what a
+# transcript of qualflow's languages comes in, so for such bytes the guess is refused (the
+# mac_* ones too, checked by prefix).
+_OLD_CODE_PAGES = {"cp437", "cp850", "cp852", "cp855", "cp857", "cp858", "cp860", "cp861", "cp862", "cp863",
+                   "cp864", "cp865", "cp866", "cp869", "cp037", "cp273", "cp500", "cp1026", "cp1140", "cp875",
+                   "hp_roman8", "kz1048", "ptcp154", "tis_620", "cp424", "cp1006", "koi8_t"}
+# A stray byte read as Windows-1252 stands for one character; this many of them, or 1% of the
+# file's non-ASCII characters if that is more, is "a few" (a pasted sentence or two). More, and
+# the file is a mix of encodings that qualflow does not guess at.
+_FEW_STRAY_BYTES = 3
+_MAX_STRAY_SHARE = 0.01
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+# Bytes Windows-1252 leaves undefined: a stray one of these is not a pasted Windows character.
+_NOT_CP1252 = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+class _Utf8Reading:
+    """`data` read as UTF-8 with each invalid byte kept as a lone surrogate (U+DC80-U+DCFF)."""
+
+    def __init__(self, data: bytes):
+        self.text = data.decode("utf-8", "surrogateescape")
+        self.strays = [i for i, ch in enumerate(self.text) if "\udc80" <= ch <= "\udcff"]
+        self.valid = sum(1 for ch in self.text if ord(ch) > 0x7F) - len(self.strays)
+
+    @property
+    def mostly_valid(self) -> bool:
+        """Whether the bytes are UTF-8 with some strays rather than another encoding. In a
+        GB18030, Big5 or Windows-1252 file only the odd pair of bytes happens to be valid UTF-8,
+        so invalid bytes far outnumber valid sequences there."""
+        return self.valid > 0 and self.valid >= len(self.strays)
+
+    def line_of(self, index: int) -> int:
+        """The line (from 1) of the character at `index` of `text`, as an editor counts them."""
+        return len(_LINE_BREAK.findall(self.text[:index].encode("utf-8", "surrogateescape"))) + 1
+
+
+def _utf8_with_stray_bytes(utf8: _Utf8Reading, name: str) -> str:
+    """The text of a UTF-8 file with a few stray bytes, those read as Windows-1252 (the usual
+    cause is a paste from Word), with a note for the run; or UnreadableFile when that is a guess:
+    too many strays, one that is no Windows-1252 character, or one in Chinese text (where a
+    stray is more likely half a GBK character than a curly quote)."""
+    strays = utf8.strays
+    first = utf8.line_of(strays[0])
+    allowed = max(_FEW_STRAY_BYTES, int(_MAX_STRAY_SHARE * (utf8.valid + len(strays))))
+    if len(strays) > allowed:
+        raise unreadable(name, f"not valid UTF-8: {len(strays)} bytes are not UTF-8, too many to tell what they are "
+                               f"(the first on line {first}); save the file as UTF-8")
+    for index in strays:
+        byte = ord(utf8.text[index]) - 0xDC00
+        if byte in _NOT_CP1252:
+            raise unreadable(name, f"not valid UTF-8: byte 0x{byte:02X} on line {utf8.line_of(index)} is not UTF-8 "
+                                   "nor a Windows-1252 character; save the file as UTF-8")
+        if _in_chinese_text(utf8.text, index):
+            raise unreadable(name, f"not valid UTF-8: byte 0x{byte:02X} on line {utf8.line_of(index)}, in Chinese "
+                                   "text, is not UTF-8; save the file as UTF-8")
+    text = "".join(bytes([ord(ch) - 0xDC00]).decode("cp1252") if "\udc80" <= ch <= "\udcff" else ch
+                   for ch in utf8.text)
+    lines = sorted({utf8.line_of(index) for index in strays})
+    where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+    read = "1 byte was not UTF-8 and was" if len(strays) == 1 else f"{len(strays)} bytes were not UTF-8 and were"
+    note = f"{name}: {read} read as Windows-1252 ({where}); check those characters"
+    notes = _NOTES.get()
+    if notes is not None:
+        notes.append(note)
+    return text
+
+
+def _in_chinese_text(text: str, index: int) -> bool:
+    """Whether text[index] stands in Chinese text: its line holds a CJK character, or the nearest
+    valid non-ASCII character before or after it is one (a stray GBK pair on a line of its own)."""
+    start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    ends = [end for end in (text.find("\n", index), text.find("\r", index)) if end != -1]
+    if any(_is_cjk(ch) for ch in text[start:min(ends, default=len(text))]):
+        return True
+    before = next((ch for ch in reversed(text[:index]) if _is_valid_non_ascii(ch)), "")
+    after = next((ch for ch in text[index + 1:] if _is_valid_non_ascii(ch)), "")
+    return any(_is_cjk(ch) for ch in before + after)
+
+
+def _is_valid_non_ascii(ch: str) -> bool:
+    return ord(ch) > 0x7F and not "\udc80" <= ch <= "\udcff"
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
+            or 0xFF00 <= code <= 0xFFEF or 0x20000 <= code <= 0x3FFFF)
 
 
 # UTF-16 without a BOM: at least this share of the code units have a NUL high byte (ASCII
