@@ -438,6 +438,7 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     def into_this_set(theme: Theme) -> None:
         theme.theme_set_id, theme.number = theme_set.id, next(order)
 
+    left_at = {theme.id: (theme.theme_set_id, theme.number) for theme in carried}
     for theme in carried:
         into_this_set(theme)
     # Free statements lose their old suggestion first: deletes flush before the new rows go in.
@@ -478,6 +479,7 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
             session.add(Suggestion(theme_id=subs[k].id, statement_id=statement_id, similarity=round(float(similarity), 4),
                                    outlier=bool(outlier), weak_fit=bool(weak_fit)))
     session.flush()
+    _retire_emptied_candidates(session, [t for t in carried if t.status == "candidate"], left_at)
     final = sorted(session.scalars(select(Theme).where(Theme.theme_set_id == theme_set.id)),
                    key=lambda t: (t.level != "theme", code_order(t.code)))
     for number, theme in enumerate(final, start=1):
@@ -494,6 +496,27 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
         raise ReviewedMeanwhile(f"{last_decision_id(session) - decided_before} reviewer decisions were made while "
                                 "the run stored its themes; stored again with them")
     return theme_set
+
+
+def _retire_emptied_candidates(session: Session, carried: list[Theme], left_at: dict[int, tuple[int, int]]) -> None:
+    """Leave in their old theme set (retired, as an unmatched candidate is) the carried candidates that
+    hold nothing now: no statement and no live subcategory. A top-level candidate is carried because
+    the log names it when one of its subcategories changed (a subcategory rejected, a statement taken
+    out); when the new clustering regroups that theme's subcategories under another theme, it would
+    stay behind as an empty theme beside its own near-twin. One a reviewer acted on itself (renamed,
+    accepted, written about, split: `_acted_on`, not undone) stays, even empty: it is theirs."""
+    acted = _read_decisions(session).standing
+    for theme in sorted(carried, key=lambda t: t.level == "theme"):  # subcategories first: a parent may hold only them
+        if theme.id in acted:
+            continue
+        holds = session.scalar(select(Suggestion.id).where(Suggestion.theme_id == theme.id,
+                                                           Suggestion.status.in_(ACTIVE_ASSIGNMENT)).limit(1))
+        live_child = session.scalar(select(Theme.id).where(Theme.parent_id == theme.id, Theme.status.in_(LIVE_STATUSES),
+                                                           Theme.theme_set_id == theme.theme_set_id).limit(1))
+        if holds is None and live_child is None:
+            theme.theme_set_id, theme.number = left_at[theme.id]
+            log.info("theme %s holds nothing after this run and no reviewer acted on it itself: retired", theme.code)
+    session.flush()
 
 
 def refresh_exemplars(session: Session, theme_ids) -> None:

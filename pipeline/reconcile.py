@@ -210,12 +210,31 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
             sub_members[group.subcategory[i]].add(group.statement_ids[i])
         turned_down = _rejected_again(sub_members, [t for t in rejected_themes if t.question == group.question])
         sub_members = [set() if k in turned_down else m for k, m in enumerate(sub_members)]
+        sub_centres = centres(sub_members)
+
+        def nearest_other(statement_id: int, k: int, theme_of: list[int | None]) -> int | None:
+            """The nearest other non-empty cluster this statement was not rejected from, or None."""
+            order = np.argsort(-(sub_centres @ unit_length(vectors[row[statement_id]])))
+            allowed = [j for j in order if j != k and sub_members[j] and (theme_of[j], statement_id) not in rejected]
+            return int(allowed[0]) if allowed else None
+
+        # A turned-down cluster's statements are sent on before matching, so that the cluster they join
+        # is matched with them in it: they were in it last run too, and matching it without them would
+        # give it a new code at every re-clustering of an unchanged study.
+        sent_on = {}
+        for i in rest:
+            statement_id, k = group.statement_ids[i], group.subcategory[i]
+            if k in turned_down and (j := nearest_other(statement_id, k, [None] * n_sub)) is not None:
+                sent_on[statement_id] = j
+        matched_members = [set(m) for m in sub_members]
+        for statement_id, j in sent_on.items():
+            matched_members[j].add(statement_id)
         theme_members = [set() for _ in range(max(group.parents, default=-1) + 1)]
         for k, parent in enumerate(group.parents):
-            theme_members[parent] |= sub_members[k]
+            theme_members[parent] |= matched_members[k]
         same_question = [c for c in candidates if c.question == group.question]
         plan = GroupPlan([None] * n_sub, [None] * len(theme_members))
-        for level, members, slots in (("subcategory", sub_members, plan.subcategory_theme),
+        for level, members, slots in (("subcategory", matched_members, plan.subcategory_theme),
                                       ("theme", theme_members, plan.theme_theme)):
             previous = [c for c in same_question if c.level == level]
             live = [i for i, m in enumerate(members) if m]
@@ -223,7 +242,6 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
                                    centres([set(c.members) for c in previous]), known)
             for i, theme_id in zip(live, found):
                 slots[i] = theme_id
-        sub_centres = centres(sub_members)
         for i in rest:
             statement_id, k = group.statement_ids[i], group.subcategory[i]
             if k not in turned_down and ((plan.subcategory_theme[k], statement_id) not in rejected
@@ -231,12 +249,11 @@ def reconcile(ids: list[int], vectors: np.ndarray, groups: list[NewGroup], pinne
                 plan.placed[statement_id] = (k, group.similarity[i], group.outlier[i], group.weak_fit[i])
                 continue
             # A reviewer took this statement out of that theme, or rejected the group it formed:
-            # offer the nearest other cluster.
-            order = np.argsort(-(sub_centres @ unit_length(vectors[row[statement_id]])))
-            allowed = [j for j in order if j != k and sub_members[j]
-                       and (plan.subcategory_theme[j], statement_id) not in rejected]
-            if allowed:
-                j = int(allowed[0])
+            # offer the nearest other cluster (where it was sent on before matching, if still allowed).
+            j = sent_on.get(statement_id)
+            if j is None or (plan.subcategory_theme[j], statement_id) in rejected:
+                j = nearest_other(statement_id, k, plan.subcategory_theme)
+            if j is not None:
                 similarity = float(sub_centres[j] @ unit_length(vectors[row[statement_id]]))
                 plan.placed[statement_id] = (j, round(similarity, 4), True, False)
             else:
