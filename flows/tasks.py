@@ -59,6 +59,15 @@ REPORT_FILE = "report.md"
 log = logging.getLogger(__name__)
 
 
+def _not_a_cache_dump_failure(record: logging.LogRecord) -> bool:
+    # jieba logs a failed write of its dictionary cache (a full disk) at ERROR with a traceback, though it
+    # goes on without the cache; the only cost is a slower start next time. A full disk is said by the run.
+    return not str(record.msg).startswith("Dump cache file failed")
+
+
+logging.getLogger("jieba").addFilter(_not_a_cache_dump_failure)
+
+
 @dataclass(frozen=True)
 class ReadResult:
     document: Document | None
@@ -183,14 +192,50 @@ def original(error: BaseException) -> BaseException:
     return error
 
 
+class DiskFull(QualflowError):
+    """A step that failed because the disk is full: not a bug, and not a transcript's fault. One line
+    (models.store.disk_full_message) for `qualflow run` (exit 2) and for a served run."""
+
+
+def _where_full(cause: BaseException) -> str:
+    """What the disk-full line names: the folder of the file a write failed on, the data folder for another
+    file write, else the study database (its SQLite file, or its URL without password)."""
+    from prefect.runtime import flow_run
+    from qualflow.models.store import default_database_url, from_parameter, study_location
+
+    if getattr(cause, "filename", None):
+        return str(Path(cause.filename).parent)
+    parameters = flow_run.parameters or {}
+    data_dir = parameters.get("data_dir")
+    if isinstance(cause, OSError) and data_dir:
+        return str(data_dir)
+    url = from_parameter(parameters.get("database_url"))
+    if not url and data_dir:
+        url = default_database_url(Path(data_dir))
+    return study_location(url) if url else "the study's data folder"
+
+
+def disk_full(error: StepFailed) -> DiskFull | None:
+    """The step's failure as a DiskFull when its cause says the disk is full (SQLITE_FULL, ENOSPC), else None."""
+    from qualflow.models.store import disk_full_message, is_disk_full
+
+    if not is_disk_full(error.__cause__):
+        return None
+    return DiskFull(disk_full_message(_where_full(error.__cause__), error.step))
+
+
 def flow_failed(error: QualflowError) -> State:
     """The batch flow's end for a QualflowError (a failed step's StepFailed among them): Failed in one line,
     the step and a content-free reason. Called directly (`qualflow run`), the flow raises the error the
-    step met, as it always has, so `run` says what it always said. A served run, or a subflow, ends with a
-    `RunFailed` instead: its error is raised by Prefect's engine and logged with its traceback and causes."""
+    step met, as it always has, so `run` says what it always said; a full disk, a `DiskFull`. A served run,
+    or a subflow, ends with a `RunFailed` instead: its error is raised by Prefect's engine and logged with
+    its traceback and causes."""
     from prefect.context import FlowRunContext
     from prefect.runtime import deployment
 
+    full = disk_full(error) if isinstance(error, StepFailed) else None
+    if full is not None:  # not a bug: said as the ingest step and the read-only checks say theirs
+        error = full
     line = error.line if isinstance(error, StepFailed) else content_free(error)
     context = FlowRunContext.get()
     subflow = context is not None and context.flow_run is not None and context.flow_run.parent_task_run_id
@@ -461,5 +506,11 @@ def write_report(db: Store, data_dir: Path) -> Path:
     with db.session() as session:
         text = markdown_report(session)
     path = data_dir / REPORT_FILE
-    path.write_text(text, encoding="utf-8")
+    # Written beside it and then renamed over it: a full disk leaves the last whole report, not half a new one.
+    partial = path.with_name(f".{REPORT_FILE}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path

@@ -171,6 +171,39 @@ def is_read_only_database(error: BaseException) -> bool:
                                                               for text in _READ_ONLY_MESSAGES)
 
 
+# A full disk (or quota): SQLite's SQLITE_FULL ("database or disk is full"), PostgreSQL's disk_full (53100),
+# or a file write's ENOSPC/EDQUOT. Not a bug, and not the file's: freeing space and running again mends it.
+_DISK_FULL_SQLSTATES = ("53100",)
+_DISK_FULL_MESSAGES = ("database or disk is full",)
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from (a failed step's cause), says the disk is full."""
+    import errno
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        orig = getattr(error, "orig", None) or error
+        if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if (getattr(orig, "sqlite_errorname", None) or "").startswith("SQLITE_FULL"):
+            return True
+        if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _DISK_FULL_SQLSTATES:
+            return True
+        if type(orig).__name__ == "OperationalError" and any(text in str(orig).lower() for text in _DISK_FULL_MESSAGES):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_message(where: str, doing: str | None = None) -> str:
+    """The one line for a full disk, at any step of any command: `where` names the file or folder."""
+    while_doing = f" (while trying to {doing})" if doing else ""
+    return (f"the disk holding {where} is full{while_doing}: free some space and run again; "
+            "nothing is half-stored")
+
+
 # A server that cannot be reached, or whose connection dropped (a restart, a crash, a network failure):
 # SQLSTATE class 08 and the server shutting down, crashing or starting (57P01-57P03). The one list for
 # the store's one-line errors and for the flow's retries (flows/run_record.py `is_transient`).

@@ -1,0 +1,112 @@
+"""`qualflow run` stopped by SIGTERM (`timeout`, systemd, `kill PID`) ends as Ctrl-C does: Prefect's temporary
+server is stopped with it, one line says what happened, and the exit status is 128 + the signal. Python's
+default SIGTERM ends the process without unwinding, which left that server running (PPID 1)."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _count(database: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    except sqlite3.Error:
+        return 0  # not created yet, or busy
+
+
+def _run(inbox: Path, data: Path, prefect_home: Path, output: Path) -> subprocess.Popen:
+    """The run's output goes to files: a server left running would hold a pipe open, and reading it would hang."""
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)  # Prefect starts a temporary local server: the one that was left running
+    with open(output.with_suffix(".out"), "w") as out, open(output.with_suffix(".err"), "w") as err:
+        return subprocess.Popen([str(BIN / "qualflow"), "run", str(inbox), "--data", str(data)], env=env,
+                                stdout=out, stderr=err)
+
+
+def _output(output: Path) -> tuple[str, str]:
+    return output.with_suffix(".out").read_text(), output.with_suffix(".err").read_text()
+
+
+def _uses_prefect_home(process: psutil.Process, prefect_home: Path) -> bool:
+    try:
+        return process.environ().get("PREFECT_HOME") == str(prefect_home) or \
+            str(prefect_home) in " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _left_running(started: list[psutil.Process], prefect_home: Path) -> list[str]:
+    """The processes the run started, and any Prefect server on this test's PREFECT_HOME, still alive."""
+    alive = [p for p in started if _alive(p)]
+    alive += [p for p in psutil.process_iter() if p not in alive and _uses_prefect_home(p, prefect_home)
+              and p.pid != os.getpid()]
+    return [f"{p.pid}: {' '.join(p.cmdline())[:160]}" for p in alive if _alive(p)]
+
+
+@pytest.mark.parametrize("signum, signal_name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
+def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp_path, signum, signal_name):
+    inbox, data, prefect_home = tmp_path / "inbox", tmp_path / "data", tmp_path / "prefect"
+    inbox.mkdir()
+    interviews = [name for name in sorted(os.listdir(EXAMPLES))
+                  if name.endswith((".txt", ".md")) and name != "README.md"]
+    for name in interviews:
+        (inbox / name).write_bytes((EXAMPLES / name).read_bytes())
+    database = data / "qualflow.sqlite"
+
+    first = _run(inbox, data, prefect_home, tmp_path / "first")
+    started: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 600
+        while _count(database, "transcripts") == 0:  # Prefect's server is up, the flow is storing files
+            assert first.poll() is None, _output(tmp_path / "first")[1][-2000:]
+            assert time.monotonic() < deadline, "no transcript was ever stored"
+            time.sleep(0.05)
+        started = psutil.Process(first.pid).children(recursive=True)
+        assert started, "the run started no temporary Prefect server"
+        first.send_signal(signum)  # to the run alone, as `kill PID` does (Ctrl-C in a terminal reaches the server too)
+        first.wait(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    out, err = _output(tmp_path / "first")
+    try:
+        time.sleep(1)  # the server's own shutdown, if it was left to itself
+        assert _left_running(started, prefect_home) == []
+    finally:
+        for process in started:  # a failing run must not leave its server behind after the tests either
+            if process.is_running():
+                process.kill()
+    assert first.returncode == 128 + signum, err[-2000:]
+    assert err.strip().splitlines() == [
+        f"qualflow run was stopped ({signal_name}): nothing is half-stored; run it again to finish."], err[-2000:]
+    assert "Traceback" not in out + err
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    second = _run(inbox, data, prefect_home, tmp_path / "second")
+    second.wait(timeout=900)
+    out, err = _output(tmp_path / "second")
+    assert second.returncode == 0, (out + err)[-2000:]
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*), count(DISTINCT content_hash) FROM transcripts").fetchone() == \
+            (len(interviews),) * 2
+        assert db.execute("SELECT count(*) FROM theme_sets").fetchone()[0] == 1
