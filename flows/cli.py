@@ -40,9 +40,13 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, _CommandLineError):
             raise  # a command's own ending (`_fail` among them), or a usage error: already said
+        except KeyboardInterrupt:
+            _stopped(ctx)
+            raise
         except Exception as error:
             from qualflow.models.store import (
                 StudyNotWritable,
+                is_disk_full,
                 is_read_only_database,
                 is_unreadable_database,
             )
@@ -50,6 +54,8 @@ class _Commands(TyperGroup):
             if isinstance(error, StudyNotWritable):  # a read-only study, and a command that writes
                 _fail(str(error))
             _database_went_away(error)
+            if is_disk_full(error):
+                _disk_full(error)
             if is_read_only_database(error):
                 _read_only_database(_opened[-1] if _opened else None, error)
             if is_unreadable_database(error):
@@ -140,6 +146,48 @@ def _database_went_away(error: BaseException) -> None:
         where = display_url(_opened[-1]) if _opened else "the study database"
         _fail(f"lost the connection to {where} ({driver_error(error)[1]}); check that the database server is "
               "running, then run again")
+
+
+def _disk_full(error: BaseException) -> None:
+    """A full disk (SQLITE_FULL, ENOSPC) met outside a step of the flow, which says its own (flows/tasks.py
+    `disk_full`): one line naming the folder of the file being written, else the study database."""
+    from qualflow.models.store import disk_full_message, study_location
+
+    written = getattr(getattr(error, "orig", None) or error, "filename", None)
+    where = str(Path(written).parent) if written else study_location(_opened[-1]) if _opened else "the data folder"
+    _fail(disk_full_message(where))
+
+
+# ctx.meta: the signal that stopped a command that stops cleanly on one (`_stop_on_signals`).
+_STOPPED_BY = "qualflow.stopped_by"
+_SIGNAL_NAMES = {2: "Ctrl-C", 15: "SIGTERM"}
+
+
+def _stop_on_signals(ctx: typer.Context, command: str) -> None:
+    """SIGTERM (`timeout`, systemd, Slurm, `kill PID`) stops `command` as Ctrl-C does: a KeyboardInterrupt
+    in the main thread, so Prefect's temporary server is stopped on the way out (Python's default SIGTERM
+    ends the process there and then, and the server ran on). `_stopped` then says so in one line."""
+    import signal
+
+    ctx.meta[_STOPPED_BY] = (command, signal.SIGINT)  # a KeyboardInterrupt with no SIGTERM before it: Ctrl-C
+
+    def interrupt(signum, _frame):
+        ctx.meta[_STOPPED_BY] = (command, signum)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the shutdown short
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _stopped(ctx) -> None:
+    """A command stopped by Ctrl-C or SIGTERM: one line and exit 128 + the signal (130, 143), as a shell
+    reports it. Only a command that stops cleanly (each file, each clustering is one transaction) says so."""
+    if _STOPPED_BY not in ctx.meta:
+        return
+    command, signum = ctx.meta[_STOPPED_BY]
+    typer.echo(f"{command} was stopped ({_SIGNAL_NAMES.get(signum, f'signal {signum}')}): nothing is half-stored; "
+               "run it again to finish.", err=True)
+    raise typer.Exit(128 + signum)
 
 
 class _HeldPrefectErrors(logging.Filter):
@@ -365,6 +413,7 @@ def run(
     from qualflow.pipeline.ingest import other_types_line
 
     ctx.meta.update({RUN: True, SHOW_TRACEBACK: verbose})  # for a bug's one line (_Commands)
+    _stop_on_signals(ctx, "qualflow run")
     if not path.exists():
         _fail(f"no such file or folder: {path}")
     try:
@@ -434,6 +483,8 @@ def run(
         console.print(f"[yellow]withdrawn[/yellow] {line}", highlight=False)
     for line in getattr(summary, "repeated", []):
         console.print(f"[yellow]check[/yellow] {line}", highlight=False)
+    for line in summary.notes:  # bytes read as Windows-1252, decisions a new version could not carry
+        console.print(f"[yellow]note[/yellow] {line}", highlight=False)
     for line in summary.failed:
         console.print(f"[red]failed[/red] {line}" + ("" if line in summary.broken_links else f" (see {data / 'quarantine'})"), highlight=False)
     if summary.other_types:

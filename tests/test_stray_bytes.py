@@ -169,3 +169,17 @@ def test_the_run_says_how_many_decisions_were_not_carried(study):
     _, _, summary = study
     assert f"{EDITED} (new version): 1 reviewer decision on statements that changed was not carried over; they " \
            "stay on the old version, out of the live views" in summary.notes
+
+
+def test_qualflow_run_prints_the_notes_of_its_summary(tmp_path):
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    (inbox / "p1.txt").write_bytes("# participant: P1\n\nP1: It wasn\u2019t easy for us.\n\nP1: We\u2019d coped in the "
+                                   "end, hadn\u2019t we.\n".encode() + b"\nP1: Nobody asked how we\x92d been doing.\n")
+    result = CliRunner().invoke(app, ["run", str(inbox), "--data", str(data), "--config", "small-study"])
+    assert result.exit_code == 0, result.output
+    assert ("note p1.txt: 1 byte was not UTF-8 and was read as Windows-1252 (line 7); check those characters"
+            in " ".join(result.output.split()))
