@@ -149,9 +149,20 @@ def refresh_cohesion(session: Session, theme_ids, row: dict[int, int], vectors: 
         theme.cohesion = round(cohesion(similarity), 4)  # rounded as persist.py stores it
 
 
+def _stranded_rows(session: Session):
+    """Active rows in a withdrawn theme: what an undo of a split left there before review/undo.py
+    returned a run's suggestions in the split-off theme to the theme split from. No list, export or
+    clustering reads them, so their statements are in no theme."""
+    return (select(Suggestion).join(Theme, Theme.id == Suggestion.theme_id)
+            .where(Theme.status == "withdrawn", Suggestion.status.in_(ACTIVE_ASSIGNMENT)))
+
+
 def never_placed(session: Session, statement_ids: list[int]) -> list[int]:
-    """The statements among `statement_ids` that have no assignment row of any status."""
-    seen = set(session.scalars(select(Suggestion.statement_id).distinct()))
+    """The statements among `statement_ids` that have no assignment row of any status (a row stranded in
+    a withdrawn theme does not count: `_stranded_rows`)."""
+    stranded = {row.id for row in session.scalars(_stranded_rows(session))}
+    seen = {s for row_id, s in session.execute(select(Suggestion.id, Suggestion.statement_id))
+            if row_id not in stranded}
     return [s for s in statement_ids if s not in seen]
 
 
@@ -222,6 +233,10 @@ def place_into_current_themes(session: Session, theme_set: ThemeSet, ids: list[i
     # A run's offer, not a reviewer's: free again at the next clustering unless a reviewer acts on the
     # theme first (pipeline/persist.py `_codebook`).
     offered_after = last_decision_id(session)
+    placed_ids = {p.statement_id for p in placements}
+    for stale in session.scalars(_stranded_rows(session)):  # placed anew: their stale row goes
+        if stale.statement_id in placed_ids:
+            session.delete(stale)
     for p in placements:
         # Placed by nearest centre, not found by a density clustering: that is what `outlier` records.
         session.add(Suggestion(theme_id=p.theme_id, statement_id=p.statement_id, similarity=p.similarity,

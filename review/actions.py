@@ -24,6 +24,8 @@ from qualflow.pipeline.deid.typed import redact_typed
 from qualflow.pipeline.cluster import unit_length
 from qualflow.pipeline.persist import load_key_map, refresh_exemplars, stored_vectors, unused_theme_code
 from qualflow.pipeline.place import targets_from
+from qualflow.pipeline.report import export_names
+from qualflow.pipeline.versions import twins
 from qualflow.review.state import capture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,9 +132,45 @@ def _measure_in(session: Session, theme: Theme, rows: list[Suggestion]) -> None:
             row.similarity = round(float(unit_length(vectors[row_of[row.statement_id]]) @ target[0].centre), 4)
 
 
-def _assignment(session: Session, statement_id: int) -> Suggestion:
-    if session.get(Statement, int(statement_id)) is None:
+def _version_statements(session: Session, transcript_id: int) -> list[Statement]:
+    return list(session.scalars(select(Statement).where(Statement.transcript_id == transcript_id)
+                                .order_by(Statement.index)))
+
+
+def live_twin(session: Session, statement: Statement) -> Statement | None:
+    """The same passage in the live version of its transcript (pipeline/versions.py `twins`, followed
+    version by version: where the decisions on it were carried), or None when one version rewrote it."""
+    while statement is not None and statement.transcript.superseded_by_id is not None:
+        later = statement.transcript.superseded_by_id
+        statement = {old.id: new for old, new in twins(_version_statements(session, statement.transcript_id),
+                                                       _version_statements(session, later))}.get(statement.id)
+    return statement
+
+
+def _live_statement(session: Session, statement_id: int) -> Statement:
+    """The statement, if it is in the live version of its transcript. A page or list loaded before a run
+    stored a new version still shows the old ids; a decision there would be logged as saved and change
+    nothing live (the old version is history), so it is refused, naming the id to decide on instead."""
+    statement = session.get(Statement, int(statement_id))
+    if statement is None:
         raise ReviewError(f"no statement with id {statement_id}")
+    if statement.transcript.superseded_by_id is None:
+        return statement
+    name = export_names(session)(statement.transcript.source_name)
+    twin = live_twin(session, statement)
+    if twin is None:
+        where = ("that statement changed in the new version; reload the page (or `qualflow show`) and decide "
+                 "on its new text")
+    elif twin.text_hash == statement.text_hash:
+        where = f"its text is statement {twin.id} now — decide on {twin.id}"
+    else:  # a twin whose wording changed a little (pipeline/versions.py pairs those too)
+        where = f"the same passage, slightly edited, is statement {twin.id} now — decide on {twin.id}"
+    raise ConflictError(f"Conflict: statement {statement_id} is from an earlier version of {name}; {where}. "
+                        "Nothing was saved.")
+
+
+def _assignment(session: Session, statement_id: int) -> Suggestion:
+    _live_statement(session, statement_id)
     row = active_assignment(session, int(statement_id))
     if row is None:
         raise ReviewError(f"statement {statement_id} is not in any theme")
@@ -358,8 +396,8 @@ def reject_assignment(session: Session, reviewer: str, statement_id: int, expect
 
 
 def mark_not_significant(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
-    statement = session.get(Statement, int(statement_id))
-    if statement is None or not statement.significant:
+    statement = _live_statement(session, statement_id)
+    if not statement.significant:
         raise ReviewError(f"statement {statement_id} is not a significant statement")
     rows = list(session.scalars(select(Suggestion).where(Suggestion.statement_id == statement.id,
                                                          Suggestion.status.in_(ACTIVE_ASSIGNMENT))))
@@ -425,9 +463,8 @@ def write_memo(session: Session, reviewer: str, text: str, theme_id: int | None 
             # the merge target or later run looks. A rejected theme still takes one (why it was rejected).
             raise ConflictError(_gone_message(session, theme))
         where = theme.code
-    elif session.get(Statement, int(statement_id)) is None:
-        raise ReviewError(f"no statement with id {statement_id}")
     else:
+        _live_statement(session, statement_id)
         where = f"statement {statement_id}"
     # The same words from the same reviewer on the same theme or statement: a form sent twice (a double
     # click, a reload after posting), not a second thought.

@@ -4,6 +4,12 @@ decision that restores its `before` snapshot. Nothing in the log is rewritten.
 An undo is refused when what the decision touched has changed since (a later run re-suggested
 a statement, say): restoring then would silently throw that change away.
 
+Undoing a decision that made a theme (a split) withdraws that theme again. Statements a run suggested
+into it meanwhile are not in the decision's snapshot: they go back, still suggestions, to the nearest
+theme the split took its statements from (the one a reviewer would look in), or, when each of those
+once turned the statement down, lose that suggestion so that the next run places them as new
+(`_return_offers`). Either way no statement is left in a withdrawn theme, out of every list.
+
 Undoing a memo on a statement whose transcript has since been replaced by a new version withdraws
 the copies of the memo that the new versions carried too (pipeline/versions.py), and logs them.
 """
@@ -12,9 +18,12 @@ from __future__ import annotations
 
 import json
 
-from qualflow.models import Decision, Memo
+from qualflow.models import Decision, Memo, Suggestion, Theme
 from qualflow.models.codebook import refresh_counts
-from qualflow.pipeline.persist import refresh_exemplars
+from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES, current_theme_set
+from qualflow.pipeline.cluster import unit_length
+from qualflow.pipeline.persist import refresh_exemplars, stored_vectors
+from qualflow.pipeline.place import targets_from
 from qualflow.pipeline.versions import carried_copies
 from qualflow.review.actions import ConflictError, ReviewError, bump_versions
 from qualflow.review.state import capture, restore
@@ -48,6 +57,74 @@ def _copies_to_withdraw(session: Session, snapshot: dict) -> list[int]:
     return ids
 
 
+def _offers_in_themes_made(session: Session, decision: Decision) -> list[Suggestion]:
+    """Active rows in the themes `decision` made (its `before` records them withdrawn) of statements it
+    did not snapshot: a run (or a new file version) put them there after the decision."""
+    made = [int(i) for i, fields in decision.before.get("themes", {}).items() if fields.get("status") == "withdrawn"]
+    if not made:
+        return []
+    snapshotted = {int(i) for i in decision.before.get("statements", {})}
+    return [row for row in session.scalars(select(Suggestion).where(Suggestion.theme_id.in_(made),
+                                                                    Suggestion.status.in_(ACTIVE_ASSIGNMENT))
+                                           .order_by(Suggestion.statement_id))
+            if row.statement_id not in snapshotted]
+
+
+def _return_offers(session: Session, decision: Decision, rows: list[Suggestion]) -> dict[int | None, list[int]]:
+    """Move `rows` (run's offers into a theme the undo withdrew) to the nearest live lowest-level theme
+    the decision took statements from that the statement has no row in; delete those with none: with no row
+    left the next run places them as new (pipeline/place.py `never_placed`), as it places a rejected theme's
+    statements. Returns the statements per theme they went to (None: left for the next run)."""
+    current = current_theme_set(session)
+    origins = {row["theme_id"] for fields in decision.before.get("statements", {}).values()
+               for row in fields["assignments"] if row["status"] in ACTIVE_ASSIGNMENT}
+    parents = set(session.scalars(select(Theme.parent_id).where(Theme.parent_id.in_(origins),
+                                                                Theme.status.in_(LIVE_STATUSES))))
+    origins = {i for i in origins if i not in parents and (theme := session.get(Theme, i)) is not None
+               and theme.status in LIVE_STATUSES and current is not None and theme.theme_set_id == current.id}
+    members: dict[int, list[int]] = {}
+    dense: dict[int, list[int]] = {}  # centres and floors as a run's placement measures them
+    for theme_id, statement_id, outlier in session.execute(select(
+            Suggestion.theme_id, Suggestion.statement_id, Suggestion.outlier).where(
+            Suggestion.theme_id.in_(origins), Suggestion.status.in_(ACTIVE_ASSIGNMENT))):
+        members.setdefault(theme_id, []).append(statement_id)
+        if not outlier:
+            dense.setdefault(theme_id, []).append(statement_id)
+    study = stored_vectors(session, current.encoder_id) if current is not None else None
+    row_of = {s: i for i, s in enumerate(study[0])} if study else {}
+    centres = {t.id: t for t in targets_from(members, dense, {i: None for i in members}, row_of, study[1])} \
+        if study else {}
+    went: dict[int | None, list[int]] = {}
+    for row in list(rows):
+        barred = set(session.scalars(select(Suggestion.theme_id).where(Suggestion.statement_id == row.statement_id)))
+        allowed = sorted(origins - barred)
+        if not allowed:
+            went.setdefault(None, []).append(row.statement_id)
+            session.delete(row)
+            rows.remove(row)
+            continue
+        vector = unit_length(study[1][row_of[row.statement_id]]) if row.statement_id in row_of else None
+        fit = {i: float(vector @ centres[i].centre) for i in allowed if vector is not None and i in centres}
+        row.theme_id = max(allowed, key=lambda i: (fit.get(i, -1.0), -i))
+        if row.theme_id in fit:
+            row.similarity = round(fit[row.theme_id], 4)
+            row.weak_fit = bool(fit[row.theme_id] < centres[row.theme_id].floor)
+        went.setdefault(row.theme_id, []).append(row.statement_id)
+    session.flush()
+    return went
+
+
+def _offers_note(session: Session, went: dict[int | None, list[int]]) -> str:
+    """For the undo's summary: where the statements a run suggested into the withdrawn theme went."""
+    if not went:
+        return ""
+    parts = [f"{', '.join(map(str, ids))} suggested in {session.get(Theme, theme_id).code}"
+             for theme_id, ids in went.items() if theme_id is not None]
+    if went.get(None):
+        parts.append(f"{', '.join(map(str, went[None]))} left for the next run to place")
+    return "; statements a run suggested into it since: " + "; ".join(parts)
+
+
 def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Decision:
     """Undo the newest undoable decision. With `decision_id` (what an Undo button offered), only
     if that is still the newest: another reviewer's later decision, or this same undo sent twice,
@@ -77,19 +154,36 @@ def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Dec
     copies = _copies_to_withdraw(session, target.before)
     if copies:
         now["memos"].update(capture(session, memos=copies)["memos"])
+    offers = _offers_in_themes_made(session, target)
+    offered = sorted({row.statement_id for row in offers})
+    if offered:
+        now["statements"].update(capture(session, statements=offered)["statements"])
     restore(session, target.before)
     for memo_id in copies:
         session.get(Memo, memo_id).withdrawn = True
     touched = _entities(target.before)
     touched["memos"] += copies
+    touched["statements"] += offered
+    went = _return_offers(session, target, offers) if offers else {}
+    returned_to = {i for i in went if i is not None}
+    touched["themes"] = sorted(set(touched["themes"]) | returned_to)
     refresh_counts(session, touched["themes"])
     refresh_exemplars(session, touched["themes"])  # derived like the counts: quotes that left are replaced
     # Restoring assignments does not update the themes' rows: a new version makes forms from before
     # the undo a conflict (see actions.bump_versions).
     bump_versions(session, touched["themes"])
-    decision = Decision(reviewer=reviewer, action="undo", summary=f"undid #{target.id}: {target.summary}",
-                        theme_ids=target.theme_ids, statement_ids=target.statement_ids, before=now,
+    decision = Decision(reviewer=reviewer, action="undo",
+                        summary=f"undid #{target.id}: {target.summary}{_offers_note(session, went)}",
+                        theme_ids=sorted(set(target.theme_ids or []) | returned_to) if returned_to
+                        else target.theme_ids,
+                        statement_ids=sorted(set(target.statement_ids or []) | set(offered)) if offered
+                        else target.statement_ids, before=now,
                         after=capture(session, **touched), undoes_id=target.id)
     session.add(decision)
+    session.flush()
+    # Still a run's offer, not a reviewer's, though this undo names their new theme: the next clustering
+    # may offer them anew (pipeline/persist.py `_codebook` pins offers older than a decision on the theme).
+    for row in offers:  # those left for the next run were deleted and taken out of `offers`
+        row.offered_after_decision = decision.id
     session.flush()
     return decision
