@@ -10,18 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from fixtures.study_file import count_rows
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def _count(database: Path, table: str) -> int:
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    except sqlite3.Error:
-        return 0  # not created yet, or busy
 
 
 def _run(inbox: Path, data: Path, config: Path, **popen) -> subprocess.Popen:
@@ -45,7 +38,7 @@ def test_kill_during_embedding_then_rerun(tmp_path):
     first = _run(inbox, data, config, start_new_session=True)
     try:
         deadline = time.monotonic() + 600
-        while _count(database, "embeddings") == 0:
+        while count_rows(database, "embeddings") == 0:
             assert first.poll() is None, first.stdout.read().decode()[-2000:]
             assert time.monotonic() < deadline, "embedding never started"
             time.sleep(0.05)

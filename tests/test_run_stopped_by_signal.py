@@ -12,18 +12,11 @@ from pathlib import Path
 
 import psutil
 import pytest
+from fixtures.study_file import count_rows
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def _count(database: Path, table: str) -> int:
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    except sqlite3.Error:
-        return 0  # not created yet, or busy
 
 
 def _run(inbox: Path, data: Path, prefect_home: Path, output: Path) -> subprocess.Popen:
@@ -76,7 +69,7 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
     started: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 600
-        while _count(database, "transcripts") == 0:  # Prefect's server is up, the flow is storing files
+        while count_rows(database, "transcripts") == 0:  # Prefect's server is up, the flow is storing files
             assert first.poll() is None, _output(tmp_path / "first")[1][-2000:]
             assert time.monotonic() < deadline, "no transcript was ever stored"
             time.sleep(0.05)

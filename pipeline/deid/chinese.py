@@ -144,15 +144,14 @@ def _ends_a_word(index: Index, position: int) -> bool:
     return token is not None and token.start == position - 1 and _freq(token.word) == 0
 
 
-def _rare_noun(token: Token) -> bool:
+def _common_noun_token(token: Token) -> bool:
+    """A Chinese word of two or more characters that jieba tags as a common noun, no stop word."""
     word = token.word
-    return (
-        token.tag == "n"
-        and len(word) >= 2
-        and bool(_CJK.match(word))
-        and word not in ZH_STOP_WORDS
-        and 0 < _freq(word) < _RARE_NOUN_FREQ
-    )
+    return token.tag == "n" and len(word) >= 2 and bool(_CJK.match(word)) and word not in ZH_STOP_WORDS
+
+
+def _rare_noun(token: Token) -> bool:
+    return _common_noun_token(token) and 0 < _freq(token.word) < _RARE_NOUN_FREQ
 
 
 def _town_tagged_as_noun(token: Token) -> bool:
@@ -161,10 +160,7 @@ def _town_tagged_as_noun(token: Token) -> bool:
     门诊区, 等候区) have no town form; the stop words (市区, 郊区, 山区) and ns words are decided elsewhere."""
     word = token.word
     return (
-        token.tag == "n"
-        and len(word) >= 2
-        and bool(_CJK.match(word))
-        and word not in ZH_STOP_WORDS
+        _common_noun_token(token)
         and _freq(word) < _COMMON_NOUN_FREQ
         and any(_freq(word + form) > 0 for form in ZH_TOWN_FORMS)
     )
