@@ -61,8 +61,12 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
     inbox.mkdir()
     interviews = [name for name in sorted(os.listdir(EXAMPLES))
                   if name.endswith((".txt", ".md")) and name != "README.md"]
-    for name in interviews:
-        (inbox / name).write_bytes((EXAMPLES / name).read_bytes())
+    # Three of each, told apart by a header line: the run must still be busy when the signal comes, even on a
+    # loaded machine where reading the study file waits behind the run's writes.
+    for copy in range(3):
+        for name in interviews:
+            (inbox / f"{copy}_{name}").write_bytes(f"# copy: {copy}\n".encode() + (EXAMPLES / name).read_bytes())
+    interviews = sorted(os.listdir(inbox))
     database = data / "qualflow.sqlite"
 
     first = _run(inbox, data, prefect_home, tmp_path / "first")
@@ -75,6 +79,7 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
             time.sleep(0.05)
         started = psutil.Process(first.pid).children(recursive=True)
         assert started, "the run started no temporary Prefect server"
+        assert first.poll() is None, "the run ended before the signal could be sent"
         first.send_signal(signum)  # to the run alone, as `kill PID` does (Ctrl-C in a terminal reaches the server too)
         first.wait(timeout=120)
     finally:
