@@ -54,7 +54,7 @@ from qualflow.pipeline.withdraw import (
 from sqlalchemy import select
 
 log = logging.getLogger(__name__)
-# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link'|'unreadable_folder', message, statements),
+# ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link'|'unreadable_folder'|'changing', message, statements),
 # or ('note', line, 0): a caveat about a file just stored (bytes read as Windows-1252, decisions not carried),
 # recorded after its outcome.
 Outcome = tuple[str, str | None, int]
@@ -127,8 +127,14 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
         # A plain call, not a task run: a nightly run over a hundred unchanged files would otherwise
         # spend more on Prefect's bookkeeping (about 11 ms a file) than on reading them. The task
         # runs that follow, for new files only, carry the file names.
+        before = _file_state(path)
         with decoding_notes() as notes:  # stray bytes read as Windows-1252 (pipeline/readers/_text.py)
             read = tasks.read_file(path, source_name(path, source), limits.max_file_mb, limits.max_unpacked_mb)
+        if _file_state(path) != before:  # still being copied or saved: what was read is part of it, maybe cut mid-character
+            record(path, ("changing", f"{source_name(path, source)}: changed while it was read (still being copied "
+                                      "or saved?); left for the next run", 0))
+            advance(1)
+            continue
         if read.error:
             record(path, ("failed", read.error, 0))
             advance(1)
@@ -152,6 +158,15 @@ def ingest_transcripts(paths: list[Path], source: Path, db: Store, helpers: Help
             _analyse_and_store(window, db, helpers, parallel, record, advance, reserved)
             window = []
     _analyse_and_store(window, db, helpers, parallel, record, advance, reserved)
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    """Size and modification time: a file another program is still writing changes them while it is read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None  # gone or unreadable: the read itself says so
+    return info.st_size, info.st_mtime_ns
 
 
 def _analyse_and_store(new_files: list[_NewFile], db: Store, helpers: Helpers, parallel: bool, record,
@@ -421,6 +436,10 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
         quarantine(path, source_path, data, message, config.ingest.max_file_mb)
         logger.warning("could not read a folder, so none of its files (the run's summary and DATA/%s say which "
                        "folder, and why)", QUARANTINE_DIR)
+    elif kind == "changing":  # neither stored nor quarantined: the next run reads it whole
+        summary.notes.append(message)
+        log.warning("%s", message)  # the terminal's log, not Prefect's: the file name may hold a name
+        logger.warning("left a file that changed while it was read for the next run (the run's summary names it)")
     elif kind == "note":
         summary.notes.append(message)
         log.warning("%s", message)  # the terminal's log, not Prefect's: the file name may hold a name
