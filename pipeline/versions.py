@@ -232,9 +232,7 @@ def carried_copies(session: Session, memo: Memo) -> list[Memo]:
     copies: list[Memo] = []
     statement = session.get(Statement, memo.statement_id) if memo.statement_id is not None else None
     while statement is not None and statement.transcript.superseded_by_id is not None:
-        later = {a.id: b for a, b in twins(_statements(session, statement.transcript_id),
-                                           _statements(session, statement.transcript.superseded_by_id))}
-        statement = later.get(statement.id)
+        statement = _twin_in_next_version(session, statement)
         if statement is None:
             break
         copy = next((m for m in session.scalars(select(Memo).where(Memo.statement_id == statement.id,
@@ -244,3 +242,18 @@ def carried_copies(session: Session, memo: Memo) -> list[Memo]:
             break
         copies.append(copy)
     return copies
+
+
+def _twin_in_next_version(session: Session, statement: Statement) -> Statement | None:
+    """The same passage in the version that replaced the statement's transcript (`twins`), or None."""
+    later = {a.id: b for a, b in twins(_statements(session, statement.transcript_id),
+                                       _statements(session, statement.transcript.superseded_by_id))}
+    return later.get(statement.id)
+
+
+def live_twin(session: Session, statement: Statement) -> Statement | None:
+    """The same passage in the live version of its transcript, followed version by version (where the
+    decisions on it were carried), or None when a version rewrote it."""
+    while statement is not None and statement.transcript.superseded_by_id is not None:
+        statement = _twin_in_next_version(session, statement)
+    return statement

@@ -25,7 +25,7 @@ from qualflow.pipeline.cluster import unit_length
 from qualflow.pipeline.persist import load_key_map, refresh_exemplars, stored_vectors, unused_theme_code
 from qualflow.pipeline.place import targets_from
 from qualflow.pipeline.report import export_names
-from qualflow.pipeline.versions import twins
+from qualflow.pipeline.versions import live_twin
 from qualflow.review.state import capture
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,21 +130,6 @@ def _measure_in(session: Session, theme: Theme, rows: list[Suggestion]) -> None:
     for row in rows:
         if target and row.statement_id in row_of:
             row.similarity = round(float(unit_length(vectors[row_of[row.statement_id]]) @ target[0].centre), 4)
-
-
-def _version_statements(session: Session, transcript_id: int) -> list[Statement]:
-    return list(session.scalars(select(Statement).where(Statement.transcript_id == transcript_id)
-                                .order_by(Statement.index)))
-
-
-def live_twin(session: Session, statement: Statement) -> Statement | None:
-    """The same passage in the live version of its transcript (pipeline/versions.py `twins`, followed
-    version by version: where the decisions on it were carried), or None when one version rewrote it."""
-    while statement is not None and statement.transcript.superseded_by_id is not None:
-        later = statement.transcript.superseded_by_id
-        statement = {old.id: new for old, new in twins(_version_statements(session, statement.transcript_id),
-                                                       _version_statements(session, later))}.get(statement.id)
-    return statement
 
 
 def _live_statement(session: Session, statement_id: int) -> Statement:
