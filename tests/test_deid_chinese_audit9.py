@@ -11,7 +11,8 @@ import pytest
 from qualflow.pipeline.deid.chinese_names import title_findings
 from qualflow.pipeline.deid.chinese_tokens import Index, tokenize
 from qualflow.pipeline.deid.lexicon import COMMON_SURNAMES
-from qualflow.pipeline.deidentify import Deidentifier, Pseudonymiser, apply_replacements, replacements_for
+from fixtures.zh_deid import pseudonymised
+from qualflow.pipeline.deidentify import Deidentifier
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +22,6 @@ def deid(jieba_cache) -> Deidentifier:
 
 def people(deid, text):
     return [f.text for f in deid.find(text, "zh") if f.kind == "PERSON"]
-
-
-def pseudonymised(deid, text):
-    return apply_replacements(text, replacements_for(deid.find(text, "zh"), Pseudonymiser()))[0]
 
 
 # --- 1. a common surname before a title ------------------------------------------------------

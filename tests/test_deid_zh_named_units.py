@@ -12,20 +12,13 @@ roads a rarer noun the dictionary lists with 路 as a road. Ordinary words endin
 from __future__ import annotations
 
 import pytest
-from qualflow.pipeline.deidentify import Deidentifier, Pseudonymiser, apply_replacements, replacements_for
+from fixtures.zh_deid import found, pseudonymised
+from qualflow.pipeline.deidentify import Deidentifier
 
 
 @pytest.fixture(scope="module")
 def deid(jieba_cache) -> Deidentifier:
     return Deidentifier(cache_dir=jieba_cache)
-
-
-def found(deid, text, kind):
-    return [f.text for f in deid.find(text, "zh") if f.kind == kind]
-
-
-def pseudonymised(deid, text):
-    return apply_replacements(text, replacements_for(deid.find(text, "zh"), Pseudonymiser()))[0]
 
 
 # Mainland and Taiwan districts, towns, sub-districts and roads, with and without a number, in Simplified

@@ -9,7 +9,8 @@ as 板桥/n + 区 ("plank bridge"), reads 信義 as "good faith" and 文山區 a
 from __future__ import annotations
 
 import pytest
-from qualflow.pipeline.deidentify import Deidentifier, Pseudonymiser, apply_replacements, replacements_for
+from fixtures.zh_deid import pseudonymised
+from qualflow.pipeline.deidentify import Deidentifier
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,6 @@ def deid(jieba_cache) -> Deidentifier:
 
 def places(deid, text):
     return [f.text for f in deid.find(text, "zh") if f.kind == "PLACE"]
-
-
-def pseudonymised(deid, text):
-    return apply_replacements(text, replacements_for(deid.find(text, "zh"), Pseudonymiser()))[0]
 
 
 # --- recall: the names are replaced -------------------------------------------------------------
