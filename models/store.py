@@ -160,15 +160,20 @@ def is_read_only_database(error: BaseException) -> bool:
     """Whether a database error (SQLAlchemy's, or the driver's own) says the study could not be written
     because the file, or the folder SQLite keeps its journal in, is read-only; or because the PostgreSQL
     account may only read (or the server only allows reading)."""
+    return _driver_says(error, "SQLITE_READONLY", _READ_ONLY_SQLSTATES, _READ_ONLY_MESSAGES)
+
+
+def _driver_says(error: BaseException, sqlite_name: str, sqlstates: tuple[str, ...], messages: tuple[str, ...]) -> bool:
+    """Whether a database error (SQLAlchemy's, or the driver's own) is of one kind: SQLite's error name
+    (which older Pythons do not give), PostgreSQL's SQLSTATE, else SQLite's message."""
     orig = getattr(error, "orig", None) or error
-    if (getattr(orig, "sqlite_errorname", None) or "").startswith("SQLITE_READONLY"):
+    if (getattr(orig, "sqlite_errorname", None) or "").startswith(sqlite_name):
         return True
-    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _READ_ONLY_SQLSTATES:
+    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in sqlstates:
         return True
     import sqlite3
 
-    return isinstance(orig, sqlite3.OperationalError) and any(text in str(orig).lower()
-                                                              for text in _READ_ONLY_MESSAGES)
+    return isinstance(orig, sqlite3.OperationalError) and any(text in str(orig).lower() for text in messages)
 
 
 # A full disk (or quota): SQLite's SQLITE_FULL ("database or disk is full"), PostgreSQL's disk_full (53100),
@@ -187,11 +192,7 @@ def is_disk_full(error: BaseException | None) -> bool:
         orig = getattr(error, "orig", None) or error
         if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        if (getattr(orig, "sqlite_errorname", None) or "").startswith("SQLITE_FULL"):
-            return True
-        if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _DISK_FULL_SQLSTATES:
-            return True
-        if type(orig).__name__ == "OperationalError" and any(text in str(orig).lower() for text in _DISK_FULL_MESSAGES):
+        if _driver_says(error, "SQLITE_FULL", _DISK_FULL_SQLSTATES, _DISK_FULL_MESSAGES):
             return True
         error = error.__cause__ or error.__context__
     return False
