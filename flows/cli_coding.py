@@ -43,6 +43,7 @@ def import_coding_command(
     """Import a team's manual coding and align it with the stored transcripts."""
     from qualflow.pipeline.coding.importer import import_coding
     from qualflow.pipeline.errors import QualflowError
+    from qualflow.pipeline.readers._text import decoding_notes
 
     if not file.is_file():
         _fail(f"no such file: {file}")
@@ -50,10 +51,12 @@ def import_coding_command(
         _fail(f"--offsets must be auto, chars or bytes, not '{offsets}'")
     store = _open_store(data)
     try:
-        stats = import_coding(store, file, default_coder=coder, offset_unit=None if offsets == "auto" else offsets,
-                              replace=replace)
+        with decoding_notes() as reading_notes:  # stray bytes read as Windows-1252 (pipeline/readers/_text.py)
+            stats = import_coding(store, file, default_coder=coder,
+                                  offset_unit=None if offsets == "auto" else offsets, replace=replace)
     except QualflowError as error:
         _fail(str(error))
+    stats = {**stats, "reading_notes": list(reading_notes)}
     if as_json:
         typer.echo(json.dumps(stats, ensure_ascii=False, indent=2))
         return
@@ -63,6 +66,8 @@ def import_coding_command(
         f"{stats['codes']} codes. Aligned {stats['aligned']} of {stats['spans']} spans, {stats['well_aligned']} "
         f"with ≥90% of their characters found; mean {stats['mean_quality_of_aligned']:.0%} of characters found.",
         highlight=False)
+    for line in stats["reading_notes"]:
+        console.print(f"[yellow]note:[/yellow] {escape(line)}", highlight=False)
     for name in stats["unmatched_documents"]:
         console.print(f"[yellow]no transcript matches[/yellow] {escape(name)}: "
                       f"{escape(stats['unmatched_hints'][name])}", highlight=False)
