@@ -513,21 +513,24 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
     @app.post("/login")
     async def login_submit(request: Request):
         address = request.client.host if request.client else "unknown"
-        if wait := throttle.wait_for(address):
+        if wait := throttle.reserve(address):
             # Refused before the password is checked: a guess made now learns nothing.
             sent = await request.form()
             return login_refused(request, 429, "", str(sent.get("next", "/")), wait, str(sent.get("name", "")))
-        form = await form_of(request)
-        # Off the event loop, which goes on serving the other reviewers meanwhile.
-        name, generation = await anyio.to_thread.run_sync(
-            check_sign_in, str(form.get("name", "")), str(form.get("password", "")), limiter=password_checks)
-        if name is None:
-            wait = throttle.failed(address)
-            if wait:  # the address only: the name typed may be a password in the wrong box
-                log.warning("sign-in from %s paused for %d s after repeated wrong passwords", address, wait)
-            return login_refused(request, 401, "Wrong name or password.", str(form.get("next", "/")), wait,
-                                 str(form.get("name", "")))
-        throttle.succeeded(address)
+        try:
+            form = await form_of(request)
+            # Off the event loop, which goes on serving the other reviewers meanwhile.
+            name, generation = await anyio.to_thread.run_sync(
+                check_sign_in, str(form.get("name", "")), str(form.get("password", "")), limiter=password_checks)
+            if name is None:
+                wait = throttle.failed(address)
+                if wait:  # the address only: the name typed may be a password in the wrong box
+                    log.warning("sign-in from %s paused for %d s after repeated wrong passwords", address, wait)
+                return login_refused(request, 401, "Wrong name or password.", str(form.get("next", "/")), wait,
+                                     str(form.get("name", "")))
+            throttle.succeeded(address)
+        finally:
+            throttle.release(address)
         request.session.clear()  # a fresh session (and CSRF token) after signing in
         request.session["reviewer"], request.session["generation"] = name, generation
         return RedirectResponse(_next_page(str(form.get("next", "/"))), status_code=303)
