@@ -30,7 +30,8 @@ def statement_state(session: Session, statement: Statement) -> dict:
 
 def capture(session: Session, themes=(), statements=(), memos=()) -> dict:
     """The state of these entities. Statements and memos deleted because their participant withdrew
-    are left out, so a decision that touched them no longer matches and cannot be undone."""
+    are left out: a decision that touched them can no longer be undone, and undo passes over it
+    (review/undo.py `_touched_withdrawn`)."""
     session.flush()
     found_statements = {i: session.get(Statement, i) for i in sorted(set(statements))}
     found_memos = {i: session.get(Memo, i) for i in sorted(set(memos))}

@@ -12,13 +12,21 @@ once turned the statement down, lose that suggestion so that the next run places
 
 Undoing a memo on a statement whose transcript has since been replaced by a new version withdraws
 the copies of the memo that the new versions carried too (pipeline/versions.py), and logs them.
+
+A decision that touched statements a withdrawal deleted (pipeline/withdraw.py) can never be undone:
+their ids are never given again. Undo passes over it, saying why, to the next older decision, so one
+withdrawal does not block every earlier decision for good. Undoing an older decision past it is
+refused when the passed-over decision rests on what the older one changed (`_rests_on`): a theme the
+older one made, merged, rejected or moved, or the same statement or memo. Anything else the older
+decision touched must be as it left it (`_same`), as for any undo.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from qualflow.models import Decision, Memo, Suggestion, Theme
+from qualflow.models import Decision, Memo, Statement, Suggestion, Theme, Withdrawal
 from qualflow.models.codebook import refresh_counts
 from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES, current_theme_set
 from qualflow.pipeline.cluster import unit_length
@@ -26,17 +34,106 @@ from qualflow.pipeline.persist import refresh_exemplars, stored_vectors
 from qualflow.pipeline.place import targets_from
 from qualflow.pipeline.versions import carried_copies
 from qualflow.review.actions import ConflictError, ReviewError, bump_versions
-from qualflow.review.state import capture, restore
+from qualflow.review.state import THEME_FIELDS, capture, restore
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 
 def last_undoable(session: Session) -> Decision | None:
+    """The decision an undo reverses now (what an Undo button offers)."""
+    return _undo_order(session)[0]
+
+
+def _undo_order(session: Session) -> tuple[Decision | None, list[Decision]]:
+    """The newest decision not undone, passing over those a withdrawal made permanent; and the ones
+    passed over, newest first."""
     undone = set(session.scalars(select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))))
+    passed: list[Decision] = []
     for decision in session.scalars(select(Decision).where(Decision.action != "undo").order_by(Decision.id.desc())):
-        if decision.id not in undone:
-            return decision
-    return None
+        if decision.id in undone:
+            continue
+        if not _touched_withdrawn(session, decision):
+            return decision, passed
+        passed.append(decision)
+    return None, passed
+
+
+def _touched_withdrawn(session: Session, decision: Decision) -> bool:
+    """Whether a statement or memo `decision` touched is gone. Only a withdrawal deletes them, and their
+    ids are never given again: such a decision can never be undone."""
+    _, statements, memos = _names(decision)
+    return bool(statements and len(set(session.scalars(select(Statement.id).where(Statement.id.in_(statements)))))
+                < len(statements)
+                or memos and len(set(session.scalars(select(Memo.id).where(Memo.id.in_(memos))))) < len(memos))
+
+
+def _names(decision: Decision) -> tuple[set[int], set[int], set[int]]:
+    """The themes (parents, merge targets and those its statements sat in included), statements and memos
+    `decision` names."""
+    themes, statements, memos = set(decision.theme_ids or []), set(decision.statement_ids or []), set()
+    for snapshot in (decision.before or {}, decision.after or {}):
+        for theme_id, fields in snapshot.get("themes", {}).items():
+            themes |= {int(theme_id)} | {fields[key] for key in ("parent_id", "merged_into_id") if fields.get(key)}
+        for statement_id, fields in snapshot.get("statements", {}).items():
+            statements.add(int(statement_id))
+            themes |= {row["theme_id"] for row in fields.get("assignments", [])}
+        memos |= {int(i) for i in snapshot.get("memos", {})}
+    return themes, statements, memos
+
+
+# A theme's words: no later decision rests on them, so undoing a rename under a later split is safe.
+WORDING = {"label", "description", "reviewer_fields"}
+
+
+def _reshaped(decision: Decision) -> set[int]:
+    """Themes whose place or life undoing `decision` changes: made (withdrawn again), merged, rejected,
+    put under another parent, given another code. Accepting (candidate to confirmed) is not one."""
+    after = (decision.after or {}).get("themes", {})
+    reshaped = set()
+    for theme_id, was in (decision.before or {}).get("themes", {}).items():
+        now = after.get(theme_id, {})
+        changed = {field for field in THEME_FIELDS if was.get(field) != now.get(field)} - WORDING
+        if changed == {"status"} and {was.get("status"), now.get("status")} <= set(LIVE_STATUSES):
+            changed = set()
+        if changed:
+            reshaped.add(int(theme_id))
+    return reshaped
+
+
+def _rests_on(later: Decision, earlier: Decision) -> bool:
+    """Whether `later` acted on something that undoing `earlier` would change under it."""
+    themes, statements, memos = _names(later)
+    _, earlier_statements, earlier_memos = _names(earlier)
+    return bool(themes & _reshaped(earlier) or statements & earlier_statements or memos & earlier_memos)
+
+
+def _kind(decision: Decision) -> str:
+    """A decision as refusals name it: number and kind, never its summary (which may quote theme names
+    made of a withdrawn participant's words)."""
+    return f"#{decision.id} ({decision.action})"
+
+
+def _withdrawn_since(session: Session, decisions: list[Decision], default: str = "a participant") -> str:
+    """Who withdrew after the first of `decisions`: only their withdrawal can have deleted what it touched."""
+    first = min(_utc(d.at) for d in decisions)
+    who = sorted({w.participant for w in session.scalars(select(Withdrawal)) if _utc(w.at) >= first})
+    return " or ".join(who) if who else default
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives back times without their zone (stored in UTC); rows made in this session still have it."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _kinds(decisions: list[Decision]) -> str:
+    return ("decision " if len(decisions) == 1 else "decisions ") + ", ".join(_kind(d) for d in decisions)
+
+
+def _why_permanent(session: Session, passed: list[Decision]) -> str:
+    """Why the decisions in `passed` can no longer be undone."""
+    they = "it" if len(passed) == 1 else "they"
+    return (f"statements {they} touched were deleted when {_withdrawn_since(session, passed)} withdrew "
+            "(qualflow withdraw), and such a decision can no longer be undone")
 
 
 def _entities(snapshot: dict) -> dict:
@@ -125,15 +222,25 @@ def _offers_note(session: Session, went: dict[int | None, list[int]]) -> str:
     return "; statements a run suggested into it since: " + "; ".join(parts)
 
 
+def _passed_note(passed: list[Decision]) -> str:
+    """For the undo's summary: the newer decisions it passed over, which stay in force."""
+    if not passed:
+        return ""
+    them = "it" if len(passed) == 1 else "them"
+    return f" (passed over {', '.join(_kind(d) for d in passed)}: a withdrawal made {them} permanent)"
+
+
 def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Decision:
-    """Undo the newest undoable decision. With `decision_id` (what an Undo button offered), only
-    if that is still the newest: another reviewer's later decision, or this same undo sent twice,
-    must not be what gets reversed."""
-    target = last_undoable(session)
+    """Undo the newest undoable decision (passing over those a withdrawal made permanent). With
+    `decision_id` (what an Undo button offered), only if that is still the one: another reviewer's
+    later decision, or this same undo sent twice, must not be what gets reversed."""
+    target, passed = _undo_order(session)
     if decision_id is not None and (target is None or target.id != int(decision_id)):
         offered = session.get(Decision, int(decision_id))
         if offered is None:
             raise ReviewError(f"there is no decision #{decision_id}")
+        if offered in passed:
+            raise ReviewError(f"cannot undo {_kinds([offered])}: {_why_permanent(session, [offered])}")
         if session.scalar(select(Decision.id).where(Decision.undoes_id == offered.id)) is not None:
             why = f"decision #{offered.id} ({offered.summary}) is already undone."
         elif target is None or offered.action == "undo":
@@ -143,14 +250,26 @@ def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Dec
                    f"{target.reviewer}, {target.summary} ({target.at:%Y-%m-%d %H:%M} UTC), came since.")
         raise ConflictError(f"Conflict: the decisions changed meanwhile; {why} Nothing was undone; "
                             "reload the page to see the newest decision, then undo again if you still want to.")
+    if target is None and passed:
+        raise ReviewError(f"cannot undo {_kinds(passed)}: {_why_permanent(session, passed)}; "
+                          "no earlier decision is left to undo")
     if target is None:
         raise ReviewError("there is no decision to undo")
     if not reviewer:
         raise ReviewError("a decision needs a reviewer name")
+    resting = [d for d in passed if _rests_on(d, target)]
+    if resting:  # undoing the older one would pull what they rest on from under them
+        raise ReviewError(f"cannot undo {_kinds([target])}: {_kinds(resting)}, made after it, acted on what it "
+                          f"changed; {_why_permanent(session, resting)}. Make the change back by hand")
     now = capture(session, **_entities(target.after))
     if not _same(now, target.after):
-        raise ReviewError(f"cannot undo decision #{target.id} ({target.summary}): what it changed has changed "
-                          "since (another decision or a batch run); make the change back by hand")
+        # A withdrawal since may be the cause too: it clears the words of a suggested theme it empties,
+        # and then the summary, which may quote them, is left out.
+        since = _withdrawn_since(session, [target], default="")
+        named, causes = ((_kind(target), f"another decision, a batch run, or {since}'s withdrawal") if since
+                         else (f"#{target.id} ({target.summary})", "another decision or a batch run"))
+        raise ReviewError(f"cannot undo decision {named}: what it changed has changed since ({causes}); "
+                          "make the change back by hand")
     copies = _copies_to_withdraw(session, target.before)
     if copies:
         now["memos"].update(capture(session, memos=copies)["memos"])
@@ -173,7 +292,8 @@ def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Dec
     # the undo a conflict (see actions.bump_versions).
     bump_versions(session, touched["themes"])
     decision = Decision(reviewer=reviewer, action="undo",
-                        summary=f"undid #{target.id}: {target.summary}{_offers_note(session, went)}",
+                        summary=(f"undid #{target.id}: {target.summary}{_offers_note(session, went)}"
+                                 f"{_passed_note(passed)}"),
                         theme_ids=sorted(set(target.theme_ids or []) | returned_to) if returned_to
                         else target.theme_ids,
                         statement_ids=sorted(set(target.statement_ids or []) | set(offered)) if offered
