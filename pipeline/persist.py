@@ -344,7 +344,10 @@ def _codebook(session: Session, statement_ids: list[int]):
                      or (t.status in LIVE_STATUSES and t.parent_id and by_id[t.parent_id].status == "confirmed")}
     clustered = set(statement_ids)  # filtered here: an IN list of every statement could pass SQLite's limit
     rows = [r for r in session.scalars(select(Suggestion)) if r.statement_id in clustered]
-    active = [r for r in rows if r.status in ACTIVE_ASSIGNMENT]
+    # A row in a withdrawn theme (what an undo of a split left there before review/undo.py returned a
+    # run's suggestions) is in no list or export: its statement is free, placed afresh, never pinned there.
+    withdrawn = withdrawn_theme_ids(session)
+    active = [r for r in rows if r.status in ACTIVE_ASSIGNMENT and r.theme_id not in withdrawn]
     # A statement is the reviewer's where a reviewer put or kept it: confirmed, or in a confirmed or
     # reviewed theme, unless a run offered it there (`offered_after_decision`) and no reviewer has
     # acted on the theme since. Such an offer is free again: offered anew by the same rule, so an
@@ -386,6 +389,11 @@ def _codebook(session: Session, statement_ids: list[int]):
                                             if theme_id == t.id or (theme_id in by_id and by_id[theme_id].parent_id == t.id)))
                    for t in themes if t.status == "rejected"]
     return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}, turned_down
+
+
+def withdrawn_theme_ids(session: Session) -> set[int]:
+    """Themes an undo withdrew (a split's): they hold nothing, whatever rows still name them."""
+    return set(session.scalars(select(Theme.id).where(Theme.status == "withdrawn")))
 
 
 def logged_codes(session: Session) -> set[str]:
@@ -441,10 +449,12 @@ def store_theme_set(session: Session, fingerprint: str, encoder_id: str, setting
     left_at = {theme.id: (theme.theme_set_id, theme.number) for theme in carried}
     for theme in carried:
         into_this_set(theme)
-    # Free statements lose their old suggestion first: deletes flush before the new rows go in.
+    # Free statements lose their old suggestion first (and any row left in a withdrawn theme, which
+    # `_codebook` did not count): deletes flush before the new rows go in.
     placed = set(plan.into_confirmed) | {s for p in plan.groups for s in p.placed} | set(plan.unplaced)
-    for row in session.scalars(select(Suggestion).where(Suggestion.status == "suggested")):
-        if row.statement_id in placed:
+    withdrawn = withdrawn_theme_ids(session)
+    for row in session.scalars(select(Suggestion).where(Suggestion.status.in_(ACTIVE_ASSIGNMENT))):
+        if row.statement_id in placed and (row.status == "suggested" or row.theme_id in withdrawn):
             session.delete(row)
     session.flush()
     offered_after = last_decision_id(session)  # a reviewer acting on the theme later makes an offer theirs

@@ -329,7 +329,8 @@ def fit_summary(session: Session) -> dict:
     theme_set = current_theme_set(session)
     if theme_set is None:
         return {"statements": 0, "placed_by_nearest_theme": 0, "weak_fits": 0, "weak_fit_share": 0.0}
-    ids = [t.id for t in theme_set.themes]
+    # Live themes only, as the export counts: a row left in a withdrawn theme places nothing.
+    ids = [t.id for t in current_themes(session)]
     rows = session.execute(select(Suggestion.outlier, Suggestion.weak_fit).where(
         Suggestion.theme_id.in_(ids), Suggestion.status.in_(ACTIVE_ASSIGNMENT))).all()
     weak = sum(1 for _, w in rows if w)
