@@ -332,12 +332,28 @@ def sqlite_lock_file(database: str, key: int) -> str:
     return os.path.join(folder, LOCKS_FOLDER, f"{name}.{key & 0xFFFFFFFF:08x}.lock")
 
 
+def _new_study_file_is_private(url: str) -> None:
+    """Make a new SQLite study file readable by its owner only, before SQLite makes it with the umask's
+    mode (0644 as a rule). It holds the key map (real names, phone and ID numbers against their
+    placeholders) and reviewers' password hashes: on a shared lab server every account could read them
+    (privacy audit F6). SQLite gives its -wal and -shm files the database file's mode. A study file that
+    exists is left as its owner set it (a lab may share one with a group on purpose)."""
+    database = database_file(url)
+    if database is None or _opened_read_only(url) or database == ":memory:":
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass  # there already, or a folder SQLite will report on in its own words
+
+
 class Store:
     """The study database. Creates or upgrades its tables on open."""
 
     def __init__(self, url: str):
         self.url = readable_url(normalise_url(url))
         self._shown_url = display_url(url)  # as the user gave it, without the password: for messages
+        _new_study_file_is_private(self.url)
         # pre_ping: a nightly job outlives server restarts and idle-connection timeouts. hide_parameters:
         # a failed statement's message would otherwise carry its values (statement text, the real names
         # of the key map) into tracebacks, Prefect's logs and its task states.

@@ -8,6 +8,7 @@ overwrites its entry instead of piling up copies; two files whose entry names wo
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -54,22 +55,45 @@ def one_line(reason: str) -> str:
 
 def quarantine(path: Path, source_root: Path, data_dir: Path, reason: str, copy_limit_mb: float) -> Path:
     """Record `path` as unusable; return the reason file's path."""
-    folder = data_dir / QUARANTINE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _private_folder(data_dir / QUARANTINE_DIR)
     name = _free_name(folder, _entry_name(path, source_root if source_root.is_dir() else path.parent), path)
     reason_file = folder / f"{name}.reason.txt"
     copied = False
     try:
         if path.is_file() and path.stat().st_size <= copy_limit_mb * 1024 * 1024:
-            shutil.copyfile(path, folder / name)
+            with path.open("rb") as source, _private_file(folder / name) as copy:
+                shutil.copyfileobj(source, copy)
             copied = True
     except OSError:
         pass  # the reason file below still records the failure
-    reason_file.write_text(
-        f"file: {path}\n"
-        f"when: {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n"
-        f"reason: {one_line(reason)}\n"
-        f"copy: {'yes' if copied else 'no (too large or unreadable)'}\n",
-        encoding="utf-8",
-    )
+    with _private_file(reason_file) as handle:
+        handle.write((
+            f"file: {path}\n"
+            f"when: {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n"
+            f"reason: {one_line(reason)}\n"
+            f"copy: {'yes' if copied else 'no (too large or unreadable)'}\n").encode("utf-8"))
     return reason_file
+
+
+# A quarantined copy is the raw transcript, names and all (de-identification never ran on it), and its
+# reason file names the real file: the owner's only, however open the inbox or the umask (privacy audit F5:
+# a 0600 transcript used to be copied 0644 into a 0755 folder).
+def _private_folder(folder: Path) -> Path:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.chmod(folder, 0o700)  # one made by an earlier qualflow, with the umask's mode
+    except OSError:
+        pass  # not ours to change (a shared study): its owner decides
+    return folder
+
+
+def _private_file(path: Path):
+    """`path` opened to write from empty, only its owner may read it: new, or this file's own entry from
+    an earlier run (`_free_name`), whatever mode that was given."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        if hasattr(os, "fchmod"):  # POSIX; Windows keeps files private by their folder's ACL
+            os.fchmod(descriptor, 0o600)
+    except OSError:
+        pass  # not ours (a shared study): written as its owner left it
+    return os.fdopen(descriptor, "wb")
