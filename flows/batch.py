@@ -25,6 +25,8 @@ from qualflow.flows.ingesting import (
     ingest_transcripts,
     ingest_units,
     make_helpers,
+    not_in_folder,
+    not_in_folder_note,
     record_outcome,
 )
 from qualflow.flows.progress import progress_bar, progress_with_total_later
@@ -91,6 +93,9 @@ class RunSummary:
     # Caveats about files stored (flows/ingesting.py "note"), one content-free line each: "x.txt: 1 byte was not
     # UTF-8 and was read as Windows-1252 (line 42)…", "x.txt (new version): 3 reviewer decisions … not carried over…"
     notes: list[str] = field(default_factory=list)
+    # Files (live transcripts) an earlier run stored but stopped before its summary (a bug, a full disk,
+    # SIGTERM): unchanged now, and counted by this run, the first finished one since (run_record.STORED_BY_RUN).
+    stored_earlier: list[str] = field(default_factory=list)
 
 
 def why_not_run(source: str, data_dir: str, database_url: str | None, create_study: bool) -> str | None:
@@ -223,15 +228,23 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
     summary = RunSummary(database=display_url(db.url))
     helpers = make_helpers(config, data)
     parallel = _runs_tasks_elsewhere()
+    run_id = run_record.this_run()
     with db.session() as session:
         last_transcript_before = newest_transcript_id(session)
+        unfinished = run_record.stored_by_unfinished_runs(session, run_id)
 
     source_path = Path(source)
     unreadable: list[tuple[Path, str]] = []  # folders that could not be listed, and why
     other_types = Counter()
+    other_files: list[Path] = []  # in the folder, but of a type this run does not read
+
+    def of_other_type(path: Path) -> None:
+        other_types.update([type_label(path)])
+        other_files.append(path)
+
     paths = list(discover(source_path, UNIT_EXTENSIONS if units else config.ingest.extensions, skip=data,
                           unreadable_folder=lambda folder, why: unreadable.append((folder, why)),
-                          other_type=lambda path: other_types.update([type_label(path)])))
+                          other_type=of_other_type))
     summary.files_seen, summary.other_types = len(paths), dict(other_types)
     if other_types:
         logger.info("skipped %s", other_types_line(summary.other_types, "--units" if units else "qualflow"))
@@ -249,9 +262,16 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
                 advance(1)
         else:
             ingest_transcripts(paths, source_path, db, helpers, parallel, record, advance)
-    logger.info("%d files: %d new, %d new versions of stored ones, %d unchanged, %d duplicates, %d withdrawn, %d failed",
-                summary.files_seen, summary.transcripts_added, len(summary.new_versions), len(summary.unchanged),
-                len(summary.duplicates), len(summary.withdrawn), len(summary.failed))
+    with db.session() as session:  # after ingest: a file this run stored a new version of counts as that
+        stored_earlier = run_record.live_files(session, unfinished)
+    summary.stored_earlier = [name for _, name in stored_earlier]
+    logger.info("%d files: %d new, %d new versions of stored ones, %d unchanged, %d duplicates, %d withdrawn, %d failed; "
+                "%d stored by an earlier unfinished run", summary.files_seen, summary.transcripts_added,
+                len(summary.new_versions), len(summary.unchanged), len(summary.duplicates), len(summary.withdrawn),
+                len(summary.failed), len(summary.stored_earlier))
+    if source_path.is_dir():  # a run given one file knows nothing of the folder's other files
+        _note_documents_not_in_folder(db, summary, source_path, paths + other_files,
+                                      [folder for folder, _ in unreadable], units, logger)
     with db.session() as session:
         summary.repeated = [f"{new} repeats {shared} of its {total} statements from {old}: both are clustered, so "
                             "the interview counts twice; if it is the same interview under a new name, keep one file"
@@ -285,13 +305,31 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
     if statement_ids:
         summary.report = str(tasks.outcome(tasks.write_report(db, data, return_state=True)))
     with db.session() as session:
-        summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before)
+        summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before) \
+            + run_record.suggestions_on(session, [transcript_id for transcript_id, _ in stored_earlier])
+    # Counted by this summary: later runs do not count them again. A run that fails before here leaves
+    # its transcripts (and the earlier ones) for the next finished run to count.
+    if unfinished or summary.transcripts_added or summary.new_versions:
+        tasks.outcome(tasks.record_run(db, unfinished, run_id, return_state=True))
     try:
         run_record.publish(summary, for_prefect)
     except Exception as error:  # the work is done and stored; a lost artifact must not fail the run
         logger.warning("could not attach the run's artifact (%s)", type(error).__name__)
     db.dispose()
     return summary
+
+
+def _note_documents_not_in_folder(db: Store, summary: RunSummary, source: Path, found: list[Path],
+                                  unread_folders: list[Path], units: bool, logger) -> None:
+    """One `note` line when documents in the study are not in the folder this run read (a file deleted or
+    moved out of the inbox): they stay in the study; nothing is deleted because a file went."""
+    with db.session() as session:
+        missing = not_in_folder(session, {source_name(path, source) for path in found},
+                                [source_name(folder, source) for folder in unread_folders], units)
+    if missing:
+        summary.notes.append(not_in_folder_note(missing, units))
+        logger.warning("%d documents in the study are not in the folder this run read (the run's summary names "
+                       "them); they stay in the study", len(missing))
 
 
 def _place_or_cluster(db: Store, embedded: tasks.Embedded, encoder, config: Config, recluster: bool,

@@ -458,7 +458,9 @@ def run(
         + (f", {len(summary.new_versions)} new versions of stored ones" if summary.new_versions else "")
         + f" ({summary.statements_added} statements), {len(summary.unchanged)} unchanged, "
         f"{len(summary.duplicates)} duplicates, {len(summary.failed)} failed; "
-        f"{summary.embedded} statements embedded.", highlight=False,
+        + (f"{len(summary.stored_earlier)} stored by an earlier unfinished run, in the themes now; "
+           if summary.stored_earlier else "")
+        + f"{summary.embedded} statements embedded.", highlight=False,
     )
     if summary.outside_encoder_languages:
         counts = ", ".join(f"{n} {language}" for language, n in sorted(summary.outside_encoder_languages.items()))

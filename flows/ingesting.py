@@ -417,6 +417,46 @@ def _ingest_units(path: Path, name: str, db: Store, helpers: Helpers) -> list[Ou
     return outcomes
 
 
+def not_in_folder(session, found: set[str], unread_folders: list[str], units: bool) -> list[str]:
+    """The study's documents whose file is not among `found` (the names of every file in the folder a run
+    read, of any type), in the study's order. A units run looks at documents of units files ("survey.csv#site
+    A", there while "survey.csv" is), any other run at transcripts: neither is the other's. A document
+    under a folder that could not be listed may be there still, and one with no statement left (a
+    withdrawal emptied it) is not an interview any more."""
+    from qualflow.models import Statement
+
+    kind = Transcript.source_format == "units" if units else Transcript.source_format != "units"
+    has_statements = select(Statement.id).where(Statement.transcript_id == Transcript.id).exists()
+    names = session.scalars(select(Transcript.source_name).where(
+        Transcript.superseded_by_id.is_(None), kind, has_statements).order_by(Transcript.id))
+    unread = tuple(f"{folder}/" for folder in unread_folders)
+
+    def there(name: str) -> bool:
+        if name.startswith(unread):
+            return True
+        return any(name.startswith(f"{file}#") for file in found) if units else name in found
+
+    return [name for name in names if not there(name)]
+
+
+# At most this many names in the note: a reorganised inbox (files moved into sub-folders) misses them all.
+NAMES_IN_NOTE = 10
+
+
+def not_in_folder_note(missing: list[str], units: bool) -> str:
+    """One content-free line for the run's notes: how many documents, which files, and what (not) to do.
+    Only `qualflow withdraw` deletes words from the study, and it works per participant, not per file."""
+    shown = ", ".join(missing[:NAMES_IN_NOTE]) + (f" and {len(missing) - NAMES_IN_NOTE} more"
+                                                  if len(missing) > NAMES_IN_NOTE else "")
+    one = len(missing) == 1
+    what = ("document of a units file" if one else "documents of units files") if units else \
+        ("interview" if one else "interviews")
+    return (f"{len(missing)} {what} in the study {'is' if one else 'are'} not in the folder this run read ({shown}): "
+            f"{'it stays' if one else 'they stay'} in the study, its themes and its report, with every decision on "
+            f"{'it' if one else 'them'}; `qualflow withdraw PARTICIPANT` deletes a participant's words, if that is "
+            "what was meant")
+
+
 def record_outcome(summary, path: Path, source_path: Path, data: Path, config: Config, outcome: Outcome,
                    logger) -> None:
     """Count a file's outcome in the run summary; quarantine a file that failed."""

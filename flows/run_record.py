@@ -11,6 +11,14 @@ from typing import Any
 
 from qualflow.pipeline.markdown_text import markdown_text
 
+# A transcript's run history: a run marks each transcript it stores with its flow run id (in the
+# transcript's `meta`, the same transaction as the transcript), and a finished run takes the mark
+# off once its summary counts the transcript. A mark left by another run is a transcript stored by a
+# run that stopped before its summary (a bug, a full disk, SIGTERM): the next finished run counts it
+# ("stored by an earlier unfinished run"), or no finished run would say when it entered the study.
+# Header keys are words (pipeline/turns.py), so no `# …:` line of a transcript can be this key.
+STORED_BY_RUN = "qualflow:stored-by-run"
+
 # Failures worth a second try: another writer held a lock, or the connection to the database
 # dropped (a server restart, an idle timeout, a network blip). Anything else (a missing table, a
 # file that cannot be opened or is not a database, a full disk, a read-only file, a file that
@@ -81,6 +89,8 @@ def run_markdown(summary: Any, redact: Callable[[str], str] = str) -> str:
         f"| new transcripts | {summary.transcripts_added} |",
         f"| new versions of stored files | {len(getattr(summary, 'new_versions', []))} |",
         f"| statements in the new transcripts and versions | {summary.statements_added} |",
+        f"| transcripts stored by an earlier unfinished run (in the themes now) | "
+        f"{len(getattr(summary, 'stored_earlier', []))} |",
         f"| unchanged (skipped) | {len(summary.unchanged)} |",
         f"| duplicates (skipped) | {len(summary.duplicates)} |",
         f"| files of types not read (skipped) | {_other_types(summary)} |",
@@ -101,6 +111,11 @@ def run_markdown(summary: Any, redact: Callable[[str], str] = str) -> str:
         lines += ["", "## Duplicates", ""] + [f"- {_one_line(line)}" for line in summary.duplicates]
     if getattr(summary, "withdrawn", None):
         lines += ["", "## Withdrawn participants", ""] + [f"- {_one_line(line)}" for line in summary.withdrawn]
+    if getattr(summary, "stored_earlier", None):
+        lines += ["", "## Stored by an earlier unfinished run", ""] \
+            + [f"- {_one_line(name)}" for name in summary.stored_earlier]
+    if getattr(summary, "notes", None):
+        lines += ["", "## Notes", ""] + [f"- {_one_line(line)}" for line in summary.notes]
     if getattr(summary, "repeated", None):
         lines += ["", "## The same interview twice?", ""] + [f"- {_one_line(line)}" for line in summary.repeated]
     if summary.unchanged:
@@ -158,3 +173,71 @@ def prefect_names(session, file_names: Iterable[str], find_people: Callable[[str
             if normalise(person) not in known:
                 key_map[("PERSON", normalise(person))] = "[PERSON]"
     return NameRedactor(key_map)
+
+
+def this_run() -> str:
+    """The mark a transcript stored now gets (`STORED_BY_RUN`): the flow run's id ("" outside a flow run)."""
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or "")
+
+
+def mark_stored_by(transcript, run_id: str) -> None:
+    """Mark a transcript just stored as not yet counted by a finished run (in the caller's transaction)."""
+    transcript.meta = {**(transcript.meta or {}), STORED_BY_RUN: run_id}  # a new dict: a JSON column sees the change
+
+
+def stored_by_unfinished_runs(session, run_id: str) -> list[int]:
+    """The transcripts another run stored and no finished run has counted yet (`STORED_BY_RUN`)."""
+    from qualflow.models import Transcript
+    from sqlalchemy import select
+
+    rows = session.execute(select(Transcript.id, Transcript.meta).order_by(Transcript.id))
+    return [transcript_id for transcript_id, meta in rows
+            if STORED_BY_RUN in (meta or {}) and meta[STORED_BY_RUN] != run_id]
+
+
+def live_files(session, transcript_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, file name) of those of `transcript_ids` that are their file's live version: one a later
+    version replaced is not in the themes, and its successor is counted as a new version."""
+    from qualflow.models import Transcript
+    from sqlalchemy import select
+
+    if not transcript_ids:
+        return []
+    rows = session.execute(select(Transcript.id, Transcript.source_name)
+                           .where(Transcript.id.in_(transcript_ids), Transcript.superseded_by_id.is_(None))
+                           .order_by(Transcript.id))
+    return [(transcript_id, name) for transcript_id, name in rows]
+
+
+def counted(session, transcript_ids: Iterable[int], run_id: str) -> None:
+    """Take the mark off the transcripts a finished run's summary counted: those it stored and those
+    (`transcript_ids`) an earlier unfinished run stored. Another run's, stored meanwhile, stay marked."""
+    from qualflow.models import Transcript
+    from sqlalchemy import select
+
+    earlier = set(transcript_ids)
+    for transcript_id, meta in session.execute(select(Transcript.id, Transcript.meta)).all():
+        if STORED_BY_RUN in (meta or {}) and (meta[STORED_BY_RUN] == run_id or transcript_id in earlier):
+            session.get(Transcript, transcript_id).meta = {key: value for key, value in meta.items()
+                                                           if key != STORED_BY_RUN}
+
+
+def suggestions_on(session, transcript_ids: list[int]) -> int:
+    """Live suggestions for the statements of these transcripts (an earlier unfinished run's), leaving out
+    those a new file version only repeats, as `models.queries.suggestions_after_transcript` does."""
+    from qualflow.models import Statement, Suggestion, Transcript
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
+
+    if not transcript_ids:
+        return 0
+    earlier = aliased(Statement)
+    repeated = (select(earlier.id).where(earlier.transcript_id == Transcript.previous_version_id,
+                                         earlier.text_hash == Statement.text_hash).exists())
+    return session.scalar(
+        select(func.count()).select_from(Suggestion).join(Statement, Statement.id == Suggestion.statement_id)
+        .join(Transcript, Transcript.id == Statement.transcript_id)
+        .where(Statement.transcript_id.in_(transcript_ids), Suggestion.status == "suggested", ~repeated)
+    ) or 0

@@ -17,7 +17,7 @@ import numpy as np
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
-from qualflow.flows.run_record import RETRIES, retry_when_transient
+from qualflow.flows.run_record import RETRIES, counted, mark_stored_by, retry_when_transient, this_run
 from qualflow.models import Store
 from qualflow.models.queries import current_theme_set, current_themes
 from qualflow.pipeline.cluster import (
@@ -355,7 +355,10 @@ def _store_transcript(db: Store, document: Document, redacted: Redacted, spans: 
         transcript = store_transcript(session, document, redacted.text, redacted.parsed,
                                       detect_language(participant_text), spans, exclusions,
                                       redacted.replacements, new_pseudonyms)
-        return 0 if transcript is None else len(spans)
+        if transcript is None:
+            return 0
+        mark_stored_by(transcript, this_run())  # until a finished run's summary counts it (run_record.py)
+        return len(spans)
 
 
 @dataclass(frozen=True)
@@ -498,6 +501,16 @@ def place_new(db: Store, statements: Embedded, fingerprint: str, encoder_id: str
         placed = place_into_current_themes(session, current, statements.ids, vectors, new_ids, fingerprint,
                                            config.incremental.max_new_share, config.cluster.min_cluster_size)
         return None if placed is None else len(placed)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="record the run", retry_condition_fn=retry_when_transient, **RETRIES)
+@fails_quietly("record the run")
+def record_run(db: Store, earlier_transcript_ids: list[int], run_id: str) -> None:
+    """The run's summary counts its transcripts and those an earlier unfinished run stored: their marks
+    go (run_record.py `STORED_BY_RUN`), so no later run counts them again. Under the lock storing and
+    `qualflow withdraw` take: neither changes a transcript under it."""
+    with db.exclusive("ingest"), db.session() as session:
+        counted(session, earlier_transcript_ids, run_id)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="report")
