@@ -7,6 +7,10 @@ surname rules took for a person. Each stayed in clear or became a person before 
 a name: a word the dictionary tags as one and no common word, characters it knows no word of, or for
 roads a rarer noun the dictionary lists with 路 as a road. Ordinary words ending in the same characters
 (思路, 马路, 超市, 病区, 柏油路, 步行街, 大城市) stay.
+
+Names jieba cuts across (瓜/沥镇, 增/城区, 秣/陵/街道, 區北/新路), a road named like one the dictionary
+knows though jieba reads the name as a verb (解放/v 大道) or lists it as a given name (建國路), are places
+too since 2026-11-27; what is smoked (抽万宝路) and a kind of area (农耕区) are not.
 """
 
 from __future__ import annotations
@@ -51,6 +55,17 @@ PLACES = [
     ("我们家在闵行区七宝镇。", ["闵行区", "七宝镇"]),
     ("診所就在敦化南路上。", ["敦化南路"]),
     ("我阿嬤住在羅東鎮。", ["羅東鎮"]),
+    # Left in clear before 2026-11-27: jieba reads 解放 as a verb; it cuts 瓜/沥镇, 增/城区, 坪/山区,
+    # 秣/陵/街道 and 區北/新路 across the name; 建国 is on the stop list as a given name.
+    ("她每天沿着解放大道骑车上班。", ["解放大道"]),
+    ("我老家在萧山区瓜沥镇。", ["萧山区", "瓜沥镇"]),
+    ("他老家在增城区新塘镇。", ["增城区", "新塘镇"]),
+    ("他们住在坪山区坑梓街道。", ["坪山区", "坑梓街道"]),
+    ("他在江宁区秣陵街道上班。", ["江宁区", "秣陵街道"]),
+    ("她在新店區北新路三段租房子。", ["新店區", "北新路三段"]),
+    ("她在三民區建國路開了個小店。", ["三民區", "建國路"]),
+    # A place after a verb that also counts packs (听 "listen", 一听 "a can") is still a place.
+    ("我听北京来的医生说的。", ["北京"]),
 ]
 
 # Everyday words that end in a place's unit: a road, a street, a market, a ward, the countryside.
@@ -72,6 +87,10 @@ ORDINARY = [
     "村口那条石板路很滑。", "以前都是水泥路。", "他住在大城市。", "美食街就在医院后面。",
     "小吃街晚上很热闹。", "他们家在城中村。", "這個城市的捷運很方便。", "她的求学之路很曲折。",
     "他身体这两年在走下坡路。", "大隐隐于市嘛。", "城区的交通很堵。", "他在镇上开了个小卖部。",
+    # A brand named like a road, a kind of area jieba lists whole, "in the town", a kind of clinic, and
+    # units after characters that start no name: each was replaced before 2026-11-27 or could be now.
+    "他一直抽万宝路。", "他抽的是万宝路。", "这一带是传统的农耕区。", "我们镇里有个卫生院。", "乡镇卫生院缺医生。",
+    "两城区合并以后人手更紧了。", "全城区都停电了。", "我们去山区义诊。", "小城区人少。",
 ]
 
 

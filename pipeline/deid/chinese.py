@@ -1,5 +1,5 @@
-"""Chinese: places (jieba ns, place suffixes, district names, building numbers) and organisations (nt,
-name + suffix).
+"""Chinese: places (jieba ns, place suffixes, district names, names jieba cuts across their unit,
+building numbers) and organisations (nt, name + suffix).
 
 `chinese_findings` runs these and the name rules (`chinese_names`) over the given regions.
 """
@@ -7,6 +7,7 @@ name + suffix).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.deid.chinese_names import person_findings, spread_title_pairs, title_findings
@@ -83,6 +84,35 @@ _ROAD_SECTION = re.compile(r"(?<=[路街])[一二三四五六七八九十]{1,2}�
 # that name: 重点区 (a key area), 机场区, 花园区; 板桥 (63), 汐止 (2) and 林口 (18) are rarer.
 _COMMON_NOUN_FREQ = 1000
 _NUMBERED_ORG = re.compile(rf"第?[{_NUM}]{{1,4}}(?:人民)?{_any_of('医院 中学 小学 幼儿园')}")
+# Road words that only name a road: after a name jieba lists as a road's (解放路/nz), 解放大道 is a road
+# too, though jieba reads 解放 as a verb there. Not 街 or 街道 (建设街道 can be "building up streets").
+_ROAD_NAME_UNITS = with_traditional(["大道", "大街"])
+# 路上 "on the road" and 街上: jieba joins a road's unit to 上 (中華/路上 for 中華路上).
+_ON_THE_ROAD = with_traditional(["路上", "街上"])
+# Units after a word jieba's dictionary lists as a town (呈贡: 呈贡县/ns), whatever it tags the word here
+# (呈贡/v 区, 石门/n 村); and those after which a road's name (建设路/nt) names a township or village too
+# (建设乡), but not a district (文化区 is a cultural quarter).
+_TOWN_UNITS = with_traditional("区 县 市 镇 乡 村".split())
+_VILLAGE_UNITS = with_traditional("镇 乡 村".split())
+# What is smoked or drunk, or counted in packs, is a product even when it is named after a place
+# (抽万宝路, 喝的是青岛, 一包万宝路): no road is smoked. Roads are counted with 条, which is left out.
+_CONSUMING_VERBS = with_traditional("抽 吸 喝 嚼 戒".split())
+# A count comes with the pack (一听, 两包): 听 alone is "listen" (听北京来的医生说).
+_PACK = re.compile(rf"^[{_NUM}{_chars_of('几这那每')}]+[{_chars_of('包盒根支瓶罐听杯箱')}]$")
+_PRODUCT_AFTER = with_traditional("烟 香烟 卷烟".split())
+_BETWEEN_VERB_AND_OBJECT = with_traditional("了 过 着 的 是".split())
+# A unit jieba may glue to one character of the name before it (瓜/沥镇) or to the next word (區北/新路),
+# and the units whose two-character words jieba lists as common words (城区, 山区) though they can end a
+# name cut across them (增/城区, 坪/山区). 市 and 村 are not among the latter: 家/超市, 山/村.
+_UNIT_CHARACTERS = frozenset(_chars_of("区县市镇乡村省州"))
+_SPLIT_DISTRICT_UNITS = frozenset(_chars_of("区县镇乡"))
+_NOT_IN_SPLIT_NAMES = frozenset(_chars_of("区县市镇乡村省州路街巷弄道"))
+# A word jieba lists whole with a unit as a common noun (农耕区/n "farming area", 练功区) is a kind of
+# area when its first part is a common word (counted this often) that makes other common nouns too
+# (农耕业, 练功房); districts it tags n have rarer names (龙岗区, 官渡区) or none such (开元区).
+_COMMON_STEM_FREQ = 200
+# 镇里, 村上, 区内: a unit and where in it ("in the town"), which jieba may tag ns (镇里/ns); no name.
+_LOCATIVES = frozenset(_chars_of("里上下内外中边头口"))
 
 
 def place_findings(text: str, index: Index) -> list[Finding]:
@@ -92,6 +122,8 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         word = token.word
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         suffix = nxt is not None and nxt.start == token.end and nxt.word in ZH_PLACE_SUFFIXES
+        if _consumed(tokens, i):
+            continue
         if _tagged_place(token) and word not in ZH_STOP_WORDS and word not in COMPOUND_SURNAMES:
             if suffix or not _ordinary_word_tagged_ns(tokens, i):
                 found.append(make(text, token.start, nxt.end if suffix else token.end, "PLACE", "jieba"))
@@ -110,8 +142,15 @@ def place_findings(text: str, index: Index) -> list[Finding]:
             found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 蛇口/街道, 民治/街道
         elif suffix and _unknown_name(word) and token.tag not in _GRAMMAR_TAGS:
             found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 桂城/街道: jieba knows no 桂城
+        elif suffix and nxt.word in _ROAD_NAME_UNITS and (_named_road_stem(word) or _two_character_noun(token)):
+            found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 解放/v 大道, 世纪/n 大道
+        elif suffix and nxt.word in _TOWN_UNITS and _names_a_town_before(word, nxt.word):
+            found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 呈贡/v 区, 石门/n 村, 建设/vn 乡
+        elif nxt is not None and nxt.start == token.end and nxt.word in _ON_THE_ROAD and _named_road_stem(word):
+            found.append(make(text, token.start, nxt.start + 1, "PLACE", "jieba"))  # 中華/路上: 中华路 + 上
         elif _place_word(token):
             found.append(make(text, token.start, token.end, "PLACE", "jieba"))  # 越秀区, 张江镇, 信義路
+    found += _split_name_findings(text, index)
     for m in _TAIWAN_DISTRICT.finditer(text):
         if _starts_a_word(index, m.start()) and _ends_a_word(index, m.end()):
             found.append(make(text, m.start(), m.end(), "PLACE", "pattern"))
@@ -180,7 +219,8 @@ def _place_word(token: Token) -> bool:
     unknown_stem_ok = _freq(word) == 0 or token.tag in _SPECIFIC_TAGS
     admin = next((s for s in ZH_ADMIN_WORD_SUFFIXES if word.endswith(s)), None)
     if admin is not None:
-        return _names_a_place(word[: -len(admin)], admin, unknown_stem_ok)
+        stem = word[: -len(admin)]
+        return _names_a_place(stem, admin, unknown_stem_ok) and not (token.tag == "n" and _kind_of_area(stem, word))
     road = next((s for s in ZH_ROAD_WORD_SUFFIXES if word.endswith(s)), None)
     if road is None:
         return False
@@ -196,9 +236,12 @@ def _place_word(token: Token) -> bool:
     # A road jieba's dictionary lists whole and calls a name (解放路/nz, 建设路/nt, 中正路/nz), or a 路 it
     # lists whole after a rarer noun that says no kind of road (民生路, 信义路, 仙霞路; not 柏油路, 石板路).
     # Not 街: the nouns before it are kinds of street (步行街, 小吃街, 酒吧街).
-    if _freq(word) == 0 or _freq(stem) == 0 or not _whole_stem(stem, road):
+    # The stop list says a stem alone is no name (建国 is a given name); a road jieba lists whole
+    # under it (建国路/nz, 友谊路/ns) is still a road.
+    listed_as_named_road = token.tag in _NAMED_ROAD_TAGS
+    if _freq(word) == 0 or _freq(stem) == 0 or not _whole_stem(stem, road, stop_words=not listed_as_named_road):
         return False
-    return token.tag in _NAMED_ROAD_TAGS or (
+    return listed_as_named_road or (
         road == "路"
         and _freq(stem) < _COMMON_NOUN_FREQ
         and _dictionary_tags(stem) == ["n"]
@@ -217,11 +260,13 @@ def _names_a_place(stem: str, unit: str, unknown_stem_ok: bool = True) -> bool:
     return len(tags) == 1 and tags[0] in _SPECIFIC_TAGS - {"j"} and _freq(stem) < _COMMON_NOUN_FREQ
 
 
-def _whole_stem(stem: str, unit: str) -> bool:
+def _whole_stem(stem: str, unit: str, stop_words: bool = True) -> bool:
     """At least two characters, none a particle or pronoun, and the unit not the end of a common word of
     its own: 高速公路 is 高速 + 公路, 数字电路 数字 + 电路, 康复之路 康复 + 之路, 大城市 大 + 城市 (民生路
     is 民生 + 路: 生路 is a rare word)."""
-    if len(stem) < 2 or stem in ZH_STOP_WORDS or stem.endswith("之") or any(ch in ZH_NOT_NAME_CHARS for ch in stem):
+    if len(stem) < 2 or (stop_words and stem in ZH_STOP_WORDS) or stem.endswith("之"):
+        return False
+    if any(ch in ZH_NOT_NAME_CHARS for ch in stem):
         return False
     return _freq(stem[-1] + unit) < _RARE_NOUN_FREQ
 
@@ -240,10 +285,159 @@ def _unknown_name(word: str) -> bool:
     )
 
 
+def _named_road_stem(word: str) -> bool:
+    """A word jieba's dictionary lists with 路 as a named road (解放路/nz, 建设路/nt, 文化路/nz), whatever
+    it tags the word itself (解放/v), and no kind of road (致富路)."""
+    road = to_simplified(word) + "路"
+    return (
+        len(word) >= 2
+        and bool(_CJK.match(word))
+        and word not in ZH_ROAD_KINDS
+        and _freq(road) > 0
+        and _word_tag(road) in _NAMED_ROAD_TAGS
+    )
+
+
+def _names_a_town_before(word: str, unit: str) -> bool:
+    """`word` before a separate unit names the place: the dictionary lists it as a town's name (呈贡县/ns),
+    or, before a township or village, as a road's (建设路/nt: 建设乡)."""
+    return _known_town(word) or (unit in _VILLAGE_UNITS and _named_road_stem(word))
+
+
+def _two_character_noun(token: Token) -> bool:
+    """世纪 of 世纪大道, 金融 of 金融大街: a two-character common noun before 大道 or 大街 names the road
+    (not a kind of road, 康庄大道, nor a stop word, 阳光大道; 社会主义大道 is four characters)."""
+    word = token.word
+    return (
+        len(word) == 2
+        and token.tag.startswith("n")
+        and bool(_CJK.match(word))
+        and word not in ZH_ROAD_KINDS
+        and word not in ZH_STOP_WORDS
+        and not any(ch in ZH_NOT_NAME_CHARS for ch in word)
+    )
+
+
+def _kind_of_area(stem: str, word: str) -> bool:
+    """农耕 of 农耕区: a common word (see _COMMON_STEM_FREQ) that makes other common nouns in jieba's
+    dictionary (农耕业, 农耕机), so the word it makes with a unit is a kind of area, not a district."""
+    others = [noun for noun in _common_nouns_starting(to_simplified(stem)) if noun != to_simplified(word)]
+    return _freq(stem) >= _COMMON_STEM_FREQ and bool(others)
+
+
+def _split_name_findings(text: str, index: Index) -> list[Finding]:
+    """Places whose name jieba cuts into characters or across its unit:
+    - 秣/陵/街道: single characters it knows no word of, then the unit;
+    - 瓜/沥镇: its HMM glued the name's last character to the unit;
+    - 增/城区, 坪/山区: the name's last character and the unit make a word of their own (城区 "urban
+      area", 山区 "hill country"); the characters are a name jieba does not know (坪山) or one its
+      dictionary lists as a town (增城县), never a common word (全城区, 老城区, 去山区);
+    - 新店區北/新路: its HMM glued a district's unit to the first character of the road after it."""
+    found = []
+    tokens = index.tokens
+    for i, token in enumerate(tokens):
+        tail = _glued_unit_tail(tokens, i)
+        if tail is not None:
+            found.append(make(text, tail, tokens[i + 1].end, "PLACE", "jieba"))
+            continue
+        head = _name_end_before_unit(token)
+        if head is None:
+            continue
+        name, j, nouns = head, i, True
+        while j > 0 and len(name) < 3 and tokens[j - 1].end == tokens[j].start and _lone_character(tokens[j - 1]):
+            j -= 1
+            name = tokens[j].word + name
+            nouns = nouns and _noun_like(tokens[j])
+            if len(name) >= 2 and (_known_town(name) or nouns and _unknown_name(name)):
+                found.append(make(text, tokens[j].start, token.end, "PLACE", "jieba"))
+                break
+    return found
+
+
+def _name_end_before_unit(token: Token) -> str | None:
+    """What of `token` belongs to the name before its unit: nothing for a unit alone (街道, 镇), the first
+    character of a unit word jieba glued (沥镇, unknown to it) or lists (城区, 山区); None for other words."""
+    word = token.word
+    if word in ZH_ADMIN_WORD_SUFFIXES or word in ZH_ROAD_WORD_SUFFIXES:
+        return ""
+    if len(word) != 2 or not _CJK.match(word) or word[0] in _NOT_IN_SPLIT_NAMES or word[0] in ZH_NOT_NAME_CHARS:
+        return None
+    if word[1] in _SPLIT_DISTRICT_UNITS or (word[1] in _UNIT_CHARACTERS and _freq(word) == 0):
+        return word[0]
+    return None
+
+
+def _lone_character(token: Token) -> bool:
+    """A character jieba cut off alone that may start a place's name: no particle, pronoun, numeral or unit."""
+    word = token.word
+    return (
+        len(word) == 1
+        and bool(_CJK.match(word))
+        and token.tag not in FUNCTION_TAGS  # 两/m 城区, 各/r 城区
+        and word not in _NUM
+        and word not in _NOT_IN_SPLIT_NAMES
+        and word not in ZH_NOT_NAME_CHARS
+    )
+
+
+def _noun_like(token: Token) -> bool:
+    """A noun or a bound morpheme in jieba's dictionary (瓜/n, 坪/ns, 秣/g, 陵/ng): the characters of a
+    name jieba does not know are no verb, adjective, direction or numeral (去/山区, 东/校区, 两/城区). The
+    dictionary's tag, not the one jieba gives in context: it tags 老 in 老/院区 n, the dictionary a."""
+    tags = _dictionary_tags(token.word)
+    return len(tags) == 1 and (tags[0].startswith("n") or tags[0] in {"g", "j"})
+
+
+def _known_town(name: str) -> bool:
+    """A word jieba's dictionary lists as a town's name (增城: 增城县/ns), no common word and not on the
+    stop list (小城: 小城镇/n "small towns")."""
+    return (
+        _freq(name) < _COMMON_NOUN_FREQ
+        and name not in ZH_STOP_WORDS
+        and any(_word_tag(to_simplified(name) + form) == "ns" for form in ZH_TOWN_FORMS)
+    )
+
+
+def _glued_unit_tail(tokens: list[Token], i: int) -> int | None:
+    """Where a road's name starts inside a word jieba's HMM made of a district's unit and the next
+    characters (新店/區北/新路: 區 ends 新店區, 北 starts 北新路), or None. The word before is a place
+    (tagged as a name) and the word after a road word."""
+    token = tokens[i]
+    word = token.word
+    if i == 0 or i + 1 >= len(tokens) or len(word) < 2 or word[0] not in _UNIT_CHARACTERS or _freq(word) > 0:
+        return None
+    before, after = tokens[i - 1], tokens[i + 1]
+    if before.end != token.start or after.start != token.end:
+        return None
+    if before.tag not in _SPECIFIC_TAGS or len(before.word) < 2:
+        return None
+    if not _CJK.match(word) or any(ch in ZH_NOT_NAME_CHARS or ch in _NOT_IN_SPLIT_NAMES for ch in word[1:]):
+        return None
+    if not after.word.endswith(ZH_ROAD_WORD_SUFFIXES) or not _CJK.match(after.word) or after.word in ZH_STOP_WORDS:
+        return None
+    return token.start + 1
+
+
+def _consumed(tokens: list[Token], i: int) -> bool:
+    """Token i is what someone smokes or drinks, or counted in packs (抽万宝路, 抽的是万宝路, 一包万宝路),
+    or it comes before 烟 (万宝路香烟): a product, though a road may share its name."""
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if nxt is not None and nxt.start == tokens[i].end and nxt.word in _PRODUCT_AFTER:
+        return True
+    j, start = i - 1, tokens[i].start
+    while j >= 0 and tokens[j].end == start and tokens[j].word in _BETWEEN_VERB_AND_OBJECT and i - j <= 2:
+        start, j = tokens[j].start, j - 1
+    if j < 0 or tokens[j].end != start:
+        return False
+    return tokens[j].word in _CONSUMING_VERBS or bool(_PACK.match(tokens[j].word))
+
+
 def _tagged_place(token: Token) -> bool:
     """ns, or a dictionary word of a surname and one character that jieba tags nr and lists as a place too
     (许昌/nr, 许昌市; 钟山/nr, 钟山县): such words are no people (chinese_names.plausible_name) but may be places."""
     word = token.word
+    if len(word) == 2 and word[0] in _UNIT_CHARACTERS and word[1] in _LOCATIVES:
+        return False
     if token.tag == "ns":
         return len(word) >= 2
     return token.tag == "nr" and len(word) == 2 and word[0] in SURNAMES and _freq(word) > 0 and _listed_as_place(word)
@@ -277,6 +471,33 @@ def _dictionary_tags(word: str) -> list[str]:
     return [pair.flag for pair in pseg.cut(to_simplified(word), HMM=False)]
 
 
+def _word_tag(word: str) -> str | None:
+    """The tag jieba's dictionary gives `word` (Simplified) as a whole."""
+    import jieba.posseg as pseg
+
+    pseg.dt.makesure_userdict_loaded()
+    return pseg.dt.word_tag_tab.get(word)
+
+
+@lru_cache(maxsize=1)
+def _common_nouns_by_start() -> dict[str, list[str]]:
+    """jieba's dictionary's common nouns (n) of three characters or more, by their first two."""
+    import jieba
+    import jieba.posseg as pseg
+
+    jieba.dt.check_initialized()
+    tags = pseg.dt.word_tag_tab
+    nouns: dict[str, list[str]] = {}
+    for word, count in jieba.dt.FREQ.items():
+        if count and len(word) >= 3 and tags.get(word) == "n":
+            nouns.setdefault(word[:2], []).append(word)
+    return nouns
+
+
+def _common_nouns_starting(stem: str) -> list[str]:
+    return _common_nouns_by_start().get(stem, []) if len(stem) == 2 else []
+
+
 def _dictionary_words(word: str) -> list[str]:
     import jieba.posseg as pseg
 
@@ -293,6 +514,8 @@ def _estate_start(start: int, index: Index, suffixes: tuple[str, ...] = ZH_ESTAT
     if not token.word.endswith(suffixes):
         return start
     begin = token.start
+    if suffixes == ZH_STREET_SUFFIXES and i >= 1 and (tail := _glued_unit_tail(index.tokens, i - 1)) is not None:
+        return tail  # 新店區北新路三段: 區北/新路
     if token.word in suffixes and i >= 1:
         before = index.tokens[i - 1]
         if (
@@ -311,20 +534,28 @@ def org_findings(text: str, index: Index) -> list[Finding]:
     tokens = index.tokens
     for i, token in enumerate(tokens):
         word = token.word
-        if token.tag == "nt" and len(word) >= 2 and word not in ZH_GENERIC_ORGS:
+        if token.tag == "nt" and len(word) >= 2 and not _generic_org(word):
             start = _extend_org_left(i, index)
             found.append(make(text, start, token.end, "ORG", "jieba"))
         elif word.endswith(ZH_ORG_SUFFIXES) and _CJK.match(word):
             # A name before the suffix (深圳康宁医院) or jieba's own word for a named body (nz);
             # never a kind of institution alone (人民医院, 卫生院).
             start = _extend_org_left(i, index)
-            named = token.tag in {"nz", "nt"} or (start < token.start and _has_specific(index, start, i))
+            # jieba tags kinds of institution nt as well (卫生院/nt): a kind names none (乡镇卫生院).
+            own_name = token.tag in {"nz", "nt"} and not _generic_org(word)
+            named = own_name or (start < token.start and _has_specific(index, start, i))
             if named and text[start : token.end] not in ZH_GENERIC_ORGS:
                 found.append(make(text, start, token.end, "ORG", "jieba"))
     for m in _NUMBERED_ORG.finditer(text):
         start = _extend_org_left_at(m.start(), index)
         found.append(make(text, start, m.end(), "ORG", "pattern"))
     return found
+
+
+def _generic_org(word: str) -> bool:
+    """A kind of institution (卫生院), or one of a unit's own (镇政府, 县医院, 村委会: the town's government):
+    such words name no one town."""
+    return word in ZH_GENERIC_ORGS or (len(word) >= 3 and word[0] in _UNIT_CHARACTERS and word[1:] in ZH_GENERIC_ORGS)
 
 
 def _org_part(token: Token) -> bool:
@@ -387,12 +618,20 @@ def _outside_places(text: str, people: list[Finding], places: list[Finding]) -> 
     return kept
 
 
+def _product_named_as_road(person: Finding, index: Index) -> bool:
+    """万宝路 in 抽万宝路: jieba tags the brand as a name (nr); what is smoked is no person either."""
+    i = index.starts.get(person.start)
+    units = ZH_ROAD_WORD_SUFFIXES + ZH_ADMIN_WORD_SUFFIXES
+    return i is not None and person.text.endswith(units) and _consumed(index.tokens, i)
+
+
 def chinese_findings(text: str, regions: list[tuple[int, int]]) -> tuple[list[Finding], set[int]]:
     """Findings in the regions, and the token boundaries (for checking propagated matches)."""
     tokens = tokenize(text, regions)
     index = Index(tokens)
     places = place_findings(text, index)
-    found = _outside_places(text, person_findings(text, index), places) + places + org_findings(text, index)
+    people = [f for f in person_findings(text, index) if not _product_named_as_road(f, index)]
+    found = _outside_places(text, people, places) + places + org_findings(text, index)
     for lo, hi in regions:
         found += title_findings(text, index, lo, hi)
     found += spread_title_pairs(text, index, regions, found)
