@@ -192,7 +192,8 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     from prefect.runtime import deployment
 
     create_study = create_study and deployment.id is None
-    refusal = why_not_run(source, data_dir, database_url, create_study)
+    given = run_record.source_from_parameter(source)  # a file's real path (`qualflow run FILE`)
+    refusal = why_not_run(given, data_dir, database_url, create_study)
     if refusal:
         return _refused(refusal)
     if task_runner != "default" and not _runs_tasks_elsewhere():
@@ -206,7 +207,7 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
             failure = error
     else:
         try:
-            return _ingest_and_place(source, data_dir, config_file, units, database_url, recluster)
+            return _ingest_and_place(given, data_dir, config_file, units, database_url, recluster)
         except QualflowError as error:
             # A step that failed (`tasks.fails_quietly`), a database that failed while storing, a lost
             # connection or lock: one line, as `qualflow run` prints it; raised, Prefect would log its traceback
@@ -223,7 +224,8 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
     logger = get_run_logger()
     config = load_config(config_file)
     data = Path(data_dir)
-    data.mkdir(parents=True, exist_ok=True)
+    # A new study's folder is its owner's only: it holds the key map, raw quarantined files, reports.
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = Store(from_parameter(database_url) or default_database_url(data))
     summary = RunSummary(database=display_url(db.url))
     helpers = make_helpers(config, data)

@@ -432,13 +432,15 @@ def run(
         _check_writable(data, db)
     _check_task_runner(task_runner, dask_address)
     _check_encoder(config)
+    from qualflow.flows import run_record
     from qualflow.flows.batch import code_interviews
     from qualflow.models.store import as_parameter
 
     with _prefect_errors_held(verbose) as held:
         try:
-            # The flow run's parameters are kept in Prefect's database: the URL goes there without its password.
-            summary = code_interviews(str(path), str(data), config, units,
+            # The flow run's parameters are kept in Prefect's database: the URL goes there without its password,
+            # a file's path without its name.
+            summary = code_interviews(run_record.source_as_parameter(str(path)), str(data), config, units,
                                       database_url=as_parameter(db) if db else None, recluster=recluster,
                                       task_runner=task_runner, dask_address=dask_address)
         except QualflowError as error:  # a database that went away too: one line, Prefect's tracebacks dropped
@@ -637,7 +639,7 @@ def serve(
     in_the_way = schedule_in_the_way(name, deployment_parameters(inbox, data, config, db, task_runner, dask_address))
     if in_the_way:
         _fail(in_the_way)
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)  # a new study's folder is its owner's only
     serve_inbox(inbox, data, config, cron=cron, interval=interval, name=name, database_url=db,
                 task_runner=task_runner, dask_address=dask_address, timezone=timezone)
 

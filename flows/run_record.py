@@ -7,6 +7,7 @@ sensitive; the Prefect server may be shared).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from qualflow.pipeline.markdown_text import markdown_text
@@ -162,17 +163,56 @@ def prefect_names(session, file_names: Iterable[str], find_people: Callable[[str
     is outside the study, and file names often carry a participant's name ("Mary Smith interview.docx"):
     the key map's names become its placeholders, as in exports, and a person found in the name of a
     file the study never stored (a file that failed) becomes "[PERSON]". Every file name is read again,
-    stored ones too: one stored while de-identification was off has its people in no key map."""
+    stored ones too: one stored while de-identification was off has its people in no key map. A file
+    name is shown without its dates, as exports show it (`report.without_dates`: the day someone was
+    interviewed can name them): those of `file_names` and of the study's transcripts (a note may name
+    a stored file the run did not read)."""
+    from qualflow.models import Transcript
     from qualflow.pipeline.deid.pseudonym import NameRedactor, normalise
     from qualflow.pipeline.persist import load_key_map
+    from qualflow.pipeline.report import without_dates
+    from sqlalchemy import select
 
+    file_names = list(file_names)
     key_map = load_key_map(session)
     known = {real for _, real in key_map}
     for name in file_names if find_people else ():
         for person in find_people(name):
             if normalise(person) not in known:
                 key_map[("PERSON", normalise(person))] = "[PERSON]"
-    return NameRedactor(key_map)
+    names = NameRedactor(key_map)
+    dated = {name: without_dates(names(name)) for name in
+             {*file_names, *session.scalars(select(Transcript.source_name))} if without_dates(name) != name}
+    longest_first = sorted(dated, key=len, reverse=True)
+
+    def for_prefect(line: str) -> str:
+        for name in longest_first:
+            line = line.replace(name, dated[name])
+        return names(line)
+    return for_prefect
+
+
+# `qualflow run FILE`: the real path of the file a flow parameter stands for (`source_as_parameter`).
+_GIVEN_SOURCES: dict[str, str] = {}
+ONE_FILE = "[one file: the run's artifact names it]"
+
+
+def source_as_parameter(source: str) -> str:
+    """The `source` a flow run's parameters show. Prefect keeps every run's parameters in its database
+    and shows them in its UI, and a transcript's file name often names its participant
+    ("Mary_Jones_interview.txt"; privacy audit F3): a file is shown as its folder and ONE_FILE, and
+    the artifact names it as exports do. A folder (an inbox) is shown as given. The flow finds the real
+    path again here (`source_from_parameter`): it runs in this process."""
+    if Path(source).is_dir():
+        return source
+    shown = str(Path(source).parent / ONE_FILE)
+    _GIVEN_SOURCES[shown] = source
+    return shown
+
+
+def source_from_parameter(parameter: str) -> str:
+    """The path a flow's `source` parameter stands for (itself, unless `source_as_parameter` made it)."""
+    return _GIVEN_SOURCES.get(parameter, parameter)
 
 
 def this_run() -> str:

@@ -19,8 +19,8 @@ P9: Most of the nurses were kind, but the rota was published late every single w
 """
 
 
-def what_prefect_keeps(source: Path) -> str:
-    """Every task run's name, the artifacts and the log lines of the flow runs on `source`."""
+def what_prefect_keeps(source: Path, logged: bool = True) -> str:
+    """Every task run's name, the artifacts and the log lines of the flow runs on `source` (`logged`: some)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
@@ -39,7 +39,7 @@ def what_prefect_keeps(source: Path) -> str:
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=runs)))
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=runs)))
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=runs)))
-    assert tasks and artifacts and logs
+    assert tasks and artifacts and (logs or not logged)
     return "\n".join([t.name for t in tasks] + [str(a.data) for a in artifacts] + [entry.message for entry in logs])
 
 
@@ -61,3 +61,29 @@ def test_prefect_keeps_no_name_that_a_file_name_holds(tmp_path):
     assert "\\[PERSON\\] notes.docx" in kept
     # The researcher's own terminal still names the files.
     assert "Mary Smith notes.docx" in result.output
+
+
+def test_a_run_of_one_file_keeps_its_name_out_of_the_flow_runs_parameters(tmp_path):
+    # Prefect keeps a run's parameters and shows them in its UI: `qualflow run FILE` named the participant there.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    named = inbox / "Mary_Jones_interview.txt"
+    named.write_text(NAMED, "utf-8")
+    result = CliRunner().invoke(app, ["run", str(named), "--data", str(tmp_path / "data"), "--config", "small-study"])
+    assert result.exit_code == 0, result.output
+    kept = what_prefect_keeps(inbox / "[one file: the run's artifact names it]", logged=False)  # as shown
+    assert "Mary" not in kept and "Jones" not in kept
+    assert "1 new transcripts" in " ".join(result.output.split())  # the real file was read
+
+
+def test_the_artifact_names_dated_files_without_their_dates_as_exports_do(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox / "P1_2024-03-12.txt")
+    (inbox / "P2_12 March 2024.docx").write_bytes(b"not a zip")  # fails: named in the artifact's list
+    data = tmp_path / "data"
+    CliRunner().invoke(app, ["run", str(inbox), "--data", str(data), "--config", "small-study"])
+    CliRunner().invoke(app, ["run", str(inbox), "--data", str(data), "--config", "small-study"])
+    kept = what_prefect_keeps(inbox)
+    assert "P1.txt" in kept and "P2.docx" in kept  # listed, as exports name them
+    assert "2024" not in kept and "March" not in kept

@@ -73,6 +73,7 @@ def test_a_run_keeps_the_study_and_the_quarantine_private(tmp_path, open_umask):
     data = tmp_path / "data"
     summary = code_interviews(str(inbox), str(data), "small-study")
     assert summary.transcripts_added == 1 and len(summary.failed) == 1
+    assert mode(data) == 0o700  # a new study's folder (report, key map, quarantine)
     assert mode(data / "qualflow.sqlite") == 0o600
     assert mode(data / "quarantine") == 0o700
     assert {mode(p) for p in (data / "quarantine").iterdir()} == {0o600}
