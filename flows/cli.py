@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +44,8 @@ class _Commands(TyperGroup):
         except KeyboardInterrupt:
             _stopped(ctx)
             raise
+        except BrokenPipeError:
+            _pipe_closed()
         except Exception as error:
             from qualflow.models.store import (
                 StudyNotWritable,
@@ -63,6 +66,17 @@ class _Commands(TyperGroup):
             if ctx.meta.get(SHOW_TRACEBACK):  # `run --verbose`: Python's traceback on screen, as always
                 raise
             stopped_by_a_bug(error, ctx.meta)
+
+
+def _pipe_closed() -> None:
+    """The reader of the output went away (`qualflow export … | head`): not a bug. Exit as a program
+    stopped by SIGPIPE does (141), with stdout pointed at /dev/null so that Python's last flush of it
+    does not fail too (Python's documentation, "Note on SIGPIPE")."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # no real stdout (a test's runner): nothing will flush to a closed pipe
+    raise typer.Exit(141)
 
 
 app = typer.Typer(
