@@ -337,6 +337,23 @@ def _cannot_write(folder: Path) -> str | None:
                 pass
 
 
+@contextmanager
+def _summary_lines_not_logged():
+    """While `run` runs the flow, the lines its summary prints as `note` lines are not logged to the
+    terminal too (flows/ingesting.py IN_RUN_SUMMARY): once is enough."""
+    from qualflow.flows.ingesting import IN_RUN_SUMMARY
+
+    def not_in_summary(record: logging.LogRecord) -> bool:
+        return not all(getattr(record, key, False) for key in IN_RUN_SUMMARY)
+
+    logger = logging.getLogger("qualflow.flows.ingesting")
+    logger.addFilter(not_in_summary)
+    try:
+        yield
+    finally:
+        logger.removeFilter(not_in_summary)
+
+
 def _run_environment(data: Path, verbose: bool) -> None:
     """Settings read at import by Prefect and numba; the user's own environment wins. Call this
     before anything imports Prefect (qualflow.flows.batch does): later, the levels have no effect."""
@@ -450,7 +467,7 @@ def run(
     from qualflow.flows.batch import code_interviews
     from qualflow.models.store import as_parameter
 
-    with _prefect_errors_held(verbose) as held:
+    with _prefect_errors_held(verbose) as held, _summary_lines_not_logged():
         try:
             # The flow run's parameters are kept in Prefect's database: the URL goes there without its password,
             # a file's path without its name.

@@ -54,6 +54,9 @@ from qualflow.pipeline.withdraw import (
 from sqlalchemy import select
 
 log = logging.getLogger(__name__)
+# A record also printed in `qualflow run`'s summary, as a `note` line: `run` leaves it out of its terminal
+# log (flows/cli.py), `serve`, whose summaries no one reads in a terminal, logs it.
+IN_RUN_SUMMARY = {"in_run_summary": True}
 # ('added'|'new_version'|'unchanged'|'duplicate'|'failed'|'broken_link'|'unreadable_folder'|'changing', message, statements),
 # or ('note', line, 0): a caveat about a file just stored (bytes read as Windows-1252, decisions not carried),
 # recorded after its outcome.
@@ -478,11 +481,13 @@ def record_outcome(summary, path: Path, source_path: Path, data: Path, config: C
                        "folder, and why)", QUARANTINE_DIR)
     elif kind == "changing":  # neither stored nor quarantined: the next run reads it whole
         summary.notes.append(message)
-        log.warning("%s", message)  # the terminal's log, not Prefect's: the file name may hold a name
+        # The terminal's log, not Prefect's: a file name may hold a name.
+        log.warning("%s", message, extra=IN_RUN_SUMMARY)
         logger.warning("left a file that changed while it was read for the next run (the run's summary names it)")
     elif kind == "note":
         summary.notes.append(message)
-        log.warning("%s", message)  # the terminal's log, not Prefect's: the file name may hold a name
+        # The terminal's log, not Prefect's: a file name may hold a name.
+        log.warning("%s", message, extra=IN_RUN_SUMMARY)
         logger.warning("stored a file with a caveat (the run's summary says which, and what)")
     elif kind == "duplicate":
         summary.duplicates.append(message)
