@@ -10,7 +10,12 @@ import re
 from functools import lru_cache
 
 from qualflow.pipeline.chinese_script import to_simplified
-from qualflow.pipeline.deid.chinese_names import person_findings, spread_title_pairs, title_findings
+from qualflow.pipeline.deid.chinese_names import (
+    person_findings,
+    recut_glued_function_characters,
+    spread_title_pairs,
+    title_findings,
+)
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token, tokenize
 from qualflow.pipeline.deid.chinese_tokens import freq as _freq
@@ -629,11 +634,14 @@ def chinese_findings(text: str, regions: list[tuple[int, int]]) -> tuple[list[Fi
     """Findings in the regions, and the token boundaries (for checking propagated matches)."""
     tokens = tokenize(text, regions)
     index = Index(tokens)
+    # People are looked for in a cut that parts 和/跟/问… from a name jieba glued them to (和小李/nr);
+    # places and organisations keep jieba's own cut.
+    names = Index(recut_glued_function_characters(text, tokens))
     places = place_findings(text, index)
-    people = [f for f in person_findings(text, index) if not _product_named_as_road(f, index)]
+    people = [f for f in person_findings(text, names) if not _product_named_as_road(f, index)]
     found = _outside_places(text, people, places) + places + org_findings(text, index)
     for lo, hi in regions:
-        found += title_findings(text, index, lo, hi)
-    found += spread_title_pairs(text, index, regions, found)
-    boundaries = set(index.starts) | set(index.ends)
+        found += title_findings(text, names, lo, hi)
+    found += spread_title_pairs(text, names, regions, found)
+    boundaries = set(index.starts) | set(index.ends) | set(names.starts) | set(names.ends)
     return found, boundaries

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import NR_TAGS as _NR
 from qualflow.pipeline.deid.chinese_tokens import Index, Token
@@ -324,3 +325,73 @@ def _title_at(text: str, at: int) -> str | None:
 def _pair_stands_alone(text: str, index: Index, start: int, end: int) -> bool:
     starts_a_word = index.token_at(start) is not None or _surname_cut_off_a_word(index, start, end) is not None
     return starts_a_word and not _after_a_numeral(text, start)
+
+
+# Characters that tie the person after them into a sentence (和小李, 跟老张, 问林浩然). jieba's HMM at
+# times glues one to the name into a word it does not know (和小李/nr, 同小/j 李, 和林/nz 浩然), which
+# no name rule then reads as a name. Not 向, 于, 任: they are surnames themselves (任小军).
+_GLUING_CHARACTERS = with_traditional(list("和跟与同对给把被让叫找问是说请陪替带帮教喊"))
+_RECUT_WINDOW = 8  # characters cut again: the name and a word or two after it, where the cuts meet again
+
+
+def recut_glued_function_characters(text: str, tokens: list[Token]) -> list[Token]:
+    """The tokens, with each word jieba made of a function character and the name after it cut again:
+    the character alone, then the rest as jieba cuts it without the character (和小李 -> 和 小李/nr;
+    同小/j 李 -> 同 小/a 李/nr; 和林/nz 浩然/a -> 和 林/ng 浩然/a), up to where the two cuts meet."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if not _glued_to_a_name(token):
+            out.append(token)
+            i += 1
+            continue
+        last = i
+        while (
+            last + 1 < len(tokens)
+            and tokens[last + 1].start == tokens[last].end
+            and tokens[last].end - token.start < _RECUT_WINDOW
+        ):
+            last += 1
+        old_ends = {t.end: j for j, t in enumerate(tokens[: last + 1]) if j >= i}
+        out.append(Token(token.start, token.start + 1, token.word[0], _dictionary_tag(token.word[0], "p")))
+        for new in _cut(text, token.start + 1, tokens[last].end):
+            out.append(new)
+            if new.end >= token.end and new.end in old_ends:
+                break  # the window's end is always such a place
+        i = old_ends[out[-1].end] + 1
+    return out
+
+
+def _glued_to_a_name(token: Token) -> bool:
+    """和小李, 同小, 和林, 问杨洋: a function character and 小/老 or a surname, in a word jieba's
+    dictionary does not have (it has 和平, 同学, 对象, 问题, 同仁, which are left whole)."""
+    word = token.word
+    return (
+        len(word) >= 2
+        and word[0] in _GLUING_CHARACTERS
+        and bool(_CJK.match(word))
+        and (word[1] in "小老" or word[1] in SURNAMES or word[1:3] in COMPOUND_SURNAMES)
+        and _freq(word) == 0
+    )
+
+
+def _cut(text: str, start: int, end: int) -> list[Token]:
+    """jieba's cut of text[start:end] (as its Simplified form, like chinese_tokens.tokenize)."""
+    import jieba.posseg as pseg
+
+    piece = text[start:end]
+    simplified = to_simplified(piece)
+    as_cut = simplified if len(simplified) == len(piece) else piece
+    tokens, cursor = [], start
+    for pair in pseg.cut(as_cut):
+        tokens.append(Token(cursor, cursor + len(pair.word), text[cursor : cursor + len(pair.word)], pair.flag))
+        cursor += len(pair.word)
+    return tokens
+
+
+def _dictionary_tag(word: str, default: str) -> str:
+    import jieba.posseg as pseg
+
+    pseg.dt.makesure_userdict_loaded()
+    return pseg.dt.word_tag_tab.get(to_simplified(word), default)
