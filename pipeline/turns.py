@@ -3,8 +3,10 @@
 A turn starts at a line that begins with a speaker label and runs until the next labelled
 line. Its span covers the words only, not the label. Recognised out of the box:
 role labels (`Interviewer:`, `I:`/`R:`, `Q:`/`A:`, `P3:`, `访谈者：`, `受访者：`, `问：`/`答：`…, and the
-Traditional `訪談者：`, `受訪者：`…), named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`)
-when the same name opens at least two lines, and any pattern from `turns.label_patterns`. ASCII or
+Traditional `訪談者：`, `受訪者：`…), a role with the speaker's name (`RESPONDENT (Gareth Pugh):`,
+`Q (Kate):`, after a `[00:00:05]` too), named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`)
+when the same name opens at least two lines, or once when it is shaped like a person's name
+(`Tomasz Nowak:` opening a paragraph), and any pattern from `turns.label_patterns`. ASCII or
 full-width colons. `A:`/`B:` alone are no roles: who asks the questions is the interviewer.
 Lines starting with `#` before the first turn are a header (`# participant: P4`, `# 受访者：P4`).
 A transcript with no labels is one participant's monologue, a turn per paragraph.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from qualflow.pipeline.config import TurnsConfig
 
@@ -45,6 +48,13 @@ _COLON = r"[ \t]*[:：][ \t]*"
 _NAME = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \t]+)?[A-Z][\w'’-]{0,20}(?:[ \t]+[A-Z][\w'’-]{0,20}){0,2}|[\u4e00-\u9fff]{2,4}"
 
 _ROLE_LABEL = re.compile(rf"^[ \t]*(?P<label>P\d{{1,4}}|{_ROLE_WORDS}){_COLON}", re.IGNORECASE)
+# A role with the speaker's name, as professional transcription writes it: "RESPONDENT (Gareth Pugh):",
+# "Q (Kate):", "[00:00:05] INTERVIEWER (Kate):". The role says who asks; the name is replaced.
+_LEADING_TIME = rf"(?:[\[(（][ \t]*(?P<lead_time>{_TIME})[ \t]*[\])）][ \t]*)?"
+_ROLE_WITH_NAME = re.compile(
+    rf"^[ \t]*{_LEADING_TIME}(?P<role>(?i:P\d{{1,4}}|{_ROLE_WORDS}))"
+    rf"[ \t]*[(（][ \t]*(?P<label>{_NAME})[ \t]*[)）]{_COLON}"
+)
 _NAMED_LABEL = re.compile(
     rf"^[ \t]*(?:\[(?P<bracketed>{_NAME})\][ \t]*[:：]?|(?P<label>{_NAME})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON})[ \t]*"
 )
@@ -176,26 +186,57 @@ class TurnParser:
         self._extra = [re.compile(p) for p in self.config.label_patterns]
 
     def _match_label(self, line: str, named_ok: set[str]):
-        """(label, time, label_start, content_start) for a labelled line, else None."""
+        """(label, time, label_start, content_start, role) for a labelled line, else None; `role` is
+        the one a role word beside a name gives ("RESPONDENT (Gareth Pugh):"), else None."""
         for pattern in self._extra:
             match = pattern.match(line)
             if match:
-                return match.group("label"), None, match.start("label"), match.end()
+                return match.group("label"), None, match.start("label"), match.end(), None
+        match = _ROLE_WITH_NAME.match(line)
+        if match:
+            role = role_of(match.group("role"), self.config)
+            if _is_common_word(_without_title(match.group("label")).split()[0]):  # "INTERVIEWER (Translator):"
+                return match.group("role"), match.group("lead_time"), match.start("role"), match.end(), role
+            return match.group("label"), match.group("lead_time"), match.start("label"), match.end(), role
         match = _ROLE_LABEL.match(line)
         if match:
-            return match.group("label"), None, match.start("label"), match.end()
+            return match.group("label"), None, match.start("label"), match.end(), None
         match = _NAMED_LABEL.match(line)
         if match:
             group = "bracketed" if match.group("bracketed") else "label"
             name = match.group(group)
             if name in named_ok or match.group("time") or group == "bracketed":
-                return name, match.group("time"), match.start(group), match.end()
+                return name, match.group("time"), match.start(group), match.end(), None
         return None
 
+    def _speakers_once(self, lines: list[str], found_labels: list, counts: Counter) -> list:
+        """`found_labels` with the named labels that open a turn once only ("Tomasz Nowak: …", a
+        colleague speaking once in a focus group) when they are shaped like a person's name
+        (`_speaker_shaped`) and start a paragraph or follow a labelled line, so a name said once is
+        still a label to replace. A heading or "Note: …" inside a turn stays text."""
+        labelled_elsewhere = any(found_labels)
+        found_now = list(found_labels)
+        for i, line in enumerate(lines):
+            if found_now[i]:
+                continue
+            match = _NAMED_LABEL.match(line)
+            name = match.group("label") if match else None
+            if not name or counts[name] != 1 or not line[match.end():].strip():
+                continue
+            turn_start = i == 0 or not lines[i - 1].strip() or found_now[i - 1] is not None
+            if turn_start and _speaker_shaped(name, labelled_elsewhere):
+                found_now[i] = (name, None, match.start("label"), match.end(), None)
+        return found_now
+
+    @staticmethod
+    def _named_label_counts(text: str) -> Counter:
+        return Counter(m.group("label") for line in text.split("\n") if (m := _NAMED_LABEL.match(line)) and m.group("label"))
+
     def _recurring_names(self, text: str) -> set[str]:
-        """Named labels count only when the same name opens two or more lines (or is the header's
-        participant), so a sentence like "Note: ..." or "Example: ..." is not taken for a speaker."""
-        counts = Counter(m.group("label") for line in text.split("\n") if (m := _NAMED_LABEL.match(line)) and m.group("label"))
+        """Named labels count when the same name opens two or more lines (or is the header's
+        participant), so a sentence like "Note: ..." or "Example: ..." is not taken for a speaker;
+        a name-shaped one once only (`_speakers_once`)."""
+        counts = self._named_label_counts(text)
         # The header's participant is a speaker however often they speak: "Zara: …" once in a couple
         # interview under "# participant: Zara" was read as the interviewer still talking.
         # The header's interviewer too (`# 访谈者：钱多多`), who may ask one question only.
@@ -206,13 +247,14 @@ class TurnParser:
     def parse(self, text: str, default_participant: str | None = None) -> ParsedTurns:
         header: dict[str, str] = {}
         named_ok = self._recurring_names(text)
-        raw: list[list] = []  # [label, time, label_start, start, end, role for an unlabelled line]
+        raw: list[list] = []  # [label, time, label_start, start, end, role if the line gives one]
         lines = text.split("\n")
         found_labels = [self._match_label(line, named_ok) for line in lines]
-        labels = [found[0] for found in found_labels if found]
+        found_labels = self._speakers_once(lines, found_labels, self._named_label_counts(text))
         # Think-aloud and field notes often label only the interviewer ("MODERATOR: …"):
         # then every unlabelled paragraph is the participant speaking, not a continuation.
-        interviewer_only = bool(labels) and all(role_of(label, self.config) == "interviewer" for label in labels)
+        interviewer_only = bool([f for f in found_labels if f]) and all(
+            (found[4] or role_of(found[0], self.config)) == "interviewer" for found in found_labels if found)
         seen_label = False
         offset = 0
         for line, found in zip(lines, found_labels):
@@ -221,10 +263,10 @@ class TurnParser:
             if not stripped:
                 continue
             if found:
-                label, time, label_start, content_start = found
+                label, time, label_start, content_start, role = found
                 seen_label = True
                 raw.append([label, time, line_offset + label_start, line_offset + content_start,
-                            line_offset + len(line.rstrip()), None])
+                            line_offset + len(line.rstrip()), role])
                 continue
             if not seen_label and stripped.startswith("#"):
                 header_match = _HEADER.match(stripped)
@@ -247,25 +289,17 @@ class TurnParser:
 
     def from_source_turns(self, text: str, source_turns, default_participant: str | None = None) -> ParsedTurns:
         """Turns given by the file format itself (subtitle cues, table rows)."""
-        raw = [[t.speaker, t.meta.get("start_time"), None, t.start, t.end, None] for t in source_turns]
+        raw = [[t.speaker, t.meta.get("start_time"), _label_before(text, t.speaker, t.start), t.start, t.end, None]
+               for t in source_turns]
         turns = self._build(text, raw, {}, default_participant, any(t.speaker for t in source_turns))
-        # The label offsets of structured sources sit just before the words: "Name: words".
-        fixed = []
-        for turn in turns.turns:
-            if turn.label_start is not None:
-                label_start = turn.start - len(": ") - len(turn.speaker_label)
-                ok = text[label_start : label_start + len(turn.speaker_label)] == turn.speaker_label
-                turn = TurnSpan(turn.index, turn.role, turn.speaker_label, turn.participant, turn.start, turn.end,
-                                turn.meta, label_start if ok else None,
-                                label_start + len(turn.speaker_label) if ok else None)
-            fixed.append(turn)
-        return ParsedTurns(turns=fixed, header={})
+        return ParsedTurns(turns=turns.turns, header={})
 
     def _build(self, text, raw, header, default_participant, seen_label) -> ParsedTurns:
         roles = self._roles(text, raw, seen_label, header.get("interviewer"))
         base = header.get("participant") or default_participant
         base = participant_code(base) if base else base
         named_participants: dict[str, str] = {}
+        same_person = _first_or_last_names([label for (label, *_), role in zip(raw, roles) if role == "participant"])
         turns = []
         for (label, time, label_start, start, end, _), role in zip(raw, roles):
             while start < end and text[start].isspace():
@@ -278,10 +312,12 @@ class TurnParser:
                     participant = participant_code(label)
                 elif label and role_of(label, self.config) is None:
                     # A named participant: the file's participant id, numbered on if a file has several.
-                    if label not in named_participants:
+                    # "A (Gareth):" is the "RESPONDENT (Gareth Pugh):" of the same file.
+                    speaker = same_person.get(label, label)
+                    if speaker not in named_participants:
                         n = len(named_participants)
-                        named_participants[label] = base if n == 0 and base else f"{base or 'S'}-{n + 1}"
-                    participant = named_participants[label]
+                        named_participants[speaker] = base if n == 0 and base else f"{base or 'S'}-{n + 1}"
+                    participant = named_participants[speaker]
                 else:
                     participant = base
             meta: dict = {}
@@ -307,6 +343,8 @@ class TurnParser:
         for label, *_, hint in raw:
             if label is None:
                 roles.append(hint or ("other" if seen_label else "participant"))
+            elif hint:
+                roles.append(hint)  # "INTERVIEWER (Kate):": the role word beside the name says
             elif a_and_b:
                 roles.append("?")  # A: and B: name no role ("A" is the answer only beside Q:): who asks decides
             else:
@@ -335,6 +373,89 @@ class TurnParser:
         share = {name: asked[name] / spoke[name] for name in spoke}
         best = max(share, key=lambda name: (share[name], -spoke[name]))
         return best if share[best] >= 0.4 else None
+
+
+def _label_before(text: str, speaker: str | None, words_start: int) -> int | None:
+    """Where a structured source's speaker label sits: just before its words ("Name: words"), so a
+    named speaker of a subtitle cue ("Tomasz Nowak: …", `<v Kate Morris>`) is replaced as a label is."""
+    if not speaker or not _names_someone(speaker):
+        return None
+    label_start = words_start - len(": ") - len(speaker)
+    return label_start if label_start >= 0 and text[label_start:words_start] == f"{speaker}: " else None
+
+
+def _names_someone(speaker: str) -> bool:
+    """"Tomasz Nowak", "王芳": a name; "Speaker 1", "Unknown speaker", "Host": a transcription tool's
+    stand-in, which no placeholder should turn into a person."""
+    return any(word.isalpha() and not _is_common_word(word) for word in speaker.split())
+
+
+def _first_or_last_names(labels: list[str | None]) -> dict[str, str]:
+    """Each one-word label that is the first or last name of exactly one longer label: "Gareth" ->
+    "Gareth Pugh", who is one speaker whichever way the transcriber wrote it."""
+    full = {label for label in labels if label and len(label.split()) > 1}
+    owners: dict[str, set[str]] = {}
+    for name in full:
+        words = _without_title(name).split()
+        for word in {words[0], words[-1]} if words else set():
+            owners.setdefault(word, set()).add(name)
+    return {label: next(iter(owners[label])) for label in set(labels)
+            if label and label not in full and len(owners.get(label, ())) == 1}
+
+
+def _without_title(name: str) -> str:
+    return _TITLE.sub("", name, count=1)
+
+
+_TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \t]+")
+# Words that open a line with a colon without naming anyone ("Note:", "Update:", "Action points:"),
+# besides stop words and the lexicon's common words (`_is_common_word`).
+_NOT_SPEAKER_WORDS = frozenset(
+    """
+    note notes update updates question questions answer answers comment comments example examples summary
+    background context observation observations aside action actions agenda topic topics theme themes point
+    points step steps task tasks issue issues result results finding findings outcome outcomes aim aims goal
+    goals objective objectives purpose reason reasons problem problems solution solutions definition quote
+    source reference references warning important reminder prompt probe probes reply response responses end
+    start break pause time date location venue duration present attendees absent apologies section
+    introduction conclusion consent debrief closing opening translator translation interpreter transcriber
+    key main next final total overall general additional other follow side todo edit edits ps nb re fyi
+    unknown unidentified guest host audience everyone multiple several inaudible crosstalk
+    """.split()
+)
+
+
+def _is_common_word(word: str) -> bool:
+    word = word.strip(".").casefold()
+    return word in _common_words() or (word.endswith("s") and word[:-1] in _common_words())
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from qualflow.pipeline.deid.lexicon import (
+        EN_FILE_NAME_WORDS,
+        EN_MONTHS_AND_DAYS,
+        EN_NOT_NAMES,
+        EN_PERSON_NOUNS,
+        EN_RELATION_NOUNS,
+    )
+
+    return (STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS
+            | EN_MONTHS_AND_DAYS | _NOT_SPEAKER_WORDS | INTERVIEWER_LABELS | PARTICIPANT_LABELS)
+
+
+def _speaker_shaped(name: str, labelled_elsewhere: bool) -> bool:
+    """A named label that may stand once: one to three capitalised words that are not common words
+    ("Tomasz Nowak", "Dr Patel"), a single word only where the file labels other turns too ("Ben:" in
+    a focus group, never a lone "Update:"). Chinese names (2-4 characters) are left to their recurring."""
+    words = _without_title(name).split()
+    if not words or not all(re.fullmatch(r"[A-Z][a-z][\w'’-]*|[A-Z]['’][A-Z][\w'’-]*", word) for word in words):
+        return False
+    if any(_is_common_word(word) for word in words):
+        return False
+    return len(words) > 1 or labelled_elsewhere or _TITLE.match(name) is not None
 
 
 def _only_a_and_b(labels: list[str | None]) -> bool:
