@@ -129,13 +129,21 @@ def whole_names_by_part(names: set[str]) -> dict[str, str]:
     owners: dict[str, set[str]] = {}
     for name in {normalise(name) for name in names if not is_cjk_word(name)}:
         words = name.split()
-        # A label "Nurse Jones" or header "Dr Mary Smith" holds a title, which is no part of a name.
-        for word in set(words) - _TITLE_WORDS if len(words) > 1 else []:
+        # A label "Nurse Jones" or header "Dr. Mary Smith" holds a title, which is no part of a name:
+        # "Dr." keyed as Mary Smith's would give every other doctor her placeholder.
+        for word in {word for word in words if not _is_title(word)} if len(words) > 1 else []:
             owners.setdefault(word, set()).add(name)
     return {part: next(iter(wholes)) for part, wholes in owners.items() if len(wholes) == 1}
 
 
 _TITLE_WORDS = frozenset(title.casefold() for title in EN_TITLES)
+
+
+def _is_title(word: str) -> bool:
+    """"dr", "Dr." or "PROF": a title, with or without its full stop."""
+    return word.rstrip(".").casefold() in _TITLE_WORDS
+
+
 # A name part standing alone: not inside a word, nor joined to one ("Smith-Jones", "O'Brien").
 _ALONE = r"(?<![\w'’\-]){}(?![\w]|['’\-]\w)"
 
@@ -194,7 +202,9 @@ def people_in_file_name(source_name: str, find) -> list[str]:
     words = _NAME_SEPARATORS.sub(" ", stem).strip()
     if not words:
         return []
-    people = {_without_codes(f.text) for f in find(words) if f.kind == "PERSON"}
+    findings = find(words)
+    people = {_without_codes(f.text) for f in findings if f.kind == "PERSON"}
+    people |= _capitalised_runs(words, findings)
     cased = _capitalised(words)
     if cased != words:
         # Capitalising changes no offset, so each finding also slices the words as written.
@@ -202,13 +212,72 @@ def people_in_file_name(source_name: str, find) -> list[str]:
         # Two words at least ("daniel kowalczyk"): a single word taken for a name this way is mostly an
         # ordinary one ("p20_member_checking"), and would then be replaced in every memo and theme name.
         people |= {name for name in found if len(name.split()) >= 2}
-    return sorted(people - {""})
+    return sorted({kept for name in people if (kept := _without_file_words(name))})
 
 
 def _without_codes(name: str) -> str:
     # A model takes codes beside a name for part of it ("P3 Mary"), or a code alone for a name
     # ("P8 GMT20211129"): no name has a digit, so only the words without one are kept.
     return " ".join(word for word in name.split() if not any(ch.isdigit() for ch in word))
+
+
+# Language codes and script names that label a transcript's language in its file name ("P51_zh.txt",
+# "P3_EN_final"): the model takes them for a person, and a key-map entry "zh" would then be replaced
+# in every memo and theme name. Only those of the languages a study here uses, and none that is also
+# a surname (Ko, Ma, De).
+LANGUAGE_CODES = frozenset(
+    "zh en cn eng chi zho chs cht cmn yue hans hant tw hk sc tc zhcn zhtw enus engb fr es ja jp ru".split()
+)
+# Chinese words of file names ("访谈记录", "转录稿"): never a person, whatever jieba tags them.
+ZH_FILE_NAME_WORDS = with_traditional(
+    """访谈 访谈稿 访谈记录 记录 转录 转录稿 文字稿 逐字稿 录音 整理 整理稿 笔记 终稿 初稿 定稿 最终版 修改版
+    修订版 中文 英文 翻译 译文 原文 备注 受访者 访谈者 焦点小组 座谈 座谈会 小组 深度访谈 深访 编号""".split()
+)
+
+
+def _without_file_words(name: str) -> str:
+    """A name found in a file name without the language codes the model took in with it ("P51 zh");
+    empty when only file-name words are left ("Interview Transcript Final"). Other words stay: a
+    surname may be one ("Sarah Young", "Tom Case"), and keying its first name alone would leave it."""
+    words = [word for word in name.split() if word.casefold() not in LANGUAGE_CODES]
+    if name in ZH_FILE_NAME_WORDS or all(word.casefold() in EN_FILE_NAME_WORDS for word in words):
+        return ""
+    return " ".join(words)
+
+
+# A capitalised name word of a file name: "Siobhan", "O'Connor", "McDonald", "Smith-Jones", "Ng".
+_CAPITALISED_NAME_WORD = re.compile(r"[A-Z][a-z]*(?:[A-Z][a-z]+)*(?:['’\-][A-Z]?[a-z]+)*")
+
+
+def _capitalised_runs(words: str, findings) -> set[str]:
+    """Two or three capitalised words side by side in a file name, none a common word, title or code:
+    a person however the model reads them ("P37 O'Connor Siobhan", surname first, it takes for nothing;
+    "interview with Hope Ng" for an organisation). A file name is no sentence: its capitalised words
+    beside codes and file-name words are mostly names. Not where the model finds a place ("St Albans")."""
+    places = [(f.start, f.end) for f in findings if f.kind == "PLACE"]
+    runs, run, offset = set(), [], 0
+    for word in words.split(" ") + [""]:
+        start, offset = offset, offset + len(word) + 1
+        if (_CAPITALISED_NAME_WORD.fullmatch(word) and any(ch.islower() for ch in word)
+                and not _is_common_word(word.casefold()) and word.casefold() not in _MORE_FILE_NAME_WORDS):
+            run.append((start, word))
+            continue
+        if 2 <= len(run) <= 3:
+            run_start, run_end = run[0][0], run[-1][0] + len(run[-1][1])
+            if not any(s < run_end and run_start < e for s, e in places):
+                runs.add(" ".join(w for _, w in run))
+        run = []
+    return runs
+
+
+# Capitalised words of file names that are no names, besides `_common_words` ("Night Shift.txt").
+_MORE_FILE_NAME_WORDS = frozenset(
+    """shift shifts night nights burnout wellbeing stress results result analysis coding codes themes codebook
+    consent report reports overview intro introduction debrief cohort arm control intervention trial
+    transcripts export exported import imported backup sample samples test testing example examples
+    st saint mt mount fort port lake north south east west upper lower central royal city county borough
+    district road street lane avenue park trust""".split()
+)
 
 
 def _capitalised(words: str) -> str:
@@ -241,7 +310,7 @@ def _common_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return (STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS
-            | EN_MONTHS_AND_DAYS | {title.casefold() for title in EN_TITLES})
+            | EN_MONTHS_AND_DAYS | {title.casefold() for title in EN_TITLES} | LANGUAGE_CODES)
 
 
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:

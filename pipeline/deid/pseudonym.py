@@ -69,6 +69,15 @@ class Pseudonymiser:
 _SEPARATOR = r"[\s_\-.]+"
 
 
+def _surname_with_title(surname: str) -> re.Pattern:
+    """A surname the Chinese title rules found (王 of 王医生, 小王, 老王), in a file name only where the
+    same rule finds it: before a title or after 小/老, never inside another word (王府井)."""
+    from qualflow.pipeline.deid.lexicon import ZH_TITLES
+
+    titles = "|".join(re.escape(title) for title in ZH_TITLES)
+    return re.compile(rf"{re.escape(surname)}(?={titles})|(?<=[小老]){re.escape(surname)}")
+
+
 class NameRedactor:
     """File names with the study's known identifiers replaced: "Mary_Smith interview.txt" becomes
     "[PERSON_1] interview.txt" once "mary smith" is in the key map. A study knows a file by its
@@ -78,8 +87,10 @@ class NameRedactor:
 
     def __init__(self, key_map: dict[tuple[str, str], str]):
         patterns = []
-        for (_, real), placeholder in sorted(key_map.items(), key=lambda item: (-len(item[0][1]), item[0])):
+        for (kind, real), placeholder in sorted(key_map.items(), key=lambda item: (-len(item[0][1]), item[0])):
             words = real.split()
+            if kind == "PERSON" and len(real) == 1 and is_cjk_word(real):
+                patterns.append((_surname_with_title(real), placeholder))  # 王医生访谈记录.txt
             if not words or len(real) < 2:
                 continue
             pattern = _SEPARATOR.join(re.escape(word) for word in words)
