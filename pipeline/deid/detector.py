@@ -11,8 +11,9 @@ from qualflow.pipeline.deid import chinese, english
 from qualflow.pipeline.deid.chinese_tokens import cjk_regions
 from qualflow.pipeline.deid.findings import Finding, make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES
-from qualflow.pipeline.deid.patterns import find_patterns
+from qualflow.pipeline.deid.patterns import find_patterns, id_cue_words
 from qualflow.pipeline.deid.pseudonym import normalise
+from qualflow.pipeline.deid.web import find_web_identifiers
 
 LANGUAGES = ("en", "zh", "mixed")
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
@@ -75,7 +76,9 @@ class Deidentifier:
             raise ValueError(f"language must be one of {LANGUAGES}, not {language!r}")
         if not self.config.enabled or not text.strip():
             return []
-        found = find_patterns(text) + self._user_list(text)
+        # URLs and handles in transcripts only: what reviewers type keeps its links (most are references), and
+        # a URL or handle a transcript held is in the key map, replaced wherever typed (deid/typed.py).
+        found = find_patterns(text) + find_web_identifiers(text) + self._user_list(text)
         en_regions = [(0, len(text))] if language in ("en", "mixed") else english.latin_regions(text)
         for lo, hi in en_regions:
             found += english.title_findings(text, lo, hi)
@@ -88,7 +91,7 @@ class Deidentifier:
             zh_found, boundaries = chinese.chinese_findings(text, zh_regions)
             found += zh_found
         found = [f for f in found if not self._kept(text, f)]
-        found = _yield_to_patterns(found)
+        found = _yield_to_patterns(text, found)
         found = _cut_to_known_names(text, found)
         found = self._propagate(text, found, boundaries)
         found = [f for f in found if not self._kept(text, f)]
@@ -146,13 +149,17 @@ class Deidentifier:
         return result
 
 
-def _yield_to_patterns(found: list[Finding]) -> list[Finding]:
-    """A model's span that runs into a pattern's ("DOB 03/05/1984" as an ORG) gives way to it."""
-    patterns = [f for f in found if f.source == "pattern"]
+def _yield_to_patterns(text: str, found: list[Finding]) -> list[Finding]:
+    """A model's span that runs into a pattern's ("DOB 03/05/1984" as an ORG) gives way to it, and so does
+    one inside the word announcing an ID number: "NI" of "NI number is QQ 12 34 56 C" is no organisation
+    (kept, it would join the key map and be replaced wherever "NI" occurs)."""
+    patterns = [(f.start, f.end) for f in found if f.source == "pattern"]
+    cues = id_cue_words(text, found)
     return [
         f
         for f in found
-        if f.source not in ("ner", "jieba") or not any(p.start < f.end and f.start < p.end for p in patterns)
+        if f.source not in ("ner", "jieba")
+        or not (any(s < f.end and f.start < e for s, e in patterns) or any(s <= f.start and f.end <= e for s, e in cues))
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KINDS = ("PERSON", "PLACE", "ORG", "PHONE", "EMAIL", "ID", "DOB")
+KINDS = ("PERSON", "PLACE", "ORG", "PHONE", "EMAIL", "ID", "DOB", "URL", "HANDLE")
 # "speaker-label": a name used as a speaker label ("Mary Smith: …"); "header": the value of a
 # "# participant: …" line that is no respondent code; "name-part": a first or last name alone of a
 # person named in full in the same file ("Mary" of "Mary Smith"). All three added by pipeline.redact.
@@ -13,7 +13,7 @@ SOURCES = ("ner", "jieba", "title-rule", "pattern", "user-list", "speaker-label"
 # On equal length, the more specific evidence wins.
 _SOURCE_RANK = {"speaker-label": 0, "header": 0, "user-list": 1, "pattern": 2, "title-rule": 3, "name-part": 4,
                 "ner": 5, "jieba": 6}
-_KIND_RANK = {"ID": 0, "EMAIL": 1, "DOB": 2, "PHONE": 3, "PERSON": 4, "ORG": 5, "PLACE": 6}
+_KIND_RANK = {"ID": 0, "EMAIL": 1, "DOB": 2, "PHONE": 3, "URL": 4, "HANDLE": 5, "PERSON": 6, "ORG": 7, "PLACE": 8}
 
 
 @dataclass(frozen=True)

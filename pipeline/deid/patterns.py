@@ -1,4 +1,5 @@
-"""Identifiers found by their shape, in any language: e-mail, phone, ID numbers, dates of birth."""
+"""Identifiers found by their shape, in any language: e-mail, phone, ID numbers, dates of birth. (URLs and
+social-media handles: `web`, used on transcripts only.)"""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ _PHONE_CUE = re.compile(
     re.IGNORECASE,
 )
 _BARE_DIGITS = re.compile(_NOT_BEFORE + r"0\d{9,11}" + _NOT_AFTER)
+# Spoken digits written out (一三八一二三四五六七八; 幺 is 1 read aloud, 〇 and 零 are 0), taken only after a
+# phone cue: a mobile's 11 digits starting 13-19, or a landline's 10 to 12 starting 0 (零一零六二三四五六七八).
+_SPOKEN_DIGITS = {**{ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")}, "零": "0", "幺": "1"}
+_SPOKEN = "[" + "".join(_SPOKEN_DIGITS) + "]"
+_SPOKEN_NUMBER = re.compile(rf"(?<!{_SPOKEN}){_SPOKEN}(?:{_SEP}?{_SPOKEN}){{9,11}}(?!{_SPOKEN})")
+_SPOKEN_PHONE = re.compile(r"1[3-9]\d{9}|0\d{9,11}")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # 18 characters, also written in groups of 6-8-4 (110105 19850312 0020, 110105-19850312-0020).
@@ -48,17 +55,27 @@ _ID18 = re.compile(
     r"(?<![0-9A-Za-z])[1-9]\d{5}(?P<sep>[ \-]?)(?:18|19|20)\d{2}[01]\d[0-3]\d(?P=sep)\d{3}[0-9Xx](?![0-9A-Za-z])"
 )
 _ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}\d{2}[01]\d[0-3]\d\d{3}(?![0-9A-Za-z])")
-# IDs that a word announces: NHS number, hospital number, 病历号, 微信号, QQ, passport ...
+# IDs that a word announces: NHS number, hospital number, 病历号, 微信号, QQ, passport, SSN ...
 _ID_CUE = re.compile(
-    r"(?:NHS\s+(?:number|no\.?)|hospital\s+number|MRN|patient\s+(?:ID|number)|case\s+number|passport\s+(?:number|no\.?)"
-    r"|national\s+insurance\s+(?:number|no\.?)|NI\s+number|WeChat(?:\s+ID)?|QQ(?:号|號)?|"
+    r"(?P<word>NHS\s+(?:number|no\.?)|hospital\s+number|MRN|patient\s+(?:ID|number)|case\s+number|passport\s+(?:number|no\.?)"
+    r"|national\s+insurance\s+(?:number|no\.?)|NI\s+number|WeChat(?:\s+ID)?|QQ(?:号|號)?"
+    # A US Social Security number (123-45-6789) is taken only after its cue: other numbers have its shape.
+    r"|social\s+security(?:\s+(?:number|no\.?|#))?|(?<![A-Za-z])SSN(?![A-Za-z])"
+    # wx, vx, VX and V信: how WeChat is written in a hurry (wx: zhangwei_1985, 加我VX：lihua2020).
+    r"|(?<![A-Za-z0-9])[wv]x(?![A-Za-z0-9])|"
     # 身分证字号: Taiwan's ID card (A123456789); 健保卡号: its health insurance card.
-    + _chinese_words("微信号 微信 身份证号码 身份证号 身份证 身分证字号 身分证号码 身分证 护照号码 护照号 护照 病历号 住院号 "
+    + _chinese_words("微信号 微信 V信 身份证号码 身份证号 身份证 身分证字号 身分证号码 身分证 护照号码 护照号 护照 病历号 住院号 "
                      "门诊号 社保卡号 医保卡号 健保卡号 工号 学号")
     + r")[\s,:：]*(?:is|was|是|为|為)?[\s,:：]*",
     re.IGNORECASE,
 )
-_ID_VALUE = re.compile(r"\d{3} \d{3} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
+# 123 456 7890 (NHS), 123 45 6789 (SSN), or one run of letters, digits, _ and -.
+_ID_VALUE = re.compile(r"\d{3} \d{3} \d{4}(?![0-9])|\d{3} \d{2} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
+_WECHAT_WORD = re.compile(r"wechat(?:\s+id)?|[wv]x|" + _chinese_words("微信号 微信 V信"), re.IGNORECASE)
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+# A UK National Insurance number has a shape nothing else has: two capitals, six digits (often in pairs),
+# A-D (QQ 12 34 56 C, AB123456C), so it needs no cue.
+_NI_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])")
 
 # English month names and their short forms, and Chinese numerals: what a date is written with (also
 # in file names, pipeline/report.py).
@@ -155,6 +172,10 @@ def find_phones(text: str) -> list[Finding]:
     for m in _BARE_DIGITS.finditer(text):
         if _PHONE_CUE.search(text[max(0, m.start() - 30) : m.start()]):
             found.append(make(text, m.start(), m.end(), "PHONE", "pattern"))
+    for m in _SPOKEN_NUMBER.finditer(text):
+        digits = "".join(_SPOKEN_DIGITS.get(ch, "") for ch in m.group())
+        if _SPOKEN_PHONE.fullmatch(digits) and _PHONE_CUE.search(text[max(0, m.start() - 30) : m.start()]):
+            found.append(make(text, m.start(), m.end(), "PHONE", "pattern"))
     return found
 
 
@@ -173,12 +194,32 @@ def find_ids(text: str) -> list[Finding]:
         if not value:
             continue
         number = value.group()
-        if _digits(number) < 3 and "_" not in number:
+        if _digits(number) < 3 and "_" not in number and not _wechat_id(cue, number):
             continue
         if cue.group().upper().startswith("NHS") and not nhs_number_ok(number):
             continue
         found.append(make(text, value.start(), value.end(), "ID", "pattern"))
+    found += [make(text, m.start(), m.end(), "ID", "pattern") for m in _NI_NUMBER.finditer(text)]
     return found
+
+
+def _wechat_id(cue: re.Match, value: str) -> bool:
+    """A WeChat id (6 to 20 letters, digits, _ and -, starting with a letter) with fewer than three digits:
+    after 微信 or V信 any Latin word is one (微信是wangxiaoming88); after WeChat, wx or vx, English words
+    follow too ("WeChat really helps"), so only with a digit or hyphen, or after a colon (wx: zhangwei)."""
+    word = cue.group("word")
+    if not _WECHAT_WORD.fullmatch(word) or len(value) < 6 or not value[0].isalpha():
+        return False
+    if _HAS_CJK.search(word):
+        return True
+    return bool(re.search(r"[\d\-]", value)) or any(colon in cue.group() for colon in ":：")
+
+
+def id_cue_words(text: str, found: list[Finding]) -> list[tuple[int, int]]:
+    """Spans of the words that announce an ID number found right after them ("NI number", "SSN", 微信):
+    the detector keeps the name models off them, which took "NI" and "SSN" for organisations."""
+    id_starts = {f.start for f in found if f.kind == "ID"}
+    return [cue.span("word") for cue in _ID_CUE.finditer(text) if cue.end() in id_starts]
 
 
 # A year alone is a date of birth where the same clause ties it to a birth: "born in 1962",
