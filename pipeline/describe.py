@@ -4,10 +4,18 @@ the store's current members, whether a theme rests on one participant (`one_part
 Keywords are class-based TF-IDF (as in BERTopic): all statements of a theme form one
 document, and a word scores high when it is frequent in this theme and rare across themes.
 Tokens are jieba words for Chinese and spaCy words for English, without stop words.
+
+c-TF-IDF favours rare words, and what de-identification missed is rare: a handle said once became
+the label on every exported row of its theme. So a keyword is never shaped like an identifier
+(`identifier_shaped`), and never a word only one participant used when the theme's statements come
+from two or more (`_shared_by_sources`). A small theme whose participants share too few words for a
+label is filled up with words two participants or more use elsewhere in the statements described, never
+with a word only one person used anywhere.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,12 +23,16 @@ import numpy as np
 from qualflow.models import Statement, Suggestion, Theme
 from qualflow.models.queries import ACTIVE_ASSIGNMENT, study_participants
 from qualflow.pipeline.deid.pseudonym import PLACEHOLDER
+from qualflow.pipeline.deid.web import find_web_identifiers
 from qualflow.pipeline.language import content_token_forms
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 # A placeholder is cut into at most "[", "PERSON", "_", "1", "]" by jieba (spaCy: "[", "PERSON_1", "]").
 _LONGEST_PLACEHOLDER = 5
+# Usernames and ID numbers: an underscore beside a letter (wxm_1985, johnsmith_rn), or letters then three
+# digits or more (lihua2020, ab123456c). Ordinary words have neither; "covid-19" keeps its two digits.
+_ID_LIKE = re.compile(r"[^\W\d_]_|_[^\W_]|[^\W\d_]\d{3,}")
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,25 @@ def without_placeholders(tokens: list[str]) -> list[str]:
         kept.append(tokens[i])
         i += 1
     return kept
+
+
+def identifier_shaped(word: str) -> bool:
+    """Whether a token looks like an identifier rather than a word: a handle, URL, domain or e-mail
+    address (anything with @, ://, www.), a username or an ID number (`_ID_LIKE`)."""
+    return "@" in word or "://" in word or bool(_ID_LIKE.search(word)) or bool(find_web_identifiers(word))
+
+
+def _shared_by_sources(statement_words: list[list[str]], sources: list) -> set[str] | None:
+    """The words used by two sources or more, or None (no restriction) when the statements have one source.
+    A source is a statement's participant, or the statement itself when it names none (a units file's
+    empty cell): a word one person alone used may be their name, street or handle left in clear."""
+    if len(set(sources)) < 2:
+        return None
+    used_by: dict[str, set] = {}
+    for words, source in zip(statement_words, sources):
+        for word in words:
+            used_by.setdefault(word, set()).add(source)
+    return {word for word, who in used_by.items() if len(who) >= 2}
 
 
 def class_tfidf(token_lists_per_theme: list[list[str]]) -> list[dict[str, float]]:
@@ -138,13 +169,26 @@ def describe_themes(
     core = [c if len(c) else np.flatnonzero(assigned == k) for k, c in enumerate(core)]
     # Words are counted by their key (Chinese in Simplified, so 家屬 and 家属 are one word) and shown as
     # the theme's own statements most often write them: a Taipei theme keeps its Traditional keywords.
-    forms = [[pair for i in members for pair in content_token_forms(without_placeholders(tokens[i]))]
-             for members in core]
+    statement_forms = {i: [pair for pair in content_token_forms(without_placeholders(tokens[i]))
+                           if not identifier_shaped(pair[0])]
+                       for i in range(len(assigned))}
+    forms = [[pair for i in members for pair in statement_forms[int(i)]] for members in core]
     scores = class_tfidf([[key for key, _ in pairs] for pairs in forms])
+    sources = [participants[i] or ("statement", i) for i in range(len(assigned))]
+    shared_anywhere = _shared_by_sources([[key for key, _ in statement_forms[i]] for i in range(len(assigned))],
+                                         sources)
     descriptions = []
     for k in range(n_themes):
         members = np.flatnonzero(assigned == k)
-        ranked = sorted(scores[k].items(), key=lambda item: (-item[1], item[0]))[: 2 * n_keywords]
+        # Who used a word is judged on all the theme's statements, the keywords on its core.
+        shared = _shared_by_sources([[key for key, _ in statement_forms[int(i)]] for i in members],
+                                    [sources[i] for i in members])
+        by_score = sorted(scores[k].items(), key=lambda item: (-item[1], item[0]))
+        ranked = [item for item in by_score if shared is None or item[0] in shared]
+        if shared is not None and len(ranked) < label_keywords:
+            ranked += [item for item in by_score if item[0] not in shared and item[0] in (shared_anywhere or ())
+                       ][: label_keywords - len(ranked)]
+        ranked = ranked[: 2 * n_keywords]
         words = [word for word, _ in ranked]
         vectors = embed_words(words) if embed_words is not None and words else None
         written = _most_written(forms[k])

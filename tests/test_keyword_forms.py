@@ -23,8 +23,10 @@ def tokens_of(segmenter, texts: list[str]) -> list[list[str]]:
 def keywords_of(segmenter, *themes: list[str]) -> list[list[str]]:
     tokens = [t for texts in themes for t in tokens_of(segmenter, texts)]
     assigned = np.array([k for k, texts in enumerate(themes) for _ in texts])
+    # One participant per theme: a word only one participant of a theme used would be no keyword otherwise
+    # (describe._shared_by_sources), and this test is about how keywords are written.
     descriptions = describe_themes(assigned, np.zeros(len(tokens), dtype=bool), np.ones(len(tokens)), tokens,
-                                   [f"P{i % 3 + 1}" for i in range(len(tokens))], n_keywords=12)
+                                   [f"P{k + 1}" for k in assigned], n_keywords=12)
     return [d.keywords for d in descriptions]
 
 
