@@ -307,8 +307,8 @@ def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units
     if statement_ids:
         summary.report = str(tasks.outcome(tasks.write_report(db, data, return_state=True)))
     with db.session() as session:
-        summary.new_suggestions = suggestions_after_transcript(session, last_transcript_before) \
-            + run_record.suggestions_on(session, [transcript_id for transcript_id, _ in stored_earlier])
+        summary.new_suggestions = suggestions_after_transcript(
+            session, last_transcript_before, also=[transcript_id for transcript_id, _ in stored_earlier])
     # Counted by this summary: later runs do not count them again. A run that fails before here leaves
     # its transcripts (and the earlier ones) for the next finished run to count.
     if unfinished or summary.transcripts_added or summary.new_versions:

@@ -262,22 +262,3 @@ def counted(session, transcript_ids: Iterable[int], run_id: str) -> None:
         if STORED_BY_RUN in (meta or {}) and (meta[STORED_BY_RUN] == run_id or transcript_id in earlier):
             session.get(Transcript, transcript_id).meta = {key: value for key, value in meta.items()
                                                            if key != STORED_BY_RUN}
-
-
-def suggestions_on(session, transcript_ids: list[int]) -> int:
-    """Live suggestions for the statements of these transcripts (an earlier unfinished run's), leaving out
-    those a new file version only repeats, as `models.queries.suggestions_after_transcript` does."""
-    from qualflow.models import Statement, Suggestion, Transcript
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import aliased
-
-    if not transcript_ids:
-        return 0
-    earlier = aliased(Statement)
-    repeated = (select(earlier.id).where(earlier.transcript_id == Transcript.previous_version_id,
-                                         earlier.text_hash == Statement.text_hash).exists())
-    return session.scalar(
-        select(func.count()).select_from(Suggestion).join(Statement, Statement.id == Suggestion.statement_id)
-        .join(Transcript, Transcript.id == Statement.transcript_id)
-        .where(Statement.transcript_id.in_(transcript_ids), Suggestion.status == "suggested", ~repeated)
-    ) or 0

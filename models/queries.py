@@ -12,7 +12,7 @@ from qualflow.models.records import (
     Transcript,
     Turn,
 )
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 # The working codebook: what reports show and statements are suggested into.
@@ -152,15 +152,19 @@ def newest_transcript_id(session: Session) -> int:
     return session.scalar(select(func.max(Transcript.id))) or 0
 
 
-def suggestions_after_transcript(session: Session, transcript_id: int) -> int:
+def suggestions_after_transcript(session: Session, transcript_id: int, also: list[int] = ()) -> int:
     """Live suggestions for statements a run added: statements of transcripts stored after
-    `transcript_id`, leaving out those a new file version only repeats (a statement whose text the
-    version it replaces already had carries its suggestion over; pipeline/versions.py)."""
+    `transcript_id` (and of the transcripts `also` names: an earlier unfinished run's, which this run
+    counts), leaving out those a new file version only repeats (a statement whose text the version it
+    replaces already had carries its suggestion over; pipeline/versions.py)."""
     earlier = aliased(Statement)
     repeated = (select(earlier.id).where(earlier.transcript_id == Transcript.previous_version_id,
                                          earlier.text_hash == Statement.text_hash).exists())
+    added = Statement.transcript_id > transcript_id
+    if also:
+        added = or_(added, Statement.transcript_id.in_(list(also)))
     return session.scalar(
         select(func.count()).select_from(Suggestion).join(Statement, Statement.id == Suggestion.statement_id)
         .join(Transcript, Transcript.id == Statement.transcript_id)
-        .where(Statement.transcript_id > transcript_id, Suggestion.status == "suggested", ~repeated)
+        .where(added, Suggestion.status == "suggested", ~repeated)
     ) or 0
