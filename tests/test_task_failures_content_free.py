@@ -42,10 +42,13 @@ def what_prefect_keeps(source: Path) -> str:
     from prefect.client.schemas.sorting import FlowRunSort
     from prefect.logging.handlers import APILogHandler
 
+    from qualflow.flows.run_record import ONE_FILE
+
     APILogHandler().flush()  # log lines go to the server in batches: send the last ones before reading back
+    shown = source if source.is_dir() else source.parent / ONE_FILE  # a file's name stays out of the parameters
     with get_client(sync_client=True) as client:  # other tests' runs may share this Prefect server
         flow_runs = [run for run in client.read_flow_runs(sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=200)
-                     if run.parameters.get("source") == str(source)]
+                     if run.parameters.get("source") == str(shown)]
         ids = [run.id for run in flow_runs]
         assert ids
         task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))
