@@ -16,11 +16,9 @@ from qualflow.pipeline.deid.detector import propagable
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import (
     EN_FILE_NAME_WORDS,
-    EN_MONTHS_AND_DAYS,
-    EN_NOT_NAMES,
-    EN_PERSON_NOUNS,
-    EN_RELATION_NOUNS,
     EN_TITLES,
+    english_common_words,
+    in_word_list,
     with_traditional,
 )
 from qualflow.pipeline.deid.pseudonym import normalise
@@ -301,16 +299,12 @@ def _lower_case_name(written: str, cased: str) -> str:
 
 
 def _is_common_word(word: str) -> bool:
-    common = _common_words()
-    return word in common or (word.endswith("s") and word[:-1] in common)
+    return in_word_list(word, _common_words())
 
 
 @lru_cache(maxsize=1)
 def _common_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return (STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS
-            | EN_MONTHS_AND_DAYS | {title.casefold() for title in EN_TITLES} | LANGUAGE_CODES)
+    return english_common_words() | {title.casefold() for title in EN_TITLES} | LANGUAGE_CODES
 
 
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:

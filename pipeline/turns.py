@@ -426,24 +426,16 @@ _NOT_SPEAKER_WORDS = frozenset(
 
 
 def _is_common_word(word: str) -> bool:
-    word = word.strip(".").casefold()
-    return word in _common_words() or (word.endswith("s") and word[:-1] in _common_words())
+    from qualflow.pipeline.deid.lexicon import in_word_list
+
+    return in_word_list(word.strip(".").casefold(), _common_words())
 
 
 @lru_cache(maxsize=1)
 def _common_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from qualflow.pipeline.deid.lexicon import english_common_words
 
-    from qualflow.pipeline.deid.lexicon import (
-        EN_FILE_NAME_WORDS,
-        EN_MONTHS_AND_DAYS,
-        EN_NOT_NAMES,
-        EN_PERSON_NOUNS,
-        EN_RELATION_NOUNS,
-    )
-
-    return (STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS
-            | EN_MONTHS_AND_DAYS | _NOT_SPEAKER_WORDS | INTERVIEWER_LABELS | PARTICIPANT_LABELS)
+    return english_common_words() | _NOT_SPEAKER_WORDS | INTERVIEWER_LABELS | PARTICIPANT_LABELS
 
 
 def _speaker_shaped(name: str, labelled_elsewhere: bool) -> bool:

@@ -6,6 +6,8 @@ speaker-label words, pronouns); a study adds its own with `deidentify.keep`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from qualflow.pipeline.chinese_script import to_simplified, traditional_forms
 
 
@@ -265,3 +267,18 @@ EN_MONTHS_AND_DAYS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
     """.split()
 )
+
+
+@lru_cache(maxsize=1)
+def english_common_words() -> frozenset[str]:
+    """Casefolded English words that are no one's name: spaCy's stop words and the lists above. Speaker
+    labels (pipeline/turns.py) and file names (pipeline/redact.py) add words of their own."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS
+                     | EN_MONTHS_AND_DAYS)
+
+
+def in_word_list(word: str, words: frozenset[str]) -> bool:
+    """Whether casefolded `word`, or its singular ("notes", "shifts"), is one of `words`."""
+    return word in words or (word.endswith("s") and word[:-1] in words)
