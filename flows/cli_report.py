@@ -99,7 +99,8 @@ def report_command(
     # The default is tables.MIN_CELL_SIZE, written out so the command line starts without the pipeline.
     min_cell_size: Annotated[int, typer.Option(
         "--min-cell-size", min=2, help="Table 1 shows no value fewer participants than this hold: such values "
-                                       "are pooled, unnamed, and a pool smaller than this is suppressed.")] = 3,
+                                       "are pooled, unnamed, with the next smallest values while the pool is "
+                                       "smaller than this.")] = 3,
     with_dates: Annotated[bool, typer.Option(
         "--with-dates", help="Show each interview's date beside its participant (saturation table, saturation.json). "
                              "For your private working copy only, NOT for publication: a date beside a participant "

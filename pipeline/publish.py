@@ -129,15 +129,14 @@ def participant_lines(table: dict) -> list[dict]:
                                    f"{_number(attribute['max'])}{missing}"})
         else:
             lines.append({"label": f"{attribute['name']}, n (%)", "value": missing.lstrip("; "), "indent": 0})
-            lines += [{"label": level["value"], "indent": 1,
-                       "value": f"fewer than {table['min_cell_size']} (suppressed)" if level.get("suppressed")
-                       else f"{level['count']} ({level['percent']:.1f}%)"} for level in attribute["levels"]]
+            lines += [{"label": level["value"], "indent": 1, "value": f"{level['count']} ({level['percent']:.1f}%)"}
+                      for level in attribute["levels"]]
     return lines
 
 
 def table1_notes(table: dict) -> list[str]:
     """The notes under Table 1: who N leaves out (rows of the file with no interview, withdrawn
-    participants), what the percentages are of, and which columns had small groups pooled or suppressed,
+    participants), what the percentages are of, and which columns had small groups pooled,
     and why, by column name only (the values stay unnamed)."""
     return [*_sample_notes(table), *_percent_note(table), *_small_group_notes(table)]
 
@@ -183,10 +182,11 @@ def _small_group_notes(table: dict) -> list[str]:
                     if level.get("pooled")})
     note = (f"Values held by fewer than {size} participants are not shown, since so few can be recognised: "
             f"in {', '.join(pooled)} they are pooled, unnamed, into one line ({', '.join(lines)}).")
-    suppressed = [a["name"] for a in table["attributes"] if a.get("suppressed")]
-    if suppressed:
-        note += (f" Where that pool is itself smaller than {size} participants, its count is suppressed too: "
-                 f"{', '.join(suppressed)}.")
+    widened = [a["name"] for a in table["attributes"] if a.get("widened")]
+    if widened:
+        # Keeping a small pool's count back would not hide it: N and the other counts give it.
+        note += (f" Where that line would have held fewer than {size}, the next smallest values joined it, so "
+                 f"that no smaller count can be worked out from N and the counts shown: {', '.join(widened)}.")
     return [note + f" Smallest group shown: {size} (qualflow report --min-cell-size)."]
 
 

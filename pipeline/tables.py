@@ -66,7 +66,8 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
     """Table 1: attribute summaries from the participants file and statements per participant.
 
     A value held by fewer than `min_cell_size` participants is never shown: such values are pooled into
-    one unnamed level, whose count is itself suppressed when the pool is smaller than `min_cell_size`.
+    one unnamed level, which the next smallest values join while it is smaller than `min_cell_size`, so
+    that no count of fewer participants can be worked out from N and the counts shown (`_categorical`).
 
     Table 1 describes the analysed sample: rows of the file with no interview in the study (no significant
     statement) and participants who withdrew are left out of N and of every summary, and counted."""
@@ -160,35 +161,52 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             # Counts of values that are all different would list each person's value by itself.
             left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
             continue
-        summaries.append(_categorical(column, texts, n, min_cell_size))
+        summary = _categorical(column, texts, n, min_cell_size)
+        if isinstance(summary, str):
+            left_out.append(f"{column}: {summary}")
+            continue
+        summaries.append(summary)
     return summaries, left_out
 
 
-def _categorical(column: str, texts: list[str], n: int, min_cell_size: int) -> dict:
-    """A categorical column's levels. A value fewer than `min_cell_size` participants hold ("pharmacist": 1)
-    would point at them, so such values are pooled into one level that never names them; a pool itself
-    smaller than `min_cell_size` keeps its count back too (`suppressed`, count and percent None). Free text
-    (a notes column, or a long or address-like value) is no category: its texts are pooled the same way,
-    under FREE_TEXT_LEVEL, whatever their count. Percentages are of those who gave a value (`texts`), not
-    of `n`: the rest are the column's "not given" count (PERCENT_OF)."""
+def _categorical(column: str, texts: list[str], n: int, min_cell_size: int) -> dict | str:
+    """A categorical column's levels, or the reason it is left out.
+
+    A value fewer than `min_cell_size` participants hold ("pharmacist": 1) would point at them, so such
+    values are pooled into one level that never names them. Free text (a notes column, or a long or
+    address-like value) is no category: its texts are pooled the same way, under FREE_TEXT_LEVEL, whatever
+    their count. A pool smaller than `min_cell_size` cannot simply keep its count back: N, the "not given"
+    count and the other levels' counts (or any percentage) give it by subtraction. So the smallest shown
+    values join it until it reaches `min_cell_size` (secondary suppression, by pooling). A column whose every
+    value ends up in the pool says nothing and is left out. Percentages are of those who gave a value
+    (`texts`), not of `n`: the rest are the column's "not given" count (PERCENT_OF)."""
     counts = Counter(texts)
     answered = len(texts)
     free_text = free_text_column(column, texts)
     small = {value for value, count in counts.items()
              if count < min_cell_size or (free_text and free_text_value(value))}
-    levels = [{"value": value, "count": count, "percent": 100 * count / answered}
-              for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if value not in small]
+    shown = [(value, count) for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+             if value not in small]
     pooled = sum(counts[value] for value in small)
+    widened = False
+    while 0 < pooled < min_cell_size and shown:
+        pooled += shown.pop()[1]  # the smallest shown value; ties: the last by name
+        widened = True
+    if not shown:  # a line "Other: 4 (100%)" would only be misread as everyone's value
+        if answered < min_cell_size:
+            return f"given by fewer than {min_cell_size} participants; not summarised"
+        if widened:
+            return (f"no value held by {min_cell_size} or more participants could be shown without letting a "
+                    "smaller group's count be worked out from N; not summarised")
+        return f"every value is held by fewer than {min_cell_size} participants; not summarised"
+    levels = [{"value": value, "count": count, "percent": 100 * count / answered} for value, count in shown]
     if pooled:
         label = FREE_TEXT_LEVEL if free_text else POOLED_LEVEL
         if label.casefold() in {level["value"].casefold() for level in levels}:  # the file's own "Other" value
             label += " (pooled)"
-        suppressed = pooled < min_cell_size
-        levels.append({"value": label, "pooled": True, "suppressed": suppressed,
-                       "count": None if suppressed else pooled,
-                       "percent": None if suppressed else 100 * pooled / answered})
-    return {"name": column, "kind": "categorical", "n": len(texts), "missing": n - len(texts), "levels": levels,
-            "pooled": bool(pooled), "suppressed": pooled > 0 and pooled < min_cell_size}
+        levels.append({"value": label, "pooled": True, "count": pooled, "percent": 100 * pooled / answered})
+    return {"name": column, "kind": "categorical", "n": answered, "missing": n - answered, "levels": levels,
+            "pooled": bool(pooled), "widened": widened}
 
 
 def _number(value: object) -> float | None:

@@ -51,8 +51,10 @@ def test_flow_then_saturation_and_report(small_study, tmp_path):
     references = ExternalReferences()
     references.feed(html)
     assert references.found == [] and "script" not in references.tags
-    # Two nurses, one social worker, one doctor: each under the minimum cell size, pooled as "Other" (4).
-    assert "role, n (%)" in html and "4 (100.0%)" in html
+    # Two nurses, one social worker, one doctor: each under the minimum cell size; a pool of all four,
+    # "Other 4 (100.0%)", would read as everyone's role, so the column is left out and the report says why.
+    assert "role, n (%)" not in html and "4 (100.0%)" not in html
+    assert "role: every value is held by fewer than 3 participants; not summarised" in html
     # Table 2 counts every statement placed in a theme, once.
     from docx import Document
 

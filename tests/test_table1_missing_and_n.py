@@ -42,16 +42,16 @@ def build_study_of(data, count: int) -> None:
 # Eight interviewed participants (P1–P8) and P9, who is in the file but was never interviewed. Missing values
 # written the ways exports write them: R's NA (P5's age, P7's gender), Stata's "." (P4's years), Excel's #N/A
 # (P2's site), a typed "n/a" (P6's site), a dash (P8's site). "None" is a real answer (no
-# qualification) and stays one.
+# qualification) and stays one. Gender: F 4, M 3 and P7's NA; site: North 5 and three missing.
 PARTICIPANTS = ("id,age,gender,site,years,qualification\n"
                 "P1,34,F,North,3,None\n"
                 "P2,41,F,#N/A,12,None\n"
                 "P3,24,M,North,1,None\n"
                 "P4,52,F,North,.,degree\n"
-                "P5,NA,F,South,7,degree\n"
+                "P5,NA,F,North,7,degree\n"
                 "P6,38,M,n/a,9,degree\n"
-                "P7,29,NA,South,4,diploma\n"
-                "P8,45,F,-,15,diploma\n"
+                "P7,29,NA,North,4,diploma\n"
+                "P8,45,M,-,15,diploma\n"
                 "P9,77,F,East,40,diploma\n")
 PERCENT_NOTE = "n (%): percentages are of the participants who gave a value for that characteristic"
 LEFT_OUT_NOTE = ("N = 8: the participants with an interview in the study. Left out of Table 1 (N and every summary): "
@@ -104,15 +104,17 @@ def test_na_is_not_an_answer_nor_turns_a_number_column_into_text(study_data, tmp
         text = squeeze(text)
         # P5's NA age: a mean over the 7 ages given (P9's 77 is no part of it), not a column left out
         assert "age, mean (SD) | 37.6 (9.5); range 24–52; not given: 1" in text, name
-        # P7's NA gender: not given, not one of the "Other" pool (M is 2: pooled, suppressed)
-        assert "gender, n (%) | not given: 1" in text and "F | 5 (71.4%)" in text, name
-        assert "Other | fewer than 3 (suppressed)" in text and "Other | 3" not in text, name
-        # "#N/A", "n/a" and "-" are missing too: North 3 of the 5 who gave a site
-        assert "site, n (%) | not given: 3" in text and "North | 3 (60.0%)" in text, name
+        # P7's NA gender: not given, not a value of its own (as one, it would be a group of 1 to pool)
+        assert "gender, n (%) | not given: 1" in text and "F | 4 (57.1%)" in text and "M | 3 (42.9%)" in text, name
+        assert "Other | 4" not in text, name
+        # "#N/A", "n/a" and "-" are missing too: North is all 5 who gave a site, and no pool of 3 "values"
+        assert "site, n (%) | not given: 3" in text and "North | 5 (100.0%)" in text, name
         # Stata's "." in a number column: a mean over the other 7
         assert "years, mean (SD) | 7.3 (5.1); range 1–15; not given: 1" in text, name
         # "None" is someone's answer (no qualification), not a missing value
         assert "None | 3 (37.5%)" in text and "qualification, n (%) | not given" not in text, name
+        # diploma's 2 would be 8 - 3 - 3 if kept back: degree joins the pool
+        assert "Other | 5 (62.5%)" in text and "degree" not in text, name
         for marker in ("NA |", "#N/A", "n/a |", "identifier"):
             assert marker not in text, (name, marker)
 
@@ -138,13 +140,13 @@ def test_the_table_data_counts_only_answers_of_interviewed_participants(study_da
     assert attributes["age"]["mean"] == pytest.approx((34 + 41 + 24 + 52 + 38 + 29 + 45) / 7)
     gender = attributes["gender"]
     assert (gender["n"], gender["missing"]) == (7, 1)
-    # NA never counts towards a value's cell: M stays a pool of 2 (suppressed), not 3 shown.
-    assert [(lv["value"], lv["count"]) for lv in gender["levels"]] == [("F", 5), ("Other", None)]
-    assert gender["levels"][0]["percent"] == pytest.approx(100 * 5 / 7)
+    # NA is no value: F and M are shown, and there is no pool for it to join.
+    assert [(lv["value"], lv["count"]) for lv in gender["levels"]] == [("F", 4), ("M", 3)]
+    assert gender["levels"][0]["percent"] == pytest.approx(100 * 4 / 7)
     assert (attributes["site"]["n"], attributes["site"]["missing"]) == (5, 3)
     assert (attributes["years"]["n"], attributes["years"]["missing"]) == (7, 1)
-    assert {lv["value"]: lv["count"] for lv in attributes["qualification"]["levels"]} == {
-        "None": 3, "degree": 3, "Other": None}  # diploma: P7, P8 (P9 left out)
+    # diploma: P7, P8 (P9 left out), a pool of 2 that "None 3, degree 3" of 8 would give away: degree joins it.
+    assert {lv["value"]: lv["count"] for lv in attributes["qualification"]["levels"]} == {"None": 3, "Other": 5}
 
 
 @pytest.mark.parametrize("cell", ["NA", "na", " N/A ", "#N/A", "NaN", ".", "-", "–", "—", "missing", "", None,

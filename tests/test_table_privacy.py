@@ -279,8 +279,9 @@ def test_identifying_values_are_not_summarised_whatever_their_header(study_data,
         "P4,60,F,Dee Park,dee@x.org,1966-06-06,,South\n"
         "P5,70,M,,eli@x.org,1956-02-29,07700 900654,East\n", encoding="utf-8")
     out = tmp_path / "report"
+    # A minimum cell of 2, so that sex (F 3, M 2) and site are summarised next to the columns left out.
     result = CliRunner().invoke(app, ["report", "--participants", str(parts), "--out", str(out),
-                                      "--data", str(study_data)])
+                                      "--data", str(study_data), "--min-cell-size", "2"])
     assert result.exit_code == 0, result.output
     markdown = (out / "report.md").read_text("utf-8")
     html = (out / "report.html").read_text("utf-8")
@@ -344,8 +345,9 @@ def test_record_numbers_and_sparse_notes_are_not_in_table_1(study_data, tmp_path
     parts = tmp_path / "participants.csv"
     parts.write_text(AUDIT_PARTICIPANTS, encoding="utf-8")
     out = tmp_path / "report"
+    # A minimum cell of 2, so that gender (F 3, M 2) is summarised next to the columns left out.
     result = CliRunner().invoke(app, ["report", "--participants", str(parts), "--out", str(out),
-                                      "--data", str(study_data)])
+                                      "--data", str(study_data), "--min-cell-size", "2"])
     assert result.exit_code == 0, result.output
     markdown = (out / "report.md").read_text("utf-8")
     html = re.sub(r"data:image/png;base64,[^\"']*", "", (out / "report.html").read_text("utf-8"))  # the figures
@@ -394,11 +396,12 @@ def test_one_participant_s_free_text_is_never_a_level_but_a_single_category_valu
     assert "Whitfield" not in str(unread) and "4410237" not in str(unread)
     attributes = {a["name"]: a for a in table["attributes"]}
     levels = {name: {lv["value"]: lv["count"] for lv in a.get("levels", [])} for name, a in attributes.items()}
-    # Groups under the minimum cell size (3) are pooled unnamed, a pool under it suppressed
-    # (tests/test_table1_small_cells.py): the single "Male", the sites of 2, 2 and 1 (a pool of 5).
-    assert levels["gender"] == {"Female": 4, "Other": None}
-    assert levels["site"] == {"Other": 5}
-    assert levels["comment"] == {"none": 4, "other free text (not shown)": None}  # one carer's story: not shown
+    # Groups under the minimum cell size (3) are pooled unnamed, and a pool under it takes in the next
+    # smallest values (tests/test_table1_small_cells.py): the single "Male" next to "Female 4" of 5 would be
+    # 5 - 4, so gender is left out, as is the one carer's story next to "none 4"; the sites of 2, 2 and 1
+    # are each under the minimum, and "Other 5 (100%)" would read as everyone's site: left out too.
+    assert [name for name, attribute in attributes.items() if attribute["kind"] == "categorical"] == []
+    assert {note.split(":")[0] for note in table["left_out"]} >= {"gender", "comment", "site"}
     # Income: five-digit numbers, not identifiers (repeated), but min and max would be single people's.
     assert "income" not in attributes
     assert any(note.startswith("income: ") for note in table["left_out"] + read.left_out)
