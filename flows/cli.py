@@ -370,6 +370,18 @@ def _run_environment(data: Path, verbose: bool) -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str((data / "cache" / "numba").resolve()))
 
 
+def _stop_left_behind_servers() -> None:
+    """Prefect's temporary servers that earlier runs killed with SIGKILL left running (flows/leftover_servers.py)."""
+    from qualflow.flows.leftover_servers import stop_left_behind_servers
+
+    stopped = stop_left_behind_servers()
+    if stopped:
+        pids = ", ".join(str(pid) for pid in stopped)
+        console.print(f"[yellow]note[/yellow] stopped {len(stopped)} temporary Prefect "
+                      f"{'server' if len(stopped) == 1 else 'servers'} (PID {pids}) left running by an earlier run "
+                      "that was killed (SIGKILL).", highlight=False)
+
+
 def _open_store(data: Path, db: str | None = None):
     """The study: the database at `db` (or $QUALFLOW_DB) when given, else the SQLite file in `data`.
     A file that is not a SQLite database, or a database that cannot be reached, is one line (exit 2)."""
@@ -463,6 +475,7 @@ def run(
         _check_writable(data, db)
     _check_task_runner(task_runner, dask_address)
     _check_encoder(config)
+    _stop_left_behind_servers()
     from qualflow.flows import run_record
     from qualflow.flows.batch import code_interviews
     from qualflow.models.store import as_parameter

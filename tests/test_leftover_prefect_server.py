@@ -1,0 +1,84 @@
+"""A `qualflow run` killed with SIGKILL (the OOM killer, a batch system's hard limit) cannot stop Prefect's
+temporary server: it is left running, orphaned. The next run on the same PREFECT_HOME stops it and says so; a
+server whose run is alive, or that belongs to another PREFECT_HOME, is never touched. Real runs, real
+servers, a real SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from fixtures.study_file import count_rows
+from qualflow.flows.leftover_servers import SERVER_APP, left_behind_servers
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _run(inbox: Path, data: Path, prefect_home: Path, output: Path) -> subprocess.Popen:
+    """Output to files: a server left running would hold a pipe open, and reading it would hang."""
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)  # so that Prefect starts a temporary server
+    with open(output.with_suffix(".out"), "w") as out, open(output.with_suffix(".err"), "w") as err:
+        return subprocess.Popen([str(BIN / "qualflow"), "run", str(inbox), "--data", str(data)], env=env,
+                                stdout=out, stderr=err)
+
+
+def _servers_of(run: subprocess.Popen) -> list[psutil.Process]:
+    return [child for child in psutil.Process(run.pid).children(recursive=True) if SERVER_APP in child.cmdline()]
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_server_left_by_a_killed_run_is_stopped_by_the_next_run_and_only_that_one(tmp_path):
+    inbox, data, prefect_home = tmp_path / "inbox", tmp_path / "data", tmp_path / "prefect"
+    inbox.mkdir()
+    names = [name for name in sorted(os.listdir(EXAMPLES)) if name.endswith((".txt", ".md")) and name != "README.md"]
+    for copy in range(3):  # enough work that the run is still busy when it is killed
+        for name in names:
+            (inbox / f"{copy}_{name}").write_bytes(f"# copy: {copy}\n".encode() + (EXAMPLES / name).read_bytes())
+
+    first = _run(inbox, data, prefect_home, tmp_path / "first")
+    servers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 600
+        while count_rows(data / "qualflow.sqlite", "transcripts") == 0:  # the server is up, files are stored
+            assert first.poll() is None, (tmp_path / "first.err").read_text()[-2000:]
+            assert time.monotonic() < deadline, "no transcript was ever stored"
+            time.sleep(0.05)
+        servers = _servers_of(first)
+        assert len(servers) == 1, "the run started no temporary Prefect server"
+        # While its run is alive, the server is the run's: never counted as left behind.
+        assert left_behind_servers(str(prefect_home)) == []
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+        time.sleep(1)
+        server = servers[0]
+        assert _alive(server), "the server did not outlive its run: nothing left to stop"
+        assert [p.pid for p in left_behind_servers(str(prefect_home))] == [server.pid]
+        assert left_behind_servers(str(tmp_path / "another-prefect-home")) == []  # another home's: not ours
+
+        second = _run(inbox, data, prefect_home, tmp_path / "second")
+        second.wait(timeout=900)
+        out, err = (tmp_path / "second.out").read_text(), (tmp_path / "second.err").read_text()
+        assert second.returncode == 0, (out + err)[-2000:]
+        assert not _alive(server)
+        assert (f"note stopped 1 temporary Prefect server (PID {server.pid}) left running by an earlier run "
+                "that was killed (SIGKILL).") in " ".join(out.split())
+        assert left_behind_servers(str(prefect_home)) == []
+    finally:
+        if first.poll() is None:
+            first.kill()
+        for server in servers:  # a failing test must not leave a server behind
+            if _alive(server):
+                server.kill()
