@@ -57,6 +57,8 @@ def withdraw(
             console.print(f"  delete   {shown}", highlight=False)
         for shown in partial:
             console.print(f"  blank    {shown}", highlight=False)
+        for line in plan.permanent.lines:  # decision numbers and kinds only, never a summary
+            console.print(line, highlight=False)
         if not yes:
             console.print("Nothing deleted. Run again with --yes to delete; this cannot be undone.")
             return

@@ -10,8 +10,12 @@
 - key-map entries (real name -> placeholder) that only the deleted material used.
 
 Themes keep their ids and every reviewer decision; their sizes, participants and exemplar quotes are
-recomputed. The decision log is append-only and holds ids, not text, so it stays as it was; undoing a
-decision skips statements that no longer exist (review/state.py).
+recomputed. A theme left with no statement but theirs was described in their words: its suggested name,
+description and keywords go (what a reviewer typed stays). The decision log quotes theme names in its
+summaries and holds names and descriptions in its snapshots: those same suggested words are replaced
+there too, in place (`_scrub_log`), the one change ever made to the append-only log, so that `audit`,
+`review undo` and the web app's Undo button quote none of them and an undo restores the cleared name.
+Decisions that touched their statements can no longer be undone (review/undo.py): the plan lists them.
 
 A `Withdrawal` row keeps the participant's id and the hashes of the removed files, so a later run
 skips those files if they are still in the inbox, and drops this participant's turns from any new
@@ -21,11 +25,13 @@ written before, and the files in the inbox, are the researcher's to delete.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from qualflow.models import (
+    Decision,
     Embedding,
     Memo,
     Pseudonym,
@@ -42,10 +48,15 @@ from qualflow.models.coding import ManualCoding
 from qualflow.pipeline.deid.pseudonym import normalise
 from qualflow.pipeline.persist import participant_spellings
 from qualflow.pipeline.turns import participant_code
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+if TYPE_CHECKING:
+    from qualflow.review.undo import Permanence
+
 EMPTIED_LABEL = "(emptied: its statements were a withdrawn participant's)"
+# What a log summary quotes instead of a suggested name that was a withdrawn participant's words.
+WITHDRAWN_NAME = "(a suggested name made of a withdrawn participant's words)"
 
 
 def name_hash(source_name: str) -> str:
@@ -73,6 +84,8 @@ class WithdrawalPlan:
     statements: int = 0
     assigned: int = 0  # of those statements, how many sit in a theme
     themes: int = 0  # themes that lose statements
+    # Decisions undo can no longer reverse once their statements are gone (review/undo.py `made_permanent`).
+    permanent: Permanence | None = None
 
     @property
     def empty(self) -> bool:
@@ -132,6 +145,10 @@ def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
         Suggestion.statement_id.in_(statement_ids), Suggestion.status.in_(("suggested", "confirmed")))).all()
     plan.assigned = len({s for s, _ in active})
     plan.themes = len({t for _, t in active})
+    from qualflow.review.undo import made_permanent  # review imports the pipeline, not the other way
+
+    memos = set(session.scalars(select(Memo.id).where(Memo.statement_id.in_(statement_ids))))
+    plan.permanent = made_permanent(session, set(statement_ids), memos)
     return plan
 
 
@@ -189,7 +206,10 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
         select(Pseudonym).where(Pseudonym.placeholder.in_(plan.ids)))}
     counts["key_map_entries"] = _forget_pseudonyms(session, candidates)
     session.expire_all()
-    _refresh_themes(session, theme_ids, set(statement_ids))
+    emptied = _refresh_themes(session, theme_ids, set(statement_ids))
+    counts["decisions_reworded"] = _scrub_log(session, emptied)
+    if plan.permanent is not None:
+        counts["decisions_made_permanent"] = len(plan.permanent.permanent)
     session.add(Withdrawal(participant=plan.participant, counts=counts,
                            content_hashes=sorted({t.content_hash for t in removed_files} | emptied_hashes),
                            name_hashes=sorted({name_hash(t.source_name) for t in removed_files}),
@@ -325,24 +345,99 @@ def _forget_pseudonyms(session: Session, candidates: set[str]) -> int:
     return forgotten
 
 
-def _refresh_themes(session: Session, theme_ids: set[int], deleted: set[int]) -> None:
+def _refresh_themes(session: Session, theme_ids: set[int], deleted: set[int]) -> set[int]:
     """Recount the themes that lost statements; drop deleted quotes from every theme's exemplars (a
-    theme's exemplars come from its subcategories' statements, and older theme sets keep theirs)."""
+    theme's exemplars come from its subcategories' statements, and older theme sets keep theirs).
+    Returns the themes whose words were theirs (`_made_of_theirs`)."""
     for theme in session.scalars(select(Theme)):
         kept = [i for i in theme.exemplar_statement_ids or [] if i not in deleted]
         if kept != list(theme.exemplar_statement_ids or []):
             theme.exemplar_statement_ids = kept
     refresh_counts(session, theme_ids)
-    # A suggested theme left with no statement was made of their words: its keywords and the label and
-    # description drawn from them go too. What a reviewer wrote stays (reviewer_fields).
-    for theme in with_parents(session, theme_ids).values():
-        if theme.size == 0 and theme.status == "candidate":
-            if "label" not in (theme.reviewer_fields or []):
-                theme.label = EMPTIED_LABEL
-            if "description" not in (theme.reviewer_fields or []):
-                theme.description = None
-            theme.keywords = []
+    # A theme so emptied was made of their words: its keywords and the label and description drawn
+    # from them go too. What a reviewer wrote stays (reviewer_fields).
+    emptied = {i for i, theme in with_parents(session, theme_ids).items() if _made_of_theirs(session, theme)}
+    for theme in (session.get(Theme, i) for i in emptied):
+        if "label" not in (theme.reviewer_fields or []):
+            theme.label = EMPTIED_LABEL
+        if "description" not in (theme.reviewer_fields or []):
+            theme.description = None
+        theme.keywords = []
     session.flush()
+    return emptied
+
+
+def _made_of_theirs(session: Session, theme: Theme) -> bool:
+    """Whether the withdrawal left `theme` (which lost statements) with none: a suggested theme with no
+    statement in it, or one of any other status (accepted, rejected) with no row of anyone's left in it or
+    its subcategories, so every statement its words were drawn from was theirs."""
+    if theme.size:
+        return False
+    if theme.status == "candidate":
+        return True
+    family = select(Theme.id).where(or_(Theme.id == theme.id, Theme.parent_id == theme.id))
+    return session.scalar(select(Suggestion.id).where(Suggestion.theme_id.in_(family)).limit(1)) is None
+
+
+def _scrub_log(session: Session, emptied: set[int]) -> int:
+    """Replace, in every logged decision, the words `_refresh_themes` just cleared from the `emptied`
+    themes: their suggested names and descriptions in the before/after snapshots (with what the themes
+    hold now, so an undo restores that, and the undo's check that nothing changed since still holds),
+    and any of those names wherever a summary naming the theme quotes it (an undo's summary quotes the
+    undone decision's). Names and descriptions a reviewer typed stay. Returns how many decisions were
+    reworded."""
+    if not emptied:
+        return 0
+    keys = {str(i) for i in emptied}
+    decisions = list(session.scalars(select(Decision).order_by(Decision.id)))
+    names: dict[str, set[str]] = {}  # theme -> every suggested name of it the log holds
+    scrubbed: dict[int, list[dict]] = {}
+    for decision in decisions:
+        snapshots = [copy.deepcopy(decision.before or {}), copy.deepcopy(decision.after or {})]
+        for snapshot in snapshots:
+            for theme_id, fields in snapshot.get("themes", {}).items():
+                if theme_id not in keys:
+                    continue
+                typed = set(fields.get("reviewer_fields") or [])
+                if "label" not in typed and fields.get("label") not in (None, EMPTIED_LABEL):
+                    names.setdefault(theme_id, set()).add(fields["label"])
+                    fields["label"] = EMPTIED_LABEL
+                if "description" not in typed and fields.get("description") is not None:
+                    fields["description"] = None
+        scrubbed[decision.id] = snapshots
+    changed: dict[int, dict] = {}
+    for decision in decisions:
+        before, after = scrubbed[decision.id]
+        named = {str(i) for i in decision.theme_ids or []}
+        named |= set(before.get("themes", {})) | set(after.get("themes", {}))
+        summary = decision.summary
+        for name in sorted(set().union(*(names.get(i, set()) for i in named)), key=len, reverse=True):
+            summary = summary.replace(f"“{name}”", f"“{WITHDRAWN_NAME}”")
+        if [before, after] != [decision.before or {}, decision.after or {}] or summary != decision.summary:
+            changed[decision.id] = {"before": before, "after": after, "summary": summary}
+    if changed:
+        _rewrite_decisions(session, changed)
+    return len(changed)
+
+
+def _rewrite_decisions(session: Session, changed: dict[int, dict]) -> None:
+    """Write `changed` over the logged decisions, past the log's guards: the ORM's (Core statements do
+    not fire it) and, in SQLite, its triggers, which are dropped and made again in this same transaction,
+    so a failure rolls both back and the log is never left open."""
+    connection = session.connection()
+    triggers = []
+    if connection.dialect.name == "sqlite":
+        triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                           "AND tbl_name = 'decisions'")).all()
+    for name, _ in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    table = Decision.__table__
+    for decision_id, values in changed.items():
+        connection.execute(update(table).where(table.c.id == decision_id).values(**values))
+    for _, sql in triggers:
+        connection.execute(text(sql))
+    for decision in [d for d in session.identity_map.values() if isinstance(d, Decision)]:
+        session.expire(decision)
 
 
 def withdrawn_file(session: Session, content_hash: str, source_name: str) -> bool:

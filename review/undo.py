@@ -18,12 +18,18 @@ their ids are never given again. Undo passes over it, saying why, to the next ol
 withdrawal does not block every earlier decision for good. Undoing an older decision past it is
 refused when the passed-over decision rests on what the older one changed (`_rests_on`): a theme the
 older one made, merged, rejected or moved, or the same statement or memo. Anything else the older
-decision touched must be as it left it (`_same`), as for any undo.
+decision touched must be as it left it (`_same`), as for any undo. Before it deletes anything, a
+withdrawal lists the decisions it would make permanent so (`made_permanent`).
+
+Summaries quote theme names as they were, but never a withdrawn participant's words: the withdrawal
+replaced, in the log, the suggested names it cleared from themes made of their words alone
+(pipeline/withdraw.py `_scrub_log`), so an undo's summary, which quotes the undone one, quotes none either.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from qualflow.models import Decision, Memo, Statement, Suggestion, Theme, Withdrawal
@@ -56,6 +62,57 @@ def _undo_order(session: Session) -> tuple[Decision | None, list[Decision]]:
             return decision, passed
         passed.append(decision)
     return None, passed
+
+
+@dataclass
+class Permanence:
+    """What a withdrawal does to undo, told by decision number and kind only (`_kind`), oldest first."""
+
+    permanent: list[Decision] = field(default_factory=list)  # touch what it deletes: undo passes over them
+    # Older decisions one of those rests on (`_rests_on`), each with those resting on it: undo stops there.
+    blocked: list[tuple[Decision, list[Decision]]] = field(default_factory=list)
+    beyond: list[Decision] = field(default_factory=list)  # older still: undo reaches them only through those
+
+    @property
+    def lines(self) -> list[str]:
+        """What `qualflow withdraw` prints: decision numbers and kinds, never a summary."""
+        if not self.permanent:
+            return ["No decision becomes permanent: every decision can still be undone as before."]
+        noun, them = ("decision becomes", "it") if len(self.permanent) == 1 else ("decisions become", "them")
+        lines = [f"{len(self.permanent)} {noun} permanent: {_kinds_only(self.permanent)} touched their "
+                 f"statements, so undo will pass over {them}."]
+        lines += [f"{_kind(older)}: {_kinds_only(resting)} acted on what it changed, so it can no longer be "
+                  "undone either (make such a change back by hand)." for older, resting in self.blocked]
+        if self.beyond:
+            lines.append(f"{_kinds_only(self.beyond)}, older, which undo reaches only through those, can no "
+                         "longer be undone either.")
+        return lines
+
+
+def made_permanent(session: Session, statements: set[int], memos: set[int]) -> Permanence:
+    """What deleting these statements and memos does to undo: the decisions not undone that touched them
+    become permanent (those an earlier withdrawal made so are not counted again); an older decision one of
+    them rests on can then never be undone, nor anything older, since undo goes back one decision at a time."""
+    undone = set(session.scalars(select(Decision.undoes_id).where(Decision.undoes_id.is_not(None))))
+    newest_first = session.scalars(select(Decision).where(Decision.action != "undo").order_by(Decision.id.desc()))
+    found = Permanence()
+    for decision in newest_first:
+        if decision.id in undone or _touched_withdrawn(session, decision):
+            continue
+        _, touched_statements, touched_memos = _names(decision)
+        if touched_statements & statements or touched_memos & memos:
+            found.permanent.insert(0, decision)
+            continue
+        resting = [p for p in found.permanent if _rests_on(p, decision)]
+        if resting:
+            found.blocked.insert(0, (decision, resting))
+        elif found.blocked:
+            found.beyond.insert(0, decision)
+    return found
+
+
+def _kinds_only(decisions: list[Decision]) -> str:
+    return ", ".join(_kind(d) for d in decisions)
 
 
 def _touched_withdrawn(session: Session, decision: Decision) -> bool:
@@ -263,8 +320,8 @@ def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Dec
                           f"changed; {_why_permanent(session, resting)}. Make the change back by hand")
     now = capture(session, **_entities(target.after))
     if not _same(now, target.after):
-        # A withdrawal since may be the cause too: it clears the words of a suggested theme it empties,
-        # and then the summary, which may quote them, is left out.
+        # A withdrawal since may be the cause too; the summary is then left out, as in every refusal
+        # a withdrawal may be behind (its words are out of the log, but the refusal names only the kind).
         since = _withdrawn_since(session, [target], default="")
         named, causes = ((_kind(target), f"another decision, a batch run, or {since}'s withdrawal") if since
                          else (f"#{target.id} ({target.summary})", "another decision or a batch run"))
