@@ -339,7 +339,7 @@ def _new_study_file_is_private(url: str) -> None:
     (privacy audit F6). SQLite gives its -wal and -shm files the database file's mode. A study file that
     exists is left as its owner set it (a lab may share one with a group on purpose)."""
     database = database_file(url)
-    if database is None or _opened_read_only(url) or database == ":memory:":
+    if database is None or _opened_read_only(url):  # None: in memory, or not SQLite
         return
     try:
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
