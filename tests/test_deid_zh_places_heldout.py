@@ -5,7 +5,9 @@ ordinary words (城区, 社区, 街道办, 路上, 一路, 大道理, 小镇生�
 
 Each set was measured once before any rule changed for it. Set 1 then served to tune the rules (石门/n 村,
 呈贡/v 区, 建设/vn 乡, 世纪/n 大道, 镇政府), set 2 once more (老/院区, a false alarm; 中華/路上); set 3 was
-never used to change anything. What the rules still miss is a strict xfail with the reason, so a fix shows.
+never used to change anything until its misses 下城区, 驷马桥街道, 高淳区 and 冬山鄉 were named as gaps to fix
+(places next to a place in an address, tests/test_deid_zh_address_chain.py; 天母西路 and 太湖源镇 came with
+that fix unasked). What the rules still miss is a strict xfail with the reason, so a fix shows.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ _N_STEM = "jieba lists the district whole (n) after a common noun, like 仓库�
 _ADJECTIVE_NAME = "the name is a common word jieba does not tag as a name"
 
 PLACES_SET_1 = [
-    _gap("我妈在天心区坡子街开了个早餐店。", ["天心区", "坡子街"], _N_STEM),
+    ("我妈在天心区坡子街开了个早餐店。", ["天心区", "坡子街"]),
     ("他家住在余杭区良渚街道。", ["余杭区", "良渚街道"]),
     ("她小时候在龙泉驿区洛带镇长大。", ["龙泉驿区", "洛带镇"]),
     ("我们社工每周去一次石门村。", ["石门村"]),
-    _gap("他在鼓楼区中山北路的医院上班。", ["鼓楼区", "中山北路"], _N_STEM),
-    _gap("她住在北碚区天生街道。", ["北碚区", "天生街道"], _ADJECTIVE_NAME + " (天生, innate)"),
+    ("他在鼓楼区中山北路的医院上班。", ["鼓楼区", "中山北路"]),
+    ("她住在北碚区天生街道。", ["北碚区", "天生街道"]),
     ("我們在大同區迪化街租了房子。", ["大同區", "迪化街"]),
     ("他阿公住在礁溪鄉。", ["礁溪鄉"]),
     ("我在台中市北屯區崇德路上班。", ["台中市", "北屯區", "崇德路"]),
@@ -77,18 +79,18 @@ PLACES_SET_2 = [
 ]
 
 PLACES_SET_3 = [
-    _gap("下城区武林街道那边有个老年活动中心。", ["下城区", "武林街道"], "下城 starts with a direction word"),
-    _gap("她在金牛区驷马桥街道做志愿者。", ["金牛区", "驷马桥街道"], "a three-character name of dictionary words"),
+    ("下城区武林街道那边有个老年活动中心。", ["下城区", "武林街道"]),
+    ("她在金牛区驷马桥街道做志愿者。", ["金牛区", "驷马桥街道"]),
     ("我每天从梅林路走到医院。", ["梅林路"]),
     _gap("他老家是新会区会城街道的。", ["新会区", "会城街道"], _N_STEM + "; 会城 is cut 会/城"),
     _gap("病人家住沙坪坝区磁器口街道。", ["沙坪坝区", "磁器口街道"], "a three-character name of dictionary words"),
-    _gap("我們以前住在宜蘭縣冬山鄉。", ["宜蘭縣", "冬山鄉"], "only 山鄉 is found: jieba cuts 冬/山鄉"),
-    _gap("她在臺北市士林區天母西路上班。", ["臺北市", "士林區", "天母西路"], "only 西路 is found: 天母/西路"),
+    ("我們以前住在宜蘭縣冬山鄉。", ["宜蘭縣", "冬山鄉"]),
+    ("她在臺北市士林區天母西路上班。", ["臺北市", "士林區", "天母西路"]),
     ("阿公住在彰化縣鹿港鎮。", ["彰化縣", "鹿港鎮"]),
-    _gap("我外婆是高淳区桠溪镇的人。", ["高淳区", "桠溪镇"], "高淳 is taken for a person (surname 高)"),
+    ("我外婆是高淳区桠溪镇的人。", ["高淳区", "桠溪镇"]),
     ("他们家在长江路和淮海路交界的地方。", ["长江路", "淮海路"]),
     ("我妹妹住在西湖区转塘街道。", ["西湖区", "转塘街道"]),
-    _gap("他在临安区太湖源镇白沙村当村医。", ["临安区", "太湖源镇", "白沙村"], "only 太湖 of 太湖源镇 is found"),
+    ("他在临安区太湖源镇白沙村当村医。", ["临安区", "太湖源镇", "白沙村"]),
     ("我们医院在友谊大街上。", ["友谊大街"]),
     ("她从小在溪口镇长大。", ["溪口镇"]),
     ("她住在南京西路附近。", ["南京西路"]),

@@ -44,6 +44,10 @@ _SURNAME_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(SURNAMES))
 _COMMON_ALT = "|".join(sorted(COMPOUND_SURNAMES) + sorted(COMMON_SURNAMES))
 _SURNAME_BEFORE_TITLE = re.compile(rf"(?P<s>{_COMMON_ALT})(?={'|'.join(ZH_TITLES)})")
 _XIAO_LAO = re.compile(rf"(?<=[小老])(?P<s>{_COMMON_ALT})")
+# Tags jieba gives 小/老 + a common surname as one word when it means that person: a name or noun (小林/nr,
+# 小王/n), and, as its dictionary lists them, a time word or pronoun (小周/t, 老宋/t, 老何/r), which no
+# such word means. Not d or p: 老是 "always", 小于 "less than".
+_XIAO_LAO_NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "n", "ng", "nz", "t", "r"})
 # 姓 in 百姓, 贵姓, 同姓, 异姓, 改姓, 本姓 names no one.
 _NOT_XING_BEFORE = "".join(sorted(with_traditional("百贵同异改本")))
 _XING = re.compile(rf"(?<![{_NOT_XING_BEFORE}])姓(?P<s>{_SURNAME_ALT})(?![名氏])")
@@ -169,7 +173,7 @@ def title_findings(text: str, index: Index, lo: int, hi: int) -> list[Finding]:
             continue
         token = index.token_at(start)
         if token.end == end:  # one token: 小林, 老王 (but not 小于, 小康, 老是)
-            if text[start:end] in ZH_STOP_WORDS or token.tag not in _NR | {"n", "ng", "nz"}:
+            if text[start:end] in ZH_STOP_WORDS or token.tag not in _XIAO_LAO_NAME_TAGS:
                 continue
         else:
             surname = index.token_at(m.start())
@@ -395,3 +399,51 @@ def _dictionary_tag(word: str, default: str) -> str:
 
     pseg.dt.makesure_userdict_loaded()
     return pseg.dt.word_tag_tab.get(to_simplified(word), default)
+
+
+# What follows a name as its sentence goes on, and which jieba may glue to the name's last character
+# when the two make a dictionary word: 小/陈说 (陈说 "to state"), 李/明说 (明说 "to say openly").
+_AFTER_A_NAME = with_traditional(list("说讲笑问哭喊"))
+
+
+def recut_name_ends_glued_to_verbs(tokens: list[Token]) -> list[Token]:
+    """The tokens, with each two-character word made of a name's last character and a verb after it cut
+    in two: 小/陈说 -> 小 陈 说, 李/明说 -> 李 明 说. Only where what comes before shows a name: 小 or 老
+    standing alone before a common surname (小陈), or a surname jieba cut alone and tagged a person's
+    (李/nr; 张/q with no numeral before it, which a classifier would need). 他明说了, 看小说 and 我明白
+    have no such word before them and stay whole. The cut-off character is tagged nr: it is the name's
+    end (a given name, or the surname after 小/老); so is a surname jieba tagged as a classifier there."""
+    out: list[Token] = []
+    for i, token in enumerate(tokens):
+        before = tokens[i - 1] if i > 0 and tokens[i - 1].end == token.start else None
+        if before is not None and _name_end_glued_to_verb(tokens, i):
+            if before.tag not in _NR and before.word not in ("小", "老"):
+                out[-1] = Token(before.start, before.end, before.word, "nr")  # 张/q 明说 -> 张/nr
+            out.append(Token(token.start, token.start + 1, token.word[0], "nr"))
+            out.append(Token(token.start + 1, token.end, token.word[1:], "v"))
+        else:
+            out.append(token)
+    return out
+
+
+def _name_end_glued_to_verb(tokens: list[Token], i: int) -> bool:
+    before, token = tokens[i - 1], tokens[i]
+    word = token.word
+    if len(word) != 2 or not _CJK.match(word) or word[1] not in _AFTER_A_NAME or word[0] in ZH_NOT_NAME_CHARS:
+        return False
+    if token.tag in FUNCTION_TAGS:
+        return False  # 还是, 就是 are no verb after a name
+    if before.word == "小":
+        return word[0] in COMMON_SURNAMES  # 小/陈说
+    if before.word == "老":
+        # 老陈说得对, 跟老陈说; but after the one it is said of, 老 is "always": 他老胡说 (talks nonsense).
+        subject = i >= 2 and tokens[i - 2].end == before.start and tokens[i - 2].tag[:1] in {"r", "n"}
+        return word[0] in COMMON_SURNAMES and not subject
+    # 李/明说: a surname alone, its given name the glued character. jieba tags a lone surname as it pleases
+    # (张/q, 许/m, 刘/zg); as a classifier or numeral it comes after a numeral or 这/那 (一张, 这张).
+    if before.word not in SURNAMES or word[0] in ZH_NUMERAL_CHARS:
+        return False
+    if before.tag in _NR:
+        return True
+    counted = i >= 2 and tokens[i - 2].end == before.start and tokens[i - 2].word[-1] in ZH_NUMERAL_CHARS
+    return before.tag in {"q", "m", "zg"} and not counted
