@@ -30,6 +30,7 @@ from qualflow.pipeline.saturation import (
 )
 from qualflow.pipeline.tables import (
     MIN_CELL_SIZE,
+    MIN_NUMERIC_VALUES,
     coverage_cell,
     has_questions,
     participant_table,
@@ -113,20 +114,14 @@ def report_content(session: Session, participants_file: Path | None = None, orde
     }
 
 
-def _number(value: float, digits: int = 1) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.{digits}f}"
-
-
 def participant_lines(table: dict) -> list[dict]:
     """Table 1 as rows of (characteristic, value, indent), the way papers lay it out."""
     lines = [{"label": "Participants", "value": f"N = {table['n']}", "indent": 0}]
     for attribute in table["attributes"]:
         missing = f"; not given: {attribute['missing']}" if attribute["missing"] else ""
         if attribute["kind"] == "numeric":
-            sd = f" ({attribute['sd']:.1f})" if attribute["sd"] is not None else ""
             lines.append({"label": f"{attribute['name']}, mean (SD)", "indent": 0,
-                          "value": f"{attribute['mean']:.1f}{sd}; range {_number(attribute['min'])}–"
-                                   f"{_number(attribute['max'])}{missing}"})
+                          "value": f"{attribute['mean']:.1f} ({attribute['sd']:.1f}){missing}"})
         else:
             lines.append({"label": f"{attribute['name']}, n (%)", "value": missing.lstrip("; "), "indent": 0})
             lines += [{"label": level["value"], "indent": 1, "value": f"{level['count']} ({level['percent']:.1f}%)"}
@@ -138,7 +133,7 @@ def table1_notes(table: dict) -> list[str]:
     """The notes under Table 1: who N leaves out (rows of the file with no interview, withdrawn
     participants), what the percentages are of, and which columns had small groups pooled,
     and why, by column name only (the values stay unnamed)."""
-    return [*_sample_notes(table), *_percent_note(table), *_small_group_notes(table)]
+    return [*_sample_notes(table), *_percent_note(table), *_number_note(table), *_small_group_notes(table)]
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -171,6 +166,14 @@ def _percent_note(table: dict) -> list[str]:
         return []
     return ["n (%): percentages are of the participants who gave a value for that characteristic; those who "
             "gave none (an empty cell, NA, N/A, a dash…) are counted as \"not given\" and left out of the percentages."]
+
+
+def _number_note(table: dict) -> list[str]:
+    if not any(a["kind"] == "numeric" for a in table["attributes"]):
+        return []
+    return [f"mean (SD): of the participants who gave a number, at least {MIN_NUMERIC_VALUES}; no range is shown, "
+            "since its ends are single participants' own values. A whole-number column of few different values "
+            "(codes such as 1 and 2) is counted as categories."]
 
 
 def _small_group_notes(table: dict) -> list[str]:

@@ -34,12 +34,10 @@ from sqlalchemy.orm import Session
 IDENTIFYING_COLUMNS = {"name", "full name", "first name", "last name", "surname", "email", "e-mail", "phone",
                        "telephone", "mobile", "address", "postcode", "dob", "date of birth",
                        "姓名", "名字", "电话", "手机", "邮箱", "地址", "身份证", "身份证号", "出生日期"}
-# A numeric column is summarised (mean, SD and range) only when its values have at most this many digits
-# before the decimal point: ages, years, counts and scores. Its range shows the smallest and the largest
-# value, and for such values that is what many people have; for a longer number (a record number, an income
-# to the pound) it is one person's own value, and the renderers always print the range, so the column is
-# left out instead.
-MAX_RANGE_DIGITS = 3
+# A numeric column is summarised (mean and SD) only when its values have at most this many digits before the
+# decimal point: ages, years, counts and scores. Longer numbers are record numbers, postcodes and amounts to
+# the pound: identifying or sensitive, and no characteristic a paper's Table 1 reports.
+MAX_NUMBER_DIGITS = 3
 # The level under which a free-text column's own texts are counted, never shown.
 FREE_TEXT_LEVEL = "other free text (not shown)"
 # The smallest group of participants Table 1 shows: a value fewer hold (the one pharmacist, the two men of a
@@ -47,8 +45,10 @@ FREE_TEXT_LEVEL = "other free text (not shown)"
 # control; `qualflow report --min-cell-size` raises it (5 is common in health statistics) or lowers it to 2.
 MIN_CELL_SIZE = 3
 # A number column is summarised from this many values on, whatever the cell size: the mean and SD of two
-# values are the two values in disguise, and the range shows them outright.
-MIN_NUMERIC_VALUES = 3
+# values are the two values in disguise, and of three or four they leave a few whole-number answers to try.
+# No range is ever shown: its ends are the youngest and the oldest participant's own values (privacy audit
+# of 2026-11-27: "range 29-61" gave P5's age), and with the mean they pin down the rest of a small sample.
+MIN_NUMERIC_VALUES = 5
 # Where a categorical column's small values go, together and unnamed.
 POOLED_LEVEL = "Other"
 # What a categorical level's percentage is of: the participants who gave a value for that characteristic
@@ -139,24 +139,23 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             left_out.append(f"{column}: {identifying[column]}")
             continue
         numbers = [_number(v) for v in given]
-        if given and all(x is not None for x in numbers):
+        codes = given and all(x is not None for x in numbers) and _coded_categories(numbers)
+        if given and all(x is not None for x in numbers) and not codes:
             fewest = max(min_cell_size, MIN_NUMERIC_VALUES)
             if len(numbers) < fewest:
-                # The mean and SD of one or two values give the values themselves (and the range shows them).
-                left_out.append(f"{column}: given by fewer than {fewest} participants, whose mean and range "
-                                "would show their own values; not summarised")
+                left_out.append(f"{column}: given by fewer than {fewest} participants, whose mean and SD would "
+                                "come close to showing their own values; not summarised")
                 continue
-            if max(len(str(int(abs(x)))) for x in numbers) > MAX_RANGE_DIGITS:
-                left_out.append(f"{column}: numbers of more than {MAX_RANGE_DIGITS} digits, whose range (smallest "
-                                "and largest value) would show single participants' values; not summarised")
+            if max(len(str(int(abs(x)))) for x in numbers) > MAX_NUMBER_DIGITS:
+                left_out.append(f"{column}: numbers of more than {MAX_NUMBER_DIGITS} digits (record numbers, "
+                                "amounts to the pound), which identify or single out people; not summarised")
                 continue
             summaries.append({
                 "name": column, "kind": "numeric", "n": len(numbers), "missing": n - len(numbers),
-                "mean": statistics.fmean(numbers), "sd": statistics.stdev(numbers) if len(numbers) > 1 else None,
-                "min": min(numbers), "max": max(numbers),
+                "mean": statistics.fmean(numbers), "sd": statistics.stdev(numbers),
             })
             continue
-        texts = [" ".join(str(v).split()) for v in given]
+        texts = [str(int(x)) for x in numbers] if codes else [" ".join(str(v).split()) for v in given]
         if n >= 5 and len(set(texts)) == len(texts) == n:
             # Counts of values that are all different would list each person's value by itself.
             left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
@@ -167,6 +166,14 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             continue
         summaries.append(summary)
     return summaries, left_out
+
+
+def _coded_categories(numbers: list[float]) -> bool:
+    """Whether a number column holds codes of categories (sex 1/2, disability 0/1, staff group 1-3), which
+    are counted like words under the minimum cell size: a mean of 0/1 codes is a count in disguise
+    ("0.1 of 8" is the one participant with a disability). Whole numbers with at most half as many
+    different values as answers, as R's gtsummary treats a number column of few values as categorical."""
+    return all(float(x).is_integer() for x in numbers) and len(set(numbers)) <= max(2, len(numbers) // 2)
 
 
 def _categorical(column: str, texts: list[str], n: int, min_cell_size: int) -> dict | str:

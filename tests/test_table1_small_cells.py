@@ -78,7 +78,7 @@ def test_small_groups_are_pooled_so_no_count_can_be_worked_out_in_every_report_f
     assert "| &nbsp;&nbsp;Woman | 4 (50.0%) |" in table1 and "| &nbsp;&nbsp;Other | 4 (50.0%) |" in table1
     assert "suppressed" not in markdown
     assert "years_in_post, mean (SD)" not in markdown
-    assert "Left out of Table 1: years_in_post: given by fewer than 3 participants" in markdown
+    assert "Left out of Table 1: years_in_post: given by fewer than 5 participants" in markdown
     # The note sits under Table 1 (before the per-participant table), naming columns, never values.
     assert NOTE in table1 and "in role, gender they are pooled" in table1
     assert "the next smallest values joined it, so that no smaller count can be worked out from N and the " \
@@ -114,7 +114,7 @@ def test_the_minimum_cell_size_is_the_researcher_s_to_raise_or_lower_to_two(stud
     assert "| &nbsp;&nbsp;North | 6 (75.0%) |" in markdown
     for value in SMALL_VALUES:  # one person's value stays unnamed at any size; two numbers are no mean
         assert value not in markdown, value
-    assert "years_in_post: given by fewer than 3 participants" in markdown
+    assert "years_in_post: given by fewer than 5 participants" in markdown
     assert "Values held by fewer than 2 participants" in markdown
     parts = tmp_path / "participants.csv"
     result = CliRunner().invoke(app, ["report", "--participants", str(parts), "--out", str(tmp_path / "r1"),
