@@ -4,13 +4,20 @@ A turn starts at a line that begins with a speaker label and runs until the next
 line. Its span covers the words only, not the label. Recognised out of the box:
 role labels (`Interviewer:`, `I:`/`R:`, `Q:`/`A:`, `P3:`, `访谈者：`, `受访者：`, `问：`/`答：`…, and the
 Traditional `訪談者：`, `受訪者：`…), a role with the speaker's name (`RESPONDENT (Gareth Pugh):`,
-`Q (Kate):`, after a `[00:00:05]` too), named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`)
+`Q (Kate):`), named speakers (`Mary Smith:`, `王芳：`, `[Mary]`, `Mary (00:01:02):`)
 when the same name opens at least two lines, or once when it is shaped like a person's name
 (`Tomasz Nowak:` opening a paragraph), and any pattern from `turns.label_patterns`. ASCII or
 full-width colons. `A:`/`B:` alone are no roles: who asks the questions is the interviewer.
+Transcription tools' exports too (`turn_formats.py`): a time before any label (`[00:00:01] Interviewer:`,
+`00:00:05 P1:`, `[00:00:05] Mary Smith:`); the speaker and a time alone on a line with the words below
+(Microsoft Teams `Sarah Jones   0:10`, Otter.ai `Speaker 1  0:03`, 讯飞听见/飞书妙记 `说话人1 00:00:03`,
+`访谈者 00:01:02`); Zoom's `[Sarah Jones] 10:02:33`; Rev's `Interviewer: (00:01)` and `Speaker 1 (00:00):`;
+a subtitle file saved as text (its cue numbers and timing lines are no one's words). Numbered
+stand-ins (`Speaker 2`, `SPEAKER_00`, `说话人2`) name no one and no role: read like `A:`/`B:`. When no speaker can be told to be the interviewer, `ParsedTurns.notes` says so.
 Lines starting with `#` before the first turn are a header (`# participant: P4`, `# 受访者：P4`).
 A transcript with no labels is one participant's monologue, a turn per paragraph.
-Timestamps like `[00:12:31]` inside a turn are kept as metadata and never enter a statement.
+Timestamps like `[00:12:31]` inside a turn, and a label's own time, are kept as metadata and never
+enter a statement.
 """
 
 from __future__ import annotations
@@ -21,6 +28,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from qualflow.pipeline.config import TurnsConfig
+from qualflow.pipeline.turn_formats import (
+    GENERIC_SPEAKER,
+    TIME,
+    TIME_ALONE,
+    cue_lines,
+    cue_spans,
+    is_generic_speaker,
+    meeting_event,
+    only_numbered_speakers,
+    speaker_and_time_line,
+    speaker_number,
+    time_before_label,
+)
 
 INTERVIEWER_LABELS = {
     "interviewer", "moderator", "facilitator", "researcher", "i", "q", "int", "iv",
@@ -42,22 +62,31 @@ HEADER_KEYS = {
     **dict.fromkeys(("日期", "访谈日期", "时间", "访谈时间", "訪談日期", "時間", "訪談時間"), "date"),
 }
 _ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS), key=len, reverse=True))
-_TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_TIME = TIME
 _COLON = r"[ \t]*[:：][ \t]*"
 # Named speakers: 1-3 capitalised words (with an optional title), or 2-4 Chinese characters.
 _NAME = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \t]+)?[A-Z][\w'’-]{0,20}(?:[ \t]+[A-Z][\w'’-]{0,20}){0,2}|[\u4e00-\u9fff]{2,4}"
 
 _ROLE_LABEL = re.compile(rf"^[ \t]*(?P<label>P\d{{1,4}}|{_ROLE_WORDS}){_COLON}", re.IGNORECASE)
 # A role with the speaker's name, as professional transcription writes it: "RESPONDENT (Gareth Pugh):",
-# "Q (Kate):", "[00:00:05] INTERVIEWER (Kate):". The role says who asks; the name is replaced.
-_LEADING_TIME = rf"(?:[\[(（][ \t]*(?P<lead_time>{_TIME})[ \t]*[\])）][ \t]*)?"
+# "Q (Kate):", "[00:00:05] INTERVIEWER (Kate):" (a time before any label: `_match_label`).
+# The role says who asks; the name is replaced.
 _ROLE_WITH_NAME = re.compile(
-    rf"^[ \t]*{_LEADING_TIME}(?P<role>(?i:P\d{{1,4}}|{_ROLE_WORDS}))"
+    rf"^[ \t]*(?P<role>(?i:P\d{{1,4}}|{_ROLE_WORDS}))"
     rf"[ \t]*[(（][ \t]*(?P<label>{_NAME})[ \t]*[)）]{_COLON}"
 )
+# "[Mary]", "[Sarah Jones] 10:02:33" (Zoom's saved transcript), "Mary:", "Mary (00:01:02):".
 _NAMED_LABEL = re.compile(
-    rf"^[ \t]*(?:\[(?P<bracketed>{_NAME})\][ \t]*[:：]?|(?P<label>{_NAME})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON})[ \t]*"
+    rf"^[ \t]*(?:\[(?P<bracketed>{GENERIC_SPEAKER}|{_NAME})\](?:[ \t]*(?P<bracketed_time>{_TIME})(?![\d:]))?[ \t]*[:：]?"
+    rf"|(?P<label>{_NAME})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON})[ \t]*"
 )
+# A tool's numbered stand-in is a label wherever it stands: "Speaker 1:", "Speaker 1 (00:00):", "SPEAKER_00:".
+_GENERIC_LABEL = re.compile(
+    rf"^[ \t]*(?P<label>{GENERIC_SPEAKER})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON}"
+)
+# The speaker and a time alone on a line, the words below: "Sarah Jones   0:10" (Teams), "Speaker 1  0:03"
+# (Otter), "说话人1 00:00:03" (讯飞听见, 飞书妙记), "访谈者 00:01:02". Which of them are labels: `_speaker_time_lines`.
+_SPEAKER_TIME_LINE = speaker_and_time_line(rf"{GENERIC_SPEAKER}|(?i:P\d{{1,4}}|{_ROLE_WORDS})|{_NAME}")
 TIMESTAMP = re.compile(rf"[\[(（]\s*{_TIME}\s*[\])）]|(?<![\d:]){_TIME}(?![\d:])")
 _ANNOTATION = re.compile(r"^[(\[（【][^()\[\]（）【】]*[)\]）】]$")  # a whole line in brackets
 _HEADER = re.compile(r"^#\s*(?P<key>[\w -]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
@@ -187,7 +216,20 @@ class TurnParser:
 
     def _match_label(self, line: str, named_ok: set[str]):
         """(label, time, label_start, content_start, role) for a labelled line, else None; `role` is
-        the one a role word beside a name gives ("RESPONDENT (Gareth Pugh):"), else None."""
+        the one a role word beside a name gives ("RESPONDENT (Gareth Pugh):"), else None. A time may
+        open the line ("[00:00:01] Interviewer: …") and may stand alone after the colon (Rev's
+        "Interviewer: (00:01)", the words below): either is the turn's time, not its words."""
+        found = self._label_at(line, named_ok)
+        if found is None and (before := time_before_label(line)):
+            at, time = before
+            found = self._label_at(line[at:], named_ok)
+            if found:
+                label, own_time, label_start, content_start, role = found
+                found = label, own_time or time, at + label_start, at + content_start, role
+        return _with_time_alone(line, found)
+
+    def _label_at(self, line: str, named_ok: set[str]):
+        """`_match_label` for a line that starts with its label."""
         for pattern in self._extra:
             match = pattern.match(line)
             if match:
@@ -196,18 +238,39 @@ class TurnParser:
         if match:
             role = role_of(match.group("role"), self.config)
             if _is_common_word(_without_title(match.group("label")).split()[0]):  # "INTERVIEWER (Translator):"
-                return match.group("role"), match.group("lead_time"), match.start("role"), match.end(), role
-            return match.group("label"), match.group("lead_time"), match.start("label"), match.end(), role
-        match = _ROLE_LABEL.match(line)
+                return match.group("role"), None, match.start("role"), match.end(), role
+            return match.group("label"), None, match.start("label"), match.end(), role
+        match = _ROLE_LABEL.match(line) or _GENERIC_LABEL.match(line)
         if match:
-            return match.group("label"), None, match.start("label"), match.end(), None
+            return match.group("label"), match.groupdict().get("time"), match.start("label"), match.end(), None
         match = _NAMED_LABEL.match(line)
         if match:
             group = "bracketed" if match.group("bracketed") else "label"
             name = match.group(group)
             if name in named_ok or match.group("time") or group == "bracketed":
-                return name, match.group("time"), match.start(group), match.end(), None
+                return name, match.group("time") or match.group("bracketed_time"), match.start(group), match.end(), None
         return None
+
+    def _speaker_time_lines(self, lines: list[str]) -> dict[int, tuple]:
+        """The lines that are a speaker and a time alone (`_SPEAKER_TIME_LINE`) and are labels: a role,
+        a `P<n>` or a numbered stand-in ("Speaker 2"), a name on two or more such lines unless all its
+        words are common ones (a "Break 10:30" heading), or once when shaped like a person's name
+        (`_speaker_shaped`; a single word only beside other such labels). A one-letter role ("I 0:03")
+        must recur too."""
+        candidates = {i: match for i, line in enumerate(lines) if (match := _SPEAKER_TIME_LINE.match(line))}
+        counts = Counter(match.group("label") for match in candidates.values())
+
+        def is_label(name: str, labelled_elsewhere: bool) -> bool:
+            if role_of(name, self.config) or is_generic_speaker(name):
+                return len(name.strip()) > 1 or counts[name] >= 2
+            if counts[name] >= 2:
+                return not all(_is_common_word(word) for word in _without_title(name).split())
+            return len(candidates) >= 2 and _speaker_shaped(name, labelled_elsewhere)
+
+        found = {i: match for i, match in candidates.items() if is_label(match.group("label"), False)}
+        found |= {i: match for i, match in candidates.items() if is_label(match.group("label"), bool(found))}
+        return {i: (match.group("label"), match.group("time"), match.start("label"), match.end(), None)
+                for i, match in found.items()}
 
     def _speakers_once(self, lines: list[str], found_labels: list, counts: Counter) -> list:
         """`found_labels` with the named labels that open a turn once only ("Tomasz Nowak: …", a
@@ -219,18 +282,21 @@ class TurnParser:
         for i, line in enumerate(lines):
             if found_now[i]:
                 continue
-            match = _NAMED_LABEL.match(line)
+            at, match = _named_label(line)
             name = match.group("label") if match else None
-            if not name or counts[name] != 1 or not line[match.end():].strip():
+            if not name or counts[name] != 1 or not line[at + match.end():].strip():
                 continue
             turn_start = i == 0 or not lines[i - 1].strip() or found_now[i - 1] is not None
             if turn_start and _speaker_shaped(name, labelled_elsewhere):
-                found_now[i] = (name, None, match.start("label"), match.end(), None)
+                before = time_before_label(line) if at else None
+                found = (name, before[1] if before else None, at + match.start("label"), at + match.end(), None)
+                found_now[i] = _with_time_alone(line, found)
         return found_now
 
     @staticmethod
     def _named_label_counts(text: str) -> Counter:
-        return Counter(m.group("label") for line in text.split("\n") if (m := _NAMED_LABEL.match(line)) and m.group("label"))
+        return Counter(m.group("label") for line in text.split("\n")
+                       if (m := _named_label(line)[1]) and m.group("label"))
 
     def _recurring_names(self, text: str) -> set[str]:
         """Named labels count when the same name opens two or more lines (or is the header's
@@ -249,33 +315,45 @@ class TurnParser:
         named_ok = self._recurring_names(text)
         raw: list[list] = []  # [label, time, label_start, start, end, role if the line gives one]
         lines = text.split("\n")
-        found_labels = [self._match_label(line, named_ok) for line in lines]
-        found_labels = self._speakers_once(lines, found_labels, self._named_label_counts(text))
+        # A subtitle file saved as text: its cue numbers and timing lines part turns as a blank line does.
+        cues = cue_lines(lines)
+        label_lines = ["" if i in cues else line for i, line in enumerate(lines)]
+        time_lines = self._speaker_time_lines(label_lines)
+        found_labels = [time_lines.get(i) or self._match_label(line, named_ok) for i, line in enumerate(label_lines)]
+        found_labels = self._speakers_once(label_lines, found_labels, self._named_label_counts(text))
         # Think-aloud and field notes often label only the interviewer ("MODERATOR: …"):
         # then every unlabelled paragraph is the participant speaking, not a continuation.
         interviewer_only = bool([f for f in found_labels if f]) and all(
             (found[4] or role_of(found[0], self.config)) == "interviewer" for found in found_labels if found)
+        speakers = {found[0] for found in found_labels if found}
         seen_label = False
         offset = 0
-        for line, found in zip(lines, found_labels):
+        cue_time = None  # the time of the subtitle cue the next line opens
+        for i, (line, found) in enumerate(zip(lines, found_labels)):
             line_offset, offset = offset, offset + len(line) + 1
             stripped = line.strip()
+            if i in cues:
+                cue_time = cues[i] or cue_time
+                continue
             if not stripped:
                 continue
             if found:
                 label, time, label_start, content_start, role = found
                 seen_label = True
-                raw.append([label, time, line_offset + label_start, line_offset + content_start,
+                raw.append([label, time or cue_time, line_offset + label_start, line_offset + content_start,
                             line_offset + len(line.rstrip()), role])
+                cue_time = None
                 continue
+            cue_time = None
             if not seen_label and stripped.startswith("#"):
                 header_match = _HEADER.match(stripped)
                 if header_match:
                     _add_header_line(header, header_match)
                 continue
             line_start, line_end = line_offset + len(line) - len(line.lstrip()), line_offset + len(line.rstrip())
-            if _ANNOTATION.match(stripped):
-                raw.append([None, None, None, line_start, line_end, "other"])  # "(laughs)", "[inaudible]"
+            if _ANNOTATION.match(stripped) or meeting_event(stripped, speakers):
+                # "(laughs)", "[inaudible]", Teams' "Kate Morris stopped transcription"
+                raw.append([None, None, None, line_start, line_end, "other"])
             elif interviewer_only:
                 raw.append([None, None, None, line_start, line_end, "participant"])
             elif raw and seen_label and raw[-1][5] != "other":
@@ -283,8 +361,8 @@ class TurnParser:
             else:
                 # Before the first label: "other" if labels follow, a monologue if none ever do.
                 raw.append([None, None, None, line_start, line_end, None])
-        parsed = self._build(text, raw, header, default_participant, seen_label)
-        parsed.notes = labels_without_colon(lines, found_labels)
+        parsed = self._build(text, raw, header, default_participant, seen_label, cue_spans(lines, cues))
+        parsed.notes = labels_without_colon(lines, found_labels) + parsed.notes
         return parsed
 
     def from_source_turns(self, text: str, source_turns, default_participant: str | None = None) -> ParsedTurns:
@@ -292,10 +370,10 @@ class TurnParser:
         raw = [[t.speaker, t.meta.get("start_time"), _label_before(text, t.speaker, t.start), t.start, t.end, None]
                for t in source_turns]
         turns = self._build(text, raw, {}, default_participant, any(t.speaker for t in source_turns))
-        return ParsedTurns(turns=turns.turns, header={})
+        return ParsedTurns(turns=turns.turns, header={}, notes=turns.notes)
 
-    def _build(self, text, raw, header, default_participant, seen_label) -> ParsedTurns:
-        roles = self._roles(text, raw, seen_label, header.get("interviewer"))
+    def _build(self, text, raw, header, default_participant, seen_label, furniture=()) -> ParsedTurns:
+        roles, notes = self._roles(text, raw, seen_label, header.get("interviewer"))
         base = header.get("participant") or default_participant
         base = participant_code(base) if base else base
         named_participants: dict[str, str] = {}
@@ -323,22 +401,29 @@ class TurnParser:
             meta: dict = {}
             if time:
                 meta["time"] = time
-            stamps = [[m.start(), m.end(), m.group().strip("[]()（） ")]
-                      for m in TIMESTAMP.finditer(text, start, end)]
+            # A subtitle cue's number and timing line inside a turn ("2\n00:00:05.000 --> …") count
+            # as one timestamp, so the statements are cut around it.
+            cues = [[a, b, time] for a, b, time in furniture if start <= a and b <= end]
+            stamps = sorted(cues + [[m.start(), m.end(), m.group().strip("[]()（） ")]
+                                    for m in TIMESTAMP.finditer(text, start, end)
+                                    if not any(a <= m.start() < b for a, b, _ in cues)])
             if stamps:
                 meta["timestamps"] = stamps
-            # One letter ("B:", "M:") is no name to pseudonymise: it would turn a role into a person.
+            # One letter ("B:", "M:") is no name to pseudonymise: it would turn a role into a person;
+            # nor is a tool's "Speaker 2".
             is_name = (label is not None and len(label.strip()) > 1 and role_of(label, self.config) is None
-                       and not _PARTICIPANT_ID.match(label))
+                       and not _PARTICIPANT_ID.match(label) and not is_generic_speaker(label))
             name_at = label_start if is_name and label_start is not None else None
             turns.append(TurnSpan(len(turns), role, label, participant, start, end, meta,
                                   name_at, name_at + len(label) if name_at is not None else None))
-        return ParsedTurns(turns=turns, header=header)
+        return ParsedTurns(turns=turns, header=header, notes=notes)
 
-    def _roles(self, text: str, raw: list[list], seen_label: bool, interviewer: str | None = None) -> list[str]:
-        """Each turn's role; `interviewer` is the header's (`# 访谈者：钱多多`), who asks whatever they say."""
+    def _roles(self, text: str, raw: list[list], seen_label: bool,
+               interviewer: str | None = None) -> tuple[list[str], list[str]]:
+        """Each turn's role, and a note when no speaker could be told to be the interviewer;
+        `interviewer` is the header's (`# 访谈者：钱多多`), who asks whatever they say."""
         labels = [entry[0] for entry in raw]
-        a_and_b = _only_a_and_b(labels)
+        a_and_b = _only_a_and_b(labels) or only_numbered_speakers(labels)
         roles = []
         for label, *_, hint in raw:
             if label is None:
@@ -346,16 +431,28 @@ class TurnParser:
             elif hint:
                 roles.append(hint)  # "INTERVIEWER (Kate):": the role word beside the name says
             elif a_and_b:
-                roles.append("?")  # A: and B: name no role ("A" is the answer only beside Q:): who asks decides
+                # A: and B: name no role ("A" is the answer only beside Q:), nor does "Speaker 1": who asks
+                # decides, unless the researcher named the interviewer (`turns.interviewer_names`).
+                named = label.strip().lower() in {n.strip().lower() for n in self.config.interviewer_names}
+                roles.append("interviewer" if named else "?")
             else:
                 roles.append(role_of(label, self.config) or ("interviewer" if label == interviewer else "?"))
+        notes = []
         if "?" in roles:
             questioner = self._questioner(labels, roles, text, raw)
-            if questioner is None and a_and_b:
-                questioner = next(label for label in labels if label and label.strip().upper() == "A")
+            speakers = sorted({label for label, role in zip(labels, roles) if role == "?"})
+            if questioner is None and a_and_b and "interviewer" not in roles:
+                # Neither asks: "A", or the first numbered stand-in ("Speaker 1"), as transcribers order them.
+                questioner = min(speakers, key=lambda label: (label.strip().upper() != "A", speaker_number(label)))
+                notes.append(f'no speaker mostly asks questions: "{questioner}" was read as the interviewer; '
+                             f'check, and name the interviewer in turns.interviewer_names if it is another')
+            elif questioner is None and len(speakers) > 1 and "interviewer" not in roles:
+                notes.append(f"no speaker mostly asks questions: all {len(speakers)} speakers were read as "
+                             f"participants; name the interviewer in turns.interviewer_names or a "
+                             f"'# interviewer:' header")
             roles = [("interviewer" if label == questioner else "participant") if role == "?" else role
                      for label, role in zip(labels, roles)]
-        return roles
+        return roles, notes
 
     @staticmethod
     def _questioner(labels, roles, text, raw) -> str | None:
@@ -423,6 +520,24 @@ _NOT_SPEAKER_WORDS = frozenset(
     unknown unidentified guest host audience everyone multiple several inaudible crosstalk
     """.split()
 )
+
+
+def _with_time_alone(line: str, found: tuple | None) -> tuple | None:
+    """A found label with a time alone after its colon (Rev's "Interviewer: (00:01)", the words on
+    the next line) as its time, its words starting past it."""
+    if found and (alone := TIME_ALONE.match(line[found[3]:])):
+        label, time, label_start, _, role = found
+        return label, time or alone.group("time"), label_start, len(line), role
+    return found
+
+
+def _named_label(line: str) -> tuple[int, re.Match | None]:
+    """`_NAMED_LABEL` on `line`, or past a time that opens it ("[00:00:05] Mary Smith: …"), and where
+    it was matched from."""
+    match = _NAMED_LABEL.match(line)
+    if match or not (before := time_before_label(line)):
+        return 0, match
+    return before[0], _NAMED_LABEL.match(line[before[0]:])
 
 
 def _is_common_word(word: str) -> bool:
