@@ -17,6 +17,7 @@ It cannot fall inside the base, and needs BASE_SIZE + RUN_LENGTH interviews.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -165,33 +166,46 @@ def saturation(session: Session, order: list[str] | None = None, confirmed_only:
 
 
 # What a shared report says about when interviews were held. An interview's date beside its participant code
-# names them to anyone who knows the rota; so does its month in a small study. The span of the whole study, to
-# the month, is what a methods section reports (SRQR item 10: start and stop dates of data collection): it is
-# given when at least `smallest` interviews are dated, so neither end is one person's month alone.
+# names them to anyone who knows the rota; so does its month in a small study. The span of the whole study
+# is what a methods section reports (SRQR item 10: start and stop dates of data collection). The saturation
+# table lists interviews in date order, so the first and the last of them fall in the span's end months: each
+# end month must hold at least `smallest` dated interviews, so that knowing someone was interviewed in that
+# month leaves that many positions (privacy audit of 2026-11-27: the one April interview was P8's). Where an
+# end month holds fewer, the span is given in years, under the same rule, or not at all.
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
 
 def data_collection(steps: list[dict], smallest: int) -> dict | None:
-    """The months of the first and last dated interviews, or None when fewer than `smallest` are dated."""
+    """The months (else the years) of the first and last dated interviews, each held by at least `smallest`
+    dated interviews, or None."""
     dated = sorted(step["date"] for step in steps if step.get("date"))
-    if not dated or len(dated) < smallest:
-        return None
-    return {"first_month": dated[0][:7], "last_month": dated[-1][:7], "dated_interviews": len(dated),
-            "interviews": len(steps)}
+    counts = {"dated_interviews": len(dated), "interviews": len(steps)}
+    for unit, width in (("month", 7), ("year", 4)):
+        if not dated:
+            break
+        held = Counter(date[:width] for date in dated)
+        first, last = dated[0][:width], dated[-1][:width]
+        if held[first] >= smallest and held[last] >= smallest:
+            return {f"first_{unit}": first, f"last_{unit}": last, **counts}
+    return None
 
 
 def data_collection_sentence(span: dict | None) -> str:
-    """"Interviews took place between March and June 2024." (months only), or "" without a span."""
+    """"Interviews took place between March and June 2024." (months), "… in 2024." (years), or ""."""
     if span is None:
         return ""
-    first, last = (_month_name(span[key]) for key in ("first_month", "last_month"))
-    if first == last:
-        when = f"in {first}"
-    elif span["first_month"][:4] == span["last_month"][:4]:
-        when = f"between {first.split()[0]} and {last}"
+    if "first_month" in span:
+        first, last = (_month_name(span[key]) for key in ("first_month", "last_month"))
+        if first == last:
+            when = f"in {first}"
+        elif span["first_month"][:4] == span["last_month"][:4]:
+            when = f"between {first.split()[0]} and {last}"
+        else:
+            when = f"between {first} and {last}"
     else:
-        when = f"between {first} and {last}"
+        first, last = span["first_year"], span["last_year"]
+        when = f"in {first}" if first == last else f"between {first} and {last}"
     undated = span["interviews"] - span["dated_interviews"]
     gap = f" ({undated} of {span['interviews']} interviews give no date)" if undated else ""
     return f"Interviews took place {when}{gap}."

@@ -63,7 +63,8 @@ def report(data: Path, out: Path, *options: str) -> dict:
 
 
 def test_the_report_shows_the_order_and_the_months_of_the_study_but_no_interview_date(study, tmp_path):
-    written = report(study, tmp_path / "report")
+    # Two interviews in March and two in April: months are shown from a minimum cell of 2 (below: of 3).
+    written = report(study, tmp_path / "report", "--min-cell-size", "2")
     for kind in ("markdown", "html", "docx", "json_text"):
         found = DAY_FORMS.search(written[kind])
         assert found is None, f"{kind} shows an interview date: {found.group()}"
@@ -97,12 +98,44 @@ def test_with_dates_is_a_private_copy_that_says_so(study, tmp_path):
     assert "--with-dates" in helped.output and "NOT for publication" in " ".join(helped.output.split())
 
 
+def test_an_end_month_of_fewer_interviews_than_the_minimum_is_given_as_its_year(study, tmp_path):
+    """The saturation table lists interviews in date order: an end month of two interviews would tell anyone
+    who knows one of them was interviewed in April that they are the 3rd or 4th; under a minimum cell of 3
+    the report gives the year."""
+    written = report(study, tmp_path / "report")
+    assert written["saturation.json"]["data_collection"] == {"first_year": "2026", "last_year": "2026",
+                                                             "dated_interviews": 4, "interviews": 4}
+    for kind in ("markdown", "html", "docx"):
+        assert "Interviews took place in 2026." in written[kind] and "March" not in written[kind], kind
+
+
+@pytest.mark.parametrize("dates, smallest, span", [
+    # the one April interview is the last in order: months would name its month
+    (["2026-01-05", "2026-01-12", "2026-01-20", "2026-02-03", "2026-03-01", "2026-04-07"], 3,
+     "Interviews took place in 2026."),
+    (["2026-01-05", "2026-01-12", "2026-01-20", "2026-02-03", "2026-04-01", "2026-04-07", "2026-04-20"], 3,
+     "Interviews took place between January and April 2026."),
+    # one interview in December 2025: the year would name it too
+    (["2025-12-30", "2026-01-12", "2026-01-20", "2026-02-03"], 3, ""),
+    (["2025-12-01", "2025-12-30", "2026-01-12", "2026-01-20"], 2, "Interviews took place between December 2025 and January 2026."),
+])
+def test_each_end_of_the_span_holds_at_least_the_minimum_of_interviews(dates, smallest, span):
+    from qualflow.pipeline.saturation import data_collection_sentence
+
+    steps = [{"position": n, "participant": f"P{n}", "date": d} for n, d in enumerate(dates, 1)]
+    assert data_collection_sentence(data_collection(steps, smallest)) == span
+
+
 def test_the_span_is_left_out_when_so_few_interviews_are_dated_that_a_month_is_one_persons():
     steps = [{"position": 1, "participant": "P1", "date": "2026-03-02"},
              {"position": 2, "participant": "P2", "date": "2026-05-20"}, {"position": 3, "participant": "P3",
                                                                           "date": None}]
     assert data_collection(steps, 3) is None
-    assert data_collection(steps, 2) == {"first_month": "2026-03", "last_month": "2026-05", "dated_interviews": 2,
+    # One interview in March, one in May: each end month is one person's, so the year, which holds both
+    assert data_collection(steps, 2) == {"first_year": "2026", "last_year": "2026", "dated_interviews": 2,
+                                         "interviews": 3}
+    steps[1]["date"] = "2026-03-20"
+    assert data_collection(steps, 2) == {"first_month": "2026-03", "last_month": "2026-03", "dated_interviews": 2,
                                          "interviews": 3}
 
 
