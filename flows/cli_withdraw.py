@@ -72,7 +72,8 @@ def withdraw(
         "Theme keywords and suggested names drawn partly from their words change when the study is clustered "
         "again: `qualflow run PATH --recluster`. "
         "Reports and exports written before still hold their words: delete or write them again, and remove "
-        "their files from the inbox.", highlight=False)
+        "their files from the inbox. A report written before, set beside one written now, shows by difference "
+        "this participant's Table 1 characteristics (an age, a role): never publish both.", highlight=False)
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:

@@ -201,6 +201,9 @@ def test_the_cli_shows_first_and_deletes_only_with_yes(study, tmp_path):
     done = runner.invoke(app, ["withdraw", "P2", "--data", str(data), "--yes"])
     assert done.exit_code == 0, done.output
     assert "Deleted" in done.output and store.count(Withdrawal) == 1
+    # Two reports, before and after, give away by difference what Table 1 said of them (privacy audit).
+    assert "set beside one written now, shows by difference this participant's Table 1 characteristics" in \
+        " ".join(done.output.split())
     report = (data / "report.md").read_text("utf-8")
     assert "P2" not in report.replace("P20", "")
     with store.session() as session:  # counted now: P2's statements are gone from the header's count too
