@@ -289,7 +289,10 @@ def write_report(session: Session, out_dir: Path, participants_file: Path | None
     (out_dir / MARKDOWN_NAME).write_text(markdown_report(content, {n: n for n in content["figures"]}), encoding="utf-8")
     docx_report(content).save(out_dir / DOCX_NAME)
     # File names stay out of the shared folder (they may carry names): interviews go by position and participant.
-    shared = content["saturation"] | {"interviews": [{k: v for k, v in step.items() if k != "interview"}
+    # So do the study's own transcript ids: their gaps show which interview was withdrawn, their order the
+    # order files were read in (privacy audit of 2026-11-27).
+    private = {"interview", "transcript_id"}
+    shared = content["saturation"] | {"interviews": [{k: v for k, v in step.items() if k not in private}
                                                      for step in content["saturation"]["interviews"]],
                                       "data_collection": content["data_collection"],
                                       "interview_dates": PRIVATE_COPY if with_dates else DATES_LEFT_OUT}

@@ -74,6 +74,7 @@ def test_the_report_shows_the_order_and_the_months_of_the_study_but_no_interview
     assert shared["order"] == "interview date"
     assert [step["participant"] for step in shared["interviews"]] == ["P1", "P2", "P5", "P6"]
     assert all("date" not in step for step in shared["interviews"])
+    assert all("transcript_id" not in step for step in shared["interviews"])  # ids' gaps show a withdrawal
     assert shared["data_collection"] == {"first_month": "2026-03", "last_month": "2026-04", "dated_interviews": 4,
                                          "interviews": 4}
     assert "left out" in shared["interview_dates"]
