@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from qualflow.pipeline.deid.detector import propagable
+from qualflow.pipeline.deid.english import opens_sentence
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import (
     EN_FILE_NAME_WORDS,
@@ -84,13 +85,17 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
         people = {f.text.strip() for f in candidates if f.kind == "PERSON"}
         candidates += header_person_findings(
             text, lambda value: value in people or pseudonymiser.knows("PERSON", value))
-    whole_name_of = {}
+    whole_name_of, turns = {}, parsed.turns
     if participants:  # de-identification is on
         given = names_given(candidates, parsed.turns) | set(people_in_name)
         whole_name_of = whole_names_by_part(given | {f.text for f in candidates if f.kind == "PERSON"})
         # The detector found the parts of the names it found; those of headers, labels and ids it never saw.
         given = {normalise(name) for name in given}
-        candidates += name_part_findings(text, [part for part, whole in whole_name_of.items() if whole in given])
+        given_parts = {part: whole for part, whole in whole_name_of.items() if whole in given}
+        candidates += name_part_findings(text, list(given_parts))
+        given_words = [name for name in given if len(name.split()) == 1]
+        candidates += lone_name_findings(text, given_words)
+        turns = [_question_with_names(turn, given_parts, given_words, pseudonymiser) for turn in turns]
     spans = [(f.start, f.end, f.kind, f.text, f.source) for f in resolve_overlaps(candidates)]
     placeholders = [pseudonymiser.placeholder(kind, whole_name_of.get(normalise(real), real) if kind == "PERSON" else real)
                     for _, _, kind, real, _ in spans]
@@ -100,12 +105,33 @@ def redact(text: str, parsed: ParsedTurns, findings, pseudonymiser, participants
         for (start, _, kind, _, found_by), placeholder in zip(spans, placeholders)
     ]
     labels = {(start, end): placeholder for (start, end, *_), placeholder in zip(spans, placeholders)}
-    turns = [_remap_turn(turn, offsets, labels) for turn in parsed.turns]
+    turns = [_remap_turn(turn, offsets, labels) for turn in turns]
     if participants:
         turns = [replace(turn, participant=participant_id(turn.participant, pseudonymiser)) for turn in turns]
     # The header is read again from the new text, so a name in "# interviewer: …" is replaced there too.
     header = read_header(new_text) if parsed.header else {}
     return Redacted(new_text, ParsedTurns(turns=turns, header=header), records)
+
+
+def _question_with_names(turn: TurnSpan, given_parts: dict[str, str], given_words: list[str],
+                         pseudonymiser) -> TurnSpan:
+    """A units row's survey question with the names of the people the file names (its participant
+    column above all) replaced as in its answers: a first or last name alone gets the full name's
+    placeholder ("Linda, how was your shift?" in Linda Park's row gets hers, not one of its own), a
+    one-word name its own. `redact_questions` finds the rest."""
+    question = turn.meta.get("question")
+    if not question:
+        return turn
+    # The row's own participant first: "Linda" is hers even where the file has two Lindas.
+    own = _NUMBERED_ON.sub(r"\1", turn.participant) if turn.participant else ""
+    whole_of = {**given_parts, **whole_names_by_part({own})} if own else given_parts
+    words = given_words + ([normalise(own)] if len(own.split()) == 1 else [])
+    found = resolve_overlaps(name_part_findings(question, list(whole_of)) + lone_name_findings(question, words))
+    if not found:
+        return turn
+    replacements = [(f.start, f.end, pseudonymiser.placeholder("PERSON", whole_of.get(normalise(f.text), f.text)))
+                    for f in found]
+    return replace(turn, meta={**turn.meta, "question": apply_replacements(question, replacements)[0]})
 
 
 def names_given(findings, turns) -> set[str]:
@@ -153,6 +179,25 @@ def name_part_findings(text: str, parts: list[str]) -> list:
         pattern = re.compile(_ALONE.format(re.escape(part)), re.IGNORECASE)
         found += [make(text, m.start(), m.end(), "PERSON", "name-part") for m in pattern.finditer(text)
                   if propagable(m.group())]
+    return found
+
+
+def lone_name_findings(text: str, names: list[str]) -> list:
+    """A one-word name a speaker label, header or participant id gives ("Will:", "# participant: Hope")
+    wherever it stands alone and capitalised in the text, as a name part is ("Did Will help?", "Thanks
+    Will."). A word that is also a stop word ("Will", "May") only where it opens no sentence: "Will you
+    come?" keeps its word. Names that are words otherwise go unfound in talk ("Hope is our team lead")."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    found = []
+    for name in names:
+        # Not a label that is a word of its own ("Manager", "Mum", "Nurse"): a role, replaced as a label only.
+        if is_cjk_word(name) or _RESPONDENT_CODE.match(name) or (_is_common_word(name.casefold())
+                                                                 and name.casefold() not in STOP_WORDS):
+            continue
+        pattern = re.compile(_ALONE.format(re.escape(name)), re.IGNORECASE)
+        found += [make(text, m.start(), m.end(), "PERSON", "name-part") for m in pattern.finditer(text)
+                  if m.group()[:1].isupper() and (propagable(m.group()) or not opens_sentence(text, m.start()))]
     return found
 
 
@@ -307,6 +352,9 @@ def _common_words() -> frozenset[str]:
     return english_common_words() | {title.casefold() for title in EN_TITLES} | LANGUAGE_CODES
 
 
+_PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]")
+
+
 def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:
     """Survey questions (a units file's question column, kept in each turn's meta) with the same
     placeholders as the answers. The researcher wrote them, but "How was your visit to St Mary's?"
@@ -315,7 +363,11 @@ def redact_questions(parsed: ParsedTurns, find, pseudonymiser) -> ParsedTurns:
     questions = sorted({turn.meta["question"] for turn in parsed.turns if turn.meta.get("question")})
     clean = {}
     for question in questions:
-        findings = resolve_overlaps([f for f in find(question) if "\n" not in f.text])
+        # A question may hold placeholders already (`_question_with_names`): the model reads some
+        # of them as names ("[PERSON_6]" as a person "PERSON_6"), which must stay as they are.
+        placed = [m.span() for m in _PLACEHOLDER.finditer(question)]
+        findings = resolve_overlaps([f for f in find(question) if "\n" not in f.text
+                                     and not any(s < f.end and f.start < e for s, e in placed)])
         clean[question], _ = apply_replacements(question, replacements_for(findings, pseudonymiser))
     if all(clean[q] == q for q in questions):
         return parsed

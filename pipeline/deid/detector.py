@@ -84,6 +84,7 @@ class Deidentifier:
             found += english.title_findings(text, lo, hi)
         if en_regions:
             found += english.ner_findings(self.english_nlp, text, en_regions)
+            found = english.without_capitalised_common_words(self.english_nlp, text, found)
         boundaries = None
         zh_regions = [(0, len(text))] if language in ("zh", "mixed") else cjk_regions(text)
         if zh_regions and _HAS_CJK.search(text):

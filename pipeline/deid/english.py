@@ -14,6 +14,7 @@ from qualflow.pipeline.deid.lexicon import (
     EN_PERSON_NOUNS,
     EN_RELATION_NOUNS,
     EN_TITLES,
+    is_common_english_word,
 )
 
 _LABEL_KINDS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
@@ -80,6 +81,9 @@ _ROLE_WORDS = frozenset(
 # An entity ending in one of these is an institution, whatever the model calls it: "Queen Mary
 # Hospital" is no person named "Mary Hospital".
 _INSTITUTION_END = re.compile(r"\b(?:Hospital|Clinic|University|School|College|Centre|Center|Infirmary|Hospice|Surgery)$")
+# "St Thomas'", "Saint Helens", "St George's": a hospital, a church or a town, which the model often
+# calls a person (a saint is one) and elsewhere a place: a place, so it keeps one placeholder.
+_SAINT = re.compile(r"(?:St\.?|Saint)[ \t]+[A-Z]")
 # A capitalised word right after Chinese: spaCy reads "我在Queen" as one word, and after "的 " it
 # leaves "Queen" out too, so the entity "Mary Hospital" misses the start of its name.
 _WORD_AFTER_CJK = re.compile(r"(?:(?<=[\u3400-\u9fff])|(?<=[\u3400-\u9fff][ \t]))[A-Z][a-z]+[ \t]+$")
@@ -311,6 +315,8 @@ def ner_findings(nlp, text: str, regions: list[tuple[int, int]]) -> list[Finding
                 s, e = _trim(chunk, s, e, piece_kind)
                 if _INSTITUTION_END.search(chunk, s, e):
                     piece_kind, s = "ORG", _institution_start(text, offset + s) - offset
+                elif piece_kind == "PERSON" and _SAINT.match(chunk, s, e):
+                    piece_kind = "PLACE"
                 else:
                     piece_kind, s = _person_after_honorific(chunk, s, e, piece_kind)
                 if e > s and _keep_entity(chunk[s:e], piece_kind) and _is_proper_name(doc, s, e):
@@ -331,3 +337,66 @@ def latin_regions(text: str) -> list[tuple[int, int]]:
         if len(re.findall(r"\b[A-Z][a-z]+", m.group())) >= 2:
             regions.append((m.start(), m.end()))
     return regions
+
+
+# What may stand between a sentence's (or turn's) opening and its first word: opening quotes and brackets.
+_OPENERS = "'\"‘“(["
+# What ends a sentence, or a speaker label ("P20:", "Q:"), maybe behind closing quotes and brackets.
+_SENTENCE_END = re.compile(r"[.!?…:;]['\"’”)\]]*$")
+_QUOTE_OPENS = re.compile(r"(?:^|\s)[\"“]$")
+_TIMESTAMP = re.compile(r"^\[?[\d:.,]+\]?$")  # "[00:01:05]" before a turn
+_ABBREVIATED_TITLE = re.compile(r"\b(?:" + "|".join(EN_TITLES) + r")\.$")  # "Dr." ends no sentence
+_SAYS = re.compile(r"[ \t]+(?:said|says|told|tells|asked|asks|replied|rang|phoned|texted|emailed|messaged)\b")
+_SENTENCE_REST = re.compile(r"[^\n.!?]{0,300}[.!?]?")
+
+
+def opens_sentence(text: str, start: int) -> bool:
+    """Whether a word at `start` opens a line, a turn or a sentence: where every word is capitalised,
+    so its capital says nothing about whether it is a name."""
+    before = text[text.rfind("\n", 0, start) + 1:start].rstrip()
+    if _QUOTE_OPENS.search(before):  # she said "Workload is heavy"
+        return True
+    before = before.rstrip(_OPENERS).rstrip()
+    if not before or _TIMESTAMP.match(before):
+        return True
+    return bool(_SENTENCE_END.search(before)) and not _ABBREVIATED_TITLE.search(before)
+
+
+def without_capitalised_common_words(nlp, text: str, found: list[Finding]) -> list[Finding]:
+    """The findings less the model's one-word PERSON or ORG that is a common word capitalised only
+    because a sentence or turn opens with it ("P20: Workload is heavy" as an ORG), with no other
+    evidence of a name: not found elsewhere in the text (inside a longer name or by a rule), never
+    capitalised in the middle of a sentence, and read by the model, with the word in lower case, as
+    no entity and no proper noun. Taken, such a word joins the study's key map and is replaced
+    wherever it is typed. Names that are not dictionary words ("Priya") and those the model still
+    reads as names in lower case ("Mayo", "Kaiser") stay; places too (a city opening a sentence:
+    WordNet lists some, and no common word was seen taken for a place there)."""
+    candidates = [f for f in found if _may_be_capitalised_word(text, f)]
+    doubtful = [f for f in candidates if not _other_evidence(text, f, found, candidates)]
+    if not doubtful:
+        return found
+    sentences = [f.text.lower() + _SENTENCE_REST.match(text, f.end).group() for f in doubtful]
+    common = {f for f, doc in zip(doubtful, nlp.pipe(sentences)) if not doc[0].ent_type_ and doc[0].pos_ != "PROPN"}
+    return [f for f in found if f not in common]
+
+
+def _may_be_capitalised_word(text: str, finding: Finding) -> bool:
+    word = finding.text
+    return (finding.source == "ner" and finding.kind in ("PERSON", "ORG") and word.isalpha()
+            and word[:1].isupper() and word[1:].islower() and opens_sentence(text, finding.start)
+            # The dictionary holds first names too ("Dawn", "Rose", "Guy"), which the model reads as
+            # common words in lower case: a person is let go only for a word that is rarely a name.
+            and is_common_english_word(word, first_names_too=finding.kind == "ORG"))
+
+
+def _other_evidence(text: str, finding: Finding, found: list[Finding], candidates: list[Finding]) -> bool:
+    """The word inside another finding ("Hope Williams", "Dr Hope"), capitalised mid-sentence, or
+    saying something ("Guy said", "Florence told me"): only people do."""
+    word = finding.text
+    if _SAYS.match(text, finding.end):
+        return True
+    if any(word in re.findall(r"[\w'’\-]+", other.text) for other in found
+           if other not in candidates and other.kind in ("PERSON", "ORG", "PLACE")):
+        return True
+    elsewhere = re.finditer(r"(?<![\w'’\-])" + re.escape(word) + r"(?!\w)", text)
+    return any(not opens_sentence(text, m.start()) for m in elsewhere)

