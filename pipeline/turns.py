@@ -124,6 +124,16 @@ _CJK_ROLE_WORDS = sorted((w for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS if 
 _LABEL_WITHOUT_COLON = re.compile(rf"^[ \t]*({'|'.join(_CJK_ROLE_WORDS)})[ \t\u3000]+\S")
 
 
+def _speaker_before_annotations(raw: list[list]) -> list | None:
+    """The labelled turn that whole-line notes ("(laughs)", "[pause]") at the end of `raw` follow, if any."""
+    at = len(raw)
+    while at and raw[at - 1][5] == "other" and raw[at - 1][0] is None:
+        at -= 1
+    if at == len(raw) or not at or raw[at - 1][0] is None:
+        return None
+    return raw[at - 1]
+
+
 def labels_without_colon(lines: list[str], found_labels: list) -> list[str]:
     """A note for each role word that opens unlabelled lines followed by a space instead of a colon."""
     counts = Counter(match.group(1) for line, found in zip(lines, found_labels)
@@ -358,6 +368,12 @@ class TurnParser:
                 raw.append([None, None, None, line_start, line_end, "participant"])
             elif raw and seen_label and raw[-1][5] != "other":
                 raw[-1][4] = line_end
+            elif (speaker := _speaker_before_annotations(raw)) is not None:
+                # "P1: I went there.\n(laughs)\nAnd then…": the words after a note on a line of its own are
+                # still the speaker's. A turn of their own, pointing at the same label, so the name in it
+                # is replaced as the label's is (redact.py).
+                label, _, label_start, _, _, role = speaker
+                raw.append([label, None, label_start, line_start, line_end, role])
             else:
                 # Before the first label: "other" if labels follow, a monologue if none ever do.
                 raw.append([None, None, None, line_start, line_end, None])
