@@ -65,6 +65,11 @@ def test_a_server_left_by_a_killed_run_is_stopped_by_the_next_run_and_only_that_
         time.sleep(1)
         server = servers[0]
         assert _alive(server), "the server did not outlive its run: nothing left to stop"
+        adopter = server.parent()
+        if adopter is not None and adopter.pid != 1 and "python" in adopter.name().lower():
+            # A Python subreaper (a test harness) adopted it: qualflow cannot tell that from a live run, and
+            # leaves such a server alone, on the safe side (flows/leftover_servers.py).
+            pytest.skip(f"the orphaned server was adopted by a Python subreaper ({adopter.name()}, PID {adopter.pid})")
         assert [p.pid for p in left_behind_servers(str(prefect_home))] == [server.pid]
         assert left_behind_servers(str(tmp_path / "another-prefect-home")) == []  # another home's: not ours
 
