@@ -188,9 +188,16 @@ def _stop_on_signals(ctx: typer.Context, command: str) -> None:
     def interrupt(signum, _frame):
         ctx.meta[_STOPPED_BY] = (command, signum)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the shutdown short
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C still may
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    # Ctrl-C too, through the same handler. While Python's own handler is in place, an event loop run in the
+    # main thread (asyncio.Runner, which anyio.run and so Prefect's run_async_in_new_loop use) swaps in one
+    # that only cancels the running coroutine, and a coroutine that absorbs the cancellation loses the
+    # Ctrl-C: once in CI the run went on to the end (tests/test_run_stopped_by_signal.py). asyncio leaves a
+    # handler of our own in place.
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _stopped(ctx) -> None:
