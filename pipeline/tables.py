@@ -139,8 +139,9 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             left_out.append(f"{column}: {identifying[column]}")
             continue
         numbers = [_number(v) for v in given]
-        codes = given and all(x is not None for x in numbers) and _coded_categories(numbers)
-        if given and all(x is not None for x in numbers) and not codes:
+        numeric = bool(given) and all(x is not None for x in numbers)
+        codes = numeric and _coded_categories(numbers)
+        if numeric and not codes:
             fewest = max(min_cell_size, MIN_NUMERIC_VALUES)
             if len(numbers) < fewest:
                 left_out.append(f"{column}: given by fewer than {fewest} participants, whose mean and SD would "

@@ -6,38 +6,19 @@ servers, a real SIGKILL."""
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 from fixtures.study_file import count_rows
 from qualflow.flows.leftover_servers import SERVER_APP, left_behind_servers
+from test_run_stopped_by_signal import EXAMPLES, _alive, _run  # a real `qualflow run` with its output in files
 
 pytestmark = pytest.mark.slow
-BIN = Path(sys.executable).parent
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def _run(inbox: Path, data: Path, prefect_home: Path, output: Path) -> subprocess.Popen:
-    """Output to files: a server left running would hold a pipe open, and reading it would hang."""
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_LOGGING_LEVEL": "WARNING"}
-    env.pop("PREFECT_API_URL", None)  # so that Prefect starts a temporary server
-    with open(output.with_suffix(".out"), "w") as out, open(output.with_suffix(".err"), "w") as err:
-        return subprocess.Popen([str(BIN / "qualflow"), "run", str(inbox), "--data", str(data)], env=env,
-                                stdout=out, stderr=err)
 
 
 def _servers_of(run: subprocess.Popen) -> list[psutil.Process]:
     return [child for child in psutil.Process(run.pid).children(recursive=True) if SERVER_APP in child.cmdline()]
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_a_server_left_by_a_killed_run_is_stopped_by_the_next_run_and_only_that_one(tmp_path):

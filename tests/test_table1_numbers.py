@@ -13,8 +13,7 @@ from qualflow.models import Store, default_database_url
 from qualflow.pipeline.participants_file import read_participants_file
 from qualflow.pipeline.placements import live_codebook
 from qualflow.pipeline.tables import participant_table
-from test_table1_missing_and_n import build_study_of
-from test_table1_small_cells import report_texts
+from test_table1_small_cells import report_texts, study_data  # noqa: F401 (study_data: a fixture, 8 interviewed)
 
 # age: 8 different ages (P5 the oldest, 61); disability: one participant with one (coded 1); sex_code: one man
 # (2) among seven women (1); staff_group: 1 five times, 2 twice, 3 once; years_in_post: given by four only.
@@ -27,13 +26,6 @@ PARTICIPANTS = ("participant,age,disability,sex_code,staff_group,years_in_post\n
                 "P6,47,0,1,1,\n"
                 "P7,33,0,1,2,2\n"
                 "P8,52,0,1,1,\n")
-
-
-@pytest.fixture
-def study_data(tmp_path):
-    data = tmp_path / "data"
-    build_study_of(data, 8)
-    return data
 
 
 def _table(study_data, tmp_path) -> dict:

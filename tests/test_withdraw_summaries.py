@@ -24,6 +24,7 @@ from qualflow.review import actions
 from qualflow.review.actions import ReviewError
 from qualflow.review.undo import last_undoable, undo
 from sqlalchemy import select
+from test_review_actions import store  # noqa: F401 (a fixture: the review study, topic_of on it)
 from typer.testing import CliRunner
 
 # The fixture's suggested names of P4's theme and subcategory: made of P4's words alone.
@@ -67,13 +68,6 @@ def quoted_p4_names(text: str) -> list[str]:
 def snapshot_wording(decision) -> set:
     return {fields.get(field) for snapshot in (decision.before, decision.after)
             for fields in snapshot.get("themes", {}).values() for field in ("label", "description")}
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'study.sqlite'}")
-    store.topic_of = build(store)
-    return store
 
 
 def test_the_log_keeps_no_suggested_name_made_of_their_words(store, tmp_path):

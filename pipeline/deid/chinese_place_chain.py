@@ -54,7 +54,7 @@ def chained_place_findings(text: str, index: Index, places: list[Finding]) -> li
         new = []
         for place in frontier:
             for start, end in _neighbours(text, index, place):
-                if (start, end) not in known and not _inside_a_known(start, end, known):
+                if not _inside_a_known(start, end, known):  # the same span is inside it too
                     known.add((start, end))
                     new.append(make(text, start, end, "PLACE", "jieba"))
         added += new
