@@ -30,8 +30,8 @@ from qualflow.pipeline.saturation import (
 )
 from qualflow.pipeline.tables import (
     MIN_CELL_SIZE,
-    MIN_NUMERIC_VALUES,
     coverage_cell,
+    fewest_numbers,
     has_questions,
     participant_table,
     question_groups,
@@ -171,7 +171,8 @@ def _percent_note(table: dict) -> list[str]:
 def _number_note(table: dict) -> list[str]:
     if not any(a["kind"] == "numeric" for a in table["attributes"]):
         return []
-    return [f"mean (SD): of the participants who gave a number, at least {MIN_NUMERIC_VALUES}; no range is shown, "
+    fewest = fewest_numbers(table.get("min_cell_size", MIN_CELL_SIZE))
+    return [f"mean (SD): of the participants who gave a number, at least {fewest}; no range is shown, "
             "since its ends are single participants' own values. A whole-number column of few different values "
             "(codes such as 1 and 2) is counted as categories."]
 

@@ -142,7 +142,7 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
         numeric = bool(given) and all(x is not None for x in numbers)
         codes = numeric and _coded_categories(numbers)
         if numeric and not codes:
-            fewest = max(min_cell_size, MIN_NUMERIC_VALUES)
+            fewest = fewest_numbers(min_cell_size)
             if len(numbers) < fewest:
                 left_out.append(f"{column}: given by fewer than {fewest} participants, whose mean and SD would "
                                 "come close to showing their own values; not summarised")
@@ -167,6 +167,11 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             continue
         summaries.append(summary)
     return summaries, left_out
+
+
+def fewest_numbers(min_cell_size: int) -> int:
+    """How many participants must give a number for Table 1 to show its mean (SD)."""
+    return max(min_cell_size, MIN_NUMERIC_VALUES)
 
 
 def _coded_categories(numbers: list[float]) -> bool:

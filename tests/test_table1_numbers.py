@@ -51,6 +51,15 @@ def test_no_range_and_codes_are_categories_in_every_report_file(study_data, tmp_
         assert "no range is shown, since its ends are single participants" in text, name
 
 
+def test_the_note_gives_the_minimum_that_applies(study_data, tmp_path, monkeypatch):
+    import test_table1_small_cells
+
+    monkeypatch.setattr(test_table1_small_cells, "PARTICIPANTS", PARTICIPANTS)
+    markdown = " ".join(report_texts(study_data, tmp_path, "--min-cell-size", "6")["markdown"].split())
+    assert "of the participants who gave a number, at least 6;" in markdown  # 8 ages: still shown
+    assert "age, mean (SD)" in markdown
+
+
 def test_the_table_data_holds_no_extreme_and_no_mean_of_codes(study_data, tmp_path):
     table = _table(study_data, tmp_path)
     attributes = {a["name"]: a for a in table["attributes"]}
