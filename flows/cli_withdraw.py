@@ -33,6 +33,7 @@ def withdraw(
     from qualflow.models import Transcript
     from qualflow.pipeline.report import export_names
     from qualflow.pipeline.withdraw import already_withdrawn, plan_withdrawal, study_participant, withdraw
+    from qualflow.pipeline.withdraw_memos import QUOTE_REMOVED
 
     store = _open_store(data, db)
     # Not while a run stores files or themes: it would write onto statements being deleted.
@@ -59,6 +60,12 @@ def withdraw(
             console.print(f"  blank    {shown}", highlight=False)
         for line in plan.permanent.lines:  # decision numbers and kinds only, never a summary
             console.print(line, highlight=False)
+        if plan.quoting_memos:
+            quoting = len(plan.quoting_memos)
+            console.print(f"{_count(quoting, 'memo')} ({_memo_places(session, plan.quoting_memos)}) "
+                          f"{'quotes' if quoting == 1 else 'quote'} "
+                          f"their words: the quoted words are replaced with “{QUOTE_REMOVED}”, the rest kept.",
+                          highlight=False)
         if not yes:
             console.print("Nothing deleted. Run again with --yes to delete; this cannot be undone.")
             return
@@ -68,7 +75,8 @@ def withdraw(
         f"Deleted {counts['statements']} statements, {counts['transcripts']} transcripts, {counts['memos']} memos, "
         f"{counts['manual_codings']} manual codings, {counts['vectors']} cached vectors and "
         f"{counts['key_map_entries']} key-map entries; blanked their turns in {counts['transcripts_edited']} "
-        f"transcripts; {counts['themes_touched']} themes recounted. Later runs leave this participant out. "
+        f"transcripts; removed their quoted words from {counts['memos_unquoted']} other memos; "
+        f"{counts['themes_touched']} themes recounted. Later runs leave this participant out. "
         "Theme keywords and suggested names drawn partly from their words change when the study is clustered "
         "again: `qualflow run PATH --recluster`. "
         "Reports and exports written before still hold their words: delete or write them again, and remove "
@@ -82,6 +90,15 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
 
 def _verb(n: int) -> str:
     return "is" if n == 1 else "are"
+
+
+def _memo_places(session, memo_ids: list[int]) -> str:
+    """Where memos are, as the review pages show it: "on T3.1, on statement 42"."""
+    from qualflow.models import Memo, Theme
+
+    memos = [session.get(Memo, i) for i in memo_ids]
+    return ", ".join(f"on {session.get(Theme, m.theme_id).code}" if m.theme_id else f"on statement {m.statement_id}"
+                     for m in memos)
 
 
 def _where(session, plan) -> str:

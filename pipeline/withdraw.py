@@ -7,6 +7,8 @@
   stored text are overwritten in place with spaces (so every other statement's offsets stay
   right), and their statements, replacements and overlapping manual codings are deleted;
 - with their statements: assignments, memos on them, and cached vectors no other statement uses;
+- in every other memo (on a theme, on someone else's statement), a passage quoting them
+  (pipeline/withdraw_memos.py);
 - key-map entries (real name -> placeholder) that only the deleted material used.
 
 Themes keep their ids and every reviewer decision; their sizes, participants and exemplar quotes are
@@ -47,6 +49,7 @@ from qualflow.models.codebook import refresh_counts, with_parents
 from qualflow.models.coding import ManualCoding
 from qualflow.pipeline.deid.pseudonym import normalise
 from qualflow.pipeline.persist import participant_spellings
+from qualflow.pipeline.withdraw_memos import quoted_spans, without_quotes
 from qualflow.pipeline.turns import participant_code
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -86,6 +89,7 @@ class WithdrawalPlan:
     themes: int = 0  # themes that lose statements
     # Decisions undo can no longer reverse once their statements are gone (review/undo.py `made_permanent`).
     permanent: Permanence | None = None
+    quoting_memos: list[int] = field(default_factory=list)  # other memos that quote them (withdraw_memos)
 
     @property
     def empty(self) -> bool:
@@ -149,7 +153,19 @@ def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
 
     memos = set(session.scalars(select(Memo.id).where(Memo.statement_id.in_(statement_ids))))
     plan.permanent = made_permanent(session, set(statement_ids), memos)
+    plan.quoting_memos = sorted(_memos_quoting(session, statement_ids, memos))
     return plan
+
+
+def _memos_quoting(session: Session, statement_ids: list[int], deleted: set[int]) -> dict[int, str]:
+    """Memos that stay (not on their statements) but quote them: memo id -> its text without the quotes.
+    Undone memos too, as their rows keep the words."""
+    theirs = list(session.scalars(select(Statement.text).where(Statement.id.in_(statement_ids))))
+    if not theirs:
+        return {}
+    return {memo.id: without_quotes(memo.text, theirs)
+            for memo in session.scalars(select(Memo).where(Memo.id.not_in(deleted)).order_by(Memo.id))
+            if quoted_spans(memo.text, theirs)}
 
 
 def _with_versions(session: Session, transcript_ids: list[int]) -> set[int]:
@@ -181,7 +197,12 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     counts = {"transcripts": len(plan.whole), "transcripts_edited": len(plan.partial) + len(plan.emptied),
               "statements": len(statement_ids), "themes_touched": len(theme_ids)}
 
+    unquoted = _memos_quoting(session, statement_ids, set(session.scalars(
+        select(Memo.id).where(Memo.statement_id.in_(statement_ids)))))
     counts["memos"] = session.execute(delete(Memo).where(Memo.statement_id.in_(statement_ids))).rowcount
+    for memo_id, text_left in unquoted.items():
+        session.get(Memo, memo_id).text = text_left
+    counts["memos_unquoted"] = len(unquoted)
     session.execute(delete(Suggestion).where(Suggestion.statement_id.in_(statement_ids)))
     counts["manual_codings"] = _delete_codings(session, plan)
     for transcript_id in plan.partial:
