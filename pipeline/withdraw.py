@@ -378,6 +378,8 @@ def _refresh_themes(session: Session, theme_ids: set[int], deleted: set[int]) ->
     # A theme so emptied was made of their words: its keywords and the label and description drawn
     # from them go too. What a reviewer wrote stays (reviewer_fields).
     emptied = {i for i, theme in with_parents(session, theme_ids).items() if _made_of_theirs(session, theme)}
+    merged_away, former_parents = _merged_away_theirs(session, deleted)
+    emptied |= merged_away | {i for i in former_parents if _made_of_theirs(session, session.get(Theme, i))}
     for theme in (session.get(Theme, i) for i in emptied):
         if "label" not in (theme.reviewer_fields or []):
             theme.label = EMPTIED_LABEL
@@ -386,6 +388,33 @@ def _refresh_themes(session: Session, theme_ids: set[int], deleted: set[int]) ->
         theme.keywords = []
     session.flush()
     return emptied
+
+
+def _merged_away_theirs(session: Session, deleted: set[int]) -> tuple[set[int], set[int]]:
+    """Themes merged into another when every statement they held was one of `deleted`: their statements
+    left with the merge, so no count finds them, but `audit` and the log still name them by their suggested
+    name. The merge's snapshot says what each held (a merge that touched deleted statements is never
+    undone, so they stay merged). A theme that took subcategories with it is left as it is: its name was
+    drawn from theirs, which stay live and are judged on their own. Also returns the themes those were
+    subcategories of: such a theme's name was drawn from them."""
+    found, parents = set(), set()
+    for decision in session.scalars(select(Decision).where(Decision.action == "merge")):
+        before, after = decision.before or {}, decision.after or {}
+        for key, fields in after.get("themes", {}).items():
+            if fields.get("status") != "merged" or before.get("themes", {}).get(key, {}).get("status") == "merged":
+                continue
+            theme_id = int(key)
+            if any(f.get("parent_id") == theme_id for f in before.get("themes", {}).values()):
+                continue
+            held = {int(i) for i, state in before.get("statements", {}).items()
+                    if any(row["theme_id"] == theme_id and row["status"] in ("suggested", "confirmed")
+                           for row in state.get("assignments", []))}
+            theme = session.get(Theme, theme_id)
+            if held and held <= deleted and theme is not None and theme.status == "merged":
+                found.add(theme_id)
+                if before["themes"][key].get("parent_id"):
+                    parents.add(before["themes"][key]["parent_id"])
+    return found, parents
 
 
 def _made_of_theirs(session: Session, theme: Theme) -> bool:

@@ -168,3 +168,24 @@ def test_withdraw_lists_the_decisions_it_makes_permanent_without_their_words(tmp
         assert session.scalars(select(Withdrawal)).one().counts["decisions_made_permanent"] == 2
     undone = runner.invoke(app, ["review", "undo", "--as", "bob", "--data", str(tmp_path)])
     assert undone.exit_code == 2 and f"cannot undo decision #{split.id} (split)" in undone.output
+
+
+def test_a_theme_merged_away_holding_only_their_statements_loses_its_suggested_name(store):
+    """Merged into another theme, P4's subcategory holds no statement for a withdrawal to find, but
+    `audit` and the log still name it; so does its former parent, left with nothing."""
+    with store.session() as session:
+        pay, parent = with_p4(session, store)
+        workload = theme_by_code(session, "T1.1")
+        actions.accept(session, "alice", pay.id)
+        others = theme_by_code(session, "T2.1")
+        others_name = others.label
+        actions.merge(session, "alice", [pay.id, others.id], workload.id)
+        assert pay.status == "merged" and pay.size == 0
+        withdraw_p4(session)
+        assert (pay.status, pay.label, pay.keywords) == ("merged", EMPTIED_LABEL, [])
+        assert parent.label == EMPTIED_LABEL
+        for decision in session.scalars(select(Decision)):
+            assert quoted_p4_names(decision.summary) == [], decision.summary
+            assert not snapshot_wording(decision) & set(P4_NAMES), (decision.id, decision.before, decision.after)
+        # The theme it went into, and one merged beside it, are others' words: they keep their names.
+        assert workload.label == "workload" and (others.status, others.label) == ("merged", others_name)
