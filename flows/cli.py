@@ -198,6 +198,10 @@ def _stop_on_signals(ctx: typer.Context, command: str) -> None:
     # Ctrl-C: once in CI the run went on to the end (tests/test_run_stopped_by_signal.py). asyncio leaves a
     # handler of our own in place.
     signal.signal(signal.SIGINT, interrupt)
+    # A stop raised inside a callback from C is only printed there: it is delivered again (flows/stop_signals.py).
+    from qualflow.flows.stop_signals import redeliver_swallowed_stops
+
+    redeliver_swallowed_stops()
 
 
 def _stopped(ctx) -> None:
