@@ -165,7 +165,7 @@ def compare(
     stale = (f"{replaced} coded spans are on earlier versions of files edited since they were imported; "
              "import the coding file again to align them with the current text") if replaced else ""
     if not result["comparisons"]:
-        _fail(stale or "no aligned manual coding in this study (import one with `qualflow import-coding FILE`)")
+        _fail(stale or _nothing_to_compare(result))
     if stale:
         typer.echo(f"qualflow: note: {stale}.", err=True)  # stderr: --json output stays parseable
     text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
@@ -177,6 +177,21 @@ def compare(
         typer.echo(text, nl=False)
     else:
         _print_summary(result, html, json_out)
+
+
+def _nothing_to_compare(result: dict) -> str:
+    """Why no comparison is left: the imports hold only qualflow's own codings, or coders none of whose spans
+    found a place, or nothing was imported."""
+    reasons = []
+    if result.get("qualflow_codings_ignored"):
+        reasons.append(f"the {result['qualflow_codings_ignored']} imported codings are qualflow's own (an import of "
+                       "its export), never compared as a coder's")
+    for coder in result.get("coders_not_compared", []):
+        reasons.append(f"none of {_coder(coder['coder'])}'s {coder['spans']} coded spans was placed in a transcript "
+                       "(see `qualflow coding-imports` and the import's alignment figures)")
+    if reasons:
+        return "nothing to compare: " + "; ".join(reasons) + ". Import a human coder's file with `qualflow import-coding FILE`"
+    return "no aligned manual coding in this study (import one with `qualflow import-coding FILE`)"
 
 
 def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> None:

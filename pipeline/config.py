@@ -96,6 +96,7 @@ class SelectConfig(_Section):
             "i see", "exactly", "uh", "um", "hmm",
             # The thanks and goodbyes that close an interview ("不客气，谢谢你们。"), alone or in a run.
             "谢谢", "谢谢你", "谢谢你们", "谢谢您", "不客气", "不用谢", "没关系", "再见", "拜拜",
+            "辛苦了", "辛苦你了", "辛苦你们了", "辛苦您了", "也谢谢你", "也谢谢你们", "多谢",
             "thanks", "thank you", "bye", "goodbye",
         ]
     )

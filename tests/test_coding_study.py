@@ -815,3 +815,17 @@ def test_import_says_which_code_names_de_identification_changed(store, tmp_path)
     assert "1 code name was changed by de-identification" in said
     assert "'Support from [PERSON_" in said and "Margaret" not in said
     assert "deid-report" in said
+
+
+def test_compare_with_only_qualflows_own_codings_says_so(store, tmp_path):
+    """The only import is qualflow's own export: compare says that is why nothing is compared, instead of
+    telling the user to import a coding file (they just did)."""
+    data = data_of(store)
+    codings = tmp_path / "codings.csv"
+    assert runner.invoke(app, ["export", "codings", "-o", str(codings), "--data", str(data)]).exit_code == 0
+    assert runner.invoke(app, ["import-coding", str(codings), "--data", str(data)]).exit_code == 0
+    with store.session() as session:
+        themed = len(assignment_rows(session))
+    result = runner.invoke(app, ["compare", "--data", str(data)], env={"COLUMNS": "400"})
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"the {themed} imported codings are qualflow's own" in said, said

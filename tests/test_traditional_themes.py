@@ -147,7 +147,8 @@ def test_the_default_back_channels_are_found_in_traditional_script_too():
     assert StatementSelector().exclusion_reason("對對，是的。", ["對對", "，", "是的"], "participant") == BACKCHANNEL
 
 
-@pytest.mark.parametrize("text", ["不客气，谢谢你们。", "不客氣，謝謝你們。", "Thank you, bye.", "再见！"])
+@pytest.mark.parametrize("text", ["不客气，谢谢你们。", "不客氣，謝謝你們。", "Thank you, bye.", "再见！",
+                                  "辛苦你们了，再见。", "謝謝您，辛苦了。"])
 def test_the_default_settings_leave_closings_out_too(text):
     """Without --config zh (the demo's mixed English and Chinese study), as with it."""
     assert StatementSelector().exclusion_reason(text, jieba.lcut(text), "participant") == BACKCHANNEL
