@@ -47,6 +47,7 @@ class _Commands(TyperGroup):
         except BrokenPipeError:
             _pipe_closed()
         except Exception as error:
+            _stopped_on_the_way(ctx, error)
             from qualflow.models.store import (
                 StudyNotWritable,
                 is_disk_full,
@@ -184,6 +185,12 @@ def _stop_on_signals(ctx: typer.Context, command: str) -> None:
     import signal
 
     ctx.meta[_STOPPED_BY] = (command, signal.SIGINT)  # a KeyboardInterrupt with no SIGTERM before it: Ctrl-C
+    # A signal to the whole process group (a terminal's Ctrl-C, `timeout`, systemd) stops Prefect's server too,
+    # and Prefect's log sender then writes "--- Error logging to API ---" beside our one line, on stderr, when
+    # logging lets handlers report their own failures. Prefect's SIGTERM handler runs before ours, so this
+    # cannot wait for the signal. (What the log sender loses, Prefect's UI would have shown; the terminal
+    # has the run's own account.)
+    logging.raiseExceptions = False
 
     def interrupt(signum, _frame):
         ctx.meta[_STOPPED_BY] = (command, signum)
@@ -202,6 +209,26 @@ def _stop_on_signals(ctx: typer.Context, command: str) -> None:
     from qualflow.flows.stop_signals import redeliver_swallowed_stops
 
     redeliver_swallowed_stops()
+
+
+def _stopped_on_the_way(ctx, error: BaseException) -> None:
+    """An error raised while a stop was being handled is the stop's doing, not a bug. Ctrl-C in a terminal,
+    `timeout`, systemd and Slurm signal the whole process group, Prefect's temporary server too: the
+    flow engine, reporting the stopped run as crashed, then finds no server, and that ConnectError took
+    the stop's place ("unexpected error", exit 70). Only for a command that stops cleanly (`_stopped`)."""
+    if _STOPPED_BY not in ctx.meta:
+        return
+    import signal
+
+    from qualflow.flows.stop_signals import signal_in_chain
+
+    signum = signal_in_chain(error)
+    if signum is None:
+        return
+    command, recorded = ctx.meta[_STOPPED_BY]
+    # Our handler records the signal it was given; a KeyboardInterrupt says only "some stop".
+    ctx.meta[_STOPPED_BY] = (command, recorded if signum == signal.SIGINT else signum)
+    _stopped(ctx)
 
 
 def _stopped(ctx) -> None:

@@ -29,6 +29,23 @@ def _signal_of(error: BaseException) -> int | None:
     return None
 
 
+def signal_in_chain(error: BaseException) -> int | None:
+    """The stop (`_signal_of`) among the exceptions `error` was raised in handling, if any: an error
+    raised while a stop unwound the program, and raised instead of it."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        signum = _signal_of(current)
+        if signum is not None:
+            return signum
+        todo += [current.__cause__, current.__context__]
+    return None
+
+
 def redeliver_swallowed_stops() -> None:
     """Install, once, an unraisable hook that delivers a swallowed stop again; other unraisable
     exceptions go to the hook that was there before."""

@@ -19,13 +19,14 @@ BIN = Path(sys.executable).parent
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _run(inbox: Path, data: Path, prefect_home: Path, output: Path) -> subprocess.Popen:
-    """The run's output goes to files: a server left running would hold a pipe open, and reading it would hang."""
+def _run(inbox: Path, data: Path, prefect_home: Path, output: Path, own_group: bool = False) -> subprocess.Popen:
+    """The run's output goes to files: a server left running would hold a pipe open, and reading it would hang.
+    `own_group`: the run leads a process group of its own, as a terminal's foreground job does."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_LOGGING_LEVEL": "WARNING"}
     env.pop("PREFECT_API_URL", None)  # Prefect starts a temporary local server: the one that was left running
     with open(output.with_suffix(".out"), "w") as out, open(output.with_suffix(".err"), "w") as err:
         return subprocess.Popen([str(BIN / "qualflow"), "run", str(inbox), "--data", str(data)], env=env,
-                                stdout=out, stderr=err)
+                                stdout=out, stderr=err, start_new_session=own_group)
 
 
 def _output(output: Path) -> tuple[str, str]:
@@ -55,8 +56,15 @@ def _left_running(started: list[psutil.Process], prefect_home: Path) -> list[str
     return [f"{p.pid}: {' '.join(p.cmdline())[:160]}" for p in alive if _alive(p)]
 
 
-@pytest.mark.parametrize("signum, signal_name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGINT, "Ctrl-C")])
-def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp_path, signum, signal_name):
+@pytest.mark.parametrize("signum, signal_name, to_group", [
+    (signal.SIGTERM, "SIGTERM", False),  # `kill PID`
+    (signal.SIGINT, "Ctrl-C", False),
+    # A terminal's Ctrl-C, `timeout`, systemd and Slurm signal the whole group, Prefect's server too: the flow
+    # engine then found no server to report the stopped run to, and its ConnectError was shown as a bug.
+    (signal.SIGINT, "Ctrl-C", True),
+    (signal.SIGTERM, "SIGTERM", True),
+], ids=["SIGTERM", "Ctrl-C", "Ctrl-C to the group", "SIGTERM to the group"])
+def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp_path, signum, signal_name, to_group):
     inbox, data, prefect_home = tmp_path / "inbox", tmp_path / "data", tmp_path / "prefect"
     inbox.mkdir()
     interviews = [name for name in sorted(os.listdir(EXAMPLES))
@@ -69,7 +77,7 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
     interviews = sorted(os.listdir(inbox))
     database = data / "qualflow.sqlite"
 
-    first = _run(inbox, data, prefect_home, tmp_path / "first")
+    first = _run(inbox, data, prefect_home, tmp_path / "first", own_group=to_group)
     started: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 600
@@ -80,7 +88,10 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
         started = psutil.Process(first.pid).children(recursive=True)
         assert started, "the run started no temporary Prefect server"
         assert first.poll() is None, "the run ended before the signal could be sent"
-        first.send_signal(signum)  # to the run alone, as `kill PID` does (Ctrl-C in a terminal reaches the server too)
+        if to_group:
+            os.killpg(first.pid, signum)
+        else:
+            first.send_signal(signum)  # to the run alone, as `kill PID` does
         first.wait(timeout=120)
     finally:
         if first.poll() is None:

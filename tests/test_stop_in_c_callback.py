@@ -6,6 +6,7 @@ compiles UMAP; a SIGTERM landing in it (through Prefect's own SIGTERM handler, w
 TerminationSignal) let the run finish and exit 0. A real process, a real signal, a real ctypes callback.
 """
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -66,3 +67,22 @@ def test_run_installs_the_hook():
         sys.unraisablehook = before[0]
         signal.signal(signal.SIGTERM, before[1])
         signal.signal(signal.SIGINT, before[2])
+
+
+def test_an_error_raised_while_a_stop_unwinds_is_the_stops():
+    from prefect.exceptions import TerminationSignal
+    from qualflow.flows.stop_signals import signal_in_chain
+
+    def raised_while_handling(stop: BaseException) -> Exception:
+        try:
+            try:
+                raise stop
+            except BaseException:
+                raise RuntimeError("no server to report the crash to") from ConnectionRefusedError(111)
+        except RuntimeError as error:
+            assert error.__context__ is stop
+            return error
+
+    assert signal_in_chain(raised_while_handling(TerminationSignal(signal.SIGTERM))) == signal.SIGTERM
+    assert signal_in_chain(raised_while_handling(KeyboardInterrupt())) == signal.SIGINT
+    assert signal_in_chain(RuntimeError("a bug")) is None
