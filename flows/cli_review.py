@@ -196,7 +196,7 @@ def split(theme: ThemeArgument,
 @review_app.command()
 def move(statement: Annotated[int, typer.Argument(help="Statement id (see `qualflow show`).")],
          theme: ThemeArgument, data: DataOption = DEFAULT_DATA, reviewer: ReviewerOption = None) -> None:
-    """Move a statement into another theme (confirmed there)."""
+    """Move a statement into another theme, or place one that is in no theme (confirmed there)."""
     from qualflow.review import actions
 
     with _deciding(data) as session:
@@ -231,6 +231,16 @@ def not_significant(statement: Annotated[int, typer.Argument(help="Statement id.
 
     with _deciding(data) as session:
         _done(actions.mark_not_significant(session, _reviewer(reviewer), statement))
+
+
+@review_app.command()
+def significant(statement: Annotated[int, typer.Argument(help="Statement id.")], data: DataOption = DEFAULT_DATA,
+                reviewer: ReviewerOption = None) -> None:
+    """Take back "not significant": the statement is clustered again (in no theme until placed)."""
+    from qualflow.review import actions
+
+    with _deciding(data) as session:
+        _done(actions.mark_significant(session, _reviewer(reviewer), statement))
 
 
 @review_app.command()
@@ -280,13 +290,60 @@ def add_reviewer(name: Annotated[str, typer.Argument(help="The reviewer's sign-i
     """Add a reviewer account for the web app (the password is stored as an argon2 hash)."""
     from qualflow.review.accounts import add_reviewer as add
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     with _deciding(data) as session:
         add(session, name, password)
     console.print(f"reviewer {name} added", highlight=False)
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@review_app.command("set-password")
+def set_password(name: Annotated[str, typer.Argument(help="The reviewer's sign-in name.")],
+                 password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                              help="Read the password from standard input.")] = False,
+                 restore: Annotated[bool, typer.Option("--restore", help="Let a removed reviewer sign in again.")]
+                 = False,
+                 data: DataOption = DEFAULT_DATA) -> None:
+    """Give a reviewer a new password; their open sessions in the web app end."""
+    from qualflow.review.accounts import set_password as change
+    from qualflow.review.accounts import settable
+
+    with _deciding(data) as session:  # an unknown or removed name: said before the password is typed
+        settable(session, name, restore)
+    password = _new_password(password_stdin)
+    with _deciding(data) as session:
+        change(session, name, password, restore=restore)
+    console.print(f"reviewer {name.strip()}: new password set; their open sessions are ended", highlight=False)
+
+
+@review_app.command("remove-reviewer")
+def remove_reviewer(name: Annotated[str, typer.Argument(help="The reviewer's sign-in name.")],
+                    data: DataOption = DEFAULT_DATA) -> None:
+    """Stop a reviewer signing in (their open sessions end); their decisions stay in the log."""
+    from qualflow.review.accounts import remove_reviewer as remove
+
+    with _deciding(data) as session:
+        remove(session, name)
+    console.print(f"reviewer {name.strip()} removed: they can no longer sign in, and their decisions stay in the "
+                  "log under their name", highlight=False)
+
+
+@review_app.command("list-reviewers")
+def list_reviewers(data: DataOption = DEFAULT_DATA) -> None:
+    """The reviewer accounts, and which were removed."""
+    from qualflow.review.accounts import reviewers
+
+    with _open_store(data).session() as session:
+        accounts = reviewers(session)
+    if not accounts:
+        console.print("no reviewer accounts yet: add one with `qualflow review add-reviewer NAME`", highlight=False)
+    for name, active in accounts:
+        console.print(name if active else f"{name} (removed)", highlight=False, markup=False)
 
 
 @review_app.command()

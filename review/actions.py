@@ -329,9 +329,13 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
 
 
 def move(session: Session, reviewer: str, statement_id: int, target_id: int, expected=None) -> Decision:
-    """Place a statement in another theme, confirmed; its old assignment is rejected for good."""
+    """Place a statement in another theme, confirmed; its old assignment is rejected for good.
+    A statement in no theme (taken out, or its theme rejected) is placed in the target the same way."""
     target = _theme(session, target_id, live=True)
-    row = _assignment(session, statement_id)
+    statement = _live_statement(session, statement_id)
+    row = active_assignment(session, statement.id)
+    if row is None:
+        return _place(session, reviewer, statement, target, expected)
     if row.theme_id == target.id:
         raise ReviewError(f"statement {statement_id} is already in {target.code}")
     source = session.get(Theme, row.theme_id)
@@ -352,6 +356,46 @@ def move(session: Session, reviewer: str, statement_id: int, target_id: int, exp
 
     return _decide(session, reviewer, "move", f"moved statement {statement_id} from {source.code} to {target.code}",
                    change, themes=[source.id, target.id], statements=[row.statement_id], expected=expected)
+
+
+def place(session: Session, reviewer: str, statement_id: int, target_id: int) -> Decision:
+    """Put a statement that is in no theme into a theme (the search page's form). If it is in a theme
+    by now (another reviewer placed it, a run suggested it), that is a conflict, not a move from there."""
+    target = _theme(session, target_id, live=True)
+    statement = _live_statement(session, statement_id)
+    row = active_assignment(session, statement.id)
+    if row is not None:
+        theme = session.get(Theme, row.theme_id)
+        raise ConflictError(f"Conflict: statement {statement_id} is in {theme.code} “{theme.label}” now (placed "
+                            "since the page was loaded). Nothing was saved; move it from that theme's page if you "
+                            "still want to.")
+    return _place(session, reviewer, statement, target)
+
+
+def _place(session: Session, reviewer: str, statement: Statement, target: Theme, expected=None) -> Decision:
+    """Put a statement that is in no theme into `target`, confirmed. Logged as a move (into `target`), so a
+    later run keeps it there as it keeps a moved statement (pipeline/persist.py `_acted_on`), and an undo
+    takes it out again. A row it has in `target` (taken out of it once) is confirmed again: the reviewer's
+    newer decision overrides the older one, as a move does."""
+    if not statement.significant:
+        raise ReviewError(f"statement {statement.id} is marked not significant; mark it significant again first")
+    existing = session.scalar(select(Suggestion).where(Suggestion.theme_id == target.id,
+                                                       Suggestion.statement_id == statement.id))
+
+    def change():
+        bump_versions(session, [target.id])
+        placed = existing
+        if placed is not None:
+            placed.status = "confirmed"
+        else:
+            # The similarity is measured just below; 0.0 only stands in for a study without stored vectors.
+            placed = Suggestion(theme_id=target.id, statement_id=statement.id, similarity=0.0,
+                                outlier=False, weak_fit=False, status="confirmed")
+            session.add(placed)
+        _measure_in(session, target, [placed])
+
+    return _decide(session, reviewer, "move", f"placed statement {statement.id} (in no theme) in {target.code}",
+                   change, themes=[target.id], statements=[statement.id], expected=expected)
 
 
 def confirm_assignment(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
@@ -395,6 +439,24 @@ def mark_not_significant(session: Session, reviewer: str, statement_id: int, exp
 
     return _decide(session, reviewer, "not-significant", f"marked statement {statement_id} not significant",
                    change, themes=[r.theme_id for r in rows], statements=[statement.id], expected=expected)
+
+
+def mark_significant(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
+    """Take back a reviewer's "not significant": the statement is clustered again, in no theme until a
+    reviewer places it (`move`) or, when no theme ever turned it down, the next run suggests it (the mark
+    deleted its assignments: pipeline/place.py `never_placed`). Only a reviewer's mark is taken back; qualflow's own selection (too short, an
+    interviewer's turn) is not a decision."""
+    statement = _live_statement(session, statement_id)
+    if statement.significant:
+        raise ReviewError(f"statement {statement_id} is already significant")
+    if statement.excluded_reason != NOT_SIGNIFICANT:
+        raise ReviewError(f"statement {statement_id} was left out by qualflow's selection, not marked by a reviewer")
+
+    def change():
+        statement.significant, statement.excluded_reason = True, None
+
+    return _decide(session, reviewer, "significant", f"marked statement {statement_id} significant again",
+                   change, statements=[statement.id], expected=expected)
 
 
 def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | None, expected=None) -> Decision:

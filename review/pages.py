@@ -4,15 +4,17 @@ statements opens as fast as one of 50."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from qualflow.models import Statement, Suggestion, Theme, Transcript, Turn
 from qualflow.models.codebook import code_order
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     LIVE_STATUSES,
+    NOT_SIGNIFICANT,
     current_theme_set,
     current_themes,
     live_transcripts,
@@ -49,6 +51,32 @@ def lang_of(text: str | None) -> Markup:
     """' lang="zh"' for Chinese text (pages are lang="en"), so screen readers read it with Chinese
     rules and browsers pick a Chinese font; nothing for other text. A template filter."""
     return Markup(' lang="zh"') if text and detect_language(str(text)) == "zh" else Markup("")
+
+
+# A run of Chinese: a Han character, then Han characters and CJK punctuation (。，、「」 and full-width forms).
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CHINESE_RUN = re.compile(f"[{_HAN}][{_HAN}\u3000-\u303f\uff00-\uffef]*")
+
+
+def zh_runs(text: str | None, element_text: str | None = None) -> Markup:
+    """Text for an element marked with `lang_of(element_text)` (the text itself by default), escaped: when
+    that is not taken for Chinese but the text holds some (a generated label "T1.3 room · 有没有 · people", a
+    file name "zh_p5_社区医生.txt", an English turn quoting Chinese words), each Chinese run in
+    <span lang="zh">, so a screen reader does not read it with English rules. A template filter."""
+    text = str(text or "")
+    if not CHINESE_RUN.search(text) or lang_of(text if element_text is None else element_text):
+        return escape(text)
+    parts, last = [], 0
+    for run in CHINESE_RUN.finditer(text):
+        parts += [escape(text[last:run.start()]), Markup('<span lang="zh">%s</span>') % run.group()]
+        last = run.end()
+    return Markup("").join([*parts, escape(text[last:])])
+
+
+def option_lang(text: str | None) -> Markup:
+    """' lang="zh"' for a menu option holding any Chinese: an option holds text only, no <span>. A Chinese
+    voice reads the Latin letters of a mixed name; an English voice cannot read Chinese characters."""
+    return Markup(' lang="zh"') if text and CHINESE_RUN.search(str(text)) else Markup("")
 
 
 def _like(text: str) -> str:
@@ -100,8 +128,10 @@ def theme_list(session: Session, filters: Filters) -> list[dict]:
             if not keep:
                 continue
             subs = [s for s in subs if s.id in keep]
+        # With a filter, how many statements match: a theme's own and its subcategories', and each subcategory's.
+        matches = None if matching is None else {**hits, top.id: sum(hits.values())}
         rows.append({"theme": top, "subs": subs, "n_participants": n_participants,
-                     "hits": None if matching is None else sum(hits.values())})
+                     "hits": None if matching is None else sum(hits.values()), "matches": matches})
     return rows
 
 
@@ -167,15 +197,18 @@ def transcript_turns(session: Session, transcript: Transcript, highlight: int | 
 
 
 def search_statements(session: Session, filters: Filters, page: int) -> tuple[list[dict], int]:
-    """Significant statements anywhere in the study matching the filters, with their place."""
-    query = _statement_filter(select(Statement).where(Statement.significant.is_(True)), filters)
+    """Significant statements anywhere in the study matching the filters, with their place; and those a
+    reviewer marked not significant (`row["not_significant"]`), so that the mark can be taken back."""
+    query = _statement_filter(select(Statement).where(
+        Statement.significant.is_(True) | (Statement.excluded_reason == NOT_SIGNIFICANT)), filters)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     statements = session.scalars(query.order_by(Statement.transcript_id, Statement.index)
                                  .limit(PAGE_SIZE).offset(max(0, page - 1) * PAGE_SIZE)).all()
     placed = {row.statement_id: row for row in session.scalars(select(Suggestion).where(
         Suggestion.statement_id.in_([s.id for s in statements]), Suggestion.status.in_(ACTIVE_ASSIGNMENT)))}
     return [{"statement": s, "theme": session.get(Theme, placed[s.id].theme_id) if s.id in placed else None,
-             "transcript": session.get(Transcript, s.transcript_id)} for s in statements], total
+             "transcript": session.get(Transcript, s.transcript_id), "not_significant": not s.significant}
+            for s in statements], total
 
 
 def choices(session: Session) -> dict:

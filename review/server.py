@@ -12,13 +12,15 @@ import getpass
 import hmac
 import ipaddress
 import logging
+import os
+import re
 import secrets
 import ssl
 import time
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Request
@@ -51,10 +53,12 @@ from qualflow.review.pages import (
     Filters,
     choices,
     lang_of,
+    option_lang,
     search_statements,
     theme_list,
     theme_statements,
     transcript_turns,
+    zh_runs,
 )
 from qualflow.review.split_suggestion import suggest_split
 from qualflow.review.throttle import LoginThrottle
@@ -83,6 +87,10 @@ REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; f
 # would make the driver raise OverflowError (a 500), while the largest id names no row (a 404 or
 # an empty list) and the largest page is just past the last one.
 MAX_ID = 2**63 - 1
+# In a path the app links or redirects back to: C0 and C1 control characters (tab, CR and LF among them) and
+# the backslash. Characters a URL may hold as they are (RFC 3986's reserved ones, and % of an encoded one).
+NOT_IN_LOCAL_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 MAX_PAGE = MAX_ID // PAGE_SIZE
 BUSY = "The study database is busy (a batch run may be storing its results)."
 # Rendered without touching the store (base.html's undo button would read it), from base.html's layout.
@@ -110,10 +118,12 @@ WILDCARD_BINDS = ("0.0.0.0", "::", "")
 NEEDS = {"accept": ("theme",), "reject": ("theme",), "rename": ("theme",), "merge": ("theme", "target"),
          "split": ("theme",), "parent": ("theme",), "move": ("statement_id", "target"),
          "confirm": ("statement_id",), "take-out": ("statement_id",), "not-significant": ("statement_id",),
-         "undo": ("decision",)}
+         "significant": ("statement_id",), "place": ("statement_id", "target"), "undo": ("decision",)}
 # The fields a reviewer types into, as the "not saved" pages name them.
 TYPED_FIELDS = {"label": "Name", "description": "Description", "text": "Memo"}
 CSRF_REFUSAL = "This form has expired or did not come from this site (CSRF check). Reload the page."
+FOREIGN_FORM = ("A page on another site sent a form to the review app (CSRF check). Nothing was saved, and what the "
+                "form held is not shown here. If you did not mean to send anything, close that other page.")
 FIELD_NAMES = {"theme": "the theme", "target": "the theme to move or merge into", "statement_id": "the statement",
                "decision": "the decision to undo (reload the page: its Undo button names one)"}
 # Error pages: a short title and one plain sentence. A detail the app wrote ("No such theme.") is
@@ -257,7 +267,7 @@ def clear_text_warning(host: str, tls: bool) -> str | None:
 class SecureCookiesOverHttps:
     """Mark cookies Secure on a request that came over HTTPS, so a browser never sends the session
     cookie over plain HTTP. HTTPS is what uvicorn says the scheme is: served with --tls-cert, or an
-    X-Forwarded-Proto from a proxy it trusts (127.0.0.1, or the addresses in FORWARDED_ALLOW_IPS).
+    X-Forwarded-Proto from a proxy named in FORWARDED_ALLOW_IPS (see serve).
     Over plain HTTP a Secure cookie would be dropped by the browser, and nobody could sign in."""
 
     def __init__(self, app):
@@ -330,6 +340,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")  # .html templates are autoescaped
     templates.env.filters["lang"] = lang_of  # ' lang="zh"' on Chinese text, for screen readers and fonts
+    templates.env.filters["zh_runs"] = zh_runs  # in mixed text, each Chinese run in <span lang="zh">
+    templates.env.filters["option_lang"] = option_lang  # a menu option holding any Chinese
     # Rendered once, without the session or the store: the request has not reached them.
     foreign_host_html = templates.get_template("error.html").render(
         title=ERROR_TITLES[400], message="This server does not answer to the name in the address you used. "
@@ -382,7 +394,12 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
 
     def not_saved(request: Request, form, status: int, title: str, message: str) -> HTMLResponse:
         """A form that was not saved (signed out, or its token expired): say so, keep what the reviewer
-        typed in view to copy, and link back to the page the form came from (never to a POST address)."""
+        typed in view to copy, and link back to the page the form came from (never to a POST address).
+        A form another site sent gets neither: its text would be the other site's words on this app's
+        page, under "What you typed"."""
+        if not _sent_from_this_app(request):
+            return page(request, "not_saved.html", status_code=403, title="Not saved: the form came from another site",
+                        message=FOREIGN_FORM, back="/", typed=[], foreign=True)
         theme = _int(form.get("theme"))
         back_to = _local_path(str(form.get("back") or (f"/themes/{theme}" if theme else "/")))
         return page(request, "not_saved.html", status_code=status, title=title, message=message, back=back_to,
@@ -396,6 +413,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             # A file is often named after the person interviewed: pages show its name as exports do.
             file_name = export_names(session)
         context.update(file_name=file_name, reviewer=who(request), csrf=csrf_token(request), login=login, undoable=undoable,
+                       here=_here(request),
                        read_only=read_only,
                        undo_id=last.id if last else None, current_set_id=current.id if current else None,
                        flash=request.session.pop("flash", None))
@@ -574,6 +592,9 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
             if theme is None:
                 raise HTTPException(404, "No such theme.")
             statements, total = theme_statements(session, theme, filters, number)
+            if number > 1 and not statements and total:  # its last statements were just taken out: the new last page
+                number = -(-total // PAGE_SIZE)
+                statements, total = theme_statements(session, theme, filters, number)
             suggested_split, split_error = [], None
             if request.query_params.get("suggest") == "split":
                 try:
@@ -687,6 +708,10 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                     done = actions.reject_assignment(session, reviewer, statement, expected)
                 elif action == "not-significant":
                     done = actions.mark_not_significant(session, reviewer, statement, expected)
+                elif action == "significant":
+                    done = actions.mark_significant(session, reviewer, statement, expected)
+                elif action == "place":
+                    done = actions.place(session, reviewer, statement, _int(form.get("target")))
                 elif action == "memo":
                     # Not the theme's version: a memo is not outdated by a rename; write_memo refuses a
                     # theme merged away or rejected since the page was loaded (a conflict).
@@ -771,6 +796,25 @@ def _foreign_origin(request: Request) -> bool:
     return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
 
 
+def _sent_from_this_app(request: Request) -> bool:
+    """Whether a form came from one of this app's own pages, as far as the browser says. Sec-Fetch-Site is
+    set by the browser, never by a page (Chromium, Firefox, Safari 16.4 on); only "same-origin" counts: another
+    port of this machine is "same-site". A client that sends no Sec-Fetch-Site (a script, an older browser)
+    is judged by Origin: none, or this host. Not "null": any site can make its form send that."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("origin")
+    return origin is None or (origin != "null" and not _foreign_origin(request))
+
+
+def _here(request: Request) -> str:
+    """This page's address, which its forms send as `back` so a decision comes back to the same page, filter
+    and statement (a split suggestion is not worked out again)."""
+    query = urlencode([(key, value) for key, value in request.query_params.multi_items() if key != "suggest"])
+    return _next_page(request.url.path + (f"?{query}" if query else ""))
+
+
 def _next_page(url: str) -> str:
     """Where to go after signing in: a page on this site. A form's address (/decide/…, /logout) only
     answers POST, so it would be a 405: the theme list instead."""
@@ -793,8 +837,13 @@ def _int(value) -> int | None:
 
 
 def _local_path(url: str) -> str:
-    """Only redirect within this site: an absolute or protocol-relative URL becomes '/'."""
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+    """Only link or redirect within this site: an absolute or protocol-relative URL becomes '/', and so does
+    a path holding a control character or a backslash anywhere. Browsers drop tab, CR and LF from a URL and
+    read a backslash as a slash, so "/<TAB>/evil.example" would open evil.example. What is kept comes back
+    percent-encoded (spaces, quotes, non-ASCII), the same address whatever page or header it goes into."""
+    if not url.startswith("/") or url.startswith("//") or NOT_IN_LOCAL_PATH.search(url):
+        return "/"
+    return quote(url, safe=URL_SAFE)
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool = True,
@@ -805,5 +854,10 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool
     check_bind(host, login)
     check_tls(tls_cert, tls_key)
     tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
+    # X-Forwarded-For and -Proto are believed only from the proxies named in FORWARDED_ALLOW_IPS. uvicorn's
+    # own default believes 127.0.0.1, so every account on this machine could name a new address for each
+    # password guess and the sign-in throttle would never start.
+    proxies = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
     uvicorn.run(create_app(data_dir, login, host, tls=tls_cert is not None), host=host, port=port,
-                log_level="warning", access_log=False, **tls)
+                log_level="warning", access_log=False, proxy_headers=bool(proxies),
+                forwarded_allow_ips=proxies or None, **tls)

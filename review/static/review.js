@@ -5,6 +5,29 @@
   const rows = () => Array.from(document.querySelectorAll("li.statement[data-statement-id]"));
   let selected = -1;
 
+  // Single-key shortcuts can be turned off in the help panel (WCAG 2.1.4), for this browser.
+  const SHORTCUTS = "qualflow.shortcuts";
+  const shortcutsOn = () => { try { return localStorage.getItem(SHORTCUTS) !== "off"; } catch (e) { return true; } };
+  const help = document.getElementById("help");
+  const helpToggle = document.querySelector("[data-help]");
+  let focusBeforeHelp = null;
+
+  // The help panel takes focus when it opens, and gives it back when it closes (Escape, Close, ? again).
+  function showHelp(open) {
+    if (!help || open === !help.hidden) return;
+    if (open) {
+      focusBeforeHelp = document.activeElement;
+      help.hidden = false;
+      help.focus();
+    } else {
+      help.hidden = true;
+      const back = focusBeforeHelp && focusBeforeHelp !== document.body && document.contains(focusBeforeHelp)
+        ? focusBeforeHelp : helpToggle;
+      back?.focus();
+    }
+    helpToggle?.setAttribute("aria-expanded", String(open));
+  }
+
   function select(index) {
     const all = rows();
     if (!all.length) return;
@@ -37,10 +60,11 @@
   }, true);
 
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(document.activeElement)) return;
+    if (event.key === "Escape" && help && !help.hidden) { showHelp(false); event.preventDefault(); return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(document.activeElement) || !shortcutsOn()) return;
     const key = event.key;
     const focusTarget = document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
-    if (key === "?") { const help = document.getElementById("help"); help.hidden = !help.hidden; event.preventDefault(); return; }
+    if (key === "?") { showHelp(help.hidden); event.preventDefault(); return; }
     if (key === "j" || key === "k") { select(selected + (key === "j" ? 1 : -1)); event.preventDefault(); return; }
     if (focusTarget) {
       const box = focusTarget.closest("details");
@@ -65,8 +89,19 @@
     }
   });
 
-  document.querySelector("[data-help]")?.addEventListener("click", () => {
-    const help = document.getElementById("help");
-    help.hidden = !help.hidden;
-  });
+  helpToggle?.addEventListener("click", () => showHelp(help.hidden));
+  document.querySelector("[data-help-close]")?.addEventListener("click", () => showHelp(false));
+  const shortcutsBox = document.getElementById("shortcuts-on");
+  if (shortcutsBox) {
+    shortcutsBox.checked = shortcutsOn();
+    shortcutsBox.addEventListener("change", () => {
+      try { localStorage.setItem(SHORTCUTS, shortcutsBox.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+    });
+  }
+
+  // Back from a decision (server.py: the form's `back`), the statement it named is selected again: j, k,
+  // c and x go on from there, and a screen reader is not sent back to the top of the page.
+  const named = location.hash.match(/^#s(\d+)$/);
+  const again = named ? rows().findIndex((row) => row.dataset.statementId === named[1]) : -1;
+  if (again >= 0) select(again);
 })();
