@@ -157,6 +157,10 @@ class ThemeClusterer:
             # With exact neighbours UMAP warns that it cannot `transform` new data later; qualflow never
             # asks it to (later statements are placed by their similarity to themes, pipeline/place.py).
             warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+            # Many identical answers (a survey of 20,000 with 2,800 different texts) leave the neighbour graph in
+            # pieces, and UMAP falls back from spectral to random initialisation with three lines of its own
+            # text on the terminal. The fallback is seeded by random_state, so the result stays repeatable.
+            warnings.filterwarnings("ignore", message=r"Spectral initialisation failed", category=UserWarning)
             return UMAP(
                 n_neighbors=n_neighbors, n_components=self.n_components, min_dist=0.0, metric="cosine",
                 random_state=self.random_state, n_jobs=1, init="spectral" if n > 40 else "random",
