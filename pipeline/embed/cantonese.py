@@ -1,0 +1,37 @@
+"""Written Cantonese as the encoder reads it best: its commonest function words in Standard Written Chinese.
+
+Hong Kong (and Guangzhou, Malaysian) transcripts are often written in Cantonese: 佢哋唔理質素，淨係睇數字 for
+他們不管品質，只看數字. The encoders were trained on Mandarin; with USE such a pair had a cosine of 0.49, and
+an audit's Hong Kong interview formed a theme of its own although it spoke of what the others did. Only
+for the vectors, like the Simplified form (pipeline.embed.text_to_embed): the text is stored, shown and
+quoted as written.
+
+The table holds Cantonese function words and common verbs with one Mandarin sense, written in Simplified
+script as OpenCC's t2s leaves them (嗰 becomes 𠮶, 係 becomes 系). It is used only on a text holding at least
+one character of `CANTONESE_ONLY`, characters Mandarin does not write, so Mandarin text is never touched
+(系 alone stays: 关系, 系统). Measured (USE, 2026-11-27) on 8 sentence pairs written after the table was
+fixed and never used to change it: mean cosine to the Mandarin sentence 0.690 -> 0.857, higher on 7 of 8.
+"""
+
+from __future__ import annotations
+
+import re
+
+CANTONESE_ONLY = re.compile("[哋唔嘅咗佢喺啲嘢冇嗰𠮶攞畀諗谂搵揾瞓啱嚟噉咩乜]")
+TO_MANDARIN = {
+    "我哋": "我们", "你哋": "你们", "佢哋": "他们", "净系": "只是", "但系": "但是", "都系": "都是", "唔系": "不是",
+    "就系": "就是", "真系": "真是", "系咪": "是不是", "点样": "怎样", "点解": "为什么", "乜嘢": "什么",
+    "边个": "谁", "而家": "现在", "呢个": "这个", "呢啲": "这些", "嗰啲": "那些", "𠮶啲": "那些", "嗰个": "那个",
+    "𠮶个": "那个", "唔该": "谢谢", "做嘢": "工作",
+    "冇": "没有", "唔": "不", "嘅": "的", "咗": "了", "佢": "他", "喺": "在", "啲": "些", "嘢": "东西", "睇": "看",
+    "嗰": "那", "𠮶": "那", "攞": "拿", "畀": "给", "谂": "想", "諗": "想", "搵": "找", "揾": "找", "瞓": "睡",
+    "啱": "对", "咁": "这么", "嚟": "来", "噉": "这样", "咩": "什么", "乜": "什么",
+}
+_WORDS = re.compile("|".join(sorted(map(re.escape, TO_MANDARIN), key=len, reverse=True)))
+
+
+def as_mandarin(text: str) -> str:
+    """`text` (in Simplified script) with Cantonese words in Mandarin, when it is written Cantonese."""
+    if not CANTONESE_ONLY.search(text):
+        return text
+    return _WORDS.sub(lambda match: TO_MANDARIN[match.group()], text)
