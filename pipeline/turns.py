@@ -46,6 +46,9 @@ INTERVIEWER_LABELS = {
     "interviewer", "moderator", "facilitator", "researcher", "i", "q", "int", "iv",
     "访谈者", "研究者", "采访者", "主持人", "访问者", "问",
     "訪談者", "採訪者", "訪問者", "問",  # Traditional (研究者 is written alike)
+    # The interviewer as a job title: 访问员 / 訪問員 (Hong Kong, Malaysia), 访谈员 / 訪談員, 访员 / 訪員
+    # (Taiwan's surveys). As names they recurred, so they were read as a person, placeholder and all.
+    "访问员", "访谈员", "访员", "訪問員", "訪談員", "訪員",
 }
 PARTICIPANT_LABELS = {
     "participant", "interviewee", "respondent", "r", "a", "resp",
@@ -57,8 +60,8 @@ PARTICIPANT_LABELS = {
 HEADER_KEYS = {
     **dict.fromkeys(("受访者", "被访者", "参与者", "访谈对象", "编号", "受访者编号",
                      "受訪者", "被訪者", "參與者", "訪談對象", "編號", "受訪者編號"), "participant"),
-    **dict.fromkeys(("访谈者", "采访者", "研究者", "访问者", "访谈员", "主持人",
-                     "訪談者", "採訪者", "訪問者", "訪談員"), "interviewer"),
+    **dict.fromkeys(("访谈者", "采访者", "研究者", "访问者", "访谈员", "访问员", "访员", "主持人",
+                     "訪談者", "採訪者", "訪問者", "訪談員", "訪問員", "訪員"), "interviewer"),
     **dict.fromkeys(("日期", "访谈日期", "时间", "访谈时间", "訪談日期", "時間", "訪談時間"), "date"),
 }
 _ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS), key=len, reverse=True))
@@ -462,8 +465,10 @@ class TurnParser:
                 questioner = min(speakers, key=lambda label: (label.strip().upper() != "A", speaker_number(label)))
                 notes.append(f'no speaker mostly asks questions: "{questioner}" was read as the interviewer; '
                              f'check, and name the interviewer in turns.interviewer_names if it is another')
-            elif questioner is None and len(speakers) > 1 and "interviewer" not in roles:
-                notes.append(f"no speaker mostly asks questions: all {len(speakers)} speakers were read as "
+            elif questioner is None and len(everyone := _participant_speakers(labels, roles)) > 1 \
+                    and "interviewer" not in roles:
+                # Counted with the speakers a label makes participants: "Sarah:" beside "P7:" is two.
+                notes.append(f"no speaker mostly asks questions: all {len(everyone)} speakers were read as "
                              f"participants; name the interviewer in turns.interviewer_names or a "
                              f"'# interviewer:' header")
             roles = [("interviewer" if label == questioner else "participant") if role == "?" else role
@@ -473,19 +478,39 @@ class TurnParser:
     @staticmethod
     def _questioner(labels, roles, text, raw) -> str | None:
         """Among named speakers, the interviewer is the one whose turns are mostly questions,
-        unless a role label already names the interviewer."""
+        unless a role label already names the interviewer. A lone named speaker beside speakers a
+        label makes participants ("Sarah: …" / "P7: …", "王芳：…" / "受访者：…") is measured against
+        them: the interviewer when they mostly ask, and ask more than any of them."""
         if "interviewer" in roles:
             return None
-        asked, spoke = Counter(), Counter()
-        for label, role, (_, _, _, start, end, _) in zip(labels, roles, raw):
-            if role == "?":
-                spoke[label] += 1
-                asked[label] += text[start:end].rstrip().endswith(("?", "？"))
-        if len(spoke) < 2:
+        undecided = _question_shares(labels, roles, text, raw, "?")
+        if len(undecided) >= 2:
+            # Named speakers only, as before: whoever asks the most of them.
+            best = max(undecided, key=lambda name: (undecided[name][0], -undecided[name][1]))
+            return best if undecided[best][0] >= 0.4 else None
+        participants = {name: share for name, share in
+                        _question_shares(labels, roles, text, raw, "participant").items() if name not in undecided}
+        if len(undecided) != 1 or not participants:
             return None
-        share = {name: asked[name] / spoke[name] for name in spoke}
-        best = max(share, key=lambda name: (share[name], -spoke[name]))
-        return best if share[best] >= 0.4 else None
+        ((named, (share, _)),) = undecided.items()
+        return named if share >= 0.4 and share > max(asks for asks, _ in participants.values()) else None
+
+
+def _question_shares(labels, roles, text, raw, role_counted: str) -> dict[str, tuple[float, int]]:
+    """For each labelled speaker of turns with `role_counted`: (share of their turns that end in a
+    question mark, number of turns), in order of first turn."""
+    asked, spoke = Counter(), Counter()
+    for label, role, (_, _, _, start, end, _) in zip(labels, roles, raw):
+        if label is not None and role == role_counted:
+            spoke[label] += 1
+            asked[label] += text[start:end].rstrip().endswith(("?", "？"))
+    return {name: (asked[name] / spoke[name], spoke[name]) for name in spoke}
+
+
+def _participant_speakers(labels: list[str | None], roles: list[str]) -> list[str]:
+    """The labelled speakers read as participants or not yet decided ("?"), in order of first turn."""
+    return list(dict.fromkeys(label for label, role in zip(labels, roles)
+                              if label is not None and role in ("?", "participant")))
 
 
 def _label_before(text: str, speaker: str | None, words_start: int) -> int | None:
