@@ -17,6 +17,7 @@ from qualflow.pipeline.deid.english import opens_sentence
 from qualflow.pipeline.deid.findings import make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import (
     EN_FILE_NAME_WORDS,
+    EN_TALK_WORDS,
     EN_TITLES,
     english_common_words,
     in_word_list,
@@ -269,7 +270,8 @@ def _without_codes(name: str) -> str:
 # in every memo and theme name. Only those of the languages a study here uses, and none that is also
 # a surname (Ko, Ma, De).
 LANGUAGE_CODES = frozenset(
-    "zh en cn eng chi zho chs cht cmn yue hans hant tw hk sc tc zhcn zhtw enus engb fr es ja jp ru".split()
+    "zh en cn eng chi zho chs cht cmn yue hans hant tw hk sc tc zhcn zhtw enus engb fr es ja jp ru "
+    "simplified traditional simp trad".split()
 )
 # Chinese words of file names ("访谈记录", "转录稿"): never a person, whatever jieba tags them.
 ZH_FILE_NAME_WORDS = with_traditional(
@@ -349,7 +351,8 @@ def _is_common_word(word: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _common_words() -> frozenset[str]:
-    return english_common_words() | {title.casefold() for title in EN_TITLES} | LANGUAGE_CODES
+    # Work-talk words too ("sg_p5_admin_simplified.txt" gave the person "admin simplified").
+    return english_common_words() | {title.casefold() for title in EN_TITLES} | LANGUAGE_CODES | EN_TALK_WORDS
 
 
 _PLACEHOLDER = re.compile(r"\[[A-Z]+_\d+\]")

@@ -14,6 +14,7 @@ from qualflow.pipeline.deid.chinese_names import (
 from qualflow.pipeline.deid.chinese_orgs import org_findings
 from qualflow.pipeline.deid.chinese_places import consumed, place_findings
 from qualflow.pipeline.deid.chinese_tokens import Index, tokenize
+from qualflow.pipeline.deid.code_switch import code_switch_findings
 from qualflow.pipeline.deid.findings import Finding, make
 from qualflow.pipeline.deid.lexicon import ZH_ADMIN_WORD_SUFFIXES, ZH_ROAD_WORD_SUFFIXES
 
@@ -54,5 +55,6 @@ def chinese_findings(text: str, regions: list[tuple[int, int]]) -> tuple[list[Fi
     for lo, hi in regions:
         found += title_findings(text, names, lo, hi)
     found += spread_title_pairs(text, names, regions, found)
+    found += code_switch_findings(text, names)  # 表妹 Rachel, Dr 黄, Ah Huat
     boundaries = set(index.starts) | set(index.ends) | set(names.starts) | set(names.ends)
     return found, boundaries

@@ -114,8 +114,10 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         if consumed(tokens, i):
             continue
         if _tagged_place(token) and word not in ZH_STOP_WORDS and word not in COMPOUND_SURNAMES:
-            if suffix or not _ordinary_word_tagged_ns(tokens, i):
-                found.append(make(text, token.start, nxt.end if suffix else token.end, "PLACE", "jieba"))
+            if suffix or _toponym_ending(token, nxt):
+                found.append(make(text, token.start, nxt.end, "PLACE", "jieba"))  # 安宁/市, 深水/埗
+            elif not _ordinary_word_tagged_ns(tokens, i):
+                found.append(make(text, token.start, token.end, "PLACE", "jieba"))
         elif (
             suffix
             and token.tag in SPECIFIC_TAGS
@@ -153,6 +155,17 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         start = _estate_start(start, index, ZH_STREET_SUFFIXES) if start == m.start() else start
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     return found + chained_place_findings(text, index, found)
+
+
+# Last characters of southern Chinese place names (Hong Kong, Guangdong, Macau) that jieba's dictionary does
+# not know and leaves alone after the part it tags ns: 深水/埗 (Sham Shui Po), 大/埔, 鰂魚/涌, 觀/塘.
+# Left out of the placeholder, they leave the place recognisable ([PLACE_1]埗). None is a word of talk alone.
+_TOPONYM_ENDINGS = frozenset(chars_of("埗埔涌坑灣湾圍围墟嶺岭坪塘磡瀝沥氹窩窝邨墩滘圳寮"))
+
+
+def _toponym_ending(token: Token, nxt: Token | None) -> bool:
+    """A place-name ending jieba cut off as a word of its own, right after a word it tags as a place."""
+    return nxt is not None and nxt.start == token.end and nxt.word in _TOPONYM_ENDINGS
 
 
 def _starts_a_word(index: Index, position: int) -> bool:

@@ -9,8 +9,9 @@ from pathlib import Path
 from qualflow.pipeline.config import DeidentifyConfig
 from qualflow.pipeline.deid import chinese, english
 from qualflow.pipeline.deid.chinese_tokens import cjk_regions
+from qualflow.pipeline.deid.code_switch import with_chinese_surnames
 from qualflow.pipeline.deid.findings import Finding, make, resolve_overlaps
-from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES
+from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EVERYDAY_TERMS
 from qualflow.pipeline.deid.patterns import find_patterns, id_cue_words
 from qualflow.pipeline.deid.pseudonym import normalise
 from qualflow.pipeline.deid.web import find_web_identifiers
@@ -91,10 +92,11 @@ class Deidentifier:
             self._prepare_jieba()
             zh_found, boundaries = chinese.chinese_findings(text, zh_regions)
             found += zh_found
-        found = [f for f in found if not self._kept(text, f)]
+        found = [f for f in found if not self._kept(text, f) and not _everyday_term(f)]
         found = _yield_to_patterns(text, found)
         found = _cut_to_known_names(text, found)
         found = self._propagate(text, found, boundaries)
+        found = with_chinese_surnames(text, found, boundaries)  # 陈 Mei Ling, whole
         found = [f for f in found if not self._kept(text, f)]
         return resolve_overlaps(found)
 
@@ -148,6 +150,12 @@ class Deidentifier:
                     seen.add((s, e))
                     result.append(make(text, s, e, kind, source_of[key]))
         return result
+
+
+def _everyday_term(finding: Finding) -> bool:
+    """A model's or rule's finding that is only an everyday term ("MRT", "WFH", "COVID"; lexicon.EVERYDAY_TERMS):
+    never an identifier on its own. A user's list still decides, and a longer name holding one stays."""
+    return finding.source in ("ner", "jieba", "title-rule") and finding.text.casefold() in EVERYDAY_TERMS
 
 
 def _yield_to_patterns(text: str, found: list[Finding]) -> list[Finding]:

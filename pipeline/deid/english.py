@@ -67,7 +67,9 @@ _LEADING = re.compile(r"^(?:the|The|THE|a|an)\s+")
 _TITLE_PREFIX = re.compile(r"^(?:" + "|".join(sorted(EN_TITLES, key=len, reverse=True)) + r")\.?\s+")
 # Titles only people carry: an entity opening with one is a person whatever the model calls it ("Mr
 # Okafor" as a PLACE). Not "Lady", "Lord", "Sir" or "Father" ("Lady Margaret Hall", "Father Ted").
-_HONORIFIC_PREFIX = re.compile(r"^(?:Mrs|Mr|Ms|Miss|Mx|Dr|Doctor|Prof|Professor|Sister|Nurse)\.?\s+(?=[A-Z\u00c0-\u00de])")
+_HONORIFIC_PREFIX = re.compile(
+    r"^(?:Mrs|Mr|Ms|Miss|Mx|Mdm|Madam|Puan|Encik|Dr|Doctor|Prof|Professor|Sister|Nurse)\.?\s+(?=[A-Z\u00c0-\u00de])"
+)
 _WORDS_AFTER_TITLE_NOT_NAMES = frozenset(
     "I The A An And Or But So Then If When Who What Which That This These Those He She They We You It My "
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter".split()
@@ -76,6 +78,7 @@ _WORDS_AFTER_TITLE_NOT_NAMES = frozenset(
 _ROLE_WORDS = frozenset(
     "practitioner consultant specialist psychiatrist psychologist therapist lead manager training associate prescriber practice assistant educator "
     "director general registrar nurse doctor team unit ward service services council office health care station "
+    "chair chairman chairwoman chairperson president speaker secretary "  # "Madam Chair", "Mr Speaker"
     "in of on at for and".split()
 )
 # An entity ending in one of these is an institution, whatever the model calls it: "Queen Mary
@@ -196,8 +199,8 @@ def _keep_entity(span: str, kind: str) -> bool:
         return False
     if span.casefold() in EN_NOT_NAMES or all(w.casefold() in EN_NOT_NAMES for w in words):
         return False
-    if len(words) == 1 and _SPEAKER_CODE.match(span):
-        return False
+    if len(words) == 1 and (_SPEAKER_CODE.match(span) or span.rstrip(".") in EN_TITLES):
+        return False  # a code, or a title alone ("Dr" before 黄志明 taken for an organisation)
     # A one-word all-capitals PERSON is an acronym (CV, CPN), not a name.
     return not (kind == "PERSON" and (len(span) < 2 or (len(words) == 1 and span.isupper() and len(span) <= 4)))
 

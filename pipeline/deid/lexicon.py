@@ -98,7 +98,8 @@ ZH_RELATION_WORDS = with_traditional(
 # Endings of role nouns (康复者, 照顾者, 协管员): a word before them makes no name of them.
 ZH_ROLE_SUFFIXES = with_traditional("者员")
 
-# Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk.
+# Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk; 礼拜 is
+# "week" in Cantonese and colloquial Mandarin (上個禮拜, 每個禮拜), tagged ns by the dictionary.
 ZH_STOP_WORDS = with_traditional(
     """
     明白 高兴 阿姨 老公 老婆 康复 孙子 孙女 师傅 小姐 师兄 师哥 师姐 老太太 老头 家里人 干女儿 干儿子 博士后
@@ -109,7 +110,7 @@ ZH_STOP_WORDS = with_traditional(
     山区 城镇 平原 山脉 湖泊 海洋 太阳 高原 大桥 南北 东南 西南 西北 东北 外国 中原 华夏 共和国 古城 河口 冰川 山水
     海峡 阿哥 京城 南路 国外 国内 外地 本地 当地 老家 家乡 全国 各地 内地 市区 郊区 农村 城里 乡下 小康 老江湖 小白
     小马 老马 小于 老于 小时 老是 小程 大爷 大妈 奶奶 爷爷 叔叔 婆婆 伯伯 同事 同学 朋友 病人 患者 家属
-    老城区 新城区 大城市 小城市 城中村 美食街
+    老城区 新城区 大城市 小城市 城中村 美食街 礼拜
     """.split()
 )
 # Organisations and bodies too general to identify anyone (national bodies, kinds of institution).
@@ -204,6 +205,8 @@ EN_TITLES = (
     "Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Doctor", "Prof", "Professor", "Sister", "Nurse", "Father",
     "Rev", "Revd", "Sir", "Dame", "Lady", "Lord", "Aunty", "Auntie", "Aunt", "Uncle", "Cllr", "Councillor",
     "Sgt", "Sergeant", "Inspector", "Officer", "PC", "DC",
+    # Singapore and Malaysia: Mdm or Madam for Mrs, and the Malay Puan (Mrs) and Encik (Mr).
+    "Mdm", "Madam", "Puan", "Encik",
 )
 # Acronyms that follow a title in capitals ("Dr ENT referral", "Nurse RMN"), besides those in
 # EN_NOT_NAMES: never taken for a surname written in capitals ("Dr SMITH").
@@ -286,7 +289,30 @@ def in_word_list(word: str, words: frozenset[str]) -> bool:
 
 # Everyday words of interview talk that WordNet, older than them, does not list: at the start of a
 # sentence the English model takes them for names ("Burnout", "Admin" as people).
-EN_TALK_WORDS = frozenset("admin burnout caseload caseloads covid staffing understaffing homeworking telehealth".split())
+# Pay and hours too ("Salary is too low" taken for a person): survey answers open with them.
+EN_TALK_WORDS = frozenset(
+    "admin burnout caseload caseloads covid staffing understaffing homeworking telehealth "
+    "salary salaries wages overtime workload paperwork manpower roster rostering".split()
+)
+
+# Everyday terms of work, health and city life in Singapore, Hong Kong and Malaysia that the English model
+# takes for names, mostly acronyms ("The MRT" a place, "WFH" and "KPI" organisations, "after COVID" a
+# person). On their own they are never identifiers: each names a kind of thing everyone in a country has or
+# uses, not a person, a place smaller than a country, or anyone's employer. Found alone by the model, they
+# are let go; inside a longer name ("Bishan MRT", "HDB Hub") the name is still found. Kinds:
+# - work: working from home or office, targets, overtime, a medical certificate (sick note), human resources;
+# - illness: the pandemic's names, which the model takes for a person mid-sentence;
+# - public transport systems, used as common nouns ("take the MRT"): MRT, LRT (Singapore), MTR (Hong Kong);
+# - public housing and savings schemes every resident has: an HDB flat, BTO, CPF (Singapore), MPF (Hong Kong).
+# Not here: organisations one works for (hospitals, ministries, companies), which identify an employer.
+EVERYDAY_TERMS = frozenset(
+    """
+    wfh wfo kpi kpis okr okrs ot mc mcs hr
+    covid covid-19 covid19 sars h1n1
+    mrt lrt mtr
+    hdb bto cpf mpf
+    """.split()
+)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,129 @@
+"""Names written across scripts in code-switched talk (English with Mandarin or Cantonese, as in Singapore,
+Hong Kong and Malaysia), which neither language's rules see whole:
+
+- a Latin given name right after a Chinese kinship or role word: 我表妹 Rachel, 中學同學 Janice;
+- an English title before a Chinese surname or full name: Dr 黄, Mdm 陈美玲 (the title is kept);
+- "Ah" (the Hokkien and Cantonese 阿) before a Latin name: Ah Huat becomes "Ah [PERSON_n]", as 小林 becomes
+  小[PERSON_n], unless the word after it is a kinship word (Ah Ma, Ah Gong) or a stop word ("Ah I see");
+- a Chinese surname right before a Latin given name found as a person: 陈 Mei Ling is replaced whole
+  (`with_chinese_surnames`), so no surname is left beside the placeholder.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qualflow.pipeline.deid.chinese_tokens import NR_TAGS, Index
+from qualflow.pipeline.deid.english import _NAME_WORD, _TITLE_PREFIX, _name_end
+from qualflow.pipeline.deid.findings import Finding, make
+from qualflow.pipeline.deid.lexicon import (
+    COMPOUND_SURNAMES,
+    EN_FILE_NAME_WORDS,
+    EN_NOT_NAMES,
+    EN_PERSON_NOUNS,
+    EN_RELATION_NOUNS,
+    SURNAMES,
+    ZH_NOT_NAME_CHARS,
+    ZH_RELATION_WORDS,
+    ZH_TITLE_SET,
+    longest_first,
+    with_traditional,
+)
+
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+# Cantonese and colloquial kinship and workplace words a given name follows (家姐 Mandy, 老細 Kelvin),
+# besides the Mandarin ones of ZH_RELATION_WORDS and the titles (姑娘 is a Hong Kong nurse).
+_CANTONESE_RELATIONS = with_traditional("家姐 细佬 细妹 阿妹 阿哥 老豆 老窦 阿妈 阿爸 老细 上司 拍档 姑娘 同工".split())
+_BEFORE_LATIN_NAME = longest_first(ZH_RELATION_WORDS | ZH_TITLE_SET | _CANTONESE_RELATIONS)
+_RELATION_THEN_LATIN = re.compile(
+    "(?:" + "|".join(map(re.escape, _BEFORE_LATIN_NAME)) + r")[ \t]?"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+)
+# Apps said as verbs or tools after a kinship or role word (我同事 WhatsApp 我, 我老公 Zoom 开会): no given name.
+_APP_NAMES = frozenset("whatsapp zoom teams wechat telegram facebook instagram excel google skype messenger".split())
+# English titles written before Chinese names in Singapore, Hong Kong and Malaysia; Mdm and Madam are
+# how Singapore writes Mrs, Puan and Encik Malaysia's Mrs and Mr.
+_TITLES_BEFORE_CHINESE = (
+    "Mr Mrs Ms Miss Mx Mdm Madam Dr Doctor Prof Professor Nurse Sister Uncle Auntie Aunty Aunt Puan Encik Cik".split()
+)
+_TITLE_THEN_CJK = re.compile(
+    r"(?<![A-Za-z])(?i:" + "|".join(sorted(_TITLES_BEFORE_CHINESE, key=len, reverse=True)) + r")\.?[ \t]*(?=[\u3400-\u9fff])"
+)
+_AH_THEN_NAME = re.compile(rf"(?<![A-Za-z])(?:Ah|ah)[ \t]+(?P<name>{_NAME_WORD})")
+# Kinship words after "Ah" in Hokkien, Teochew and Cantonese (Ah Ma, Ah Gong, Ah Yi, Ah Pek): no name.
+_AH_KINSHIP = frozenset("ma mah mak pa pah ba gong kong po por mm yi yee ee soh so sor ko hia chek pek peh sim ku koo tee "
+                        "di ti mui boy girl sir".split())
+
+
+def code_switch_findings(text: str, names: Index) -> list[Finding]:
+    """PERSON findings of the first three shapes; `names` is the Chinese name rules' jieba cut."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    # Stop words end a name as after an English relationship word ("my son Then"); so do words for people
+    # and the words of work and files (同事 Team, 同學 Group), which are no given names.
+    not_names = STOP_WORDS | EN_NOT_NAMES | EN_PERSON_NOUNS | EN_RELATION_NOUNS | EN_FILE_NAME_WORDS | _APP_NAMES
+    found = []
+    for m in _RELATION_THEN_LATIN.finditer(text):
+        if _TITLE_PREFIX.match(m.group("name") + " "):
+            continue  # 校长 Puan Siti: the English title rule's, which keeps the title
+        end = _name_end(text, m.start("name"), m.end("name"), not_names)
+        if end > m.start("name"):
+            found.append(make(text, m.start("name"), end, "PERSON", "title-rule"))
+    for m in _TITLE_THEN_CJK.finditer(text):
+        end = _chinese_name_end(text, m.end(), names)
+        if end:
+            found.append(make(text, m.end(), end, "PERSON", "title-rule"))
+    for m in _AH_THEN_NAME.finditer(text):
+        word = m.group("name").casefold()
+        if word not in _AH_KINSHIP and word not in not_names:
+            found.append(make(text, m.start("name"), m.end("name"), "PERSON", "title-rule"))
+    return found
+
+
+def _chinese_name_end(text: str, start: int, names: Index) -> int | None:
+    """Where a Chinese name starting at `start` after an English title ends: jieba's whole name (黄志明/nr),
+    else the surname alone (黄 of "Dr 黄 is"), unless jieba reads a longer ordinary word there (白天)."""
+    surname = _surname_at(text, start)
+    if surname is None:
+        return None
+    token = names.token_at(start)
+    if token is not None and token.tag in NR_TAGS and 2 <= len(token.word) <= 4:
+        return token.end
+    if token is not None and len(token.word) > len(surname):
+        return None
+    return start + len(surname)
+
+
+def _surname_at(text: str, start: int) -> str | None:
+    compound = text[start:start + 2]
+    if compound in COMPOUND_SURNAMES:
+        return compound
+    character = text[start:start + 1]
+    return character if character in SURNAMES and character not in ZH_NOT_NAME_CHARS else None
+
+
+def with_chinese_surnames(text: str, found: list[Finding], boundaries: set[int] | None) -> list[Finding]:
+    """A Latin PERSON with a Chinese surname right before it (陈 Mei Ling, 陈Mei Ling) widened to hold the
+    surname. The surname must stand alone: after no Chinese, or as a word of its own in jieba's cut
+    (我同事陈 Mei Ling), so the last character of a word (喜欢 Mei Ling) is never taken."""
+    widened = []
+    for f in found:
+        start = _surname_before(text, f, boundaries or set()) if f.kind == "PERSON" else None
+        widened.append(make(text, start, f.end, "PERSON", f.source) if start is not None else f)
+    return widened
+
+
+def _surname_before(text: str, finding: Finding, boundaries: set[int]) -> int | None:
+    if _CJK_CHAR.search(finding.text) or not finding.text[:1].isupper():
+        return None
+    end = finding.start
+    if end > 0 and text[end - 1] in " \t":
+        end -= 1
+    for length in (2, 1):
+        start = end - length
+        if start < 0 or _surname_at(text, start) is None or len(_surname_at(text, start)) != length:
+            continue
+        alone = start == 0 or not _CJK_CHAR.match(text[start - 1]) or (start in boundaries and end in boundaries)
+        if alone:
+            return start
+    return None
