@@ -155,6 +155,18 @@ def theme_sizes_figure(themes_table: list[dict]) -> bytes:
     return _png(figure)
 
 
+# More rows than a page can name legibly. A survey where each answer is its own respondent has thousands:
+# laying out 20,000 tick labels took matplotlib over 8 minutes, and the review app's report page never came.
+MOST_NAMED_ROWS = 60
+
+
+def participant_ticks(participants: list[str]) -> tuple[list[int], list[str]]:
+    """The heatmap's row labels: every participant, or none when there are more than MOST_NAMED_ROWS."""
+    if len(participants) > MOST_NAMED_ROWS:
+        return [], []
+    return list(range(len(participants))), participants
+
+
 @_with_font
 def participant_heatmap_figure(codebook: Codebook) -> bytes:
     """Who speaks to what: statements per participant (rows) and theme (columns)."""
@@ -174,7 +186,10 @@ def participant_heatmap_figure(codebook: Codebook) -> bytes:
     axes = figure.add_subplot()
     image = axes.imshow(counts, cmap="Blues", aspect="auto")
     axes.set_xticks(range(len(themes)), [t.code for t in themes])
-    axes.set_yticks(range(len(participants)), participants, fontsize="small" if len(participants) > 30 else None)
+    positions, names = participant_ticks(participants)
+    axes.set_yticks(positions, names, fontsize="small" if len(participants) > 30 else None)
+    if not names:
+        axes.set_ylabel(f"{len(participants)} participants, in id order")
     for (i, j), value in np.ndenumerate(counts if counts.size <= 400 else np.zeros((0, 0))):
         axes.text(j, i, str(value), ha="center", va="center", fontsize="small",
                   color="white" if value > counts.max() / 2 else "black")
