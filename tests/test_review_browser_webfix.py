@@ -7,7 +7,7 @@ off. The same over HTTP: tests/test_review_webfix.py."""
 import pytest
 from fixtures.browser import NEEDS_CHROMIUM, chromium, served
 from qualflow.models import Store, Suggestion, Theme, default_database_url
-from qualflow.models.queries import theme_by_code
+from test_review_browser_audit12 import theme
 from test_review_webfix import ATTACK, PASSWORDS, SPOOF, study  # noqa: F401 (study: a fixture)
 
 ELSEWHERE = "http://chat.elsewhere.test"  # another site: answered by the test itself (page.route), not a network
@@ -40,13 +40,6 @@ def sign_in(page, base, name="alice"):
     page.fill("input[name=password]", PASSWORDS[name])
     page.click("form.login button")
     page.wait_for_url(f"{base}/")
-
-
-def theme(store, code) -> Theme:
-    with store.session() as session:
-        found = theme_by_code(session, code)
-        session.expunge(found)
-        return found
 
 
 def status_of(store, statement: int) -> str:

@@ -8,30 +8,17 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from fixtures.review.study import build, built_study, run_clustering
+from fixtures.review.study import build, run_clustering
 from qualflow.flows.cli import app as cli_app
 from qualflow.models import Decision, Statement, Store, Suggestion, default_database_url
 from qualflow.models.queries import NOT_SIGNIFICANT, active_assignment, theme_by_code
 from qualflow.review import actions
-from qualflow.review.accounts import add_reviewer
 from qualflow.review.actions import ReviewError
 from qualflow.review.server import create_app
 from qualflow.review.undo import undo
 from sqlalchemy import select
+from test_review_accounts import PASSWORDS, data  # noqa: F401 (data: a fixture)
 from typer.testing import CliRunner
-
-PASSWORDS = {"alice": "correct horse", "bob": "battery staple"}
-
-
-@pytest.fixture
-def data(tmp_path):
-    built_study(tmp_path)
-    store = Store(default_database_url(tmp_path))
-    with store.session() as session:
-        for name, password in PASSWORDS.items():
-            add_reviewer(session, name, password)
-    store.dispose()
-    return tmp_path
 
 
 def session_of(data):
