@@ -17,7 +17,6 @@ import sys
 import threading
 
 REDELIVER_AFTER = 0.1  # seconds
-_installed = False
 
 
 def _signal_of(error: BaseException) -> int | None:
@@ -47,13 +46,12 @@ def signal_in_chain(error: BaseException) -> int | None:
 
 
 def redeliver_swallowed_stops() -> None:
-    """Install, once, an unraisable hook that delivers a swallowed stop again; other unraisable
-    exceptions go to the hook that was there before."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
+    """Install an unraisable hook that delivers a swallowed stop again, unless it is in place already; other
+    unraisable exceptions go to the hook that was there before. Checked on the hook itself, not a flag: a
+    host (pytest among them) may have put its own hook in place since."""
     previous = sys.unraisablehook
+    if getattr(previous, "redelivers_stops", False):
+        return
 
     def hook(unraisable) -> None:
         signum = _signal_of(unraisable.exc_value) if unraisable.exc_value is not None else None
@@ -66,4 +64,5 @@ def redeliver_swallowed_stops() -> None:
         # handler of SIG_IGN (a second SIGTERM is ignored while shutting down) makes it do nothing.
         threading.Timer(REDELIVER_AFTER, _thread.interrupt_main, args=(signum,)).start()
 
+    hook.redelivers_stops = True
     sys.unraisablehook = hook
