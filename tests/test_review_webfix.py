@@ -9,13 +9,13 @@ import re
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from fixtures.review.study import add_transcript, build, run_clustering
 from qualflow.models import Memo, Store, Suggestion, default_database_url
 from qualflow.review.accounts import add_reviewer
 from qualflow.review.server import _local_path, create_app
 # The real command on a free port, and its study with reviewer alice.
 from test_review_audit10 import FREE_FAILURES, data  # noqa: F401 (data: a fixture)
+from test_review_audit12 import client_for
 from test_review_hardening import csrf_of, serving
 
 PASSWORDS = {"alice": "correct horse", "bob": "battery staple"}
@@ -39,16 +39,6 @@ def study(tmp_path):
         run_clustering(session, topic_of, "bigger")
     store.dispose()
     return tmp_path
-
-
-def client_for(app, name=None) -> TestClient:
-    client = TestClient(app, base_url="http://127.0.0.1:8765", follow_redirects=False)
-    if name:
-        login = client.get("/login").text
-        response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "next": "/",
-                                               "csrf": csrf_of(login)})
-        assert response.status_code == 303, response.text
-    return client
 
 
 def theme_id(client, code) -> int:
