@@ -30,10 +30,14 @@ def withdraw(
     yes: Annotated[bool, typer.Option("--yes", help="Delete. Without it, only show what would be deleted.")] = False,
 ) -> None:
     """Delete a participant's words from the study, and keep them out of later runs."""
-    from qualflow.models import Transcript
+    from qualflow.models import Decision, Theme, Transcript
     from qualflow.pipeline.report import export_names
     from qualflow.pipeline.withdraw import already_withdrawn, plan_withdrawal, study_participant, withdraw
     from qualflow.pipeline.withdraw_memos import QUOTE_REMOVED
+    from rich.markup import escape
+
+    # Printed as is: rich would read "[words of a withdrawn participant]" as a style tag and drop it.
+    shown_removed = escape(QUOTE_REMOVED)
 
     store = _open_store(data, db)
     # Not while a run stores files or themes: it would write onto statements being deleted.
@@ -64,8 +68,28 @@ def withdraw(
             quoting = len(plan.quoting_memos)
             console.print(f"{_count(quoting, 'memo')} ({_memo_places(session, plan.quoting_memos)}) "
                           f"{'quotes' if quoting == 1 else 'quote'} "
-                          f"their words: the quoted words are replaced with “{QUOTE_REMOVED}”, the rest kept.",
+                          f"their words: the quoted words are replaced with “{shown_removed}”, the rest kept.",
                           highlight=False)
+        if plan.quoting_themes:  # by code only: the names themselves hold their words
+            quoting = len(plan.quoting_themes)
+            codes = ", ".join(session.get(Theme, i).code for i in plan.quoting_themes)
+            console.print(f"{_count(quoting, 'theme')} ({codes}) {'has' if quoting == 1 else 'have'} a name or "
+                          f"description that quotes their words: the quoted words are replaced with "
+                          f"“{shown_removed}”, the reviewer's kept.", highlight=False)
+        if plan.quoting_decisions:  # by number and kind only, as the decisions made permanent are
+            quoting = len(plan.quoting_decisions)
+            kinds = ", ".join(f"#{i} ({session.get(Decision, i).action})" for i in plan.quoting_decisions)
+            console.print(f"{_count(quoting, 'logged decision')} ({kinds}) {'quotes' if quoting == 1 else 'quote'} "
+                          "their words in a theme's name or description: replaced the same way, in the log too.",
+                          highlight=False)
+        if plan.quoting_codes:  # an imported codebook is the researcher's file's: named here, not rewritten
+            codes = sum(map(len, plan.quoting_codes.values()))
+            imports = ", ".join(f"#{i}" for i in plan.quoting_codes)
+            console.print(f"{_count(codes, 'imported code')} (coding import {imports}) {'has' if codes == 1 else 'have'} "
+                          "a name or description that quotes their words, kept as imported: exports and comparisons "
+                          "with the imported coding still carry it. Remove the import (`qualflow coding-imports "
+                          f"--remove {next(iter(plan.quoting_codes))}`) and import the file again with those codes "
+                          "renamed.", highlight=False)
         if not yes:
             console.print("Nothing deleted. Run again with --yes to delete; this cannot be undone.")
             return
@@ -75,7 +99,8 @@ def withdraw(
         f"Deleted {counts['statements']} statements, {counts['transcripts']} transcripts, {counts['memos']} memos, "
         f"{counts['manual_codings']} manual codings, {counts['vectors']} cached vectors and "
         f"{counts['key_map_entries']} key-map entries; blanked their turns in {counts['transcripts_edited']} "
-        f"transcripts; removed their quoted words from {counts['memos_unquoted']} other memos; "
+        f"transcripts; removed their quoted words from {counts['memos_unquoted']} other memos and from "
+        f"{counts['themes_unquoted']} theme names or descriptions; "
         f"{counts['themes_touched']} themes recounted. Later runs leave this participant out. "
         "Theme keywords and suggested names drawn partly from their words change when the study is clustered "
         "again: `qualflow run PATH --recluster`. "

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 
-from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, Transcript
+from qualflow.models import Pseudonym, Replacement, Statement, Suggestion, Theme, Transcript, Withdrawal
 from qualflow.models.queries import (
     ACTIVE_ASSIGNMENT,
     NOT_SIGNIFICANT,
@@ -55,7 +56,8 @@ def _theme_row(session: Session, theme: Theme, n_participants: int, one_particip
 
 
 def theme_rows(session: Session) -> list[dict]:
-    """The current themes, largest first, each with its subcategories: what `qualflow themes --json` prints."""
+    """The current themes in the order of their codes (`current_themes`), each with its subcategories: what
+    `qualflow themes --json` prints."""
     n_participants = len(study_participants(session))
     one_participant = one_participant_themes(session, current_themes(session))
     rows = []
@@ -126,19 +128,26 @@ class ExportNames:
     and dates left out. Leaving dates out can give two files one name (P3's interviews of 12 March and
     2 April are both "P3.txt"): the file that came into the study first keeps it and later ones are
     "P3 (2).txt", "P3 (3).txt", so each export names each transcript the same way every time, and a
-    coding of the export imports back onto the right file (pipeline/coding/match.py)."""
+    coding of the export imports back onto the right file (pipeline/coding/match.py).
+
+    A name a withdrawn participant's file had stays taken (the withdrawal keeps its hash,
+    `withdrawn_export_name_hash`): when the first "P3.txt" goes, the second is still "P3 (2).txt", as in
+    exports made before, and no later file is given the name those exports used for the withdrawn one.
+    Withdrawals made before qualflow kept these hashes kept none: there the names did shift."""
 
     def __init__(self, session: Session):
         self._redact = NameRedactor(load_key_map(session))
         self._given: dict[str, str] = {}
         taken: set[str] = set()
+        withdrawn = {h for hashes in session.scalars(select(Withdrawal.name_hashes)) for h in hashes or []}
         first_seen = func.min(Transcript.id)
         for source_name, _ in session.execute(select(Transcript.source_name, first_seen)
                                               .group_by(Transcript.source_name).order_by(first_seen)):
             shown = self._undated(source_name)
             stem, extension = _split_extension(shown)
             number = 1
-            while shown.casefold() in taken:  # import matches names ignoring case
+            # Import matches names ignoring case.
+            while shown.casefold() in taken or withdrawn_export_name_hash(shown) in withdrawn:
                 number += 1
                 shown = f"{stem} ({number}){extension}"
             taken.add(shown.casefold())
@@ -155,6 +164,12 @@ class ExportNames:
         if not name:
             return name
         return self._given.get(name) or self._undated(name)
+
+
+def withdrawn_export_name_hash(shown: str) -> str:
+    """How a withdrawal keeps an export name its files had (`Withdrawal.name_hashes`, beside the hashes of
+    their stored names, which a different prefix keeps apart): hashed, as a name may still say something."""
+    return hashlib.sha256(f"withdrawn-export-name:{shown.casefold()}".encode()).hexdigest()
 
 
 def export_names(session: Session) -> ExportNames:

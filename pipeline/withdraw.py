@@ -7,19 +7,22 @@
   stored text are overwritten in place with spaces (so every other statement's offsets stay
   right), and their statements, replacements and overlapping manual codings are deleted;
 - with their statements: assignments, memos on them, and cached vectors no other statement uses;
-- in every other memo (on a theme, on someone else's statement), a passage quoting them
-  (pipeline/withdraw_memos.py);
+- in every other memo (on a theme, on someone else's statement), in every theme name and description
+  (a reviewer's rename may copy a quote) and in the log's summaries and snapshots, a passage quoting
+  them (pipeline/withdraw_memos.py);
 - key-map entries (real name -> placeholder) that only the deleted material used.
 
 Themes keep their ids and every reviewer decision; their sizes, participants and exemplar quotes are
 recomputed. A theme left with no statement but theirs was described in their words: its suggested name,
 description and keywords go (what a reviewer typed stays). The decision log quotes theme names in its
 summaries and holds names and descriptions in its snapshots: those same suggested words are replaced
-there too, in place (`_scrub_log`), the one change ever made to the append-only log, so that `audit`,
-`review undo` and the web app's Undo button quote none of them and an undo restores the cleared name.
+there too, in place (`_scrub_log`), as are passages of a typed name quoting them (withdraw_memos), the
+one change ever made to the append-only log, so that `audit`, `review undo` and the web app's Undo button
+quote none of them and an undo restores the cleared name.
 Decisions that touched their statements can no longer be undone (review/undo.py): the plan lists them.
 
-A `Withdrawal` row keeps the participant's id and the hashes of the removed files, so a later run
+A `Withdrawal` row keeps the participant's id and the hashes of the removed files (and of the names
+exports gave them, which stay taken: pipeline/report.py `ExportNames`), so a later run
 skips those files if they are still in the inbox, and drops this participant's turns from any new
 file (`drop_withdrawn_turns`). Nothing outside the study database is touched: reports and exports
 written before, and the files in the inbox, are the researcher's to delete.
@@ -49,7 +52,13 @@ from qualflow.models.codebook import refresh_counts, with_parents
 from qualflow.models.coding import ManualCoding
 from qualflow.pipeline.deid.pseudonym import normalise
 from qualflow.pipeline.persist import participant_spellings
-from qualflow.pipeline.withdraw_memos import quoted_spans, without_quotes
+from qualflow.pipeline.withdraw_memos import (
+    decisions_quoting,
+    imported_codes_quoting,
+    memos_quoting,
+    their_words,
+    themes_quoting,
+)
 from qualflow.pipeline.turns import participant_code
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -89,7 +98,12 @@ class WithdrawalPlan:
     themes: int = 0  # themes that lose statements
     # Decisions undo can no longer reverse once their statements are gone (review/undo.py `made_permanent`).
     permanent: Permanence | None = None
-    quoting_memos: list[int] = field(default_factory=list)  # other memos that quote them (withdraw_memos)
+    # Found once here, named before anything is deleted and written by `withdraw` (withdraw_memos):
+    quoting_memos: dict[int, str] = field(default_factory=dict)  # other memo id -> its text without their words
+    quoting_themes: dict[int, dict[str, str]] = field(default_factory=dict)  # theme id -> name, description
+    quoting_decisions: dict[int, dict] = field(default_factory=dict)  # logged decision id -> summary, snapshots
+    # Imported manual codes naming them (import id -> code ids): named only, the researcher edits the import.
+    quoting_codes: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -153,19 +167,12 @@ def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
 
     memos = set(session.scalars(select(Memo.id).where(Memo.statement_id.in_(statement_ids))))
     plan.permanent = made_permanent(session, set(statement_ids), memos)
-    plan.quoting_memos = sorted(_memos_quoting(session, statement_ids, memos))
+    theirs = their_words(session, statement_ids)
+    plan.quoting_memos = memos_quoting(session, theirs, memos)
+    plan.quoting_themes = themes_quoting(session, theirs)
+    plan.quoting_decisions = decisions_quoting(session, theirs)
+    plan.quoting_codes = imported_codes_quoting(session, theirs)
     return plan
-
-
-def _memos_quoting(session: Session, statement_ids: list[int], deleted: set[int]) -> dict[int, str]:
-    """Memos that stay (not on their statements) but quote them: memo id -> its text without the quotes.
-    Undone memos too, as their rows keep the words."""
-    theirs = list(session.scalars(select(Statement.text).where(Statement.id.in_(statement_ids))))
-    if not theirs:
-        return {}
-    return {memo.id: without_quotes(memo.text, theirs)
-            for memo in session.scalars(select(Memo).where(Memo.id.not_in(deleted)).order_by(Memo.id))
-            if quoted_spans(memo.text, theirs)}
 
 
 def _with_versions(session: Session, transcript_ids: list[int]) -> set[int]:
@@ -193,16 +200,21 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     theme_ids = set(session.scalars(select(Suggestion.theme_id).where(Suggestion.statement_id.in_(statement_ids))))
     hashes = set(session.scalars(select(Statement.text_hash).where(Statement.id.in_(statement_ids))))
     removed_files = [session.get(Transcript, i) for i in plan.whole]
+    exported_as = _export_names_of(session, removed_files)
     emptied_hashes = {session.get(Transcript, i).content_hash for i in plan.emptied}
     counts = {"transcripts": len(plan.whole), "transcripts_edited": len(plan.partial) + len(plan.emptied),
               "statements": len(statement_ids), "themes_touched": len(theme_ids)}
 
-    unquoted = _memos_quoting(session, statement_ids, set(session.scalars(
-        select(Memo.id).where(Memo.statement_id.in_(statement_ids)))))
     counts["memos"] = session.execute(delete(Memo).where(Memo.statement_id.in_(statement_ids))).rowcount
-    for memo_id, text_left in unquoted.items():
+    for memo_id, text_left in plan.quoting_memos.items():
         session.get(Memo, memo_id).text = text_left
-    counts["memos_unquoted"] = len(unquoted)
+    counts["memos_unquoted"] = len(plan.quoting_memos)
+    for theme_id, fields in plan.quoting_themes.items():
+        theme = session.get(Theme, theme_id)
+        for name, value in fields.items():
+            setattr(theme, name, value)
+    session.flush()  # written before `expire_all` below
+    counts["themes_unquoted"] = len(plan.quoting_themes)
     session.execute(delete(Suggestion).where(Suggestion.statement_id.in_(statement_ids)))
     counts["manual_codings"] = _delete_codings(session, plan)
     for transcript_id in plan.partial:
@@ -228,15 +240,37 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     counts["key_map_entries"] = _forget_pseudonyms(session, candidates)
     session.expire_all()
     emptied = _refresh_themes(session, theme_ids, set(statement_ids))
-    counts["decisions_reworded"] = _scrub_log(session, emptied)
+    # Their quotes first, then the suggested names (`_scrub_log` reads the log as just rewritten).
+    if plan.quoting_decisions:
+        _rewrite_decisions(session, plan.quoting_decisions)
+    counts["decisions_reworded"] = len(set(plan.quoting_decisions) | _scrub_log(session, emptied))
     if plan.permanent is not None:
         counts["decisions_made_permanent"] = len(plan.permanent.permanent)
     session.add(Withdrawal(participant=plan.participant, counts=counts,
                            content_hashes=sorted({t.content_hash for t in removed_files} | emptied_hashes),
-                           name_hashes=sorted({name_hash(t.source_name) for t in removed_files}),
+                           name_hashes=sorted({name_hash(t.source_name) for t in removed_files}
+                                              | _names_left_unused(session, exported_as)),
                            person_hashes=sorted(names)))
     session.flush()
     return counts
+
+
+def _export_names_of(session: Session, removed: list[Transcript]) -> dict[str, str]:
+    """source name -> the name exports gave it, read before the files go (pipeline/report.py `ExportNames`)."""
+    from qualflow.pipeline.report import export_names  # the report imports far more than a withdrawal needs
+
+    name = export_names(session)
+    return {t.source_name: name(t.source_name) for t in removed}
+
+
+def _names_left_unused(session: Session, exported_as: dict[str, str]) -> set[str]:
+    """Hashes of the export names of deleted files no transcript left goes by: kept, so those names stay
+    taken and the remaining files keep the names exports gave them (`withdrawn_export_name_hash`). A name
+    a remaining version of the file still has stays that file's."""
+    from qualflow.pipeline.report import withdrawn_export_name_hash
+
+    left = set(session.scalars(select(Transcript.source_name).where(Transcript.source_name.in_(sorted(exported_as)))))
+    return {withdrawn_export_name_hash(shown) for source, shown in exported_as.items() if source not in left}
 
 
 def _turn_spans(session: Session, transcript_id: int, ids: set[str]) -> list[tuple[int, int]]:
@@ -429,15 +463,14 @@ def _made_of_theirs(session: Session, theme: Theme) -> bool:
     return session.scalar(select(Suggestion.id).where(Suggestion.theme_id.in_(family)).limit(1)) is None
 
 
-def _scrub_log(session: Session, emptied: set[int]) -> int:
+def _scrub_log(session: Session, emptied: set[int]) -> set[int]:
     """Replace, in every logged decision, the words `_refresh_themes` just cleared from the `emptied`
     themes: their suggested names and descriptions in the before/after snapshots (with what the themes
     hold now, so an undo restores that, and the undo's check that nothing changed since still holds),
     and any of those names wherever a summary naming the theme quotes it (an undo's summary quotes the
-    undone decision's). Names and descriptions a reviewer typed stay. Returns how many decisions were
-    reworded."""
+    undone decision's). Names and descriptions a reviewer typed stay. Returns the decisions reworded."""
     if not emptied:
-        return 0
+        return set()
     keys = {str(i) for i in emptied}
     decisions = list(session.scalars(select(Decision).order_by(Decision.id)))
     names: dict[str, set[str]] = {}  # theme -> every suggested name of it the log holds
@@ -467,7 +500,7 @@ def _scrub_log(session: Session, emptied: set[int]) -> int:
             changed[decision.id] = {"before": before, "after": after, "summary": summary}
     if changed:
         _rewrite_decisions(session, changed)
-    return len(changed)
+    return set(changed)
 
 
 def _rewrite_decisions(session: Session, changed: dict[int, dict]) -> None:

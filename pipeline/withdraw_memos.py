@@ -1,9 +1,14 @@
-"""A reviewer's memo that quotes a withdrawn participant: the quoted words go, the reviewer's stay.
+"""Reviewer-typed text that quotes a withdrawn participant: the quoted words go, the reviewer's stay.
 
 Memos on a withdrawn participant's own statements are deleted with them (pipeline/withdraw.py). A memo on
 a theme, or on someone else's statement, is the reviewer's writing, but it may copy a quote into it
 ("P4: 'the pay is too low, I work two jobs'"), and memos leave the study in the REFI-QDA export's notes.
-Consent withdrawn covers those words too, so each quoted passage is replaced with `QUOTE_REMOVED`.
+So may a theme's name or description a reviewer typed (a rename), which leaves the study in every export,
+and which the decision log keeps: in the rename's summary, in later summaries quoting the theme's name,
+and in the snapshots. Consent withdrawn covers those words too, so each quoted passage is replaced with
+`QUOTE_REMOVED`, in memos, theme names and descriptions, and the log (memo text is not logged).
+An imported coding tool's code named with their words (an in-vivo code) is only named to the researcher
+(`imported_codes_quoting`).
 
 A passage counts as quoted when it holds `WORDS_IN_A_ROW` of a withdrawn statement's words in a row
 (Chinese: `CHARACTERS_IN_A_ROW` characters), or the whole statement when it is shorter than that and
@@ -13,7 +18,12 @@ Letter case, punctuation and spacing are ignored, as a reviewer copying a quote 
 
 from __future__ import annotations
 
+import copy
 import re
+
+from qualflow.models import Decision, Memo, Statement, Theme
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 QUOTE_REMOVED = "[words of a withdrawn participant]"
 WORDS_IN_A_ROW = 6
@@ -73,3 +83,81 @@ def without_quotes(memo: str, statements: list[str]) -> str:
     for start, end in reversed(quoted_spans(memo, statements)):
         memo = memo[:start] + QUOTE_REMOVED + memo[end:]
     return memo
+
+
+# The theme fields a reviewer types (review/actions.py `rename`); the log's snapshots hold them too.
+THEME_TEXT = ("label", "description")
+
+
+def their_words(session: Session, statement_ids: list[int]) -> list[str]:
+    return list(session.scalars(select(Statement.text).where(Statement.id.in_(statement_ids))))
+
+
+def memos_quoting(session: Session, theirs: list[str], deleted: set[int]) -> dict[int, str]:
+    """Memos that stay (not in `deleted`, those on their statements) but quote them: memo id -> its text
+    without the quotes. Undone memos too, as their rows keep the words."""
+    if not theirs:
+        return {}
+    return {memo.id: without_quotes(memo.text, theirs)
+            for memo in session.scalars(select(Memo).where(Memo.id.not_in(deleted)).order_by(Memo.id))
+            if quoted_spans(memo.text, theirs)}
+
+
+def themes_quoting(session: Session, theirs: list[str]) -> dict[int, dict[str, str]]:
+    """Themes whose name or description quotes them: theme id -> those fields without the quotes. Every
+    theme set's, as an older set's rows keep the words too."""
+    if not theirs:
+        return {}
+    found = {}
+    for theme in session.scalars(select(Theme).order_by(Theme.id)):
+        changed = _unquoted_fields({name: getattr(theme, name) for name in THEME_TEXT}, theirs)
+        if changed:
+            found[theme.id] = changed
+    return found
+
+
+def decisions_quoting(session: Session, theirs: list[str]) -> dict[int, dict]:
+    """Logged decisions that quote them, in their summary or in a theme's name or description in their
+    snapshots: decision id -> {"summary", "before", "after"} without the quotes. A snapshot's fields get
+    what `themes_quoting` gives the theme itself, so the undo's check that nothing changed since holds."""
+    if not theirs:
+        return {}
+    found = {}
+    for decision in session.scalars(select(Decision).order_by(Decision.id)):
+        before, after = copy.deepcopy(decision.before or {}), copy.deepcopy(decision.after or {})
+        for snapshot in (before, after):
+            for fields in snapshot.get("themes", {}).values():
+                fields.update(_unquoted_fields(fields, theirs))
+        summary = without_quotes(decision.summary, theirs)
+        if summary != decision.summary or [before, after] != [decision.before or {}, decision.after or {}]:
+            found[decision.id] = {"summary": summary, "before": before, "after": after}
+    return found
+
+
+def imported_codes_quoting(session: Session, theirs: list[str]) -> dict[int, list[int]]:
+    """Imported manual codes (a coding tool's codebook) whose name or description quotes them, as an in-vivo
+    code is named: import id -> code ids. Named, not rewritten: a code's name is its identity in the import
+    (its path, compared across coders), and importing the file again would bring it back."""
+    from qualflow.models.coding import ManualCode
+
+    if not theirs:
+        return {}
+    found: dict[int, list[int]] = {}
+    for code in session.scalars(select(ManualCode).order_by(ManualCode.import_id, ManualCode.id)):
+        if quoted_spans(code.name, theirs) or (code.description and quoted_spans(code.description, theirs)):
+            found.setdefault(code.import_id, []).append(code.id)
+    return found
+
+
+def _unquoted_fields(fields: dict, theirs: list[str]) -> dict[str, str]:
+    """The theme text fields among `fields` that quote them, without the quotes; a name cut to what the
+    column holds, as `QUOTE_REMOVED` may be longer than the words it replaces."""
+    changed = {}
+    for name in THEME_TEXT:
+        value = fields.get(name)
+        if value and quoted_spans(value, theirs):
+            changed[name] = without_quotes(value, theirs)
+    longest = Theme.__table__.c.label.type.length
+    if len(changed.get("label", "")) > longest:
+        changed["label"] = changed["label"][:longest - 1] + "…"
+    return changed
