@@ -740,23 +740,58 @@ def _check_encoder(config_file) -> None:
         _fail(str(error))
 
 
-def _print_theme_table(rows: list[dict]) -> None:
+# The rows of themes and subcategories the terminal shows: a study of 20,000 answers printed 860, too many to
+# read or scroll back through. The largest come first (report.theme_rows); the rest are named in a line below.
+THEME_TABLE_ROWS = 40
+
+
+def _print_theme_table(rows: list[dict], limit: int = THEME_TABLE_ROWS) -> None:
     from qualflow.pipeline.describe import ONE_PARTICIPANT_WHY
 
     table = Table(title="Candidate themes and subcategories (suggestions to review)", show_lines=True)
     for column in ("code", "label", "top keywords", "statements", "participants", "exemplar quote"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        for item in [row] + row["subcategories"]:
-            exemplar = item["exemplars"][0] if item["exemplars"] else None
-            quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
-            is_theme = item["level"] == "theme"
-            table.add_row(item["code"], f"[bold]{item['label']}[/bold]" if is_theme else f"  {item['label']}",
-                          ", ".join(item["keywords"][:5]), str(item["statements"]), _covered(item),
-                          quote, style=None if is_theme else "dim")
+    items = [item for row in rows for item in [row] + row["subcategories"]]
+    shown = items if len(items) <= limit else _largest_themes(rows, limit)
+    for item in shown:
+        exemplar = item["exemplars"][0] if item["exemplars"] else None
+        quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
+        is_theme = item["level"] == "theme"
+        table.add_row(item["code"], f"[bold]{item['label']}[/bold]" if is_theme else f"  {item['label']}",
+                      ", ".join(item["keywords"][:5]), str(item["statements"]), _covered(item),
+                      quote, style=None if is_theme else "dim")
     console.print(table)
-    if any(item["single_participant"] for row in rows for item in [row] + row["subcategories"]):
+    if len(shown) < len(items):
+        shown_ids = {id(item) for item in shown}
+        console.print(_not_shown_line([item for item in items if id(item) not in shown_ids]), highlight=False)
+    if any(item["single_participant"] for item in shown):
         console.print(f"⚑ {ONE_PARTICIPANT_WHY}", highlight=False)
+
+
+def _largest_themes(rows: list[dict], limit: int) -> list[dict]:
+    """The rows of the largest themes, each with its subcategories, while they fit in `limit` (the largest
+    always, cut to `limit` rows when it alone has more), in the order of `rows`: codes, largest first after a
+    run, though merges, splits and later runs can change sizes since."""
+    largest_first = sorted(range(len(rows)), key=lambda i: -rows[i]["statements"])
+    chosen: list[int] = []
+    used = 0
+    for index in largest_first:
+        size = 1 + len(rows[index]["subcategories"])
+        if used + size > limit:
+            break
+        chosen.append(index)
+        used += size
+    if not chosen:
+        return ([rows[largest_first[0]]] + rows[largest_first[0]]["subcategories"])[:limit] if rows else []
+    return [item for index in sorted(chosen) for item in [rows[index]] + rows[index]["subcategories"]]
+
+
+def _not_shown_line(hidden: list[dict]) -> str:
+    """What the capped table left out, and where every theme is listed."""
+    themes = sum(1 for item in hidden if item["level"] == "theme")
+    return (f"… {themes} more themes and {len(hidden) - themes} more subcategories not shown (the largest are "
+            "above). All are in the report (`qualflow report`; each run writes it too), `qualflow themes --json` "
+            "and the review app (`qualflow serve`); `qualflow show CODE` lists a theme's statements.")
 
 
 def _covered(item: dict) -> str:

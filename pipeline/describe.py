@@ -35,6 +35,14 @@ _LONGEST_PLACEHOLDER = 5
 _ID_LIKE = re.compile(r"[^\W\d_]_|_[^\W_]|[^\W\d_]\d{3,}")
 
 
+# The label of a theme with no keyword. It was "theme {k + 1}", k being the clustering's index, shown beside the
+# theme's own code ("T7 theme 3", "T2.1 theme 1" in the table, the review app and exports), where it read as
+# another theme's name. The code already tells themes apart; the label says why it is not named and what to
+# read instead. Not an exemplar's first words: the words of one participant are kept out of labels, which
+# every exported row repeats (`_shared_by_sources`), and a theme has no keyword mostly for want of shared ones.
+NO_KEYWORDS_LABEL = "(no shared keywords: read its quotes)"
+
+
 @dataclass(frozen=True)
 class ThemeDescription:
     label: str
@@ -194,7 +202,7 @@ def describe_themes(
         written = _most_written(forms[k])
         keywords = [written.get(key, key) for key in
                     diverse_keywords(words, [score for _, score in ranked], vectors, n_keywords)]
-        label = " · ".join(keywords[:label_keywords]) or f"theme {k + 1}"
+        label = " · ".join(keywords[:label_keywords]) or NO_KEYWORDS_LABEL
         covered = sorted({p for p in (participants[i] for i in members) if p}, key=_participant_sort_key)
         descriptions.append(
             ThemeDescription(

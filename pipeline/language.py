@@ -88,7 +88,8 @@ def content_token_forms(tokens: list[str]) -> list[tuple[str, str | None]]:
         sentence_start = False
         for key, written in _keyword_words("".join(run)):
             if (len(key) >= 2 and _HAS_WORD_CHAR.search(key) and not key.isdigit() and key not in ZH_STOP_WORDS
-                    and key not in SPOKEN_FILLERS and not _QUANTITY.match(key)):
+                    and key not in SPOKEN_FILLERS and not _QUANTITY.match(key)
+                    and not pronoun_and_function_words(key)):
                 kept.append((key, written))
     return kept
 
@@ -141,6 +142,33 @@ def _guessed_with_function_character(word: str) -> bool:
     import jieba
 
     return len(word) > 1 and not jieba.dt.FREQ.get(word) and any(c in _function_characters() for c in word)
+
+
+# What opens a function-word combination: personal pronouns and demonstratives (`pronoun_and_function_words`).
+_LEADING_PRONOUNS = frozenset("我 你 他 她 它 咱 您 俺 这 那 我们 你们 他们 她们 它们 咱们 人家 大家 "
+                              "这个 那个 这些 那些 这样 那样".split())
+
+
+@lru_cache(maxsize=4096)
+def pronoun_and_function_words(word: str) -> bool:
+    """Whether a Chinese word is a pronoun or demonstrative followed only by function words: 我会, 我们会,
+    他们会, 我觉得, 你就, 这就是. jieba's dictionary holds some whole (我会), so they were not cut into their
+    stop words and 我会 labelled a theme of people saying what they would do. The rest must cut entirely into
+    function characters (`_function_characters`) and stop words or fillers of two characters or more.
+    Only a pronoun opening counts: words made of function characters alone include 自由, 可怕 and 绝望."""
+    for size in (2, 1):
+        if len(word) > size and word[:size] in _LEADING_PRONOUNS and _function_words_only(word[size:]):
+            return True
+    return False
+
+
+def _function_words_only(text: str) -> bool:
+    if not text:
+        return True
+    if text[0] in _function_characters() and _function_words_only(text[1:]):
+        return True
+    return any((text[:end] in ZH_STOP_WORDS or text[:end] in SPOKEN_FILLERS) and _function_words_only(text[end:])
+               for end in range(len(text), 1, -1))
 
 
 @lru_cache(maxsize=1)

@@ -49,19 +49,21 @@ INTERVIEWER_LABELS = {
     # The interviewer as a job title: 访问员 / 訪問員 (Hong Kong, Malaysia), 访谈员 / 訪談員, 访员 / 訪員
     # (Taiwan's surveys). As names they recurred, so they were read as a person, placeholder and all.
     "访问员", "访谈员", "访员", "訪問員", "訪談員", "訪員",
+    "调查员", "調查員",  # a survey's fieldworker, who asks the questions
 }
 PARTICIPANT_LABELS = {
     "participant", "interviewee", "respondent", "r", "a", "resp",
     "受访者", "被访者", "参与者", "答", "访谈对象",
     "受訪者", "被訪者", "參與者", "訪談對象",  # Traditional (答 is written alike)
+    "受访人", "被访人", "受訪人", "被訪人",
 }
 # Header keys read as the English ones: `# 受访者：P12` is `# participant: P12`, so the participant id,
 # the interviewer's name (to be redacted) and the date (saturation's order) are found whatever the language.
 HEADER_KEYS = {
-    **dict.fromkeys(("受访者", "被访者", "参与者", "访谈对象", "编号", "受访者编号",
-                     "受訪者", "被訪者", "參與者", "訪談對象", "編號", "受訪者編號"), "participant"),
-    **dict.fromkeys(("访谈者", "采访者", "研究者", "访问者", "访谈员", "访问员", "访员", "主持人",
-                     "訪談者", "採訪者", "訪問者", "訪談員", "訪問員", "訪員"), "interviewer"),
+    **dict.fromkeys(("受访者", "被访者", "参与者", "访谈对象", "编号", "受访者编号", "受访人", "被访人",
+                     "受訪者", "被訪者", "參與者", "訪談對象", "編號", "受訪者編號", "受訪人", "被訪人"), "participant"),
+    **dict.fromkeys(("访谈者", "采访者", "研究者", "访问者", "访谈员", "访问员", "访员", "主持人", "调查员",
+                     "訪談者", "採訪者", "訪問者", "訪談員", "訪問員", "訪員", "調查員"), "interviewer"),
     **dict.fromkeys(("日期", "访谈日期", "时间", "访谈时间", "訪談日期", "時間", "訪談時間"), "date"),
 }
 _ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS), key=len, reverse=True))
@@ -175,7 +177,8 @@ def read_header(text: str) -> dict[str, str]:
 
 # A Chinese participant code in a file name: a respondent word and its number ("受访者03", "编号7").
 _CJK_WORD_CODE = r"[\s_\-#.:：]*第?(?P<n>\d{1,3})(?![\d年月日\-./])"
-_FILE_RESPONDENT_CODE = re.compile(r"(?:受访者|被访者|参与者|访谈对象|编号|受訪者|被訪者|參與者|訪談對象|編號)" + _CJK_WORD_CODE)
+_FILE_RESPONDENT_CODE = re.compile(r"(?:受访者|被访者|参与者|访谈对象|编号|受訪者|被訪者|參與者|訪談對象|編號|受访人|被访人|受訪人|被訪人)"
+                                   + _CJK_WORD_CODE)
 # An interview number ("访谈12"): the participant's code only when the name holds no person, since
 # "王芳访谈2" is 王芳's second interview (flows/ingesting.py decides). Dates ("访谈2024年5月") are none.
 _FILE_INTERVIEW_NUMBER = re.compile(r"(?:访谈|采访|访问|訪談|採訪|訪問)" + _CJK_WORD_CODE)
