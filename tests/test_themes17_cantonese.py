@@ -43,7 +43,8 @@ def test_a_tired_cantonese_sentence_lands_nearer_its_mandarin_twin(use_encoder):
     assert after > before + 0.1, (before, after)
 
 
-# The form the table before 2026-11-28 gave this statement (佢哋 read, 返工, 攰, 成日 not), and that table's mark.
+# The form the table gave this statement before 返工, 攰 and 成日 were added (佢哋 read, they not), and that
+# table's mark.
 STATEMENT = "我每日返工都好攰，佢哋成日叫我加班。"
 PREVIOUS_FORM = "我每日返工都好攰，他们成日叫我加班。"
 PREVIOUS_MARK = "qualflow:chinese-embedded-as-simplified-mandarin"

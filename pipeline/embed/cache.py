@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 # One row per encoder, with no vector, marks a study whose Chinese statements are embedded in the form
 # pipeline.embed.text_to_embed gives; readers never ask for this encoder id. Its value changes with that form:
 # "qualflow:chinese-embedded-in-simplified" marked Simplified script alone (before 2026-11-27's Cantonese
-# words), "qualflow:chinese-embedded-as-simplified-mandarin" the Cantonese table before 2026-11-28's words
-# (返工, 攰 …), so such a study embeds its rewritten statements again, once.
+# words), "qualflow:chinese-embedded-as-simplified-mandarin" the Cantonese table before its words of work,
+# home and time (返工, 攰 …), so such a study embeds its rewritten statements again, once.
 SIMPLIFIED_FORM_MARK = "qualflow:chinese-embedded-as-simplified-mandarin-2"
 
 
