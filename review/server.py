@@ -91,6 +91,13 @@ MAX_ID = 2**63 - 1
 # the backslash. Characters a URL may hold as they are (RFC 3986's reserved ones, and % of an encoded one).
 NOT_IN_LOCAL_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+# A link back to the page a form came from, named as that page (by its path); any other: BACK_TO_ANOTHER_PAGE.
+BACK_LINK_TEXTS = ((re.compile(r"/"), "Back to the theme list"),
+                   (re.compile(r"/themes/[^/]+"), "Reload the theme"),
+                   (re.compile(r"/themes/[^/]+/audit"), "Back to the decision history"),
+                   (re.compile(r"/search"), "Back to the search"),
+                   (re.compile(r"/transcripts/[^/]+"), "Back to the transcript"))
+BACK_TO_ANOTHER_PAGE = "Back to the page you came from"
 MAX_PAGE = MAX_ID // PAGE_SIZE
 BUSY = "The study database is busy (a batch run may be storing its results)."
 # Rendered without touching the store (base.html's undo button would read it), from base.html's layout.
@@ -724,7 +731,7 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                 message = f"Saved: {done.summary}."
         except ConflictError as error:
             return page(request, "conflict.html", status_code=409, message=str(error), back=back_to,
-                        typed=typed_fields(form))
+                        back_text=_back_link_text(back_to), typed=typed_fields(form))
         except ReviewError as error:
             return refused(request, form, back_to, str(error), 400)
         except OperationalError as error:
@@ -844,6 +851,12 @@ def _local_path(url: str) -> str:
     if not url.startswith("/") or url.startswith("//") or NOT_IN_LOCAL_PATH.search(url):
         return "/"
     return quote(url, safe=URL_SAFE)
+
+
+def _back_link_text(url: str) -> str:
+    """What a link back to `url` (a local path, from _local_path) says: the page a reviewer came from, by name."""
+    path = urlsplit(url).path
+    return next((text for page, text in BACK_LINK_TEXTS if page.fullmatch(path)), BACK_TO_ANOTHER_PAGE)
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool = True,
