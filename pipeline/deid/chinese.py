@@ -12,7 +12,7 @@ from qualflow.pipeline.deid.chinese_names import (
     title_findings,
 )
 from qualflow.pipeline.deid.chinese_orgs import org_findings
-from qualflow.pipeline.deid.chinese_places import consumed, place_findings
+from qualflow.pipeline.deid.chinese_places import consumed, hong_kong_place, place_findings
 from qualflow.pipeline.deid.chinese_tokens import Index, tokenize
 from qualflow.pipeline.deid.code_switch import code_switch_findings
 from qualflow.pipeline.deid.findings import Finding, make
@@ -23,7 +23,9 @@ def _outside_places(text: str, people: list[Finding], places: list[Finding]) -> 
     """A place suffix beats a surname: 张江镇 and 徐汇区 are a town and a district, though they start with
     a surname and jieba tags them nr. Where jieba cuts the same place otherwise (张江/镇住 "subdue"), the
     "person" that starts it is that place too."""
-    named_units = [p for p in places if p.text.endswith(ZH_ADMIN_WORD_SUFFIXES + ZH_ROAD_WORD_SUFFIXES)]
+    named_units = [
+        p for p in places if p.text.endswith(ZH_ADMIN_WORD_SUFFIXES + ZH_ROAD_WORD_SUFFIXES) or hong_kong_place(p.text)
+    ]  # 黃大仙 (Wong Tai Sin) is a district, though jieba tags it nr
     unit_names = sorted({p.text for p in named_units}, key=len, reverse=True)
     kept = []
     for f in people:

@@ -39,6 +39,7 @@ from qualflow.pipeline.deid.lexicon import (
     ZH_ROAD_WORD_SUFFIXES,
     ZH_STOP_WORDS,
     ZH_STREET_SUFFIXES,
+    ZH_HONG_KONG_PLACES,
     ZH_TAIWAN_DISTRICTS,
     ZH_TOWN_FORMS,
     with_traditional,
@@ -68,6 +69,10 @@ _BUILDING = re.compile(
 # 一面, 两个, 这张: a numeral or demonstrative and any classifier (_NUMERAL_CLASSIFIER names the ones of institutions).
 _NUMERAL_CLASSIFIER_ANY = re.compile(rf"^[{NUMERALS}{chars_of('几这那每某各')}]+[\u4e00-\u9fff]$")
 _TAIWAN_DISTRICT = re.compile(rf"(?:{'|'.join(sorted(ZH_TAIWAN_DISTRICTS, key=len, reverse=True))})[区區]")
+# Hong Kong's districts and neighbourhoods (觀塘, 旺角, 油尖旺區), as whole words: not 觀塘 of 參觀/塘.
+_HONG_KONG_PLACE = re.compile(
+    rf"(?:{'|'.join(sorted(ZH_HONG_KONG_PLACES, key=len, reverse=True))})(?:[区區](?![域内內]))?"
+)
 # 忠孝東路三段: a numbered section of a road is part of an address (Taiwan), so the road before it is a place.
 _ROAD_SECTION = re.compile(r"(?<=[路街])[一二三四五六七八九十]{1,2}段")
 # A noun jieba counts this often is meant as the word before 区 far more often than as a town of
@@ -145,6 +150,7 @@ def place_findings(text: str, index: Index) -> list[Finding]:
     for m in _TAIWAN_DISTRICT.finditer(text):
         if _starts_a_word(index, m.start()) and _ends_a_word(index, m.end()):
             found.append(make(text, m.start(), m.end(), "PLACE", "pattern"))
+    found += _hong_kong_findings(text, index)
     for m in _ROAD_SECTION.finditer(text):
         start = _estate_start(m.start(), index, ZH_STREET_SUFFIXES)
         if m.start() - start >= 3:  # a named road (中山路, 忠孝東路), not 路 alone (这条路一段一段的)
@@ -161,6 +167,25 @@ def place_findings(text: str, index: Index) -> list[Finding]:
 # not know and leaves alone after the part it tags ns: 深水/埗 (Sham Shui Po), 大/埔, 鰂魚/涌, 觀/塘.
 # Left out of the placeholder, they leave the place recognisable ([PLACE_1]埗). None is a word of talk alone.
 _TOPONYM_ENDINGS = frozenset(chars_of("埗埔涌坑灣湾圍围墟嶺岭坪塘磡瀝沥氹窩窝邨墩滘圳寮"))
+
+
+def _hong_kong_findings(text: str, index: Index) -> list[Finding]:
+    """Hong Kong's districts and neighbourhoods standing as words of their own (觀/塘, 旺角, 將軍/澳),
+    with 區 when it follows (觀塘區); the name alone when 區 starts a word of its own (觀塘/區內)."""
+    found = []
+    for m in _HONG_KONG_PLACE.finditer(text):
+        if not _starts_a_word(index, m.start()):
+            continue
+        ends = (m.end(), m.end() - 1)  # 觀塘區, else 觀塘 where 區 starts a word (區內)
+        end = next((e for e in ends if hong_kong_place(text[m.start():e]) and _ends_a_word(index, e)), None)
+        if end is not None:
+            found.append(make(text, m.start(), end, "PLACE", "pattern"))
+    return found
+
+
+def hong_kong_place(word: str) -> bool:
+    """A Hong Kong district or neighbourhood (with or without 區): no person though jieba tags 黃大仙 nr."""
+    return word in ZH_HONG_KONG_PLACES or (word[-1:] in "区區" and word[:-1] in ZH_HONG_KONG_PLACES)
 
 
 def _toponym_ending(token: Token, nxt: Token | None) -> bool:
@@ -241,7 +266,7 @@ def _place_word(token: Token) -> bool:
     # The stop list says a stem alone is no name (建国 is a given name); a road jieba lists whole
     # under it (建国路/nz, 友谊路/ns) is still a road.
     listed_as_named_road = token.tag in _NAMED_ROAD_TAGS
-    if _freq(word) == 0 or _freq(stem) == 0 or not _whole_stem(stem, road, stop_words=not listed_as_named_road):
+    if _freq(word) == 0 or _freq(stem) == 0 or not _whole_stem(stem, road, listed=listed_as_named_road):
         return False
     return listed_as_named_road or (
         road == "路"
@@ -262,13 +287,14 @@ def _names_a_place(stem: str, unit: str, unknown_stem_ok: bool = True) -> bool:
     return len(tags) == 1 and tags[0] in SPECIFIC_TAGS - {"j"} and _freq(stem) < _COMMON_NOUN_FREQ
 
 
-def _whole_stem(stem: str, unit: str, stop_words: bool = True) -> bool:
+def _whole_stem(stem: str, unit: str, listed: bool = False) -> bool:
     """At least two characters, none a particle or pronoun, and the unit not the end of a common word of
     its own: 高速公路 is 高速 + 公路, 数字电路 数字 + 电路, 康复之路 康复 + 之路, 大城市 大 + 城市 (民生路
-    is 民生 + 路: 生路 is a rare word)."""
-    if len(stem) < 2 or (stop_words and stem in ZH_STOP_WORDS) or stem.endswith("之"):
+    is 民生 + 路: 生路 is a rare word). With `listed`, jieba's dictionary lists the word whole as a named
+    road (和平路/nz, 建国路/nz): its stem may be a stop word or hold a character no given name has (和)."""
+    if len(stem) < 2 or (not listed and stem in ZH_STOP_WORDS) or stem.endswith("之"):
         return False
-    if any(ch in ZH_NOT_NAME_CHARS for ch in stem):
+    if not listed and any(ch in ZH_NOT_NAME_CHARS for ch in stem):
         return False
     return _freq(stem[-1] + unit) < _RARE_NOUN_FREQ
 

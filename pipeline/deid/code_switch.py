@@ -6,12 +6,15 @@ Hong Kong and Malaysia), which neither language's rules see whole:
 - "Ah" (the Hokkien and Cantonese 阿) before a Latin name: Ah Huat becomes "Ah [PERSON_n]", as 小林 becomes
   小[PERSON_n], unless the word after it is a kinship word (Ah Ma, Ah Gong) or a stop word ("Ah I see");
 - a Chinese surname right before a Latin given name found as a person: 陈 Mei Ling is replaced whole
-  (`with_chinese_surnames`), so no surname is left beside the placeholder.
+  (`with_chinese_surnames`), so no surname is left beside the placeholder;
+- a Latin surname right before a Chinese title: Tan 医生, Lim 醫生, Chan 太太 (the title is kept, as 黄 of 黄医生
+  goes and 医生 stays).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from qualflow.pipeline.deid.chinese_tokens import NR_TAGS, Index
 from qualflow.pipeline.deid.english import _NAME_WORD, _TITLE_PREFIX, _name_end
@@ -22,10 +25,12 @@ from qualflow.pipeline.deid.lexicon import (
     EN_NOT_NAMES,
     EN_PERSON_NOUNS,
     EN_RELATION_NOUNS,
+    EN_TITLES,
     SURNAMES,
     ZH_NOT_NAME_CHARS,
     ZH_RELATION_WORDS,
     ZH_TITLE_SET,
+    is_common_english_word,
     longest_first,
     with_traditional,
 )
@@ -40,6 +45,7 @@ _RELATION_THEN_LATIN = re.compile(
     rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
 )
 # Apps said as verbs or tools after a kinship or role word (我同事 WhatsApp 我, 我老公 Zoom 开会): no given name.
+# (A platform someone works for, 我老公 Shopee 做嘢, is let go by the detector: lexicon.PLATFORM_NAMES.)
 _APP_NAMES = frozenset("whatsapp zoom teams wechat telegram facebook instagram excel google skype messenger".split())
 # English titles written before Chinese names in Singapore, Hong Kong and Malaysia; Mdm and Madam are
 # how Singapore writes Mrs, Puan and Encik Malaysia's Mrs and Mr.
@@ -49,10 +55,48 @@ _TITLES_BEFORE_CHINESE = (
 _TITLE_THEN_CJK = re.compile(
     r"(?<![A-Za-z])(?i:" + "|".join(sorted(_TITLES_BEFORE_CHINESE, key=len, reverse=True)) + r")\.?[ \t]*(?=[\u3400-\u9fff])"
 )
+# Chinese titles a Latin surname comes before in code-switched talk (Tan 医生, Lim 醫生, Wong 經理, Chan 太太).
+_TITLES_AFTER_LATIN = longest_first(with_traditional(
+    "医生 医师 老师 律师 先生 小姐 太太 主任 教授 经理 姑娘 护士 社工 校长".split()
+))
+_LATIN_WORD = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_LATIN_THEN_TITLE = re.compile(
+    rf"(?<![A-Za-z'’\-])(?P<name>(?:{_LATIN_WORD}[ \t]+){{0,2}}{_LATIN_WORD})[ \t]?(?="
+    + "|".join(_TITLES_AFTER_LATIN) + ")"
+)
+# Romanised surnames of Singapore, Malaysia and Hong Kong that are English dictionary words too (Tan, Lee,
+# Ng, Low): before a Chinese title they are the surname. Others count when they are no English word.
+_LATIN_SURNAMES_THAT_ARE_WORDS = frozenset(
+    "tan lee ng ang tay ho low yap chow yip chen li wu zhou lin long sun song wan lam fong hui mok".split()
+)
+# What kind of doctor, teacher or manager, said in English before the Chinese title (Ortho 醫生, Chem 老师,
+# Ops 经理, Hong Kong 老师): shortened words and place names the English dictionary does not list.
+_KINDS_BEFORE_TITLES = frozenset(
+    "ortho paed paeds peds onco psych psy neuro cardio gynae obgyn gastro derm derma uro ent renal resp "
+    "geri rehab physio chem bio econs geog phys accts poa sci lang comp ops acct hong kong kl jb".split()
+)
+# Singlish and Hong Kong English exclamations that open a sentence (Wah 老师好凶, Aiyo 医生又迟到): no surname.
+_EXCLAMATIONS = frozenset(
+    "wah wa waa walao walau wahlau alamak aiyo aiyoh ayo ayoyo aiya aiyah aiyer haiz haih eh oi wei wey lah leh lor "
+    "meh sia hor".split()
+)
+_ENGLISH_TITLES = frozenset(t.casefold() for t in (*EN_TITLES, *_TITLES_BEFORE_CHINESE))
 _AH_THEN_NAME = re.compile(rf"(?<![A-Za-z])(?:Ah|ah)[ \t]+(?P<name>{_NAME_WORD})")
 # Kinship words after "Ah" in Hokkien, Teochew and Cantonese (Ah Ma, Ah Gong, Ah Yi, Ah Pek): no name.
 _AH_KINSHIP = frozenset("ma mah mak pa pah ba gong kong po por mm yi yee ee soh so sor ko hia chek pek peh sim ku koo tee "
                         "di ti mui boy girl sir".split())
+
+
+# "Huat ah!" (Hokkien 發啊, "prosper!"), the cheer at Chinese New Year dinners and on wins: the word, not
+# the Huat of someone called Ah Huat, once he is found. It is shouted: "!" or the line's end follows. "Ah Huat
+# ah" and "Huat ah, come" call the man himself.
+_HUAT_CHEER = re.compile(r"(?i:huat(?:[ \t]+huat)*[ \t]*(?:ah|arh|ar)h*)[ \t]*(?:[!！~]|$)", re.MULTILINE)
+_AH_BEFORE = re.compile(r"(?<![A-Za-z])(?i:ah)[ \t]+$")
+
+
+def huat_cheer(text: str, start: int) -> bool:
+    """The name found elsewhere at `start` is Huat of the cheer "Huat ah!" / "Huat arh", not after "Ah"."""
+    return bool(_HUAT_CHEER.match(text, start)) and not _AH_BEFORE.search(text, max(0, start - 6), start)
 
 
 def code_switch_findings(text: str, names: Index) -> list[Finding]:
@@ -73,11 +117,38 @@ def code_switch_findings(text: str, names: Index) -> list[Finding]:
         end = _chinese_name_end(text, m.end(), names)
         if end:
             found.append(make(text, m.end(), end, "PERSON", "title-rule"))
+    for m in _LATIN_THEN_TITLE.finditer(text):
+        start = _surname_run_start(m, not_names)
+        if start < m.end("name"):
+            found.append(make(text, start, m.end("name"), "PERSON", "title-rule"))
     for m in _AH_THEN_NAME.finditer(text):
         word = m.group("name").casefold()
         if word not in _AH_KINSHIP and word not in not_names:
             found.append(make(text, m.start("name"), m.end("name"), "PERSON", "title-rule"))
     return found
+
+
+def _surname_run_start(m: re.Match, not_names: Collection[str]) -> int:
+    """Where the name before a Chinese title starts: the words right before the title, from the last, while
+    each can be a name (Tan Mei Ling 老师 whole; Dr Tan 医生 from Tan; English 老师: none, the match's end)."""
+    start = m.end("name")
+    for word in reversed(list(re.finditer(r"\S+", m.group("name")))):
+        if not _latin_surname(word.group(), not_names):
+            break
+        start = m.start("name") + word.start()
+    return start
+
+
+def _latin_surname(word: str, not_names: Collection[str]) -> bool:
+    """`word` before a Chinese title is a surname: a romanised one that is also an English word (Tan, Lee),
+    or a word that is no English word, kind of doctor or teacher, app, title or exclamation (Lim, Wong,
+    Kumar; not English 老师, Senior 医生, Ortho 醫生, Zoom 老师, Dr 黄医生, Wah 老师好凶)."""
+    folded = word.casefold()
+    if folded in _LATIN_SURNAMES_THAT_ARE_WORDS:
+        return True
+    if folded in not_names or folded in _KINDS_BEFORE_TITLES or folded in _ENGLISH_TITLES or folded in _EXCLAMATIONS:
+        return False
+    return not is_common_english_word(word)
 
 
 def _chinese_name_end(text: str, start: int, names: Index) -> int | None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from qualflow.pipeline.config import DeidentifyConfig
 from qualflow.pipeline.deid import chinese, english
 from qualflow.pipeline.deid.chinese_tokens import cjk_regions
-from qualflow.pipeline.deid.code_switch import with_chinese_surnames
+from qualflow.pipeline.deid.code_switch import huat_cheer, with_chinese_surnames
 from qualflow.pipeline.deid.findings import Finding, make, resolve_overlaps
-from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EVERYDAY_TERMS
+from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EVERYDAY_TERMS, PLATFORM_NAMES
 from qualflow.pipeline.deid.patterns import find_patterns, id_cue_words
 from qualflow.pipeline.deid.pseudonym import normalise
 from qualflow.pipeline.deid.web import find_web_identifiers
@@ -120,7 +120,8 @@ class Deidentifier:
         return False
 
     def _propagate(self, text: str, found: list[Finding], boundaries: set[int] | None) -> list[Finding]:
-        """One kind per name string (by vote), and every other occurrence of it found too."""
+        """One kind per name string (by vote), and every other occurrence of it found too, except Huat of the
+        cheer "Huat ah!" where Ah Huat is a person (code_switch.huat_cheer)."""
         votes: dict[str, Counter] = defaultdict(Counter)
         source_of: dict[str, str] = {}
         for f in found:
@@ -144,7 +145,7 @@ class Deidentifier:
                     spans = [(s, e) for s, e in spans if s in boundaries and e in boundaries]
             else:
                 pattern = r"(?<![A-Za-z0-9])" + re.escape(key) + r"(?![A-Za-z0-9])"
-                spans = [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+                spans = [(m.start(), m.end()) for m in re.finditer(pattern, text) if not huat_cheer(text, m.start())]
             for s, e in spans:
                 if (s, e) not in seen:
                     seen.add((s, e))
@@ -154,8 +155,12 @@ class Deidentifier:
 
 def _everyday_term(finding: Finding) -> bool:
     """A model's or rule's finding that is only an everyday term ("MRT", "WFH", "COVID"; lexicon.EVERYDAY_TERMS):
-    never an identifier on its own. A user's list still decides, and a longer name holding one stays."""
-    return finding.source in ("ner", "jieba", "title-rule") and finding.text.casefold() in EVERYDAY_TERMS
+    never an identifier on its own; nor a platform taken for a person (我老公 Shopee 做嘢; lexicon.PLATFORM_NAMES),
+    which as an ORG stays found. A user's list still decides, and a longer name holding one stays."""
+    if finding.source not in ("ner", "jieba", "title-rule"):
+        return False
+    folded = finding.text.casefold()
+    return folded in EVERYDAY_TERMS or (finding.kind == "PERSON" and folded in PLATFORM_NAMES)
 
 
 def _yield_to_patterns(text: str, found: list[Finding]) -> list[Finding]:

@@ -176,6 +176,25 @@ ZH_TAIWAN_DISTRICTS = frozenset(
     """.split()
 )
 ZH_TAIWAN_DISTRICTS = ZH_TAIWAN_DISTRICTS | frozenset(to_simplified(name) for name in ZH_TAIWAN_DISTRICTS)
+# Hong Kong's districts and the neighbourhoods people say they live or work in, written in Traditional as
+# Hong Kong writes them; found in either script, with or without 區/区. jieba reads many as common words or
+# cuts them (觀/塘, 旺角/n, 將軍/澳, 天水/圍). Left out: single-character districts (東區, 南區, 北區: a
+# hospital's wings), and those that read as ordinary words (太子 prince, 太古 antiquity, 天后 a goddess,
+# 火炭 charcoal, 深井 a deep well, 坑口 a pithead, 彩虹 rainbow, 上水 upstream, 青衣 an opera role).
+# 中西 and 離島 only with 區 (中西醫, 離島 outlying islands).
+ZH_HONG_KONG_PLACES = frozenset(
+    """
+    中西區 灣仔 油尖旺 深水埗 九龍城 黃大仙 觀塘 葵青 荃灣 屯門 元朗 大埔 西貢 沙田 離島區
+    九龍 新界 港島
+    旺角 尖沙咀 油麻地 佐敦 大角咀 長沙灣 荔枝角 美孚 石硤尾 九龍塘 何文田 紅磡 土瓜灣 鑽石山 慈雲山 樂富
+    牛頭角 九龍灣 藍田 油塘 秀茂坪
+    中環 上環 西環 西營盤 堅尼地城 金鐘 銅鑼灣 跑馬地 北角 鰂魚涌 西灣河 筲箕灣 柴灣 小西灣 香港仔 鴨脷洲
+    薄扶林 黃竹坑 赤柱 淺水灣
+    將軍澳 寶琳 調景嶺 馬鞍山 大圍 粉嶺 天水圍 洪水橋 東涌 馬灣 長洲 葵涌 葵芳 大窩口 大嶼山
+    愉景灣 坪洲 南丫島
+    """.split()
+)
+ZH_HONG_KONG_PLACES = ZH_HONG_KONG_PLACES | frozenset(to_simplified(name) for name in ZH_HONG_KONG_PLACES)
 # Street words a house number goes with (建国路88号).
 ZH_STREET_SUFFIXES = longest_first("大街 大道 胡同 路 街 巷 弄 道".split())
 # One word of a name and its unit (越秀区, 张江镇, 信義路, 民生路): jieba's dictionary lists many such
@@ -311,6 +330,16 @@ EVERYDAY_TERMS = frozenset(
     covid covid-19 covid19 sars h1n1
     mrt lrt mtr
     hdb bto cpf mpf
+    """.split()
+)
+
+# Platforms and companies people in Singapore, Malaysia and Hong Kong work for, sell on or pay with
+# (我老公 Shopee 做嘢, 我老婆 Lazada 做客服, "Touch 'n Go", Octopus). An employer may identify someone in a
+# small study, but none of these is a person: after a kinship word, or alone, they are never a PERSON.
+PLATFORM_NAMES = frozenset(
+    """
+    shopee grab gojek lazada foodpanda deliveroo carousell shopback qoo10 zalora lalamove ninjavan
+    touch octopus payme alipay grabpay tng
     """.split()
 )
 
