@@ -155,3 +155,21 @@ def test_an_undo_overtaken_on_the_theme_list_leads_back_to_the_theme_list(study)
     sent = alice.post("/decide/undo", data={"csrf": csrf_of(listing), "decision": offered, "back": undo_back})
     assert sent.status_code == 409 and "no longer the newest" in sent.text
     assert links(sent.text)["back"] == "/" and 'id="back">Back to the theme list</a>' in sent.text
+
+
+def test_a_conflict_message_quoting_a_mixed_theme_name_marks_its_chinese_run(study):
+    """The message quotes the theme by its name, which may mix scripts: its Chinese run is marked, as on every
+    other page, so a screen reader does not read it with English rules."""
+    app = create_app(study)
+    alice, bob = client_for(app, "alice"), client_for(app, "bob")
+    theme = theme_id(alice, "T1")
+    stale = alice.get(f"/themes/{theme}").text
+    bob_page = bob.get(f"/themes/{theme}").text
+    bob.post("/decide/rename", data={"csrf": csrf_of(bob_page), "theme": theme, "version": version_of(bob_page),
+                                     "label": "night shifts · 夜班 · cover"})
+    sent = alice.post("/decide/accept", data={"csrf": csrf_of(stale), "theme": theme, "version": version_of(stale)})
+    assert sent.status_code == 409
+    message = re.search(r'<p class="flash error" role="alert" id="conflict">(.*?)</p>', sent.text, re.S).group(1)
+    assert "夜班" in message
+    texts = lang_of_texts(sent.text)
+    assert [text for text, lang in texts if HAN.search(text) and lang != "zh"] == []
