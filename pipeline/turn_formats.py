@@ -3,7 +3,10 @@
 - a time before the label: `[00:00:01] Interviewer: …`, `00:00:01 P1: …`, `(00:01) Mary Smith: …`;
 - the speaker and a time alone on a line, the words on the lines below (Microsoft Teams, Otter.ai,
   讯飞听见, 飞书妙记 and other Chinese meeting tools): `Sarah Jones   0:10`, `Speaker 1  0:03`,
-  `说话人1 00:00:03`, `访谈者 00:01:02`;
+  `说话人1 00:00:03`, `访谈者 00:01:02`; or with the words on the same line, as some tools export a
+  turn: `Sarah Jones 0:10 So tell me…`, `说话人1 00:00:03 你好…`;
+- Otter.ai's plain text without timestamps: the speaker alone on a line, the words below, a blank line
+  between turns (`names_alone`), and its "Transcribed by https://otter.ai" at the end (`tool_note`);
 - a time alone after the colon, the words below (Rev): `Interviewer: (00:01)`;
 - a time after a bracketed speaker (Zoom's saved transcript): `[Sarah Jones] 10:02:33`;
 - numbered stand-ins for speakers a tool could not name: `Speaker 1`, `SPEAKER_00`, `说话人 2`. They
@@ -18,6 +21,8 @@ Times are the turn's metadata (`meta["time"]`); a cue's number and timing line a
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 
 TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # Unidentified speakers as tools number them. Case-insensitive: "SPEAKER 1", "speaker_00".
@@ -43,6 +48,15 @@ def meeting_event(line: str, speakers: set[str]) -> bool:
     stopped transcribing or recording: no one's words ("We stopped recording" is, as "We" is no speaker)."""
     match = _MEETING_EVENT.match(line)
     return bool(match) and match.group("who") in speakers
+
+
+# What a transcription tool adds at the end of its export: Otter's free plan's "Transcribed by https://otter.ai".
+_TOOL_NOTE = re.compile(r"^Transcribed by (?:https?://)?(?:www\.)?otter\.ai/?\.?$", re.IGNORECASE)
+
+
+def tool_note(line: str) -> bool:
+    """Whether `line` (stripped) is a transcription tool's note about itself: no one's words."""
+    return _TOOL_NOTE.match(line) is not None
 
 
 def is_generic_speaker(label: str | None) -> bool:
@@ -72,8 +86,61 @@ def time_before_label(line: str) -> tuple[int, str] | None:
 
 
 def speaker_and_time_line(speaker: str) -> re.Pattern:
-    """A line holding only a speaker (`speaker`, a regex with a `label` group's contents) and a time."""
-    return re.compile(rf"^[ \t]*(?P<label>{speaker})[ \t\u3000]+(?P<time>{TIME})[ \t]*$")
+    """A line opening with a speaker (`speaker`, a regex with a `label` group's contents) and a time: alone,
+    the words on the lines below, or followed by the words (group `words`, None when alone)."""
+    return re.compile(rf"^[ \t]*(?P<label>{speaker})[ \t\u3000]+(?P<time>{TIME})"
+                      rf"(?:[ \t\u3000]+(?P<words>\S.*?))?[ \t\u3000]*$")
+
+
+def names_alone(lines: list[str], speaker: Callable[[str], str | None],
+                is_speaker: Callable[[str, int], bool]) -> dict[int, str]:
+    """Otter.ai's plain text without timestamps: {line: speaker} for the lines holding a speaker's name
+    alone, the words on the lines below, a blank line between turns. `speaker` gives a line's name if it is
+    shaped like one, `is_speaker(name, times)` whether a name said `times` times is a speaker.
+
+    A one-line paragraph ("Early Career", a poem's refrain) looks the same, so the file as a whole must have
+    the shape: four or more such paragraphs, two or more speakers who recur, such paragraphs at least 80%
+    of those from the first of them on, and someone who mostly asks questions (or Otter's note at the end).
+    Otherwise {}: the file is read as before."""
+    blocks = _paragraphs(lines)
+    noted = any(tool_note(lines[first].strip()) for first, _ in blocks)
+    blocks = [(first, last) for first, last in blocks if not tool_note(lines[first].strip())]
+    named = {first: (name, last) for first, last in blocks
+             if last > first and (name := speaker(lines[first].strip()))}
+    counts = Counter(name for name, _ in named.values())
+    named = {first: (name, last) for first, (name, last) in named.items() if is_speaker(name, counts[name])}
+    recurring = [name for name, n in counts.items() if n >= 2 and is_speaker(name, n)]
+    if len(named) < 4 or len(recurring) < 2:
+        return {}
+    from_first = [block for block in blocks if block[0] >= min(named)]
+    if len(named) < 0.8 * len(from_first):
+        return {}
+    if not noted and not _someone_mostly_asks(lines, named):
+        return {}
+    return {first: name for first, (name, _) in named.items()}
+
+
+def _paragraphs(lines: list[str]) -> list[tuple[int, int]]:
+    """(first line, last line) of each run of non-blank lines."""
+    blocks: list[tuple[int, int]] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if blocks and blocks[-1][1] == i - 1:
+            blocks[-1] = (blocks[-1][0], i)
+        else:
+            blocks.append((i, i))
+    return blocks
+
+
+def _someone_mostly_asks(lines: list[str], named: dict[int, tuple[str, int]]) -> bool:
+    """Whether one speaker's paragraphs mostly (40%, as `TurnParser._questioner`) end in a question mark:
+    an interview's shape, which headed paragraphs and a poem's refrains lack."""
+    asked, spoke = Counter(), Counter()
+    for first, (name, last) in named.items():
+        spoke[name] += 1
+        asked[name] += lines[last].rstrip().endswith(("?", "？"))
+    return any(asked[name] >= 0.4 * spoke[name] and asked[name] for name in spoke)
 
 
 def cue_lines(lines: list[str]) -> dict[int, str | None]:

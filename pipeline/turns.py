@@ -11,9 +11,12 @@ full-width colons. `A:`/`B:` alone are no roles: who asks the questions is the i
 Transcription tools' exports too (`turn_formats.py`): a time before any label (`[00:00:01] Interviewer:`,
 `00:00:05 P1:`, `[00:00:05] Mary Smith:`); the speaker and a time alone on a line with the words below
 (Microsoft Teams `Sarah Jones   0:10`, Otter.ai `Speaker 1  0:03`, 讯飞听见/飞书妙记 `说话人1 00:00:03`,
-`访谈者 00:01:02`); Zoom's `[Sarah Jones] 10:02:33`; Rev's `Interviewer: (00:01)` and `Speaker 1 (00:00):`;
-a subtitle file saved as text (its cue numbers and timing lines are no one's words). Numbered
-stand-ins (`Speaker 2`, `SPEAKER_00`, `说话人2`) name no one and no role: read like `A:`/`B:`. When no speaker can be told to be the interviewer, `ParsedTurns.notes` says so.
+`访谈者 00:01:02`) or with the words on the same line (`Sarah Jones 0:10 So tell me…`); Otter.ai's text
+without timestamps (the speaker alone on a line, the words below), when the whole file has that shape;
+Zoom's `[Sarah Jones] 10:02:33`; Rev's `Interviewer: (00:01)` and `Speaker 1 (00:00):`; a subtitle file
+saved as text (its cue numbers and timing lines are no one's words). Numbered stand-ins (`Speaker 2`,
+`SPEAKER_00`, `说话人2`) name no one and no role: read like `A:`/`B:`. When no speaker can be told to be the
+interviewer, `ParsedTurns.notes` says so.
 Lines starting with `#` before the first turn are a header (`# participant: P4`, `# 受访者：P4`).
 A transcript with no labels is one participant's monologue, a turn per paragraph.
 Timestamps like `[00:12:31]` inside a turn, and a label's own time, are kept as metadata and never
@@ -36,10 +39,12 @@ from qualflow.pipeline.turn_formats import (
     cue_spans,
     is_generic_speaker,
     meeting_event,
+    names_alone,
     only_numbered_speakers,
     speaker_and_time_line,
     speaker_number,
     time_before_label,
+    tool_note,
 )
 
 INTERVIEWER_LABELS = {
@@ -90,8 +95,12 @@ _GENERIC_LABEL = re.compile(
     rf"^[ \t]*(?P<label>{GENERIC_SPEAKER})[ \t]*(?:[(（\[][ \t]*(?P<time>{_TIME})[ \t]*[)）\]])?{_COLON}"
 )
 # The speaker and a time alone on a line, the words below: "Sarah Jones   0:10" (Teams), "Speaker 1  0:03"
-# (Otter), "说话人1 00:00:03" (讯飞听见, 飞书妙记), "访谈者 00:01:02". Which of them are labels: `_speaker_time_lines`.
+# (Otter), "说话人1 00:00:03" (讯飞听见, 飞书妙记), "访谈者 00:01:02"; or the words after the time on the same
+# line ("Sarah Jones 0:10 So tell me…"). Which of them are labels: `_speaker_time_lines`.
 _SPEAKER_TIME_LINE = speaker_and_time_line(rf"{GENERIC_SPEAKER}|(?i:P\d{{1,4}}|{_ROLE_WORDS})|{_NAME}")
+# A speaker alone on a line (Otter's text without timestamps): which lines are labels is `_names_alone`'s.
+_NAME_ALONE = re.compile(rf"{GENERIC_SPEAKER}|(?i:P\d{{1,4}}|{_ROLE_WORDS})|{_NAME}")
+_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
 TIMESTAMP = re.compile(rf"[\[(（]\s*{_TIME}\s*[\])）]|(?<![\d:]){_TIME}(?![\d:])")
 _ANNOTATION = re.compile(r"^[(\[（【][^()\[\]（）【】]*[)\]）】]$")  # a whole line in brackets
 _HEADER = re.compile(r"^#\s*(?P<key>[\w -]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
@@ -268,25 +277,58 @@ class TurnParser:
         return None
 
     def _speaker_time_lines(self, lines: list[str]) -> dict[int, tuple]:
-        """The lines that are a speaker and a time alone (`_SPEAKER_TIME_LINE`) and are labels: a role,
-        a `P<n>` or a numbered stand-in ("Speaker 2"), a name on two or more such lines unless all its
-        words are common ones (a "Break 10:30" heading), or once when shaped like a person's name
-        (`_speaker_shaped`; a single word only beside other such labels). A one-letter role ("I 0:03")
-        must recur too."""
+        """The lines that open with a speaker and a time (`_SPEAKER_TIME_LINE`), alone or with the words
+        after them, and are labels: a role, a `P<n>` or a numbered stand-in ("Speaker 2"), a name on two or
+        more such lines unless all its words are common ones (a "Break 10:30" heading) or it is a Chinese
+        time word (下午 2:30), or once when shaped like a person's name (`_speaker_shaped`; a single word
+        only beside other such labels; a Chinese name, `_chinese_name`, only beside them). A one-letter
+        role ("I 0:03") must recur too. The words on the same line ("Sarah Jones 0:10 So tell me…") make
+        a label only where two or more speakers have such labels: one name with times is a note
+        ("Dr Patel 10:30 reviewed the chart")."""
         candidates = {i: match for i, line in enumerate(lines) if (match := _SPEAKER_TIME_LINE.match(line))}
         counts = Counter(match.group("label") for match in candidates.values())
 
         def is_label(name: str, labelled_elsewhere: bool) -> bool:
             if role_of(name, self.config) or is_generic_speaker(name):
                 return len(name.strip()) > 1 or counts[name] >= 2
+            if _CJK_NAME.fullmatch(name) and _chinese_time_word(name):
+                return False
             if counts[name] >= 2:
                 return not all(_is_common_word(word) for word in _without_title(name).split())
+            if labelled_elsewhere and _CJK_NAME.fullmatch(name):
+                return _chinese_name(name)  # "王芳 00:01:02" once beside "访谈者 00:00:01"
             return len(candidates) >= 2 and _speaker_shaped(name, labelled_elsewhere)
 
         found = {i: match for i, match in candidates.items() if is_label(match.group("label"), False)}
         found |= {i: match for i, match in candidates.items() if is_label(match.group("label"), bool(found))}
-        return {i: (match.group("label"), match.group("time"), match.start("label"), match.end(), None)
+        if len({match.group("label") for match in found.values()}) < 2:
+            found = {i: match for i, match in found.items() if match.group("words") is None}
+        return {i: (match.group("label"), match.group("time"), match.start("label"),
+                    match.start("words") if match.group("words") else match.end(), None)
                 for i, match in found.items()}
+
+    def _names_alone(self, lines: list[str]) -> dict[int, tuple]:
+        """Otter.ai's plain text without timestamps, when the whole file has its shape (`names_alone`):
+        the lines holding a speaker alone, as labels with the words on the lines below. A speaker is a
+        role word (not one letter), a numbered stand-in, a name on two or more such lines unless all its
+        words are common ones, or once when shaped like a person's name; a Chinese name as `_chinese_name`."""
+
+        def speaker(line: str) -> str | None:
+            if _NAME_ALONE.fullmatch(line) and not re.fullmatch(r"[A-Za-z]", line):
+                return line
+            return None
+
+        def is_speaker(name: str, times: int) -> bool:
+            if role_of(name, self.config) or is_generic_speaker(name):
+                return True
+            if _CJK_NAME.fullmatch(name):
+                return _chinese_name(name)
+            if times >= 2:
+                return not all(_is_common_word(word) for word in _without_title(name).split())
+            return _speaker_shaped(name, True)
+
+        return {i: (name, None, len(lines[i]) - len(lines[i].lstrip()), len(lines[i]), None)
+                for i, name in names_alone(lines, speaker, is_speaker).items()}
 
     def _speakers_once(self, lines: list[str], found_labels: list, counts: Counter) -> list:
         """`found_labels` with the named labels that open a turn once only ("Tomasz Nowak: …", a
@@ -337,12 +379,17 @@ class TurnParser:
         time_lines = self._speaker_time_lines(label_lines)
         found_labels = [time_lines.get(i) or self._match_label(line, named_ok) for i, line in enumerate(label_lines)]
         found_labels = self._speakers_once(label_lines, found_labels, self._named_label_counts(text))
+        if not any(found_labels) and (alone := self._names_alone(label_lines)):
+            found_labels = [alone.get(i) for i in range(len(lines))]  # Otter's text without timestamps
         # Think-aloud and field notes often label only the interviewer ("MODERATOR: …"):
         # then every unlabelled paragraph is the participant speaking, not a continuation.
         interviewer_only = bool([f for f in found_labels if f]) and all(
             (found[4] or role_of(found[0], self.config)) == "interviewer" for found in found_labels if found)
         speakers = {found[0] for found in found_labels if found}
         seen_label = False
+        # A label alone on its line ("Interviewer  0:03", "Interviewer: (00:01)", Otter's "Sarah Jones"):
+        # its words are the lines directly below, even where unlabelled paragraphs are the participant's.
+        words_below = False
         offset = 0
         cue_time = None  # the time of the subtitle cue the next line opens
         for i, (line, found) in enumerate(zip(lines, found_labels)):
@@ -352,10 +399,12 @@ class TurnParser:
                 cue_time = cues[i] or cue_time
                 continue
             if not stripped:
+                words_below = False
                 continue
             if found:
                 label, time, label_start, content_start, role = found
                 seen_label = True
+                words_below = not line[content_start:].strip()
                 raw.append([label, time or cue_time, line_offset + label_start, line_offset + content_start,
                             line_offset + len(line.rstrip()), role])
                 cue_time = None
@@ -367,9 +416,12 @@ class TurnParser:
                     _add_header_line(header, header_match)
                 continue
             line_start, line_end = line_offset + len(line) - len(line.lstrip()), line_offset + len(line.rstrip())
-            if _ANNOTATION.match(stripped) or meeting_event(stripped, speakers):
-                # "(laughs)", "[inaudible]", Teams' "Kate Morris stopped transcription"
+            if _ANNOTATION.match(stripped) or meeting_event(stripped, speakers) or tool_note(stripped):
+                # "(laughs)", "[inaudible]", Teams' "Kate Morris stopped transcription", Otter's
+                # "Transcribed by https://otter.ai"
                 raw.append([None, None, None, line_start, line_end, "other"])
+            elif interviewer_only and words_below and raw[-1][0] is not None:
+                raw[-1][4] = line_end
             elif interviewer_only:
                 raw.append([None, None, None, line_start, line_end, "participant"])
             elif raw and seen_label and raw[-1][5] != "other":
@@ -607,6 +659,24 @@ def _speaker_shaped(name: str, labelled_elsewhere: bool) -> bool:
     if any(_is_common_word(word) for word in words):
         return False
     return len(words) > 1 or labelled_elsewhere or _TITLE.match(name) is not None
+
+
+def _chinese_name(name: str) -> bool:
+    """王芳, 欧阳娜娜: a personal name as de-identification judges one (no role word, no common word)."""
+    from qualflow.pipeline.deid.chinese_names import plausible_name
+
+    return role_of(name) is None and plausible_name(name)
+
+
+def _chinese_time_word(word: str) -> bool:
+    """上午, 下午, 周一 (週一): a word jieba's dictionary tags as a time ("下午 2:30" opens a diary's line)."""
+    import jieba.posseg
+
+    from qualflow.pipeline.chinese_script import to_simplified
+
+    jieba.dt.check_initialized()
+    tags = jieba.posseg.dt.word_tag_tab
+    return (tags.get(word) or tags.get(to_simplified(word))) == "t"
 
 
 def _only_a_and_b(labels: list[str | None]) -> bool:
