@@ -85,11 +85,12 @@ def withdraw(
         if plan.quoting_codes:  # an imported codebook is the researcher's file's: named here, not rewritten
             codes = sum(map(len, plan.quoting_codes.values()))
             imports = ", ".join(f"#{i}" for i in plan.quoting_codes)
+            # One command per import: each must be removed and imported again with its codes renamed.
+            removals = ", ".join(f"`qualflow coding-imports --remove {i}`" for i in plan.quoting_codes)
             console.print(f"{_count(codes, 'imported code')} (coding import {imports}) {'has' if codes == 1 else 'have'} "
                           "a name or description that quotes their words, kept as imported: exports and comparisons "
-                          "with the imported coding still carry it. Remove the import (`qualflow coding-imports "
-                          f"--remove {next(iter(plan.quoting_codes))}`) and import the file again with those codes "
-                          "renamed.", highlight=False)
+                          f"with the imported coding still carry it. Remove the {'import' if len(plan.quoting_codes) == 1 else 'imports'} "
+                          f"({removals}) and import the file again with those codes renamed.", highlight=False)
         if not yes:
             console.print("Nothing deleted. Run again with --yes to delete; this cannot be undone.")
             return

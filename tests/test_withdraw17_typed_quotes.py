@@ -158,6 +158,28 @@ def test_withdraw_names_an_imported_code_named_with_their_words(tmp_path):
         assert "`qualflow coding-imports --remove 1`" in flat
 
 
+def test_withdraw_gives_a_removal_command_for_each_import_quoting_them(tmp_path):
+    """Two teams' codings each name a code with their words: each import must be removed and imported again,
+    so each gets its own command (the first alone was named)."""
+    import csv
+
+    _study_with_quoting_names(tmp_path)
+    runner = CliRunner()
+    for team, coder in (("team.csv", "dana"), ("other_team.csv", "eli")):
+        coding = tmp_path / team
+        with coding.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["document", "text", "code", "coder"])
+            writer.writerow(["p4.txt", "The pay is too low for this.", "the pay is too low for this", coder])
+        imported = runner.invoke(app, ["import-coding", str(coding), "--data", str(tmp_path)])
+        assert imported.exit_code == 0, imported.output
+    shown = runner.invoke(app, ["withdraw", "P4", "--data", str(tmp_path)])
+    assert shown.exit_code == 0, shown.output
+    flat = " ".join(shown.output.split())
+    assert "2 imported codes (coding import #1, #2) have a name or description that quotes their words" in flat, flat
+    assert "`qualflow coding-imports --remove 1`" in flat and "`qualflow coding-imports --remove 2`" in flat, flat
+
+
 def test_the_plan_shows_what_replaces_their_words_in_a_memo(tmp_path):
     """The placeholder is printed as it is: read as a style tag, "[words of a withdrawn participant]" was dropped,
     and the line read "replaced with “”"."""
