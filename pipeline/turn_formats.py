@@ -92,6 +92,32 @@ def speaker_and_time_line(speaker: str) -> re.Pattern:
                       rf"(?:[ \t\u3000]+(?P<words>\S.*?))?[ \t\u3000]*$")
 
 
+def in_recording_order(times: list[str]) -> bool:
+    """Whether `times` never go back, as a recording's do: "0:10", "0:35", "1:02:03". A rota's
+    "7:00 to 19:00" then "19:00 to 7:00", or a diary's days, go back. "m:ss" and "h:mm:ss" are read as a
+    tool writes them; a diary's "8:00" read as minutes keeps its order all the same."""
+    seconds = []
+    for time in times:
+        parts = [int(part) for part in re.split(r"[.,]", time)[0].split(":")]
+        seconds.append(parts[0] * 3600 + parts[1] * 60 + parts[2] if len(parts) == 3 else parts[0] * 60 + parts[1])
+    return all(earlier <= later for earlier, later in zip(seconds, seconds[1:]))
+
+
+def ends_a_question(line: str) -> bool:
+    """Whether `line` ends in a question mark (?, ？), a closing quote or bracket after it allowed."""
+    return _last_mark(line) in ("?", "？")
+
+
+def ends_a_sentence(line: str) -> bool:
+    """Whether `line` ends a sentence (. ! 。 ！ …, or a question mark), not wrapped on to the next line."""
+    return _last_mark(line) in (".", "!", "。", "！", "…", "?", "？")
+
+
+def _last_mark(line: str) -> str:
+    """The last character of `line` but for spaces and closing quotes or brackets."""
+    return line.rstrip().rstrip("\"'”’」』)）")[-1:]
+
+
 def names_alone(lines: list[str], speaker: Callable[[str], str | None],
                 is_speaker: Callable[[str, int], bool]) -> dict[int, str]:
     """Otter.ai's plain text without timestamps: {line: speaker} for the lines holding a speaker's name

@@ -37,6 +37,9 @@ from qualflow.pipeline.turn_formats import (
     TIME_ALONE,
     cue_lines,
     cue_spans,
+    ends_a_question,
+    ends_a_sentence,
+    in_recording_order,
     is_generic_speaker,
     meeting_event,
     names_alone,
@@ -276,32 +279,36 @@ class TurnParser:
                 return name, match.group("time") or match.group("bracketed_time"), match.start(group), match.end(), None
         return None
 
-    def _speaker_time_lines(self, lines: list[str]) -> dict[int, tuple]:
+    def _speaker_time_lines(self, lines: list[str], colon_labels: list) -> dict[int, tuple]:
         """The lines that open with a speaker and a time (`_SPEAKER_TIME_LINE`), alone or with the words
-        after them, and are labels: a role, a `P<n>` or a numbered stand-in ("Speaker 2"), a name on two or
-        more such lines unless all its words are common ones (a "Break 10:30" heading) or it is a Chinese
-        time word (下午 2:30), or once when shaped like a person's name (`_speaker_shaped`; a single word
-        only beside other such labels; a Chinese name, `_chinese_name`, only beside them). A one-letter
-        role ("I 0:03") must recur too. The words on the same line ("Sarah Jones 0:10 So tell me…") make
-        a label only where two or more speakers have such labels: one name with times is a note
-        ("Dr Patel 10:30 reviewed the chart")."""
+        after them, and are labels: a role, a `P<n>` or a numbered stand-in ("Speaker 2"), an English name
+        on two or more such lines unless all its words are common ones (a "Break 10:30" heading), or once
+        when shaped like a person's name (`_speaker_shaped`; a single word only beside other such labels).
+        A Chinese word is a speaker only as a personal name (`_chinese_name`), never for recurring: a
+        diary's 吃药 8:00, 早餐 7:30, 下午 2:30 recur too. A one-letter role ("I 0:03") must recur too.
+        The words on the same line ("Sarah Jones 0:10 So tell me…") make a label only where speakers take
+        turns (`_turn_taking`) and no other line has a colon label (`colon_labels`, `_match_label`'s): in
+        "P3: The rota said" a line "Sarah Jones 7:00 to 19:00" is P3's words."""
         candidates = {i: match for i, line in enumerate(lines) if (match := _SPEAKER_TIME_LINE.match(line))}
         counts = Counter(match.group("label") for match in candidates.values())
+        alone = Counter(match.group("label") for match in candidates.values() if match.group("words") is None)
 
         def is_label(name: str, labelled_elsewhere: bool) -> bool:
             if role_of(name, self.config) or is_generic_speaker(name):
                 return len(name.strip()) > 1 or counts[name] >= 2
-            if _CJK_NAME.fullmatch(name) and _chinese_time_word(name):
-                return False
+            if _CJK_NAME.fullmatch(name):  # "王芳 00:01:02" recurring, or once beside "访谈者 00:00:01"
+                said_enough = counts[name] >= 2 or labelled_elsewhere
+                if _surname_and_title(name):  # "李老师 00:01:02" alone on its line, again and again: a speaker;
+                    return alone[name] >= 2  # "王医生 10:00 查房" with the words beside it is a clinical note
+                return said_enough and _chinese_name(name) and not _chinese_time_word(name)  # 周三 is a name too
             if counts[name] >= 2:
                 return not all(_is_common_word(word) for word in _without_title(name).split())
-            if labelled_elsewhere and _CJK_NAME.fullmatch(name):
-                return _chinese_name(name)  # "王芳 00:01:02" once beside "访谈者 00:00:01"
             return len(candidates) >= 2 and _speaker_shaped(name, labelled_elsewhere)
 
         found = {i: match for i, match in candidates.items() if is_label(match.group("label"), False)}
         found |= {i: match for i, match in candidates.items() if is_label(match.group("label"), bool(found))}
-        if len({match.group("label") for match in found.values()}) < 2:
+        roles = {name for name in counts if role_of(name, self.config) or is_generic_speaker(name)}
+        if any(found for i, found in enumerate(colon_labels) if i not in candidates) or not _turn_taking(found, roles):
             found = {i: match for i, match in found.items() if match.group("words") is None}
         return {i: (match.group("label"), match.group("time"), match.start("label"),
                     match.start("words") if match.group("words") else match.end(), None)
@@ -376,8 +383,9 @@ class TurnParser:
         # A subtitle file saved as text: its cue numbers and timing lines part turns as a blank line does.
         cues = cue_lines(lines)
         label_lines = ["" if i in cues else line for i, line in enumerate(lines)]
-        time_lines = self._speaker_time_lines(label_lines)
-        found_labels = [time_lines.get(i) or self._match_label(line, named_ok) for i, line in enumerate(label_lines)]
+        colon_labels = [self._match_label(line, named_ok) for line in label_lines]
+        time_lines = self._speaker_time_lines(label_lines, colon_labels)
+        found_labels = [time_lines.get(i) or found for i, found in enumerate(colon_labels)]
         found_labels = self._speakers_once(label_lines, found_labels, self._named_label_counts(text))
         if not any(found_labels) and (alone := self._names_alone(label_lines)):
             found_labels = [alone.get(i) for i in range(len(lines))]  # Otter's text without timestamps
@@ -387,9 +395,9 @@ class TurnParser:
             (found[4] or role_of(found[0], self.config)) == "interviewer" for found in found_labels if found)
         speakers = {found[0] for found in found_labels if found}
         seen_label = False
-        # A label alone on its line ("Interviewer  0:03", "Interviewer: (00:01)", Otter's "Sarah Jones"):
-        # its words are the lines directly below, even where unlabelled paragraphs are the participant's.
-        words_below = False
+        # Where only the interviewer is labelled, a label alone on its line ("MODERATOR:", "Interviewer  0:03",
+        # "Interviewer: (00:01)") keeps some lines below as its words (`_question_below`): up to this line.
+        words_until = -1
         offset = 0
         cue_time = None  # the time of the subtitle cue the next line opens
         for i, (line, found) in enumerate(zip(lines, found_labels)):
@@ -399,12 +407,13 @@ class TurnParser:
                 cue_time = cues[i] or cue_time
                 continue
             if not stripped:
-                words_below = False
                 continue
             if found:
                 label, time, label_start, content_start, role = found
                 seen_label = True
-                words_below = not line[content_start:].strip()
+                words_until = -1
+                if interviewer_only and not line[content_start:].strip():
+                    words_until = _question_below(label_lines, found_labels, i)
                 raw.append([label, time or cue_time, line_offset + label_start, line_offset + content_start,
                             line_offset + len(line.rstrip()), role])
                 cue_time = None
@@ -420,7 +429,7 @@ class TurnParser:
                 # "(laughs)", "[inaudible]", Teams' "Kate Morris stopped transcription", Otter's
                 # "Transcribed by https://otter.ai"
                 raw.append([None, None, None, line_start, line_end, "other"])
-            elif interviewer_only and words_below and raw[-1][0] is not None:
+            elif interviewer_only and i <= words_until and raw[-1][0] is not None:
                 raw[-1][4] = line_end
             elif interviewer_only:
                 raw.append([None, None, None, line_start, line_end, "participant"])
@@ -668,6 +677,13 @@ def _chinese_name(name: str) -> bool:
     return role_of(name) is None and plausible_name(name)
 
 
+def _surname_and_title(word: str) -> bool:
+    """李老师, 王医生, 陈姑娘: a surname and a title, as Chinese transcripts often name a speaker."""
+    from qualflow.pipeline.deid.lexicon import SURNAMES, ZH_TITLE_SET
+
+    return word[0] in SURNAMES and word[1:] in ZH_TITLE_SET
+
+
 def _chinese_time_word(word: str) -> bool:
     """上午, 下午, 周一 (週一): a word jieba's dictionary tags as a time ("下午 2:30" opens a diary's line)."""
     import jieba.posseg
@@ -677,6 +693,36 @@ def _chinese_time_word(word: str) -> bool:
     jieba.dt.check_initialized()
     tags = jieba.posseg.dt.word_tag_tab
     return (tags.get(word) or tags.get(to_simplified(word))) == "t"
+
+
+def _question_below(lines: list[str], found_labels: list, at: int) -> int:
+    """The last line a label alone on line `at` keeps, where only the interviewer is labelled: up to and
+    including the first line ending in a question mark ("What do you see on this page?"), as the line after
+    it is the participant's answer ("Um, a button, I guess."), if the lines before it are one sentence
+    wrapped ("What do you make of the\nlayout here?"); else the first line only. An answer read as the
+    interviewer's is lost to the analysis, a question left to the participant only clustered: so after
+    "Please open the settings." the participant's "Okay. Is that it?" stays theirs, and a second question
+    ("How was the shift?\nAnd the handover?") is left to the participant too."""
+    below = at + 1
+    while below < len(lines) and lines[below].strip() and not found_labels[below]:
+        if ends_a_question(lines[below]):
+            return below
+        if ends_a_sentence(lines[below]):
+            break
+        below += 1
+    return at + 1
+
+
+def _turn_taking(found: dict[int, re.Match], roles: set[str]) -> bool:
+    """Whether the speaker-and-time lines `found` read as a conversation: two or more speakers, one of them
+    on two or more lines unless all are `roles` (访谈者 and 受访者 once each are an exchange), the times in
+    recording order (`in_recording_order`). A travel diary's
+    "Kuala Lumpur 9:30 we landed" then "Penang Island 14:00", each place once, is no conversation; nor is a
+    rota's "Sarah Jones 7:00 to 19:00", "Priya Patel 19:00 to 7:00", "Sarah Jones 7:00 …", whose times go back."""
+    counts = Counter(match.group("label") for match in found.values())
+    times = [found[i].group("time") for i in sorted(found)]
+    recurs = max(counts.values(), default=0) >= 2 or set(counts) <= roles
+    return len(counts) >= 2 and recurs and in_recording_order(times)
 
 
 def _only_a_and_b(labels: list[str | None]) -> bool:
