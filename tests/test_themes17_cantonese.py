@@ -78,3 +78,57 @@ def test_a_study_embedded_with_the_previous_table_embeds_its_cantonese_statement
     assert np.allclose(vector(), use_encoder.embed([text_to_embed(STATEMENT, "zh")])[0], atol=1e-5)
     assert code_interviews(str(inbox), str(data)).embedded == 0  # once
     store.dispose()
+
+
+# A table word of characters Mandarin writes too, standing across two Mandarin words (完成|日期, 回收|工作), is
+# left alone; the Cantonese words around it are still read in Mandarin (found by a review, 2026-11-27).
+@pytest.mark.parametrize(("cantonese", "mandarin"), [
+    ("佢话完成日期系下个月。", "他话完成日期系下个月。"),  # not 成日 (总是)
+    ("佢喺度做回收工作。", "他在度做回收工作。"),  # not 收工 (下班)
+    ("我哋去周边度假啦。", "我们去周边度假啦。"),  # not 边度 (哪里)
+    ("呢个解放工人嘅故事。", "这个解放工人的故事。"),  # not 放工 (下班)
+    ("佢打听日期未？", "他打听日期未？"),  # not 听日 (明天)
+])
+def test_table_words_straddling_two_mandarin_words_are_left_alone(cantonese, mandarin):
+    assert text_to_embed(cantonese, "zh") == mandarin
+
+
+def test_the_same_words_standing_as_words_are_still_read_in_mandarin():
+    assert text_to_embed("佢成日收工返屋企都问我哋去边度。", "zh") == "他总是下班回家都问我们去哪里。"
+    assert text_to_embed("听日放工我哋做几多个钟？", "zh") == "明天下班我们做多少个钟？"  # 多个 is a word too
+
+
+# The form the table gave before it looked at word boundaries, and that table's mark.
+STRADDLING = "我觉得好攰，因为要做回收工作。"
+STRADDLED_FORM = "我觉得好累，因为要做回下班作。"
+STRADDLING_MARK = "qualflow:chinese-embedded-as-simplified-mandarin-2"
+
+
+def test_a_study_embedded_with_words_read_across_boundaries_embeds_them_again_once(tmp_path, use_encoder):
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    (inbox / "hk_p1.txt").write_text(f"# participant: P1\n\n訪談者：工作點樣？\n\n受訪者：{STRADDLING}\n", "utf-8")
+    (inbox / "sh_p2.txt").write_text("# participant: P2\n\n访谈者：工作怎么样？\n\n受访者：我每天上班都很累，"
+                                     "因为要做回收工作。\n", "utf-8")
+    code_interviews(str(inbox), str(data))
+    store = Store(default_database_url(data))
+
+    def vector() -> np.ndarray:
+        with store.session() as session:
+            statement = session.scalar(select(Statement).where(Statement.text == STRADDLING))
+            return np.frombuffer(session.scalar(select(Embedding.vector).where(
+                Embedding.encoder_id == use_encoder.id, Embedding.text_hash == statement.text_hash)), dtype="<f4")
+
+    assert text_to_embed(STRADDLING, "zh") == "我觉得好累，因为要做回收工作。"
+    assert SIMPLIFIED_FORM_MARK != STRADDLING_MARK  # the form changed: so did the mark
+    with store.session() as session:  # as a study embedded with the table before left it
+        statement = session.scalar(select(Statement).where(Statement.text == STRADDLING))
+        old = use_encoder.embed([STRADDLED_FORM])[0].astype("<f4").tobytes()
+        session.query(Embedding).filter_by(encoder_id=use_encoder.id, text_hash=statement.text_hash).update(
+            {"vector": old})
+        session.query(Embedding).filter_by(encoder_id=SIMPLIFIED_FORM_MARK).update({"encoder_id": STRADDLING_MARK})
+        session.commit()
+    assert code_interviews(str(inbox), str(data)).embedded >= 1
+    assert np.allclose(vector(), use_encoder.embed([text_to_embed(STRADDLING, "zh")])[0], atol=1e-5)
+    assert code_interviews(str(inbox), str(data)).embedded == 0  # once
+    store.dispose()

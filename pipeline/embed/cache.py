@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 # pipeline.embed.text_to_embed gives; readers never ask for this encoder id. Its value changes with that form:
 # "qualflow:chinese-embedded-in-simplified" marked Simplified script alone (before 2026-11-27's Cantonese
 # words), "qualflow:chinese-embedded-as-simplified-mandarin" the Cantonese table before its words of work,
-# home and time (返工, 攰 …), so such a study embeds its rewritten statements again, once.
-SIMPLIFIED_FORM_MARK = "qualflow:chinese-embedded-as-simplified-mandarin-2"
+# home and time (返工, 攰 …), "...-mandarin-2" the table rewriting its words also across Mandarin words
+# (完成日期 read as 完总是期), so such a study embeds its rewritten statements again, once.
+SIMPLIFIED_FORM_MARK = "qualflow:chinese-embedded-as-simplified-mandarin-3"
 
 
 def encode_in_batches(encoder: BaseEncoder, texts: list[str], batch_size: int) -> np.ndarray:

@@ -35,11 +35,39 @@ TO_MANDARIN = {
     "嗰": "那", "𠮶": "那", "攞": "拿", "畀": "给", "谂": "想", "諗": "想", "搵": "找", "揾": "找", "瞓": "睡",
     "啱": "对", "咁": "这么", "嚟": "来", "噉": "这样", "咩": "什么", "乜": "什么", "攰": "累",
 }
-_WORDS = re.compile("|".join(sorted(map(re.escape, TO_MANDARIN), key=len, reverse=True)))
+# A word holding a character Mandarin does not write (佢哋, 唔该), and a single character, is Cantonese wherever it
+# stands. A word of characters Mandarin writes too (成日, 收工, 边度 …) may be two halves of Mandarin words:
+# 完成日期, 回收工作, 周边度假. Those are rewritten only where jieba, knowing them as words as common as their
+# Mandarin reading, cuts the sentence into them (jieba's whole-sentence choice: 完成|日期, but 做|几多|个).
+_SHARED = {word for word in TO_MANDARIN if len(word) > 1 and not CANTONESE_ONLY.search(word)}
+_UNAMBIGUOUS = re.compile("|".join(sorted(map(re.escape, set(TO_MANDARIN) - _SHARED), key=len, reverse=True)))
+_tokenizer = None
+
+
+def _cantonese_aware_tokenizer():
+    """A jieba of its own (a study's words, segment.configure_jieba, must not change the vectors), built once."""
+    global _tokenizer
+    if _tokenizer is None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # as segment.py: no 'Building prefix dict' lines
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        for word in _SHARED:
+            mandarin = TO_MANDARIN[word]  # 都是, not a dictionary word: as common as the rarer of 都 and 是
+            frequency = tokenizer.FREQ.get(mandarin) or min(
+                tokenizer.FREQ.get(part) or 1 for part in tokenizer.lcut(mandarin, HMM=False))
+            tokenizer.add_word(word, max(frequency, tokenizer.FREQ.get(word) or 0))
+        _tokenizer = tokenizer
+    return _tokenizer
 
 
 def as_mandarin(text: str) -> str:
     """`text` (in Simplified script) with Cantonese words in Mandarin, when it is written Cantonese."""
     if not CANTONESE_ONLY.search(text):
         return text
-    return _WORDS.sub(lambda match: TO_MANDARIN[match.group()], text)
+    text = _UNAMBIGUOUS.sub(lambda match: TO_MANDARIN[match.group()], text)
+    return "".join(TO_MANDARIN.get(word, word) if word in _SHARED else word
+                   for word in _cantonese_aware_tokenizer().cut(text, HMM=False))
