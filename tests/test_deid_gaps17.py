@@ -4,11 +4,14 @@
 2. Hong Kong districts and neighbourhoods jieba reads as common words or cuts (觀塘, 旺角, 將軍澳, 天水圍)
    were kept, while everyday words ending in 区 or 路 must stay;
 3. a platform or company after a kinship word (`我老公 Shopee`) became a person;
-4. the Hokkien cheer `Huat ah!` was replaced once a participant called Ah Huat was found.
+4. once a participant called Ah Huat is found, every "Huat" goes, the cheer `Huat ah!` too: calling him
+   by name has the cheer's very shape, so the cheer gets no exemption.
 Each sentence is read in the language the pipeline gives it, as in test_deid_code_switch.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from test_deid_code_switch import deid, find, pseudonymised  # noqa: F401 (deid is a fixture)
@@ -51,6 +54,24 @@ def test_a_kind_of_doctor_or_teacher_before_a_chinese_title_is_no_person(deid, t
                                   "Alamak 医生话要再验血。"])
 def test_an_exclamation_before_a_chinese_title_is_no_person(deid, text):
     assert [f.text for f in find(deid, text) if f.kind == "PERSON"] == []
+
+
+# Any other word before a title is a kind of teacher or nurse, or slang, not a surname: only romanised
+# surnames Singapore, Malaysia and Hong Kong write (lexicon.ROMANISED_SURNAMES) are (review of d83eadb).
+@pytest.mark.parametrize("text", ["Kindy 老师每天都发照片给我们。", "Chemo 护士对我很好。", "Uni 老师都很忙。",
+                                  "Paiseh 医生，我忘记带报告。", "Poly 老师话我哋要交 project。", "Physio 姑娘教我做运动。"])
+def test_a_word_no_surname_before_a_chinese_title_is_no_person(deid, text):
+    assert [f.text for f in find(deid, text) if f.kind == "PERSON"] == []
+
+
+@pytest.mark.parametrize("surname", "Tan Lim Lee Ng Wong Chan Ho Low Goh Teo Ong Wei".split())
+@pytest.mark.parametrize("title", ["医生", "老师", "護士"])
+def test_a_romanised_surname_before_a_chinese_title_is_still_a_person(deid, surname, title):
+    assert pseudonymised(deid, f"我每个礼拜都见 {surname} {title}。") == f"我每个礼拜都见 [PERSON_1] {title}。"
+
+
+def test_a_romanised_full_name_before_a_chinese_title_is_replaced_whole(deid):
+    assert pseudonymised(deid, "Tan Mei Ling 老师好好人。") == "[PERSON_1] 老师好好人。"
 
 
 HONG_KONG_PLACES = [
@@ -105,6 +126,26 @@ EVERYDAY_AREA_AND_ROAD_WORDS = [
 ]
 
 
+# Ordinary Mandarin words that are, or hold, a Hong Kong name (review of d83eadb; scan in the report):
+# 上环 "have an IUD fitted", 九龙壁 a nine-dragon screen wall, 东北角 a corner, 沙田柚 a pomelo.
+MANDARIN_WORDS_HOLDING_HONG_KONG_NAMES = [
+    "她生完第二个孩子就去上环了，医生说这样比较安全。",
+    "我们单位要求女职工生育后上环。",
+    "那个九龙壁很漂亮。",
+    "桌子放在房间的东北角。",
+    "过年的时候我妈买了两个沙田柚。",
+]
+
+
+@pytest.mark.parametrize("text", MANDARIN_WORDS_HOLDING_HONG_KONG_NAMES)
+def test_mandarin_words_holding_a_hong_kong_name_are_no_places(deid, text):
+    assert [f.text for f in find(deid, text) if f.kind == "PLACE"] == []
+
+
+def test_sheung_wan_written_as_hong_kong_writes_it_is_still_a_place(deid):
+    assert [f.text for f in find(deid, "我喺上環返工，每日搭船。") if f.kind == "PLACE"] == ["上環"]
+
+
 @pytest.mark.parametrize("text", EVERYDAY_AREA_AND_ROAD_WORDS)
 def test_everyday_area_and_road_words_are_no_places(deid, text):
     assert [f.text for f in find(deid, text) if f.kind == "PLACE"] == []
@@ -139,11 +180,18 @@ HUAT_FILE = (
 )
 
 
-def test_the_huat_ah_cheer_stays_when_a_participant_is_called_ah_huat(deid):
+def test_every_huat_is_replaced_when_a_participant_is_called_ah_huat_the_cheer_too(deid):
+    # "Huat ah!" may be the cheer (Hokkien 發啊) or someone calling Ah Huat by name: the two read the same,
+    # so privacy wins. Replacing the cheer is a harmless false alarm; keeping the name would be a leak.
     out = pseudonymised(deid, HUAT_FILE)
-    assert "we all say Huat ah! Then" in out
-    assert "Last time Huat arh! also" in out
-    # The person is still replaced: after "Ah", and alone.
-    assert "Ah Huat" not in out
-    assert "Huat say his son" not in out
-    assert "I say Huat ah, you take" not in out  # calling him, not the cheer
+    assert "Huat" not in out
+    assert re.search(r"we all say \[PERSON_\d+\] ah! Then", out)
+    assert re.search(r"Last time \[PERSON_\d+\] arh! also", out)
+
+
+def test_ah_huat_called_by_name_at_the_end_of_a_line_is_replaced(deid):
+    # The reviewer's case: the cheer's shape, but it is him.
+    text = "My colleague Ah Huat is always late. When I see him I call out: Huat ah!\nHe just laughs."
+    out = pseudonymised(deid, text)
+    assert "Huat" not in out
+    assert re.search(r"I call out: \[PERSON_\d+\] ah!", out)

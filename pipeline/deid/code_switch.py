@@ -26,6 +26,7 @@ from qualflow.pipeline.deid.lexicon import (
     EN_PERSON_NOUNS,
     EN_RELATION_NOUNS,
     EN_TITLES,
+    ROMANISED_SURNAMES,
     SURNAMES,
     ZH_NOT_NAME_CHARS,
     ZH_RELATION_WORDS,
@@ -64,11 +65,6 @@ _LATIN_THEN_TITLE = re.compile(
     rf"(?<![A-Za-z'’\-])(?P<name>(?:{_LATIN_WORD}[ \t]+){{0,2}}{_LATIN_WORD})[ \t]?(?="
     + "|".join(_TITLES_AFTER_LATIN) + ")"
 )
-# Romanised surnames of Singapore, Malaysia and Hong Kong that are English dictionary words too (Tan, Lee,
-# Ng, Low): before a Chinese title they are the surname. Others count when they are no English word.
-_LATIN_SURNAMES_THAT_ARE_WORDS = frozenset(
-    "tan lee ng ang tay ho low yap chow yip chen li wu zhou lin long sun song wan lam fong hui mok".split()
-)
 # What kind of doctor, teacher or manager, said in English before the Chinese title (Ortho 醫生, Chem 老师,
 # Ops 经理, Hong Kong 老师): shortened words and place names the English dictionary does not list.
 _KINDS_BEFORE_TITLES = frozenset(
@@ -76,8 +72,9 @@ _KINDS_BEFORE_TITLES = frozenset(
     "geri rehab physio chem bio econs geog phys accts poa sci lang comp ops acct hong kong kl jb".split()
 )
 # Singlish and Hong Kong English exclamations that open a sentence (Wah 老师好凶, Aiyo 医生又迟到): no surname.
+# (Not "wei": Wei 医生 is the surname 魏 or 韦 far too often to keep.)
 _EXCLAMATIONS = frozenset(
-    "wah wa waa walao walau wahlau alamak aiyo aiyoh ayo ayoyo aiya aiyah aiyer haiz haih eh oi wei wey lah leh lor "
+    "wah wa waa walao walau wahlau alamak aiyo aiyoh ayo ayoyo aiya aiyah aiyer haiz haih eh oi wey lah leh lor "
     "meh sia hor".split()
 )
 _ENGLISH_TITLES = frozenset(t.casefold() for t in (*EN_TITLES, *_TITLES_BEFORE_CHINESE))
@@ -85,18 +82,6 @@ _AH_THEN_NAME = re.compile(rf"(?<![A-Za-z])(?:Ah|ah)[ \t]+(?P<name>{_NAME_WORD})
 # Kinship words after "Ah" in Hokkien, Teochew and Cantonese (Ah Ma, Ah Gong, Ah Yi, Ah Pek): no name.
 _AH_KINSHIP = frozenset("ma mah mak pa pah ba gong kong po por mm yi yee ee soh so sor ko hia chek pek peh sim ku koo tee "
                         "di ti mui boy girl sir".split())
-
-
-# "Huat ah!" (Hokkien 發啊, "prosper!"), the cheer at Chinese New Year dinners and on wins: the word, not
-# the Huat of someone called Ah Huat, once he is found. It is shouted: "!" or the line's end follows. "Ah Huat
-# ah" and "Huat ah, come" call the man himself.
-_HUAT_CHEER = re.compile(r"(?i:huat(?:[ \t]+huat)*[ \t]*(?:ah|arh|ar)h*)[ \t]*(?:[!！~]|$)", re.MULTILINE)
-_AH_BEFORE = re.compile(r"(?<![A-Za-z])(?i:ah)[ \t]+$")
-
-
-def huat_cheer(text: str, start: int) -> bool:
-    """The name found elsewhere at `start` is Huat of the cheer "Huat ah!" / "Huat arh", not after "Ah"."""
-    return bool(_HUAT_CHEER.match(text, start)) and not _AH_BEFORE.search(text, max(0, start - 6), start)
 
 
 def code_switch_findings(text: str, names: Index) -> list[Finding]:
@@ -130,25 +115,29 @@ def code_switch_findings(text: str, names: Index) -> list[Finding]:
 
 def _surname_run_start(m: re.Match, not_names: Collection[str]) -> int:
     """Where the name before a Chinese title starts: the words right before the title, from the last, while
-    each can be a name (Tan Mei Ling 老师 whole; Dr Tan 医生 from Tan; English 老师: none, the match's end)."""
+    each can be part of a name (Tan Mei Ling 老师 whole; Dr Tan 医生 from Tan; English 老师: none, the
+    match's end). The run is a name only if it holds a romanised surname (lexicon.ROMANISED_SURNAMES) or is
+    two words or more (Mei Ling 老师): one other word is the kind of teacher or slang (Kindy 老师, Paiseh 医生)."""
     start = m.end("name")
+    words = 0
+    has_surname = False
     for word in reversed(list(re.finditer(r"\S+", m.group("name")))):
-        if not _latin_surname(word.group(), not_names):
+        if not _name_word(word.group(), not_names):
             break
         start = m.start("name") + word.start()
-    return start
+        words += 1
+        has_surname = has_surname or word.group().casefold() in ROMANISED_SURNAMES
+    return start if has_surname or words >= 2 else m.end("name")
 
 
-def _latin_surname(word: str, not_names: Collection[str]) -> bool:
-    """`word` before a Chinese title is a surname: a romanised one that is also an English word (Tan, Lee),
-    or a word that is no English word, kind of doctor or teacher, app, title or exclamation (Lim, Wong,
+def _name_word(word: str, not_names: Collection[str]) -> bool:
+    """`word` before a Chinese title can be part of a name: a romanised surname, though an English word too
+    (Tan, Lee, Song), or no English word, kind of doctor or teacher, app, title or exclamation (Lim, Mei,
     Kumar; not English 老师, Senior 医生, Ortho 醫生, Zoom 老师, Dr 黄医生, Wah 老师好凶)."""
     folded = word.casefold()
-    if folded in _LATIN_SURNAMES_THAT_ARE_WORDS:
-        return True
     if folded in not_names or folded in _KINDS_BEFORE_TITLES or folded in _ENGLISH_TITLES or folded in _EXCLAMATIONS:
         return False
-    return not is_common_english_word(word)
+    return folded in ROMANISED_SURNAMES or not is_common_english_word(word)
 
 
 def _chinese_name_end(text: str, start: int, names: Index) -> int | None:

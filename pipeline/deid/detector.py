@@ -9,7 +9,7 @@ from pathlib import Path
 from qualflow.pipeline.config import DeidentifyConfig
 from qualflow.pipeline.deid import chinese, english
 from qualflow.pipeline.deid.chinese_tokens import cjk_regions
-from qualflow.pipeline.deid.code_switch import huat_cheer, with_chinese_surnames
+from qualflow.pipeline.deid.code_switch import with_chinese_surnames
 from qualflow.pipeline.deid.findings import Finding, make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EVERYDAY_TERMS, PLATFORM_NAMES
 from qualflow.pipeline.deid.patterns import find_patterns, id_cue_words
@@ -120,8 +120,8 @@ class Deidentifier:
         return False
 
     def _propagate(self, text: str, found: list[Finding], boundaries: set[int] | None) -> list[Finding]:
-        """One kind per name string (by vote), and every other occurrence of it found too, except Huat of the
-        cheer "Huat ah!" where Ah Huat is a person (code_switch.huat_cheer)."""
+        """One kind per name string (by vote), and every other occurrence of it found too: even Huat of the
+        cheer "Huat ah!" where Ah Huat is a person, since calling him by name has the cheer's very shape."""
         votes: dict[str, Counter] = defaultdict(Counter)
         source_of: dict[str, str] = {}
         for f in found:
@@ -145,7 +145,7 @@ class Deidentifier:
                     spans = [(s, e) for s, e in spans if s in boundaries and e in boundaries]
             else:
                 pattern = r"(?<![A-Za-z0-9])" + re.escape(key) + r"(?![A-Za-z0-9])"
-                spans = [(m.start(), m.end()) for m in re.finditer(pattern, text) if not huat_cheer(text, m.start())]
+                spans = [(m.start(), m.end()) for m in re.finditer(pattern, text)]
             for s, e in spans:
                 if (s, e) not in seen:
                     seen.add((s, e))

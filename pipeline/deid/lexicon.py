@@ -99,7 +99,8 @@ ZH_RELATION_WORDS = with_traditional(
 ZH_ROLE_SUFFIXES = with_traditional("者员")
 
 # Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk; 礼拜 is
-# "week" in Cantonese and colloquial Mandarin (上個禮拜, 每個禮拜), tagged ns by the dictionary.
+# "week" in Cantonese and colloquial Mandarin (上個禮拜, 每個禮拜), tagged ns by the dictionary; 九龙壁 (ns) is a
+# kind of screen wall, in many palaces and temples (Beijing's Beihai, Datong), no place anyone lives.
 ZH_STOP_WORDS = with_traditional(
     """
     明白 高兴 阿姨 老公 老婆 康复 孙子 孙女 师傅 小姐 师兄 师哥 师姐 老太太 老头 家里人 干女儿 干儿子 博士后
@@ -110,7 +111,7 @@ ZH_STOP_WORDS = with_traditional(
     山区 城镇 平原 山脉 湖泊 海洋 太阳 高原 大桥 南北 东南 西南 西北 东北 外国 中原 华夏 共和国 古城 河口 冰川 山水
     海峡 阿哥 京城 南路 国外 国内 外地 本地 当地 老家 家乡 全国 各地 内地 市区 郊区 农村 城里 乡下 小康 老江湖 小白
     小马 老马 小于 老于 小时 老是 小程 大爷 大妈 奶奶 爷爷 叔叔 婆婆 伯伯 同事 同学 朋友 病人 患者 家属
-    老城区 新城区 大城市 小城市 城中村 美食街 礼拜
+    老城区 新城区 大城市 小城市 城中村 美食街 礼拜 九龙壁
     """.split()
 )
 # Organisations and bodies too general to identify anyone (national bodies, kinds of institution).
@@ -194,7 +195,14 @@ ZH_HONG_KONG_PLACES = frozenset(
     愉景灣 坪洲 南丫島
     """.split()
 )
-ZH_HONG_KONG_PLACES = ZH_HONG_KONG_PLACES | frozenset(to_simplified(name) for name in ZH_HONG_KONG_PLACES)
+# Simplified forms that are ordinary Mandarin words, as jieba's dictionary lists them (上环 "have an IUD
+# fitted", 上/环 as jieba cuts it): in Simplified text they are the word; Hong Kong writes 上環. The scan of
+# every name against jieba's dictionary words that hold it (九龙 in 九龙壁, 北角 in 东北角, 沙田 in 沙田柚)
+# found the others whole words of their own, which the whole-word match already keeps apart.
+_HONG_KONG_NAMES_THAT_ARE_MANDARIN_WORDS = frozenset({"上环"})
+ZH_HONG_KONG_PLACES = (
+    ZH_HONG_KONG_PLACES | frozenset(to_simplified(name) for name in ZH_HONG_KONG_PLACES)
+) - _HONG_KONG_NAMES_THAT_ARE_MANDARIN_WORDS
 # Street words a house number goes with (建国路88号).
 ZH_STREET_SUFFIXES = longest_first("大街 大道 胡同 路 街 巷 弄 道".split())
 # One word of a name and its unit (越秀区, 张江镇, 信義路, 民生路): jieba's dictionary lists many such
@@ -330,6 +338,30 @@ EVERYDAY_TERMS = frozenset(
     covid covid-19 covid19 sars h1n1
     mrt lrt mtr
     hdb bto cpf mpf
+    """.split()
+)
+
+# Romanised surnames as Singapore, Malaysia and Hong Kong write them (Hokkien Tan, Teochew Teo, Cantonese
+# Wong, Hakka Liew, Hainanese Foo), in Hanyu Pinyin (Zhang, Huang) and Indian surnames common there (Kumar,
+# Pillai). A Latin word before a Chinese title (Tan 医生) is a surname only when it is one of these: any
+# other word there is more often the kind of teacher or nurse (Kindy 老师, Chemo 护士, Uni 老师) or slang
+# (Paiseh 医生). Left out: forms more often meant as English or slang before a title (Law, Lung, Man, Sin,
+# To, So, Tin, Wing, Eng for English, Oh, He, Lie, Pun, Hoe, Toe, Hee, Sia).
+ROMANISED_SURNAMES = frozenset(
+    """
+    tan lim lee ng ong wong goh chua chan koh teo ang yeo tay ho low toh sim chong chia seah leong foo yap lau
+    quek loh pang chew kwok heng liew soh tee chin lam cheng poh yong khoo neo kang chee hong lai lui yip yau
+    yuen tse tsang tsui tsoi choi cheung chiu chow chu chung fong fung hui kwan kwong lo lok luk ma mak mok ngai
+    sze siu suen tam tang tong tsai wan wai wu yam yan yeung yiu yu au fok hau hon kam kan ko kong kok
+    leung li lin liu mo mui shek shum sit tso tung kwek lum loke phua sng tung yee yeoh oei ooi tiong ting
+    teh thong thum wee boey chai cheong chio chiam chng chok choo chow chuah gan gwee han hoo
+    kee keh khaw khor kuan lau lew lian liang ling loo low lye neoh ngiam ngo pua seet seow
+    siew soon tai tham tio wang woo yang yao yong
+    zhang liu chen huang zhao zhou xu sun zhu hu guo gao luo zheng xie song deng cao peng zeng xiao tian
+    dong yuan pan cai jiang du ye su wei lv ding ren shen lu fu zhong cui fan jin shi liao jia xia qiu fang
+    hou zou xiong meng qin bai mao hao duan lei qian yin long gu qiao shao wen
+    kumar singh pillai nair menon raj rajan krishnan subramaniam ramasamy muthu naidu gill kaur dass das
+    rao reddy iyer chandran govindasamy maniam sinnathamby
     """.split()
 )
 
