@@ -192,10 +192,8 @@ def test_a_label_alone_on_its_line_keeps_the_words_below_where_only_the_intervie
 
 def test_a_run_of_these_layouts_keeps_questions_names_and_times_out_of_the_statements(tmp_path):
     import json
-    import sqlite3
 
-    from qualflow.flows.cli import app
-    from typer.testing import CliRunner
+    from test_transcript_exports import run_and_read
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -215,18 +213,7 @@ def test_a_run_of_these_layouts_keeps_questions_names_and_times_out_of_the_state
         "说话人2 00:00:08 家属不配合，很多人不愿意让我们进门。\n"
         "说话人1 00:00:40 那您一般怎么办？\n"
         "王芳 00:01:02\n我是他女儿，其实我们是怕邻居知道。\n", "utf-8")
-    data, runner = tmp_path / "data", CliRunner()
-    result = runner.invoke(app, ["run", str(inbox), "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    out = tmp_path / "a.json"
-    result = runner.invoke(app, ["export", "assignments", "--format", "json", "--data", str(data), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    rows = json.loads(out.read_text("utf-8"))
-    connection = sqlite3.connect(data / "qualflow.sqlite")
-    stored = connection.execute("select u.role, s.text from statements s join turns u on u.id = s.turn_id").fetchall()
-    connection.close()
-    statements = " ".join(text for role, text in stored if role == "participant")
-    asked = " ".join(text for role, text in stored if role == "interviewer")
+    rows, stored, statements, asked = run_and_read(tmp_path, inbox)
     for said in ("short staffed", "medication charts", "家属不配合", "怕邻居知道"):
         assert said in statements, said
     for question in ("night shift been", "biggest difference", "hardest part", "paperwork takes longest",

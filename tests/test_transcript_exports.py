@@ -202,6 +202,27 @@ def test_times_in_ordinary_text_make_no_speaker(text):
     assert {t.role for t in parsed.turns} == {"participant"}
 
 
+def run_and_read(tmp_path, inbox):
+    """A real `qualflow run` of `inbox`, then its exported rows, the stored (role, statement) pairs, and the
+    participants' and the interviewers' statements, each joined into one text."""
+    from qualflow.flows.cli import app
+    from typer.testing import CliRunner
+
+    data, runner = tmp_path / "data", CliRunner()
+    result = runner.invoke(app, ["run", str(inbox), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "a.json"
+    result = runner.invoke(app, ["export", "assignments", "--format", "json", "--data", str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text("utf-8"))
+    connection = sqlite3.connect(data / "qualflow.sqlite")
+    stored = connection.execute("select u.role, s.text from statements s join turns u on u.id = s.turn_id").fetchall()
+    connection.close()
+    statements = " ".join(text for role, text in stored if role == "participant")
+    asked = " ".join(text for role, text in stored if role == "interviewer")
+    return rows, stored, statements, asked
+
+
 def _teams_docx(path, entries):
     import docx
 
@@ -216,9 +237,6 @@ def _teams_docx(path, entries):
 
 
 def test_a_run_of_teams_and_timestamped_exports_keeps_questions_and_names_out(tmp_path):
-    from qualflow.flows.cli import app
-    from typer.testing import CliRunner
-
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     _teams_docx(inbox / "P51_teams.docx", [
@@ -232,18 +250,7 @@ def test_a_run_of_teams_and_timestamped_exports_keeps_questions_and_names_out(tm
         "[00:00:06] Tomasz Nowak: Driving between villages eats half of every working day.\n"
         "[00:00:20] Interviewer: Which part of the paperwork takes longest?\n"
         "[00:00:26] Tomasz Nowak: The medication charts, because every change needs a second signature.\n", "utf-8")
-    data, runner = tmp_path / "data", CliRunner()
-    result = runner.invoke(app, ["run", str(inbox), "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    out = tmp_path / "a.json"
-    result = runner.invoke(app, ["export", "assignments", "--format", "json", "--data", str(data), "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    rows = json.loads(out.read_text("utf-8"))
-    connection = sqlite3.connect(data / "qualflow.sqlite")
-    stored = connection.execute("select u.role, s.text from statements s join turns u on u.id = s.turn_id").fetchall()
-    connection.close()
-    statements = " ".join(text for role, text in stored if role == "participant")
-    asked = " ".join(text for role, text in stored if role == "interviewer")
+    rows, stored, statements, asked = run_and_read(tmp_path, inbox)
     assert "short staffed" in statements and "medication charts" in statements  # the participants are there
     for question in ("night shift been", "biggest difference", "hardest part", "paperwork takes longest"):
         assert question not in statements and question in asked, question
