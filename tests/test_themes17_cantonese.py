@@ -51,31 +51,39 @@ PREVIOUS_MARK = "qualflow:chinese-embedded-as-simplified-mandarin"
 
 
 def test_a_study_embedded_with_the_previous_table_embeds_its_cantonese_statements_again_once(tmp_path, use_encoder):
+    embeds_again_once(tmp_path, use_encoder, STATEMENT, PREVIOUS_FORM, PREVIOUS_MARK,
+                      "我每天上班都很累，他们总是叫我加班。")
+
+
+def embeds_again_once(tmp_path, encoder, statement_text: str, previous_form: str, previous_mark: str,
+                      mandarin_answer: str) -> None:
+    """A study whose Cantonese statement was embedded in `previous_form` under `previous_mark` (as a study made
+    before a change of the table left it) embeds it again in the form the table now gives, once; a Shanghai
+    interview saying the same in Mandarin stands beside it."""
     inbox, data = tmp_path / "inbox", tmp_path / "data"
     inbox.mkdir()
-    (inbox / "hk_p1.txt").write_text(f"# participant: P1\n\n訪談者：工作點樣？\n\n受訪者：{STATEMENT}\n", "utf-8")
-    (inbox / "sh_p2.txt").write_text("# participant: P2\n\n访谈者：工作怎么样？\n\n受访者：我每天上班都很累，"
-                                     "他们总是叫我加班。\n", "utf-8")
+    (inbox / "hk_p1.txt").write_text(f"# participant: P1\n\n訪談者：工作點樣？\n\n受訪者：{statement_text}\n", "utf-8")
+    (inbox / "sh_p2.txt").write_text(f"# participant: P2\n\n访谈者：工作怎么样？\n\n受访者：{mandarin_answer}\n", "utf-8")
     code_interviews(str(inbox), str(data))
     store = Store(default_database_url(data))
 
     def vector() -> np.ndarray:
         with store.session() as session:
-            statement = session.scalar(select(Statement).where(Statement.text == STATEMENT))
+            statement = session.scalar(select(Statement).where(Statement.text == statement_text))
             return np.frombuffer(session.scalar(select(Embedding.vector).where(
-                Embedding.encoder_id == use_encoder.id, Embedding.text_hash == statement.text_hash)), dtype="<f4")
+                Embedding.encoder_id == encoder.id, Embedding.text_hash == statement.text_hash)), dtype="<f4")
 
-    assert SIMPLIFIED_FORM_MARK != PREVIOUS_MARK  # the table changed the form: so did the mark
-    assert np.allclose(vector(), use_encoder.embed([text_to_embed(STATEMENT, "zh")])[0], atol=1e-5)
+    assert SIMPLIFIED_FORM_MARK != previous_mark  # the table changed the form: so did the mark
+    assert np.allclose(vector(), encoder.embed([text_to_embed(statement_text, "zh")])[0], atol=1e-5)
     with store.session() as session:  # as a study embedded before this change left it
-        statement = session.scalar(select(Statement).where(Statement.text == STATEMENT))
-        old = use_encoder.embed([PREVIOUS_FORM])[0].astype("<f4").tobytes()
-        session.query(Embedding).filter_by(encoder_id=use_encoder.id, text_hash=statement.text_hash).update(
+        statement = session.scalar(select(Statement).where(Statement.text == statement_text))
+        old = encoder.embed([previous_form])[0].astype("<f4").tobytes()
+        session.query(Embedding).filter_by(encoder_id=encoder.id, text_hash=statement.text_hash).update(
             {"vector": old})
-        session.query(Embedding).filter_by(encoder_id=SIMPLIFIED_FORM_MARK).update({"encoder_id": PREVIOUS_MARK})
+        session.query(Embedding).filter_by(encoder_id=SIMPLIFIED_FORM_MARK).update({"encoder_id": previous_mark})
         session.commit()
     assert code_interviews(str(inbox), str(data)).embedded >= 1
-    assert np.allclose(vector(), use_encoder.embed([text_to_embed(STATEMENT, "zh")])[0], atol=1e-5)
+    assert np.allclose(vector(), encoder.embed([text_to_embed(statement_text, "zh")])[0], atol=1e-5)
     assert code_interviews(str(inbox), str(data)).embedded == 0  # once
     store.dispose()
 
@@ -105,30 +113,6 @@ STRADDLING_MARK = "qualflow:chinese-embedded-as-simplified-mandarin-2"
 
 
 def test_a_study_embedded_with_words_read_across_boundaries_embeds_them_again_once(tmp_path, use_encoder):
-    inbox, data = tmp_path / "inbox", tmp_path / "data"
-    inbox.mkdir()
-    (inbox / "hk_p1.txt").write_text(f"# participant: P1\n\n訪談者：工作點樣？\n\n受訪者：{STRADDLING}\n", "utf-8")
-    (inbox / "sh_p2.txt").write_text("# participant: P2\n\n访谈者：工作怎么样？\n\n受访者：我每天上班都很累，"
-                                     "因为要做回收工作。\n", "utf-8")
-    code_interviews(str(inbox), str(data))
-    store = Store(default_database_url(data))
-
-    def vector() -> np.ndarray:
-        with store.session() as session:
-            statement = session.scalar(select(Statement).where(Statement.text == STRADDLING))
-            return np.frombuffer(session.scalar(select(Embedding.vector).where(
-                Embedding.encoder_id == use_encoder.id, Embedding.text_hash == statement.text_hash)), dtype="<f4")
-
     assert text_to_embed(STRADDLING, "zh") == "我觉得好累，因为要做回收工作。"
-    assert SIMPLIFIED_FORM_MARK != STRADDLING_MARK  # the form changed: so did the mark
-    with store.session() as session:  # as a study embedded with the table before left it
-        statement = session.scalar(select(Statement).where(Statement.text == STRADDLING))
-        old = use_encoder.embed([STRADDLED_FORM])[0].astype("<f4").tobytes()
-        session.query(Embedding).filter_by(encoder_id=use_encoder.id, text_hash=statement.text_hash).update(
-            {"vector": old})
-        session.query(Embedding).filter_by(encoder_id=SIMPLIFIED_FORM_MARK).update({"encoder_id": STRADDLING_MARK})
-        session.commit()
-    assert code_interviews(str(inbox), str(data)).embedded >= 1
-    assert np.allclose(vector(), use_encoder.embed([text_to_embed(STRADDLING, "zh")])[0], atol=1e-5)
-    assert code_interviews(str(inbox), str(data)).embedded == 0  # once
-    store.dispose()
+    embeds_again_once(tmp_path, use_encoder, STRADDLING, STRADDLED_FORM, STRADDLING_MARK,
+                      "我每天上班都很累，因为要做回收工作。")
