@@ -70,22 +70,29 @@ def test_a_form_from_another_site_shows_none_of_its_text_and_links_only_to_this_
         context.close()
 
 
-def test_the_reviewers_own_stale_form_still_shows_what_they_typed(server, browser):
-    base, store = server
-    context = browser.new_context()
-    context.set_default_timeout(15_000)
+def memo_sent_after_signing_in_again(context, base, store, typed: str):
+    """A memo typed on T1's page in one tab, sent after another tab signed out and in again (a new session
+    and token): the tab that sent the now stale form."""
     tab1 = context.new_page()
     sign_in(tab1, base)
     tab1.goto(f"{base}/themes/{theme(store, 'T1').id}?page=2")
     tab1.locator("summary", has_text="Memo on this theme").click()
-    tab1.fill("#theme-memo", "typed before signing in again")
-    tab2 = context.new_page()  # signs out and in again: a new session and token
+    tab1.fill("#theme-memo", typed)
+    tab2 = context.new_page()
     tab2.goto(f"{base}/")
     tab2.click("text=Sign out")
     tab2.wait_for_url(f"{base}/login")
     sign_in(tab2, base)
     tab1.click("#save-memo")
     tab1.wait_for_load_state()
+    return tab1
+
+
+def test_the_reviewers_own_stale_form_still_shows_what_they_typed(server, browser):
+    base, store = server
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    tab1 = memo_sent_after_signing_in_again(context, base, store, "typed before signing in again")
     assert tab1.inner_text("h1") == "Not saved: the form had expired"
     assert tab1.locator("textarea[readonly]").input_value() == "typed before signing in again"
     assert tab1.locator("a#back").evaluate("a => a.href") == f"{base}/themes/{theme(store, 'T1').id}?page=2"

@@ -12,7 +12,7 @@ import pytest
 from fixtures.browser import NEEDS_CHROMIUM, chromium, served
 from qualflow.models import Store, default_database_url
 from test_review_browser_audit12 import theme
-from test_review_browser_webfix import ELSEWHERE, sign_in
+from test_review_browser_webfix import ELSEWHERE, memo_sent_after_signing_in_again, sign_in
 from test_review_webfix import ATTACK, SPOOF, study  # noqa: F401 (study: a fixture)
 
 pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
@@ -61,18 +61,7 @@ def test_a_stale_form_still_shows_what_was_typed_on_a_browser_without_fetch_meta
     context = browser.new_context()
     context.set_default_timeout(15_000)
     context.route(f"{base}/decide/**", without_fetch_metadata)
-    tab1 = context.new_page()
-    sign_in(tab1, base)
-    tab1.goto(f"{base}/themes/{theme(store, 'T1').id}?page=2")
-    tab1.locator("summary", has_text="Memo on this theme").click()
-    tab1.fill("#theme-memo", "typed in a browser without Fetch metadata")
-    tab2 = context.new_page()  # signs out and in again: a new session and token
-    tab2.goto(f"{base}/")
-    tab2.click("text=Sign out")
-    tab2.wait_for_url(f"{base}/login")
-    sign_in(tab2, base)
-    tab1.click("#save-memo")
-    tab1.wait_for_load_state()
+    tab1 = memo_sent_after_signing_in_again(context, base, store, "typed in a browser without Fetch metadata")
     assert app.fetch_sites == [] and app.origins[-1] == base  # this app's own origin, not "null"
     assert tab1.inner_text("h1") == "Not saved: the form had expired"
     assert tab1.locator("textarea[readonly]").input_value() == "typed in a browser without Fetch metadata"
