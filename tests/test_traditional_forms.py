@@ -117,15 +117,15 @@ def test_one_cached_converter_serves_both_directions():
 
 
 def test_importing_the_lexicon_loads_neither_spacy_nor_a_hand_table():
+    # How long the import takes is measured by benchmarks/response_times.py; here, what it must not load.
     code = (
-        "import sys, time; t = time.perf_counter(); import qualflow.pipeline.deid.lexicon as lexicon; "
-        "print(time.perf_counter() - t); "
+        "import sys; import qualflow.pipeline.deid.lexicon as lexicon; "
         "assert 'spacy' not in sys.modules, 'lexicon pulled in spaCy'; "
+        "assert 'torch' not in sys.modules, 'lexicon pulled in torch'; "
         "assert not hasattr(lexicon, '_TRADITIONAL')"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout.strip()) < 2.0
 
 
 # --- what a Traditional transcript shows ---------------------------------------------------------
