@@ -98,7 +98,9 @@ class WithdrawalPlan:
     themes: int = 0  # themes that lose statements
     # Decisions undo can no longer reverse once their statements are gone (review/undo.py `made_permanent`).
     permanent: Permanence | None = None
-    # Found once here, named before anything is deleted and written by `withdraw` (withdraw_memos):
+    # Found here to be named before anything is deleted (withdraw_memos). `withdraw` finds them again under
+    # its write lock, from `theirs`: a memo or rename saved since is rewritten as it reads then.
+    theirs: list[str] = field(default_factory=list, repr=False)  # their statements' texts
     quoting_memos: dict[int, str] = field(default_factory=dict)  # other memo id -> its text without their words
     quoting_themes: dict[int, dict[str, str]] = field(default_factory=dict)  # theme id -> name, description
     quoting_decisions: dict[int, dict] = field(default_factory=dict)  # logged decision id -> summary, snapshots
@@ -167,7 +169,7 @@ def plan_withdrawal(session: Session, participant: str) -> WithdrawalPlan:
 
     memos = set(session.scalars(select(Memo.id).where(Memo.statement_id.in_(statement_ids))))
     plan.permanent = made_permanent(session, set(statement_ids), memos)
-    theirs = their_words(session, statement_ids)
+    plan.theirs = theirs = their_words(session, statement_ids)
     plan.quoting_memos = memos_quoting(session, theirs, memos)
     plan.quoting_themes = themes_quoting(session, theirs)
     plan.quoting_decisions = decisions_quoting(session, theirs)
@@ -205,16 +207,22 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     counts = {"transcripts": len(plan.whole), "transcripts_edited": len(plan.partial) + len(plan.emptied),
               "statements": len(statement_ids), "themes_touched": len(theme_ids)}
 
+    # The first write: from here on SQLite lets no one else write until this commits.
     counts["memos"] = session.execute(delete(Memo).where(Memo.statement_id.in_(statement_ids))).rowcount
-    for memo_id, text_left in plan.quoting_memos.items():
+    # Found again, as they read now, and on PostgreSQL held (FOR UPDATE) until this commits: a rename or memo
+    # a reviewer saved after the plan was read is rewritten, not overwritten with what the plan read.
+    quoting_memos = memos_quoting(session, plan.theirs, set(), lock=True)
+    quoting_themes = themes_quoting(session, plan.theirs, lock=True)
+    quoting_decisions = decisions_quoting(session, plan.theirs, lock=True)
+    for memo_id, text_left in quoting_memos.items():
         session.get(Memo, memo_id).text = text_left
-    counts["memos_unquoted"] = len(plan.quoting_memos)
-    for theme_id, fields in plan.quoting_themes.items():
+    counts["memos_unquoted"] = len(quoting_memos)
+    for theme_id, fields in quoting_themes.items():
         theme = session.get(Theme, theme_id)
         for name, value in fields.items():
             setattr(theme, name, value)
     session.flush()  # written before `expire_all` below
-    counts["themes_unquoted"] = len(plan.quoting_themes)
+    counts["themes_unquoted"] = len(quoting_themes)
     session.execute(delete(Suggestion).where(Suggestion.statement_id.in_(statement_ids)))
     counts["manual_codings"] = _delete_codings(session, plan)
     for transcript_id in plan.partial:
@@ -241,9 +249,9 @@ def withdraw(session: Session, plan: WithdrawalPlan) -> dict:
     session.expire_all()
     emptied = _refresh_themes(session, theme_ids, set(statement_ids))
     # Their quotes first, then the suggested names (`_scrub_log` reads the log as just rewritten).
-    if plan.quoting_decisions:
-        _rewrite_decisions(session, plan.quoting_decisions)
-    counts["decisions_reworded"] = len(set(plan.quoting_decisions) | _scrub_log(session, emptied))
+    if quoting_decisions:
+        _rewrite_decisions(session, quoting_decisions)
+    counts["decisions_reworded"] = len(set(quoting_decisions) | _scrub_log(session, emptied))
     if plan.permanent is not None:
         counts["decisions_made_permanent"] = len(plan.permanent.permanent)
     session.add(Withdrawal(participant=plan.participant, counts=counts,

@@ -93,37 +93,45 @@ def their_words(session: Session, statement_ids: list[int]) -> list[str]:
     return list(session.scalars(select(Statement.text).where(Statement.id.in_(statement_ids))))
 
 
-def memos_quoting(session: Session, theirs: list[str], deleted: set[int]) -> dict[int, str]:
+def _rows(model, lock: bool):
+    """Every row of `model` in id order. With `lock`, read as stored now (not as this session read them
+    before) and held until the transaction ends: PostgreSQL's FOR UPDATE; SQLite ignores it, as its write
+    lock already keeps other writers out."""
+    query = select(model).order_by(model.id)
+    return query.with_for_update().execution_options(populate_existing=True) if lock else query
+
+
+def memos_quoting(session: Session, theirs: list[str], deleted: set[int], lock: bool = False) -> dict[int, str]:
     """Memos that stay (not in `deleted`, those on their statements) but quote them: memo id -> its text
     without the quotes. Undone memos too, as their rows keep the words."""
     if not theirs:
         return {}
     return {memo.id: without_quotes(memo.text, theirs)
-            for memo in session.scalars(select(Memo).where(Memo.id.not_in(deleted)).order_by(Memo.id))
+            for memo in session.scalars(_rows(Memo, lock).where(Memo.id.not_in(deleted)))
             if quoted_spans(memo.text, theirs)}
 
 
-def themes_quoting(session: Session, theirs: list[str]) -> dict[int, dict[str, str]]:
+def themes_quoting(session: Session, theirs: list[str], lock: bool = False) -> dict[int, dict[str, str]]:
     """Themes whose name or description quotes them: theme id -> those fields without the quotes. Every
     theme set's, as an older set's rows keep the words too."""
     if not theirs:
         return {}
     found = {}
-    for theme in session.scalars(select(Theme).order_by(Theme.id)):
+    for theme in session.scalars(_rows(Theme, lock)):
         changed = _unquoted_fields({name: getattr(theme, name) for name in THEME_TEXT}, theirs)
         if changed:
             found[theme.id] = changed
     return found
 
 
-def decisions_quoting(session: Session, theirs: list[str]) -> dict[int, dict]:
+def decisions_quoting(session: Session, theirs: list[str], lock: bool = False) -> dict[int, dict]:
     """Logged decisions that quote them, in their summary or in a theme's name or description in their
     snapshots: decision id -> {"summary", "before", "after"} without the quotes. A snapshot's fields get
     what `themes_quoting` gives the theme itself, so the undo's check that nothing changed since holds."""
     if not theirs:
         return {}
     found = {}
-    for decision in session.scalars(select(Decision).order_by(Decision.id)):
+    for decision in session.scalars(_rows(Decision, lock)):
         before, after = copy.deepcopy(decision.before or {}), copy.deepcopy(decision.after or {})
         for snapshot in (before, after):
             for fields in snapshot.get("themes", {}).values():
