@@ -8,7 +8,8 @@ surname (高淳区), and Taiwanese townships jieba cuts across their unit (冬/�
 hold the words those names look like (明说, 小说, 说明书, 区别, 街道办, 镇上, 老人).
 
 Written and measured once before any rule changed, then once after, never used to tune a rule. Of 62 names
-and places, before: 42 found whole, 4 in part, 16 missed; after: 48 whole, 2 in part, 12 missed. Everyday
+and places, before: 42 found whole, 4 in part, 16 missed; after: 48 whole, 2 in part, 12 missed (49 and 11 since 2026-11-28's district list, built from jieba's
+dictionary after the 下关区 miss here was seen). Everyday
 talk: one false alarm before and after (林子里). What the rules still miss is a strict xfail with the
 reason, so a fix shows.
 """
@@ -66,7 +67,7 @@ PLACES_SET_4 = [
     _gap(("我们在小龙坎街道做过入户调查。", [], ["小龙坎街道"]), "小龙/nr 坎: 龙 is taken as 小 + surname"),
     _gap(("他老家是五里墩街道的。", [], ["五里墩街道"]), "jieba cuts 五里/m 墩/v: a numeral and a verb"),
     ("她在上城区湖滨街道上班。", [], ["上城区", "湖滨街道"]),
-    _gap(("我小时候住在下关区。", [], ["下关区"]), "下关区/n listed as a common noun, with no place beside it"),
+    ("我小时候住在下关区。", [], ["下关区"]),
     _gap(("我们搬到了东城区和平里街道。", [], ["东城区", "和平里街道"]), "和平/nz 里/f: 里 is a direction word"),
     ("他在江宁区秣陵街道开诊所。", [], ["江宁区", "秣陵街道"]),
     _gap(("她是黄埔区长洲街道的居民。", [], ["黄埔区", "长洲街道"]), "jieba cuts 黄埔/区长/洲: 区长 (district head)"),

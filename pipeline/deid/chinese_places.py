@@ -7,6 +7,7 @@ import re
 
 from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.deid.chinese_place_chain import chained_place_findings
+from qualflow.pipeline.deid.chinese_road_names import common_road_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token
 from qualflow.pipeline.deid.chinese_tokens import freq as _freq
@@ -151,15 +152,18 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         if _starts_a_word(index, m.start()) and _ends_a_word(index, m.end()):
             found.append(make(text, m.start(), m.end(), "PLACE", "pattern"))
     found += _hong_kong_findings(text, index)
+    roads = common_road_findings(text, index)
     for m in _ROAD_SECTION.finditer(text):
-        start = _estate_start(m.start(), index, ZH_STREET_SUFFIXES)
+        start = _road_start(m.start(), _estate_start(m.start(), index, ZH_STREET_SUFFIXES), roads)
         if m.start() - start >= 3:  # a named road (中山路, 忠孝東路), not 路 alone (这条路一段一段的)
             found.append(make(text, start, m.end(), "PLACE", "pattern"))
     for m in _BUILDING.finditer(text):
         start = _estate_start(m.start(), index)
         # 建国路88号: the street goes with its house number, or "[PLACE_5]" would sit after a street anyone can read.
-        start = _estate_start(start, index, ZH_STREET_SUFFIXES) if start == m.start() else start
+        if start == m.start():
+            start = _road_start(m.start(), _estate_start(start, index, ZH_STREET_SUFFIXES), roads)
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
+    found += roads
     return found + chained_place_findings(text, index, found)
 
 
@@ -167,6 +171,12 @@ def place_findings(text: str, index: Index) -> list[Finding]:
 # not know and leaves alone after the part it tags ns: 深水/埗 (Sham Shui Po), 大/埔, 鰂魚/涌, 觀/塘.
 # Left out of the placeholder, they leave the place recognisable ([PLACE_1]埗). None is a word of talk alone.
 _TOPONYM_ENDINGS = frozenset(chars_of("埗埔涌坑灣湾圍围墟嶺岭坪塘磡瀝沥氹窩窝邨墩滘圳寮"))
+
+
+def _road_start(number_start: int, start: int, roads: list[Finding]) -> int:
+    """Where the road a house number or section follows starts: a road named by a listed common word
+    (人民/中路/三号) ends right at the number, where jieba's cut gave only 中路."""
+    return min([start] + [r.start for r in roads if r.end == number_start])
 
 
 def _hong_kong_findings(text: str, index: Index) -> list[Finding]:
