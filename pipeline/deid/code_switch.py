@@ -26,6 +26,7 @@ from qualflow.pipeline.deid.lexicon import (
     EN_PERSON_NOUNS,
     EN_RELATION_NOUNS,
     EN_TITLES,
+    NON_CHINESE_SURNAMES,
     ROMANISED_SURNAMES,
     SURNAMES,
     ZH_NOT_NAME_CHARS,
@@ -60,16 +61,26 @@ _TITLE_THEN_CJK = re.compile(
 _TITLES_AFTER_LATIN = longest_first(with_traditional(
     "医生 医师 老师 律师 先生 小姐 太太 主任 教授 经理 姑娘 护士 社工 校长".split()
 ))
-_LATIN_WORD = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+# A Latin name word: D'Souza and O'Brien with their prefix, Au-Yeung with its hyphen.
+_LATIN_WORD = r"(?:[DO]['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+# Lower-case words inside a name: Malay bin and binti (son and daughter of), Indian a/l and a/p (the same),
+# Filipino and Portuguese de, da, dos, del, dela (Siti binti Ahmad 老师, Maria dela Cruz 姑娘).
+_NAME_PARTICLES = frozenset("bin binti bte a/l a/p s/o d/o de da dos del dela".split())
+_PARTICLE = "(?:" + "|".join(map(re.escape, sorted(_NAME_PARTICLES, key=len, reverse=True))) + r")[ \t]+"
 _LATIN_THEN_TITLE = re.compile(
-    rf"(?<![A-Za-z'’\-])(?P<name>(?:{_LATIN_WORD}[ \t]+){{0,2}}{_LATIN_WORD})[ \t]?(?="
+    rf"(?<![A-Za-z'’\-])(?P<name>(?:{_LATIN_WORD}[ \t]+(?:{_PARTICLE})?){{0,2}}{_LATIN_WORD})[ \t]?(?="
     + "|".join(_TITLES_AFTER_LATIN) + ")"
 )
+# The surnames a Latin word before a Chinese title must be to be a name on its own (Tan 医生, Fernandez 医生).
+_SURNAMES_BEFORE_TITLES = ROMANISED_SURNAMES | NON_CHINESE_SURNAMES
+# Two surnames that together are a place said as the kind of doctor or teacher (Hong Kong 医生): Hong (洪)
+# and Kong (江, 鄺) alone before a title are surnames; after one another, the city, which the place rules find.
+_PLACES_OF_SURNAMES = frozenset({("hong", "kong")})
 # What kind of doctor, teacher or manager, said in English before the Chinese title (Ortho 醫生, Chem 老师,
-# Ops 经理, Hong Kong 老师): shortened words and place names the English dictionary does not list.
+# Ops 经理): shortened words and place names the English dictionary does not list.
 _KINDS_BEFORE_TITLES = frozenset(
     "ortho paed paeds peds onco psych psy neuro cardio gynae obgyn gastro derm derma uro ent renal resp "
-    "geri rehab physio chem bio econs geog phys accts poa sci lang comp ops acct hong kong kl jb".split()
+    "geri rehab physio chem bio econs geog phys accts poa sci lang comp ops acct kl jb".split()
 )
 # Singlish and Hong Kong English exclamations that open a sentence (Wah 老师好凶, Aiyo 医生又迟到): no surname.
 # (Not "wei": Wei 医生 is the surname 魏 or 韦 far too often to keep.)
@@ -116,28 +127,49 @@ def code_switch_findings(text: str, names: Index) -> list[Finding]:
 def _surname_run_start(m: re.Match, not_names: Collection[str]) -> int:
     """Where the name before a Chinese title starts: the words right before the title, from the last, while
     each can be part of a name (Tan Mei Ling 老师 whole; Dr Tan 医生 from Tan; English 老师: none, the
-    match's end). The run is a name only if it holds a romanised surname (lexicon.ROMANISED_SURNAMES) or is
-    two words or more (Mei Ling 老师): one other word is the kind of teacher or slang (Kindy 老师, Paiseh 医生)."""
+    match's end). The run is a name only if it holds a listed surname (_SURNAMES_BEFORE_TITLES) or is two
+    words or more (Mei Ling 老师): one other word is the kind of teacher or slang (Kindy 老师, Paiseh 医生).
+    A particle (bin, a/l, dela) is part of the run only with a name word before it, which may then be an
+    English word too (Joy dela Cruz, Ana dela Cruz: Filipino given names often are); Hong Kong stops it."""
     start = m.end("name")
-    words = 0
+    words = list(re.finditer(r"\S+", m.group("name")))
+    count = 0
     has_surname = False
-    for word in reversed(list(re.finditer(r"\S+", m.group("name")))):
-        if not _name_word(word.group(), not_names):
+    after_particle = False
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i].group()
+        if word.casefold() in _NAME_PARTICLES:
+            after_particle = True  # start moves past it only when the word before it is a name word
+            continue
+        if i > 0 and (words[i - 1].group().casefold(), word.casefold()) in _PLACES_OF_SURNAMES:
             break
-        start = m.start("name") + word.start()
-        words += 1
-        has_surname = has_surname or word.group().casefold() in ROMANISED_SURNAMES
-    return start if has_surname or words >= 2 else m.end("name")
+        if not _name_word(word, not_names, english_too=after_particle):
+            break
+        start = m.start("name") + words[i].start()
+        count += 1
+        has_surname = has_surname or _listed_surname(word)
+        after_particle = False
+    return start if has_surname or count >= 2 else m.end("name")
 
 
-def _name_word(word: str, not_names: Collection[str]) -> bool:
-    """`word` before a Chinese title can be part of a name: a romanised surname, though an English word too
-    (Tan, Lee, Song), or no English word, kind of doctor or teacher, app, title or exclamation (Lim, Mei,
-    Kumar; not English 老师, Senior 医生, Ortho 醫生, Zoom 老师, Dr 黄医生, Wah 老师好凶)."""
+def _listed_surname(word: str) -> bool:
+    """Whether `word` is a listed surname: whole, after its D' or O' (D'Souza as Souza), or every part of a
+    hyphenated one (Au-Yeung)."""
+    folded = word.casefold().replace("’", "'")
+    parts = folded.split("-")
+    return (folded in _SURNAMES_BEFORE_TITLES or folded.split("'")[-1] in _SURNAMES_BEFORE_TITLES
+            or all(part in _SURNAMES_BEFORE_TITLES for part in parts))
+
+
+def _name_word(word: str, not_names: Collection[str], english_too: bool = False) -> bool:
+    """`word` before a Chinese title can be part of a name: a listed surname, though an English word too
+    (Tan, Lee, Song, Smith), or no English word (any word, with `english_too`), and no stop word, kind of
+    doctor or teacher, app, title or exclamation (Lim, Mei, Kumar; not English 老师, Senior 医生, Ortho 醫生,
+    Zoom 老师, Dr 黄医生, Wah 老师好凶)."""
     folded = word.casefold()
     if folded in not_names or folded in _KINDS_BEFORE_TITLES or folded in _ENGLISH_TITLES or folded in _EXCLAMATIONS:
         return False
-    return folded in ROMANISED_SURNAMES or not is_common_english_word(word)
+    return english_too or _listed_surname(word) or not is_common_english_word(word)
 
 
 def _chinese_name_end(text: str, start: int, names: Index) -> int | None:

@@ -341,27 +341,65 @@ EVERYDAY_TERMS = frozenset(
     """.split()
 )
 
-# Romanised surnames as Singapore, Malaysia and Hong Kong write them (Hokkien Tan, Teochew Teo, Cantonese
-# Wong, Hakka Liew, Hainanese Foo), in Hanyu Pinyin (Zhang, Huang) and Indian surnames common there (Kumar,
-# Pillai). A Latin word before a Chinese title (Tan 医生) is a surname only when it is one of these: any
-# other word there is more often the kind of teacher or nurse (Kindy 老师, Chemo 护士, Uni 老师) or slang
+# Romanised Chinese surnames as Singapore, Malaysia and Hong Kong write them (Hokkien Tan, Teochew Teo,
+# Cantonese Wong, Hakka Liew, Hainanese Foo) and in Hanyu Pinyin (Zhang, Huang). A Latin word before a
+# Chinese title (Tan 医生) is a surname only when it is one of these or of NON_CHINESE_SURNAMES: any other
+# word there is more often the kind of teacher or nurse (Kindy 老师, Chemo 护士, Uni 老师) or slang
 # (Paiseh 医生). Left out: forms more often meant as English or slang before a title (Law, Lung, Man, Sin,
-# To, So, Tin, Wing, Eng for English, Oh, He, Lie, Pun, Hoe, Toe, Hee, Sia).
+# To, So, Tin, Wing, Eng for English, Oh, He, Lie, Pun, Hoe, Toe, Hee, Sia, Young, Ha and Ee as laughs,
+# Nah, Saw, See, Sow, Ge for the Cantonese 嘅, Yue for Cantonese, Qi for 气, Gong for the Singlish
+# "stupid", Kwai for Kwai Chung, Pak and Tok as Malay titles, Peh and Pek as Hokkien uncles). Kong and
+# Hong are surnames alone; together they are the city (code_switch.py).
 ROMANISED_SURNAMES = frozenset(
     """
     tan lim lee ng ong wong goh chua chan koh teo ang yeo tay ho low toh sim chong chia seah leong foo yap lau
     quek loh pang chew kwok heng liew soh tee chin lam cheng poh yong khoo neo kang chee hong lai lui yip yau
     yuen tse tsang tsui tsoi choi cheung chiu chow chu chung fong fung hui kwan kwong lo lok luk ma mak mok ngai
     sze siu suen tam tang tong tsai wan wai wu yam yan yeung yiu yu au fok hau hon kam kan ko kong kok
-    leung li lin liu mo mui shek shum sit tso tung kwek lum loke phua sng tung yee yeoh oei ooi tiong ting
-    teh thong thum wee boey chai cheong chio chiam chng chok choo chow chuah gan gwee han hoo
-    kee keh khaw khor kuan lau lew lian liang ling loo low lye neoh ngiam ngo pua seet seow
-    siew soon tai tham tio wang woo yang yao yong
+    leung li lin liu mo mui shek shum sit tso tung kwek lum loke phua sng yee yeoh oei ooi tiong ting
+    teh thong thum wee boey chai cheong chio chiam chng chok choo chuah gan gwee han hoo
+    kee keh khaw khor kuan lew lian liang ling loo lye neoh ngiam ngo pua seet seow
+    siew soon tai tham tio wang woo yang yao
+    poon ku koo hung ip chau cheuk chui yim yung heung ngan kung sung chim ching hsu shiu wat szeto auyeung
+    au-yeung sze-to
+    kuah tey tng png kek kho kua phoon siah siow teng thio ngoh ngeow cheah cheok chay chye khong kiew koay
+    kuek leow mah quah soo tiew woon voon phang thien choong foong hiew kiu vun
     zhang liu chen huang zhao zhou xu sun zhu hu guo gao luo zheng xie song deng cao peng zeng xiao tian
     dong yuan pan cai jiang du ye su wei lv ding ren shen lu fu zhong cui fan jin shi liao jia xia qiu fang
     hou zou xiong meng qin bai mao hao duan lei qian yin long gu qiao shao wen
+    feng xue dai tao xiang chang niu zhuang guan zhan lan ni tu bao zhai ji ke mu xing pei lou huo nie
+    sheng zuo geng ruan xin ouyang
+    """.split()
+)
+
+# Surnames of the other peoples of Singapore, Malaysia and Hong Kong, which participants put before a
+# Chinese title as they do a Chinese one (Fernandez 医生, Pillai 老师, Santos 姑娘), used by the same rule:
+# - Filipino, Spanish and Portuguese (Filipino nurses and helpers, Eurasian and Macanese families);
+#   "D'Souza" is looked up as "souza", "Dela Cruz" and "De Souza" are two name-like words anyway;
+# - English and Eurasian surnames that are no word a title follows (not Brown, King, Ward, Baker, Cook,
+#   Bell, Hill, Park, Young: the colour, a ward nurse, a baking or cooking teacher);
+# - Indian and Sri Lankan (Tamil, Malayali, Punjabi and Sinhalese surnames common there);
+# - Malay names: Malays have no surname and are called by their given name after a title (Cikgu Siti,
+#   Dr Ahmad), so the common given and father's names stand here (not Nor, an English stop word).
+NON_CHINESE_SURNAMES = frozenset(
+    """
+    santos reyes cruz garcia fernandez fernandes gonzales gonzalez ramos mendoza bautista aquino villanueva
+    torres lopez rodriguez flores rivera dizon castillo castro domingo navarro salazar soriano pascual
+    tolentino manalo perez diaz gomez morales mercado aguilar valdez rosario
+    souza pereira rodrigues gomes silva costa rozario almeida oliveira monteiro sequeira carvalho pinto
+    martins xavier tessensohn
+    smith johnson williams thompson anderson jones taylor davies evans wilson roberts robinson thomas
+    hughes edwards lewis harris clarke clark jackson scott turner carter mitchell campbell morgan parker
+    davis martin
     kumar singh pillai nair menon raj rajan krishnan subramaniam ramasamy muthu naidu gill kaur dass das
-    rao reddy iyer chandran govindasamy maniam sinnathamby
+    rao reddy iyer chandran govindasamy maniam sinnathamby sharma gupta patel shah mehta joshi verma
+    kapoor khan sandhu dhillon grewal sidhu ramachandran ramakrishnan narayanan arumugam murugan perumal
+    suppiah ponnusamy karuppiah balakrishnan sivakumar chelliah kandiah rajaratnam selvaraj rajendran
+    ganesan varghese kurian mathew joseph fernando perera jayawardena wickramasinghe dissanayake bandara
+    ahmad muhammad mohamed mohammad mohd abdullah abdul ismail ibrahim hassan hussein hussain rahman aziz
+    razak yusof yusuf osman othman omar ali hamid salleh harun idris hashim kamal zainal rosli azman
+    siti nurul nur aishah fatimah zainab noraini azizah aminah
+    kim nguyen
     """.split()
 )
 
