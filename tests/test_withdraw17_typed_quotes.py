@@ -23,9 +23,10 @@ from test_withdraw_summaries import P4_SAYS, with_p4
 from typer.testing import CliRunner
 
 
-def _study_with_quoting_names(tmp_path) -> dict:
-    """P4's pay theme, and names and descriptions typed by reviewers that quote P4 (and one that does not)."""
-    store = Store(default_database_url(tmp_path))
+def _study_with_quoting_names(tmp_path, url: str | None = None) -> dict:
+    """P4's pay theme, and names and descriptions typed by reviewers that quote P4 (and one that does not),
+    in the SQLite study in `tmp_path` or the database at `url`."""
+    store = Store(url or default_database_url(tmp_path))
     store.topic_of = build(store)
     with store.session() as session:
         pay, parent = with_p4(session, store)
