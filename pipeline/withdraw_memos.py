@@ -53,36 +53,56 @@ def _window(tokens: list[str]) -> int | None:
     return min(longest, len(tokens))
 
 
+class Quotes:
+    """A withdrawn participant's statements as the runs of words that would quote them, built once: a
+    withdrawal reads every memo, theme and logged decision of the study against the same statements."""
+
+    def __init__(self, statements: list[str]):
+        self._runs: dict[int, set[tuple[str, ...]]] = {}  # run length -> runs of that length
+        for statement in statements:
+            theirs = [match.group().casefold() for match in _tokens(statement)]
+            size = _window(theirs)
+            if size is not None:
+                self._runs.setdefault(size, set()).update(
+                    tuple(theirs[i:i + size]) for i in range(len(theirs) - size + 1))
+
+    def __bool__(self) -> bool:
+        return bool(self._runs)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of `text` that quote any of the statements, merged where they touch."""
+        found = _tokens(text)
+        words = [match.group().casefold() for match in found]
+        marked = [False] * len(found)
+        for size, runs in self._runs.items():
+            for i in range(len(words) - size + 1):
+                if tuple(words[i:i + size]) in runs:
+                    marked[i:i + size] = [True] * size
+        spans: list[tuple[int, int]] = []
+        for i, match in enumerate(found):
+            if not marked[i]:
+                continue
+            if spans and i > 0 and marked[i - 1]:
+                spans[-1] = (spans[-1][0], match.end())
+            else:
+                spans.append((match.start(), match.end()))
+        return spans
+
+    def removed_from(self, text: str) -> str:
+        """`text` with every passage quoting the statements replaced by `QUOTE_REMOVED`."""
+        for start, end in reversed(self.spans(text)):
+            text = text[:start] + QUOTE_REMOVED + text[end:]
+        return text
+
+
 def quoted_spans(memo: str, statements: list[str]) -> list[tuple[int, int]]:
     """Character spans of `memo` that quote any of `statements`, merged where they touch."""
-    found = _tokens(memo)
-    words = [match.group().casefold() for match in found]
-    marked = [False] * len(found)
-    for statement in statements:
-        theirs = [match.group().casefold() for match in _tokens(statement)]
-        size = _window(theirs)
-        if size is None:
-            continue
-        runs = {tuple(theirs[i:i + size]) for i in range(len(theirs) - size + 1)}
-        for i in range(len(words) - size + 1):
-            if tuple(words[i:i + size]) in runs:
-                marked[i:i + size] = [True] * size
-    spans: list[tuple[int, int]] = []
-    for i, match in enumerate(found):
-        if not marked[i]:
-            continue
-        if spans and i > 0 and marked[i - 1]:
-            spans[-1] = (spans[-1][0], match.end())
-        else:
-            spans.append((match.start(), match.end()))
-    return spans
+    return Quotes(statements).spans(memo)
 
 
 def without_quotes(memo: str, statements: list[str]) -> str:
     """`memo` with every passage quoting `statements` replaced by `QUOTE_REMOVED`."""
-    for start, end in reversed(quoted_spans(memo, statements)):
-        memo = memo[:start] + QUOTE_REMOVED + memo[end:]
-    return memo
+    return Quotes(statements).removed_from(memo)
 
 
 # The theme fields a reviewer types (review/actions.py `rename`); the log's snapshots hold them too.
@@ -104,21 +124,23 @@ def _rows(model, lock: bool):
 def memos_quoting(session: Session, theirs: list[str], deleted: set[int], lock: bool = False) -> dict[int, str]:
     """Memos that stay (not in `deleted`, those on their statements) but quote them: memo id -> its text
     without the quotes. Undone memos too, as their rows keep the words."""
-    if not theirs:
+    quotes = Quotes(theirs)
+    if not quotes:
         return {}
-    return {memo.id: without_quotes(memo.text, theirs)
+    return {memo.id: quotes.removed_from(memo.text)
             for memo in session.scalars(_rows(Memo, lock).where(Memo.id.not_in(deleted)))
-            if quoted_spans(memo.text, theirs)}
+            if quotes.spans(memo.text)}
 
 
 def themes_quoting(session: Session, theirs: list[str], lock: bool = False) -> dict[int, dict[str, str]]:
     """Themes whose name or description quotes them: theme id -> those fields without the quotes. Every
     theme set's, as an older set's rows keep the words too."""
-    if not theirs:
+    quotes = Quotes(theirs)
+    if not quotes:
         return {}
     found = {}
     for theme in session.scalars(_rows(Theme, lock)):
-        changed = _unquoted_fields({name: getattr(theme, name) for name in THEME_TEXT}, theirs)
+        changed = _unquoted_fields({name: getattr(theme, name) for name in THEME_TEXT}, quotes)
         if changed:
             found[theme.id] = changed
     return found
@@ -128,15 +150,16 @@ def decisions_quoting(session: Session, theirs: list[str], lock: bool = False) -
     """Logged decisions that quote them, in their summary or in a theme's name or description in their
     snapshots: decision id -> {"summary", "before", "after"} without the quotes. A snapshot's fields get
     what `themes_quoting` gives the theme itself, so the undo's check that nothing changed since holds."""
-    if not theirs:
+    quotes = Quotes(theirs)
+    if not quotes:
         return {}
     found = {}
     for decision in session.scalars(_rows(Decision, lock)):
         before, after = copy.deepcopy(decision.before or {}), copy.deepcopy(decision.after or {})
         for snapshot in (before, after):
             for fields in snapshot.get("themes", {}).values():
-                fields.update(_unquoted_fields(fields, theirs))
-        summary = without_quotes(decision.summary, theirs)
+                fields.update(_unquoted_fields(fields, quotes))
+        summary = quotes.removed_from(decision.summary)
         if summary != decision.summary or [before, after] != [decision.before or {}, decision.after or {}]:
             found[decision.id] = {"summary": summary, "before": before, "after": after}
     return found
@@ -148,23 +171,24 @@ def imported_codes_quoting(session: Session, theirs: list[str]) -> dict[int, lis
     (its path, compared across coders), and importing the file again would bring it back."""
     from qualflow.models.coding import ManualCode
 
-    if not theirs:
+    quotes = Quotes(theirs)
+    if not quotes:
         return {}
     found: dict[int, list[int]] = {}
     for code in session.scalars(select(ManualCode).order_by(ManualCode.import_id, ManualCode.id)):
-        if quoted_spans(code.name, theirs) or (code.description and quoted_spans(code.description, theirs)):
+        if quotes.spans(code.name) or (code.description and quotes.spans(code.description)):
             found.setdefault(code.import_id, []).append(code.id)
     return found
 
 
-def _unquoted_fields(fields: dict, theirs: list[str]) -> dict[str, str]:
+def _unquoted_fields(fields: dict, quotes: Quotes) -> dict[str, str]:
     """The theme text fields among `fields` that quote them, without the quotes; a name cut to what the
     column holds, as `QUOTE_REMOVED` may be longer than the words it replaces."""
     changed = {}
     for name in THEME_TEXT:
         value = fields.get(name)
-        if value and quoted_spans(value, theirs):
-            changed[name] = without_quotes(value, theirs)
+        if value and quotes.spans(value):
+            changed[name] = quotes.removed_from(value)
     longest = Theme.__table__.c.label.type.length
     if len(changed.get("label", "")) > longest:
         changed["label"] = changed["label"][:longest - 1] + "…"
