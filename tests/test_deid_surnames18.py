@@ -9,6 +9,8 @@ test_deid_code_switch.
 from __future__ import annotations
 
 import pytest
+from qualflow.pipeline.deid.chinese_tokens import Index
+from qualflow.pipeline.deid.code_switch import code_switch_findings
 from test_deid_code_switch import deid, find, pseudonymised  # noqa: F401 (deid is a fixture)
 
 # Cantonese, Hokkien, Teochew, Hakka and Pinyin forms that were missing or stopped (Kong, Hong), then
@@ -74,3 +76,32 @@ def test_a_kind_before_a_title_stays_beside_a_surname_that_goes(deid, kind, titl
 ])
 def test_hong_kong_before_a_title_is_the_city_and_kong_alone_a_surname(deid, text, expected):
     assert pseudonymised(deid, text) == expected
+
+
+# A capitalised particle opens the surname (De Souza, Del Rosario, Dela Cruz): replaced with it, by the
+# code-switch rule alone too; an English word before it is no part of the name (Ask De Souza), as it is before
+# a lower-case particle (Joy dela Cruz). Chinese given names ending in Da, De or Bin stay as they were.
+@pytest.mark.parametrize("text, name", [
+    ("Del Rosario 姑娘 speaks Tagalog.", "Del Rosario"),
+    ("我去看 De Souza 医生。", "De Souza"),
+    ("我屋企个 Dela Cruz 姑娘好勤力。", "Dela Cruz"),
+    ("Dos Santos 医生话我冇事。", "Dos Santos"),
+    ("我去看 Ming Da 老师。", "Ming Da"), ("Jian De 医生说要复诊。", "Jian De"), ("Ah Bin 医生说要复诊。", "Ah Bin"),
+])
+def test_a_capitalised_particle_is_replaced_with_the_surname(deid, text, name):
+    assert [f.text for f in find(deid, text) if f.kind == "PERSON"] == [name]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("De Souza 医生", ["De Souza"]),
+    ("Dela Cruz 姑娘", ["Dela Cruz"]),
+    ("Del Rosario 姑娘", ["Del Rosario"]),
+    ("Ask De Souza 医生", ["De Souza"]),
+    ("Ask de Souza 医生", ["Ask de Souza"]),
+    ("Ahmad Bin Ismail 医生", ["Ahmad Bin Ismail"]),
+    ("Ming Da 经理", []),
+    ("Jian De 医生", []),
+    ("Ah Bin 医生", ["Bin"]),
+])
+def test_the_code_switch_rule_alone_takes_a_capitalised_particle_before_a_name_word(text, names):
+    assert [f.text for f in code_switch_findings(text, Index([]))] == names

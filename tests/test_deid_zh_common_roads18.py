@@ -52,6 +52,14 @@ ROADS = [
     ("我老家在硚口区。", ["硚口区"]),
     ("我們以前住在鼓樓區。", ["鼓樓區"]),
     ("她在市南区上班。", ["市南区"]),
+    # Abstract names (幸福, 胜利, 花园) with an address around them: an address word or a place before the
+    # name, a house number, 口 or 那边 after it, a road's own unit. 走在幸福路上 (在 before) is the road.
+    ("他走在幸福路上。", ["幸福路"]),
+    ("我们搬到了胜利路那边。", ["胜利路"]),
+    ("幸福路88号有家药店。", ["幸福路88号"]),
+    ("胜利路口有家药店。", ["胜利路"]),
+    ("我家在幸福東路。", ["幸福東路"]),
+    ("他在郑州市金水区花园路开了个小店。", ["郑州市", "金水区", "花园路"]),
 ]
 
 
@@ -88,6 +96,40 @@ def test_everyday_talk_with_road_words_names_no_place(deid, text):
 ])
 def test_roads_the_older_rules_found_are_kept_before_any_word(deid, text, places):
     assert _places(deid, text) == places
+
+
+# Abstract names walked figuratively (the Long March, the road to happiness or victory), with nothing, a
+# comma or 的 before the name, and no house number or 口 after the unit: no place. 长征 is off the list.
+FIGURATIVE = [
+    "在长征路上，红军吃了很多苦。", "爷爷讲了很多长征路上的故事。", "长征路上红军吃了很多苦。",
+    "胜利路上充满了艰辛。", "胜利路上不能松懈。", "幸福路上的每一步都不容易。", "走在人生的幸福路上，要懂得感恩。",
+    "每个人的幸福路不一样。", "她对幸福路的理解跟我不一样。", "劳动路上辛苦，但是值得。", "青年路上的困惑很多",
+    "他追求民主路上遇到很多挫折。", "中华一路向前，势不可挡。", "他的人生就像一条体育路",
+    "我们要建设一路一带的经济。",
+]
+
+
+@pytest.mark.parametrize("text", FIGURATIVE)
+def test_an_abstract_name_walked_figuratively_names_no_place(deid, text):
+    assert _places(deid, text) == []
+
+
+# 一路 after an address word (在) is the road's first section, whatever verb follows; without one it stays
+# "all the way" (为人民一路奔波 and 人民一路走来不容易 above).
+@pytest.mark.parametrize(("text", "places"), [
+    ("她在人民一路上班。", ["人民一路"]),
+    ("我在建设一路开了一家店。", ["建设一路"]),
+    ("他在解放一路住了十年。", ["解放一路"]),
+    ("我们在胜利一路吃饭。", ["胜利一路"]),
+])
+def test_one_road_after_an_address_word_is_the_road_even_before_a_verb(deid, text, places):
+    assert _places(deid, text) == places
+
+
+# 区域 is "area": a listed district jieba cuts before 域 is no district; 老边区 is any old border area.
+@pytest.mark.parametrize("text", ["绿园区域的树很多。", "这个老边区的孩子上学很难。"])
+def test_a_district_name_inside_a_word_for_area_is_no_place(deid, text):
+    assert _places(deid, text) == []
 
 
 @pytest.mark.xfail(strict=True, reason="jieba tags 建设路 nt, which the organisation rules take (chinese_orgs)")

@@ -130,7 +130,10 @@ def _surname_run_start(m: re.Match, not_names: Collection[str]) -> int:
     match's end). The run is a name only if it holds a listed surname (_SURNAMES_BEFORE_TITLES) or is two
     words or more (Mei Ling 老师): one other word is the kind of teacher or slang (Kindy 老师, Paiseh 医生).
     A particle (bin, a/l, dela) is part of the run only with a name word before it, which may then be an
-    English word too (Joy dela Cruz, Ana dela Cruz: Filipino given names often are); Hong Kong stops it."""
+    English word too (Joy dela Cruz, Ana dela Cruz: Filipino given names often are); Hong Kong stops it.
+    A capitalised particle right before a name word of the run is part of it whatever comes before (De Souza,
+    Del Rosario, Dela Cruz), and the word before it is judged as any other (Ask De Souza gives De Souza); a
+    capitalised particle last in the run is read as before (Ming Da, Jian De: given names)."""
     start = m.end("name")
     words = list(re.finditer(r"\S+", m.group("name")))
     count = 0
@@ -139,6 +142,12 @@ def _surname_run_start(m: re.Match, not_names: Collection[str]) -> int:
     for i in range(len(words) - 1, -1, -1):
         word = words[i].group()
         if word.casefold() in _NAME_PARTICLES:
+            if word[:1].isupper() and i + 1 < len(words) and start == m.start("name") + words[i + 1].start():
+                # De Souza, Del Rosario, Dela Cruz: written capitalised, the particle opens the surname, so it
+                # goes with it; the word before it must then be a name word on its own (Ask De Souza).
+                start = m.start("name") + words[i].start()
+                after_particle = False
+                continue
             after_particle = True  # start moves past it only when the word before it is a name word
             continue
         if i > 0 and (words[i - 1].group().casefold(), word.casefold()) in _PLACES_OF_SURNAMES:
