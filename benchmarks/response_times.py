@@ -27,9 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from fixtures.review.study import add_transcript, run_clustering  # noqa: E402
+from fixtures.review.study import one_big_theme  # noqa: E402
 from qualflow.models import Store, default_database_url  # noqa: E402
-from qualflow.models.queries import theme_by_code  # noqa: E402
 from qualflow.pipeline.errors import UnreadableFile  # noqa: E402
 from qualflow.pipeline.ingest import read_document  # noqa: E402
 from qualflow.review.accounts import add_reviewer  # noqa: E402
@@ -57,12 +56,7 @@ def review_pages(folder: Path, repeat: int) -> list[tuple[str, float, float]]:
     store = Store(default_database_url(folder))
     with store.session() as session:
         add_reviewer(session, "bench", "correct horse battery")
-        topic_of = {}
-        for n in range(50):
-            for statement in add_transcript(session, f"t{n}.txt", f"P{n}", [0] * 100):
-                topic_of[statement.id] = 0
-        run_clustering(session, topic_of, "big")
-        theme_id = theme_by_code(session, "T1.1").id
+        theme_id = one_big_theme(session)
     store.dispose()
     client = TestClient(create_app(folder), base_url="http://127.0.0.1:8765", follow_redirects=False)
     form = client.get("/login").text

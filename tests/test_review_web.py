@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
-from fixtures.review.study import add_transcript, build, drop_table, run_clustering
+from fixtures.review.study import add_transcript, build, drop_table, one_big_theme, run_clustering
 from qualflow.models import Decision, Memo, Statement, Store, Suggestion, Theme, default_database_url
 from qualflow.models.queries import theme_by_code
 from qualflow.review.accounts import add_reviewer
@@ -172,14 +172,8 @@ def test_a_theme_of_5000_statements_loads_one_page_at_a_time(tmp_path):
     store = Store(default_database_url(tmp_path))
     with store.session() as session:
         add_reviewer(session, "alice", "correct horse")
-        topic_of = {}
-        for n in range(50):
-            for statement in add_transcript(session, f"t{n}.txt", f"P{n}", [0] * 100):
-                topic_of[statement.id] = 0
-        run_clustering(session, topic_of, "big")
-        theme = theme_by_code(session, "T1.1")
-        assert theme.size == 5000
-        theme_id = theme.id
+        theme_id = one_big_theme(session)
+        assert session.get(Theme, theme_id).size == 5000
     store.dispose()
     client = client_for(tmp_path, "alice", "correct horse")
     loaded = Counter()
