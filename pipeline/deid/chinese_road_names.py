@@ -178,10 +178,12 @@ def _address_before(index: Index, name_index: int) -> bool:
     before = index.tokens[i]
     if before.word == _PERFECTIVE and i > 0 and index.tokens[i - 1].end == before.start:
         before = index.tokens[i - 1]
-    return before.word in _ADDRESS_BEFORE or _place_word(before)
+    return before.word in _ADDRESS_BEFORE or _names_a_place(before)
 
 
-def _place_word(token: Token) -> bool:
+def _names_a_place(token: Token) -> bool:
+    """A token that is a place by its tag, the district list or its unit (鼓楼区, 金水区, 北京/ns): an address
+    before a road's name. (Not chinese_places._place_word, which decides whether a token is a place finding.)"""
     return token.tag == "ns" or token.word in LISTED_DISTRICTS or (
         len(token.word) >= 2 and bool(CJK_WORD.match(token.word)) and token.word.endswith(ZH_ADMIN_WORD_SUFFIXES)
     )
@@ -212,6 +214,5 @@ def figurative_road(text: str, index: Index, start: int, end: int) -> bool:
         len(before.word) >= 2
         and bool(CJK_WORD.match(before.word))
         and before.tag.startswith(_FIGURATIVE_BEFORE_TAGS)
-        and before.tag != "ns"
-        and not before.word.endswith(ZH_ADMIN_WORD_SUFFIXES)
+        and not _names_a_place(before)
     )
