@@ -175,30 +175,36 @@ def _disk_full(error: BaseException) -> None:
 
 # ctx.meta: the signal that stopped a command that stops cleanly on one (`_stop_on_signals`).
 _STOPPED_BY = "qualflow.stopped_by"
-_SIGNAL_NAMES = {2: "Ctrl-C", 15: "SIGTERM"}
+_SIGNAL_NAMES = {1: "SIGHUP", 2: "Ctrl-C", 15: "SIGTERM"}
 
 
 def _stop_on_signals(ctx: typer.Context, command: str) -> None:
-    """SIGTERM (`timeout`, systemd, Slurm, `kill PID`) stops `command` as Ctrl-C does: a KeyboardInterrupt
-    in the main thread, so Prefect's temporary server is stopped on the way out (Python's default SIGTERM
-    ends the process there and then, and the server ran on). `_stopped` then says so in one line."""
+    """SIGTERM (`timeout`, systemd, Slurm, `kill PID`) and SIGHUP (a closed terminal) stop `command` as
+    Ctrl-C does: a KeyboardInterrupt in the main thread, so Prefect's temporary server is stopped on the way
+    out (Python's default SIGTERM ends the process there and then, and the server ran on). `_stopped` then
+    says so in one line."""
     import signal
 
     ctx.meta[_STOPPED_BY] = (command, signal.SIGINT)  # a KeyboardInterrupt with no SIGTERM before it: Ctrl-C
-    # A signal to the whole process group (a terminal's Ctrl-C, `timeout`, systemd) stops Prefect's server too,
-    # and Prefect's log sender then writes "--- Error logging to API ---" beside our one line, on stderr, when
-    # logging lets handlers report their own failures. Prefect's SIGTERM handler runs before ours, so this
-    # cannot wait for the signal. (What the log sender loses, Prefect's UI would have shown; the terminal
-    # has the run's own account.)
+    # Should Prefect's server go away as the run stops (a server of the user's, stopped with it), Prefect's log
+    # sender writes "--- Error logging to API ---" beside our one line, on stderr, when logging lets handlers
+    # report their own failures. Prefect's SIGTERM handler runs before ours, so this cannot wait for the
+    # signal. (What the log sender loses, Prefect's UI would have shown; the terminal has the run's own account.)
     logging.raiseExceptions = False
 
     def interrupt(signum, _frame):
         ctx.meta[_STOPPED_BY] = (command, signum)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the shutdown short
+        for second in hang_up + [signal.SIGTERM]:  # a second one must not cut the shutdown short
+            signal.signal(second, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C still may
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    # Closing the terminal (SIGHUP to its foreground group) stops the run as SIGTERM does, unless it was started
+    # with nohup, whose "ignore" it keeps. Prefect's temporary server is not in the run's process group
+    # (flows/temporary_server.py): the hang-up no longer reaches it, and only the run's own exit stops it.
+    hang_up = [signal.SIGHUP] if signal.getsignal(signal.SIGHUP) == signal.SIG_DFL else []
+    for stop in hang_up + [signal.SIGTERM]:
+        signal.signal(stop, interrupt)
     # Ctrl-C too, through the same handler. While Python's own handler is in place, an event loop run in the
     # main thread (asyncio.Runner, which anyio.run and so Prefect's run_async_in_new_loop use) swaps in one
     # that only cancels the running coroutine, and a coroutine that absorbs the cancellation loses the
@@ -237,8 +243,11 @@ def _stopped(ctx) -> None:
     if _STOPPED_BY not in ctx.meta:
         return
     command, signum = ctx.meta[_STOPPED_BY]
-    typer.echo(f"{command} was stopped ({_SIGNAL_NAMES.get(signum, f'signal {signum}')}): nothing is half-stored; "
-               "run it again to finish.", err=True)
+    try:
+        typer.echo(f"{command} was stopped ({_SIGNAL_NAMES.get(signum, f'signal {signum}')}): nothing is "
+                   "half-stored; run it again to finish.", err=True)
+    except OSError:  # a terminal that hung up (SIGHUP) takes no more lines: the exit status says it
+        pass
     raise typer.Exit(128 + signum)
 
 
@@ -248,7 +257,9 @@ class _HeldPrefectErrors(logging.Filter):
     failure (a bug) writes them into the bug's account. Prefect's UI gets them as before (only the
     terminal is held)."""
 
-    RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+    # prefect.engine: a task's or flow's engine logs there until its run's logger is set up, and a stop landing
+    # in between ("Crash detected! ...", once in CI) is logged there.
+    RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine")
 
     def __init__(self, handlers: list[logging.Handler]):
         super().__init__()
@@ -256,7 +267,8 @@ class _HeldPrefectErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.shown and record.levelno >= logging.ERROR and record.name in self.RUN_LOGGERS:
-            self.held.append(record)
+            if not any(record is kept for kept in self.held):  # each handler filters it: hold it once
+                self.held.append(record)
             return False
         return True
 
@@ -516,9 +528,14 @@ def run(
     _stop_left_behind_servers()
     from qualflow.flows import run_record
     from qualflow.flows.batch import code_interviews
+    from qualflow.flows.temporary_server import ServerDidNotStart, prefect_uses, start_if_needed
     from qualflow.models.store import as_parameter
 
-    with _prefect_errors_held(verbose) as held, _summary_lines_not_logged():
+    try:  # in a process group of its own: a signal to the run's group stops the run alone (flows/temporary_server.py)
+        api_url = start_if_needed()
+    except ServerDidNotStart as error:
+        _fail(f"{error}; nothing was read or stored")
+    with prefect_uses(api_url), _prefect_errors_held(verbose) as held, _summary_lines_not_logged():
         try:
             # The flow run's parameters are kept in Prefect's database: the URL goes there without its password,
             # a file's path without its name.

@@ -1,6 +1,6 @@
-"""`qualflow run` stopped by SIGTERM (`timeout`, systemd, `kill PID`) ends as Ctrl-C does: Prefect's temporary
-server is stopped with it, one line says what happened, and the exit status is 128 + the signal. Python's
-default SIGTERM ends the process without unwinding, which left that server running (PPID 1)."""
+"""`qualflow run` stopped by SIGTERM (`timeout`, systemd, `kill PID`) or SIGHUP (a closed terminal) ends as Ctrl-C
+does: Prefect's temporary server is stopped with it, one line says what happened, and the exit status is 128 + the
+signal. Python's default SIGTERM ends the process without unwinding, which left that server running (PPID 1)."""
 
 import os
 import signal
@@ -56,15 +56,20 @@ def _left_running(started: list[psutil.Process], prefect_home: Path) -> list[str
     return [f"{p.pid}: {' '.join(p.cmdline())[:160]}" for p in alive if _alive(p)]
 
 
-@pytest.mark.parametrize("signum, signal_name, to_group", [
-    (signal.SIGTERM, "SIGTERM", False),  # `kill PID`
-    (signal.SIGINT, "Ctrl-C", False),
-    # A terminal's Ctrl-C, `timeout`, systemd and Slurm signal the whole group, Prefect's server too: the flow
-    # engine then found no server to report the stopped run to, and its ConnectError was shown as a bug.
-    (signal.SIGINT, "Ctrl-C", True),
-    (signal.SIGTERM, "SIGTERM", True),
-], ids=["SIGTERM", "Ctrl-C", "Ctrl-C to the group", "SIGTERM to the group"])
-def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp_path, signum, signal_name, to_group):
+# rerun: every signal stops the run the same way (a KeyboardInterrupt unwinding each file's transaction), so
+# that a second run finishes the work without duplicates is shown twice, not five times (a minute each).
+@pytest.mark.parametrize("signum, signal_name, to_group, rerun", [
+    (signal.SIGTERM, "SIGTERM", False, True),  # `kill PID`
+    (signal.SIGINT, "Ctrl-C", False, False),
+    # A terminal's Ctrl-C, `timeout`, systemd and Slurm signal the whole group. When Prefect's server was in
+    # it, the flow engine found no server to report the stopped run to: its ConnectError was shown as a bug,
+    # later (Prefect 3.9 retries a lost server) the run hung for minutes.
+    (signal.SIGINT, "Ctrl-C", True, True),
+    (signal.SIGTERM, "SIGTERM", True, False),
+    (signal.SIGHUP, "SIGHUP", True, False),  # the terminal was closed
+], ids=["SIGTERM", "Ctrl-C", "Ctrl-C to the group", "SIGTERM to the group", "SIGHUP to the group"])
+def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp_path, signum, signal_name, to_group,
+                                                                             rerun):
     inbox, data, prefect_home = tmp_path / "inbox", tmp_path / "data", tmp_path / "prefect"
     inbox.mkdir()
     interviews = [name for name in sorted(os.listdir(EXAMPLES))
@@ -92,7 +97,10 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
             os.killpg(first.pid, signum)
         else:
             first.send_signal(signum)  # to the run alone, as `kill PID` does
-        first.wait(timeout=120)
+        try:
+            first.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the run was still running 120 s after the signal:\n" + _output(tmp_path / "first")[1][-2000:])
     finally:
         if first.poll() is None:
             first.kill()
@@ -106,20 +114,15 @@ def test_a_signal_stops_the_run_and_its_prefect_server_then_a_rerun_finishes(tmp
                 process.kill()
     assert first.returncode == 128 + signum, err[-2000:]
     said = f"qualflow run was stopped ({signal_name}): nothing is half-stored; run it again to finish."
-    if to_group:
-        # The group's signal stopped Prefect's server too, and Prefect's own event client may log, on its
-        # own loggers, that it lost the server before our line (seen in about one run in three): that is
-        # Prefect's account of its server, not an error of the run's. Our line is the last, and nothing
-        # else is ours.
-        lines = err.strip().splitlines()
-        assert lines[-1] == said, err[-2000:]
-        assert all("prefect" in line.lower() or line.startswith((" ", "\t", "All connection")) or "| " in line
-                   for line in lines[:-1]), err[-2000:]
-    else:
-        assert err.strip().splitlines() == [said], err[-2000:]
+    # Prefect's temporary server is not in the run's group (flows/temporary_server.py): after a signal to the
+    # group too, the engine reports the stopped run to a server that is still there, and nothing is said but
+    # our line.
+    assert err.strip().splitlines() == [said], err[-2000:]
     assert "Traceback" not in out + err
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not rerun:
+        return
 
     second = _run(inbox, data, prefect_home, tmp_path / "second")
     second.wait(timeout=900)
