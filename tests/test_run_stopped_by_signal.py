@@ -24,9 +24,15 @@ def _run(inbox: Path, data: Path, prefect_home: Path, output: Path, own_group: b
     `own_group`: the run leads a process group of its own, as a terminal's foreground job does."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_LOGGING_LEVEL": "WARNING"}
     env.pop("PREFECT_API_URL", None)  # Prefect starts a temporary local server: the one that was left running
-    with open(output.with_suffix(".out"), "w") as out, open(output.with_suffix(".err"), "w") as err:
-        return subprocess.Popen([str(BIN / "qualflow"), "run", str(inbox), "--data", str(data)], env=env,
-                                stdout=out, stderr=err, start_new_session=own_group)
+    # SIGHUP as a terminal's job has it. These tests may run under nohup, whose "ignore" a child inherits and the
+    # run keeps by design: in a CI run started with nohup, the run ignored the hang-up and went on.
+    hang_up = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with open(output.with_suffix(".out"), "w") as out, open(output.with_suffix(".err"), "w") as err:
+            return subprocess.Popen([str(BIN / "qualflow"), "run", str(inbox), "--data", str(data)], env=env,
+                                    stdout=out, stderr=err, start_new_session=own_group)
+    finally:
+        signal.signal(signal.SIGHUP, hang_up)
 
 
 def _output(output: Path) -> tuple[str, str]:
