@@ -99,7 +99,19 @@ def _result_or_error(result):
     try:
         return result()
     except Exception as error:
+        _stop_is_no_file_fault(error)
         return error
+
+
+def _stop_is_no_file_fault(error: BaseException) -> None:
+    """Re-raise an error raised while a stop (Ctrl-C, SIGTERM) unwound a step: the file is not at fault. A
+    Ctrl-C landing while Prefect creates a task run makes its crash report raise ValueError("Task run is not
+    set") in the KeyboardInterrupt's place; counted as the file's, the file was quarantined and the run went on
+    (seen in a test). Raised, the run stops, and `qualflow run` finds the stop in the chain (flows/cli.py)."""
+    from qualflow.flows.stop_signals import signal_in_chain
+
+    if signal_in_chain(error) is not None:
+        raise error
 
 
 @dataclass
@@ -315,6 +327,7 @@ def _store_failed(db: Store, error: Exception) -> StoreFailed:
 
 def _unexpected(path: Path, error: Exception) -> Outcome:
     """One bad file must not stop the batch (its transaction was rolled back: the store is untouched)."""
+    _stop_is_no_file_fault(error)
     # The outcome is reported and logged: a QualflowError's message (written for users) goes in it, of
     # any other error only the type (`tasks.content_free`). The traceback goes to the debug log, which
     # is not on by default.
