@@ -143,19 +143,21 @@ def _held_out_gap(text: str, places: list[str], reason: str):
 
 _NOT_LISTED = "not on the list of common road names, and jieba reads the name as a common word"
 _DISTRICT_NOT_LISTED = "a district jieba lists whole as a common noun (n), not on the list of districts"
-# Written before the list, none of its names on it. 6 of 16 found, all by rules older than the list.
+# Written before the list, none of its names on it. 6 of 16 found by rules older than the list; 5 more by the
+# address around them (chinese_framed_roads.py, added later). 在光明路上 and 在工業路見面 stay: 在 before a
+# common word is said of ways in life too (在创业路上), and 見面 says nothing of an address.
 HELD_OUT = [
     ("她家住在向阳路。", ["向阳路"]),  # 向阳路/nr: jieba lists it whole
-    _held_out_gap("我们搬到了前进路那边。", ["前进路"], _NOT_LISTED + " (前进/v)"),
+    ("我们搬到了前进路那边。", ["前进路"]),  # the address around it (chinese_framed_roads): 搬到了
     _held_out_gap("诊所就在光明路上。", ["光明路"], _NOT_LISTED + " (光明/n)"),
-    _held_out_gap("他每天骑车经过跃进路。", ["跃进路"], _NOT_LISTED + " (跃进路/l)"),
-    _held_out_gap("我老家在繁荣街。", ["繁荣街"], _NOT_LISTED + " (繁荣/a)"),
-    _held_out_gap("店开在振兴路口。", ["振兴路"], _NOT_LISTED + " (振兴/v)"),
+    ("他每天骑车经过跃进路。", ["跃进路"]),  # 经过
+    ("我老家在繁荣街。", ["繁荣街"]),  # 在, the sentence ends at the unit
+    ("店开在振兴路口。", ["振兴路"]),  # 在, 口
     ("我住在博愛路。", ["博愛路"]),  # 博爱路/nr
     ("医院在育才路。", ["育才路"]),  # 育才路/ns
     ("她在新建路附近上班。", ["新建路"]),  # 新建/ns
     _held_out_gap("我们约在工業路見面。", ["工業路"], _NOT_LISTED + " (工业/n)"),
-    _held_out_gap("學校在自由路。", ["自由路"], _NOT_LISTED + " (自由/a)"),
+    ("學校在自由路。", ["自由路"]),  # 在, the sentence ends at the unit
     ("我住在东升路。", ["东升路"]),  # 东升/nr
     ("他家在兴华街。", ["兴华街"]),  # 兴华/nz
     _held_out_gap("他家在平房区。", ["平房区"], _DISTRICT_NOT_LISTED),

@@ -7,6 +7,7 @@ import re
 
 from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.deid.chinese_place_chain import chained_place_findings
+from qualflow.pipeline.deid.chinese_framed_roads import framed_road_findings
 from qualflow.pipeline.deid.chinese_road_names import common_road_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token
@@ -152,7 +153,7 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         if _starts_a_word(index, m.start()) and _ends_a_word(index, m.end()):
             found.append(make(text, m.start(), m.end(), "PLACE", "pattern"))
     found += _hong_kong_findings(text, index)
-    roads = common_road_findings(text, index)
+    roads = common_road_findings(text, index) + framed_road_findings(text, index)
     for m in _ROAD_SECTION.finditer(text):
         start = _road_start(m.start(), _estate_start(m.start(), index, ZH_STREET_SUFFIXES), roads)
         if m.start() - start >= 3:  # a named road (中山路, 忠孝東路), not 路 alone (这条路一段一段的)
