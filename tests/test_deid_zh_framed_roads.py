@@ -62,3 +62,20 @@ EVERYDAY = """在创业路上遇到很多困难。|他在求医路上吃了很�
 @pytest.mark.parametrize("text", EVERYDAY)
 def test_everyday_talk_around_roads_names_no_place(deid, text):
     assert _places(deid, text) == []
+
+
+# Roads named by dates (五一路, 八一路, 五四路, 二七路), which jieba reads as numbers (五一路/m, 八/一路): framed, they
+# are roads; 一路 "all the way", a bus route ridden (坐八一路公交) and 路过 "passed by" after a date are not.
+@pytest.mark.parametrize(("text", "places"), [
+    ("我家在五一路，后来搬到八一路。", ["五一路", "八一路"]),
+    ("他住在五四路附近。", ["五四路"]),
+    ("她在二七路上班。", ["二七路"]),
+    ("公司位于七一路。", ["七一路"]),
+])
+def test_a_road_named_by_a_date_is_found_in_an_address(deid, text, places):
+    assert _places(deid, text) == sorted(places)
+
+
+@pytest.mark.parametrize("text", ["他们一路走来不容易。", "坐八一路公交就到了。", "我们在七一路过他家门口。", "我们五一去了海边。"])
+def test_a_date_and_all_the_way_name_no_road(deid, text):
+    assert _places(deid, text) == []

@@ -38,6 +38,10 @@ _NOT_IN_NAMES = frozenset(with_traditional(list("的地得了着过之这那哪�
 # the next character are no road (路线, 路人, 路费, 街坊, 街头).
 _LOCATIVES = with_traditional(["路口", "路上", "路边", "路旁", "街口", "街上", "街边"])
 _ON = "上"
+_PASSING = with_traditional(["路过"])
+# Dates that name roads in many cities (五一路, 八一路, 五四路, 二七路: May Day, Army Day, the May Fourth
+# Movement, the 1923 strike); jieba reads them as numbers (五一路/m, 八/一路). Framed, they are roads.
+_DATE_NAMES = with_traditional("五一 五四 六一 七一 八一 二七 三八".split())
 # Where a road's unit ends a sentence or an address follows it (在自由路。, 在振兴路口, 在繁荣街88号, 在工业路
 # 附近), 在 places something on a road whatever its name: a way in life goes on (在创业路上, 在人生路口 are
 # kinds, ZH_ROAD_KINDS).
@@ -78,9 +82,11 @@ def _framed_road(text: str, index: Index, unit_start: int, unit_end: int) -> Fin
 def _unit_ends_here(text: str, index: Index, unit_start: int, unit_end: int) -> bool:
     """The unit ends a word as jieba cut it (宝山/路/地铁站, 光复路/l), or what jieba glued to it makes no
     word with it (紫荆/路和东/三路) or a locative (路口, 路上); not 路线, 路人, 街坊."""
+    pair = text[unit_start : unit_end + 1]
+    if pair in _PASSING:
+        return False  # 在七一/路过: "on July 1st passed by", whatever jieba cut
     if unit_end in index.starts or unit_end in index.ends:
         return True
-    pair = text[unit_start : unit_end + 1]
     return pair in _LOCATIVES or freq(pair) == 0
 
 
@@ -107,7 +113,7 @@ _NOT_ROAD_TAGS = ("v", "a", "d")
 
 def _unit_token_fits(index: Index, start: int, name_end: int, name: str) -> bool:
     """jieba cut the unit as a road's: alone (鲁磨/路), with the whole name (跃进路/l; not 找出路/v), or
-    glued to a name's last character that is no word (仓/边路, 湖/中路; not 找/出路, 出路/v)."""
+    glued to a name's last character that is no word (仓/边路, 湖/中路, 八/一路; not 找/出路, 出路/v)."""
     token = index.token_covering(name_end)
     if token is None:
         return False
@@ -115,7 +121,8 @@ def _unit_token_fits(index: Index, start: int, name_end: int, name: str) -> bool
         return True
     if token.start == start:
         return not token.tag.startswith(_NOT_ROAD_TAGS)
-    return start < token.start and freq(name) == 0 and not token.tag.startswith(_NOT_ROAD_TAGS)
+    unknown = freq(name) == 0 or name in _DATE_NAMES  # 八/一路: a date jieba reads as numbers
+    return start < token.start and unknown and not token.tag.startswith(_NOT_ROAD_TAGS)
 
 
 def _names_road(
@@ -124,6 +131,8 @@ def _names_road(
     name, road = text[start:name_end], text[start:unit_end]
     if not _unit_token_fits(index, start, name_end, name):
         return False
+    if name in _DATE_NAMES:
+        return True
     if not CJK_WORD.match(name) or any(c in _NOT_IN_NAMES for c in name):
         return False
     if name in ZH_ROAD_KINDS or name in ZH_STOP_WORDS:
