@@ -143,7 +143,9 @@ def _names_road(
         return False
     if strength == "placing" or _ADDRESS_AFTER.match(text, unit_end):
         return True
-    tokens = [t for t in index.tokens[index.starts[start] :] if t.start < name_end]
+    first = index.starts[start]
+    tokens = index.tokens[first : first + len(name)]  # a name's tokens are at most its characters
+    tokens = [t for t in tokens if t.start < name_end]
     named = any(t.tag in SPECIFIC_TAGS for t in tokens)
     one_word = len(tokens) == 1 and tokens[0].end >= name_end
     if on_the_road:  # 在宝山路上, 在仓/边/路上; not 在维权路上, 在追梦路上, 在光明路上
