@@ -7,6 +7,7 @@ import re
 
 from qualflow.pipeline.chinese_script import to_simplified
 from qualflow.pipeline.deid.chinese_place_chain import chained_place_findings
+from qualflow.pipeline.deid.chinese_cities import city_findings
 from qualflow.pipeline.deid.chinese_framed_roads import framed_road_findings
 from qualflow.pipeline.deid.chinese_road_names import common_road_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
@@ -165,7 +166,8 @@ def place_findings(text: str, index: Index) -> list[Finding]:
             start = _road_start(m.start(), _estate_start(start, index, ZH_STREET_SUFFIXES), roads)
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     found += roads
-    return found + chained_place_findings(text, index, found)
+    # Cities last: a city inside a longer place (郑州市, 潮州鎮) must not cut the chains that find it whole.
+    return found + chained_place_findings(text, index, found) + city_findings(text, index)
 
 
 # Last characters of southern Chinese place names (Hong Kong, Guangdong, Macau) that jieba's dictionary does
