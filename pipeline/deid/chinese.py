@@ -4,6 +4,7 @@ rules (chinese_orgs) and the name rules (chinese_names) over the given regions.
 
 from __future__ import annotations
 
+from qualflow.pipeline.deid.chinese_cities import CITIES
 from qualflow.pipeline.deid.chinese_names import (
     person_findings,
     recut_glued_function_characters,
@@ -14,6 +15,7 @@ from qualflow.pipeline.deid.chinese_names import (
 from qualflow.pipeline.deid.chinese_orgs import org_findings
 from qualflow.pipeline.deid.chinese_places import consumed, hong_kong_place, place_findings
 from qualflow.pipeline.deid.chinese_tokens import Index, tokenize
+from qualflow.pipeline.deid.chinese_villages import is_village
 from qualflow.pipeline.deid.code_switch import code_switch_findings
 from qualflow.pipeline.deid.findings import Finding, make
 from qualflow.pipeline.deid.lexicon import ZH_ADMIN_WORD_SUFFIXES, ZH_ROAD_WORD_SUFFIXES
@@ -24,8 +26,13 @@ def _outside_places(text: str, people: list[Finding], places: list[Finding]) -> 
     a surname and jieba tags them nr. Where jieba cuts the same place otherwise (张江/镇住 "subdue"), the
     "person" that starts it is that place too."""
     named_units = [
-        p for p in places if p.text.endswith(ZH_ADMIN_WORD_SUFFIXES + ZH_ROAD_WORD_SUFFIXES) or hong_kong_place(p.text)
-    ]  # 黃大仙 (Wong Tai Sin) is a district, though jieba tags it nr
+        p
+        for p in places
+        if p.text.endswith(ZH_ADMIN_WORD_SUFFIXES + ZH_ROAD_WORD_SUFFIXES)
+        or hong_kong_place(p.text)
+        or p.text in CITIES
+        or is_village(p.text)
+    ]  # 黃大仙 (Wong Tai Sin) is a district, 张家口 a city and 李家庄 a village, though jieba tags them nr
     unit_names = sorted({p.text for p in named_units}, key=len, reverse=True)
     kept = []
     for f in people:

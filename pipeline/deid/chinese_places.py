@@ -10,6 +10,7 @@ from qualflow.pipeline.deid.chinese_place_chain import chained_place_findings
 from qualflow.pipeline.deid.chinese_cities import city_findings
 from qualflow.pipeline.deid.chinese_framed_roads import framed_road_findings
 from qualflow.pipeline.deid.chinese_road_names import common_road_findings
+from qualflow.pipeline.deid.chinese_villages import village_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token
 from qualflow.pipeline.deid.chinese_tokens import freq as _freq
@@ -167,7 +168,7 @@ def place_findings(text: str, index: Index) -> list[Finding]:
         found.append(make(text, start, m.end(), "PLACE", "pattern"))
     found += roads
     # Cities last: a city inside a longer place (郑州市, 潮州鎮) must not cut the chains that find it whole.
-    return found + chained_place_findings(text, index, found) + city_findings(text, index)
+    return found + chained_place_findings(text, index, found) + city_findings(text, index) + village_findings(text)
 
 
 # Last characters of southern Chinese place names (Hong Kong, Guangdong, Macau) that jieba's dictionary does
