@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 
 from qualflow.pipeline.chinese_script import to_simplified
-from qualflow.pipeline.deid.chinese_place_chain import chained_place_findings
 from qualflow.pipeline.deid.chinese_cities import city_findings
 from qualflow.pipeline.deid.chinese_framed_roads import framed_road_findings
+from qualflow.pipeline.deid.chinese_place_chain import chained_place_findings
 from qualflow.pipeline.deid.chinese_road_names import common_road_findings
-from qualflow.pipeline.deid.chinese_villages import village_findings
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD as _CJK
 from qualflow.pipeline.deid.chinese_tokens import Index, Token
 from qualflow.pipeline.deid.chinese_tokens import freq as _freq
+from qualflow.pipeline.deid.chinese_villages import village_findings
 from qualflow.pipeline.deid.chinese_vocabulary import (
     NUMERALS,
     SPECIFIC_TAGS,

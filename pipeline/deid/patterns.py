@@ -73,20 +73,19 @@ _ID_CUE = re.compile(
     re.IGNORECASE,
 )
 # A card in groups (6222 0212 3456 7890 123, 1100 2233 4455), a UK plate (AB12 CDE), a sort code (20-00-00),
-# 123 456 7890 (NHS),
-# 123 45 6789 (SSN), or one run of letters, digits, _ and -.
+# 123 456 7890 (NHS), 123 45 6789 (SSN), or one run of letters, digits, _ and -.
 _UK_PLATE = r"[A-Z]{2}\d{2} [A-Z]{3}(?![A-Za-z0-9])"
 _ID_VALUE = re.compile(r"\d{4}(?:[ \-]\d{3,4}){2,4}(?![0-9])|" + _UK_PLATE + r"|\d{2}-\d{2}-\d{2}(?![0-9])|\d{3} \d{3} \d{4}(?![0-9])|\d{3} \d{2} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
 _WECHAT_WORD = re.compile(r"wechat(?:\s+id)?|[wv]x|" + _chinese_words("微信号 微信 V信"), re.IGNORECASE)
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
-# A UK National Insurance number has a shape nothing else has: two capitals, six digits (often in pairs),
-# A-D (QQ 12 34 56 C, AB123456C), so it needs no cue.
 # A Chinese number plate has a shape nothing else has: a province's character, a capital, five or six letters
 # and digits (京A12345, 粤B·D12345 for an electric car); I and O are never used. At least one digit.
 _PLATE = re.compile(
     r"(?<![A-Za-z0-9])[京津沪滬渝冀豫云雲辽遼黑湘皖鲁魯新苏蘇浙赣贛鄂桂甘晋晉蒙陕陝吉闽閩贵貴粤粵青藏川宁寧琼瓊]"
     r"[A-HJ-NP-Z][·•・ ]?(?=[A-HJ-NP-Z]*\d)[A-HJ-NP-Z0-9]{5,6}(?![A-Za-z0-9])"
 )
+# A UK National Insurance number has a shape nothing else has: two capitals, six digits (often in pairs),
+# A-D (QQ 12 34 56 C, AB123456C), so it needs no cue.
 _NI_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])")
 
 # English month names and their short forms, and Chinese numerals: what a date is written with (also
