@@ -50,6 +50,7 @@ def test_an_address_or_postcode_is_found_whole(deid, text, places):
 EVERYDAY = [
     "We went down the road to the shop.", "It was a long road to recovery.", "I live on the same street as my sister.",
     "Walk down Memory Lane with me.", "He is on Easy Street now.", "On The Road is my favourite book.",
+    "Can you zip 20 files for me?",
     "I got an A1 and a B2 in my exams.", "Take vitamin B12 every day.", "We drove up the M6 and then the A34.",
     "We ran out of N95 masks in 2020.", "I was a Band 5 nurse for 3 years.", "She works on Ward 7B.",
     "Call 111 if it gets worse.", "It was 12 Close calls a day, honestly.", "I worked 5 Days a week.",

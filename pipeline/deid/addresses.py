@@ -12,7 +12,8 @@ rules need no model:
 - Singapore's and Malaysia's: a block number (Blk 123), Jalan/Jln/Lorong/Lor and the words after them, a
   numbered avenue or street (Tampines Ave 5, Ang Mo Kio Street 21), a housing estate (Taman Melawati);
 - UK and Canadian postcodes in capitals (LS9 7TF, SW1A 1AA, K1A 0B1), a US ZIP code after a state (NY 10023),
-  six digits after Singapore, and any code right after the word postcode, zip code, postal code, 邮编.
+  six digits after Singapore, and any code right after the word postcode, zip code, postal code, 邮编 ("zip"
+  alone is no cue: zip 20 files).
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ _US_STATES = (
 ).split()
 _US_ZIP = re.compile(rf"(?<=\b(?:{'|'.join(_US_STATES)}))[ \t,]+(\d{{5}}(?:-\d{{4}})?)(?![0-9])")
 _SINGAPORE_CODE = re.compile(r"\bSingapore[ \t]*\(?[ \t]*(\d{6})\)?(?![0-9])")
+# Not "zip" alone: "zip 20 files".
 _CODE_AFTER_CUE = re.compile(
-    r"(?i:\b(?:post[ \t]?code|zip(?:[ \t]?code)?|postal[ \t]?code)\b(?:[ \t]+(?:is|was))?[ \t:：-]*)"
+    r"(?i:\b(?:post[ \t]?code|zip[ \t]?code|postal[ \t]?code)\b(?:[ \t]+(?:is|was))?[ \t:：-]*)"
     r"|(?:邮编|郵編|邮政编码|郵政編碼)[ \t:：是为為]*"
 )
 _CODE_VALUE = re.compile(r"[A-Z0-9]{2,4}(?:[ \t]?[A-Z0-9]{3,4})?(?![A-Za-z0-9])")
