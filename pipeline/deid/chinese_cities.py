@@ -79,18 +79,17 @@ def city_findings(text: str, index: Index) -> list[Finding]:
     pattern's source would make jieba's longer places give way to them (郑州市 to 郑州, detector)."""
     found = []
     for m in _CITY.finditer(text):
-        if _is_city(text, index, m.start(), m.end(), m.group()):
+        province = _PROVINCE_BEFORE.search(text[max(0, m.start() - 6) : m.start()])
+        if _is_city(text, index, m.start(), m.end(), m.group(), province is not None):
             found.append(make(text, m.start(), m.end(), "PLACE", "jieba"))
-            province = _PROVINCE_BEFORE.search(text[max(0, m.start() - 6) : m.start()])
             if province:  # 湖/南岳/阳人: jieba's 南岳 takes half the province; the province is found whole
                 offset = m.start() - len(province.group())
                 found.append(make(text, offset, offset + len(province.group()), "PLACE", "jieba"))
     return found
 
 
-def _is_city(text: str, index: Index, start: int, end: int, name: str) -> bool:
+def _is_city(text: str, index: Index, start: int, end: int, name: str, province: bool) -> bool:
     after = text[end : end + 1]
-    province = bool(_PROVINCE_BEFORE.search(text[max(0, start - 6) : start]))
     if name in EVERYDAY_CITY_WORDS:
         return province or after == "市" or (after == "人" and _after_is(index, start))
     starts_word = province or start in index.starts

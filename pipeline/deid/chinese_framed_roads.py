@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from qualflow.pipeline.deid.chinese_road_names import token_before
 from qualflow.pipeline.deid.chinese_tokens import CJK_WORD, Index, freq
 from qualflow.pipeline.deid.chinese_vocabulary import SPECIFIC_TAGS, dictionary_tags
 from qualflow.pipeline.deid.findings import Finding, make
@@ -28,7 +29,6 @@ _PLACING_VERBS = with_traditional(
 )
 # Words that place something, but are also said of ways in life (在创业路上, 到了人生路口).
 _PLACING_WORDS = with_traditional("在 就在 去 到 从 往 来到 回到 离 住".split())
-_PERFECTIVE = "了"
 _UNITS = with_traditional(["大道", "大街", "路", "街"])
 # A direction or section number between the name and its unit: 白塔西路, 大尧一路.
 _BETWEEN = frozenset(with_traditional(list("东西南北中一二三四五六七八九十")))
@@ -92,15 +92,13 @@ def _unit_ends_here(text: str, index: Index, unit_start: int, unit_end: int) -> 
 
 def _frame_before(index: Index, start: int) -> str | None:
     """'placing' after a verb that takes only a place, 'weak' after 在/去/到…, else None."""
-    i = index.ends.get(start)
-    if i is None:
+    before = token_before(index, start)
+    if before is None:
         return None
-    before = index.tokens[i]
-    previous = index.tokens[i - 1] if i > 0 and index.tokens[i - 1].end == before.start else None
-    if before.word == _PERFECTIVE and previous is not None:
-        before = previous
-    elif previous is not None and previous.word + before.word in _PLACING_VERBS:
-        return "placing"  # 开/在, 住/在: jieba cuts the verb from 在
+    if before.end == start:  # no 了 between: 开/在, 住/在, where jieba cut the verb from 在
+        i = index.ends.get(before.start)
+        if i is not None and index.tokens[i].word + before.word in _PLACING_VERBS:
+            return "placing"
     if before.word in _PLACING_VERBS:
         return "placing"
     if before.word in _PLACING_WORDS:

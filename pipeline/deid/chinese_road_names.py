@@ -170,15 +170,21 @@ def _unit_fits(text: str, index: Index, name_index: int, name: str, unit: str, e
     return True
 
 
-def _address_before(index: Index, name_index: int) -> bool:
-    """An address word (在, 住在, 搬到了…) or a place (鼓楼区, 金水区, ns) right before the name at name_index."""
-    i = index.ends.get(index.tokens[name_index].start)
+def token_before(index: Index, start: int) -> Token | None:
+    """The word jieba cut right before `start`, looking past a 了 right after a verb (搬到/了/胜利路: 搬到)."""
+    i = index.ends.get(start)
     if i is None:
-        return False
+        return None
     before = index.tokens[i]
     if before.word == _PERFECTIVE and i > 0 and index.tokens[i - 1].end == before.start:
-        before = index.tokens[i - 1]
-    return before.word in _ADDRESS_BEFORE or _names_a_place(before)
+        return index.tokens[i - 1]
+    return before
+
+
+def _address_before(index: Index, name_index: int) -> bool:
+    """An address word (在, 住在, 搬到了…) or a place (鼓楼区, 金水区, ns) right before the name at name_index."""
+    before = token_before(index, index.tokens[name_index].start)
+    return before is not None and (before.word in _ADDRESS_BEFORE or _names_a_place(before))
 
 
 def _names_a_place(token: Token) -> bool:

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import re
 
-from qualflow.pipeline.deid.chinese_tokens import freq
+from qualflow.pipeline.deid.chinese_tokens import CJK_WORD, freq
 from qualflow.pipeline.deid.findings import Finding, make
 from qualflow.pipeline.deid.lexicon import COMMON_SURNAMES, with_traditional
 
 _SETTLEMENTS = "".join(sorted(with_traditional(list("庄屯营堡湾沟洼坡岭峪寨坨窝集铺店台岗嘴坪院"))))
 _VILLAGE = re.compile(rf"(?:{'|'.join(sorted(COMMON_SURNAMES))})[家][{_SETTLEMENTS}](?:村|子)?")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def village_findings(text: str) -> list[Finding]:
     found = []
     for m in _VILLAGE.finditer(text):
         before = text[m.start() - 1 : m.start()]
-        if before and _CJK.match(before) and freq(before + m.group()[0]) > 0:
+        if before and CJK_WORD.match(before) and freq(before + m.group()[0]) > 0:
             continue  # 国家, 大家, 专家: the character before makes a word with the "surname"
         found.append(make(text, m.start(), m.end(), "PLACE", "jieba"))
     return found
