@@ -112,3 +112,36 @@ def test_wechat_ids_after_wechat_and_its_abbreviations(deid, text, language, wec
 )
 def test_words_after_wechat_are_no_ids(deid, text, language):
     assert found(deid, text, language, "ID") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "number"),
+    [
+        ("My employee number is 4471 if you need it.", "en", "4471"),
+        ("Her staff ID was A123 on the badge.", "en", "A123"),
+        ("Payroll no. 5521, they kept asking for it.", "en", "5521"),
+        ("My student number is 20193456.", "en", "20193456"),
+        ("我的工号是4471。", "zh", "4471"),
+        ("员工编号：A0912", "zh", "A0912"),
+        ("他的学生证号是20193456。", "zh", "20193456"),
+    ],
+)
+def test_numbers_that_name_someone_at_work_or_school_are_ids(deid, text, language, number):
+    """Four digits after 工号 or "employee number" name one person in a workplace; before, a value needed
+    five characters and English had no such cue."""
+    assert found(deid, text, language, "ID") == [number]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Staff numbers have doubled since 2019.",
+        "The student numbers went up by 300.",
+        "Our staff number is low this year.",
+        "Employee numbers: we have about 40 on the ward.",
+        "The hospital number is on the wristband.",
+        "My case number was 12, I think.",
+    ],
+)
+def test_counts_of_staff_and_students_are_no_ids(deid, text):
+    assert found(deid, text, "en", "ID") == []

@@ -65,7 +65,10 @@ _ID_CUE = re.compile(
     r"|(?<![A-Za-z0-9])[wv]x(?![A-Za-z0-9])|"
     # 身分证字号: Taiwan's ID card (A123456789); 健保卡号: its health insurance card.
     + _chinese_words("微信号 微信 V信 身份证号码 身份证号 身份证 身分证字号 身分证号码 身分证 护照号码 护照号 护照 病历号 住院号 "
-                     "门诊号 社保卡号 医保卡号 健保卡号 工号 学号 银行卡号 银行卡 信用卡号 卡号 银行账号 账号 车牌号码 车牌号 车牌")
+                     "门诊号 社保卡号 医保卡号 健保卡号 工号 学号 银行卡号 银行卡 信用卡号 卡号 银行账号 账号 车牌号码 车牌号 车牌 "
+                     "员工号 员工编号 职工号 工作证号 学生证号 学籍号 就诊卡号 会员号 会员卡号")
+    # A number that names one person at work or school: employee number, staff ID, payroll no., badge number.
+    + r"|(?:employee|staff|payroll|personnel|badge|student|membership|medical\s+record)\s+(?:number|no\.?|ID|#)"
     # A card or account number, in English: the words that announce one.
     + r"|(?:bank\s+)?card\s+(?:number|no\.?)|(?:bank\s+)?account\s+(?:number|no\.?)|sort\s+code|(?:number|licen[cs]e)\s+plate"
     + r"|(?:car|vehicle)\s+registration(?:\s+(?:number|no\.?))?|registration\s+(?:number|no\.?)"
@@ -75,7 +78,7 @@ _ID_CUE = re.compile(
 # A card in groups (6222 0212 3456 7890 123, 1100 2233 4455), a UK plate (AB12 CDE), a sort code (20-00-00),
 # 123 456 7890 (NHS), 123 45 6789 (SSN), or one run of letters, digits, _ and -.
 _UK_PLATE = r"[A-Z]{2}\d{2} [A-Z]{3}(?![A-Za-z0-9])"
-_ID_VALUE = re.compile(r"\d{4}(?:[ \-]\d{3,4}){2,4}(?![0-9])|" + _UK_PLATE + r"|\d{2}-\d{2}-\d{2}(?![0-9])|\d{3} \d{3} \d{4}(?![0-9])|\d{3} \d{2} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{4,29}(?![A-Za-z0-9_\-])")
+_ID_VALUE = re.compile(r"\d{4}(?:[ \-]\d{3,4}){2,4}(?![0-9])|" + _UK_PLATE + r"|\d{2}-\d{2}-\d{2}(?![0-9])|\d{3} \d{3} \d{4}(?![0-9])|\d{3} \d{2} \d{4}(?![0-9])|[A-Za-z0-9][A-Za-z0-9_\-]{2,29}(?![A-Za-z0-9_\-])")
 _WECHAT_WORD = re.compile(r"wechat(?:\s+id)?|[wv]x|" + _chinese_words("微信号 微信 V信"), re.IGNORECASE)
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 # A Chinese number plate has a shape nothing else has: a province's character, a capital, five or six letters
