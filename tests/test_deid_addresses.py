@@ -36,6 +36,11 @@ ADDRESSES = [
     ("The flat is at Singapore 520123.", ["520123"]),  # a country alone is kept
     ("My zip code is 94110.", ["94110"]),
     ("我家邮编是100871。", ["100871"]),
+    # A postcode district alone, after a word that places someone.
+    ("She lives out in LS9 somewhere.", ["LS9"]),
+    ("We moved to NE6 after the wedding.", ["NE6"]),
+    ("He's from BD3, like me.", ["BD3"]),
+    ("It's the LS9 area, mostly council flats.", ["LS9"]),
 ]
 
 
@@ -57,6 +62,9 @@ EVERYDAY = [
     "The Way Forward plan came out in 2019.", "By 3 Court orders he had lost the flat.", "We watched the Pride Parade.",
     "The score was 2 1 at half time.", "Windows 10 kept crashing.", "My iPhone 12 died.", "Page 4 Lane said so.",
     "The Road Safety team came.", "A Street Child charity helped us.", "He read it in Section 2B of the form.",
+    # Shaped like a postcode district: a doctor's grade, a gas, a vitamin, a road, a grade after "in".
+    "I'm in ST3 now, the rota is awful.", "When I was an FY1 it was hard.", "There was a rise in CO2 in the ward.",
+    "He needs B12 injections.", "We drove up the M6 to get there.", "She was in Y6 at the time.", "I'm in CT1 now.",
 ]
 
 

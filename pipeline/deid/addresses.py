@@ -11,7 +11,8 @@ rules need no model:
   that are no function words (not "The Road", "On The Street"); a few sayings stay (Memory Lane, Easy Street);
 - Singapore's and Malaysia's: a block number (Blk 123), Jalan/Jln/Lorong/Lor and the words after them, a
   numbered avenue or street (Tampines Ave 5, Ang Mo Kio Street 21), a housing estate (Taman Melawati);
-- UK and Canadian postcodes in capitals (LS9 7TF, SW1A 1AA, K1A 0B1), a US ZIP code after a state (NY 10023),
+- UK and Canadian postcodes in capitals (LS9 7TF, SW1A 1AA, K1A 0B1); a UK postcode district alone (LS9)
+  only after a word that places someone (lives in LS9, the LS9 area); a US ZIP code after a state (NY 10023),
   six digits after Singapore, and any code right after the word postcode, zip code, postal code, 邮编 ("zip"
   alone is no cue: zip 20 files).
 """
@@ -56,6 +57,20 @@ _SOUTHEAST_ASIAN = [
 ]
 
 _UK_POSTCODE = re.compile(r"(?<![A-Za-z0-9])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}|GIR[ \t]?0AA)(?![A-Za-z0-9])")
+# A postcode district alone (LS9, SW1A, M8) still narrows a home to a few thousand households. Alone it has
+# the shape of a vitamin (B12), a road (M6, A34), a doctor's grade (FY1, ST3, CT2) or a gas (CO2), so only an
+# area of two letters counts, not those, and only after a word that places someone: "lives in LS9",
+# "moved to NE6", "from BD3", "the LS9 area".
+_UK_AREAS = frozenset(
+    "AB AL BA BB BD BH BL BN BR BS BT CA CB CF CH CM CR CV CW DA DD DE DG DH DL DN DT DY EC EH EN EX FK GL GY"
+    " HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY LA LD LE LL LN LS LU ME MK ML NE NG NN NP NR NW OL OX"
+    " PA PE PH PL PO PR RG RH RM SA SE SG SK SL SM SN SP SR SS SW SY TA TD TF TN TQ TR TS TW UB WA WC WD WF WN"
+    " WR WS WV YO ZE".split()
+)
+_UK_DISTRICT = re.compile(
+    r"(?:(?:" + "|".join(rf"(?<=\b{word} )" for word in "in from near around to at outside".split()) + r")(?P<a>[A-Z]{2}\d{1,2}[A-Z]?)(?![A-Za-z0-9]|[ \t]?\d[A-Z]{2})"
+    r"|\b(?P<b>[A-Z]{2}\d{1,2}[A-Z]?)(?= area\b))"
+)
 _CA_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[ABCEGHJ-NPRSTVXY]\d[A-Z][ \t]?\d[A-Z]\d(?![A-Za-z0-9])")
 _US_STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK"
@@ -79,6 +94,7 @@ def address_findings(text: str) -> list[Finding]:
         spans += [(m.start(), m.end()) for m in pattern.finditer(text)]
     spans += [(m.start(), m.end()) for m in _UK_POSTCODE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _CA_POSTCODE.finditer(text)]
+    spans += [m.span(m.lastgroup) for m in _UK_DISTRICT.finditer(text) if m.group(m.lastgroup)[:2] in _UK_AREAS]
     spans += [(m.start(1), m.end(1)) for m in _US_ZIP.finditer(text)]
     spans += [(m.start(1), m.end(1)) for m in _SINGAPORE_CODE.finditer(text)]
     for cue in _CODE_AFTER_CUE.finditer(text):
