@@ -144,8 +144,9 @@ def _held_out_gap(text: str, places: list[str], reason: str):
 _NOT_LISTED = "not on the list of common road names, and jieba reads the name as a common word"
 _DISTRICT_NOT_LISTED = "a district jieba lists whole as a common noun (n), not on the list of districts"
 # Written before the list, none of its names on it. 6 of 16 found by rules older than the list; 5 more by the
-# address around them (chinese_framed_roads.py, added later). 在光明路上 and 在工業路見面 stay: 在 before a
-# common word is said of ways in life too (在创业路上), and 見面 says nothing of an address.
+# address around them (chinese_framed_roads.py, added later). 在光明路上 stays: 在 before a common word is said of
+# ways in life too (在创业路上). 在工業路見面 is found since meeting somewhere (见面, 集合, 下车) became a frame;
+# that frame was written after this miss was seen, so this case is no longer held out.
 HELD_OUT = [
     ("她家住在向阳路。", ["向阳路"]),  # 向阳路/nr: jieba lists it whole
     ("我们搬到了前进路那边。", ["前进路"]),  # the address around it (chinese_framed_roads): 搬到了
@@ -156,7 +157,7 @@ HELD_OUT = [
     ("我住在博愛路。", ["博愛路"]),  # 博爱路/nr
     ("医院在育才路。", ["育才路"]),  # 育才路/ns
     ("她在新建路附近上班。", ["新建路"]),  # 新建/ns
-    _held_out_gap("我们约在工業路見面。", ["工業路"], _NOT_LISTED + " (工业/n)"),
+    ("我们约在工業路見面。", ["工業路"]),  # 在, 見面 (not held out: see above)
     ("學校在自由路。", ["自由路"]),  # 在, the sentence ends at the unit
     ("我住在东升路。", ["东升路"]),  # 东升/nr
     ("他家在兴华街。", ["兴华街"]),  # 兴华/nz

@@ -43,11 +43,12 @@ _PASSING = with_traditional(["路过"])
 # Movement, the 1923 strike); jieba reads them as numbers (五一路/m, 八/一路). Framed, they are roads.
 _DATE_NAMES = with_traditional("五一 五四 六一 七一 八一 二七 三八".split())
 # Where a road's unit ends a sentence or an address follows it (在自由路。, 在振兴路口, 在繁荣街88号, 在工业路
-# 附近), 在 places something on a road whatever its name: a way in life goes on (在创业路上, 在人生路口 are
-# kinds, ZH_ROAD_KINDS).
+# 附近), or people meet or leave a bus there (约在工业路见面, 在建设路下车), 在 places something on a road
+# whatever its name: a way in life goes on (在创业路上, 在人生路口 are kinds, ZH_ROAD_KINDS). Not 等 alone:
+# 在创新路等方面.
 _ADDRESS_AFTER = re.compile(
     r"$|[。，,.;；!！?？、…\n]|[ \t]*(?:[0-9０-９]|[一二三四五六七八九十百零〇两兩]+[号號段巷弄]|口|交叉口|附近|那边|那邊"
-    r"|这边|這邊|旁边|旁邊|一带|一帶)"
+    r"|这边|這邊|旁边|旁邊|一带|一帶|见面|見面|碰面|碰头|碰頭|集合|会合|會合|汇合|匯合|下车|下車|上车|上車)"
 )
 _COMMON = 1000  # as chinese_places._COMMON_NOUN_FREQ: a word jieba counts this often is a common word
 _NAME_LENGTHS = (2, 3)
