@@ -10,7 +10,8 @@ So the run starts the same server (Prefect's own command and marks, so flows/lef
 in a session of its own: a signal to the group reaches the run alone, the engine records the crash on a server
 that is still there, and the server is stopped when the run exits, after Prefect's log and event workers have
 sent what they hold (atexit runs in reverse order, and they register after this). A run killed with SIGKILL
-leaves it running, as before: the next run stops it.
+cannot stop it: the server then stops itself within a second or two of finding its run gone
+(flows/run_bound_server.py), and the next run stops any left anyway (flows/leftover_servers.py).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class _Server:
                        **get_current_settings().to_environment_variables(exclude_unset=True)}
         environment.pop("PREFECT_API_URL", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", self.prefect_dir, "--factory", SERVER_APP,
+            [sys.executable, "-m", "qualflow.flows.run_bound_server", str(os.getpid()),
+             "uvicorn", "--app-dir", self.prefect_dir, "--factory", SERVER_APP,
              "--host", HOST, "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env=environment, stdin=subprocess.DEVNULL, start_new_session=True)
 

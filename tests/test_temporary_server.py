@@ -122,3 +122,25 @@ def test_prefect_engine_errors_of_a_stop_are_held_like_its_run_errors():
     finally:
         for handler in handlers:
             logging.getLogger().removeHandler(handler)
+
+
+def test_the_server_stops_itself_when_its_run_is_killed(tmp_path):
+    """SIGKILL gives the run no chance to stop its server: the server sees its run gone and stops
+    (flows/run_bound_server.py); before, it ran on until the next run."""
+    import psutil
+
+    environment = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    environment.pop("PREFECT_API_URL", None)
+    run = subprocess.Popen([sys.executable, "-c", STAND_IN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           text=True, env=environment)
+    server = None
+    try:
+        server = psutil.Process(int(run.stdout.readline().split()[1]))
+        run.kill()
+        run.wait(timeout=60)
+        server.wait(timeout=30)  # psutil.TimeoutExpired: the server outlived its run
+    finally:
+        if run.poll() is None:
+            run.kill()
+        if server is not None and server.is_running():
+            server.kill()
