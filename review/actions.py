@@ -59,6 +59,8 @@ def _gone_message(session: Session, theme: Theme) -> str:
 
 
 def _check_versions(session: Session, expected: dict[int, int] | None) -> None:
+    """Every action checks this first: on a stale page, a conflict that names the other change, whatever
+    else the action would refuse (a statement moved meanwhile is "not in any theme" to a stale confirm)."""
     for theme_id, version in (expected or {}).items():
         theme = _theme(session, theme_id)
         if version is not None and theme.version != int(version):
@@ -195,6 +197,7 @@ def _decide(session: Session, reviewer: str, action: str, summary: str, change: 
 
 
 def accept(session: Session, reviewer: str, theme_id: int, expected=None) -> Decision:
+    _check_versions(session, expected)
     theme = _theme(session, theme_id)
     if theme.status == "rejected":
         # The rejection released its statements (and those of its subcategories), and a later run
@@ -221,6 +224,7 @@ def reject(session: Session, reviewer: str, theme_id: int, expected=None) -> Dec
     file, suggests each into the nearest other live theme of its question it was never rejected
     from (pipeline/place.py `released`), or leaves it unplaced when there is none. Statements
     taken out of the theme before it was rejected stay out of every theme."""
+    _check_versions(session, expected)
     theme = _theme(session, theme_id, live=True)
     family = [theme] + list(session.scalars(select(Theme).where(Theme.parent_id == theme.id,
                                                                  Theme.status.in_(LIVE_STATUSES))))
@@ -239,6 +243,7 @@ def reject(session: Session, reviewer: str, theme_id: int, expected=None) -> Dec
 
 def rename(session: Session, reviewer: str, theme_id: int, label: str, description: str | None = None,
            expected=None) -> Decision:
+    _check_versions(session, expected)
     theme = _theme(session, theme_id)
     label = _label(session, label)
     old = theme.label
@@ -258,6 +263,7 @@ def rename(session: Session, reviewer: str, theme_id: int, label: str, descripti
 def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int, expected=None) -> Decision:
     """Merge the sources into the target: their statements and subcategories move to it, and they
     stay merged (`merged_into_id`) in every later run."""
+    _check_versions(session, expected)
     target = _theme(session, target_id, live=True)
     sources = [_theme(session, i, live=True) for i in dict.fromkeys(int(i) for i in source_ids)]
     if not sources or target.id in {s.id for s in sources}:
@@ -297,6 +303,7 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
           expected=None) -> Decision:
     """Move the picked statements out into a new theme beside this one (same level and parent).
     A reviewer made it, so it is confirmed and its statements are confirmed members."""
+    _check_versions(session, expected)
     theme = _theme(session, theme_id, live=True)
     label = _label(session, label)
     family = {theme.id} | set(session.scalars(select(Theme.id).where(Theme.parent_id == theme.id)))
@@ -331,6 +338,7 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
 def move(session: Session, reviewer: str, statement_id: int, target_id: int, expected=None) -> Decision:
     """Place a statement in another theme, confirmed; its old assignment is rejected for good.
     A statement in no theme (taken out, or its theme rejected) is placed in the target the same way."""
+    _check_versions(session, expected)
     target = _theme(session, target_id, live=True)
     statement = _live_statement(session, statement_id)
     row = active_assignment(session, statement.id)
@@ -399,6 +407,7 @@ def _place(session: Session, reviewer: str, statement: Statement, target: Theme,
 
 
 def confirm_assignment(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
+    _check_versions(session, expected)
     row = _assignment(session, statement_id)
     if row.status == "confirmed":
         raise ReviewError(f"statement {statement_id} is already confirmed")
@@ -413,6 +422,7 @@ def confirm_assignment(session: Session, reviewer: str, statement_id: int, expec
 
 
 def reject_assignment(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
+    _check_versions(session, expected)
     row = _assignment(session, statement_id)
     theme = session.get(Theme, row.theme_id)
 
@@ -425,6 +435,7 @@ def reject_assignment(session: Session, reviewer: str, statement_id: int, expect
 
 
 def mark_not_significant(session: Session, reviewer: str, statement_id: int, expected=None) -> Decision:
+    _check_versions(session, expected)
     statement = _live_statement(session, statement_id)
     if not statement.significant:
         raise ReviewError(f"statement {statement_id} is not a significant statement")
@@ -446,6 +457,7 @@ def mark_significant(session: Session, reviewer: str, statement_id: int, expecte
     reviewer places it (`move`) or, when no theme ever turned it down, the next run suggests it (the mark
     deleted its assignments: pipeline/place.py `never_placed`). Only a reviewer's mark is taken back; qualflow's own selection (too short, an
     interviewer's turn) is not a decision."""
+    _check_versions(session, expected)
     statement = _live_statement(session, statement_id)
     if statement.significant:
         raise ReviewError(f"statement {statement_id} is already significant")
@@ -461,6 +473,7 @@ def mark_significant(session: Session, reviewer: str, statement_id: int, expecte
 
 def set_parent(session: Session, reviewer: str, theme_id: int, parent_id: int | None, expected=None) -> Decision:
     """Put a theme under another (it becomes a subcategory) or, with None, at the top level."""
+    _check_versions(session, expected)
     theme = _theme(session, theme_id, live=True)
     parent = _theme(session, parent_id, live=True) if parent_id else None
     if parent is not None and (parent.id == theme.id or parent.level != "theme" or parent.parent_id):

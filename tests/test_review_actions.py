@@ -401,3 +401,24 @@ def test_a_memo_sent_twice_is_saved_once(store):
         actions.write_memo(session, "bob", "Ask about night shifts next time.", theme_id=t1.id)
         actions.write_memo(session, "alice", "Ask about night shifts next time.", statement_id=first_member(session, "T1.1"))
         assert session.scalar(select(func.count()).select_from(Memo)) == 3
+
+
+@pytest.mark.parametrize("first", ["move", "take-out"])
+@pytest.mark.parametrize("second", ["confirm", "not-significant", "take-out"])
+def test_a_stale_page_is_a_conflict_before_any_other_refusal(store, first, second):
+    """Alice moves a statement out of T2.1 (or takes it out); Bob's page of T2.1 is older. His action is a
+    conflict naming alice's change, not "already confirmed" or "not in any theme" (found in a browser audit)."""
+    with store.session() as session:
+        sub, other = code(session, "T2.1"), code(session, "T1")
+        seen = {sub.id: sub.version}
+        statement_id = first_member(session, "T2.1")
+        if first == "move":
+            actions.move(session, "alice", statement_id, other.id, expected=seen)
+        else:
+            actions.reject_assignment(session, "alice", statement_id, expected=seen)
+    bob = {"confirm": actions.confirm_assignment, "not-significant": actions.mark_not_significant,
+           "take-out": actions.reject_assignment}[second]
+    with pytest.raises(ConflictError, match="changed after you opened it.*alice"), store.session() as session:
+        bob(session, "bob", statement_id, expected=seen)
+    with store.session() as session:
+        assert [d.reviewer for d in session.scalars(select(Decision))] == ["alice"]
