@@ -369,14 +369,18 @@ def serve(data: DataOption = DEFAULT_DATA,
     try:
         check_bind(host, not no_login)
         check_tls(tls_cert, tls_key)
-        scheme = "https" if tls_cert else "http"
-        console.print(f"qualflow review on {scheme}://{host}:{port}  (Ctrl+C stops it)", highlight=False)
-        if warning := clear_text_warning(host, tls=tls_cert is not None):
-            typer.echo(warning, err=True)  # one line, not wrapped: passwords in clear text
-        if read_only:  # an archived copy is worth reading; the reviewers' pages say so too
-            console.print(f"the study {where} cannot be written ({read_only}): its pages can be read, and "
-                          "decisions cannot be saved", highlight=False, soft_wrap=True)
-        run_server(data, host, port, login=not no_login, tls_cert=tls_cert, tls_key=tls_key)
+
+        def announce() -> None:  # once the app is built: a refusal (no reviewer accounts) comes alone
+            scheme = "https" if tls_cert else "http"
+            shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL is bracketed
+            console.print(f"qualflow review on {scheme}://{shown}:{port}  (Ctrl+C stops it)", highlight=False)
+            if warning := clear_text_warning(host, tls=tls_cert is not None):
+                typer.echo(warning, err=True)  # one line, not wrapped: passwords in clear text
+            if read_only:  # an archived copy is worth reading; the reviewers' pages say so too
+                console.print(f"the study {where} cannot be written ({read_only}): its pages can be read, and "
+                              "decisions cannot be saved", highlight=False, soft_wrap=True)
+
+        run_server(data, host, port, login=not no_login, tls_cert=tls_cert, tls_key=tls_key, announce=announce)
     except (UnsafeBind, ReviewError) as error:
         _fail(str(error))
 

@@ -496,7 +496,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
     def signed_in(request: Request) -> str:
         name = who(request)
         if name is None:
-            raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": _next_page(request.url.path)})})
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")  # /search?q=…: kept
+            raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": _next_page(here)})})
         return name
 
     def filters_from(request: Request) -> Filters:
@@ -594,7 +595,8 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                 by_code = theme_by_code(session, theme_id.strip().upper())
                 if by_code is None:
                     raise HTTPException(404, f"No theme {theme_id[:20]!r} in the current themes.")
-                return RedirectResponse(f"/themes/{by_code.id}", status_code=303)
+                query = f"?{request.url.query}" if request.url.query else ""  # ?page=2, ?suggest=split: kept
+                return RedirectResponse(f"/themes/{by_code.id}{query}", status_code=303)
             theme = session.get(Theme, number_given)
             if theme is None:
                 raise HTTPException(404, "No such theme.")
@@ -860,17 +862,22 @@ def _back_link_text(url: str) -> str:
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, login: bool = True,
-          tls_cert: Path | None = None, tls_key: Path | None = None) -> None:
-    """Serve until stopped; over HTTPS when given a certificate and its key."""
+          tls_cert: Path | None = None, tls_key: Path | None = None,
+          announce: Callable[[], None] | None = None) -> None:
+    """Serve until stopped; over HTTPS when given a certificate and its key. `announce` is called once the
+    app is built, so that nothing says "serving" before a refusal (no reviewer accounts yet)."""
     import uvicorn
 
     check_bind(host, login)
     check_tls(tls_cert, tls_key)
+    app = create_app(data_dir, login, host, tls=tls_cert is not None)
+    if announce is not None:
+        announce()
     tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
     # X-Forwarded-For and -Proto are believed only from the proxies named in FORWARDED_ALLOW_IPS. uvicorn's
     # own default believes 127.0.0.1, so every account on this machine could name a new address for each
     # password guess and the sign-in throttle would never start.
     proxies = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
-    uvicorn.run(create_app(data_dir, login, host, tls=tls_cert is not None), host=host, port=port,
+    uvicorn.run(app, host=host, port=port,
                 log_level="warning", access_log=False, proxy_headers=bool(proxies),
                 forwarded_allow_ips=proxies or None, **tls)

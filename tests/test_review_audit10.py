@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -309,3 +310,6 @@ def test_the_login_redirect_is_still_a_redirect(data):
         theme = theme_by_code(session, "T1").id
     response = client.get(f"/themes/{theme}")
     assert response.status_code == 303 and response.headers["location"] == f"/login?next=%2Fthemes%2F{theme}"
+    # The page's query comes along: signed in, the reviewer lands on the search or statement the link named.
+    response = client.get("/search?q=police&transcript=8")
+    assert response.headers["location"] == "/login?" + urlencode({"next": "/search?q=police&transcript=8"})

@@ -118,6 +118,10 @@ def test_serve_refuses_other_hosts_without_login(data):
     assert result.exit_code == 2 and "refusing to listen on 0.0.0.0 without login" in result.output
     result = qualflow(data, "review", "serve")
     assert result.exit_code == 2 and "no reviewer accounts yet" in result.output
+    # The refusal comes alone: nothing said it was serving first (found in a browser audit).
+    result = qualflow(data, "review", "serve", "--host", "0.0.0.0")
+    assert result.exit_code == 2 and "no reviewer accounts yet" in result.output
+    assert "qualflow review on" not in result.output and "clear text" not in result.output
 
 
 def test_review_on_a_postgres_study_named_by_qualflow_db(tmp_path, postgres_url, monkeypatch):

@@ -265,6 +265,9 @@ def test_a_theme_page_opens_by_its_code_as_reviewers_write_it(data):
     assert "T1.1" in client.get("/themes/T1.1", follow_redirects=True).text
     missing = client.get("/themes/T99")
     assert missing.status_code == 404 and "T99" in missing.text and "int_parsing" not in missing.text
+    # A link with a page, a filter or a suggestion keeps it (found in a browser audit: it was dropped).
+    response = client.get("/themes/T1.1?page=2&participant=P8", follow_redirects=False)
+    assert response.headers["location"] == f"/themes/{theme}?page=2&participant=P8"
 
 
 def test_a_decision_while_a_run_holds_the_write_lock_is_busy_and_saves_nothing(data):
