@@ -81,6 +81,19 @@ _COLON = r"[ \t]*[:：][ \t]*"
 _NAME = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?[ \t]+)?[A-Z][\w'’-]{0,20}(?:[ \t]+[A-Z][\w'’-]{0,20}){0,2}|[\u4e00-\u9fff]{2,4}"
 
 _ROLE_LABEL = re.compile(rf"^[ \t]*(?P<label>P\d{{1,4}}|{_ROLE_WORDS}){_COLON}", re.IGNORECASE)
+# A role or P-code and the words after a dash or a tab, not a colon: "Interviewer - How long…", "P22 – About…",
+# "Interviewer<TAB>How long…" (a Word table pasted as text). Not the one-letter roles (I, Q, A, R, 问, 答):
+# "I - I don't know" opens a participant's words.
+_LONG_ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | PARTICIPANT_LABELS if len(w) > 1),
+                                   key=len, reverse=True))
+_ROLE_LABEL_DASH_OR_TAB = re.compile(
+    rf"^[ \t]*(?P<label>P\d{{1,4}}|{_LONG_ROLE_WORDS})(?:[ \t]*[-–—][ \t]+|[ ]*\t[ \t]*)", re.IGNORECASE
+)
+# Markdown bold or italics around a label: "**Interviewer:** …", "**P21**: …", "_Mary:_ …".
+_EMPHASISED_LABEL = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<mark>\*\*|__|\*|_)(?P<label>[^*_\n:：]{1,40}?)"
+    r"(?:(?P=mark)(?P<colon_after>[ \t]*[:：])|(?P<colon_inside>[ \t]*[:：])(?P=mark))"
+)
 # A role with the speaker's name, as professional transcription writes it: "RESPONDENT (Gareth Pugh):",
 # "Q (Kate):", "[00:00:05] INTERVIEWER (Kate):" (a time before any label: `_match_label`).
 # The role says who asks; the name is replaced.
@@ -268,7 +281,7 @@ class TurnParser:
             if _is_common_word(_without_title(match.group("label")).split()[0]):  # "INTERVIEWER (Translator):"
                 return match.group("role"), None, match.start("role"), match.end(), role
             return match.group("label"), None, match.start("label"), match.end(), role
-        match = _ROLE_LABEL.match(line) or _GENERIC_LABEL.match(line)
+        match = _ROLE_LABEL.match(line) or _GENERIC_LABEL.match(line) or _ROLE_LABEL_DASH_OR_TAB.match(line)
         if match:
             return match.group("label"), match.groupdict().get("time"), match.start("label"), match.end(), None
         match = _NAMED_LABEL.match(line)
@@ -377,16 +390,19 @@ class TurnParser:
 
     def parse(self, text: str, default_participant: str | None = None) -> ParsedTurns:
         header: dict[str, str] = {}
-        named_ok = self._recurring_names(text)
-        raw: list[list] = []  # [label, time, label_start, start, end, role if the line gives one]
         lines = text.split("\n")
+        # Labels are looked for with Markdown's emphasis around them blanked out, to the same width, so every
+        # offset still points into the text.
+        plain = [_without_label_emphasis(line) for line in lines]
+        named_ok = self._recurring_names("\n".join(plain))
+        raw: list[list] = []  # [label, time, label_start, start, end, role if the line gives one]
         # A subtitle file saved as text: its cue numbers and timing lines part turns as a blank line does.
         cues = cue_lines(lines)
-        label_lines = ["" if i in cues else line for i, line in enumerate(lines)]
+        label_lines = ["" if i in cues else line for i, line in enumerate(plain)]
         colon_labels = [self._match_label(line, named_ok) for line in label_lines]
         time_lines = self._speaker_time_lines(label_lines, colon_labels)
         found_labels = [time_lines.get(i) or found for i, found in enumerate(colon_labels)]
-        found_labels = self._speakers_once(label_lines, found_labels, self._named_label_counts(text))
+        found_labels = self._speakers_once(label_lines, found_labels, self._named_label_counts("\n".join(plain)))
         if not any(found_labels) and (alone := self._names_alone(label_lines)):
             found_labels = [alone.get(i) for i in range(len(lines))]  # Otter's text without timestamps
         # Think-aloud and field notes often label only the interviewer ("MODERATOR: …"):
@@ -625,6 +641,19 @@ _NOT_SPEAKER_WORDS = frozenset(
     unknown unidentified guest host audience everyone multiple several inaudible crosstalk
     """.split()
 )
+
+
+def _without_label_emphasis(line: str) -> str:
+    """The line with Markdown's ** (or __, *, _) around an opening label turned into spaces:
+    "**P21:** About…" is read as "  P21:   About…", which has the same offsets."""
+    match = _EMPHASISED_LABEL.match(line)
+    if match is None:
+        return line
+    mark = " " * len(match.group("mark"))
+    colon = match.group("colon_after") or match.group("colon_inside")
+    label = match.group("indent") + mark + match.group("label")
+    label += mark + colon if match.group("colon_after") else colon + mark
+    return label + line[match.end():]
 
 
 def _with_time_alone(line: str, found: tuple | None) -> tuple | None:

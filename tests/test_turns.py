@@ -1,3 +1,4 @@
+import pytest
 from qualflow.pipeline.turns import parse_turns
 
 
@@ -179,3 +180,37 @@ def test_traditional_chinese_labels_and_a_b_labels_are_roles():
     turns = parse_turns(text, "P3").turns
     assert [(t.speaker_label, t.role) for t in turns[:2]] == [("B", "interviewer"), ("A", "participant")]
     assert all(t.label_start is None for t in turns)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "**{label}:** {words}",  # Markdown bold, the colon inside
+        "**{label}**: {words}",  # the colon outside
+        "*{label}:* {words}",
+        "{label} - {words}",  # a dash for a colon
+        "{label} – {words}",
+        "{label}\t{words}",  # a Word table pasted as text
+    ],
+)
+def test_labels_written_in_other_common_layouts(layout):
+    """Found in a researcher's audit: these files gave every line, labels and all, to one participant."""
+    lines = [("Interviewer", "How long have you been teaching?"), ("P21", "About nine years now."),
+             ("Interviewer", "And the hardest part?"), ("P21", "The marking never ends.")]
+    text = "\n\n".join(layout.format(label=label, words=words) for label, words in lines)
+    parsed = parse_turns(text)
+    assert spans(text, parsed) == [
+        ("interviewer", None, "How long have you been teaching?"),
+        ("participant", "P21", "About nine years now."),
+        ("interviewer", None, "And the hardest part?"),
+        ("participant", "P21", "The marking never ends."),
+    ]
+    assert all(t.speaker_label in ("Interviewer", "P21") for t in parsed.turns)
+
+
+@pytest.mark.parametrize("text", ["I - I don't know, really.\nIt was hard.", "Q - what was the question?\nYes."])
+def test_a_one_letter_role_before_a_dash_is_no_label(text):
+    """"I - I mean…" opens a participant's words: only longer role words and P-codes take a dash."""
+    parsed = parse_turns(text)
+    assert all(t.speaker_label is None for t in parsed.turns)
+    assert text[parsed.turns[0].start : parsed.turns[0].end].startswith(text[0])
