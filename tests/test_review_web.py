@@ -424,7 +424,9 @@ def test_a_rejected_theme_offers_no_accept(data):
     client.post("/decide/reject", data={"csrf": csrf, "theme": theme, "version": version})
     page = client.get(f"/themes/{theme}").text
     assert 'id="accept"' not in page
-    response = client.post("/decide/accept", data={"csrf": csrf, "theme": theme, "version": version + 1})
+    with Store(default_database_url(data)).session() as session:
+        version_now = session.get(Theme, theme).version  # a page loaded after the rejection: not stale
+    response = client.post("/decide/accept", data={"csrf": csrf, "theme": theme, "version": version_now})
     assert response.status_code == 303 and "undo the rejection" in flash(client)
     with Store(default_database_url(data)).session() as session:
         assert session.get(Theme, theme).status == "rejected"
