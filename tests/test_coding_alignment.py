@@ -96,6 +96,29 @@ def test_quotes_are_found_exactly_or_with_other_whitespace():
     assert locate_quote("not in the text", text) is None
 
 
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("I don’t think we have time", "I don't think we have time"),  # a curly apostrophe (Word, Excel)
+        ("the “big” ward – the one upstairs", 'the "big" ward - the one upstairs'),
+        ("Honestly, I don't think we have time", "Honestly I don't think we have time"),  # a comma added
+        ("we have time. The rota is full", "we have time, the rota is full"),  # a full stop for a comma
+    ],
+)
+def test_quotes_differing_in_typography_or_punctuation_are_found(quote, found):
+    """A coder's copy typed or pasted in a word processor (found in a researcher's audit: a whole file with
+    curly apostrophes was refused as "coded on another version of the file")."""
+    text = ("Interviewer: Why?\nP3: Honestly I don't think we have time, the rota is full.\n"
+            'P3: It was the "big" ward - the one upstairs.\n')
+    start, end = locate_quote(quote, text)
+    assert text[start:end] == found
+
+
+def test_a_short_quote_is_not_matched_without_its_punctuation():
+    """Left without its punctuation a short quote ("yes, no") could match anywhere: it must be found as written."""
+    assert locate_quote("yes, no", "P1: Yes no maybe.\nP2: well, yes. No.") is None
+
+
 def test_documents_match_by_name_then_file_name_then_text():
     transcripts = [StoredTranscript(1, "P1_interview.odt", "alpha beta gamma delta epsilon zeta eta theta"),
                    StoredTranscript(2, "P2.txt", "one two three four five six seven eight nine ten"),

@@ -93,11 +93,21 @@ def map_span(mapping: np.ndarray, start: int, end: int, stored: str) -> tuple[in
     return new_start, new_end, float(found.size) / (end - start)
 
 
+# Word processors and spreadsheets change quotes and dashes as a coder types or pastes (don’t, “so”, –):
+# one character for one, so positions stay.
+_TYPOGRAPHY = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"',
+                             "‟": '"', "″": '"', "–": "-", "—": "-", "‒": "-", "−": "-"})
+# A quote matched with its punctuation left aside must be this long (letters, digits and spaces): a short
+# one ("yes") would match somewhere else.
+_MIN_LOOSE = 20
+
+
 def locate_quote(quote: str, text: str, hint: int = 0) -> tuple[int, int] | None:
     """Where a quoted passage sits in `text`: exactly (first occurrence from `hint`, then
-    anywhere), then with whitespace squeezed, then also ignoring case (the key map keeps
-    names in lower case, so a rebuilt original may differ from the quote in case only).
-    None if it is not there."""
+    anywhere), then with whitespace squeezed and curly quotes and dashes read as straight ones, then
+    also ignoring case (the key map keeps names in lower case, so a rebuilt original may differ from
+    the quote in case only), then, for a quote of 20 or more letters, with punctuation left aside
+    (a comma added, a full stop for a comma). None if it is not there."""
     quote = quote.strip()
     if not quote:
         return None
@@ -115,10 +125,36 @@ def locate_quote(quote: str, text: str, hint: int = 0) -> tuple[int, int] | None
             ch = " "
         squeezed.append(ch)
         positions.append(i)
-    flat, wanted = "".join(squeezed), " ".join(quote.split())
+    flat, wanted = "".join(squeezed).translate(_TYPOGRAPHY), " ".join(quote.split()).translate(_TYPOGRAPHY)
     found = flat.find(wanted)
     if found < 0 and len(flat.lower()) == len(flat):  # lower() keeps positions for these texts
         found = flat.lower().find(wanted.lower())
     if found < 0:
-        return None
+        return _without_punctuation(flat, positions, wanted)
     return positions[found], positions[found + len(wanted) - 1] + 1
+
+
+def _skeleton(text: str) -> tuple[str, list[int]]:
+    """`text` in lower case without punctuation, spaces squeezed, and where each character came from."""
+    chars, at = [], []
+    for i, ch in enumerate(text):
+        if ch == " " or not ch.isalnum():
+            if chars and chars[-1] != " ":
+                chars.append(" ")
+                at.append(i)
+            continue
+        lower = ch.lower()
+        chars.append(lower if len(lower) == 1 else ch)
+        at.append(i)
+    return "".join(chars), at
+
+
+def _without_punctuation(flat: str, positions: list[int], wanted: str) -> tuple[int, int] | None:
+    bare_text, at = _skeleton(flat)
+    bare_quote = _skeleton(wanted)[0].strip()
+    if len(bare_quote) < _MIN_LOOSE:
+        return None
+    found = bare_text.find(bare_quote)
+    if found < 0:
+        return None
+    return positions[at[found]], positions[at[found + len(bare_quote) - 1]] + 1
