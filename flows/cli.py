@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperGroup
 
 from qualflow.flows.bug_account import DATA_FOLDER, PREFECT_LINES, RUN, SHOW_TRACEBACK, stopped_by_a_bug
@@ -89,6 +91,12 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+
+
+def add_plain_row(table: Table, *cells: str) -> None:
+    """A row of the study's words (statements, labels, file names, memos) shown as written: as Rich markup,
+    "[laughs]" and "[inaudible]" vanished from quotes, and a "[/]" in a theme's name stopped the command."""
+    table.add_row(*(Text(cell) for cell in cells))
 export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
@@ -581,17 +589,17 @@ def run(
         console.print(f"{summary.resuggested} statements of rejected themes suggested into other themes.",
                       highlight=False)
     for line in summary.duplicates:
-        console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]skipped[/yellow] {escape(line)}", highlight=False)
     for line in getattr(summary, "withdrawn", []):
-        console.print(f"[yellow]withdrawn[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]withdrawn[/yellow] {escape(line)}", highlight=False)
     for line in getattr(summary, "repeated", []):
-        console.print(f"[yellow]check[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]check[/yellow] {escape(line)}", highlight=False)
     for line in summary.notes:  # bytes read as Windows-1252, decisions a new version could not carry
-        console.print(f"[yellow]note[/yellow] {line}", highlight=False)
+        console.print(f"[yellow]note[/yellow] {escape(line)}", highlight=False)
     for line in summary.failed:
-        console.print(f"[red]failed[/red] {line}" + ("" if line in summary.broken_links else f" (see {data / 'quarantine'})"), highlight=False)
+        console.print(f"[red]failed[/red] {escape(line)}" + ("" if line in summary.broken_links else f" (see {data / 'quarantine'})"), highlight=False)
     if summary.other_types:
-        console.print(f"[yellow]skipped[/yellow] {other_types_line(summary.other_types, _reader(units))}",
+        console.print(f"[yellow]skipped[/yellow] {escape(other_types_line(summary.other_types, _reader(units)))}",
                       highlight=False)
     if summary.files_seen == 0:  # only folders that could not be read: the flow has reported them
         unread = f", apart from {len(summary.unreadable_folders)} folders that could not be read" \
@@ -763,26 +771,30 @@ THEME_TABLE_ROWS = 40
 
 
 def _print_theme_table(rows: list[dict], limit: int = THEME_TABLE_ROWS) -> None:
-    from qualflow.pipeline.describe import ONE_PARTICIPANT_WHY
+    from qualflow.pipeline.describe import ONE_PARTICIPANT
 
-    table = Table(title="Candidate themes and subcategories (suggestions to review)", show_lines=True)
+    table = Table(title="Themes and subcategories (candidates are suggestions to review)", show_lines=True)
     for column in ("code", "label", "top keywords", "statements", "participants", "exemplar quote"):
         table.add_column(column, overflow="fold")
     items = [item for row in rows for item in [row] + row["subcategories"]]
     shown = items if len(items) <= limit else _largest_themes(rows, limit)
     for item in shown:
         exemplar = item["exemplars"][0] if item["exemplars"] else None
-        quote = f"“{exemplar['text']}” ({exemplar['participant']})" if exemplar else ""
+        # Escaped: a quote's "[laughs]" or a label's "[/]" would be read as Rich markup, lost or an error.
+        quote = escape(f"“{exemplar['text']}” ({exemplar['participant']})") if exemplar else ""
         is_theme = item["level"] == "theme"
-        table.add_row(item["code"], f"[bold]{item['label']}[/bold]" if is_theme else f"  {item['label']}",
-                      ", ".join(item["keywords"][:5]), str(item["statements"]), _covered(item),
+        label = escape(item["label"]) + (" (confirmed)" if item["status"] == "confirmed" else "")  # as report.md
+        table.add_row(item["code"], f"[bold]{label}[/bold]" if is_theme else f"  {label}",
+                      escape(", ".join(item["keywords"][:5])), str(item["statements"]), _covered(item),
                       quote, style=None if is_theme else "dim")
     console.print(table)
     if len(shown) < len(items):
         shown_ids = {id(item) for item in shown}
         console.print(_not_shown_line([item for item in items if id(item) not in shown_ids]), highlight=False)
     if any(item["single_participant"] for item in shown):
-        console.print(f"⚑ {ONE_PARTICIPANT_WHY}", highlight=False)
+        # A legend, not a finding about the study: it names the rows it applies to.
+        console.print(f"⚑ {ONE_PARTICIPANT}: every statement of a theme so marked comes from one participant, an "
+                      "individual view, not a pattern across the study.", highlight=False)
 
 
 def _largest_themes(rows: list[dict], limit: int) -> list[dict]:
@@ -808,7 +820,7 @@ def _not_shown_line(hidden: list[dict]) -> str:
     themes = sum(1 for item in hidden if item["level"] == "theme")
     return (f"… {themes} more themes and {len(hidden) - themes} more subcategories not shown (the largest are "
             "above). All are in the report (`qualflow report`; each run writes it too), `qualflow themes --json` "
-            "and the review app (`qualflow serve`); `qualflow show CODE` lists a theme's statements.")
+            "and the review app (`qualflow review serve`); `qualflow show CODE` lists a theme's statements.")
 
 
 def _covered(item: dict) -> str:
@@ -864,7 +876,7 @@ def show(
         return
     if single:
         console.print(f"⚑ {code}: {ONE_PARTICIPANT_WHY}", highlight=False)
-    table = Table(title=f"{code}: {label}", show_lines=False)
+    table = Table(title=Text(f"{code}: {label}"), show_lines=False)  # the label as written (add_plain_row)
     # The id comes first and never wraps: every `qualflow review` statement action takes it.
     table.add_column("id", no_wrap=True, justify="right")
     for column in ("participant", "transcript", "start–end", "sim", "statement"):
@@ -872,7 +884,7 @@ def show(
     for row in rows:
         flags = [name for name, on in (("outlier", row["outlier"]), ("weak fit", row["weak_fit"])) if on]
         flag = f" ({', '.join(flags)})" if flags else ""
-        table.add_row(str(row["statement_id"]), row["participant"] or "", row["transcript"],
+        add_plain_row(table, str(row["statement_id"]), row["participant"] or "", row["transcript"],
                       f"{row['start']}–{row['end']}", f"{row['similarity']:.2f}{flag}", row["text"])
     console.print(table)
 
@@ -899,7 +911,7 @@ def statements(
     for row in rows:
         cells = [str(row["statement_id"]), row["participant"] or "", row["transcript"],
                  f"{row['start']}–{row['end']}"]
-        table.add_row(*cells, *([row["reason"]] if excluded else []), row["text"])
+        add_plain_row(table, *cells, *([row["reason"]] if excluded else []), row["text"])
     console.print(table)
 
 
@@ -920,7 +932,7 @@ def deid_report(
     for column in ("placeholder", "kind", "original", "found by", "times", "transcripts"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["placeholder"], row["kind"], row["original"], ", ".join(row["found_by"]),
+        add_plain_row(table, row["placeholder"], row["kind"], row["original"], ", ".join(row["found_by"]),
                       str(row["occurrences"]), ", ".join(row["transcripts"]))
     console.print(table)
 

@@ -19,6 +19,7 @@ from qualflow.flows.cli import (
     _fail,
     _open_store,
     _write_output,
+    add_plain_row,
     app,
     console,
     export_app,
@@ -133,7 +134,7 @@ def coding_imports(
     for column in ("id", "file", "format", "imported", "coders", "spans"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(str(row["id"]), row["file"], row["format"], row["imported_at"], ", ".join(row["coders"]),
+        add_plain_row(table, str(row["id"]), row["file"], row["format"], row["imported_at"], ", ".join(row["coders"]),
                       str(row["spans"]))
     console.print(table)
 

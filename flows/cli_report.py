@@ -18,10 +18,12 @@ from qualflow.flows.cli import (
     _fail,
     _open_store,
     _write_output,
+    add_plain_row,
     app,
     console,
 )
 from rich.table import Table
+from rich.text import Text
 
 OrderOption = Annotated[Path | None, typer.Option(
     "--order", help="A file naming the interviews in the order they were held, one a line (file name or "
@@ -70,12 +72,12 @@ def saturation_command(
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Saturation (order: {result['order']}; {result['codebook']})")
+    table = Table(title=Text(f"Saturation (order: {result['order']}; {result['codebook']})"))  # a file name as written
     for column in ("#", "interview", "participant", "date", "new themes", "new subcategories", "themes so far",
                    "subcategories so far"):
         table.add_column(column, overflow="fold")
     for step in result["interviews"]:
-        table.add_row(str(step["position"]), step["interview"], step["participant"] or "", step["date"] or "",
+        add_plain_row(table, str(step["position"]), step["interview"], step["participant"] or "", step["date"] or "",
                       _new(step["new_themes"]), _new(step["new_subcategories"]),
                       str(step["themes_so_far"]), str(step["subcategories_so_far"]))
     console.print(table)

@@ -22,6 +22,7 @@ from qualflow.flows.cli import (
     _fail,
     _open_store,
     _read_only_database,
+    add_plain_row,
     app,
     console,
 )
@@ -107,7 +108,8 @@ def _audited_theme(session, code: str) -> tuple[int, list[str]]:
 
 
 def _done(decision) -> None:
-    console.print(f"decision #{decision.id} by {decision.reviewer}: {decision.summary}", highlight=False)
+    console.print(f"decision #{decision.id} by {escape(decision.reviewer)}: {escape(decision.summary)}",
+                  highlight=False)
 
 
 @review_app.command()
@@ -409,18 +411,18 @@ def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
     for note in notes:  # before the theme: the code asked for may not be the one shown
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
     flag = f" ⚑ {ONE_PARTICIPANT}" if head["single_participant"] else ""
-    console.print(f"{head['code']} “{head['label']}” ({head['status']}, id {head['id']}){flag}", highlight=False)
+    console.print(f"{head['code']} “{escape(head['label'])}” ({head['status']}, id {head['id']}){flag}", highlight=False)
     table = Table(title="Decisions")
     for column in ("#", "when (UTC)", "who", "what"):
         table.add_column(column, overflow="fold")
     for d in history:
-        table.add_row(str(d["id"]), d["at"][:19].replace("T", " "), d["reviewer"], d["summary"])
+        add_plain_row(table, str(d["id"]), d["at"][:19].replace("T", " "), d["reviewer"], d["summary"])
     console.print(table)
     table = Table(title=f"Statements ({len(rows)})")
     for column in ("id", "participant", "transcript", "start–end", "statement"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(str(row["statement_id"]), row["participant"] or "", row["transcript"],
+        add_plain_row(table, str(row["statement_id"]), row["participant"] or "", row["transcript"],
                       f"{row['start']}–{row['end']}", row["text"])
     console.print(table)
 
