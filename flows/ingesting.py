@@ -41,6 +41,7 @@ from qualflow.pipeline.turns import (
     ParsedTurns,
     TurnSpan,
     interview_number_in_file_name,
+    labels_inside_lines,
     participant_from_file_name,
     read_header,
 )
@@ -340,7 +341,11 @@ def _store_one(new: _NewFile, analysis: tasks.Analysis, db: Store, helpers: Help
     """Phase 3 for one file, holding the store's lock: another run at the same time cannot store
     the same file twice, and both see each other's pseudonyms (and participant ids)."""
     if not any(turn.role == "participant" for turn in analysis.parsed.turns):
-        return "failed", f"{new.path.name}: no participant statements (only interviewer or unlabelled header text)", 0
+        inside = labels_inside_lines(new.document.text)
+        hint = (f"; speaker labels were found inside lines ({', '.join(f'{label}:' for label in inside)}): each "
+                "label must start a line") if inside else ""
+        return "failed", (f"{new.path.name}: no participant statements (only interviewer or unlabelled header "
+                          f"text){hint}"), 0
     for note in analysis.parsed.notes:
         # The terminal's log, not Prefect's: the file name may hold a name.
         log.warning("%s: %s", new.path.name, note)

@@ -89,6 +89,11 @@ _LONG_ROLE_WORDS = "|".join(sorted((re.escape(w) for w in INTERVIEWER_LABELS | P
 _ROLE_LABEL_DASH_OR_TAB = re.compile(
     rf"^[ \t]*(?P<label>P\d{{1,4}}|{_LONG_ROLE_WORDS})(?:[ \t]*[-–—][ \t]+|[ ]*\t[ \t]*)", re.IGNORECASE
 )
+# A role or P-code with its colon after a sentence's end, inside a line: a transcript saved on one line
+# ("Interviewer: How long? P15: Nine years. Interviewer: …"), whose labels are then no labels.
+_LABEL_INSIDE_A_LINE = re.compile(
+    rf"(?<=[.?!。？！…\"”'’)\]])[ \t\u3000]*(?P<label>P\d{{1,4}}|{_LONG_ROLE_WORDS})[ \t]*[:：]", re.IGNORECASE
+)
 # Markdown bold or italics around a label: "**Interviewer:** …", "**P21**: …", "_Mary:_ …".
 _EMPHASISED_LABEL = re.compile(
     r"^(?P<indent>[ \t]*)(?P<mark>\*\*|__|\*|_)(?P<label>[^*_\n:：]{1,40}?)"
@@ -641,6 +646,13 @@ _NOT_SPEAKER_WORDS = frozenset(
     unknown unidentified guest host audience everyone multiple several inaudible crosstalk
     """.split()
 )
+
+
+def labels_inside_lines(text: str) -> list[str]:
+    """Speaker labels written inside lines rather than at their start (at most three, as written): why a
+    file saved on one line has no participant's words."""
+    found = dict.fromkeys(m.group("label") for m in _LABEL_INSIDE_A_LINE.finditer(text))
+    return list(found)[:3]
 
 
 def _without_label_emphasis(line: str) -> str:

@@ -65,6 +65,9 @@ def broken_batch(tmp_path_factory):
     zip_bomb(inbox / "bomb.docx", "word/document.xml")
     zip_bomb(inbox / "bomb.odt", "content.xml")
     (inbox / "questions_only.txt").write_text("Interviewer: How are you?\nInterviewer: And the visits?\n")
+    # A transcript saved on one line: its labels are inside the line, so all of it is the interviewer's.
+    (inbox / "one_line.txt").write_text("Interviewer: How long have you worked here? P15: Nine years now, on the "
+                                        "wards. Interviewer: And the rota? P15: It is hard.\n")
     (inbox / "too_big.txt").write_text("P1: " + "words and more words. " * 60000)  # ~1.3 MB, limit set to 1 MB
     (inbox / "moved_away.txt").symlink_to(root / "gone" / "p9.txt")  # a link whose target is missing
     config = root / "limits.yaml"
@@ -83,6 +86,7 @@ EXPECTED = {
     "bomb.docx": "unpack",
     "bomb.odt": "unpack",
     "questions_only.txt": "no participant statements",
+    "one_line.txt": "speaker labels were found inside lines (P15:, Interviewer:): each label must start a line",
     "too_big.txt": "max_file_mb",
 }
 
