@@ -11,6 +11,7 @@ from qualflow.pipeline.deid import chinese, english
 from qualflow.pipeline.deid.addresses import address_findings
 from qualflow.pipeline.deid.chinese_tokens import cjk_regions
 from qualflow.pipeline.deid.code_switch import with_chinese_surnames
+from qualflow.pipeline.deid.english_places import city_findings
 from qualflow.pipeline.deid.findings import Finding, make, resolve_overlaps
 from qualflow.pipeline.deid.lexicon import EN_NOT_NAMES, EVERYDAY_TERMS, PLATFORM_NAMES
 from qualflow.pipeline.deid.patterns import find_patterns, id_cue_words
@@ -80,7 +81,8 @@ class Deidentifier:
             return []
         # URLs and handles in transcripts only: what reviewers type keeps its links (most are references), and
         # a URL or handle a transcript held is in the key map, replaced wherever typed (deid/typed.py).
-        found = find_patterns(text) + address_findings(text) + find_web_identifiers(text) + self._user_list(text)
+        found = find_patterns(text) + address_findings(text) + city_findings(text) + find_web_identifiers(text)
+        found += self._user_list(text)
         en_regions = [(0, len(text))] if language in ("en", "mixed") else english.latin_regions(text)
         for lo, hi in en_regions:
             found += english.title_findings(text, lo, hi)
