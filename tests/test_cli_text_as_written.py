@@ -4,7 +4,7 @@ markup: a transcript's "[laughs]" or "[inaudible]" vanished from `show`, `statem
 
 import pytest
 from fixtures.review.study import built_study
-from qualflow.flows.cli import app, console
+from qualflow.flows.cli import app
 from qualflow.models import Statement, Store, Suggestion, default_database_url
 from qualflow.models.queries import theme_by_code
 from sqlalchemy import select
@@ -16,8 +16,7 @@ SAID = "We were [laughs] short again [inaudible] on nights"
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setattr(console, "width", 400)  # wide enough that no cell is folded across lines
+def data(tmp_path):
     data = built_study(tmp_path)
     with Store(default_database_url(data)).session() as session:
         theme = theme_by_code(session, "T1.1")
@@ -28,7 +27,8 @@ def data(tmp_path, monkeypatch):
 
 
 def qualflow(data, *args):
-    return runner.invoke(app, [*args, "--data", str(data)])
+    # Wide enough that no cell is folded across lines (Rich reads COLUMNS as it prints).
+    return runner.invoke(app, [*args, "--data", str(data)], env={"COLUMNS": "400"})
 
 
 @pytest.mark.parametrize(("command", "shown"), [
@@ -43,3 +43,11 @@ def test_labels_and_statements_are_shown_as_written(data, command, shown):
     flat = " ".join(result.output.split())
     for text in shown:
         assert text in flat, text
+
+
+def test_the_theme_table_marks_confirmed_themes(data):
+    """`themes` showed a confirmed theme exactly as a candidate (a researcher's audit)."""
+    assert "(confirmed)" not in qualflow(data, "themes").output
+    assert qualflow(data, "review", "accept", "T1", "--as", "alice").exit_code == 0
+    rows = [line for line in qualflow(data, "themes").output.splitlines() if "(confirmed)" in line]
+    assert len(rows) == 1 and rows[0].split("│")[1].strip() == "T1"
