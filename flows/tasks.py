@@ -38,6 +38,7 @@ from qualflow.pipeline.persist import (
     Assignment,
     ClusteredGroup,
     significant_statements,
+    statements_kept_by_reviewers,
     store_theme_set,
     store_transcript,
     text_hash,
@@ -451,11 +452,17 @@ def describe(db: Store, statements: Embedded, clustering: ThemeClusterer, config
     # Cohesion on the statements' own vectors, not those blended with their neighbours for clustering:
     # placement later refreshes it from the stored vectors (pipeline/place.py), and both must agree.
     own = centre_per_language(statements.vectors, statements.languages)
+    # Statements reviewers put or kept in a theme stay there whatever cluster this run gives them
+    # (pipeline/reconcile.py), so a cluster's keywords come from its other statements: a reviewer's split-off
+    # "electronic records" clustered with sickness cover gave the sickness-cover theme their keywords.
+    with db.session() as session:
+        kept = statements_kept_by_reviewers(session, statements.ids)
+    not_core = clustering.outlier_ | np.array([i in kept for i in statements.ids], dtype=bool)
     subcategories = describe_themes(
-        clustering.assigned_, clustering.outlier_, clustering.similarity_, statements.tokens, statements.participants,
+        clustering.assigned_, not_core, clustering.similarity_, statements.tokens, statements.participants,
         cohesion_similarity=similarity_to_dense_centre(own, clustering.assigned_, clustering.outlier_), **options)
     themes = describe_themes(
-        clustering.themes_, clustering.outlier_, clustering.theme_similarity_, statements.tokens,
+        clustering.themes_, not_core, clustering.theme_similarity_, statements.tokens,
         statements.participants,
         cohesion_similarity=similarity_to_dense_centre(own, clustering.themes_, clustering.outlier_), **options)
     return subcategories, themes

@@ -391,6 +391,12 @@ def _codebook(session: Session, statement_ids: list[int]):
     return by_id, pinned, confirmed, candidates, carried, rejected, {r.statement_id for r in active}, turned_down
 
 
+def statements_kept_by_reviewers(session: Session, statement_ids: list[int]) -> set[int]:
+    """Of `statement_ids`, those reviewers put or kept in a theme: the next theme set keeps them there
+    (pipeline/reconcile.py), whatever cluster the run puts them in."""
+    return _codebook(session, statement_ids)[1]
+
+
 def withdrawn_theme_ids(session: Session) -> set[int]:
     """Themes an undo withdrew (a split's): they hold nothing, whatever rows still name them."""
     return set(session.scalars(select(Theme.id).where(Theme.status == "withdrawn")))
