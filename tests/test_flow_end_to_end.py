@@ -155,7 +155,7 @@ def test_cli_themes_and_show_as_json(study):
 def test_cli_human_readable_tables(study):
     _, data, _ = study
     result = runner.invoke(app, ["themes", "--data", str(data)])
-    assert result.exit_code == 0 and "Candidate themes" in result.output
+    assert result.exit_code == 0 and "Themes and subcategories" in result.output
     result = runner.invoke(app, ["show", "1", "--data", str(data)])
     assert result.exit_code == 0 and "T1:" in result.output
 
