@@ -512,6 +512,11 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
         number = _int(value)
         return min(max(1, number), MAX_PAGE) if number is not None else 1
 
+    @app.get("/favicon.ico")
+    def no_icon():
+        """Browsers ask every page for it: no content, rather than a 404 in every page's console."""
+        return Response(status_code=204)
+
     @app.get("/login", response_class=HTMLResponse)
     def login_page(request: Request):
         return page(request, "login.html", next=_next_page(request.query_params.get("next", "/")))

@@ -154,6 +154,9 @@ def test_the_theme_list_and_theme_page_fit_a_narrow_window(server, browser, widt
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     rights = page.locator(".row-actions select").evaluate_all("s => s.map(e => e.getBoundingClientRect().right)")
     assert rights and max(rights) <= width
+    # The study report every page links to (a browser audit found it 1,630 px wide at 320).
+    page.goto(f"{base}/report")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 # --- 8: lang ---------------------------------------------------------------------------------------------

@@ -209,6 +209,20 @@ def test_memo_and_undo_over_http(data):
     assert "核对" not in client.get(f"/themes/{theme}").text
 
 
+def test_a_statement_memo_shows_when_it_was_written_and_the_icon_asks_nothing(data):
+    """A theme's memo showed reviewer, date and time, a statement's only the reviewer; and every page's
+    request for /favicon.ico was a 404 in the browser's console (browser audit)."""
+    client = client_for(data, "alice", "correct horse")
+    theme, version = theme_id(data, "T2.1")
+    page = client.get(f"/themes/{theme}").text
+    statement = re.search(r'name="statement_id" value="(\d+)"', page).group(1)
+    client.post("/decide/memo", data={"theme": theme, "version": version, "csrf": token(page),
+                                      "statement_id": statement, "text": "ask about nights"})
+    page = client.get(f"/themes/{theme}").text
+    assert re.search(r"ask about nights<footer>alice, \d{4}-\d{2}-\d{2} \d{2}:\d{2}</footer>", page), page
+    assert client.get("/favicon.ico").status_code == 204
+
+
 def test_no_endpoint_takes_a_path(data):
     from starlette.convertors import PathConvertor
     from starlette.routing import Mount
