@@ -200,6 +200,6 @@ def test_the_cli_codes_the_one_readable_file_beside_a_folder_it_cannot_read(inbo
                            capture_output=True, text=True, timeout=900)
     said = " ".join((child.stdout + child.stderr).split())
     assert child.returncode == 1, said[-3000:]
-    assert "1 files: 1 new transcripts" in said
+    assert "1 file: 1 new transcript" in said
     assert "failed site_b/: the folder cannot be read (Permission denied)" in said
     assert "statements in themes" in said and SENTINEL not in said

@@ -138,5 +138,5 @@ def test_a_running_scheduler_named_by_its_address_does_the_work(tmp_path):
         assert result.exit_code == 0, result.output
         with Client(cluster.scheduler_address) as client:
             done = client.run_on_scheduler(lambda dask_scheduler: [str(key) for key in dask_scheduler.task_prefixes])
-    assert "1 new transcripts" in result.output
+    assert "1 new transcript" in result.output
     assert any("analyse" in key or "encode" in key for key in done), done  # the tasks ran on that cluster

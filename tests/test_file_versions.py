@@ -470,7 +470,7 @@ def test_the_cli_says_a_file_became_a_new_version(tmp_path):
     path.write_text(path.read_text("utf-8").replace(BEFORE, AFTER), "utf-8")
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
-    assert "2 files: 0 new transcripts, 1 new versions of stored ones" in result.output
+    assert "2 files: 0 new transcripts, 1 new version of stored ones" in result.output
 
 
 def test_a_renamed_and_edited_file_is_reported_as_the_same_interview_twice(tmp_path):

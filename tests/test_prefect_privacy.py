@@ -73,7 +73,7 @@ def test_a_run_of_one_file_keeps_its_name_out_of_the_flow_runs_parameters(tmp_pa
     assert result.exit_code == 0, result.output
     kept = what_prefect_keeps(inbox / "[one file: the run's artifact names it]", logged=False)  # as shown
     assert "Mary" not in kept and "Jones" not in kept
-    assert "1 new transcripts" in " ".join(result.output.split())  # the real file was read
+    assert "1 new transcript" in " ".join(result.output.split())  # the real file was read
 
 
 def test_the_artifact_names_dated_files_without_their_dates_as_exports_do(tmp_path):
