@@ -23,7 +23,8 @@ from qualflow.pipeline.ingest import (
 from qualflow.pipeline.readers import check_archive
 from qualflow.pipeline.readers._tables import cell, find_column, read_table
 
-TEXT = ("text", "answer", "response", "statement", "content", "内容", "文本", "回答")
+# "comment": what many survey tools call an open answer's column.
+TEXT = ("text", "answer", "response", "statement", "content", "comment", "comments", "内容", "文本", "回答", "意见")
 ID = ("id", "unit_id", "编号")
 PARTICIPANT = ("participant", "respondent", "speaker", "参与者", "受访者")
 DOCUMENT = ("document", "doc", "file", "文档")

@@ -53,6 +53,13 @@ def test_read_units_finds_columns_by_name(tmp_path):
     assert units[0].text == rows[0]["answer"] and units[0].participant == "R1"
 
 
+def test_a_comment_column_is_the_text_as_survey_tools_name_it(tmp_path):
+    """A survey export whose open answers are headed "Comment" was refused (a researcher's audit)."""
+    (tmp_path / "survey.csv").write_text("ID,Comment\n1,The rota changes too often.\n2,Pay is fine.\n",
+                                         encoding="utf-8")
+    assert [u.text for u in read_units(tmp_path / "survey.csv")] == ["The rota changes too often.", "Pay is fine."]
+
+
 def test_units_run_as_whole_statements_with_themes_per_question(tmp_path):
     rows = write_survey(tmp_path / "survey.csv")
     data = tmp_path / "data"
