@@ -30,6 +30,9 @@ from rich.table import Table
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 
 
+UNPLACED_ROWS_SHOWN = 20  # row numbers named in the note; `--json` lists them all
+
+
 @app.command("import-coding")
 def import_coding_command(
     file: Annotated[Path, typer.Argument(help="Manual coding: .csv/.xlsx, REFI-QDA .qdpx/.qde, Taguette .sqlite3.")],
@@ -62,11 +65,17 @@ def import_coding_command(
         typer.echo(json.dumps(stats, ensure_ascii=False, indent=2))
         return
     console.print(
-        f"{stats['file']}: {stats['spans']} coded spans by {', '.join(stats['coders']) or 'nobody'} in "
+        f"{escape(stats['file'])}: {stats['spans']} coded spans by {escape(', '.join(stats['coders'])) or 'nobody'} in "
         f"{stats['documents']} documents ({stats['documents_matched']} matched to transcripts), "
         f"{stats['codes']} codes. Aligned {stats['aligned']} of {stats['spans']} spans, {stats['well_aligned']} "
         f"with ≥90% of their characters found; mean {stats['mean_quality_of_aligned']:.0%} of characters found.",
         highlight=False)
+    if unplaced := stats.get("unplaced_rows"):  # imports stored before 2026-11-28 lack it
+        rows = ", ".join(map(str, unplaced[:UNPLACED_ROWS_SHOWN])) + (" …" if len(unplaced) > UNPLACED_ROWS_SHOWN else "")
+        console.print(f"[yellow]note:[/yellow] {len(unplaced)} row{'s' if len(unplaced) > 1 else ''} of the file "
+                      f"could not be placed in {'their' if len(unplaced) > 1 else 'its'} transcript (row {rows}; the "
+                      "header is row 1): the coded text is not in the transcript as written. Correct it, or give "
+                      "start and end offsets, and import the file again with --replace.", highlight=False)
     for line in stats["reading_notes"]:
         console.print(f"[yellow]note:[/yellow] {escape(line)}", highlight=False)
     for name in stats["unmatched_documents"]:

@@ -237,6 +237,21 @@ def test_compare_writes_html_and_json_with_the_human_ceiling(store, tmp_path):
     assert reals and not any(mentions(page, real) for real in reals)
 
 
+def test_rows_whose_text_is_not_in_the_transcript_are_named(store, tmp_path):
+    """The import said "Aligned 4 of 7 spans" and never which rows failed (a researcher's audit)."""
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    lines = (FIXTURES / "two_coders.csv").read_text("utf-8").splitlines()
+    lines[2] = lines[2].replace("八十多个患者", "九十多位老人")  # row 3: the coder's text differs from the transcript
+    edited = tmp_path / "edited.csv"
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-coding", str(edited), "--data", str(data)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "Aligned 9 of 10 spans" in result.output
+    assert "1 row of the file could not be placed in its transcript (row 3; the header is row 1)" in result.output
+    result = runner.invoke(app, ["import-coding", str(edited), "--data", str(data), "--json"])
+    assert json.loads(result.output)["unplaced_rows"] == [3]
+
+
 def test_compare_without_manual_coding_says_what_to_do(store):
     data = Path(store.url.removeprefix("sqlite:///")).parent
     result = runner.invoke(app, ["compare", "--data", str(data)])

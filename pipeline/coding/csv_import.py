@@ -104,6 +104,6 @@ def read_coding_table(data: bytes, name: str, suffix: str, default_coder: str) -
             path = imported.add_code(_path(parent, code), cell(row, at["description"]).strip() or None)
             coder = cell(row, at["coder"]).strip()
             imported.default_coder_used |= not coder
-            imported.spans.append(CodedSpan(document, path, coder or default_coder, start, end, quote))
+            imported.spans.append(CodedSpan(document, path, coder or default_coder, start, end, quote, row_number))
     return imported
 

@@ -174,7 +174,7 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
         session.flush()
         code_ids, renamed = _store_codes(session, record, imported)
 
-        qualities, unmatched = [], []
+        qualities, unmatched, unplaced_rows = [], [], []
         for name, spans in spans_by_document.items():
             transcript = by_id.get(matched[name][0]) if name in matched else None
             if transcript is None:
@@ -187,6 +187,8 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
                 placed = [None] * len(spans)
             for span, where in zip(spans, placed, strict=True):
                 qualities.append(where[2] if where else 0.0)
+                if where is None and transcript is not None and span.source_row is not None:
+                    unplaced_rows.append(span.source_row)  # its document matched; its text was not found
                 session.add(ManualCoding(
                     import_id=record.id, code_id=code_ids[span.code_path], coder=span.coder, document=name,
                     source_start=span.start, source_end=span.end,
@@ -200,6 +202,7 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             "mean_quality_of_aligned": round(float(quality[quality > 0].mean()), 4) if (quality > 0).any() else 0.0,
             "documents": len(spans_by_document), "documents_matched": len(spans_by_document) - len(unmatched),
             "unmatched_documents": sorted(unmatched),
+            "unplaced_rows": sorted(set(unplaced_rows)),
             "matched_by": {name: how for name, (_, how) in sorted(matched.items())},
             "codes": len(imported.codes), "coders": sorted({s.coder for s in imported.spans}),
             "replaced_previous_import": previous is not None or (replace and bool(same_name)),

@@ -68,6 +68,7 @@ class CodedSpan:
     start: int | None = None  # in the tool's unit (see ImportedCoding.offset_unit)
     end: int | None = None
     quote: str | None = None  # the coded text as the tool gave it, when it did
+    source_row: int | None = None  # a table's row number (the header is row 1), so a researcher can find it
 
     def __post_init__(self) -> None:
         self.code_path = as_path(self.code_path)
