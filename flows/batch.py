@@ -25,6 +25,8 @@ from qualflow.flows.ingesting import (
     ingest_transcripts,
     ingest_units,
     make_helpers,
+    ALREADY_STORED,
+    SAME_CONTENT_AS,
     not_in_folder,
     not_in_folder_note,
     record_outcome,
@@ -328,6 +330,11 @@ def _note_documents_not_in_folder(db: Store, summary: RunSummary, source: Path, 
     with db.session() as session:
         missing = not_in_folder(session, {source_name(path, source) for path in found},
                                 [source_name(folder, source) for folder in unread_folders], units)
+    # A file renamed: its content is here under the new name ("b.txt: same content as a.txt, already stored"),
+    # which says all; a.txt is not gone, and withdrawing anyone is not the question.
+    renamed = {line.split(SAME_CONTENT_AS, 1)[1].rsplit(ALREADY_STORED, 1)[0]
+               for line in summary.duplicates if SAME_CONTENT_AS in line}
+    missing = [name for name in missing if name not in renamed]
     if missing:
         summary.notes.append(not_in_folder_note(missing, units))
         logger.warning("%d documents in the study are not in the folder this run read (the run's summary names "

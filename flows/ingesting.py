@@ -280,10 +280,13 @@ def folder_not_read(folder: Path, source: Path, why: str) -> Outcome:
     return "unreadable_folder", f"{name}/: the folder cannot be read ({why}); no file in it was read", 0
 
 
+SAME_CONTENT_AS, ALREADY_STORED = ": same content as ", ", already stored"  # read back by flows/batch.py
+
+
 def _skipped(name: str, kind: str, already: str | None) -> Outcome:
     if kind == "unchanged":
         return "unchanged", None, 0
-    return "duplicate", f"{name}: same content as {already}, already stored; skipped", 0
+    return "duplicate", f"{name}{SAME_CONTENT_AS}{already}{ALREADY_STORED}; skipped", 0
 
 
 def _left_out(name: str) -> Outcome:

@@ -56,3 +56,17 @@ def test_a_file_removed_from_the_inbox_is_noted_and_kept(tmp_path):
     table_gone = code_interviews(str(units), str(data), "small-study", units=True)
     assert [line.split(":")[0] for line in _missing_notes(table_gone)] == [
         "1 document of a units file in the study is not in the folder this run read (survey.csv#survey)"]
+
+
+def test_a_file_renamed_in_the_inbox_is_not_called_missing(tmp_path):
+    """Renamed, a file's content is there under its new name: the run says "same content as", and not also
+    that the old name is gone and `qualflow withdraw` deletes a participant's words (a researcher's audit)."""
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / KEPT, inbox / KEPT)
+    shutil.copy(EXAMPLES / REMOVED, inbox / REMOVED)
+    assert code_interviews(str(inbox), str(data), "small-study").transcripts_added == 2
+    (inbox / REMOVED).rename(inbox / "interview_renamed.txt")
+    second = code_interviews(str(inbox), str(data), "small-study")
+    assert second.duplicates == [f"interview_renamed.txt: same content as {REMOVED}, already stored; skipped"]
+    assert not _missing_notes(second)
