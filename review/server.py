@@ -32,6 +32,7 @@ from qualflow.flows.bug_account import ACCOUNTS_FOLDER, what_and_where, write_ac
 from qualflow.models import Reviewer, Store, Theme, Transcript
 from qualflow.models.former_codes import merged_line
 from qualflow.models.queries import (
+    LIVE_STATUSES,
     current_theme_set,
     current_themes,
     memos_on,
@@ -617,7 +618,11 @@ def create_app(data_dir: Path, login: bool = True, host: str = "127.0.0.1", tls:
                     split_error = str(error)
             parent = session.get(Theme, theme.parent_id) if theme.parent_id else None
             merged_into = session.get(Theme, theme.merged_into_id) if theme.merged_into_id else None
+            # A theme with subcategories cannot go under another (two levels are kept): no menu to refuse.
+            has_subcategories = session.scalar(select(Theme.id).where(Theme.parent_id == theme.id,
+                                                                      Theme.status.in_(LIVE_STATUSES))) is not None
             return page(request, "theme.html", theme=theme, parent=parent, merged_into=merged_into,
+                        has_subcategories=has_subcategories,
                         merged_line=merged_line(session, theme), statements=statements, total=total,
                         page=number, pages=max(1, -(-total // PAGE_SIZE)), filters=filters,
                         memos=memos_on(session, theme_id=theme.id), split_group=set(suggested_split[1])

@@ -223,6 +223,18 @@ def test_a_statement_memo_shows_when_it_was_written_and_the_icon_asks_nothing(da
     assert client.get("/favicon.ico").status_code == 204
 
 
+def test_a_theme_with_subcategories_offers_no_parent_menu_and_says_why(data):
+    """Every choice of the menu was refused ("T2 has subcategories of its own"): a useless round trip
+    (browser audit). A subcategory still has the menu."""
+    client = client_for(data, "alice", "correct horse")
+    with_subcategories, _ = theme_id(data, "T2")
+    page = client.get(f"/themes/{with_subcategories}").text
+    assert 'id="parent-target"' not in page and 'id="parent-kept"' in page and "only two levels" in page
+    subcategory, _ = theme_id(data, "T2.1")
+    page = client.get(f"/themes/{subcategory}").text
+    assert 'id="parent-target"' in page and 'id="parent-kept"' not in page
+
+
 def test_no_endpoint_takes_a_path(data):
     from starlette.convertors import PathConvertor
     from starlette.routing import Mount
