@@ -389,9 +389,9 @@ def serve(data: DataOption = DEFAULT_DATA,
 
 def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
           as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False) -> None:
-    """A theme's full decision history, and its statements with transcript and offsets."""
+    """A theme's full decision history, its memos, and its statements with transcript and offsets."""
     from qualflow.models import Theme
-    from qualflow.models.queries import theme_decisions
+    from qualflow.models.queries import memos_on, theme_decisions
     from qualflow.pipeline.describe import ONE_PARTICIPANT, one_participant_themes
     from qualflow.pipeline.report import statement_rows
 
@@ -402,11 +402,16 @@ def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
                     "summary": d.summary, "undoes": d.undoes_id, "before": d.before, "after": d.after}
                    for d in theme_decisions(session, theme_row.id)]
         rows = statement_rows(session, theme_row)
+        # The memos' words, which the decision log only names ("wrote a memo on T2"): de-identified, as stored.
+        written = memos_on(session, theme_id=theme_row.id) + memos_on(
+            session, statement_ids=[row["statement_id"] for row in rows])
+        memos = [{"id": m.id, "on": theme_row.code if m.theme_id else f"statement {m.statement_id}",
+                  "reviewer": m.reviewer, "at": m.created_at.isoformat(), "text": m.text} for m in written]
         head = {"id": theme_row.id, "code": theme_row.code, "label": theme_row.label, "status": theme_row.status,
                 "single_participant": theme_row.id in one_participant_themes(session, [theme_row])}
     if as_json:
-        typer.echo(json.dumps({**head, "notes": notes, "decisions": history, "statements": rows}, ensure_ascii=False,
-                              indent=2))
+        typer.echo(json.dumps({**head, "notes": notes, "decisions": history, "memos": memos, "statements": rows},
+                              ensure_ascii=False, indent=2))
         return
     for note in notes:  # before the theme: the code asked for may not be the one shown
         console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False)
@@ -418,6 +423,13 @@ def audit(theme: ThemeArgument, data: DataOption = DEFAULT_DATA,
     for d in history:
         add_plain_row(table, str(d["id"]), d["at"][:19].replace("T", " "), d["reviewer"], d["summary"])
     console.print(table)
+    if memos:
+        table = Table(title=f"Memos ({len(memos)})")
+        for column in ("on", "who", "when (UTC)", "memo"):
+            table.add_column(column, overflow="fold")
+        for memo in memos:
+            add_plain_row(table, memo["on"], memo["reviewer"], memo["at"][:16].replace("T", " "), memo["text"])
+        console.print(table)
     table = Table(title=f"Statements ({len(rows)})")
     for column in ("id", "participant", "transcript", "start–end", "statement"):
         table.add_column(column, overflow="fold")

@@ -62,6 +62,11 @@ def test_scripted_review_then_audit(data):
     moved = [row for row in audit["statements"] if row["statement_id"] == statement]
     assert moved and {"transcript", "start", "end", "text"} <= set(moved[0])
     assert "Decisions" in qualflow(data, "audit", "T2.1").output
+    # The memos' words, not only "wrote a memo on T2.1" (a researcher's audit found no command showed them).
+    assert [(m["on"], m["text"]) for m in audit["memos"]] == [("T2.1", "Ask P1 about this"),
+                                                              (f"statement {statement}", "<b>key</b> quote")]
+    shown = " ".join(runner.invoke(app, ["audit", "T2.1", "--data", str(data)], env={"COLUMNS": "300"}).output.split())
+    assert "Memos (2)" in shown and "Ask P1 about this" in shown and "<b>key</b> quote" in shown
 
 
 def test_undo_from_the_command_line(data):
