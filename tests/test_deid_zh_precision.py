@@ -72,6 +72,13 @@ def test_dictionary_place_jieba_tags_nr_becomes_a_place(deid):
         "家里人都说急诊太累，夜班对身体不好。",  # 太累/ns made by jieba's HMM: adverb + adjective
         "她给我们科送了一面锦旗。",  # 锦旗/ns counted by 一面, and no place form of it is listed
         "一个晚上都不得安宁。",  # 安宁/ns after a negation: said of the night
+        # Words jieba's dictionary lists as ns: 中度 was replaced in 中度抑郁 (counselling data), 上岗 in a
+        # researcher's audit; the others were read off the dictionary's commonest ns words.
+        "医生说我是中度抑郁。",
+        "刚上岗的时候什么都不懂。",
+        "我们单位福利很好，上半场比赛中断了一会儿。",
+        "这个日志和关联数据要普及，广义上说也算。",
+        "我立马去入口那里等他，买了个汉堡和西瓜。",
     ],
 )
 def test_ordinary_word_tagged_ns_is_no_place(deid, text):
