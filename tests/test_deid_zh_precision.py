@@ -52,6 +52,11 @@ def test_a_word_of_the_surname_with_a_title_is_still_the_surname(deid):
         ("李娜说她很累。", "李娜"),  # a dictionary word whose last character mostly ends names
         ("安娜说她很累。", "安娜"),
         ("李强说他很累。", "李强"),  # jieba's full-name tag nrfg
+        # Given names that are words jieba tags ns: the list of ordinary ns words leaves them off.
+        ("我同事吴嘉宾说夜班太累了。", "吴嘉宾"),
+        ("我同事李沧海说夜班太累了。", "李沧海"),
+        ("我同事沈立国说夜班太累了。", "沈立国"),
+        ("隔壁王大伯说夜班太累了。", "王大伯"),
     ],
 )
 def test_real_names_are_still_found(deid, text, name):

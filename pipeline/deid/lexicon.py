@@ -101,7 +101,8 @@ ZH_ROLE_SUFFIXES = with_traditional("者员")
 # Common words jieba's dictionary tags nr/nrt/ns that are not names or places in interview talk (the later
 # lines were read off the dictionary's ns words, commonest first, after 中度 in 中度抑郁 was found replaced as a
 # place in the counselling data and 上岗 "start a job" in a researcher's audit; words that also name part of a
-# place, 南门 of 鼓楼南门, 天桥, 商城, 古镇, 海港, were left off); 礼拜 is
+# place, 南门 of 鼓楼南门, 天桥, 商城, 古镇, 海港, were left off, and so were words that are given names too: a
+# surname before a listed word is no name any more, and 吴嘉宾, 李沧海 or 王大伯 must stay people); 礼拜 is
 # "week" in Cantonese and colloquial Mandarin (上個禮拜, 每個禮拜), tagged ns by the dictionary; 九龙壁 (ns) is a
 # kind of screen wall, in many palaces and temples (Beijing's Beihai, Datong), no place anyone lives.
 ZH_STOP_WORDS = with_traditional(
@@ -115,13 +116,13 @@ ZH_STOP_WORDS = with_traditional(
     海峡 阿哥 京城 南路 国外 国内 外地 本地 当地 老家 家乡 全国 各地 内地 市区 郊区 农村 城里 乡下 小康 老江湖 小白
     小马 老马 小于 老于 小时 老是 小程 大爷 大妈 奶奶 爷爷 叔叔 婆婆 伯伯 同事 同学 朋友 病人 患者 家属
     老城区 新城区 大城市 小城市 城中村 美食街 礼拜 九龙壁
-    中度 中密度 上岗 福利 广义 广度 上半场 中断 日志 关联 普及 波及 青春 神圣 古典 伦理 美德 开朗 端庄 乌黑 白嫩
-    上山 下山 登山 上台 上路 上铺 入口 入门 入市 入海 加盟 密封 立马 莫大 满口 如林 安顿 缅怀 珍藏 赞美 欢庆 喜庆
-    兴旺 吉利 云集 阴阳 太极 千古 上古 远古 永固 半封建 都市 大都 都城 古都 古城 旧城 内城 重镇 城堡 山庄
-    高山 大山 深山 山峰 山坡 山洞 山沟 山林 山川 山岭 山野 大海 深海 沧海 四海 海滨 海滩 海湾 港湾 海岛 深水
-    河水 湖水 江水 泉水 江河 大江 大河 长河 大湖 河湾 河畔 河沟 河里 池塘 深谷 深渊 密林 冰山 三角洲 北半球 夕阳
-    天黑 台风 北风 海关 石桥 大门口 井口 庙里 贵宾 嘉宾 大伯 二哥 山羊 绵羊 西瓜 三鲜 汉堡
-    象牙 金牙 新春 重阳 渡江 渡河 治国 立国 卫国 归国 来京 朝野 中西 中和 法典 契约 屯田 郡县 黑洞 舞美 锦旗
+    中度 中密度 上岗 福利 广义 广度 上半场 中断 日志 关联 普及 波及 神圣 古典 伦理 乌黑 白嫩
+    上山 下山 登山 上台 上路 上铺 入口 入门 入市 入海 加盟 密封 立马 莫大 满口 如林 安顿 缅怀 珍藏 赞美
+    阴阳 太极 千古 上古 远古 半封建 都市 大都 都城 古都 古城 旧城 内城 重镇 城堡 山庄
+    山坡 山洞 山沟 四海 海滩 海湾
+    河水 湖水 江水 河沟 河里 池塘 深渊 三角洲 北半球
+    天黑 台风 海关 石桥 大门口 山羊 绵羊 西瓜 三鲜 汉堡
+    金牙 渡江 来京 朝野 法典 契约 郡县 舞美
     """.split()
 )
 # Organisations and bodies too general to identify anyone (national bodies, kinds of institution).
