@@ -20,13 +20,13 @@ from prefect.states import State
 from prefect.utilities.annotations import quote
 from qualflow.flows import run_record, tasks
 from qualflow.flows.ingesting import (
+    ALREADY_STORED,
+    SAME_CONTENT_AS,
     each_result,
     folder_not_read,
     ingest_transcripts,
     ingest_units,
     make_helpers,
-    ALREADY_STORED,
-    SAME_CONTENT_AS,
     not_in_folder,
     not_in_folder_note,
     record_outcome,

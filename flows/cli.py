@@ -91,14 +91,15 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 
 def add_plain_row(table: Table, *cells: str) -> None:
     """A row of the study's words (statements, labels, file names, memos) shown as written: as Rich markup,
     "[laughs]" and "[inaudible]" vanished from quotes, and a "[/]" in a theme's name stopped the command."""
     table.add_row(*(Text(cell) for cell in cells))
-export_app = typer.Typer(help="Export results (de-identified text only).", no_args_is_help=True)
-app.add_typer(export_app, name="export")
+
 
 def _remember_data_folder(ctx: typer.Context, data: Path) -> Path:
     ctx.meta[DATA_FOLDER] = data
