@@ -157,7 +157,12 @@ def test_review_serve_on_a_read_only_study_says_so_when_it_starts(data, monkeypa
     from qualflow.review import server
 
     started = []
-    monkeypatch.setattr(server, "serve", lambda *args, **kwargs: started.append(args))
+
+    def serve(*args, announce=None, **kwargs):  # as the real one, which announces once its app is built
+        started.append(args)
+        announce()
+
+    monkeypatch.setattr(server, "serve", serve)
     no_lock_can_be_made(data)
     monkeypatch.setenv("QUALFLOW_DB", read_only_url(data))
     result = runner.invoke(app, ["review", "serve", "--no-login", "--data", str(data)])
