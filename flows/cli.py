@@ -126,9 +126,9 @@ DbOption = Annotated[
 ]
 
 
-def _counted(n: int, noun: str) -> str:
-    """"1 file", "2 files", "0 statements"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 file", "2 files", "0 statements", "3 subcategories" (with `plural`)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _fail(message: str) -> None:
@@ -569,13 +569,13 @@ def run(
     if summary.files_seen == 1 and summary.failed and not summary.unreadable_folders:
         _fail(summary.failed[0])  # the one file given could not be used: its reason is the whole story
     console.print(
-        f"{_counted(summary.files_seen, 'file')}: {_counted(summary.transcripts_added, 'new transcript')}"
-        + (f", {_counted(len(summary.new_versions), 'new version')} of stored ones" if summary.new_versions else "")
-        + f" ({_counted(summary.statements_added, 'statement')}), {len(summary.unchanged)} unchanged, "
-        f"{_counted(len(summary.duplicates), 'duplicate')}, {len(summary.failed)} failed; "
+        f"{count_of(summary.files_seen, 'file')}: {count_of(summary.transcripts_added, 'new transcript')}"
+        + (f", {count_of(len(summary.new_versions), 'new version')} of stored ones" if summary.new_versions else "")
+        + f" ({count_of(summary.statements_added, 'statement')}), {len(summary.unchanged)} unchanged, "
+        f"{count_of(len(summary.duplicates), 'duplicate')}, {len(summary.failed)} failed; "
         + (f"{len(summary.stored_earlier)} stored by an earlier unfinished run, in the themes now; "
            if summary.stored_earlier else "")
-        + f"{_counted(summary.embedded, 'statement')} embedded.", highlight=False,
+        + f"{count_of(summary.embedded, 'statement')} embedded.", highlight=False,
     )
     if summary.outside_encoder_languages:
         counts = ", ".join(f"{n} {language}" for language, n in sorted(summary.outside_encoder_languages.items()))

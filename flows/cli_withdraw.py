@@ -18,6 +18,7 @@ from qualflow.flows.cli import (
     _open_store,
     app,
     console,
+    count_of,
 )
 
 
@@ -55,9 +56,9 @@ def withdraw(
         whole = sorted({name(session.get(Transcript, i).source_name) for i in plan.whole})
         partial = sorted({name(session.get(Transcript, i).source_name) for i in plan.partial + plan.emptied})
         console.print(
-            f"Participant {found}: {_count(plan.statements, 'statement')} ({plan.assigned} {_where(session, plan)}); "
-            f"{_count(len(whole), 'file')} that {_verb(len(whole))} theirs alone, deleted whole; "
-            f"{_count(len(partial), 'file')} others speak in too, where only their turns are blanked.", highlight=False)
+            f"Participant {found}: {count_of(plan.statements, 'statement')} ({plan.assigned} {_where(session, plan)}); "
+            f"{count_of(len(whole), 'file')} that {_verb(len(whole))} theirs alone, deleted whole; "
+            f"{count_of(len(partial), 'file')} others speak in too, where only their turns are blanked.", highlight=False)
         for shown in whole:
             console.print(f"  delete   {shown}", highlight=False)
         for shown in partial:
@@ -66,20 +67,20 @@ def withdraw(
             console.print(line, highlight=False)
         if plan.quoting_memos:
             quoting = len(plan.quoting_memos)
-            console.print(f"{_count(quoting, 'memo')} ({_memo_places(session, plan.quoting_memos)}) "
+            console.print(f"{count_of(quoting, 'memo')} ({_memo_places(session, plan.quoting_memos)}) "
                           f"{'quotes' if quoting == 1 else 'quote'} "
                           f"their words: the quoted words are replaced with “{shown_removed}”, the rest kept.",
                           highlight=False)
         if plan.quoting_themes:  # by code only: the names themselves hold their words
             quoting = len(plan.quoting_themes)
             codes = ", ".join(session.get(Theme, i).code for i in plan.quoting_themes)
-            console.print(f"{_count(quoting, 'theme')} ({codes}) {'has' if quoting == 1 else 'have'} a name or "
+            console.print(f"{count_of(quoting, 'theme')} ({codes}) {'has' if quoting == 1 else 'have'} a name or "
                           f"description that quotes their words: the quoted words are replaced with "
                           f"“{shown_removed}”, the reviewer's kept.", highlight=False)
         if plan.quoting_decisions:  # by number and kind only, as the decisions made permanent are
             quoting = len(plan.quoting_decisions)
             kinds = ", ".join(f"#{i} ({session.get(Decision, i).action})" for i in plan.quoting_decisions)
-            console.print(f"{_count(quoting, 'logged decision')} ({kinds}) {'quotes' if quoting == 1 else 'quote'} "
+            console.print(f"{count_of(quoting, 'logged decision')} ({kinds}) {'quotes' if quoting == 1 else 'quote'} "
                           "their words in a theme's name or description: replaced the same way, in the log too.",
                           highlight=False)
         if plan.quoting_codes:  # an imported codebook is the researcher's file's: named here, not rewritten
@@ -87,7 +88,7 @@ def withdraw(
             imports = ", ".join(f"#{i}" for i in plan.quoting_codes)
             # One command per import: each must be removed and imported again with its codes renamed.
             removals = ", ".join(f"`qualflow coding-imports --remove {i}`" for i in plan.quoting_codes)
-            console.print(f"{_count(codes, 'imported code')} (coding import {imports}) {'has' if codes == 1 else 'have'} "
+            console.print(f"{count_of(codes, 'imported code')} (coding import {imports}) {'has' if codes == 1 else 'have'} "
                           "a name or description that quotes their words, kept as imported: exports and comparisons "
                           f"with the imported coding still carry it. Remove the {'import' if len(plan.quoting_codes) == 1 else 'imports'} "
                           f"({removals}) and import the file again with those codes renamed.", highlight=False)
@@ -108,10 +109,6 @@ def withdraw(
         "Reports and exports written before still hold their words: delete or write them again, and remove "
         "their files from the inbox. A report written before, set beside one written now, shows by difference "
         "this participant's Table 1 characteristics (an age, a role): never publish both.", highlight=False)
-
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _verb(n: int) -> str:
@@ -137,11 +134,11 @@ def _where(session, plan) -> str:
     placed = session.scalars(select(Theme).join(Suggestion, Suggestion.theme_id == Theme.id).where(
         Suggestion.statement_id.in_(_statements(session, plan)),
         Suggestion.status.in_(("suggested", "confirmed"))).distinct()).all()
-    themes = _count(len({theme.parent_id or theme.id for theme in placed}), "theme")
+    themes = count_of(len({theme.parent_id or theme.id for theme in placed}), "theme")
     subcategories = sum(1 for theme in placed if theme.parent_id)
     if not subcategories:
         return f"in {themes}"
-    return f"in {_count(subcategories, 'subcategory', 'subcategories')} of {themes}"
+    return f"in {count_of(subcategories, 'subcategory', 'subcategories')} of {themes}"
 
 
 def _rewrite_report(store, data: Path, db: str | None) -> None:

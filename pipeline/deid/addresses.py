@@ -67,8 +67,11 @@ _UK_AREAS = frozenset(
     " PA PE PH PL PO PR RG RH RM SA SE SG SK SL SM SN SP SR SS SW SY TA TD TF TN TQ TR TS TW UB WA WC WD WF WN"
     " WR WS WV YO ZE".split()
 )
+# Right after a word that places someone ("in ", "from "): a fixed-width look-behind for each (english_places.py).
+_PLACING_WORDS = ("in", "to", "from", "near", "outside", "around", "at")
+AFTER_A_PLACING_WORD = "(?:" + "|".join(rf"(?<=\b{word} )" for word in _PLACING_WORDS) + ")"
 _UK_DISTRICT = re.compile(
-    r"(?:(?:" + "|".join(rf"(?<=\b{word} )" for word in "in from near around to at outside".split()) + r")(?P<a>[A-Z]{2}\d{1,2}[A-Z]?)(?![A-Za-z0-9]|[ \t]?\d[A-Z]{2})"
+    r"(?:" + AFTER_A_PLACING_WORD + r"(?P<a>[A-Z]{2}\d{1,2}[A-Z]?)(?![A-Za-z0-9]|[ \t]?\d[A-Z]{2})"
     r"|\b(?P<b>[A-Z]{2}\d{1,2}[A-Z]?)(?= area\b))"
 )
 _CA_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[ABCEGHJ-NPRSTVXY]\d[A-Z][ \t]?\d[A-Z]\d(?![A-Za-z0-9])")

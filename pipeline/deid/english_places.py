@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from qualflow.pipeline.deid.addresses import AFTER_A_PLACING_WORD
 from qualflow.pipeline.deid.findings import Finding, make
 
 _CITIES = (
@@ -45,11 +46,7 @@ _CITIES = (
     "|Kuala Lumpur|Penang|Johor Bahru|Ipoh|Kowloon|Manila|Jakarta|Bangkok"
     "|Mumbai|Delhi|Bangalore|Chennai|Kolkata|Karachi|Lahore|Dhaka|Lagos|Nairobi|Accra"
 )
-_PLACING = ("in", "to", "from", "near", "outside", "around", "at")
-_CITY = re.compile(
-    "(?:" + "|".join(rf"(?<=\b{word} )" for word in _PLACING) + ")"
-    rf"(?P<city>{_CITIES})(?![\w'’-])"
-)
+_CITY = re.compile(AFTER_A_PLACING_WORD + rf"(?P<city>{_CITIES})(?![\w'’-])")
 
 
 def city_findings(text: str) -> list[Finding]:
