@@ -473,9 +473,9 @@ def _made_of_theirs(session: Session, theme: Theme) -> bool:
 
 def _scrub_log(session: Session, emptied: set[int]) -> set[int]:
     """Replace, in every logged decision, the words `_refresh_themes` just cleared from the `emptied`
-    themes: their suggested names and descriptions in the before/after snapshots (with what the themes
-    hold now, so an undo restores that, and the undo's check that nothing changed since still holds),
-    and any of those names wherever a summary naming the theme quotes it (an undo's summary quotes the
+    themes: their suggested names, descriptions and keywords in the before/after snapshots (with what the
+    themes hold now, so an undo restores that, and the undo's check that nothing changed since still
+    holds), and any of those names wherever a summary naming the theme quotes it (an undo's summary quotes the
     undone decision's). Names and descriptions a reviewer typed stay. Returns the decisions reworded."""
     if not emptied:
         return set()
@@ -495,6 +495,9 @@ def _scrub_log(session: Session, emptied: set[int]) -> set[int]:
                     fields["label"] = EMPTIED_LABEL
                 if "description" not in typed and fields.get("description") is not None:
                     fields["description"] = None
+            for theme_id, fields in snapshot.get("described", {}).items():  # keywords a split re-drew
+                if theme_id in keys and fields.get("keywords"):
+                    fields["keywords"] = []
         scrubbed[decision.id] = snapshots
     changed: dict[int, dict] = {}
     for decision in decisions:

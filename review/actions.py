@@ -22,6 +22,7 @@ from qualflow.models.queries import (
 )
 from qualflow.pipeline.deid.typed import redact_typed
 from qualflow.pipeline.cluster import unit_length
+from qualflow.pipeline.describe_stored import redescribe
 from qualflow.pipeline.persist import load_key_map, refresh_exemplars, stored_vectors, unused_theme_code
 from qualflow.pipeline.place import targets_from
 from qualflow.pipeline.report import export_names
@@ -183,6 +184,8 @@ def _decide(session: Session, reviewer: str, action: str, summary: str, change: 
             before["themes"][str(theme_id)] = {**after["themes"][str(theme_id)], "status": "withdrawn"}
         for memo_id in created.get("memos", []):
             before["memos"][str(memo_id)] = {"withdrawn": True}
+        if created.get("described"):  # keywords and cohesion a split re-drew, for an undo to put back
+            before["described"] = created["described"]
         for theme_id in set(after["themes"]) - set(before["themes"]):  # parents touched by counts only
             before["themes"][theme_id] = after["themes"][theme_id]
         decision = Decision(reviewer=reviewer, action=action, summary=created.get("summary", summary),
@@ -302,7 +305,8 @@ def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int
 def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[int], label: str,
           expected=None) -> Decision:
     """Move the picked statements out into a new theme beside this one (same level and parent).
-    A reviewer made it, so it is confirmed and its statements are confirmed members."""
+    A reviewer made it, so it is confirmed and its statements are confirmed members. Both themes are
+    described again from their members (pipeline/describe_stored.py)."""
     _check_versions(session, expected)
     theme = _theme(session, theme_id, live=True)
     label = _label(session, label)
@@ -329,7 +333,14 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
             row.status = "rejected"
         session.add_all(split_off)
         _measure_in(session, new, split_off)
-        return {"themes": [new.id], "summary": f"split {len(rows)} statements of {theme.code} into {new.code} “{label}”"}
+        # Both are described from their members now: the new theme had no keywords, and the old one's may
+        # describe only what left it. A run re-describes only themes one of its clusters continues.
+        was_label = theme.label
+        described = redescribe(session, [new, theme])
+        summary = f"split {len(rows)} statements of {theme.code} into {new.code} “{label}”"
+        if theme.label != was_label:
+            summary += f"; {theme.code}'s suggested label is now “{theme.label}”"
+        return {"themes": [new.id], "summary": summary, "described": described}
 
     return _decide(session, reviewer, "split", "", change, themes=list(family),
                    statements=[r.statement_id for r in rows], expected=expected)

@@ -36,6 +36,7 @@ from qualflow.models import Decision, Memo, Statement, Suggestion, Theme, Withdr
 from qualflow.models.codebook import refresh_counts
 from qualflow.models.queries import ACTIVE_ASSIGNMENT, LIVE_STATUSES, current_theme_set
 from qualflow.pipeline.cluster import unit_length
+from qualflow.pipeline.describe_stored import restore_descriptions
 from qualflow.pipeline.persist import refresh_exemplars, stored_vectors
 from qualflow.pipeline.place import targets_from
 from qualflow.pipeline.versions import carried_copies
@@ -335,6 +336,7 @@ def undo(session: Session, reviewer: str, decision_id: int | None = None) -> Dec
     if offered:
         now["statements"].update(capture(session, statements=offered)["statements"])
     restore(session, target.before)
+    restore_descriptions(session, target.before.get("described", {}))
     for memo_id in copies:
         session.get(Memo, memo_id).withdrawn = True
     touched = _entities(target.before)
