@@ -295,9 +295,16 @@ def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int
         _measure_in(session, target, [row for row in rows if row.theme_id == target.id])
         for source in sources:
             source.status, source.merged_into_id = "merged", target.id
+        # Described from all it holds now, as a split describes its two themes.
+        was_label = target.label
+        described = redescribe(session, [target])
+        summary = f"merged {names} into {target.code} “{was_label}”"
+        if target.label != was_label:
+            summary += f"; {target.code}'s suggested label is now “{target.label}”"
+        return {"summary": summary, "described": described}
 
     names = ", ".join(s.code for s in sources)
-    return _decide(session, reviewer, "merge", f"merged {names} into {target.code} “{target.label}”", change,
+    return _decide(session, reviewer, "merge", "", change,
                    themes=source_ids + [target.id] + [c.id for c in children],
                    statements=[r.statement_id for r in rows], expected=expected)
 
@@ -306,7 +313,7 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
           expected=None) -> Decision:
     """Move the picked statements out into a new theme beside this one (same level and parent).
     A reviewer made it, so it is confirmed and its statements are confirmed members. Both themes are
-    described again from their members (pipeline/describe_stored.py)."""
+    described again from their members (pipeline/describe_stored.py), as a merge's target is."""
     _check_versions(session, expected)
     theme = _theme(session, theme_id, live=True)
     label = _label(session, label)

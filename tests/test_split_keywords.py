@@ -114,3 +114,24 @@ def test_a_withdrawal_leaves_none_of_their_keywords_in_the_split_logged(tmp_path
         logged = session.get(Decision, split.id)
         assert all(not fields["keywords"] for fields in logged.before["described"].values())
         assert f"“{WITHDRAWN_NAME}”" in logged.summary, logged.summary
+
+
+def test_a_merge_describes_its_target_from_all_it_holds(tmp_path):
+    from fixtures.review.study import build
+
+    store = Store(f"sqlite:///{tmp_path / 'study.sqlite'}")
+    build(store)  # P1–P3 each speak twice of workload, overtime and families
+    with store.session() as session:
+        target, source = theme_by_code(session, "T1.1"), theme_by_code(session, "T1.2")
+        was = (target.label, list(target.keywords), target.cohesion)
+        decision = actions.merge(session, "ann", [source.id], target.id)
+        merged = keys(target.keywords)
+        assert merged & {"overtime", "late", "evenings", "paid", "加班"}, merged
+        assert merged & {"staff", "caseload", "growing", "人手", "夜班"}, merged
+        assert decision.summary == (f"merged T1.2 into T1.1 “workload”; T1.1's suggested label is now "
+                                    f"“{target.label}”")
+    with store.session() as session:
+        undo(session, "ann")
+    with store.session() as session:
+        target = theme_by_code(session, "T1.1")
+        assert (target.label, list(target.keywords), target.cohesion) == was

@@ -181,6 +181,9 @@ def test_a_theme_merged_away_holding_only_their_statements_loses_its_suggested_n
         others_name = others.label
         actions.merge(session, "alice", [pay.id, others.id], workload.id)
         assert pay.status == "merged" and pay.size == 0
+        # Described again from all it holds (review/actions.py merge): words two participants or more used.
+        merged_name = workload.label
+        assert not set(merged_name.split(" · ")) & {"pay", "工资", "salaries"}, merged_name
         withdraw_p4(session)
         assert (pay.status, pay.label, pay.keywords) == ("merged", EMPTIED_LABEL, [])
         assert parent.label == EMPTIED_LABEL
@@ -188,4 +191,4 @@ def test_a_theme_merged_away_holding_only_their_statements_loses_its_suggested_n
             assert quoted_p4_names(decision.summary) == [], decision.summary
             assert not snapshot_wording(decision) & set(P4_NAMES), (decision.id, decision.before, decision.after)
         # The theme it went into, and one merged beside it, are others' words: they keep their names.
-        assert workload.label == "workload" and (others.status, others.label) == ("merged", others_name)
+        assert workload.label == merged_name and (others.status, others.label) == ("merged", others_name)
