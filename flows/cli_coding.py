@@ -76,6 +76,14 @@ def import_coding_command(
                       f"could not be placed in {'their' if len(unplaced) > 1 else 'its'} transcript (row {rows}; the "
                       "header is row 1): the coded text is not in the transcript as written. Correct it, or give "
                       "start and end offsets, and import the file again with --replace.", highlight=False)
+    if nearly := stats.get("nearly_placed"):  # imports stored before 2026-11-28 lack it
+        which = ", ".join(map(str, nearly[:UNPLACED_ROWS_SHOWN])) + (" …" if len(nearly) > UNPLACED_ROWS_SHOWN else "")
+        rows = "row " if all(isinstance(r, int) for r in nearly) else ""
+        one = len(nearly) == 1
+        console.print(f"[yellow]note:[/yellow] {len(nearly)} coded quote{'' if one else 's'} "
+                      f"{'was' if one else 'were'} placed where the transcript differs from "
+                      f"{'it' if one else 'them'} by a letter or two ({rows}{escape(which)}): a typo in the coder's "
+                      "copy, or the transcript edited since.", highlight=False)
     for line in stats["reading_notes"]:
         console.print(f"[yellow]note:[/yellow] {escape(line)}", highlight=False)
     for name in stats["unmatched_documents"]:

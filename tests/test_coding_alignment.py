@@ -3,7 +3,7 @@
 import unicodedata
 
 import pytest
-from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_span
+from qualflow.pipeline.coding.align import char_alignment, locate_quote, locate_quote_nearly, map_span
 from qualflow.pipeline.coding.match import StoredTranscript, match_documents
 from qualflow.pipeline.coding.offsets import choose_convention, converter
 from qualflow.pipeline.coding.records import CodedSpan
@@ -117,6 +117,46 @@ def test_quotes_differing_in_typography_or_punctuation_are_found(quote, found):
 def test_a_short_quote_is_not_matched_without_its_punctuation():
     """Left without its punctuation a short quote ("yes, no") could match anywhere: it must be found as written."""
     assert locate_quote("yes, no", "P1: Yes no maybe.\nP2: well, yes. No.") is None
+
+
+
+NEARLY_TEXT = ("Interviewer: And the managers?\nP3: The ward management never listened when we raised staffing, "
+               "honestly.\nP3: 护士长一直不太愿意听我们提出的关于排班问题的建议，后来我们就不说了。\n"
+               "P4: The ward management never listened when we raised staffing, to be fair.\n")
+
+
+@pytest.mark.parametrize(
+    ("quote", "hint", "found"),
+    [
+        # a word misspelt in the coder's copy
+        ("The ward managment never listened when we raised staffing", 0,
+         "The ward management never listened when we raised staffing"),
+        # a letter dropped and one doubled, in a longer quote
+        ("ward managment never listenned when we raised staffing, honestly", 0,
+         "ward management never listened when we raised staffing, honestly"),
+        # a homophone typed for the character meant (排版 for 排班), and a character left out
+        ("护士长一直不愿意听我们提出的关于排版问题的建议", 0, "护士长一直不太愿意听我们提出的关于排班问题的建议"),
+        # equally close in two places: the first from the hint, as for exact quotes
+        ("The ward managment never listened when we raised staffing", 100,
+         "The ward management never listened when we raised staffing"),
+    ],
+)
+def test_a_quote_a_letter_or_two_off_is_placed_where_the_text_nearly_says_it(quote, hint, found):
+    """A misspelt word left the whole quote unplaced (a researcher's audit)."""
+    assert locate_quote(quote, NEARLY_TEXT) is None  # the earlier stages do not find these
+    start, end = locate_quote_nearly(quote, NEARLY_TEXT, hint)
+    assert NEARLY_TEXT[start:end] == found
+    assert (start > NEARLY_TEXT.index("P4:")) == (hint > 0)
+
+
+@pytest.mark.parametrize("quote", [
+    "The ward leadership never listened when we raised pay",  # another sentence on the same subject
+    "ward managment never listened",  # too short to be sure of a place (under 30 letters)
+    "护士长一直不太愿意听我们关于工资问题的意见",  # four characters in 21 differ
+])
+def test_a_quote_that_differs_by_more_than_a_typo_stays_unplaced(quote):
+    assert locate_quote_nearly(quote, NEARLY_TEXT) is None
+
 
 
 def test_documents_match_by_name_then_file_name_then_text():

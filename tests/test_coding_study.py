@@ -252,6 +252,24 @@ def test_rows_whose_text_is_not_in_the_transcript_are_named(store, tmp_path):
     assert json.loads(result.output)["unplaced_rows"] == [3]
 
 
+
+def test_a_row_with_a_typo_is_placed_and_named(store, tmp_path):
+    """A homophone typed for the character meant (患着 for 患者) left the row unplaced; it is placed where the
+    transcript nearly says it, and the import names the row so the researcher can look."""
+    data = Path(store.url.removeprefix("sqlite:///")).parent
+    lines = (FIXTURES / "two_coders.csv").read_text("utf-8").splitlines()
+    lines[2] = lines[2].replace("八十多个患者", "八十多个患着")
+    typo = tmp_path / "typo.csv"
+    typo.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-coding", str(typo), "--data", str(data)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "Aligned 10 of 10 spans" in result.output and "could not be placed" not in result.output
+    assert ("1 coded quote was placed where the transcript differs from it by a letter or two (row 3)"
+            in " ".join(result.output.split()))
+    stats = json.loads(runner.invoke(app, ["import-coding", str(typo), "--data", str(data), "--json"]).output)
+    assert stats["nearly_placed"] == [3] and stats["unplaced_rows"] == []
+
+
 def test_compare_without_manual_coding_says_what_to_do(store):
     data = Path(store.url.removeprefix("sqlite:///")).parent
     result = runner.invoke(app, ["compare", "--data", str(data)])

@@ -158,3 +158,84 @@ def _without_punctuation(flat: str, positions: list[int], wanted: str) -> tuple[
     if found < 0:
         return None
     return positions[at[found]], positions[at[found + len(bare_quote) - 1]] + 1
+
+
+# A quote placed where the text differs from it by a letter or two must be this long (letters, digits and
+# spaces), and may differ by one character in every `_PER_EDIT` of it: "managment" for "management" in a
+# sentence, not another sentence on the same subject.
+_MIN_NEARLY = 30
+_PER_EDIT = 20
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def locate_quote_nearly(quote: str, text: str, hint: int = 0) -> tuple[int, int] | None:
+    """Where a quote that `locate_quote` did not find sits in `text` all the same, differing from it
+    by a few characters (a word misspelt in the coder's copy, or corrected in the transcript since):
+    compared as `locate_quote`'s last stage compares (case, punctuation and spacing aside), with at
+    most one character in 20 inserted, deleted or changed. The closest place wins; of equally close
+    ones, the first from `hint`. None when nothing is that close, or the quote is under 30 letters
+    (15 Chinese characters)."""
+    bare_text, at = _skeleton(text)
+    bare_quote = _skeleton(" ".join(quote.split()))[0].strip()
+    # A Chinese character says about as much as two letters: it counts twice towards both limits.
+    length = len(bare_quote) + len(_CJK.findall(bare_quote))
+    if length < _MIN_NEARLY or not bare_text:
+        return None
+    allowed = length // _PER_EDIT
+    found = None  # (edits, end in bare_text)
+    for lo, hi in _windows(bare_quote, bare_text, allowed):
+        cost = _edit_distance_by_end(bare_quote, bare_text[lo:hi])
+        ends = lo + np.flatnonzero(cost == cost.min())
+        later = [int(e) for e in ends if e > 0 and at[e - 1] >= hint]
+        end = later[0] if later else int(ends[0])
+        # Closer wins; then one at or after `hint` over one before it; then the first.
+        key = (int(cost.min()), not later, end)
+        if found is None or key < found:
+            found = key
+    if found is None or found[0] > allowed:
+        return None
+    end = found[2]  # bare_text[:end] ends the passage
+    # Its start: the same search backwards, over a window that can hold the quote with its edits.
+    window_start = max(0, end - len(bare_quote) - allowed)
+    back = _edit_distance_by_end(bare_quote[::-1], bare_text[window_start:end][::-1])
+    start = end - int(np.flatnonzero(back == back.min())[0])
+    while start < end and bare_text[start] == " ":
+        start += 1
+    return at[start], at[end - 1] + 1
+
+
+def _windows(quote: str, text: str, allowed: int) -> list[tuple[int, int]]:
+    """The stretches of `text` that can hold `quote` with at most `allowed` edits: cut into `allowed` + 1
+    pieces, the quote keeps at least one of them whole there, so only places where a piece occurs are
+    searched (the whole text would take a second per quote in a long transcript)."""
+    size = len(quote) // (allowed + 1)
+    spans = []
+    for k in range(allowed + 1):
+        offset = k * size
+        piece = quote[offset: offset + size] if k < allowed else quote[offset:]
+        at = text.find(piece)
+        while at >= 0:
+            spans.append((max(0, at - offset - allowed), min(len(text), at - offset + len(quote) + allowed)))
+            at = text.find(piece, at + 1)
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _edit_distance_by_end(pattern: str, text: str) -> np.ndarray:
+    """For each j, the fewest edits that turn `pattern` into some passage of `text` ending at j
+    (Sellers' algorithm, one row of the table per character of the pattern, each row in numpy)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    steps = np.arange(len(text) + 1)
+    row = np.zeros(len(text) + 1, dtype=np.int64)  # a passage may start anywhere: no cost before it
+    for i, char in enumerate(pattern, 1):
+        mismatch = codes != ord(char)
+        best = np.empty_like(row)
+        best[0] = i
+        best[1:] = np.minimum(row[:-1] + mismatch, row[1:] + 1)
+        row = np.minimum.accumulate(best - steps) + steps  # a character of the text left out, for 1 each
+    return row

@@ -22,7 +22,7 @@ import numpy as np
 from qualflow.models import Pseudonym, Replacement, Store, Transcript
 from qualflow.models.coding import ManualCode, ManualCoding, ManualCodingImport
 from qualflow.models.queries import live_transcripts
-from qualflow.pipeline.coding.align import char_alignment, locate_quote, map_span
+from qualflow.pipeline.coding.align import char_alignment, locate_quote, locate_quote_nearly, map_span
 from qualflow.pipeline.coding.csv_import import read_coding_table
 from qualflow.pipeline.coding.match import StoredTranscript, closest_names, match_documents
 from qualflow.pipeline.coding.offsets import choose_convention, converter
@@ -108,24 +108,27 @@ def _reading(texts: list[str], spans: list[CodedSpan], unit: str) -> tuple[str, 
     return best[1], best[2]
 
 
-def _place_spans(spans: list[CodedSpan], texts: list[str], stored: str, unit: str) -> list:
-    """Each span in the stored text: (start, end, quality), or None."""
+def _place_spans(spans: list[CodedSpan], texts: list[str], stored: str, unit: str) -> tuple[list, set[int]]:
+    """Each span in the stored text: (start, end, quality), or None; and the indices of the spans whose
+    quote was placed where the text differs from it by a few characters (`locate_quote_nearly`)."""
     text, convention = _reading(texts, spans, unit)
     convert = converter(text, convention)
     mapping = char_alignment(text, stored)
-    placed, cursor = [], 0
-    for span in spans:
+    placed, nearly, cursor = [], set(), 0
+    for index, span in enumerate(spans):
         start = convert(span.start) if span.start is not None else None
         end = convert(span.end) if span.end is not None else None
         if (start is None or end is None) and span.quote:
             found = locate_quote(span.quote, text, cursor)
+            if found is None and (found := locate_quote_nearly(span.quote, text, cursor)):
+                nearly.add(index)
             start, end = found if found else (None, None)
         if start is None or end is None or end <= start:
             placed.append(None)
             continue
         cursor = start
         placed.append(map_span(mapping, start, end, stored))
-    return placed
+    return placed, nearly
 
 
 def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, offset_unit: str | None = None,
@@ -174,7 +177,7 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
         session.flush()
         code_ids, renamed = _store_codes(session, record, imported)
 
-        qualities, unmatched, unplaced_rows = [], [], []
+        qualities, unmatched, unplaced_rows, nearly_placed = [], [], [], []
         for name, spans in spans_by_document.items():
             transcript = by_id.get(matched[name][0]) if name in matched else None
             if transcript is None:
@@ -182,13 +185,15 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             document_text = imported.documents[name].text if name in imported.documents else None
             if transcript is not None:
                 texts = [document_text] if document_text else [original_text(session, transcript), transcript.text]
-                placed = _place_spans(spans, texts, transcript.text, unit)
+                placed, nearly = _place_spans(spans, texts, transcript.text, unit)
             else:
-                placed = [None] * len(spans)
-            for span, where in zip(spans, placed, strict=True):
+                placed, nearly = [None] * len(spans), set()
+            for index, (span, where) in enumerate(zip(spans, placed, strict=True)):
                 qualities.append(where[2] if where else 0.0)
                 if where is None and transcript is not None and span.source_row is not None:
                     unplaced_rows.append(span.source_row)  # its document matched; its text was not found
+                if where is not None and index in nearly:
+                    nearly_placed.append(span.source_row if span.source_row is not None else f"{name}: {index + 1}")
                 session.add(ManualCoding(
                     import_id=record.id, code_id=code_ids[span.code_path], coder=span.coder, document=name,
                     source_start=span.start, source_end=span.end,
@@ -203,6 +208,9 @@ def import_coding(store: Store, path: Path, default_coder: str = DEFAULT_CODER, 
             "documents": len(spans_by_document), "documents_matched": len(spans_by_document) - len(unmatched),
             "unmatched_documents": sorted(unmatched),
             "unplaced_rows": sorted(set(unplaced_rows)),
+            # Quotes placed where the transcript differs from them by a letter or two (a typo, an edit since):
+            # row numbers of a CSV/XLSX, else "document: n", the n-th coded passage of that document.
+            "nearly_placed": sorted(set(nearly_placed), key=lambda r: (isinstance(r, str), str(r).zfill(9))),
             "matched_by": {name: how for name, (_, how) in sorted(matched.items())},
             "codes": len(imported.codes), "coders": sorted({s.coder for s in imported.spans}),
             "replaced_previous_import": previous is not None or (replace and bool(same_name)),
