@@ -159,6 +159,21 @@ def test_a_quote_that_differs_by_more_than_a_typo_stays_unplaced(quote):
 
 
 
+def test_one_file_named_two_ways_in_a_coding_file_is_one_document():
+    """A team's CSV wrote "en_p1_nurse.txt" on one row and "en_p1_nurse" on another (a researcher's audit):
+    the second spelling found P1's transcript taken and was matched by its quote to P9's, who says nearly
+    the same; or, with no such quote, was reported as matching nothing, "closest: 'en_p1_nurse.txt'"."""
+    keys = "I keep my car keys in my pocket when I visit"
+    transcripts = [StoredTranscript(1, "en_p1_nurse.txt", f"P1: {keys}. Then the rota."),
+                   StoredTranscript(9, "Margaret interview P9.txt", f"P9: {keys}, always."),
+                   StoredTranscript(3, "P3.txt", "P3: other words entirely"), StoredTranscript(4, "P3.docx", "P3: more")]
+    found = match_documents({"en_p1_nurse.txt": "", "en_p1_nurse": keys, "EN_P1_NURSE.TXT": "",
+                             "P3.txt": "", "sources/P3.txt": ""}, transcripts)
+    assert found["en_p1_nurse"] == (1, "file name") and found["EN_P1_NURSE.TXT"] == (1, "name")
+    # A folder before the name of a matched document is that document, not the other P3 left over.
+    assert found["sources/P3.txt"] == (3, "file name")
+
+
 def test_documents_match_by_name_then_file_name_then_text():
     transcripts = [StoredTranscript(1, "P1_interview.odt", "alpha beta gamma delta epsilon zeta eta theta"),
                    StoredTranscript(2, "P2.txt", "one two three four five six seven eight nine ten"),

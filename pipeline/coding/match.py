@@ -5,7 +5,8 @@ tools rename `P3.docx` to `P3.txt` or `sources/P3.txt`), under the name the stud
 the name qualflow's exports give the file (identifiers replaced: a team codes the export and
 sends it back as "[PERSON_4] interview.txt"), then by text: the transcript
 whose word shingles the document's text (or its coded quotes) shares most. A transcript is
-matched to one document at most.
+matched to one document at most, except that one file named two ways in the same coding file
+(`P1.txt`, `P1`) is one document.
 """
 
 from __future__ import annotations
@@ -57,13 +58,23 @@ def match_documents(documents: dict[str, str], transcripts: list[StoredTranscrip
         for transcript in transcripts:
             for known_key in {key(name) for name in transcript.names}:
                 by_key.setdefault(known_key, []).append(transcript)
+        # One file written two ways in the same coding file ("P1.txt" on one row, "P1" on the next) is one
+        # document: a name with the key of one matched already goes where that one went. Before, the
+        # transcript counted as taken, and the second spelling was matched by its quotes to another one.
+        went = {}
+        for name, (transcript_id, _) in matched.items():
+            went.setdefault(key(name), set()).add(transcript_id)
         for name in documents:
             if name in matched:
+                continue
+            if len(went.get(key(name), ())) == 1:
+                matched[name] = (next(iter(went[key(name)])), how)
                 continue
             free = [t for t in by_key.get(key(name), []) if t.id not in taken]
             if len(free) == 1:
                 matched[name] = (free[0].id, how)
                 taken.add(free[0].id)
+                went.setdefault(key(name), set()).add(free[0].id)
     remaining = [t for t in transcripts if t.id not in taken]
     stored_shingles = {t.id: shingles(t.text) for t in remaining}
     for name, text in documents.items():
