@@ -98,6 +98,9 @@ def report_content(session: Session, participants_file: Path | None = None, orde
         notes.append("With statements in the study but not in the participants file: "
                      + ", ".join(table1["in_study_not_in_file"]) + ".")
     notes += [f"Left out of Table 1: {reason}." for reason in table1["left_out"] + (participants.left_out if participants else [])]
+    if table1.get("deidentified"):
+        notes.append(f"In Table 1, {', '.join(table1['deidentified'])}: names the transcripts' de-identification "
+                     "replaced are shown as its placeholders, as in the quotes.")
     return {
         "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "encoder": theme_set.encoder_id if theme_set else None,

@@ -13,6 +13,7 @@ from collections import Counter
 
 from qualflow.models import Statement, Theme, Withdrawal
 from qualflow.models.queries import live_transcripts, question_order, study_participants
+from qualflow.pipeline.deid.typed import TypedRedactor
 from qualflow.pipeline.describe import ONE_PARTICIPANT, rests_on_one_participant
 from qualflow.pipeline.participants_file import (
     free_text_column,
@@ -21,6 +22,7 @@ from qualflow.pipeline.participants_file import (
     is_missing,
     normalise_id,
 )
+from qualflow.pipeline.persist import load_key_map
 from qualflow.pipeline.placements import (
     Codebook,
     Placement,
@@ -113,7 +115,8 @@ def participant_table(session: Session, codebook: Codebook, rows: list[dict] | N
                                   if _id_key(p) not in set(file_ids)] if rows is not None else []),
     }
     if rows:
-        table["attributes"], table["left_out"] = _summarise_attributes(rows, min_cell_size)
+        table["attributes"], table["left_out"], table["deidentified"] = _summarise_attributes(
+            rows, min_cell_size, TypedRedactor(load_key_map(session)))
     return table
 
 
@@ -121,9 +124,13 @@ def _id_key(participant: str) -> str:
     return normalise_id(participant).casefold()
 
 
-def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) -> tuple[list[dict], list[str]]:
+def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE,
+                          redact=None) -> tuple[list[dict], list[str], list[str]]:
+    """Summaries, the columns left out (with why), and the categorical columns some of whose values
+    `redact` (the study's key map, deid.typed) wrote otherwise: a site column's "朝阳区第三医院" beside quotes
+    that say [ORG_2] would undo the replacement (a researcher's audit). Values are counted as written so."""
     columns = list(dict.fromkeys(key for row in rows for key in row if key != "id"))
-    summaries, left_out = [], []
+    summaries, left_out, deidentified = [], [], []
     n = len(rows)
     # Rows from `read_participants_file` have these columns dropped already (and it says so); other rows not.
     identifying = identifying_columns(rows)
@@ -157,6 +164,11 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             })
             continue
         texts = [str(int(x)) for x in numbers] if codes else [" ".join(str(v).split()) for v in given]
+        if redact is not None and not codes:
+            written = [redact(text) for text in texts]
+            if written != texts:
+                texts = written
+                deidentified.append(column)
         if n >= 5 and len(set(texts)) == len(texts) == n:
             # Counts of values that are all different would list each person's value by itself.
             left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
@@ -166,7 +178,7 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE) 
             left_out.append(f"{column}: {summary}")
             continue
         summaries.append(summary)
-    return summaries, left_out
+    return summaries, left_out, [column for column in deidentified if any(s["name"] == column for s in summaries)]
 
 
 def fewest_numbers(min_cell_size: int) -> int:
