@@ -464,6 +464,17 @@ def test_short_western_legacy_texts_are_not_taken_for_chinese(tmp_path, text, en
     assert read_document(path).text == text
 
 
+
+def test_a_latin1_file_a_guess_would_read_as_cyrillic_is_refused(tmp_path):
+    """Latin-1 German with bytes Windows-1252 leaves undefined was stored as Cyrillic ("Ich mцchte ьber",
+    "cafй") and clustered, with no word said (an audit of the nightly set-up). Words that mix Latin letters
+    with another script are a wrong code page's work: the file is quarantined instead."""
+    german = tmp_path / "latin1_P9.txt"
+    german.write_bytes(b"Interviewer: Hello?\n\nP9: Ich m\xf6chte \xfcber die Arbeit sprechen. \xe4\xf6\xfc\xdf "
+                       b"\x81\x8d\x8f\x90\x9d caf\xe9 na\xefve \xe9\xe8\xea\xeb.\n")
+    assert_unreadable(german, "its words mix Latin letters with another script (save it as UTF-8)")
+
+
 def test_undecodable_and_binary_bytes_say_why(tmp_path):
     noise = tmp_path / "noise.txt"
     noise.write_bytes(bytes(range(1, 256)) * 4)

@@ -103,7 +103,20 @@ def decode_bytes(data: bytes, name: str) -> str:
     if best is None or (utf8.valid and (best.encoding in _OLD_CODE_PAGES or best.encoding.startswith("mac_"))):
         where = f": partly UTF-8, but not valid UTF-8 on line {utf8.line_of(utf8.strays[0])}" if utf8.valid else ""
         raise unreadable(name, f"cannot tell which text encoding this file uses{where} (save it as UTF-8)")
-    return str(best)
+    text = str(best)
+    if _MIXED_SCRIPT_WORD.search(text):
+        # Any bytes are valid in some code page: a Latin-1 German file with bytes Windows-1252 leaves undefined
+        # was stored as Cyrillic ("Ich mцchte ьber", "cafй"), with no word said. Words half Latin, half another
+        # script are what a wrong code page makes of accented letters, never what anyone writes.
+        raise unreadable(name, "cannot tell which text encoding this file uses: read as the likeliest one "
+                               f"({best.encoding}), its words mix Latin letters with another script (save it as "
+                               "UTF-8)")
+    return text
+
+
+# A word holding ASCII letters and letters of another script than Latin (Cyrillic, Greek, Hebrew, Arabic…).
+_OTHER_LETTER = r"[^\W\d_\x00-\x7f\u00c0-\u024f\u1e00-\u1eff\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]"
+_MIXED_SCRIPT_WORD = re.compile(rf"[A-Za-z]{_OTHER_LETTER}|{_OTHER_LETTER}[A-Za-z]")
 
 
 # Code pages charset-normalizer may name for bytes that are partly UTF-8; they are not what a
