@@ -637,6 +637,23 @@ def test_corrupt_archives_are_unreadable_without_traceback_or_output(tmp_path, c
     assert_unreadable(encrypted, "not a readable .docx file", "password-protected")
 
 
+
+def test_a_docx_that_is_no_word_document_says_what_it_is(tmp_path):
+    """python-docx's bare "KeyError" was all the quarantine said of a zip without Word's parts (an audit)."""
+    import zipfile
+
+    fake = tmp_path / "fake_P10.docx"
+    with zipfile.ZipFile(fake, "w") as archive:
+        archive.writestr("junk.bin", b"\x00\x01")
+        archive.writestr("word/document.xml", b"<w:document/>")
+    message = assert_unreadable(fake, "a zip archive without [Content_Types].xml, so no Word document",
+                                "save it again as .docx")
+    assert "KeyError" not in message
+    junk = tmp_path / "junk.docx"
+    junk.write_bytes(bytes(range(256)) * 8)
+    assert_unreadable(junk, "not a zip archive, as every .docx is")
+
+
 # ---------------------------------------------------------------- real files
 
 

@@ -77,6 +77,9 @@ def check_archive(data: bytes, name: str, kind: str, max_unpacked_mb: float) -> 
     # an unsupported compression method, encryption (RuntimeError) and corrupt deflate data.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
             EOFError, zlib.error, ValueError, OSError) as error:
+        if isinstance(error, zipfile.BadZipFile) and not data.startswith(b"PK"):
+            raise unreadable(name, f"{not_readable} (not a zip archive, as every .{kind} is: damaged, or another "
+                                   "kind of file renamed)") from None
         raise unreadable(name, f"{not_readable} ({type(error).__name__})") from None
 
 

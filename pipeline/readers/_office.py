@@ -95,7 +95,23 @@ def read_docx(data: bytes, name: str) -> str:
         _docx_blocks(document.element.body, lines)
         return "\n".join(lines)
     except Exception as error:  # python-docx raises zip, XML and package errors alike
-        raise unreadable(name, f"not a readable .docx file ({type(error).__name__})") from None
+        raise unreadable(name, f"not a readable .docx file ({_docx_trouble(data, error)}); open it in Word or "
+                               "LibreOffice and save it again as .docx") from None
+
+
+def _docx_trouble(data: bytes, error: Exception) -> str:
+    """What is wrong with a .docx python-docx could not open, in words: its own error was a bare KeyError
+    for a zip without the parts every Word document has."""
+    import zipfile
+
+    try:  # a zip: the archive check (readers/_archive.py) has opened it already
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except Exception:
+        return type(error).__name__
+    missing = [part for part in ("[Content_Types].xml", "word/document.xml") if part not in names]
+    if missing:
+        return f"a zip archive without {' or '.join(missing)}, so no Word document"
+    return type(error).__name__
 
 
 def _docx_blocks(node, lines: list[str]) -> None:
