@@ -216,6 +216,16 @@ def _print_summary(result: dict, html: Path | None, json_file: Path | None) -> N
     console.print("Units: the statements qualflow clusters, on both sides of every comparison (interviewer turns "
                   "and statements too short or not significant are left out). Character figures (char kappa, "
                   "coverage) are over the whole text, as NVivo's coding comparison counts them.", highlight=False)
+    depth = result.get("code_depth", "as coded")
+    how = ("as coded (each passage's own code, its parents joined to it: \"Workload / Caseload\"; --code-depth N "
+           "compares the codes N levels down)") if depth == "as coded" else f"at {depth}"
+    console.print(f"Codes compared {how}.", highlight=False)
+    levels = {figures.get("level", result["level"]) for figures in result["comparisons"]}
+    if len(levels) > 1:  # --level auto picks per coder: the lines below are not at one level
+        console.print(f"[yellow]note:[/yellow] qualflow's level differs between coders "
+                      f"({', '.join(sorted(levels))}): --level auto takes the one closest to each coder's number of "
+                      "codes; give --level theme or --level subcategory to compare all coders at one.",
+                      highlight=False)
     for figures in result["comparisons"]:
         console.print(
             f"{figures['candidate']} vs {figures['reference']} ({figures['transcripts']} transcripts, "

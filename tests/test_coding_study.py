@@ -663,6 +663,22 @@ def test_auto_level_is_chosen_over_the_transcripts_each_comparison_scores(store,
             k: v for k, v in fixed[comparison["level"]][name].items() if k != "level"}
 
 
+
+def test_the_summary_says_how_codes_are_compared_and_when_levels_differ(store, tmp_path):
+    """The terminal summary showed "qualflow vs coder_a … at level subcategory" beside "… vs coder_b … at level
+    theme" without a word, and never said codes were compared as coded (a researcher's audit)."""
+    rows = [(EN_P1, P1_PASSAGES[i % 4], f"code {i}", "coder_a") for i in range(12)]
+    rows += [(EN, EN_CASELOAD, "code 0", "coder_b"), (EN, EN_FAMILY, "code 1", "coder_b")]
+    import_coding(store, coding_csv(tmp_path / "unequal.csv", rows))
+    data = data_of(store)
+    auto = " ".join(runner.invoke(app, ["compare", "--data", str(data)], env={"COLUMNS": "300"}).output.split())
+    assert "Codes compared as coded (each passage's own code, its parents joined to it" in auto
+    assert "note: qualflow's level differs between coders (subcategory, theme)" in auto
+    fixed = " ".join(runner.invoke(app, ["compare", "--level", "theme", "--code-depth", "1", "--data", str(data)],
+                                   env={"COLUMNS": "300"}).output.split())
+    assert "Codes compared at depth 1." in fixed and "level differs" not in fixed
+
+
 def test_choose_level_picks_the_closest_number_of_groups():
     from qualflow.pipeline.coding.compare import choose_level
 
