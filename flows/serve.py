@@ -42,9 +42,117 @@ def deployment_parameters(inbox: Path, data: Path, config: str | None, database_
 # one not polled for this long has no `qualflow serve` behind it any more.
 LIVE_WITHIN_SECONDS = 90
 
+# Who serves a deployment: `serve` writes a record (its pid, host, pid namespace and process start time) under
+# PREFECT_HOME while it serves, and removes it when it stops. A serve killed with SIGKILL (kill -9, the OOM
+# killer, a reboot) leaves its record, and its deployment's last poll stays recent for LIVE_WITHIN_SECONDS:
+# the record tells at once that this machine's serve is gone, so starting it again (systemd's Restart=) is
+# not refused. A record from another machine (a shared home folder) or container says nothing about its
+# process, and with no record (a serve by an older qualflow) the last poll alone decides, as before.
+RECORD_FOLDER = "qualflow-serve"
+
 
 def _study(parameters: dict) -> str | None:
     return parameters.get("database_url") or parameters.get("data_dir")
+
+
+def _pid_namespace() -> str | None:
+    """This process's pid namespace ("pid:[4026531836]"): a pid means something only inside its own."""
+    import os
+
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux
+        return None
+
+
+def serve_record_path(name: str, api_url: str | None = None, home: str | None = None) -> Path:
+    """The record of who serves the deployment `name` on the Prefect server at `api_url` (by default
+    PREFECT_API_URL's), under `home` (by default PREFECT_HOME)."""
+    import hashlib
+
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    api_url = str(api_url or settings.api.url or "").rstrip("/")
+    key = hashlib.sha256(f"{api_url}\n{name}".encode()).hexdigest()[:24]
+    return Path(home or settings.home).expanduser() / RECORD_FOLDER / f"{key}.json"
+
+
+def write_serve_record(name: str, parameters: dict, pid: int | None = None) -> Path:
+    """Record that process `pid` (this one) of this machine serves the deployment `name`: the record's path."""
+    import json
+    import os
+    import socket
+
+    import psutil
+
+    pid = pid or os.getpid()
+    try:
+        started = psutil.Process(pid).create_time()
+    except psutil.Error:  # a process already gone (only the tests name one)
+        started = None
+    path = serve_record_path(name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    record = {"deployment": name, "pid": pid, "host": socket.gethostname(), "pid_namespace": _pid_namespace(),
+              "started": started, "source": parameters.get("source"), "study": _study(parameters)}
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def _read_record(path: Path) -> dict | None:
+    import json
+
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("pid"), int) else None
+
+
+def remove_serve_record(path: Path) -> None:
+    """Remove the record at `path` if it is still this process's (a later serve may have written its own)."""
+    import os
+    import socket
+
+    record = _read_record(path)
+    if record and record["pid"] == os.getpid() and record.get("host") == socket.gethostname():
+        path.unlink(missing_ok=True)
+
+
+def serve_is_gone(record: dict) -> bool:
+    """Whether the serve a record names is certainly gone: it ran on this machine (same host, same pid
+    namespace) and its pid is free, a zombie, or another process's (a start time not the record's). False
+    when that cannot be told (another machine, a process this user may not read): the last poll decides."""
+    import socket
+
+    import psutil
+
+    if record.get("host") != socket.gethostname() or record.get("pid_namespace") != _pid_namespace():
+        return False
+    try:
+        process = psutil.Process(record["pid"])
+        if process.status() == psutil.STATUS_ZOMBIE:  # killed, not yet reaped by its parent
+            return True
+        started = record.get("started")
+        return started is not None and abs(process.create_time() - float(started)) > 1.0
+    except psutil.NoSuchProcess:  # also a zombie on some systems
+        return True
+    except (psutil.Error, TypeError, ValueError):
+        return False
+
+
+def _gone_serve(deployment) -> dict | None:
+    """The record of the serve of `deployment` if that serve ran on this machine and is gone, else None. The
+    record must be about this deployment as served now (its inbox and study), not an older registration."""
+    record = _read_record(serve_record_path(deployment.name))
+    if record is None:
+        return None
+    served = deployment.parameters or {}
+    if record.get("source") != served.get("source") or record.get("study") != _study(served):
+        return None
+    return record if serve_is_gone(record) else None
 
 
 def schedule_in_the_way(name: str, parameters: dict, flow_name: str = "qualflow-batch") -> str | None:
@@ -60,11 +168,18 @@ def schedule_in_the_way(name: str, parameters: dict, flow_name: str = "qualflow-
     now = datetime.now(UTC)
     with get_client(sync_client=True) as client:
         deployments = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])))
+    notes = []
     for deployment in deployments:
         polled = deployment.last_polled
         live = (not deployment.paused and polled is not None
                 and (now - polled).total_seconds() < LIVE_WITHIN_SECONDS)
         if not live:
+            continue
+        gone = _gone_serve(deployment)
+        if gone is not None:  # polled a moment ago by a serve of this machine that has since been killed
+            notes.append(f"qualflow: note: the previous `qualflow serve` of '{deployment.name}' (pid {gone['pid']}) "
+                         "on this machine is gone (killed or crashed)"
+                         + ("; this one takes over" if deployment.name == name else "; its schedule is not in the way"))
             continue
         served = deployment.parameters or {}
         where = f"inbox {served.get('source')}"
@@ -77,6 +192,8 @@ def schedule_in_the_way(name: str, parameters: dict, flow_name: str = "qualflow-
         if _study(served) == _study(parameters):
             return (f"this study is already on a schedule (deployment '{deployment.name}', {where}); two "
                     "schedules on one study would run at once: stop that `qualflow serve` first")
+    for note in notes:  # only when this serve goes ahead
+        print(note, flush=True)
     return None
 
 
@@ -168,13 +285,18 @@ def serve_inbox(inbox: Path, data: Path, config: str | None = None, cron: str | 
     timezone = schedule_timezone(timezone)
     print(f"qualflow: deployment '{name}' codes what is new in {inbox.resolve()}, {when(cron, interval, timezone)}",
           flush=True)
-    code_interviews.serve(
-        name=name,
-        schedules=[Cron(cron, timezone=timezone)] if cron is not None else None,
-        interval=interval,
-        parameters=deployment_parameters(inbox, data, config, database_url, task_runner, dask_address),
-        description=f"Code new or changed interviews in {inbox.resolve()}",
-        tags=["qualflow"],
-        global_limit=1,  # two runs at once on one study would only wait for each other
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
+    parameters = deployment_parameters(inbox, data, config, database_url, task_runner, dask_address)
+    record = write_serve_record(name, parameters)  # who serves it, until this process stops
+    try:
+        code_interviews.serve(
+            name=name,
+            schedules=[Cron(cron, timezone=timezone)] if cron is not None else None,
+            interval=interval,
+            parameters=parameters,
+            description=f"Code new or changed interviews in {inbox.resolve()}",
+            tags=["qualflow"],
+            global_limit=1,  # two runs at once on one study would only wait for each other
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+    finally:  # SIGKILL leaves it, and the next serve here sees that its process is gone
+        remove_serve_record(record)
