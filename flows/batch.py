@@ -44,10 +44,9 @@ from qualflow.models.queries import (
 )
 from qualflow.models.store import (
     DATABASE_FILE,
-    database_file,
     display_url,
     from_parameter,
-    normalise_url,
+    study_is_there,
     study_location,
 )
 from qualflow.pipeline.config import Config, load_config
@@ -127,23 +126,6 @@ def why_not_run(source: str, data_dir: str, database_url: str | None, create_stu
             "study back, or start `qualflow serve` again to begin a new study there")
 
 
-def study_is_there(url: str) -> bool:
-    """Whether the study database at `url` exists, without creating it: a SQLite file that is there and
-    not empty (what is in it is checked when it is opened), or a server's database that has the study's
-    tables."""
-    file = database_file(url)
-    if file is not None:
-        path, log = Path(file), Path(file + "-wal")  # a new study's tables may still be in its write-ahead log
-        return path.is_file() and (path.stat().st_size > 0 or (log.is_file() and log.stat().st_size > 0))
-    from sqlalchemy import create_engine, inspect
-
-    engine = create_engine(normalise_url(url))
-    try:
-        return inspect(engine).has_table("transcripts")
-    finally:
-        engine.dispose()
-
-
 def _study_is_there_if_reachable(url: str) -> bool:
     """`study_is_there`, or True when the server cannot be asked: opening the store then says what is wrong."""
     try:
@@ -190,7 +172,9 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
     share not mounted, a database emptied) fails instead of starting a new, empty study beside the
     reviewers' one. Whatever it is, a run whose `source` is not there fails too, before it makes
     anything: an inbox that is gone is not a night with no new interviews. A run of a deployment never
-    makes a study, whatever its parameters say: Prefect's UI lets anyone change them for one run."""
+    makes a study, whatever its parameters say: Prefect's UI lets anyone change them for one run.
+
+    A served run in which some files failed ends Failed, with everything else stored (`_finished`)."""
     from prefect.runtime import deployment
 
     create_study = create_study and deployment.id is None
@@ -203,13 +187,13 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
         # from the deployment's entrypoint: so the flow runs itself again, as a subflow on the
         # chosen runner. `qualflow run` and `qualflow serve` both come this way.
         try:
-            return with_task_runner(task_runner, dask_address)(source, data_dir, config_file, units, database_url,
-                                                               recluster, task_runner, dask_address, create_study)
+            return _finished(with_task_runner(task_runner, dask_address)(
+                source, data_dir, config_file, units, database_url, recluster, task_runner, dask_address, create_study))
         except QualflowError as error:  # the subflow failed in one line: so does this run, without a traceback
             failure = error
     else:
         try:
-            return _ingest_and_place(given, data_dir, config_file, units, database_url, recluster)
+            return _finished(_ingest_and_place(given, data_dir, config_file, units, database_url, recluster))
         except QualflowError as error:
             # A step that failed (`tasks.fails_quietly`), a database that failed while storing, a lost
             # connection or lock: one line, as `qualflow run` prints it; raised, Prefect would log its traceback
@@ -218,6 +202,33 @@ def code_interviews(source: str, data_dir: str, config_file: str | None = None, 
             failure = error
     # Out of the except block: a log handler failing while the line is logged would print the error's chain.
     return tasks.flow_failed(failure)
+
+
+def _finished(summary: RunSummary) -> RunSummary | State:
+    """The flow's end once its work is done. A served run in which files failed (quarantined, a broken link,
+    a folder that could not be listed) ends Failed, so that Prefect's UI, automations and alerts on Failed
+    runs see it: what could be stored is stored and the artifact is written all the same, and the line
+    names no file (run_record.prefect_names: file names may hold a participant's name). Called directly
+    (`qualflow run`, a script) or as the Dask subflow, the flow returns the summary: `run` exits 1 on it,
+    and the outer run decides its own end."""
+    from prefect.context import FlowRunContext
+    from prefect.runtime import deployment
+
+    context = FlowRunContext.get()
+    subflow = context is not None and context.flow_run is not None and context.flow_run.parent_task_run_id
+    if not summary.failed or deployment.id is None or subflow:
+        return summary
+    return tasks.failed_quietly(files_failed_line(summary), tasks.RunFailed(files_failed_line(summary)))
+
+
+def files_failed_line(summary: RunSummary) -> str:
+    """A served run's end when files failed, in one content-free line: counts, where to look, what to do."""
+    failed, seen = len(summary.failed), summary.files_seen + len(summary.unreadable_folders)
+    what = "files and folders" if summary.unreadable_folders else "files"
+    return (f"{failed} of {seen} {what} could not be used (the run's artifact and the data folder's quarantine/ say "
+            f"which, and why); everything else was stored and the run's summary written. Fix or remove "
+            f"{'that file' if failed == 1 else 'those files'} in the inbox: qualflow never moves them, so an "
+            "unchanged one fails again on the next run")
 
 
 def _ingest_and_place(source: str, data_dir: str, config_file: str | None, units: bool, database_url: str | None,

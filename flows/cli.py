@@ -528,7 +528,7 @@ def run(
     except QualflowError as error:
         _fail(str(error))
     _data_folder(data)
-    _check_something_to_read(path, data, units, run_config)
+    _check_something_to_read(path, data, units, run_config, db)
     # Before _check_task_runner: it imports qualflow.flows.batch, and with it Prefect.
     _run_environment(data, verbose)
     if _study_exists(data, db):
@@ -637,11 +637,12 @@ def _nothing_to_read(path: Path, units: bool, config) -> str:
     return f"no transcript files ({', '.join(config.ingest.extensions)}) under {path}"
 
 
-def _check_something_to_read(path: Path, data: Path, units: bool, config) -> None:
+def _check_something_to_read(path: Path, data: Path, units: bool, config, db: str | None = None) -> None:
     """Before the study is made and Prefect starts (tens of seconds): a file of a type qualflow does not
-    read (a PDF), or a folder with nothing to read, is one line, and nothing is made. Only `qualflow run`
-    asks this: a scheduled run finding an empty inbox is a night with no new interviews. A folder that
-    could not be listed is left to the run, which reports and quarantines it as it does every failure."""
+    read (a PDF), or a folder with nothing to read, is one line, and nothing is made. For a study that is
+    already there, a folder with nothing to read is a night with no new interviews, as for a scheduled run:
+    one "nothing new" line and exit 0 (a file given alone is still refused). A folder that could not be
+    listed is left to the run, which reports and quarantines it as it does every failure."""
     from collections import Counter
 
     from qualflow.pipeline.ingest import UNIT_EXTENSIONS, discover, other_types_line, type_label, type_not_read
@@ -657,7 +658,22 @@ def _check_something_to_read(path: Path, data: Path, units: bool, config) -> Non
     if found or unlisted:
         return
     only = f", only {other_types_line(other_types, _reader(units))}" if other_types else ""
-    _fail(f"{_nothing_to_read(path, units, config)}{only}; nothing was made")
+    study = _study_already_there(data, db)
+    if study is None:
+        _fail(f"{_nothing_to_read(path, units, config)}{only}; nothing was made")
+    typer.echo(f"nothing new: {_nothing_to_read(path, units, config)}{only}; the study in {study} is unchanged")
+    raise typer.Exit(0)
+
+
+def _study_already_there(data: Path, db: str | None) -> str | None:
+    """Where the study a run would add to is (its data folder, or its database without the password), when
+    it is there; None when it is not (or its server cannot be asked). Only looks: nothing is made."""
+    from qualflow.models.store import default_database_url, display_url, study_is_there
+
+    try:
+        return (display_url(db) if db else str(data)) if study_is_there(db or default_database_url(data)) else None
+    except Exception:  # a mistyped URL, a server down: the refusal stands, as before
+        return None
 
 
 def _check_task_runner(task_runner: str, dask_address: str | None) -> None:

@@ -254,7 +254,7 @@ def when(cron: str | None, interval: int | None, timezone: str) -> str:
 def make_study(data: Path, database_url: str | None) -> str | None:
     """Make the study when `serve` starts on a data folder (or a database) that has none yet, so that
     its runs never have to: what was made (for the start-up message), or None when it was there."""
-    from qualflow.flows.batch import study_is_there
+    from qualflow.models.store import study_is_there
     from qualflow.models import Store, default_database_url
     from qualflow.models.store import study_location
 

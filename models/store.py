@@ -135,6 +135,23 @@ def database_file(url: str) -> str | None:
     return database
 
 
+def study_is_there(url: str) -> bool:
+    """Whether the study database at `url` exists, without creating it: a SQLite file that is there and
+    not empty (what is in it is checked when it is opened), or a server's database that has the study's
+    tables."""
+    file = database_file(url)
+    if file is not None:
+        path, log = Path(file), Path(file + "-wal")  # a new study's tables may still be in its write-ahead log
+        return path.is_file() and (path.stat().st_size > 0 or (log.is_file() and log.stat().st_size > 0))
+    from sqlalchemy import inspect
+
+    engine = create_engine(normalise_url(url))
+    try:
+        return inspect(engine).has_table("transcripts")
+    finally:
+        engine.dispose()
+
+
 def study_location(url: str) -> str:
     """What a message names the study by: its SQLite file, else its URL without the password."""
     return database_file(url) or display_url(url)

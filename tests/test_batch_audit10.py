@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from qualflow.flows.batch import RunRefused, code_interviews, study_is_there, why_not_run
+from qualflow.flows.batch import RunRefused, code_interviews, why_not_run
+from qualflow.models.store import study_is_there
 from qualflow.models import Store, Suggestion, default_database_url
 from qualflow.models.queries import current_themes
 from sqlalchemy import func, select

@@ -141,7 +141,8 @@ def test_a_served_run_whose_study_or_inbox_has_gone_fails_in_one_line_and_makes_
 
 def test_serve_on_an_emptied_postgresql_database_makes_the_study_and_its_runs_refuse_one_emptied_later(
         postgres_url, tmp_path):
-    from qualflow.flows.batch import study_is_there, why_not_run
+    from qualflow.flows.batch import why_not_run
+    from qualflow.models.store import study_is_there
     from qualflow.flows.serve import make_study
     from sqlalchemy import create_engine, text
 
