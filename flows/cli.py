@@ -513,6 +513,8 @@ def run(
                                             "ones could be placed into the current themes.")] = False,
     task_runner: TaskRunnerOption = "default",
     dask_address: DaskAddressOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Counts and file lines only, no theme table: "
+                                        "its quotes are interview text (for cron mail and logs).")] = False,
 ) -> None:
     """Ingest new interviews under PATH and suggest candidate themes."""
     from qualflow.pipeline.config import load_config
@@ -615,7 +617,13 @@ def run(
     with store.session() as session:
         from qualflow.pipeline.report import fit_summary, theme_rows
 
-        _print_theme_table(theme_rows(session))
+        rows = theme_rows(session)
+        if quiet:  # a cron job's mail or log is no place for quotes: `qualflow themes` shows the table
+            subcategories = sum(len(row["subcategories"]) for row in rows)
+            console.print(f"{count_of(len(rows), 'theme')}, {count_of(subcategories, 'subcategory', 'subcategories')} "
+                          f"(`qualflow themes --data {escape(str(data))}` lists them).", highlight=False)
+        else:
+            _print_theme_table(rows)
         fit = fit_summary(session)
     console.print(f"{fit['statements']} statements in themes; {fit['placed_by_nearest_theme']} placed by nearest "
                   f"theme, {fit['weak_fits']} of them weak fits ({fit['weak_fit_share']:.0%}).", highlight=False)

@@ -195,6 +195,30 @@ def test_a_run_names_what_it_skipped_and_a_scheduled_run_still_takes_an_empty_in
     assert summary.files_seen == 0 and not summary.failed
 
 
+
+def test_quiet_prints_counts_and_no_quote(tmp_path):
+    """What `run` prints goes to a cron job's mail or log, where the theme table's exemplar quotes (interview
+    text) do not belong (an audit of the nightly set-up): --quiet prints the counts and file lines only."""
+    from qualflow.models import Store, default_database_url
+    from qualflow.pipeline.report import theme_rows
+
+    inbox, data = tmp_path / "inbox", tmp_path / "data"
+    inbox.mkdir()
+    shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox)
+    result = qualflow("run", inbox, "--data", data, "--quiet")
+    assert result.exit_code == 0, result.output
+    with Store(default_database_url(data)).session() as session:
+        rows = theme_rows(session)
+    quotes = [e["text"] for row in rows for item in [row, *row["subcategories"]] for e in item["exemplars"]]
+    subcategories = sum(len(row["subcategories"]) for row in rows)
+    flat = " ".join(result.output.split())
+    assert quotes and not any(quote[:40] in flat for quote in quotes), flat
+    assert f"{len(rows)} theme" in flat and f"{subcategories} subcategor" in flat and "qualflow themes --data" in flat
+    assert "1 file: 1 new transcript" in flat and "statements in themes" in flat
+    assert "Themes and subcategories" not in flat
+    assert "Themes and subcategories" in qualflow("themes", "--data", data).output
+
+
 # §13: wording and small inconsistencies
 
 
