@@ -182,7 +182,7 @@ def locate_quote_nearly(quote: str, text: str, hint: int = 0) -> tuple[int, int]
     if length < _MIN_NEARLY or not bare_text:
         return None
     allowed = length // _PER_EDIT
-    found = None  # (edits, end in bare_text)
+    found = None  # (edits, before `hint`, end in bare_text) of the best place yet
     for lo, hi in _windows(bare_quote, bare_text, allowed):
         cost = _edit_distance_by_end(bare_quote, bare_text[lo:hi])
         ends = lo + np.flatnonzero(cost == cost.min())
