@@ -164,11 +164,8 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE,
             })
             continue
         texts = [str(int(x)) for x in numbers] if codes else [" ".join(str(v).split()) for v in given]
-        if redact is not None and not codes:
-            written = [redact(text) for text in texts]
-            if written != texts:
-                texts = written
-                deidentified.append(column)
+        written = [redact(text) for text in texts] if redact is not None and not codes else texts
+        rewritten, texts = written != texts, written
         if n >= 5 and len(set(texts)) == len(texts) == n:
             # Counts of values that are all different would list each person's value by itself.
             left_out.append(f"{column}: a different value for every participant (an identifier, not an attribute)")
@@ -178,7 +175,9 @@ def _summarise_attributes(rows: list[dict], min_cell_size: int = MIN_CELL_SIZE,
             left_out.append(f"{column}: {summary}")
             continue
         summaries.append(summary)
-    return summaries, left_out, [column for column in deidentified if any(s["name"] == column for s in summaries)]
+        if rewritten:
+            deidentified.append(column)
+    return summaries, left_out, deidentified
 
 
 def fewest_numbers(min_cell_size: int) -> int:

@@ -184,7 +184,7 @@ def _decide(session: Session, reviewer: str, action: str, summary: str, change: 
             before["themes"][str(theme_id)] = {**after["themes"][str(theme_id)], "status": "withdrawn"}
         for memo_id in created.get("memos", []):
             before["memos"][str(memo_id)] = {"withdrawn": True}
-        if created.get("described"):  # keywords and cohesion a split re-drew, for an undo to put back
+        if created.get("described"):  # keywords and cohesion a split or merge re-drew, for an undo to put back
             before["described"] = created["described"]
         for theme_id in set(after["themes"]) - set(before["themes"]):  # parents touched by counts only
             before["themes"][theme_id] = after["themes"][theme_id]
@@ -295,18 +295,24 @@ def merge(session: Session, reviewer: str, source_ids: list[int], target_id: int
         _measure_in(session, target, [row for row in rows if row.theme_id == target.id])
         for source in sources:
             source.status, source.merged_into_id = "merged", target.id
+        summary = f"merged {names} into {target.code} “{target.label}”"
         # Described from all it holds now, as a split describes its two themes.
-        was_label = target.label
-        described = redescribe(session, [target])
-        summary = f"merged {names} into {target.code} “{was_label}”"
-        if target.label != was_label:
-            summary += f"; {target.code}'s suggested label is now “{target.label}”"
-        return {"summary": summary, "described": described}
+        described, relabelled = _describe_again(session, [target])
+        return {"summary": summary + relabelled, "described": described}
 
     names = ", ".join(s.code for s in sources)
     return _decide(session, reviewer, "merge", "", change,
                    themes=source_ids + [target.id] + [c.id for c in children],
                    statements=[r.statement_id for r in rows], expected=expected)
+
+
+def _describe_again(session: Session, themes: list[Theme]) -> tuple[dict, str]:
+    """`redescribe` these themes (what they had before, for an undo), and the words the decision's summary
+    adds for each suggested label that changed: a reviewer is told when a theme's name moves under them."""
+    was = {theme.id: theme.label for theme in themes}
+    described = redescribe(session, themes)
+    return described, "".join(f"; {theme.code}'s suggested label is now “{theme.label}”"
+                              for theme in themes if theme.label != was[theme.id])
 
 
 def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[int], label: str,
@@ -342,11 +348,8 @@ def split(session: Session, reviewer: str, theme_id: int, statement_ids: list[in
         _measure_in(session, new, split_off)
         # Both are described from their members now: the new theme had no keywords, and the old one's may
         # describe only what left it. A run re-describes only themes one of its clusters continues.
-        was_label = theme.label
-        described = redescribe(session, [new, theme])
-        summary = f"split {len(rows)} statements of {theme.code} into {new.code} “{label}”"
-        if theme.label != was_label:
-            summary += f"; {theme.code}'s suggested label is now “{theme.label}”"
+        described, relabelled = _describe_again(session, [new, theme])
+        summary = f"split {len(rows)} statements of {theme.code} into {new.code} “{label}”{relabelled}"
         return {"themes": [new.id], "summary": summary, "described": described}
 
     return _decide(session, reviewer, "split", "", change, themes=list(family),
