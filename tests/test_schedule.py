@@ -58,6 +58,28 @@ def prefect_server(tmp_path):
         log.close()
 
 
+def _serve_deployment(env: dict, cwd: Path, inbox: Path, data: Path, name: str, *schedule: str):
+    """`qualflow serve` of `inbox` into `data` as deployment `name` (the small-study config), its output in
+    cwd/serve.log, once the server has the deployment: (the process, the open log, its path, the deployment).
+    The caller terminates the process; if the deployment never comes, it is terminated here."""
+    api = env["PREFECT_API_URL"]
+    log_path = cwd / "serve.log"
+    log = open(log_path, "w")
+    served = subprocess.Popen([str(BIN / "qualflow"), "serve", "--inbox", str(inbox), *schedule, "--data", str(data),
+                               "--config", "small-study", "--name", name],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    try:
+        deployment = _wait_for(
+            lambda: (r := _get(f"{api}/deployments/name/qualflow-batch/{name}")) is not None
+            and r.status_code == 200 and r.json(), 180, "the deployment", served)
+    except BaseException:
+        served.terminate()
+        served.wait(timeout=60)
+        log.close()
+        raise
+    return served, log, log_path, deployment
+
+
 def _run_and_wait(api: str, deployment_id: str, served: subprocess.Popen,
                   parameters: dict | None = None) -> tuple[dict, dict]:
     """Start a run of the deployment through the server's API (with `parameters` changed for this run,

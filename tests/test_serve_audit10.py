@@ -3,16 +3,13 @@ study or inbox has gone fails in one line and makes nothing (#1, #4); `--cron` i
 time zone, or `--timezone`'s, and the start-up message says which (#5)."""
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from test_schedule import _get, _run_and_wait, _wait_for, prefect_server  # noqa: F401  (a fixture)
+from test_schedule import _run_and_wait, _serve_deployment, _wait_for, prefect_server  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 EXAMPLES = ROOT / "examples"
 
 
@@ -79,15 +76,8 @@ def test_a_served_run_whose_study_or_inbox_has_gone_fails_in_one_line_and_makes_
     inbox, data = tmp_path / "inbox", tmp_path / "data"
     inbox.mkdir()
     shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox)
-    log_path = tmp_path / "serve.log"
-    log = open(log_path, "w")
-    served = subprocess.Popen([str(BIN / "qualflow"), "serve", "--inbox", str(inbox), "--cron", "0 2 * * *",
-                               "--data", str(data), "--config", "small-study", "--name", "tzjob"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    served, log, log_path, deployment = _serve_deployment(env, tmp_path, inbox, data, "tzjob", "--cron", "0 2 * * *")
     try:
-        deployment = _wait_for(
-            lambda: (r := _get(f"{api}/deployments/name/qualflow-batch/tzjob")) is not None
-            and r.status_code == 200 and r.json(), 180, "the deployment", served)
         assert deployment["parameters"]["create_study"] is False
         [schedule] = deployment["schedules"]
         assert schedule["schedule"]["cron"] == "0 2 * * *" and schedule["schedule"]["timezone"] == "Asia/Shanghai"

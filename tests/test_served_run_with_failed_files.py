@@ -4,17 +4,14 @@ broken file fails again the next night (qualflow never moves inbox files)."""
 
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from test_schedule import _get, _run_and_wait, _wait_for, prefect_server  # noqa: F401  (a fixture)
+from test_schedule import _run_and_wait, _serve_deployment, prefect_server  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 EXAMPLES = ROOT / "examples"
 
 
@@ -24,15 +21,9 @@ def test_a_served_run_with_a_failed_file_ends_failed_and_keeps_what_it_stored(pr
     inbox.mkdir()
     shutil.copy(EXAMPLES / "en_p1_nurse.txt", inbox)
     (inbox / "P7_Jane_Doe.docx").write_bytes(b"PK\x03\x04 truncated archive")  # a broken .docx
-    log_path = tmp_path / "serve.log"
-    log = open(log_path, "w")
-    served = subprocess.Popen([str(BIN / "qualflow"), "serve", "--inbox", str(inbox), "--interval", "86400",
-                               "--data", str(data), "--config", "small-study", "--name", "failedfiles"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    served, log, log_path, deployment = _serve_deployment(env, tmp_path, inbox, data, "failedfiles",
+                                                          "--interval", "86400")
     try:
-        deployment = _wait_for(
-            lambda: (r := _get(f"{api}/deployments/name/qualflow-batch/failedfiles")) is not None
-            and r.status_code == 200 and r.json(), 180, "the deployment", served)
         flow_run, state = _run_and_wait(api, deployment["id"], served)
         assert state["type"] == "FAILED" and state["name"] == "Failed", (state, log_path.read_text()[-3000:])
         assert state["message"].startswith("1 of 2 files could not be used"), state["message"]
